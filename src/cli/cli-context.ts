@@ -1,0 +1,54 @@
+import type { Command } from 'commander'
+import { AppError } from '../errors.js'
+import { readSettings, type Settings } from '../runtime/index.js'
+import type { Instance } from '../store/instances.js'
+import { type ApiClient, connectApi } from './api-client.js'
+import { formatCliError } from './output.js'
+
+/** What every command gets: settings from global options, a way to the API, the chosen instance. */
+export interface CliContext {
+  settings(): Settings
+  /** Runs `work` with an API client and closes it after; errors become one line and exit code 1. */
+  withApi(options: { needsWorkers?: boolean }, work: (client: ApiClient) => Promise<void>): Promise<void>
+  /** `--instance`, else `$OPENINSIGHTS_INSTANCE`, else the only instance there is. */
+  instanceId(client: ApiClient): Promise<string>
+}
+
+export function createCliContext(program: Command): CliContext {
+  const globals = () => program.opts<{ home?: string; server?: string; instance?: string }>()
+  const settings = () =>
+    readSettings({ ...process.env, ...(globals().home ? { OPENINSIGHTS_HOME: globals().home } : {}) })
+  return {
+    settings,
+    async withApi(options, work) {
+      let client: ApiClient | undefined
+      try {
+        const server = globals().server
+        client = await connectApi(settings(), { ...options, ...(server ? { server } : {}) })
+        await work(client)
+      } catch (error) {
+        process.stderr.write(`${formatCliError(error)}\n`)
+        process.exitCode = process.exitCode || 1
+      } finally {
+        await client?.close().catch(() => {})
+      }
+    },
+    async instanceId(client) {
+      const chosen = globals().instance ?? process.env.OPENINSIGHTS_INSTANCE
+      if (chosen) return chosen
+      const { value } = await client.request<{ value: Instance[] }>('GET', '/api/v1/instances')
+      if (value.length === 1) return (value[0] as Instance).id
+      if (value.length === 0) {
+        throw new AppError(
+          'NoInstance',
+          'there is no instance yet; create one with `openinsights apply -f openinsights.yaml` or `openinsights start --demo`',
+        )
+      }
+      throw new AppError(
+        'InstanceRequired',
+        `there are ${value.length} instances (${value.map((i) => i.id).join(', ')}); choose one with --instance`,
+        { target: '--instance' },
+      )
+    },
+  }
+}

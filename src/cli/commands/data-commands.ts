@@ -1,0 +1,105 @@
+import type { Command } from 'commander'
+import type { CliContext } from '../cli-context.js'
+import { formatCount, printTable } from '../output.js'
+
+interface SourceRow {
+  name: string
+  kind: string
+  primaryKey: string
+  options: Record<string, unknown>
+  lastRefresh: {
+    state: string
+    rowCount: number | null
+    completedAt: string | null
+    error: { code: string } | null
+  } | null
+}
+
+interface EntityRow {
+  name: string
+  origin: string
+  rowCount: number
+  schema: { name: string; type: string }[]
+  versionId: string
+  updatedAt: string
+}
+
+export function registerDataCommands(program: Command, context: CliContext): void {
+  program
+    .command('sources')
+    .description('List data sources with their last refresh')
+    .option('--json', 'print JSON', false)
+    .action(async (options: { json: boolean }) => {
+      await context.withApi({}, async (client) => {
+        const instanceId = await context.instanceId(client)
+        const { value } = await client.request<{ value: SourceRow[] }>(
+          'GET',
+          `/api/v1/instances/${instanceId}/datasources`,
+        )
+        if (options.json) {
+          process.stdout.write(`${JSON.stringify(value, null, 2)}\n`)
+          return
+        }
+        printTable(
+          value.map((s) => ({
+            name: s.name,
+            kind: s.kind,
+            key: s.primaryKey,
+            from: String(s.options.path ?? s.options.table ?? 'query'),
+            'last refresh': s.lastRefresh
+              ? `${s.lastRefresh.state}${s.lastRefresh.error ? ` (${s.lastRefresh.error.code})` : ''}`
+              : 'never',
+            rows: formatCount(s.lastRefresh?.rowCount),
+          })),
+          ['name', 'kind', 'key', 'last refresh', 'rows', 'from'],
+        )
+      })
+    })
+
+  program
+    .command('entities')
+    .description('List published entities')
+    .action(async () => {
+      await context.withApi({}, async (client) => {
+        const instanceId = await context.instanceId(client)
+        const { value } = await client.request<{ value: EntityRow[] }>(
+          'GET',
+          `/api/v1/instances/${instanceId}/entities`,
+        )
+        printTable(
+          value.map((e) => ({
+            name: e.name,
+            rows: formatCount(e.rowCount),
+            columns: e.schema.length,
+            version: e.versionId,
+            published: e.updatedAt.replace('T', ' ').slice(0, 19),
+          })),
+          ['name', 'rows', 'columns', 'version', 'published'],
+        )
+      })
+    })
+
+  program
+    .command('query <entity>')
+    .description('Print rows of an entity')
+    .option('-n, --top <n>', 'rows', '20')
+    .option('--skip <n>', 'rows to skip', '0')
+    .option('--json', 'print JSON lines', false)
+    .action(async (entity: string, options: { top: string; skip: string; json: boolean }) => {
+      await context.withApi({}, async (client) => {
+        const instanceId = await context.instanceId(client)
+        const { value } = await client.request<{ value: Record<string, unknown>[] }>(
+          'GET',
+          `/api/v1/instances/${instanceId}/data/${entity}`,
+          {
+            query: { $top: options.top, $skip: options.skip },
+          },
+        )
+        if (options.json) {
+          for (const row of value) process.stdout.write(`${JSON.stringify(row)}\n`)
+          return
+        }
+        printTable(value, Object.keys(value[0] ?? {}))
+      })
+    })
+}

@@ -1,0 +1,27 @@
+import { Command } from 'commander'
+import { createCliContext } from './cli-context.js'
+import { registerApplyCommand } from './commands/apply-command.js'
+import { registerConfigCommand } from './commands/config-command.js'
+import { registerDataCommands } from './commands/data-commands.js'
+import { registerEventsCommand } from './commands/events-command.js'
+import { registerRefreshCommands } from './commands/refresh-command.js'
+import { registerStartCommand } from './commands/start-command.js'
+
+const program = new Command()
+program
+  .name('openinsights')
+  .description('Self-hostable customer-data platform with a Power Automate–compatible event connector')
+  .option('--home <dir>', 'state directory (default $OPENINSIGHTS_HOME or ./.openinsights)')
+  .option('--server <url>', 'talk to this server instead of the one running on --home')
+  .option('-i, --instance <id>', 'instance to work on (default: the only one)')
+  .showHelpAfterError()
+
+const context = createCliContext(program)
+registerStartCommand(program, context)
+registerApplyCommand(program, context)
+registerConfigCommand(program, context)
+registerRefreshCommands(program, context)
+registerEventsCommand(program, context)
+registerDataCommands(program, context)
+
+await program.parseAsync(process.argv)

@@ -1,0 +1,53 @@
+import { deleteDataSource, listDataSources, upsertDataSource } from '../store/data-sources.js'
+import type { Db } from '../store/database.js'
+import { upsertInstance } from '../store/instances.js'
+import type { ConfigDocument } from './config-schema.js'
+
+export interface ConfigChange {
+  kind: 'instance' | 'dataSource'
+  name: string
+  action: 'created' | 'updated' | 'unchanged' | 'deleted' | 'kept'
+}
+
+class DryRun extends Error {}
+
+/**
+ * Upserts everything a configuration document describes, in one transaction. Objects the
+ * document does not mention are kept, or deleted with `prune`. With `dryRun` nothing is written
+ * and the changes that would be made are returned.
+ */
+export async function applyConfig(
+  db: Db,
+  config: ConfigDocument,
+  options: { prune?: boolean; dryRun?: boolean } = {},
+): Promise<ConfigChange[]> {
+  const changes: ConfigChange[] = []
+  const instanceId = config.instance.id
+  try {
+    await db.transaction().execute(async (tx) => {
+      await upsertInstance(tx, { id: instanceId, name: config.instance.name ?? instanceId })
+      changes.push({ kind: 'instance', name: instanceId, action: 'updated' })
+      const existing = new Set((await listDataSources(tx, instanceId)).map((s) => s.name))
+      for (const [name, source] of Object.entries(config.dataSources)) {
+        const action = await upsertDataSource(tx, instanceId, {
+          name,
+          kind: source.kind,
+          options: source.options,
+          primaryKey: source.primaryKey,
+          columnTypes: source.columnTypes,
+          rejectRatio: source.rejectRatio,
+        })
+        changes.push({ kind: 'dataSource', name, action })
+        existing.delete(name)
+      }
+      for (const name of existing) {
+        if (options.prune) await deleteDataSource(tx, instanceId, name)
+        changes.push({ kind: 'dataSource', name, action: options.prune ? 'deleted' : 'kept' })
+      }
+      if (options.dryRun) throw new DryRun()
+    })
+  } catch (error) {
+    if (!(error instanceof DryRun)) throw error
+  }
+  return changes
+}

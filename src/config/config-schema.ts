@@ -1,0 +1,96 @@
+import { z } from 'zod'
+import { sourceReaders } from '../pipeline/sources/index.js'
+import { COLUMN_TYPES, isColumnType } from '../pipeline/sql/duckdb-sql.js'
+import type { DataSourceKind } from '../store/data-sources.js'
+
+/** Names of instances, data sources and entities: safe in paths, SQL identifiers and URLs. */
+export const nameSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z][A-Za-z0-9_]{0,62}$/,
+    'a name starts with a letter and has only letters, digits and _ (at most 63)',
+  )
+
+export const instanceIdSchema = z
+  .string()
+  .regex(
+    /^[a-z][a-z0-9-]{0,39}$/,
+    'an instance id is lower-case letters, digits and -, starting with a letter (at most 40)',
+  )
+
+const columnTypeSchema = z
+  .string()
+  .refine(isColumnType, { message: `a column type is one of ${COLUMN_TYPES.join(', ')} or DECIMAL(p,s)` })
+
+const dataSourceCommon = {
+  description: z.string().max(500).optional().describe('What this data source holds, for people'),
+  primaryKey: z
+    .string()
+    .min(1)
+    .describe('Column whose value identifies a row; rows without one, or repeating one, are rejected'),
+  columnTypes: z
+    .record(z.string().min(1), columnTypeSchema)
+    .default({})
+    .describe('Type overrides applied while reading, e.g. { birth_date: DATE }'),
+  rejectRatio: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.05)
+    .describe('Fraction of rejected records above which a refresh fails (0.05 = 5%)'),
+}
+
+function dataSourceVariant(kind: DataSourceKind) {
+  return z
+    .object({
+      kind: z.literal(kind),
+      options: sourceReaders[kind].options as z.ZodType<Record<string, unknown>>,
+      ...dataSourceCommon,
+    })
+    .strict()
+}
+
+export const dataSourceSchema = z.discriminatedUnion('kind', [
+  dataSourceVariant('csv'),
+  dataSourceVariant('json'),
+  dataSourceVariant('ndjson'),
+  dataSourceVariant('parquet'),
+  dataSourceVariant('postgres'),
+])
+
+export type DataSourceConfig = z.infer<typeof dataSourceSchema>
+
+/** `openinsights.yaml`: an instance described as code. Later sections (unify, measures, ...) join here. */
+export const configSchema = z
+  .object({
+    $schema: z.string().optional().describe('JSON Schema of this file, for editors'),
+    version: z.literal(1).default(1).describe('Version of this file format'),
+    instance: z
+      .object({
+        id: instanceIdSchema.describe('Identifies the instance in URLs: /api/v1/instances/{id}'),
+        name: z.string().min(1).max(100).optional().describe('Display name'),
+      })
+      .strict(),
+    dataSources: z
+      .record(nameSchema, dataSourceSchema)
+      .default({})
+      .describe('Data sources by name; each is published as an entity of the same name'),
+  })
+  .strict()
+  .describe('openinsights instance configuration')
+
+export type ConfigDocument = z.infer<typeof configSchema>
+export type ConfigInput = z.input<typeof configSchema>
+
+/** The JSON Schema editors use to validate and complete `openinsights.yaml`. */
+export function configJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(configSchema, { io: 'input', target: 'draft-2020-12' }) as Record<
+    string,
+    unknown
+  >
+  return {
+    ...schema,
+    $id: 'https://openinsights.dev/schema/openinsights.schema.json',
+    title: 'openinsights.yaml',
+  }
+}

@@ -1,0 +1,34 @@
+import { stringify } from 'yaml'
+import { notFound } from '../errors.js'
+import { listDataSources } from '../store/data-sources.js'
+import type { Db } from '../store/database.js'
+import { getInstance } from '../store/instances.js'
+import type { ConfigDocument } from './config-schema.js'
+
+/** The configuration document that describes an instance as stored: `apply` of it changes nothing. */
+export async function exportConfig(db: Db, instanceId: string): Promise<ConfigDocument> {
+  const instance = await getInstance(db, instanceId)
+  if (!instance) throw notFound('Instance', instanceId)
+  const sources = await listDataSources(db, instanceId)
+  return {
+    version: 1,
+    instance: { id: instance.id, name: instance.name },
+    dataSources: Object.fromEntries(
+      sources.map((s) => [
+        s.name,
+        {
+          kind: s.kind,
+          primaryKey: s.primaryKey,
+          options: s.options,
+          columnTypes: s.columnTypes,
+          rejectRatio: s.rejectRatio,
+        },
+      ]),
+    ) as ConfigDocument['dataSources'],
+  }
+}
+
+export function configToYaml(config: ConfigDocument, schemaUrl?: string): string {
+  const header = schemaUrl ? `# yaml-language-server: $schema=${schemaUrl}\n` : ''
+  return header + stringify(config, { lineWidth: 0 })
+}

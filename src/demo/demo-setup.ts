@@ -1,0 +1,56 @@
+import { existsSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { DEMO_FILE_NAMES, type DemoSummary, demoFiles, generateDemoData } from './generate-demo-data.js'
+
+export const DEMO_INSTANCE_ID = 'demo'
+
+/** The demo instance as configuration code; paths are relative to this file's folder. */
+export function demoConfigYaml(): string {
+  return `# yaml-language-server: $schema=https://openinsights.dev/schema/openinsights.schema.json
+# Written by 'openinsights start --demo' on every start: copy it elsewhere to edit it.
+version: 1
+instance:
+  id: ${DEMO_INSTANCE_ID}
+  name: Contoso (demo)
+dataSources:
+  crm_contacts:
+    description: Contacts exported from the CRM
+    kind: csv
+    primaryKey: contact_id
+    options:
+      path: ${DEMO_FILE_NAMES.crmContacts}
+      delimiter: ","
+    columnTypes:
+      birth_date: DATE
+  webshop_orders:
+    description: Orders from the web shop, with the buyer's details as typed at checkout
+    kind: parquet
+    primaryKey: order_id
+    options:
+      path: ${DEMO_FILE_NAMES.webshopOrders}
+  loyalty_members:
+    description: Members of the loyalty programme
+    kind: ndjson
+    primaryKey: member_id
+    options:
+      path: ${DEMO_FILE_NAMES.loyaltyMembers}
+    columnTypes:
+      joined_at: TIMESTAMPTZ
+`
+}
+
+/**
+ * Makes sure `home/demo-data` holds the demo's files and config. Existing data is kept, so a
+ * second start is fast and a file a person broke on purpose stays broken.
+ */
+export async function prepareDemo(
+  home: string,
+): Promise<{ directory: string; configFile: string; generated: DemoSummary | null }> {
+  const directory = join(home, 'demo-data')
+  const files = demoFiles(directory)
+  const complete = Object.values(files).every((file) => existsSync(file))
+  const generated = complete ? null : await generateDemoData(directory)
+  const configFile = join(directory, 'openinsights.yaml')
+  writeFileSync(configFile, demoConfigYaml())
+  return { directory, configFile, generated }
+}

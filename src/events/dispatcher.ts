@@ -1,0 +1,125 @@
+import type { Transaction } from 'kysely'
+import { coerceError } from '../errors.js'
+import type { Db } from '../store/database.js'
+import { claimUndispatchedEvents, markEventsDispatched, type StoredEvent } from '../store/events.js'
+import type { Tables } from '../store/tables.js'
+
+/**
+ * Something that reacts to events: webhook subscriptions, flows. It takes its share of an event
+ * inside the dispatcher's transaction (typically by enqueuing jobs there), so the share exists
+ * exactly when the event is marked dispatched.
+ */
+export interface EventSubscriber {
+  /** A stable name, for logs ('webhooks', 'flows'). */
+  readonly name: string
+  /** Takes this subscriber's share of one event. Throwing rolls the batch back for a later retry. */
+  handle(event: StoredEvent, tx: Transaction<Tables>): Promise<void>
+}
+
+/** The subscribers the dispatcher fans events out to. */
+export class SubscriberRegistry {
+  readonly #subscribers = new Map<string, EventSubscriber>()
+
+  /** Adds a subscriber; returns a function that removes it. */
+  add(subscriber: EventSubscriber): () => void {
+    if (this.#subscribers.has(subscriber.name))
+      throw new Error(`subscriber '${subscriber.name}' is already registered`)
+    this.#subscribers.set(subscriber.name, subscriber)
+    return () => this.#subscribers.delete(subscriber.name)
+  }
+
+  list(): EventSubscriber[] {
+    return [...this.#subscribers.values()]
+  }
+}
+
+export interface DispatcherOptions {
+  db: Db
+  registry: SubscriberRegistry
+  /** How often to look for undispatched events when not nudged. */
+  pollIntervalMs?: number
+  batchSize?: number
+  onError?: (error: Error) => void
+}
+
+export interface Dispatcher {
+  /** Looks for events now (call after committing one). */
+  nudge(): void
+  /** Dispatches until nothing is left; returns how many events it dispatched. */
+  drain(): Promise<number>
+  stop(): Promise<void>
+}
+
+/**
+ * Moves events from the outbox to subscribers. Any number of dispatchers may run against one
+ * database: each claims events with SKIP LOCKED, so an event is dispatched once.
+ */
+export function startDispatcher(options: DispatcherOptions): Dispatcher {
+  const pollIntervalMs = options.pollIntervalMs ?? 1000
+  const batchSize = options.batchSize ?? 100
+  let stopped = false
+  let running: Promise<number> | undefined
+  let again = false
+  let timer: NodeJS.Timeout | undefined
+
+  async function dispatchBatch(): Promise<number> {
+    return options.db.transaction().execute(async (tx) => {
+      const events = await claimUndispatchedEvents(tx, batchSize)
+      for (const event of events) {
+        for (const subscriber of options.registry.list()) await subscriber.handle(event, tx)
+      }
+      await markEventsDispatched(
+        tx,
+        events.map((e) => e.id),
+      )
+      return events.length
+    })
+  }
+
+  async function drain(): Promise<number> {
+    let total = 0
+    for (;;) {
+      const n = await dispatchBatch()
+      total += n
+      if (n < batchSize) return total
+    }
+  }
+
+  function tick(): void {
+    if (stopped) return
+    if (running) {
+      again = true
+      return
+    }
+    clearTimeout(timer)
+    running = drain()
+      .catch((error: unknown) => {
+        options.onError?.(coerceError(error))
+        return 0
+      })
+      .finally(() => {
+        running = undefined
+        if (stopped) return
+        if (again) {
+          again = false
+          tick()
+        } else {
+          timer = setTimeout(tick, pollIntervalMs)
+        }
+      })
+  }
+
+  tick()
+  return {
+    nudge: tick,
+    async drain() {
+      if (running) await running
+      return drain()
+    },
+    async stop() {
+      stopped = true
+      clearTimeout(timer)
+      await running
+    },
+  }
+}

@@ -1,0 +1,9 @@
+export { type Dispatcher, type EventSubscriber, SubscriberRegistry, startDispatcher } from './dispatcher.js'
+export {
+  type DataSourceRefreshEventData,
+  EVENT_TYPES,
+  type EventDataByType,
+  type EventType,
+  isEventType,
+} from './event-types.js'
+export { appendEvent } from './outbox.js'

@@ -1,0 +1,10 @@
+export {
+  DEFAULT_QUEUE_POLICIES,
+  deadLetterQueue,
+  type Job,
+  type JobDataByQueue,
+  type JobQueue,
+  type QueueName,
+  type QueuePolicy,
+  startJobQueue,
+} from './job-queue.js'

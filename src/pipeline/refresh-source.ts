@@ -1,0 +1,195 @@
+import { rm } from 'node:fs/promises'
+import type { DuckDBInstance } from '@duckdb/node-api'
+import { AppError, coerceError } from '../errors.js'
+import { appendEvent, type DataSourceRefreshEventData } from '../events/index.js'
+import { getDataSource } from '../store/data-sources.js'
+import type { Db } from '../store/database.js'
+import { deleteEntityVersions, listEntityVersions, publishEntityVersion } from '../store/entities.js'
+import {
+  finishRefresh,
+  type Refresh,
+  type RefreshOutcome,
+  reportRefreshProgress,
+  requeueRefresh,
+  startRefresh,
+} from '../store/refreshes.js'
+import type { RefreshProgress } from '../store/tables.js'
+import { dataLayout } from './data-layout.js'
+import { type IngestProgress, ingestSource } from './sources/ingest.js'
+
+export interface RefreshWorkerContext {
+  db: Db
+  duck: DuckDBInstance
+  dataDir: string
+  /** Identifies this process in refresh rows, so a sweeper can tell whose work was abandoned. */
+  workerId: string
+  /** Versions kept per entity (the current one included) for rollback and slow readers. */
+  keepVersions: number
+  heartbeatIntervalMs: number
+  /** Called after events were committed, so the dispatcher can pick them up at once. */
+  onEventsAppended: () => void
+  log: (message: string) => void
+}
+
+/**
+ * Runs one attempt of a data source refresh: ingest into a new version directory, then publish in
+ * one transaction (manifest pointer flip + refresh outcome + event). A failure leaves the current
+ * version untouched. Throws only to ask the job queue for another attempt.
+ */
+export async function runSourceRefresh(
+  context: RefreshWorkerContext,
+  job: { instanceId: string; refreshId: string; isLastAttempt: boolean },
+): Promise<Refresh | undefined> {
+  const { db, dataDir } = context
+  const refresh = await startRefresh(db, job.refreshId, context.workerId)
+  if (!refresh) return undefined // already ended: cancelled, or finished by an earlier attempt
+  const versionDir = dataLayout.versionDir(dataDir, job.instanceId, refresh.dataSourceName, refresh.id)
+  const controller = new AbortController()
+  let progress: RefreshProgress = { phase: 'reading', fraction: 0 }
+  const heartbeat = setInterval(() => {
+    reportRefreshProgress(db, refresh.id, context.workerId, progress)
+      .then((stillOurs) => {
+        if (!stillOurs) controller.abort()
+      })
+      .catch(() => {}) // a missed heartbeat is harmless; many missed ones make the refresh abandoned
+  }, context.heartbeatIntervalMs)
+  try {
+    const source = await getDataSource(db, job.instanceId, refresh.dataSourceName)
+    if (!source) {
+      throw new AppError('DataSourceNotFound', `data source '${refresh.dataSourceName}' was deleted`, {
+        target: refresh.dataSourceName,
+        status: 404,
+      })
+    }
+    const result = await ingestSource(
+      context.duck,
+      source,
+      {
+        versionDir,
+        rejectsFile: dataLayout.rejectsFile(dataDir, job.instanceId, source.name, refresh.id),
+        workDir: dataLayout.workDir(dataDir, job.instanceId, refresh.id),
+      },
+      {
+        signal: controller.signal,
+        onProgress: (p: IngestProgress) => {
+          progress = { phase: p.phase, fraction: p.fraction }
+        },
+      },
+    )
+    progress = { phase: 'publishing', fraction: 0.95 }
+    const finished = await db.transaction().execute(async (tx) => {
+      const done = await finishRefresh(tx, refresh.id, {
+        state: 'succeeded',
+        rowCount: result.rowCount,
+        rejectedRowCount: result.rejectedRowCount,
+        rejectsPath: result.rejectsFile,
+      })
+      if (!done) return undefined // someone ended it meanwhile (cancel, sweeper): publish nothing
+      await publishEntityVersion(
+        tx,
+        {
+          id: refresh.id,
+          instanceId: job.instanceId,
+          entityName: source.name,
+          refreshId: refresh.id,
+          directory: versionDir,
+          rowCount: result.rowCount,
+          schema: result.schema,
+          partitions: result.partitions,
+        },
+        `datasource:${source.name}`,
+      )
+      await appendEvent(tx, 'datasource.refresh.succeeded', job.instanceId, refreshEventData(done))
+      return done
+    })
+    if (!finished) {
+      await rm(versionDir, { recursive: true, force: true })
+      return undefined
+    }
+    context.onEventsAppended()
+    await pruneVersions(context, job.instanceId, source.name)
+    context.log(
+      `refresh ${refresh.id} of ${source.name} succeeded: ${result.rowCount} rows, ${result.rejectedRowCount} rejected`,
+    )
+    return finished
+  } catch (thrown) {
+    await rm(versionDir, { recursive: true, force: true })
+    const error = asRefreshError(thrown)
+    if (error.retryable && !job.isLastAttempt) {
+      await requeueRefresh(db, refresh.id, error)
+      context.log(`refresh ${refresh.id} of ${refresh.dataSourceName} will be retried: ${error.message}`)
+      throw error
+    }
+    const failed = await failRefresh(
+      db,
+      refresh.id,
+      error.code === 'RefreshCancelled' ? 'cancelled' : 'failed',
+      error,
+      {
+        rejectsPath: (error.details as { rejectsFile?: string } | undefined)?.rejectsFile ?? null,
+        rowCount: (error.details as { rowCount?: number } | undefined)?.rowCount ?? null,
+        rejectedRowCount:
+          (error.details as { rejectedRowCount?: number } | undefined)?.rejectedRowCount ?? null,
+      },
+    )
+    if (failed) context.onEventsAppended()
+    context.log(`refresh ${refresh.id} of ${refresh.dataSourceName} failed: ${error.code}: ${error.message}`)
+    // A retryable error on the last attempt goes to the dead-letter queue for an operator to see.
+    if (error.retryable) throw error
+    return failed
+  } finally {
+    clearInterval(heartbeat)
+  }
+}
+
+/** Ends a refresh as failed (or cancelled) and appends its event, in one transaction. */
+export async function failRefresh(
+  db: Db,
+  refreshId: string,
+  state: 'failed' | 'cancelled',
+  error: { code: string; message: string },
+  counts: { rowCount: number | null; rejectedRowCount: number | null; rejectsPath: string | null } = {
+    rowCount: null,
+    rejectedRowCount: null,
+    rejectsPath: null,
+  },
+): Promise<Refresh | undefined> {
+  return db.transaction().execute(async (tx) => {
+    const outcome: RefreshOutcome = { state, ...counts, error: { code: error.code, message: error.message } }
+    const done = await finishRefresh(tx, refreshId, outcome)
+    if (done) await appendEvent(tx, 'datasource.refresh.failed', done.instanceId, refreshEventData(done))
+    return done
+  })
+}
+
+export function refreshEventData(refresh: Refresh): DataSourceRefreshEventData {
+  return {
+    instanceId: refresh.instanceId,
+    dataSourceName: refresh.dataSourceName,
+    refreshId: refresh.id,
+    startedAt: refresh.startedAt ?? refresh.requestedAt,
+    completedAt: refresh.completedAt ?? new Date().toISOString(),
+    rowCount: refresh.rowCount,
+    rejectedRowCount: refresh.rejectedRowCount,
+    error: refresh.error,
+  }
+}
+
+function asRefreshError(thrown: unknown): AppError {
+  if (thrown instanceof AppError) return thrown
+  const error = coerceError(thrown)
+  // Unknown failures (a lost control-plane connection, a full disk) may pass: try again.
+  return new AppError('RefreshFailed', error.message, { status: 500, retryable: true, cause: error })
+}
+
+/** Drops versions beyond the newest `keepVersions` of an entity, rows first, then files. */
+async function pruneVersions(
+  context: RefreshWorkerContext,
+  instanceId: string,
+  entity: string,
+): Promise<void> {
+  const versions = await listEntityVersions(context.db, instanceId, entity)
+  const stale = versions.slice(context.keepVersions).map((v) => v.id)
+  const removed = await deleteEntityVersions(context.db, stale)
+  for (const version of removed) await rm(version.directory, { recursive: true, force: true })
+}

@@ -1,0 +1,303 @@
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
+import { AppError } from '../../errors.js'
+import type { DataSource } from '../../store/data-sources.js'
+import type { ColumnSchema, PartitionInfo } from '../../store/tables.js'
+import * as q from '../sql/duckdb-sql.js'
+import { sourceReader } from './index.js'
+
+export interface IngestPaths {
+  /** The new version's directory; nothing else writes there and nobody reads it until published. */
+  versionDir: string
+  /** Where the rejects of this refresh go (CSV), written only when there are any. */
+  rejectsFile: string
+  /** Scratch space, removed afterwards. */
+  workDir: string
+}
+
+export interface IngestProgress {
+  phase: 'reading' | 'validating' | 'writing'
+  /** 0..1 within ingestion. */
+  fraction: number
+}
+
+export interface IngestResult {
+  rowCount: number
+  rejectedRowCount: number
+  rejectsFile: string | null
+  schema: ColumnSchema[]
+  partitions: PartitionInfo[]
+}
+
+/** Target size of one Parquet partition file. */
+const PARTITION_BYTES = 128 * 1024 * 1024
+
+/**
+ * Reads a data source into Parquet partitions under `paths.versionDir`. Malformed records,
+ * records without a primary key and repeats of a key are rejected, with line numbers where the
+ * reader knows them; too many rejects fail the ingestion. The output is not published here.
+ */
+export async function ingestSource(
+  duck: DuckDBInstance,
+  source: DataSource,
+  paths: IngestPaths,
+  options: { signal: AbortSignal; onProgress?: (progress: IngestProgress) => void },
+): Promise<IngestResult> {
+  const reader = sourceReader(source.kind)
+  const readerOptions = reader.options.parse(source.options)
+  await mkdir(paths.versionDir, { recursive: true })
+  await mkdir(paths.workDir, { recursive: true })
+  const connection = await duck.connect()
+  const onAbort = () => connection.interrupt()
+  options.signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    options.onProgress?.({ phase: 'reading', fraction: 0 })
+    const opened = await reader.open(
+      {
+        connection,
+        columnTypes: source.columnTypes,
+        workDir: paths.workDir,
+        signal: options.signal,
+        dataSourceName: source.name,
+      },
+      readerOptions,
+    )
+    const rejectRelations = [opened.rejects]
+    let relation = opened.relation
+
+    const columns = await describe(connection, relation, source)
+    assertColumnsExist(source, columns)
+
+    const overrides = source.columnTypes
+    if (!reader.appliesColumnTypes && Object.keys(overrides).length > 0) {
+      await run(connection, `create temp table typed as ${q.withRecordNumber(relation)}`, source)
+      rejectRelations.push(q.castRejects('typed', overrides))
+      relation = `select * exclude (__record) from (${q.castAccepted('typed', overrides)})`
+    }
+
+    // The common case in one pipelined pass: read, convert and write.
+    await withQueryProgress(connection, options.onProgress, () =>
+      run(connection, q.copyToParquet(relation, paths.versionDir, PARTITION_BYTES), source),
+    )
+
+    options.onProgress?.({ phase: 'validating', fraction: 0.85 })
+    let files = await partitionFiles(paths.versionDir)
+    const health = await firstRow(connection, q.keyHealth(q.readParquet(files), source.primaryKey), source)
+    if (Number(health.null_keys) > 0 || Number(health.duplicate_keys) > 0) {
+      // Rare: rewrite without the keyless rows and the repeats, keeping the first occurrence.
+      options.onProgress?.({ phase: 'writing', fraction: 0.9 })
+      await run(connection, `create temp table keyed as ${q.withRecordNumber(q.readParquet(files))}`, source)
+      rejectRelations.push(q.keyRejects('keyed', source.primaryKey))
+      await Promise.all(files.map((file) => rm(file)))
+      await run(
+        connection,
+        q.copyToParquet(q.keyAccepted('keyed', source.primaryKey), paths.versionDir, PARTITION_BYTES),
+        source,
+      )
+      files = await partitionFiles(paths.versionDir)
+    }
+
+    const rejects = rejectRelations.join(' union all ')
+    const rejectedRowCount = Number(
+      (await firstRow(connection, `select count(*) as n from (${rejects})`, source)).n,
+    )
+    let rejectsFile: string | null = null
+    if (rejectedRowCount > 0) {
+      await mkdir(dirname(paths.rejectsFile), { recursive: true })
+      await run(
+        connection,
+        q.copyToCsv(`select * from (${rejects}) order by line nulls last`, paths.rejectsFile),
+        source,
+      )
+      rejectsFile = paths.rejectsFile
+    }
+
+    const partitions = await finishPartitions(connection, paths.versionDir, files, source)
+    const rowCount = partitions.reduce((sum, p) => sum + p.rowCount, 0)
+    const total = rowCount + rejectedRowCount
+    if (total > 0 && rejectedRowCount / total > source.rejectRatio) {
+      throw await rejectRatioError(connection, source, rejects, { rowCount, rejectedRowCount, rejectsFile })
+    }
+    const schema = (
+      await rows(
+        connection,
+        q.describe(q.readParquet(partitions.map((p) => join(paths.versionDir, p.file)))),
+        source,
+      )
+    ).map((r) => ({ name: String(r.column_name), type: String(r.column_type) }))
+    return { rowCount, rejectedRowCount, rejectsFile, schema, partitions }
+  } finally {
+    options.signal.removeEventListener('abort', onAbort)
+    connection.closeSync()
+    await rm(paths.workDir, { recursive: true, force: true })
+  }
+}
+
+async function describe(
+  connection: DuckDBConnection,
+  relation: string,
+  source: DataSource,
+): Promise<string[]> {
+  return (await rows(connection, q.describe(relation), source)).map((r) => String(r.column_name))
+}
+
+function assertColumnsExist(source: DataSource, columns: string[]): void {
+  const missing = [source.primaryKey, ...Object.keys(source.columnTypes)].filter((c) => !columns.includes(c))
+  if (missing.length === 0) return
+  const first = missing[0] as string
+  const isKey = first === source.primaryKey
+  throw new AppError(
+    'ColumnNotFound',
+    `data source '${source.name}': column '${first}' named as ${isKey ? 'its primary key' : 'a column type override'} is not in the data; its columns are ${columns.join(', ')}`,
+    { target: `dataSources.${source.name}.${isKey ? 'primaryKey' : `columnTypes.${first}`}`, status: 422 },
+  )
+}
+
+/** Reports DuckDB's own progress of the running statement while `work` runs. */
+async function withQueryProgress<T>(
+  connection: DuckDBConnection,
+  onProgress: ((progress: IngestProgress) => void) | undefined,
+  work: () => Promise<T>,
+): Promise<T> {
+  if (!onProgress) return work()
+  const timer = setInterval(() => {
+    const percentage = connection.progress.percentage
+    if (percentage >= 0) onProgress({ phase: 'reading', fraction: Math.min(0.8, (percentage / 100) * 0.8) })
+  }, 200)
+  try {
+    return await work()
+  } finally {
+    clearInterval(timer)
+  }
+}
+
+async function partitionFiles(directory: string): Promise<string[]> {
+  const names = (await readdir(directory)).filter((name) => name.endsWith('.parquet')).sort(byPartNumber)
+  return names.map((name) => join(directory, name))
+}
+
+function byPartNumber(a: string, b: string): number {
+  return partNumber(a) - partNumber(b)
+}
+
+function partNumber(name: string): number {
+  return Number(/(\d+)\.parquet$/.exec(name)?.[1] ?? 0)
+}
+
+/** Renames DuckDB's part-N files to part-NNNNN and records each one's rows and size. */
+async function finishPartitions(
+  connection: DuckDBConnection,
+  directory: string,
+  files: string[],
+  source: DataSource,
+): Promise<PartitionInfo[]> {
+  const counts = new Map<string, number>()
+  for (const row of await rows(connection, q.parquetRowCounts(files), source)) {
+    counts.set(String(row.file_name), Number(row.row_count))
+  }
+  const partitions: PartitionInfo[] = []
+  for (const [index, file] of files.entries()) {
+    const name = `part-${String(index).padStart(5, '0')}`
+    const target = join(directory, `${name}.parquet`)
+    if (file !== target) await rename(file, target)
+    partitions.push({
+      name,
+      file: `${name}.parquet`,
+      rowCount: counts.get(file) ?? 0,
+      sizeBytes: (await stat(target)).size,
+    })
+  }
+  return partitions
+}
+
+async function rejectRatioError(
+  connection: DuckDBConnection,
+  source: DataSource,
+  rejects: string,
+  counts: { rowCount: number; rejectedRowCount: number; rejectsFile: string | null },
+): Promise<AppError> {
+  const top = await firstRow(
+    connection,
+    `select split_part(reason, ':', 1) as kind, count(*) as n, min(line) as first_line, arg_min(reason, coalesce(line, 0)) as example
+     from (${rejects}) group by 1 order by n desc limit 1`,
+    source,
+  )
+  const total = counts.rowCount + counts.rejectedRowCount
+  const percent = ((counts.rejectedRowCount / total) * 100).toFixed(1)
+  const hint =
+    top.kind === 'INVALID ENCODING'
+      ? "; the file is not UTF-8: if it is Latin-1, set the source's encoding to latin-1"
+      : ''
+  const line = top.first_line === null ? '' : ` (first at line ${top.first_line})`
+  return new AppError(
+    'RejectRatioExceeded',
+    `data source '${source.name}': ${counts.rejectedRowCount} of ${total} records (${percent}%) were rejected, over the ${(source.rejectRatio * 100).toFixed(1)}% limit; most are ${top.kind}${line}: ${top.example}${hint}${counts.rejectsFile ? `; all rejects are in ${counts.rejectsFile}` : ''}`,
+    {
+      target: `dataSources.${source.name}`,
+      status: 422,
+      details: {
+        rowCount: counts.rowCount,
+        rejectedRowCount: counts.rejectedRowCount,
+        rejectsFile: counts.rejectsFile,
+      },
+    },
+  )
+}
+
+async function run(connection: DuckDBConnection, sql: string, source: DataSource): Promise<void> {
+  try {
+    await connection.run(sql)
+  } catch (error) {
+    throw duckDbError(error, source)
+  }
+}
+
+async function rows(
+  connection: DuckDBConnection,
+  sql: string,
+  source: DataSource,
+): Promise<Record<string, unknown>[]> {
+  try {
+    return (await connection.runAndReadAll(sql)).getRowObjectsJS()
+  } catch (error) {
+    throw duckDbError(error, source)
+  }
+}
+
+async function firstRow(
+  connection: DuckDBConnection,
+  sql: string,
+  source: DataSource,
+): Promise<Record<string, unknown>> {
+  return (await rows(connection, sql, source))[0] ?? {}
+}
+
+/** DuckDB's errors about the input, as AppErrors naming the data source. */
+function duckDbError(error: unknown, source: DataSource): AppError {
+  if (error instanceof AppError) return error
+  const message = (error as Error).message ?? String(error)
+  const first = message.split('\n')[0] ?? message
+  const target = `dataSources.${source.name}`
+  if (/interrupt/i.test(first)) {
+    return new AppError('RefreshCancelled', `refresh of '${source.name}' was cancelled`, {
+      target,
+      status: 409,
+    })
+  }
+  if (/No files found|does not exist|Cannot open file/i.test(first)) {
+    return new AppError('SourceNotFound', `data source '${source.name}': ${first}`, { target, status: 422 })
+  }
+  if (/out of memory|No space left/i.test(first)) {
+    return new AppError('ResourceExhausted', `data source '${source.name}': ${first}`, {
+      target,
+      status: 503,
+      retryable: true,
+    })
+  }
+  return new AppError('SourceUnreadable', `data source '${source.name}': ${first}`, {
+    target,
+    status: 422,
+    cause: error,
+  })
+}

@@ -1,0 +1,45 @@
+import type { DuckDBConnection } from '@duckdb/node-api'
+import type { z } from 'zod'
+import type { DataSourceKind } from '../../store/data-sources.js'
+
+/** What a reader gets to open one data source for one refresh. */
+export interface ReadContext {
+  /** A DuckDB connection owned by this refresh. */
+  connection: DuckDBConnection
+  /** Type overrides `{ column: DuckDB type }` from the data source definition. */
+  columnTypes: Record<string, string>
+  /** A private scratch directory of this refresh, removed when it ends. */
+  workDir: string
+  /** Aborted when the refresh is cancelled. */
+  signal: AbortSignal
+  /** Name of the data source, for messages. */
+  dataSourceName: string
+}
+
+/** A source opened for reading: SQL relations over its rows and over the records it rejected. */
+export interface OpenedSource {
+  /** A SELECT over the source's rows. Scanning it may add rows to `rejects`. */
+  relation: string
+  /** A SELECT of `(line, column, reason, record)`, complete once `relation` has been scanned. */
+  rejects: string
+}
+
+/**
+ * The seam between the pipeline and a kind of data source. One implementation per kind, each in
+ * its own file with the same shape (csv-source.ts, json-source.ts, ...).
+ */
+export interface SourceReader<Options> {
+  /** The `kind` a data source names to use this reader. */
+  readonly kind: DataSourceKind
+  /** Validates and defaults the kind's options (path, delimiter, connection string, ...). */
+  readonly options: z.ZodType<Options>
+  /** True when the reader applies column type overrides itself while reading (CSV does). */
+  readonly appliesColumnTypes: boolean
+  /** One line saying where the data comes from, for messages and listings. */
+  describe(options: Options): string
+  /**
+   * Checks the source is there and readable, then returns relations over it. Throws an AppError
+   * with a clear code when it is not (missing file, unreachable database, ...).
+   */
+  open(context: ReadContext, options: Options): Promise<OpenedSource>
+}

@@ -1,0 +1,203 @@
+/**
+ * Every SQL text the pipeline runs on DuckDB is built here. This module is the dialect seam:
+ * a distributed engine (Trino, Spark SQL) would get its own implementation of these builders.
+ * User-supplied values only ever enter SQL through `literal`/`ident`, or as bound parameters.
+ */
+
+/** Quotes an identifier (column, table). */
+export function ident(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`
+}
+
+/** Quotes a string literal. */
+export function literal(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`
+}
+
+export function literalList(values: readonly string[]): string {
+  return `[${values.map(literal).join(', ')}]`
+}
+
+/** `{'col': 'TYPE', ...}` as DuckDB's reader functions take it. */
+function structLiteral(entries: Record<string, string>): string {
+  return `{${Object.entries(entries)
+    .map(([key, value]) => `${literal(key)}: ${literal(value)}`)
+    .join(', ')}}`
+}
+
+export interface CsvReadOptions {
+  header: boolean
+  delimiter: string
+  quote: string
+  escape: string | undefined
+  encoding: 'utf-8' | 'latin-1' | 'utf-16'
+  columnTypes: Record<string, string>
+  /** Table that collects malformed lines (line number, column, reason, raw line). */
+  rejectsTable: string
+  rejectsScanTable: string
+  /** Lines the dialect and type sniffer looks at; DuckDB's default when undefined. */
+  sampleSize?: number
+}
+
+export function readCsv(paths: readonly string[], options: CsvReadOptions): string {
+  const args = [
+    literalList(paths),
+    `header = ${options.header}`,
+    `delim = ${literal(options.delimiter)}`,
+    `quote = ${literal(options.quote)}`,
+    ...(options.escape === undefined ? [] : [`escape = ${literal(options.escape)}`]),
+    `encoding = ${literal(options.encoding)}`,
+    'store_rejects = true',
+    `rejects_table = ${literal(options.rejectsTable)}`,
+    `rejects_scan = ${literal(options.rejectsScanTable)}`,
+    // Every file is read with one schema; a file that does not fit is an error, not a new union.
+    'union_by_name = false',
+    ...(options.sampleSize === undefined ? [] : [`sample_size = ${Math.trunc(options.sampleSize)}`]),
+    ...(Object.keys(options.columnTypes).length > 0 ? [`types = ${structLiteral(options.columnTypes)}`] : []),
+  ]
+  return `select * from read_csv(${args.join(', ')})`
+}
+
+/** The CSV reader's rejects in the pipeline's reject shape: one row per rejected line. */
+export function csvRejects(rejectsTable: string): string {
+  return `select line::bigint as line,
+      arg_min(column_name, column_idx)::varchar as "column",
+      arg_min(error_type || ': ' || error_message, column_idx) as reason,
+      left(any_value(csv_line), 1000)::varchar as record
+    from ${ident(rejectsTable)} group by line`
+}
+
+/** JSON documents; the whole input is sampled for types so a late odd value cannot fail the read. */
+export function readJson(paths: readonly string[], format: 'auto' | 'newline_delimited'): string {
+  return `select * from read_json(${literalList(paths)}, format = ${literal(format)}, union_by_name = true,
+    sample_size = -1)`
+}
+
+/** Rejects a reader collected itself, written as NDJSON objects `{ line, column, reason, record }`. */
+export function readRejectsFile(path: string): string {
+  return `select line, "column", reason, record from read_json(${literal(path)}, format = 'newline_delimited',
+    columns = {line: 'BIGINT', "column": 'VARCHAR', reason: 'VARCHAR', record: 'VARCHAR'})`
+}
+
+/** Casts a staging table of text columns to their target types. */
+export function castColumns(table: string, columns: readonly { name: string; type: string }[]): string {
+  const list = columns.map((c) =>
+    c.type === 'VARCHAR' ? ident(c.name) : `cast(${ident(c.name)} as ${c.type}) as ${ident(c.name)}`,
+  )
+  return `select ${list.join(', ')} from ${ident(table)}`
+}
+
+export function createTextTable(table: string, columns: readonly string[]): string {
+  return `create temp table ${ident(table)} (${columns.map((c) => `${ident(c)} varchar`).join(', ')})`
+}
+
+export function readParquet(paths: readonly string[]): string {
+  return `select * from read_parquet(${literalList(paths)})`
+}
+
+/** An empty relation in the reject shape, for readers that reject nothing themselves. */
+export const noRejects = `select null::bigint as line, null::varchar as "column", null::varchar as reason,
+  null::varchar as record where false`
+
+/** Writes a relation as Parquet files of about `fileSizeBytes` each into `directory`. */
+export function copyToParquet(relation: string, directory: string, fileSizeBytes: number): string {
+  return `copy (${relation}) to ${literal(directory)} (
+    format parquet, compression zstd, file_size_bytes ${Math.trunc(fileSizeBytes)},
+    filename_pattern 'part-{i}', overwrite_or_ignore true)`
+}
+
+export function copyToCsv(relation: string, file: string): string {
+  return `copy (${relation}) to ${literal(file)} (format csv, header true)`
+}
+
+export function describe(relation: string): string {
+  return `describe ${relation}`
+}
+
+export function parquetRowCounts(paths: readonly string[]): string {
+  return `select file_name, num_rows::bigint as row_count from parquet_file_metadata(${literalList(paths)})`
+}
+
+/** Counts rows, rows without a key and rows whose key repeats an earlier one. */
+export function keyHealth(relation: string, key: string): string {
+  return `select count(*)::bigint as rows,
+      count(*) filter (where ${ident(key)} is null)::bigint as null_keys,
+      (count(${ident(key)}) - count(distinct ${ident(key)}))::bigint as duplicate_keys
+    from (${relation})`
+}
+
+/** Numbers rows in read order so rejects can say which record they were. */
+export function withRecordNumber(relation: string): string {
+  return `select *, row_number() over () as __record from (${relation})`
+}
+
+/** Rows of a numbered relation that must be rejected: no key, or a key already seen earlier. */
+export function keyRejects(numberedTable: string, key: string): string {
+  const k = ident(key)
+  return `select null::bigint as line, ${literal(key)} as "column",
+      case when ${k} is null then 'MISSING KEY: record ' || __record || ' has no value in primary key column ' || ${literal(key)}
+        else 'DUPLICATE KEY: record ' || __record || ' repeats key ' || ${k}::varchar || ' first seen at record ' || first_record
+      end as reason,
+      null::varchar as record
+    from (
+      select *, min(__record) over (partition by ${k}) as first_record from ${ident(numberedTable)}
+    ) where ${k} is null or __record <> first_record`
+}
+
+/** The rows of a numbered relation that keyRejects does not reject, in read order. */
+export function keyAccepted(numberedTable: string, key: string): string {
+  const k = ident(key)
+  return `select * exclude (__record, first_record) from (
+      select *, min(__record) over (partition by ${k}) as first_record from ${ident(numberedTable)}
+    ) where ${k} is not null and __record = first_record order by __record`
+}
+
+/** Cast failures of type overrides for readers that cannot apply them while reading. */
+export function castRejects(numberedTable: string, columnTypes: Record<string, string>): string {
+  const checks = Object.entries(columnTypes).map(
+    ([column, type]) =>
+      `select null::bigint as line, ${literal(column)} as "column",
+        'CAST: record ' || __record || ': could not convert ' || ${ident(column)}::varchar || ' to ' || ${literal(type)} as reason,
+        null::varchar as record
+      from ${ident(numberedTable)}
+      where ${ident(column)} is not null and try_cast(${ident(column)} as ${type}) is null`,
+  )
+  return checks.join(' union all ')
+}
+
+/** A numbered relation with type overrides applied, without the rows whose casts failed. */
+export function castAccepted(numberedTable: string, columnTypes: Record<string, string>): string {
+  const entries = Object.entries(columnTypes)
+  const replace = entries.map(([column, type]) => `try_cast(${ident(column)} as ${type}) as ${ident(column)}`)
+  const ok = entries.map(
+    ([column, type]) => `(${ident(column)} is null or try_cast(${ident(column)} as ${type}) is not null)`,
+  )
+  return `select * replace (${replace.join(', ')}) from ${ident(numberedTable)} where ${ok.join(' and ')}`
+}
+
+/** DuckDB type names a user may give as a column type override. */
+export const COLUMN_TYPES = [
+  'VARCHAR',
+  'BOOLEAN',
+  'TINYINT',
+  'SMALLINT',
+  'INTEGER',
+  'BIGINT',
+  'HUGEINT',
+  'FLOAT',
+  'DOUBLE',
+  'DATE',
+  'TIME',
+  'TIMESTAMP',
+  'TIMESTAMPTZ',
+  'UUID',
+  'JSON',
+] as const
+
+/** `DECIMAL(p,s)` is allowed too; everything else is refused before it reaches SQL. */
+export function isColumnType(type: string): boolean {
+  return (
+    (COLUMN_TYPES as readonly string[]).includes(type.toUpperCase()) ||
+    /^DECIMAL\(\d{1,2},\s*\d{1,2}\)$/i.test(type)
+  )
+}

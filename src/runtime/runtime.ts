@@ -1,0 +1,148 @@
+import { hostname } from 'node:os'
+import type { DuckDBInstance } from '@duckdb/node-api'
+import { ulid } from 'ulid'
+import { type Dispatcher, SubscriberRegistry, startDispatcher } from '../events/index.js'
+import { DEFAULT_QUEUE_POLICIES, type JobQueue, startJobQueue } from '../jobs/index.js'
+import { dataLayout, openDuckDb, recoverAbandonedRefreshes, runSourceRefresh } from '../pipeline/index.js'
+import { type Db, openDatabase } from '../store/database.js'
+import { type EmbeddedPostgres, startEmbeddedPostgres } from '../store/embedded-postgres.js'
+import { migrate } from '../store/migrate.js'
+import type { Logger } from './logger.js'
+import type { Settings } from './settings.js'
+
+/** What a process does: serve the API, run jobs, or both (the embedded default). */
+export type Role = 'api' | 'worker' | 'all'
+
+export interface RuntimeOptions {
+  settings: Settings
+  role: Role
+  logger: Logger
+  /** Data source refreshes run at once by this process. */
+  refreshConcurrency?: number
+  heartbeatIntervalMs?: number
+  /** A running refresh without a heartbeat for this long is failed as abandoned (server mode). */
+  abandonAfterMs?: number
+}
+
+/** An open instance of openinsights: the control plane, the data plane and the workers. */
+export interface Runtime {
+  settings: Settings
+  role: Role
+  mode: 'embedded' | 'server'
+  logger: Logger
+  db: Db
+  duck: DuckDBInstance
+  jobs: JobQueue
+  subscribers: SubscriberRegistry
+  workerId: string
+  /** Wakes the dispatcher after events were committed (a no-op in an API-only process). */
+  nudgeEvents(): void
+  /** Dispatches every pending event now; for tests and one-shot CLI runs. */
+  drainEvents(): Promise<number>
+  close(): Promise<void>
+}
+
+export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const { settings, logger } = options
+  const closers: (() => Promise<void>)[] = []
+  const close = async () => {
+    for (const closer of closers.reverse())
+      await closer().catch((e: unknown) => logger.warn(`while closing: ${String(e)}`))
+  }
+  try {
+    let connectionString = settings.databaseUrl
+    let embedded: EmbeddedPostgres | undefined
+    if (!connectionString) {
+      embedded = await startEmbeddedPostgres(settings.pgliteDir)
+      closers.push(() => embedded!.close())
+      connectionString = embedded.connectionString
+    }
+    // PGlite is one session: a single connection serves Kysely and pg-boss alike (see embedded-postgres.ts).
+    const db = openDatabase({ connectionString, maxConnections: embedded ? 1 : 10 })
+    closers.push(() => db.destroy())
+    await migrate(db)
+
+    const duck = await openDuckDb({ tempDir: dataLayout.duckTempDir(settings.dataDir) })
+    closers.push(async () => duck.closeSync())
+
+    const jobs = await startJobQueue({
+      db,
+      policies: {
+        'datasource-refresh': {
+          ...DEFAULT_QUEUE_POLICIES['datasource-refresh'],
+          retryLimit: settings.refreshRetries,
+          retryDelaySeconds: settings.refreshRetryDelaySeconds,
+        },
+      },
+      onError: (error) => logger.warn(`job queue: ${error.message}`),
+    })
+    closers.push(() => jobs.stop())
+
+    const subscribers = new SubscriberRegistry()
+    const workerId = `${hostname()}:${process.pid}:${ulid()}`
+    let dispatcher: Dispatcher | undefined
+    const runtime: Runtime = {
+      settings,
+      role: options.role,
+      mode: embedded ? 'embedded' : 'server',
+      logger,
+      db,
+      duck,
+      jobs,
+      subscribers,
+      workerId,
+      nudgeEvents: () => dispatcher?.nudge(),
+      drainEvents: async () => (dispatcher ? dispatcher.drain() : 0),
+      close,
+    }
+
+    if (options.role !== 'api') {
+      // Embedded mode: the store admits this process only, so every running refresh is an orphan.
+      const abandoned = await recoverAbandonedRefreshes(
+        db,
+        settings.dataDir,
+        embedded ? { allRunning: true } : { heartbeatOlderThanMs: options.abandonAfterMs ?? 60_000 },
+      )
+      for (const r of abandoned)
+        logger.warn(`refresh ${r.id} of ${r.dataSourceName} was interrupted; marked failed`)
+      if (!embedded) {
+        const sweep = setInterval(() => {
+          recoverAbandonedRefreshes(db, settings.dataDir, {
+            heartbeatOlderThanMs: options.abandonAfterMs ?? 60_000,
+          })
+            .then(() => runtime.nudgeEvents())
+            .catch((e: unknown) => logger.warn(`abandoned-refresh sweep: ${String(e)}`))
+        }, 30_000)
+        closers.push(async () => clearInterval(sweep))
+      }
+
+      const activeDispatcher = startDispatcher({
+        db,
+        registry: subscribers,
+        onError: (error) => logger.warn(`event dispatch: ${error.message}`),
+      })
+      dispatcher = activeDispatcher
+      closers.push(() => activeDispatcher.stop())
+
+      await jobs.work('datasource-refresh', options.refreshConcurrency ?? 2, async (job) => {
+        await runSourceRefresh(
+          {
+            db,
+            duck,
+            dataDir: settings.dataDir,
+            workerId,
+            keepVersions: 3,
+            heartbeatIntervalMs: options.heartbeatIntervalMs ?? 5_000,
+            onEventsAppended: runtime.nudgeEvents,
+            log: (message) => logger.info(message),
+          },
+          { ...job.data, isLastAttempt: job.isLastAttempt },
+        )
+      })
+    }
+    return runtime
+  } catch (error) {
+    await close()
+    throw error
+  }
+}

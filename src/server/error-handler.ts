@@ -1,0 +1,72 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod'
+import { AppError } from '../errors.js'
+import type { Logger } from '../runtime/index.js'
+
+/** The one shape of every HTTP error body (OData style). */
+export interface ErrorBody {
+  error: {
+    code: string
+    message: string
+    target?: string
+    details?: { code: string; message: string; target?: string }[]
+  }
+}
+
+/** Maps everything thrown in a route to a status and an ErrorBody, in one place. */
+export function errorHandler(logger: Logger) {
+  return (thrown: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
+    const { status, body } = toErrorResponse(thrown)
+    if (status >= 500) logger.error(`${request.method} ${request.url}: ${thrown.stack ?? thrown.message}`)
+    void reply.status(status).send(body)
+  }
+}
+
+export function toErrorResponse(thrown: FastifyError | Error): { status: number; body: ErrorBody } {
+  if (thrown instanceof AppError) {
+    const details = Array.isArray(thrown.details)
+      ? (thrown.details as { path?: string; message: string; fix?: string }[]).map((d) => ({
+          code: thrown.code,
+          message: d.fix ? `${d.message}; fix: ${d.fix}` : d.message,
+          ...(d.path ? { target: d.path } : {}),
+        }))
+      : undefined
+    return { status: thrown.status, body: { error: { ...thrown.toJSON(), ...(details ? { details } : {}) } } }
+  }
+  if (hasZodFastifySchemaValidationErrors(thrown)) {
+    const where = (thrown as FastifyError).validationContext ?? 'request'
+    const details = thrown.validation.map((issue) => {
+      const path = [where, ...String(issue.instancePath).split('/').filter(Boolean)].join('.')
+      return { code: 'ValidationFailed', message: issue.message ?? 'invalid', target: path }
+    })
+    const first = details[0]
+    return {
+      status: 400,
+      body: {
+        error: {
+          code: 'ValidationFailed',
+          message: first ? `${first.target}: ${first.message}` : 'the request is not valid',
+          ...(first ? { target: first.target } : {}),
+          details,
+        },
+      },
+    }
+  }
+  if (isResponseSerializationError(thrown)) {
+    return {
+      status: 500,
+      body: { error: { code: 'InternalError', message: 'the response did not match its schema' } },
+    }
+  }
+  const fastifyError = thrown as FastifyError
+  if (fastifyError.statusCode && fastifyError.statusCode < 500) {
+    return {
+      status: fastifyError.statusCode,
+      body: { error: { code: fastifyError.code ?? 'BadRequest', message: fastifyError.message } },
+    }
+  }
+  return {
+    status: 500,
+    body: { error: { code: 'InternalError', message: 'an unexpected error occurred; see the server log' } },
+  }
+}

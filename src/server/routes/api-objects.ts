@@ -1,0 +1,35 @@
+import { z } from 'zod'
+
+/** Response shapes shared by several routes, named as in the product. */
+export const refreshSchema = z
+  .object({
+    id: z.string(),
+    instanceId: z.string(),
+    dataSourceName: z.string(),
+    state: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
+    attempt: z.number().int(),
+    requestedAt: z.string(),
+    startedAt: z.string().nullable(),
+    completedAt: z.string().nullable(),
+    durationMs: z.number().nullable(),
+    progress: z
+      .object({ phase: z.string(), fraction: z.number(), rowsRead: z.number().optional() })
+      .nullable(),
+    rowCount: z.number().nullable(),
+    rejectedRowCount: z.number().nullable(),
+    rejectsPath: z.string().nullable(),
+    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  })
+  .describe('One refresh of a data source')
+
+export const eventSchema = z
+  .object({
+    id: z.string().describe('ULID; also the cursor for ?after='),
+    type: z.string(),
+    instanceId: z.string(),
+    occurredAt: z.string(),
+    data: z.record(z.string(), z.unknown()),
+  })
+  .describe('An event from the outbox')
+
+export const columnSchema = z.object({ name: z.string(), type: z.string() })

@@ -1,0 +1,152 @@
+import { z } from 'zod'
+import { dataSourceSchema, nameSchema } from '../../config/index.js'
+import { notFound } from '../../errors.js'
+import { redact, requestRefreshes } from '../../pipeline/index.js'
+import type { Runtime } from '../../runtime/index.js'
+import {
+  deleteDataSource,
+  getDataSource,
+  listDataSources,
+  upsertDataSource,
+} from '../../store/data-sources.js'
+import { getInstance } from '../../store/instances.js'
+import { latestRefreshPerSource, type Refresh } from '../../store/refreshes.js'
+import { type ApiApp, errorResponses, instanceParams } from '../api-types.js'
+import { refreshSchema } from './api-objects.js'
+
+const dataSourceOut = z.object({
+  name: z.string(),
+  kind: z.string(),
+  options: z.record(z.string(), z.unknown()),
+  primaryKey: z.string(),
+  columnTypes: z.record(z.string(), z.string()),
+  rejectRatio: z.number(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  lastRefresh: refreshSchema.nullable(),
+})
+
+const sourceParams = instanceParams.extend({ name: nameSchema.describe('Data source name') })
+
+/** Connection strings are secrets: never echo a password back. */
+function publicOptions(options: Record<string, unknown>): Record<string, unknown> {
+  return typeof options.connectionString === 'string'
+    ? { ...options, connectionString: redact(options.connectionString) }
+    : options
+}
+
+export function registerDataSourceRoutes(app: ApiApp, runtime: Runtime): void {
+  const { db } = runtime
+  const withLastRefresh = async (instanceId: string) =>
+    new Map(
+      (await latestRefreshPerSource(db, instanceId)).map((r) => [r.dataSourceName, r] as [string, Refresh]),
+    )
+
+  app.get(
+    '/api/v1/instances/:instanceId/datasources',
+    {
+      schema: {
+        summary: 'List data sources with their last refresh',
+        tags: ['data sources'],
+        params: instanceParams,
+        response: { 200: z.object({ value: z.array(dataSourceOut) }) },
+      },
+    },
+    async (request) => {
+      const last = await withLastRefresh(request.params.instanceId)
+      const sources = await listDataSources(db, request.params.instanceId)
+      return {
+        value: sources.map((s) => ({
+          ...s,
+          options: publicOptions(s.options),
+          lastRefresh: last.get(s.name) ?? null,
+        })),
+      }
+    },
+  )
+
+  app.get(
+    '/api/v1/instances/:instanceId/datasources/:name',
+    {
+      schema: {
+        summary: 'Get a data source',
+        tags: ['data sources'],
+        params: sourceParams,
+        response: { 200: dataSourceOut, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { instanceId, name } = request.params
+      const source = await getDataSource(db, instanceId, name)
+      if (!source) throw notFound('Data source', name)
+      const last = await withLastRefresh(instanceId)
+      return { ...source, options: publicOptions(source.options), lastRefresh: last.get(name) ?? null }
+    },
+  )
+
+  app.put(
+    '/api/v1/instances/:instanceId/datasources/:name',
+    {
+      schema: {
+        summary: 'Create or replace a data source',
+        tags: ['data sources'],
+        params: sourceParams,
+        body: dataSourceSchema,
+        response: { 200: z.object({ name: z.string(), action: z.string() }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { instanceId, name } = request.params
+      const body = request.body
+      const action = await db.transaction().execute(async (tx) => {
+        if (!(await getInstance(tx, instanceId))) throw notFound('Instance', instanceId)
+        return upsertDataSource(tx, instanceId, {
+          name,
+          kind: body.kind,
+          options: body.options,
+          primaryKey: body.primaryKey,
+          columnTypes: body.columnTypes,
+          rejectRatio: body.rejectRatio,
+        })
+      })
+      return { name, action }
+    },
+  )
+
+  app.delete(
+    '/api/v1/instances/:instanceId/datasources/:name',
+    {
+      schema: {
+        summary: 'Delete a data source (its published entity stays until replaced)',
+        tags: ['data sources'],
+        params: sourceParams,
+        response: { 204: z.null(), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { instanceId, name } = request.params
+      if (!(await deleteDataSource(db, instanceId, name))) throw notFound('Data source', name)
+      return reply.status(204).send(null)
+    },
+  )
+
+  app.post(
+    '/api/v1/instances/:instanceId/datasources/:name/refresh',
+    {
+      schema: {
+        summary: 'Refresh one data source',
+        description: 'Queues a refresh; if one is already queued or running, that one is returned.',
+        tags: ['data sources'],
+        params: sourceParams,
+        response: { 202: refreshSchema.extend({ created: z.boolean() }), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { instanceId, name } = request.params
+      const [result] = await requestRefreshes(db, runtime.jobs, instanceId, [name])
+      if (!result) throw notFound('Data source', name)
+      void reply.header('location', `/api/v1/instances/${instanceId}/refreshes/${result.refresh.id}`)
+      return reply.status(202).send({ ...result.refresh, created: result.created })
+    },
+  )
+}

@@ -1,0 +1,58 @@
+import { z } from 'zod'
+import { EVENT_TYPES } from '../../events/index.js'
+import type { Runtime } from '../../runtime/index.js'
+import { listEvents } from '../../store/events.js'
+import { type ApiApp, errorResponses, instanceParams } from '../api-types.js'
+import { eventSchema } from './api-objects.js'
+
+const typeList = z
+  .string()
+  .max(500)
+  .transform((value) =>
+    value
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.enum(EVENT_TYPES)))
+
+export function registerEventRoutes(app: ApiApp, runtime: Runtime): void {
+  app.get(
+    '/api/v1/instances/:instanceId/events',
+    {
+      schema: {
+        summary: 'List events in the order they occurred',
+        description:
+          'Page forward with ?after=<id of the last event you saw> (or follow @odata.nextLink). Filter with ?type=a,b.',
+        tags: ['events'],
+        params: instanceParams,
+        querystring: z.object({
+          type: typeList.optional().describe(`Comma-separated event types: ${EVENT_TYPES.join(', ')}`),
+          after: z.string().max(64).optional().describe('Cursor: only events after this event id'),
+          $top: z.coerce.number().int().min(1).max(1000).default(100),
+        }),
+        response: {
+          200: z.object({ value: z.array(eventSchema), '@odata.nextLink': z.string().optional() }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { instanceId } = request.params
+      const { type, after, $top } = request.query
+      const value = await listEvents(runtime.db, instanceId, {
+        limit: $top,
+        ...(type ? { types: type } : {}),
+        ...(after ? { after } : {}),
+      })
+      const last = value.at(-1)
+      if (value.length < $top || !last) return { value }
+      const next = new URLSearchParams({
+        ...(type ? { type: type.join(',') } : {}),
+        after: last.id,
+        $top: String($top),
+      })
+      return { value, '@odata.nextLink': `/api/v1/instances/${instanceId}/events?${next}` }
+    },
+  )
+}

@@ -1,0 +1,110 @@
+import type { DbOrTx } from './database.js'
+import type { DataSourceRow, DataSourcesTable } from './tables.js'
+
+export type DataSourceKind = DataSourcesTable['kind']
+
+/** A data source as stored: what to read and how, and the key that identifies a row. */
+export interface DataSourceDefinition {
+  name: string
+  kind: DataSourceKind
+  options: Record<string, unknown>
+  primaryKey: string
+  columnTypes: Record<string, string>
+  rejectRatio: number
+}
+
+export interface DataSource extends DataSourceDefinition {
+  instanceId: string
+  createdAt: string
+  updatedAt: string
+}
+
+function toDataSource(row: DataSourceRow): DataSource {
+  return {
+    instanceId: row.instance_id,
+    name: row.name,
+    kind: row.kind,
+    options: row.options,
+    primaryKey: row.primary_key,
+    columnTypes: row.column_types,
+    rejectRatio: row.reject_ratio,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  }
+}
+
+/** Inserts or replaces a data source's definition; returns whether it was new. */
+export async function upsertDataSource(
+  db: DbOrTx,
+  instanceId: string,
+  source: DataSourceDefinition,
+): Promise<'created' | 'updated' | 'unchanged'> {
+  const existing = await getDataSource(db, instanceId, source.name)
+  if (existing && sameDefinition(existing, source)) return 'unchanged'
+  const values = {
+    kind: source.kind,
+    options: JSON.stringify(source.options),
+    primary_key: source.primaryKey,
+    column_types: JSON.stringify(source.columnTypes),
+    reject_ratio: source.rejectRatio,
+  }
+  await db
+    .insertInto('data_sources')
+    .values({ instance_id: instanceId, name: source.name, ...values })
+    .onConflict((oc) =>
+      oc.columns(['instance_id', 'name']).doUpdateSet({ ...values, updated_at: new Date() }),
+    )
+    .execute()
+  return existing ? 'updated' : 'created'
+}
+
+function sameDefinition(a: DataSourceDefinition, b: DataSourceDefinition): boolean {
+  return (
+    a.kind === b.kind &&
+    a.primaryKey === b.primaryKey &&
+    a.rejectRatio === b.rejectRatio &&
+    stableJson(a.options) === stableJson(b.options) &&
+    stableJson(a.columnTypes) === stableJson(b.columnTypes)
+  )
+}
+
+function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => x.localeCompare(y)))
+      : v,
+  )
+}
+
+export async function getDataSource(
+  db: DbOrTx,
+  instanceId: string,
+  name: string,
+): Promise<DataSource | undefined> {
+  const row = await db
+    .selectFrom('data_sources')
+    .selectAll()
+    .where('instance_id', '=', instanceId)
+    .where('name', '=', name)
+    .executeTakeFirst()
+  return row && toDataSource(row)
+}
+
+export async function listDataSources(db: DbOrTx, instanceId: string): Promise<DataSource[]> {
+  const rows = await db
+    .selectFrom('data_sources')
+    .selectAll()
+    .where('instance_id', '=', instanceId)
+    .orderBy('name')
+    .execute()
+  return rows.map(toDataSource)
+}
+
+export async function deleteDataSource(db: DbOrTx, instanceId: string, name: string): Promise<boolean> {
+  const result = await db
+    .deleteFrom('data_sources')
+    .where('instance_id', '=', instanceId)
+    .where('name', '=', name)
+    .executeTakeFirst()
+  return result.numDeletedRows > 0n
+}

@@ -1,0 +1,70 @@
+import { sql } from 'kysely'
+import type { DbOrTx } from './database.js'
+import type { EventRow } from './tables.js'
+
+/** An event as stored in the outbox: `{ id (ULID), type, instanceId, occurredAt, data }`. */
+export interface StoredEvent {
+  id: string
+  type: string
+  instanceId: string
+  occurredAt: string
+  data: Record<string, unknown>
+}
+
+function toEvent(row: EventRow): StoredEvent {
+  return {
+    id: row.id,
+    type: row.type,
+    instanceId: row.instance_id,
+    occurredAt: row.occurred_at.toISOString(),
+    data: row.data,
+  }
+}
+
+export async function insertEvent(db: DbOrTx, event: StoredEvent): Promise<void> {
+  await db
+    .insertInto('events')
+    .values({
+      id: event.id,
+      instance_id: event.instanceId,
+      type: event.type,
+      occurred_at: event.occurredAt,
+      data: JSON.stringify(event.data),
+    })
+    .execute()
+}
+
+/** Events of an instance in id order, after a cursor (an event id). */
+export async function listEvents(
+  db: DbOrTx,
+  instanceId: string,
+  filter: { types?: string[]; after?: string; limit: number },
+): Promise<StoredEvent[]> {
+  let query = db.selectFrom('events').selectAll().where('instance_id', '=', instanceId)
+  if (filter.types && filter.types.length > 0) query = query.where('type', 'in', filter.types)
+  if (filter.after) query = query.where('id', '>', filter.after)
+  const rows = await query.orderBy('id').limit(filter.limit).execute()
+  return rows.map(toEvent)
+}
+
+/**
+ * Locks up to `limit` undispatched events for the caller's transaction. Rows another dispatcher
+ * holds are skipped, so several processes can dispatch side by side without doing work twice.
+ */
+export async function claimUndispatchedEvents(db: DbOrTx, limit: number): Promise<StoredEvent[]> {
+  const rows = await db
+    .selectFrom('events')
+    .selectAll()
+    .where('dispatched_at', 'is', null)
+    .orderBy('id')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked()
+    .execute()
+  return rows.map(toEvent)
+}
+
+export async function markEventsDispatched(db: DbOrTx, ids: string[]): Promise<void> {
+  if (ids.length === 0) return
+  await db.updateTable('events').set({ dispatched_at: sql`now()` }).where('id', 'in', ids).execute()
+}

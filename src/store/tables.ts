@@ -1,0 +1,115 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
+
+/** Control-plane tables as Kysely sees them; one interface per table in migrations/*.sql. */
+export interface Tables {
+  instances: InstancesTable
+  data_sources: DataSourcesTable
+  refreshes: RefreshesTable
+  entity_versions: EntityVersionsTable
+  entities: EntitiesTable
+  events: EventsTable
+}
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+/** pg returns int8 as a string; we read it as one and convert where used. */
+type BigIntColumn = ColumnType<string, number | bigint | string, number | bigint | string>
+type Json<T> = ColumnType<T, string, string>
+
+export interface InstancesTable {
+  id: string
+  name: string
+  settings: Generated<Json<Record<string, unknown>>>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface DataSourcesTable {
+  instance_id: string
+  name: string
+  kind: 'csv' | 'json' | 'ndjson' | 'parquet' | 'postgres'
+  options: Json<Record<string, unknown>>
+  primary_key: string
+  column_types: Json<Record<string, string>>
+  reject_ratio: number
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export type RefreshState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
+
+export interface RefreshProgress {
+  phase: 'queued' | 'retrying' | 'reading' | 'validating' | 'writing' | 'publishing' | 'done'
+  /** 0..1 across all phases. */
+  fraction: number
+  rowsRead?: number
+}
+
+export interface RefreshesTable {
+  id: string
+  instance_id: string
+  data_source_name: string
+  state: RefreshState
+  attempt: Generated<number>
+  requested_at: Timestamp
+  started_at: NullableTimestamp
+  completed_at: NullableTimestamp
+  heartbeat_at: NullableTimestamp
+  worker_id: string | null
+  progress: ColumnType<RefreshProgress | null, string | null, string | null>
+  row_count: ColumnType<string | null, number | null, number | null>
+  rejected_row_count: ColumnType<string | null, number | null, number | null>
+  rejects_path: string | null
+  error_code: string | null
+  error_message: string | null
+}
+
+export interface ColumnSchema {
+  name: string
+  type: string
+}
+
+export interface PartitionInfo {
+  name: string
+  /** Relative to the version's directory. */
+  file: string
+  rowCount: number
+  sizeBytes: number
+}
+
+export interface EntityVersionsTable {
+  id: string
+  instance_id: string
+  entity_name: string
+  refresh_id: string
+  directory: string
+  row_count: BigIntColumn
+  schema: Json<ColumnSchema[]>
+  partitions: Json<PartitionInfo[]>
+  created_at: Timestamp
+}
+
+export interface EntitiesTable {
+  instance_id: string
+  name: string
+  origin: string
+  current_version_id: string
+  updated_at: Timestamp
+}
+
+export interface EventsTable {
+  id: string
+  instance_id: string
+  type: string
+  occurred_at: Timestamp
+  data: Json<Record<string, unknown>>
+  dispatched_at: NullableTimestamp
+}
+
+export type InstanceRow = Selectable<InstancesTable>
+export type DataSourceRow = Selectable<DataSourcesTable>
+export type NewDataSource = Insertable<DataSourcesTable>
+export type RefreshRow = Selectable<RefreshesTable>
+export type RefreshUpdate = Updateable<RefreshesTable>
+export type EntityVersionRow = Selectable<EntityVersionsTable>
+export type EventRow = Selectable<EventsTable>
