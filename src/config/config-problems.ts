@@ -61,13 +61,20 @@ function problemsFromIssue(issue: z.core.$ZodIssue, prefix: PropertyKey[]): Conf
         },
       ]
     case 'invalid_union': {
-      const note = (issue as { note?: string }).note
-      if (note?.includes('discriminator')) {
+      const { note, discriminator, options, input } = issue as {
+        note?: string
+        discriminator?: string
+        options?: unknown[]
+        input?: unknown
+      }
+      if (note?.includes('discriminator') && discriminator) {
+        const got =
+          input && typeof input === 'object' ? (input as Record<string, unknown>)[discriminator] : input
         return [
           {
-            path: formatPath([...path, 'kind']),
-            message: `got ${describeValue((issue as { input?: Record<string, unknown> }).input?.kind)}`,
-            fix: 'set kind to one of "csv", "json", "ndjson", "parquet", "postgres"',
+            path: formatPath(path.at(-1) === discriminator ? path : [...path, discriminator]),
+            message: `got ${describeValue(got)}`,
+            fix: `set ${discriminator} to one of ${(options ?? []).map((o) => JSON.stringify(o)).join(', ')}`,
           },
         ]
       }

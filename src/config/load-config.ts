@@ -13,7 +13,7 @@ export type LoadResult = { ok: true; config: ConfigDocument } | { ok: false; pro
 /** Parses and validates configuration text (YAML or JSON); problems carry line and column. */
 export function parseConfig(text: string, file: string): LoadResult {
   const lineCounter = new LineCounter()
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true })
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true })
   if (doc.errors.length > 0) {
     return {
       ok: false,
@@ -26,7 +26,19 @@ export function parseConfig(text: string, file: string): LoadResult {
       })),
     }
   }
-  const parsed = configSchema.safeParse(doc.toJS() ?? {})
+  let value: unknown
+  try {
+    value = doc.toJS() ?? {}
+  } catch (error) {
+    // e.g. an alias (*name) with no anchor
+    return {
+      ok: false,
+      problems: [
+        { path: '(document)', message: (error as Error).message, fix: 'fix the YAML at that point' },
+      ],
+    }
+  }
+  const parsed = configSchema.safeParse(value, { reportInput: true })
   if (!parsed.success) {
     return {
       ok: false,

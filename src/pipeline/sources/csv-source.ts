@@ -1,7 +1,12 @@
+import { createReadStream } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { DuckDBConnection } from '@duckdb/node-api'
 import { z } from 'zod'
-import { csvRejects, readCsv } from '../sql/duckdb-sql.js'
+import { AppError } from '../../errors.js'
+import { type CsvLayout, csvRejects, firstFile, readCsv, sniffCsv } from '../sql/duckdb-sql.js'
 import { asPathList, assertFilesExist } from './source-files.js'
-import type { SourceReader } from './source-reader.js'
+import type { ReadContext, SourceReader } from './source-reader.js'
 
 const csvOptions = z
   .object({
@@ -21,7 +26,8 @@ const csvOptions = z
 
 export type CsvOptions = z.infer<typeof csvOptions>
 
-const SNIFF_SAMPLES = [undefined, 2048, 256] as const
+/** Lines of the file's start that are sniffed when sniffing the whole sample fails. */
+const PREFIX_LINES = [1024, 64] as const
 
 /** Delimited text files, read by DuckDB's CSV reader with malformed lines stored as rejects. */
 export const csvSource: SourceReader<CsvOptions> = {
@@ -32,7 +38,7 @@ export const csvSource: SourceReader<CsvOptions> = {
   async open(context, options) {
     const paths = asPathList(options.path)
     await assertFilesExist(paths, context.dataSourceName)
-    const read = (sampleSize: number | undefined) =>
+    const read = (layout?: CsvLayout) =>
       readCsv(paths, {
         header: options.header,
         delimiter: options.delimiter,
@@ -42,23 +48,82 @@ export const csvSource: SourceReader<CsvOptions> = {
         columnTypes: context.columnTypes,
         rejectsTable: 'csv_rejects',
         rejectsScanTable: 'csv_reject_scans',
-        ...(sampleSize === undefined ? {} : { sampleSize }),
+        ...(layout ? { layout } : {}),
       })
-    // DuckDB's sniffer samples the whole of a small file; damage in it (an unterminated quote
-    // that runs to the end) can make it give up. Looking at fewer lines lets the good part set
-    // the dialect and types, and the damage then becomes rejects with their line numbers.
-    for (const sampleSize of SNIFF_SAMPLES) {
-      try {
-        await context.connection.run(`describe ${read(sampleSize)}`)
-        return { relation: read(sampleSize), rejects: csvRejects('csv_rejects') }
-      } catch (error) {
-        if (
-          !/Error when sniffing/i.test(String((error as Error).message)) ||
-          sampleSize === SNIFF_SAMPLES.at(-1)
-        )
-          throw error
+    const opened = (relation: string) => ({ relation, rejects: csvRejects('csv_rejects') })
+    if (await readable(context.connection, read())) return opened(read())
+
+    // The sniffer gives up on files with damage inside its sample (a truncated export whose last
+    // quote never closes). The file's start then decides the layout, and the damage becomes rejects.
+    const first = String(
+      (await context.connection.runAndReadAll(firstFile(paths))).getRowObjectsJS()[0]?.file ?? paths[0],
+    )
+    for (const lines of PREFIX_LINES) {
+      const layout = await sniffPrefix(context, first, lines, options)
+      if (layout && (await readable(context.connection, read(layout)))) return opened(read(layout))
+    }
+    throw new AppError(
+      'SourceUnreadable',
+      `data source '${context.dataSourceName}': cannot make out CSV in ${paths.join(', ')} with delimiter ${JSON.stringify(options.delimiter)}, quote ${JSON.stringify(options.quote)} and encoding ${options.encoding}, even in its first lines; check that it is CSV and set delimiter, quote and encoding to match`,
+      { target: `dataSources.${context.dataSourceName}.options`, status: 422 },
+    )
+  },
+}
+
+const isSniffError = (error: unknown) =>
+  /Error when sniffing|could not detect|sniff/i.test(String((error as Error).message))
+
+async function readable(connection: DuckDBConnection, relation: string): Promise<boolean> {
+  try {
+    await connection.run(`describe ${relation}`)
+    return true
+  } catch (error) {
+    if (isSniffError(error)) return false
+    throw error
+  }
+}
+
+async function sniffPrefix(
+  context: ReadContext,
+  file: string,
+  lines: number,
+  options: CsvOptions,
+): Promise<CsvLayout | undefined> {
+  const prefix = join(context.workDir, `sniff-${lines}.csv`)
+  await writeFile(prefix, await firstLines(file, lines + (options.header ? 1 : 0)))
+  try {
+    const row = (await context.connection.runAndReadAll(sniffCsv(prefix, options))).getRowObjectsJS()[0]
+    if (!row) return undefined
+    const columns = (row.columns as { name: string; type: string }[]).map((c) => ({
+      name: String(c.name),
+      type: String(c.type),
+    }))
+    return {
+      columns,
+      dateFormat: (row.date_format as string | null) ?? null,
+      timestampFormat: (row.timestamp_format as string | null) ?? null,
+    }
+  } catch (error) {
+    if (isSniffError(error)) return undefined
+    throw error
+  }
+}
+
+/** The bytes of a file's first `count` lines. */
+async function firstLines(file: string, count: number): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  let seen = 0
+  for await (const chunk of createReadStream(file, { highWaterMark: 64 * 1024 })) {
+    const buffer = chunk as Buffer
+    let end = -1
+    for (let i = buffer.indexOf(10); i !== -1; i = buffer.indexOf(10, i + 1)) {
+      if (++seen === count) {
+        end = i + 1
+        break
       }
     }
-    throw new Error('unreachable')
-  },
+    chunks.push(end === -1 ? buffer : buffer.subarray(0, end))
+    if (end !== -1) break
+  }
+  return Buffer.concat(chunks)
 }

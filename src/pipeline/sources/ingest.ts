@@ -42,12 +42,16 @@ export async function ingestSource(
   duck: DuckDBInstance,
   source: DataSource,
   paths: IngestPaths,
-  options: { signal: AbortSignal; onProgress?: (progress: IngestProgress) => void },
+  options: { signal: AbortSignal; onProgress?: (progress: IngestProgress) => void; partitionBytes?: number },
 ): Promise<IngestResult> {
+  const partitionBytes = options.partitionBytes ?? PARTITION_BYTES
   const reader = sourceReader(source.kind)
   const readerOptions = reader.options.parse(source.options)
-  await mkdir(paths.versionDir, { recursive: true })
-  await mkdir(paths.workDir, { recursive: true })
+  // A retried attempt reuses its refresh's directories: start from empty ones.
+  for (const dir of [paths.versionDir, paths.workDir]) {
+    await rm(dir, { recursive: true, force: true })
+    await mkdir(dir, { recursive: true })
+  }
   const connection = await duck.connect()
   const onAbort = () => connection.interrupt()
   options.signal.addEventListener('abort', onAbort, { once: true })
@@ -78,7 +82,7 @@ export async function ingestSource(
 
     // The common case in one pipelined pass: read, convert and write.
     await withQueryProgress(connection, options.onProgress, () =>
-      run(connection, q.copyToParquet(relation, paths.versionDir, PARTITION_BYTES), source),
+      run(connection, q.copyToParquet(relation, paths.versionDir, partitionBytes), source),
     )
 
     options.onProgress?.({ phase: 'validating', fraction: 0.85 })
@@ -92,7 +96,7 @@ export async function ingestSource(
       await Promise.all(files.map((file) => rm(file)))
       await run(
         connection,
-        q.copyToParquet(q.keyAccepted('keyed', source.primaryKey), paths.versionDir, PARTITION_BYTES),
+        q.copyToParquet(q.keyAccepted('keyed', source.primaryKey), paths.versionDir, partitionBytes),
         source,
       )
       files = await partitionFiles(paths.versionDir)

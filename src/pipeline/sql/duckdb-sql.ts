@@ -29,14 +29,24 @@ export interface CsvReadOptions {
   header: boolean
   delimiter: string
   quote: string
-  escape: string | undefined
+  escape?: string | undefined
   encoding: 'utf-8' | 'latin-1' | 'utf-16'
   columnTypes: Record<string, string>
   /** Table that collects malformed lines (line number, column, reason, raw line). */
   rejectsTable: string
   rejectsScanTable: string
-  /** Lines the dialect and type sniffer looks at; DuckDB's default when undefined. */
-  sampleSize?: number
+  /**
+   * Columns and formats decided beforehand (by sniffing a prefix of the file): the reader then
+   * detects nothing itself. Overrides in `columnTypes` still apply on top.
+   */
+  layout?: CsvLayout
+}
+
+/** What sniffing a CSV decided: its columns with types, and how dates are written. */
+export interface CsvLayout {
+  columns: { name: string; type: string }[]
+  dateFormat: string | null
+  timestampFormat: string | null
 }
 
 export function readCsv(paths: readonly string[], options: CsvReadOptions): string {
@@ -52,17 +62,57 @@ export function readCsv(paths: readonly string[], options: CsvReadOptions): stri
     `rejects_scan = ${literal(options.rejectsScanTable)}`,
     // Every file is read with one schema; a file that does not fit is an error, not a new union.
     'union_by_name = false',
-    ...(options.sampleSize === undefined ? [] : [`sample_size = ${Math.trunc(options.sampleSize)}`]),
-    ...(Object.keys(options.columnTypes).length > 0 ? [`types = ${structLiteral(options.columnTypes)}`] : []),
+    ...(options.layout ? layoutArgs(options.layout, options.columnTypes) : typesArg(options.columnTypes)),
   ]
   return `select * from read_csv(${args.join(', ')})`
 }
 
-/** The CSV reader's rejects in the pipeline's reject shape: one row per rejected line. */
+function typesArg(columnTypes: Record<string, string>): string[] {
+  return Object.keys(columnTypes).length > 0 ? [`types = ${structLiteral(columnTypes)}`] : []
+}
+
+function layoutArgs(layout: CsvLayout, columnTypes: Record<string, string>): string[] {
+  const columns = Object.fromEntries(layout.columns.map((c) => [c.name, columnTypes[c.name] ?? c.type]))
+  return [
+    'auto_detect = false',
+    `columns = ${structLiteral(columns)}`,
+    ...(layout.dateFormat ? [`dateformat = ${literal(layout.dateFormat)}`] : []),
+    ...(layout.timestampFormat ? [`timestampformat = ${literal(layout.timestampFormat)}`] : []),
+  ]
+}
+
+/** Asks DuckDB's sniffer for the layout of one (small) CSV file. */
+export function sniffCsv(
+  path: string,
+  options: Pick<CsvReadOptions, 'header' | 'delimiter' | 'quote' | 'escape' | 'encoding'>,
+): string {
+  const args = [
+    literal(path),
+    `header = ${options.header}`,
+    `delim = ${literal(options.delimiter)}`,
+    `quote = ${literal(options.quote)}`,
+    ...(options.escape === undefined ? [] : [`escape = ${literal(options.escape)}`]),
+    `encoding = ${literal(options.encoding)}`,
+  ]
+  return `select "Columns" as columns, "DateFormat" as date_format, "TimestampFormat" as timestamp_format
+    from sniff_csv(${args.join(', ')})`
+}
+
+/** The first file a path or glob names. */
+export function firstFile(paths: readonly string[]): string {
+  return `select file from glob(${literalList(paths)}) order by file limit 1`
+}
+
+/**
+ * The CSV reader's rejects in the pipeline's reject shape: one row per rejected line, giving a
+ * structural error (wrong column count, bad quote, bad encoding) precedence over the cast errors
+ * that follow from it.
+ */
 export function csvRejects(rejectsTable: string): string {
+  const rank = `(error_type = 'CAST')::int * 100000 + column_idx`
   return `select line::bigint as line,
-      arg_min(column_name, column_idx)::varchar as "column",
-      arg_min(error_type || ': ' || error_message, column_idx) as reason,
+      arg_min(column_name, ${rank})::varchar as "column",
+      arg_min(error_type || ': ' || error_message, ${rank}) as reason,
       left(any_value(csv_line), 1000)::varchar as record
     from ${ident(rejectsTable)} group by line`
 }

@@ -1,0 +1,328 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import type { DuckDBInstance } from '@duckdb/node-api'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { dataSource, ingestInto, readRejects, scratch } from '../../../test/helpers/ingest-fixtures.js'
+import { AppError } from '../../errors.js'
+import type { DataSourceKind } from '../../store/data-sources.js'
+import { openDuckDb } from '../duckdb-engine.js'
+import { literal } from '../sql/duckdb-sql.js'
+
+let duck: DuckDBInstance
+let dir: ReturnType<typeof scratch>
+beforeAll(async () => {
+  duck = await openDuckDb({ tempDir: scratch().dir, memoryLimit: '1GB' })
+})
+afterAll(() => duck.closeSync())
+beforeEach(() => {
+  dir = scratch()
+})
+afterEach(() => dir.dispose())
+
+async function duckRun(sql: string): Promise<void> {
+  const connection = await duck.connect()
+  try {
+    await connection.run(sql)
+  } finally {
+    connection.closeSync()
+  }
+}
+
+const PEOPLE = [
+  { id: 1, name: 'Zoë Ångström', city: 'Aarhus', amount: 10.5 },
+  { id: 2, name: 'Bob "the builder", Jr.', city: 'København', amount: 0 },
+  { id: 3, name: 'Jürgen Müller', city: 'Köln', amount: -3.25 },
+]
+
+const writers: Record<
+  Exclude<DataSourceKind, 'postgres'>,
+  (path: (n: string) => string) => Promise<Record<string, unknown>>
+> = {
+  csv: async (path) => {
+    const text = `id,name,city,amount\n${PEOPLE.map((p) => `${p.id},"${p.name.replaceAll('"', '""')}",${p.city},${p.amount}`).join('\n')}\n`
+    writeFileSync(path('people.csv'), text)
+    return { path: path('people.csv') }
+  },
+  json: async (path) => {
+    writeFileSync(path('people.json'), JSON.stringify(PEOPLE))
+    return { path: path('people.json') }
+  },
+  ndjson: async (path) => {
+    writeFileSync(path('people.ndjson'), `${PEOPLE.map((p) => JSON.stringify(p)).join('\n')}\n`)
+    return { path: path('people.ndjson') }
+  },
+  parquet: async (path) => {
+    writeFileSync(path('people.json'), JSON.stringify(PEOPLE))
+    await duckRun(
+      `copy (select * from read_json(${literal(path('people.json'))})) to ${literal(path('people.parquet'))} (format parquet)`,
+    )
+    return { path: path('people.parquet') }
+  },
+}
+
+describe.each(Object.entries(writers))('every reader: %s', (kind, write) => {
+  it('publishes the same rows, schema and counts', async () => {
+    const options = await write(dir.path)
+    const result = await ingestInto(duck, dataSource(kind as DataSourceKind, options), dir.dir)
+    expect(result.rowCount).toBe(3)
+    expect(result.rejectedRowCount).toBe(0)
+    expect(result.rejectsFile).toBeNull()
+    expect(result.schema.map((c) => c.name)).toEqual(['id', 'name', 'city', 'amount'])
+    expect(result.partitions).toHaveLength(1)
+    expect(result.partitions[0]).toMatchObject({
+      name: 'part-00000',
+      file: 'part-00000.parquet',
+      rowCount: 3,
+    })
+    const rows = result.rows.map((r) => ({ ...r, id: Number(r.id), amount: Number(r.amount) }))
+    expect(rows).toEqual(PEOPLE)
+  })
+
+  it('fails with SourceNotFound when the file is missing', async () => {
+    const options = await write(dir.path)
+    const missing = { ...options, path: dir.path('nope.data') }
+    await expect(
+      ingestInto(duck, dataSource(kind as DataSourceKind, missing), dir.dir),
+    ).rejects.toMatchObject({
+      code: 'SourceNotFound',
+    })
+  })
+
+  it('fails with ColumnNotFound, listing the columns, when the primary key is not a column', async () => {
+    const options = await write(dir.path)
+    const error = await ingestInto(
+      duck,
+      dataSource(kind as DataSourceKind, options, { primaryKey: 'customer_id' }),
+      dir.dir,
+    ).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(AppError)
+    expect(error).toMatchObject({ code: 'ColumnNotFound', target: 'dataSources.people.primaryKey' })
+    expect((error as AppError).message).toContain('its columns are id, name, city, amount')
+  })
+
+  it('rejects rows without a key and repeated keys, keeping the first occurrence', async () => {
+    const rows = [
+      ...PEOPLE,
+      { id: 2, name: 'Second Bob', city: 'Aalborg', amount: 1 },
+      { id: null, name: 'Nobody', city: 'X', amount: 0 },
+    ]
+    writeFileSync(dir.path('rows.json'), JSON.stringify(rows))
+    const options = await write(dir.path)
+    // Rewrite the fixture with the extra rows in this kind's format.
+    if (kind === 'csv') {
+      writeFileSync(
+        options.path as string,
+        `${readFileSync(options.path as string, 'utf8')}2,Second Bob,Aalborg,1\n,Nobody,X,0\n`,
+      )
+    } else if (kind === 'json') {
+      writeFileSync(options.path as string, JSON.stringify(rows))
+    } else if (kind === 'ndjson') {
+      writeFileSync(options.path as string, `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`)
+    } else {
+      await duckRun(
+        `copy (select * from read_json(${literal(dir.path('rows.json'))})) to ${literal(options.path as string)} (format parquet)`,
+      )
+    }
+    const result = await ingestInto(
+      duck,
+      dataSource(kind as DataSourceKind, options, { rejectRatio: 0.5 }),
+      dir.dir,
+    )
+    expect(result.rowCount).toBe(3)
+    expect(result.rejectedRowCount).toBe(2)
+    expect(result.rows.find((r) => Number(r.id) === 2)?.name).toBe('Bob "the builder", Jr.')
+    const reasons = (await readRejects(duck, result.rejectsFile as string)).map((r) => r.reason)
+    expect(reasons).toContain('DUPLICATE KEY: record 4 repeats key 2 first seen at record 2')
+    expect(reasons).toContain('MISSING KEY: record 5 has no value in primary key column id')
+  })
+})
+
+describe('csv', () => {
+  it('reads Latin-1 when told to, and a custom delimiter and quote', async () => {
+    writeFileSync(dir.path('latin.csv'), Buffer.from("id;name\n1;'J\xf8rgen; M\xfcller'\n2;Ole\n", 'latin1'))
+    const result = await ingestInto(
+      duck,
+      dataSource('csv', { path: dir.path('latin.csv'), encoding: 'latin-1', delimiter: ';', quote: "'" }),
+      dir.dir,
+    )
+    expect(result.rows.map((r) => r.name)).toEqual(['Jørgen; Müller', 'Ole'])
+  })
+
+  it('fails a Latin-1 file read as UTF-8, saying which encoding to set', async () => {
+    const lines = Array.from({ length: 20 }, (_, i) => `${i},J\xf8rgen`).join('\n')
+    writeFileSync(dir.path('latin.csv'), Buffer.from(`id,name\n${lines}\n`, 'latin1'))
+    const error = (await ingestInto(duck, dataSource('csv', { path: dir.path('latin.csv') }), dir.dir).catch(
+      (e: unknown) => e,
+    )) as AppError
+    expect(error.code).toBe('RejectRatioExceeded')
+    expect(error.message).toContain('20 of 20 records (100.0%) were rejected')
+    expect(error.message).toContain('INVALID ENCODING (first at line 2)')
+    expect(error.message).toContain("set the source's encoding to latin-1")
+    const rejects = await readRejects(duck, (error.details as { rejectsFile: string }).rejectsFile)
+    expect(rejects[0]).toMatchObject({ line: 2, reason: expect.stringMatching(/^INVALID ENCODING/) })
+  })
+
+  it('quarantines malformed lines with their line numbers and publishes the rest', async () => {
+    const good = Array.from(
+      { length: 98 },
+      (_, i) => `${i + 1},name ${i + 1},2024-01-${String((i % 28) + 1).padStart(2, '0')}`,
+    )
+    good.splice(10, 0, '999,too,many,columns,here')
+    good.splice(50, 0, '1000,bad date,2024-13-45')
+    writeFileSync(dir.path('people.csv'), `id,name,born\n${good.join('\n')}\n`)
+    const result = await ingestInto(
+      duck,
+      dataSource('csv', { path: dir.path('people.csv') }, { columnTypes: { born: 'DATE' } }),
+      dir.dir,
+    )
+    expect(result.rowCount).toBe(98)
+    expect(result.rejectedRowCount).toBe(2)
+    expect(readFileSync(result.rejectsFile as string, 'utf8').split('\n')[0]).toBe(
+      'line,column,reason,record',
+    )
+    const [first, second] = await readRejects(duck, result.rejectsFile as string)
+    expect(first).toMatchObject({
+      line: 12,
+      reason: expect.stringMatching(/^TOO MANY COLUMNS/),
+      record: '999,too,many,columns,here',
+    })
+    expect(second).toMatchObject({
+      line: 52,
+      column: 'born',
+      reason: expect.stringMatching(/^CAST: .*2024-13-45/),
+    })
+    expect(result.schema.find((c) => c.name === 'born')?.type).toBe('DATE')
+  })
+
+  it('recovers from an unterminated quote at the end that defeats the sniffer', async () => {
+    const good = Array.from({ length: 200 }, (_, i) => `${i + 1},name ${i + 1}`).join('\n')
+    writeFileSync(dir.path('people.csv'), `id,name\n${good}\n"unterminated\n${'x,'.repeat(40)}\n`)
+    const result = await ingestInto(duck, dataSource('csv', { path: dir.path('people.csv') }), dir.dir)
+    expect(result.rowCount).toBe(200)
+    expect(result.rejectedRowCount).toBeGreaterThanOrEqual(1)
+    expect((await readRejects(duck, result.rejectsFile as string))[0]).toMatchObject({ line: 202 })
+    expect(result.schema.find((c) => c.name === 'id')?.type).toBe('BIGINT')
+  })
+
+  it('fails clearly when nothing in the file looks like CSV with the given settings', async () => {
+    writeFileSync(dir.path('x.csv'), '"a\n'.repeat(5) + '\u0000\u0001'.repeat(100))
+    const error = (await ingestInto(duck, dataSource('csv', { path: dir.path('x.csv') }), dir.dir).catch(
+      (e: unknown) => e,
+    )) as AppError
+    expect(error.code).toBe('SourceUnreadable')
+    expect(error.message).toMatch(
+      /cannot make out CSV in .*x\.csv with delimiter ",", quote .*set delimiter, quote and encoding to match/,
+    )
+  })
+
+  it('publishes an empty file with its header as an empty entity', async () => {
+    writeFileSync(dir.path('empty.csv'), 'id,name\n')
+    const result = await ingestInto(duck, dataSource('csv', { path: dir.path('empty.csv') }), dir.dir)
+    expect(result.rowCount).toBe(0)
+    expect(result.partitions).toHaveLength(1)
+    expect(result.schema.map((c) => c.name)).toEqual(['id', 'name'])
+  })
+
+  it('splits large output into numbered partitions whose counts add up', async () => {
+    await duckRun(
+      `copy (select range as id, md5(range::varchar) as a, md5((range * 7)::varchar) as b from range(500000)) to ${literal(dir.path('big.csv'))} (header)`,
+    )
+    // DuckDB closes a file at a row-group boundary (122,880 rows) once it passes the size.
+    const result = await ingestInto(duck, dataSource('csv', { path: dir.path('big.csv') }), dir.dir, {
+      partitionBytes: 1_000_000,
+    })
+    expect(result.partitions.length).toBeGreaterThan(2)
+    expect(result.partitions.map((p) => p.name)).toEqual(
+      result.partitions.map((_, i) => `part-${String(i).padStart(5, '0')}`),
+    )
+    expect(result.partitions.reduce((n, p) => n + p.rowCount, 0)).toBe(500000)
+    expect(result.rowCount).toBe(500000)
+  })
+
+  it('stops with RefreshCancelled when aborted mid-read', async () => {
+    await duckRun(
+      `copy (select range as id, md5(range::varchar) as a, repeat(md5(range::varchar), 8) as b from range(3000000)) to ${literal(dir.path('big.csv'))} (header)`,
+    )
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 300)
+    await expect(
+      ingestInto(duck, dataSource('csv', { path: dir.path('big.csv') }), dir.dir, {
+        signal: controller.signal,
+      }),
+    ).rejects.toMatchObject({ code: 'RefreshCancelled' })
+  })
+})
+
+describe('ndjson', () => {
+  it('rejects only the bad lines, with line numbers and reasons, keeping their neighbours', async () => {
+    const lines = [
+      '{"id":1,"name":"a"}',
+      '{"id":2,"name":',
+      '{"id":3,"name":"c"}',
+      '[1,2,3]',
+      '',
+      '{"id":4,"name":"d"}',
+    ]
+    for (let i = 5; i <= 60; i++) lines.push(JSON.stringify({ id: i, name: `n${i}` }))
+    const buffer = Buffer.concat([
+      Buffer.from(`${lines.join('\n')}\n`),
+      Buffer.from('{"id":99,"name":"\xff\xfe"}\n', 'latin1'),
+    ])
+    writeFileSync(dir.path('p.ndjson'), buffer)
+    const result = await ingestInto(duck, dataSource('ndjson', { path: dir.path('p.ndjson') }), dir.dir)
+    expect(result.rowCount).toBe(59) // ids 1, 3, 4 and 5..60
+    expect(result.rows.slice(0, 3).map((r) => r.name)).toEqual(['a', 'c', 'd'])
+    const rejects = await readRejects(duck, result.rejectsFile as string)
+    expect(rejects.map((r) => [r.line, r.reason.split(':')[0]])).toEqual([
+      [2, 'MALFORMED JSON'],
+      [4, 'NOT AN OBJECT'],
+      [63, 'INVALID ENCODING'],
+    ])
+    expect(rejects[1]?.reason).toBe('NOT AN OBJECT: each line must be a JSON object, this one is an array')
+    expect(rejects[0]?.record).toBe('{"id":2,"name":')
+  })
+
+  it('applies type overrides and rejects values that do not convert', async () => {
+    const lines = Array.from({ length: 40 }, (_, i) =>
+      JSON.stringify({
+        id: i,
+        joined: i === 7 ? 'yesterday' : `2024-02-${String((i % 28) + 1).padStart(2, '0')}T10:00:00Z`,
+      }),
+    )
+    writeFileSync(dir.path('p.ndjson'), `${lines.join('\n')}\n`)
+    const result = await ingestInto(
+      duck,
+      dataSource('ndjson', { path: dir.path('p.ndjson') }, { columnTypes: { joined: 'TIMESTAMPTZ' } }),
+      dir.dir,
+    )
+    expect(result.rowCount).toBe(39)
+    expect(result.schema.find((c) => c.name === 'joined')?.type).toBe('TIMESTAMP WITH TIME ZONE')
+    expect((await readRejects(duck, result.rejectsFile as string))[0]).toMatchObject({
+      column: 'joined',
+      reason: 'CAST: record 8: could not convert yesterday to TIMESTAMPTZ',
+    })
+  })
+})
+
+describe('json', () => {
+  it('fails a malformed document with the position of the error', async () => {
+    writeFileSync(dir.path('p.json'), '[{"id":1},{"id":2,]')
+    const error = (await ingestInto(duck, dataSource('json', { path: dir.path('p.json') }), dir.dir).catch(
+      (e: unknown) => e,
+    )) as AppError
+    expect(error.code).toBe('SourceUnreadable')
+    expect(error.message).toMatch(/Malformed JSON.*(byte|line)/i)
+  })
+})
+
+describe('parquet', () => {
+  it('fails a corrupt file clearly', async () => {
+    writeFileSync(dir.path('p.parquet'), 'this is not parquet at all')
+    const error = (await ingestInto(
+      duck,
+      dataSource('parquet', { path: dir.path('p.parquet') }),
+      dir.dir,
+    ).catch((e: unknown) => e)) as AppError
+    expect(error.code).toBe('SourceUnreadable')
+    expect(error.message).toContain('p.parquet')
+  })
+})

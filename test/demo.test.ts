@@ -1,0 +1,89 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { fetchJson } from './helpers/http.js'
+import { freshHome, runCli, type ServerProcess, startServer } from './helpers/processes.js'
+
+let server: ServerProcess | undefined
+afterAll(async () => server?.stop())
+
+describe('openinsights start --demo (what `npm start` runs)', () => {
+  const home = freshHome({ store: 'empty' })
+  const env = { OPENINSIGHTS_HOME: home, OPENINSIGHTS_REFRESH_RETRIES: '0' }
+
+  it('starts from nothing, refreshes every demo source and lists their events within 60 s', async () => {
+    const started = Date.now()
+    server = await startServer(['--demo'], env)
+    await server.waitForOutput(/ready in [\d.]+ s/, 60_000)
+    const seconds = (Date.now() - started) / 1000
+    expect(seconds).toBeLessThan(60)
+    expect(server.output()).toMatch(/✓ crm_contacts: 4,420 rows/)
+    expect(server.output()).toMatch(/✓ webshop_orders: 13,647 rows/)
+    expect(server.output()).toMatch(/✓ loyalty_members: 2,185 rows/)
+    const events = await fetchJson(`${server.url}/api/v1/instances/demo/events`)
+    expect(
+      events.value
+        .map((e: { type: string; data: { dataSourceName: string } }) => `${e.type} ${e.data.dataSourceName}`)
+        .sort(),
+    ).toEqual([
+      'datasource.refresh.succeeded crm_contacts',
+      'datasource.refresh.succeeded loyalty_members',
+      'datasource.refresh.succeeded webshop_orders',
+    ])
+  })
+
+  it('wrote the three sources with shared people and a ground truth covering every record', () => {
+    const truth = readFileSync(join(home, 'demo-data', 'ground-truth.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+    const bySource = new Map<string, number>()
+    const people = new Map<string, Set<string>>()
+    for (const line of truth) {
+      const [source, , person] = line.split(',') as [string, string, string]
+      bySource.set(source, (bySource.get(source) ?? 0) + 1)
+      people.set(person, (people.get(person) ?? new Set()).add(source))
+    }
+    expect(Object.fromEntries(bySource)).toEqual({
+      crm_contacts: 4420,
+      webshop_orders: 13647,
+      loyalty_members: 2185,
+    })
+    const inAllThree = [...people.values()].filter((s) => s.size === 3).length
+    expect(inAllThree).toBeGreaterThan(1000)
+  })
+
+  it('turns a broken demo file into a failed event with the reason, keeping the old data queryable', async () => {
+    const file = join(home, 'demo-data', 'crm-contacts.csv')
+    const original = readFileSync(file)
+    writeFileSync(file, 'this is not a CSV export\n')
+    const result = await runCli(['refresh', '--source', 'crm_contacts', '--wait'], env)
+    expect(result.code).toBe(1)
+    expect(result.stdout).toMatch(
+      /✗ crm_contacts: failed: .*column 'contact_id' named as its primary key is not in the data/,
+    )
+    const failed = await fetchJson(
+      `${server!.url}/api/v1/instances/demo/events?type=datasource.refresh.failed`,
+    )
+    expect(failed.value).toHaveLength(1)
+    expect(failed.value[0].data).toMatchObject({
+      dataSourceName: 'crm_contacts',
+      error: { code: 'ColumnNotFound' },
+    })
+    const rows = await fetchJson(`${server!.url}/api/v1/instances/demo/data/crm_contacts?$top=1`)
+    expect(rows.value[0]).toMatchObject({ contact_id: 'C100001' })
+    writeFileSync(file, original)
+  })
+
+  it('restarts on the same state in seconds without refreshing again', async () => {
+    await server!.stop()
+    const started = Date.now()
+    server = await startServer(['--demo'], env)
+    await server.waitForOutput(/ready in/)
+    const seconds = (Date.now() - started) / 1000
+    console.log(`second start: ${seconds.toFixed(1)} s`)
+    expect(seconds).toBeLessThan(15)
+    expect(server.output()).toContain('demo instance already refreshed (3 entities)')
+    expect(server.output()).not.toContain('demo data:')
+  })
+})

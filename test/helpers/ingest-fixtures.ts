@@ -1,0 +1,87 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { DuckDBInstance } from '@duckdb/node-api'
+import { type IngestResult, ingestSource } from '../../src/pipeline/sources/ingest.js'
+import { literal, readParquet } from '../../src/pipeline/sql/duckdb-sql.js'
+import type { DataSource, DataSourceKind } from '../../src/store/data-sources.js'
+
+/** A scratch directory and helpers for ingestion tests (imported by *.test.ts only). */
+export function scratch(): { dir: string; path: (name: string) => string; dispose: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'oi-ingest-'))
+  return {
+    dir,
+    path: (name) => join(dir, name),
+    dispose: () => rmSync(dir, { recursive: true, force: true }),
+  }
+}
+
+export function dataSource(
+  kind: DataSourceKind,
+  options: Record<string, unknown>,
+  extra: Partial<Pick<DataSource, 'primaryKey' | 'columnTypes' | 'rejectRatio' | 'name'>> = {},
+): DataSource {
+  return {
+    instanceId: 'test',
+    name: extra.name ?? 'people',
+    kind,
+    options,
+    primaryKey: extra.primaryKey ?? 'id',
+    columnTypes: extra.columnTypes ?? {},
+    rejectRatio: extra.rejectRatio ?? 0.05,
+    createdAt: '',
+    updatedAt: '',
+  }
+}
+
+export async function ingestInto(
+  duck: DuckDBInstance,
+  source: DataSource,
+  dir: string,
+  options: { partitionBytes?: number; signal?: AbortSignal } = {},
+): Promise<IngestResult & { versionDir: string; rows: Record<string, unknown>[] }> {
+  const versionDir = join(dir, 'version')
+  const result = await ingestSource(
+    duck,
+    source,
+    { versionDir, rejectsFile: join(dir, 'rejects.csv'), workDir: join(dir, 'work') },
+    {
+      signal: options.signal ?? new AbortController().signal,
+      ...(options.partitionBytes ? { partitionBytes: options.partitionBytes } : {}),
+    },
+  )
+  const connection = await duck.connect()
+  try {
+    const files = result.partitions.map((p) => join(versionDir, p.file))
+    const rows = (await connection.runAndReadAll(`${readParquet(files)}`)).getRowObjectsJS()
+    return { ...result, versionDir, rows }
+  } finally {
+    connection.closeSync()
+  }
+}
+
+export interface RejectRow {
+  line: number | null
+  column: string | null
+  reason: string
+  record: string | null
+}
+
+/** A rejects file parsed as the CSV it is. */
+export async function readRejects(duck: DuckDBInstance, file: string): Promise<RejectRow[]> {
+  const connection = await duck.connect()
+  try {
+    const result = await connection.runAndReadAll(
+      `select line, "column", reason, record from read_csv(${literal(file)}, header = true, auto_detect = false,
+        columns = {'line': 'BIGINT', 'column': 'VARCHAR', 'reason': 'VARCHAR', 'record': 'VARCHAR'})`,
+    )
+    return result.getRowObjectsJS().map((r) => ({
+      line: r.line === null ? null : Number(r.line),
+      column: r.column as string | null,
+      reason: String(r.reason),
+      record: r.record as string | null,
+    }))
+  } finally {
+    connection.closeSync()
+  }
+}

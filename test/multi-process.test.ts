@@ -1,0 +1,58 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { applyConfig, configSchema } from '../src/config/index.js'
+import type { EventSubscriber } from '../src/events/index.js'
+import { requestRefreshes } from '../src/pipeline/index.js'
+import type { Runtime } from '../src/runtime/index.js'
+import { listEvents } from '../src/store/events.js'
+import { createTestStore, storeModeAvailable, type TestStore } from './helpers/test-store.js'
+import { waitFor, waitForRefreshEnd } from './helpers/wait.js'
+
+const available = storeModeAvailable('postgres')
+
+describe.skipIf(!available)('two worker processes sharing PostgreSQL', () => {
+  let store: TestStore
+  let a: Runtime
+  let b: Runtime
+  const seen: { worker: string; eventId: string }[] = []
+  const recorder = (worker: string): EventSubscriber => ({
+    name: 'recorder',
+    async handle(event) {
+      seen.push({ worker, eventId: event.id })
+    },
+  })
+
+  beforeAll(async () => {
+    store = await createTestStore('postgres')
+    a = await store.open()
+    b = await store.open()
+    a.subscribers.add(recorder('a'))
+    b.subscribers.add(recorder('b'))
+    const files = join(store.settings.home, 'files')
+    mkdirSync(files, { recursive: true })
+    const dataSources: Record<string, unknown> = {}
+    for (let i = 0; i < 8; i++) {
+      writeFileSync(
+        join(files, `s${i}.csv`),
+        `id,v\n${Array.from({ length: 1000 }, (_, k) => `${k},${i}`).join('\n')}\n`,
+      )
+      dataSources[`s${i}`] = { kind: 'csv', primaryKey: 'id', options: { path: join(files, `s${i}.csv`) } }
+    }
+    await applyConfig(a.db, configSchema.parse({ instance: { id: 'acme' }, dataSources }))
+  })
+  afterAll(async () => store?.dispose())
+
+  it('run each refresh once and dispatch each event once between them', async () => {
+    const queued = await requestRefreshes(a.db, a.jobs, 'acme')
+    const done = await Promise.all(queued.map((q) => waitForRefreshEnd(b, 'acme', q.refresh.id)))
+    expect(done.every((r) => r.state === 'succeeded' && r.attempt === 1)).toBe(true)
+    const events = await listEvents(a.db, 'acme', { limit: 100 })
+    expect(events).toHaveLength(8)
+    await waitFor(async () => (seen.length >= 8 ? true : undefined), 'every event to be dispatched')
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    expect(seen.map((s) => s.eventId).sort()).toEqual(events.map((e) => e.id).sort())
+    const workers = await a.db.selectFrom('refreshes').select('worker_id').distinct().execute()
+    expect(workers.length).toBeGreaterThanOrEqual(1)
+  })
+})

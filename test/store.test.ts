@@ -1,0 +1,171 @@
+import { sql } from 'kysely'
+import { ulid } from 'ulid'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { appendEvent } from '../src/events/index.js'
+import type { Runtime } from '../src/runtime/index.js'
+import { upsertDataSource } from '../src/store/data-sources.js'
+import { getEntity, listEntityVersions, publishEntityVersion } from '../src/store/entities.js'
+import { claimUndispatchedEvents, listEvents } from '../src/store/events.js'
+import { upsertInstance } from '../src/store/instances.js'
+import { migrate } from '../src/store/migrate.js'
+import { finishRefresh, listRefreshes, queueRefresh, startRefresh } from '../src/store/refreshes.js'
+import { createTestStore, STORE_MODES, storeModeAvailable, type TestStore } from './helpers/test-store.js'
+
+describe.each(STORE_MODES)('control-plane store on %s', (mode) => {
+  let store: TestStore
+  let runtime: Runtime
+  beforeAll(async () => {
+    if (!storeModeAvailable(mode)) return
+    store = await createTestStore(mode)
+    runtime = await store.open({ role: 'api' })
+    await upsertInstance(runtime.db, { id: 'acme', name: 'Acme' })
+    await upsertDataSource(runtime.db, 'acme', {
+      name: 'contacts',
+      kind: 'csv',
+      options: { path: '/x.csv' },
+      primaryKey: 'id',
+      columnTypes: {},
+      rejectRatio: 0.05,
+    })
+  })
+  afterAll(async () => store?.dispose())
+
+  it.skipIf(!storeModeAvailable(mode))('applies migrations once', async () => {
+    expect(await migrate(runtime.db)).toEqual([])
+    const applied = await sql<{ name: string }>`select name from schema_migrations order by name`.execute(
+      runtime.db,
+    )
+    expect(applied.rows.map((r) => r.name)).toEqual(['0001_foundation.sql'])
+  })
+
+  it.skipIf(!storeModeAvailable(mode))('keeps one active refresh per data source', async () => {
+    const first = await queueRefresh(runtime.db, {
+      id: ulid(),
+      instanceId: 'acme',
+      dataSourceName: 'contacts',
+    })
+    const second = await queueRefresh(runtime.db, {
+      id: ulid(),
+      instanceId: 'acme',
+      dataSourceName: 'contacts',
+    })
+    expect(first.created).toBe(true)
+    expect(second).toEqual({ refresh: first.refresh, created: false })
+    await startRefresh(runtime.db, first.refresh.id, 'w1')
+    const done = await finishRefresh(runtime.db, first.refresh.id, {
+      state: 'succeeded',
+      rowCount: 5,
+      rejectedRowCount: 1,
+      rejectsPath: null,
+    })
+    expect(done).toMatchObject({ state: 'succeeded', rowCount: 5, rejectedRowCount: 1, attempt: 1 })
+    // An ended refresh cannot be ended again: the outcome and its event are reported once.
+    expect(
+      await finishRefresh(runtime.db, first.refresh.id, {
+        state: 'failed',
+        rowCount: null,
+        rejectedRowCount: null,
+        rejectsPath: null,
+        error: { code: 'X', message: 'x' },
+      }),
+    ).toBeUndefined()
+    const third = await queueRefresh(runtime.db, {
+      id: ulid(),
+      instanceId: 'acme',
+      dataSourceName: 'contacts',
+    })
+    expect(third.created).toBe(true)
+    const history = await listRefreshes(runtime.db, 'acme', { limit: 10 })
+    expect(history.map((r) => r.id)).toEqual([third.refresh.id, first.refresh.id])
+  })
+
+  it.skipIf(!storeModeAvailable(mode))(
+    'publishes an entity version by flipping the current pointer',
+    async () => {
+      const version = (id: string, rows: number) => ({
+        id,
+        instanceId: 'acme',
+        entityName: 'contacts',
+        refreshId: id,
+        directory: `/data/${id}`,
+        rowCount: rows,
+        schema: [{ name: 'id', type: 'BIGINT' }],
+        partitions: [{ name: 'part-00000', file: 'part-00000.parquet', rowCount: rows, sizeBytes: 100 }],
+      })
+      const v1 = ulid()
+      await publishEntityVersion(runtime.db, version(v1, 10), 'datasource:contacts')
+      expect((await getEntity(runtime.db, 'acme', 'contacts'))?.current).toMatchObject({
+        id: v1,
+        rowCount: 10,
+      })
+      const v2 = ulid()
+      // A publish that fails half-way leaves the previous version current.
+      await expect(
+        runtime.db.transaction().execute(async (tx) => {
+          await publishEntityVersion(tx, version(v2, 20), 'datasource:contacts')
+          throw new Error('crash before commit')
+        }),
+      ).rejects.toThrow('crash before commit')
+      expect((await getEntity(runtime.db, 'acme', 'contacts'))?.current.id).toBe(v1)
+      await publishEntityVersion(runtime.db, version(v2, 20), 'datasource:contacts')
+      expect((await getEntity(runtime.db, 'acme', 'contacts'))?.current).toMatchObject({
+        id: v2,
+        rowCount: 20,
+      })
+      expect((await listEntityVersions(runtime.db, 'acme', 'contacts')).map((v) => v.id)).toEqual([v2, v1])
+    },
+  )
+
+  it.skipIf(!storeModeAvailable(mode))('lists events in order after a cursor and by type', async () => {
+    const ids: string[] = []
+    for (let i = 0; i < 5; i++) {
+      const type = i % 2 === 0 ? 'datasource.refresh.succeeded' : 'datasource.refresh.failed'
+      const event = await appendEvent(runtime.db, type, 'acme', {
+        instanceId: 'acme',
+        dataSourceName: 'contacts',
+        refreshId: `r${i}`,
+        startedAt: new Date().toISOString(),
+        completedAt: new Date().toISOString(),
+        rowCount: i,
+        rejectedRowCount: 0,
+        error: null,
+      })
+      ids.push(event.id)
+    }
+    expect((await listEvents(runtime.db, 'acme', { limit: 100 })).map((e) => e.id)).toEqual(ids)
+    expect((await listEvents(runtime.db, 'acme', { limit: 2, after: ids[1] })).map((e) => e.id)).toEqual(
+      ids.slice(2, 4),
+    )
+    expect(
+      (await listEvents(runtime.db, 'acme', { limit: 100, types: ['datasource.refresh.failed'] })).map(
+        (e) => e.data.refreshId,
+      ),
+    ).toEqual(['r1', 'r3'])
+  })
+
+  it.skipIf(mode !== 'postgres' || !storeModeAvailable(mode))(
+    'lets two dispatchers claim disjoint events (SKIP LOCKED)',
+    async () => {
+      await runtime.db.updateTable('events').set({ dispatched_at: null }).execute()
+      const total = (await listEvents(runtime.db, 'acme', { limit: 1000 })).length
+      let release!: () => void
+      const held = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      let firstClaim: string[] = []
+      const first = runtime.db.transaction().execute(async (tx) => {
+        firstClaim = (await claimUndispatchedEvents(tx, 2)).map((e) => e.id)
+        await held
+      })
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      const secondClaim = await runtime.db
+        .transaction()
+        .execute(async (tx) => (await claimUndispatchedEvents(tx, 1000)).map((e) => e.id))
+      release()
+      await first
+      expect(firstClaim).toHaveLength(2)
+      expect(secondClaim).toHaveLength(total - 2)
+      expect(secondClaim.filter((id) => firstClaim.includes(id))).toEqual([])
+    },
+  )
+})
