@@ -198,7 +198,11 @@ describe.each(STORE_MODES)('data source refresh on %s', (mode) => {
     expect(versions.map((v) => v.id)).toEqual(ids.slice(1).reverse())
     // Pruning is housekeeping after the refresh has been reported: its files go shortly after.
     const oldest = join(store.settings.dataDir, instanceId, 'entities', 'small', ids[0]!)
-    await waitFor(async () => (existsSync(oldest) ? undefined : true), 'the oldest version to be removed', 10_000)
+    await waitFor(
+      async () => (existsSync(oldest) ? undefined : true),
+      'the oldest version to be removed',
+      10_000,
+    )
     expect(existsSync(join(store.settings.dataDir, instanceId, 'entities', 'small', ids[3]!))).toBe(true)
   })
 })

@@ -43,6 +43,11 @@ export interface Job<Q extends QueueName> {
 export interface JobQueue {
   /** Enqueues a job in the caller's transaction: it exists exactly when that commits. */
   send<Q extends QueueName>(tx: DbOrTx, queue: Q, data: JobDataByQueue[Q]): Promise<string>
+  /**
+   * Wakes this process's idle workers of `queue` now instead of at their next poll. Call it after
+   * the transaction that sent jobs has committed (before, they would find nothing).
+   */
+  nudge(queue: QueueName): void
   /** Runs `handler` for jobs of `queue`, `concurrency` at a time. A throw fails the attempt. */
   work<Q extends QueueName>(
     queue: Q,
@@ -84,6 +89,7 @@ export async function startJobQueue(options: {
     await boss.updateQueue(queue, settings)
   }
   const pollingIntervalSeconds = options.pollingIntervalSeconds ?? 0.5
+  const workerIds = new Map<QueueName, string[]>()
 
   return {
     async send(tx, queue, data) {
@@ -91,9 +97,12 @@ export async function startJobQueue(options: {
       if (!id) throw new Error(`pg-boss refused a job for ${queue}`)
       return id
     },
+    nudge(queue) {
+      for (const id of workerIds.get(queue) ?? []) boss.notifyWorker(id)
+    },
     async work(queue, concurrency, handler) {
       for (let i = 0; i < concurrency; i++) {
-        await boss.work<JobDataByQueue[typeof queue]>(
+        const id = await boss.work<JobDataByQueue[typeof queue]>(
           queue,
           { batchSize: 1, includeMetadata: true, pollingIntervalSeconds },
           async ([job]) => {
@@ -108,6 +117,7 @@ export async function startJobQueue(options: {
             })
           },
         )
+        workerIds.set(queue, [...(workerIds.get(queue) ?? []), id])
       }
     },
     async stop() {

@@ -17,7 +17,7 @@ export async function requestRefreshes(
   instanceId: string,
   dataSourceNames?: string[],
 ): Promise<{ refresh: Refresh; created: boolean }[]> {
-  return db.transaction().execute(async (tx) => {
+  const results = await db.transaction().execute(async (tx) => {
     const names = dataSourceNames?.length
       ? dataSourceNames
       : (await listDataSources(tx, instanceId)).map((s) => s.name)
@@ -31,16 +31,18 @@ export async function requestRefreshes(
         },
       )
     }
-    const results: { refresh: Refresh; created: boolean }[] = []
+    const outcomes: { refresh: Refresh; created: boolean }[] = []
     for (const name of names) {
       if (!(await getDataSource(tx, instanceId, name))) throw notFound('Data source', name)
       const queued = await queueRefresh(tx, { id: ulid(), instanceId, dataSourceName: name })
       if (queued.created)
         await jobs.send(tx, 'datasource-refresh', { instanceId, refreshId: queued.refresh.id })
-      results.push(queued)
+      outcomes.push(queued)
     }
-    return results
+    return outcomes
   })
+  jobs.nudge('datasource-refresh')
+  return results
 }
 
 /** Cancels a queued or running refresh; the published version stays as it was. */

@@ -38,7 +38,7 @@ export const csvSource: SourceReader<CsvOptions> = {
   async open(context, options) {
     const paths = asPathList(options.path)
     await assertFilesExist(paths, context.dataSourceName)
-    const read = (layout?: CsvLayout) =>
+    const read = (rejectsTable: string, layout?: CsvLayout) =>
       readCsv(paths, {
         header: options.header,
         delimiter: options.delimiter,
@@ -46,27 +46,36 @@ export const csvSource: SourceReader<CsvOptions> = {
         escape: options.escape,
         encoding: options.encoding,
         columnTypes: context.columnTypes,
-        rejectsTable: 'csv_rejects',
-        rejectsScanTable: 'csv_reject_scans',
+        rejectsTable,
+        rejectsScanTable: `${rejectsTable}_scans`,
         ...(layout ? { layout } : {}),
       })
-    const opened = (relation: string) => ({ relation, rejects: csvRejects('csv_rejects') })
-    if (await readable(context.connection, read())) return opened(read())
-
-    // The sniffer gives up on files with damage inside its sample (a truncated export whose last
-    // quote never closes). The file's start then decides the layout, and the damage becomes rejects.
-    const first = String(
-      (await context.connection.runAndReadAll(firstFile(paths))).getRowObjectsJS()[0]?.file ?? paths[0],
-    )
-    for (const lines of PREFIX_LINES) {
-      const layout = await sniffPrefix(context, first, lines, options)
-      if (layout && (await readable(context.connection, read(layout)))) return opened(read(layout))
+    const opened = (relation: string, rejectsTable: string) => ({
+      relation,
+      rejects: csvRejects(rejectsTable),
+    })
+    return {
+      ...opened(read('csv_rejects'), 'csv_rejects'),
+      // DuckDB's sniffer gives up on files with damage inside its sample (a truncated export whose
+      // last quote never closes). The file's start then decides the layout; the damage becomes rejects.
+      async recover(error) {
+        if (!isSniffError(error)) return undefined
+        const first = String(
+          (await context.connection.runAndReadAll(firstFile(paths))).getRowObjectsJS()[0]?.file ?? paths[0],
+        )
+        for (const lines of PREFIX_LINES) {
+          const layout = await sniffPrefix(context, first, lines, options)
+          const rejectsTable = `csv_rejects_${lines}`
+          if (layout && (await readable(context.connection, read(rejectsTable, layout))))
+            return opened(read(rejectsTable, layout), rejectsTable)
+        }
+        throw new AppError(
+          'SourceUnreadable',
+          `data source '${context.dataSourceName}': cannot make out CSV in ${paths.join(', ')} with delimiter ${JSON.stringify(options.delimiter)}, quote ${JSON.stringify(options.quote)} and encoding ${options.encoding}, even in its first lines; check that it is CSV and set delimiter, quote and encoding to match`,
+          { target: `dataSources.${context.dataSourceName}.options`, status: 422 },
+        )
+      },
     }
-    throw new AppError(
-      'SourceUnreadable',
-      `data source '${context.dataSourceName}': cannot make out CSV in ${paths.join(', ')} with delimiter ${JSON.stringify(options.delimiter)}, quote ${JSON.stringify(options.quote)} and encoding ${options.encoding}, even in its first lines; check that it is CSV and set delimiter, quote and encoding to match`,
-      { target: `dataSources.${context.dataSourceName}.options`, status: 422 },
-    )
   },
 }
 

@@ -214,6 +214,16 @@ describe('csv', () => {
     )
   })
 
+  it('names a type override whose column is not in the file', async () => {
+    writeFileSync(dir.path('p.csv'), 'id,name\n1,a\n')
+    const error = await ingestInto(
+      duck,
+      dataSource('csv', { path: dir.path('p.csv') }, { columnTypes: { born: 'DATE' } }),
+      dir.dir,
+    ).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'ColumnNotFound', target: 'dataSources.people.columnTypes.born' })
+  })
+
   it('publishes an empty file with its header as an empty entity', async () => {
     writeFileSync(dir.path('empty.csv'), 'id,name\n')
     const result = await ingestInto(duck, dataSource('csv', { path: dir.path('empty.csv') }), dir.dir)

@@ -57,7 +57,7 @@ export async function ingestSource(
   options.signal.addEventListener('abort', onAbort, { once: true })
   try {
     options.onProgress?.({ phase: 'reading', fraction: 0 })
-    const opened = await reader.open(
+    let opened = await reader.open(
       {
         connection,
         columnTypes: source.columnTypes,
@@ -67,26 +67,47 @@ export async function ingestSource(
       },
       readerOptions,
     )
-    const rejectRelations = [opened.rejects]
+    const extraRejects: string[] = []
     let relation = opened.relation
-
-    const columns = await describe(connection, relation, source)
-    assertColumnsExist(source, columns)
 
     const overrides = source.columnTypes
     if (!reader.appliesColumnTypes && Object.keys(overrides).length > 0) {
+      assertColumnsExist(source, await describe(connection, relation, source))
       await run(connection, `create temp table typed as ${q.withRecordNumber(relation)}`, source)
-      rejectRelations.push(q.castRejects('typed', overrides))
+      extraRejects.push(q.castRejects('typed', overrides))
       relation = `select * exclude (__record) from (${q.castAccepted('typed', overrides)})`
     }
 
-    // The common case in one pipelined pass: read, convert and write.
-    await withQueryProgress(connection, options.onProgress, () =>
-      run(connection, q.copyToParquet(relation, paths.versionDir, partitionBytes), source),
-    )
+    // The common case in one pipelined pass: read, convert and write. Nothing is described first:
+    // a source that cannot be bound fails here before writing, and its reader may recover.
+    const copy = (from: string) =>
+      withQueryProgress(connection, options.onProgress, () =>
+        run(connection, q.copyToParquet(from, paths.versionDir, partitionBytes), source, { raw: true }),
+      )
+    try {
+      await copy(relation)
+    } catch (error) {
+      const recovered = relation === opened.relation ? await opened.recover?.(error) : undefined
+      if (!recovered) throw duckDbError(error, source)
+      opened = recovered
+      relation = recovered.relation
+      await copy(relation).catch((e: unknown) => {
+        throw duckDbError(e, source)
+      })
+    }
+    const rejectRelations = [opened.rejects, ...extraRejects]
 
     options.onProgress?.({ phase: 'validating', fraction: 0.85 })
     let files = await partitionFiles(paths.versionDir)
+    // The written files' schema says what the source holds, without reading it again.
+    const schema = (await rows(connection, q.describe(q.readParquet(files)), source)).map((r) => ({
+      name: String(r.column_name),
+      type: String(r.column_type),
+    }))
+    assertColumnsExist(
+      source,
+      schema.map((c) => c.name),
+    )
     const health = await firstRow(connection, q.keyHealth(q.readParquet(files), source.primaryKey), source)
     if (Number(health.null_keys) > 0 || Number(health.duplicate_keys) > 0) {
       // Rare: rewrite without the keyless rows and the repeats, keeping the first occurrence.
@@ -123,13 +144,6 @@ export async function ingestSource(
     if (total > 0 && rejectedRowCount / total > source.rejectRatio) {
       throw await rejectRatioError(connection, source, rejects, { rowCount, rejectedRowCount, rejectsFile })
     }
-    const schema = (
-      await rows(
-        connection,
-        q.describe(q.readParquet(partitions.map((p) => join(paths.versionDir, p.file)))),
-        source,
-      )
-    ).map((r) => ({ name: String(r.column_name), type: String(r.column_type) }))
     return { rowCount, rejectedRowCount, rejectsFile, schema, partitions }
   } finally {
     options.signal.removeEventListener('abort', onAbort)
@@ -249,11 +263,16 @@ async function rejectRatioError(
   )
 }
 
-async function run(connection: DuckDBConnection, sql: string, source: DataSource): Promise<void> {
+async function run(
+  connection: DuckDBConnection,
+  sql: string,
+  source: DataSource,
+  options: { raw?: boolean } = {},
+): Promise<void> {
   try {
     await connection.run(sql)
   } catch (error) {
-    throw duckDbError(error, source)
+    throw options.raw ? error : duckDbError(error, source)
   }
 }
 
@@ -283,6 +302,15 @@ function duckDbError(error: unknown, source: DataSource): AppError {
   const message = (error as Error).message ?? String(error)
   const first = message.split('\n')[0] ?? message
   const target = `dataSources.${source.name}`
+  const missingColumns = /COLUMN_TYPES error: Columns with names: (.*) do not exist/.exec(first)
+  if (missingColumns) {
+    const column = (missingColumns[1] ?? '').split(',')[0]?.trim().replaceAll('"', '') ?? ''
+    return new AppError(
+      'ColumnNotFound',
+      `data source '${source.name}': column '${column}' named as a column type override is not in the data`,
+      { target: `${target}.columnTypes.${column}`, status: 422 },
+    )
+  }
   if (/interrupt/i.test(first)) {
     return new AppError('RefreshCancelled', `refresh of '${source.name}' was cancelled`, {
       target,

@@ -22,6 +22,11 @@ export interface OpenedSource {
   relation: string
   /** A SELECT of `(line, column, reason, record)`, complete once `relation` has been scanned. */
   rejects: string
+  /**
+   * Called when scanning `relation` failed before writing anything (at bind time); may return a
+   * source opened another way that avoids the failure (CSV: a layout sniffed from the file's start).
+   */
+  recover?(error: unknown): Promise<OpenedSource | undefined>
 }
 
 /**
