@@ -38,9 +38,6 @@ export class AppError extends Error {
 export const notFound = (what: string, target: string): AppError =>
   new AppError('NotFound', `${what} '${target}' does not exist`, { target, status: 404 })
 
-export const conflict = (message: string, target?: string): AppError =>
-  new AppError('Conflict', message, { status: 409, ...(target ? { target } : {}) })
-
 /** Turns anything thrown into an Error, keeping the original as `cause`. */
 export function coerceError(thrown: unknown): Error {
   if (thrown instanceof Error) return thrown

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applyConfig, type ConfigInput, configSchema } from '../src/config/index.js'
 import { cancelRefresh, requestRefreshes } from '../src/pipeline/index.js'
@@ -145,6 +146,14 @@ describe.each(STORE_MODES)('data source refresh on %s', (mode) => {
     expect(failed.error?.message).not.toContain('secret')
     const events = await eventsOf(failed.id)
     expect(events.map((e) => e.type)).toEqual(['datasource.refresh.failed'])
+    // A job that exhausted its retries is kept in the dead-letter queue for an operator.
+    const dead = await waitFor(async () => {
+      const { rows } = await sql<{
+        data: { refreshId: string }
+      }>`select data from pgboss.job where name = 'datasource-refresh-dead'`.execute(runtime.db)
+      return rows.some((r) => r.data.refreshId === failed.id) ? rows : undefined
+    }, 'the job in the dead-letter queue')
+    expect(dead.length).toBeGreaterThanOrEqual(1)
   })
 
   it.skipIf(!available)('cancels a running refresh and leaves the published version untouched', async () => {

@@ -1,8 +1,9 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AppError } from '../errors.js'
-import { createLogger, openRuntime, type Runtime, type Settings } from '../runtime/index.js'
-import { type ApiApp, buildApp } from '../server/index.js'
+import { isProcessAlive } from '../process-alive.js'
+import type { Runtime, Settings } from '../runtime/index.js'
+import type { ApiApp } from '../server/index.js'
 
 type Query = Record<string, string | number | boolean | undefined>
 
@@ -57,7 +58,7 @@ export async function connectApi(
   const explicit = options.server ?? process.env.OPENINSIGHTS_SERVER
   if (explicit) return httpClient(explicit.replace(/\/$/, ''))
   const info = readServerInfo(settings.home)
-  if (info && isAlive(info.pid)) {
+  if (info && isProcessAlive(info.pid)) {
     const client = httpClient(info.url)
     try {
       await client.request('GET', '/api/v1/health')
@@ -70,21 +71,14 @@ export async function connectApi(
       )
     }
   }
+  // Loaded only here: the runtime (DuckDB, PGlite, pg-boss) costs half a second to import.
+  const { createLogger, openRuntime } = await import('../runtime/index.js')
   const runtime = await openRuntime({
     settings,
     role: options.needsWorkers ? 'all' : 'api',
     logger: createLogger(process.env.OPENINSIGHTS_LOG_LEVEL ? undefined : 'warn'),
   })
   return inProcessClient(runtime)
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }
 
 function withQuery(path: string, query?: Query): string {
@@ -144,6 +138,7 @@ export function httpClient(baseUrl: string): ApiClient {
 
 /** The API served in-process over a runtime it opens and closes with itself. */
 export async function inProcessClient(runtime: Runtime): Promise<ApiClient> {
+  const { buildApp } = await import('../server/index.js')
   const app = await buildApp(runtime)
   return injectClient(app, `the store in ${runtime.settings.home} (no server running)`, async () => {
     await app.close()

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { AppError } from '../errors.js'
-import { readSettings, type Settings } from '../runtime/index.js'
+import { readSettings, type Settings } from '../runtime/settings.js'
 import type { Instance } from '../store/instances.js'
 import { type ApiClient, connectApi } from './api-client.js'
 import { formatCliError } from './output.js'

@@ -19,6 +19,7 @@ export interface RuntimeOptions {
   logger: Logger
   /** Data source refreshes run at once by this process. */
   refreshConcurrency?: number
+  /** How often a running refresh records its progress and proves it is alive (default 1 s). */
   heartbeatIntervalMs?: number
   /** A running refresh without a heartbeat for this long is failed as abandoned (server mode). */
   abandonAfterMs?: number
@@ -132,7 +133,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
             dataDir: settings.dataDir,
             workerId,
             keepVersions: 3,
-            heartbeatIntervalMs: options.heartbeatIntervalMs ?? 5_000,
+            heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1_000,
             onEventsAppended: runtime.nudgeEvents,
             log: (message) => logger.info(message),
           },

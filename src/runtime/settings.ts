@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { AppError } from '../errors.js'
 
@@ -44,18 +42,4 @@ function nonNegativeNumber(value: string | undefined, fallback: number, name: st
     })
   }
   return n
-}
-
-/** A random secret kept in `home/secret` (admin token derivation, later encryption of secrets). */
-export function instanceSecret(settings: Settings): string {
-  const file = join(settings.home, 'secret')
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim()
-  mkdirSync(settings.home, { recursive: true })
-  try {
-    writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' })
-  } catch (error) {
-    // Another process wrote it first: theirs wins.
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-  }
-  return readFileSync(file, 'utf8').trim()
 }

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket'
 import { AppError } from '../errors.js'
+import { isProcessAlive } from '../process-alive.js'
 
 /**
  * PGlite in a local directory, served over the PostgreSQL wire protocol on loopback, so the
@@ -62,7 +63,7 @@ function acquireDirectoryLock(dataDir: string): () => void {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
       const owner = Number(readFileSync(lockFile, 'utf8').trim())
-      if (owner && owner !== process.pid && isAlive(owner)) {
+      if (owner && owner !== process.pid && isProcessAlive(owner)) {
         throw new AppError(
           'StoreLocked',
           `the embedded store ${dataDir} is in use by process ${owner}; stop it, or point the CLI at its server`,
@@ -73,13 +74,4 @@ function acquireDirectoryLock(dataDir: string): () => void {
     }
   }
   throw new AppError('StoreLocked', `could not lock ${dataDir}`, { target: lockFile, status: 409 })
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }

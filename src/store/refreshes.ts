@@ -83,6 +83,7 @@ export async function startRefresh(db: DbOrTx, id: string, workerId: string): Pr
       state: 'running',
       started_at: sql`coalesce(started_at, now())`,
       heartbeat_at: sql`now()`,
+      progress: JSON.stringify({ phase: 'reading', fraction: 0 } satisfies RefreshProgress),
       attempt: sql`attempt + 1`,
       worker_id: workerId,
     })

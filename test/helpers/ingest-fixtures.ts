@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { DuckDBInstance } from '@duckdb/node-api'
-import { type IngestResult, ingestSource } from '../../src/pipeline/sources/ingest.js'
+import { type IngestProgress, type IngestResult, ingestSource } from '../../src/pipeline/sources/ingest.js'
 import { literal, readParquet } from '../../src/pipeline/sql/duckdb-sql.js'
 import type { DataSource, DataSourceKind } from '../../src/store/data-sources.js'
 
@@ -38,7 +38,7 @@ export async function ingestInto(
   duck: DuckDBInstance,
   source: DataSource,
   dir: string,
-  options: { partitionBytes?: number; signal?: AbortSignal } = {},
+  options: { partitionBytes?: number; signal?: AbortSignal; onProgress?: (p: IngestProgress) => void } = {},
 ): Promise<IngestResult & { versionDir: string; rows: Record<string, unknown>[] }> {
   const versionDir = join(dir, 'version')
   const result = await ingestSource(
@@ -47,6 +47,7 @@ export async function ingestInto(
     { versionDir, rejectsFile: join(dir, 'rejects.csv'), workDir: join(dir, 'work') },
     {
       signal: options.signal ?? new AbortController().signal,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.partitionBytes ? { partitionBytes: options.partitionBytes } : {}),
     },
   )

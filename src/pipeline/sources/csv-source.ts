@@ -5,14 +5,12 @@ import type { DuckDBConnection } from '@duckdb/node-api'
 import { z } from 'zod'
 import { AppError } from '../../errors.js'
 import { type CsvLayout, csvRejects, firstFile, readCsv, sniffCsv } from '../sql/duckdb-sql.js'
-import { asPathList, assertFilesExist } from './source-files.js'
+import { asPathList, assertFilesExist, filePathOption } from './source-files.js'
 import type { ReadContext, SourceReader } from './source-reader.js'
 
 const csvOptions = z
   .object({
-    path: z
-      .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
-      .describe('File path, glob or list of them'),
+    path: filePathOption,
     header: z.boolean().default(true).describe('Whether the first line names the columns'),
     delimiter: z.string().min(1).max(4).default(',').describe('Field separator'),
     quote: z.string().length(1).default('"').describe('Quote character'),

@@ -248,6 +248,20 @@ describe('csv', () => {
     expect(result.rowCount).toBe(500000)
   })
 
+  it("reports DuckDB's progress while reading, then validation", async () => {
+    await duckRun(
+      `copy (select range as id, repeat(md5(range::varchar), 3) as a from range(1200000)) to ${literal(dir.path('big.csv'))} (header)`,
+    )
+    const seen: { phase: string; fraction: number }[] = []
+    await ingestInto(duck, dataSource('csv', { path: dir.path('big.csv') }), dir.dir, {
+      onProgress: (p) => seen.push(p),
+    })
+    const reading = seen.filter((p) => p.phase === 'reading' && p.fraction > 0 && p.fraction < 0.8)
+    expect(reading.length).toBeGreaterThan(0)
+    expect(seen.map((p) => p.fraction)).toEqual([...seen.map((p) => p.fraction)].sort((a, b) => a - b))
+    expect(seen.at(-1)).toEqual({ phase: 'validating', fraction: 0.85 })
+  })
+
   it('stops with RefreshCancelled when aborted mid-read', async () => {
     await duckRun(
       `copy (select range as id, md5(range::varchar) as a, repeat(md5(range::varchar), 8) as b from range(3000000)) to ${literal(dir.path('big.csv'))} (header)`,

@@ -53,6 +53,8 @@ export async function ingestSource(
     await mkdir(dir, { recursive: true })
   }
   const connection = await duck.connect()
+  // DuckDB tracks a statement's progress only with its progress bar on (printing stays off).
+  await connection.run('set enable_progress_bar = true; set enable_progress_bar_print = false')
   const onAbort = () => connection.interrupt()
   options.signal.addEventListener('abort', onAbort, { once: true })
   try {

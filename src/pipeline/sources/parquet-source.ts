@@ -1,13 +1,11 @@
 import { z } from 'zod'
 import { noRejects, readParquet } from '../sql/duckdb-sql.js'
-import { asPathList, assertFilesExist } from './source-files.js'
+import { asPathList, assertFilesExist, filePathOption } from './source-files.js'
 import type { SourceReader } from './source-reader.js'
 
 const parquetOptions = z
   .object({
-    path: z
-      .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
-      .describe('File path, glob or list of them'),
+    path: filePathOption,
   })
   .strict()
 

@@ -1,4 +1,5 @@
 import { access } from 'node:fs/promises'
+import { z } from 'zod'
 import { AppError } from '../../errors.js'
 
 const GLOB = /[*?[\]{}]/
@@ -23,3 +24,8 @@ export async function assertFilesExist(paths: string[], dataSourceName: string):
     }
   }
 }
+
+/** The `path` option of file-based sources: one path, a glob, or a list of them. */
+export const filePathOption = z
+  .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+  .describe('File path, glob or list of them')
