@@ -52,11 +52,7 @@ export interface CsvLayout {
 export function readCsv(paths: readonly string[], options: CsvReadOptions): string {
   const args = [
     literalList(paths),
-    `header = ${options.header}`,
-    `delim = ${literal(options.delimiter)}`,
-    `quote = ${literal(options.quote)}`,
-    ...(options.escape === undefined ? [] : [`escape = ${literal(options.escape)}`]),
-    `encoding = ${literal(options.encoding)}`,
+    ...dialectArgs(options),
     'store_rejects = true',
     `rejects_table = ${literal(options.rejectsTable)}`,
     `rejects_scan = ${literal(options.rejectsScanTable)}`,
@@ -65,6 +61,19 @@ export function readCsv(paths: readonly string[], options: CsvReadOptions): stri
     ...(options.layout ? layoutArgs(options.layout, options.columnTypes) : typesArg(options.columnTypes)),
   ]
   return `select * from read_csv(${args.join(', ')})`
+}
+
+/** How the text is laid out: the arguments reading and sniffing share. */
+function dialectArgs(
+  options: Pick<CsvReadOptions, 'header' | 'delimiter' | 'quote' | 'escape' | 'encoding'>,
+): string[] {
+  return [
+    `header = ${options.header}`,
+    `delim = ${literal(options.delimiter)}`,
+    `quote = ${literal(options.quote)}`,
+    ...(options.escape === undefined ? [] : [`escape = ${literal(options.escape)}`]),
+    `encoding = ${literal(options.encoding)}`,
+  ]
 }
 
 function typesArg(columnTypes: Record<string, string>): string[] {
@@ -86,16 +95,8 @@ export function sniffCsv(
   path: string,
   options: Pick<CsvReadOptions, 'header' | 'delimiter' | 'quote' | 'escape' | 'encoding'>,
 ): string {
-  const args = [
-    literal(path),
-    `header = ${options.header}`,
-    `delim = ${literal(options.delimiter)}`,
-    `quote = ${literal(options.quote)}`,
-    ...(options.escape === undefined ? [] : [`escape = ${literal(options.escape)}`]),
-    `encoding = ${literal(options.encoding)}`,
-  ]
   return `select "Columns" as columns, "DateFormat" as date_format, "TimestampFormat" as timestamp_format
-    from sniff_csv(${args.join(', ')})`
+    from sniff_csv(${[literal(path), ...dialectArgs(options)].join(', ')})`
 }
 
 /** The first file a path or glob names. */
