@@ -89,7 +89,7 @@ function withQuery(path: string, query?: Query): string {
   return text ? `${path}?${text}` : path
 }
 
-async function parseResponse<T>(status: number, contentType: string | undefined, text: string): Promise<T> {
+function parseResponse<T>(status: number, contentType: string | undefined, text: string): T {
   const isJson = contentType?.includes('json') ?? false
   const body = isJson && text ? (JSON.parse(text) as unknown) : text
   if (status >= 400) {

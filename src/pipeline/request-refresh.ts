@@ -1,7 +1,7 @@
 import { ulid } from 'ulid'
 import { AppError, notFound } from '../errors.js'
 import type { JobQueue } from '../jobs/index.js'
-import { getDataSource, listDataSources } from '../store/data-sources.js'
+import { listDataSources } from '../store/data-sources.js'
 import type { Db } from '../store/database.js'
 import { getRefresh, queueRefresh, type Refresh } from '../store/refreshes.js'
 import { failRefresh } from './refresh-source.js'
@@ -18,9 +18,8 @@ export async function requestRefreshes(
   dataSourceNames?: string[],
 ): Promise<{ refresh: Refresh; created: boolean }[]> {
   const results = await db.transaction().execute(async (tx) => {
-    const names = dataSourceNames?.length
-      ? dataSourceNames
-      : (await listDataSources(tx, instanceId)).map((s) => s.name)
+    const existing = new Set((await listDataSources(tx, instanceId)).map((s) => s.name))
+    const names = dataSourceNames?.length ? dataSourceNames : [...existing]
     if (names.length === 0) {
       throw new AppError(
         'NoDataSources',
@@ -33,7 +32,7 @@ export async function requestRefreshes(
     }
     const outcomes: { refresh: Refresh; created: boolean }[] = []
     for (const name of names) {
-      if (!(await getDataSource(tx, instanceId, name))) throw notFound('Data source', name)
+      if (!existing.has(name)) throw notFound('Data source', name)
       const queued = await queueRefresh(tx, { id: ulid(), instanceId, dataSourceName: name })
       if (queued.created)
         await jobs.send(tx, 'datasource-refresh', { instanceId, refreshId: queued.refresh.id })

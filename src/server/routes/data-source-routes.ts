@@ -10,7 +10,7 @@ import {
   upsertDataSource,
 } from '../../store/data-sources.js'
 import { getInstance } from '../../store/instances.js'
-import { latestRefreshPerSource, type Refresh } from '../../store/refreshes.js'
+import { latestRefreshPerSource, listRefreshes, type Refresh } from '../../store/refreshes.js'
 import { type ApiApp, errorResponses, instanceParams } from '../api-types.js'
 import { refreshSchema } from './api-objects.js'
 
@@ -79,8 +79,8 @@ export function registerDataSourceRoutes(app: ApiApp, runtime: Runtime): void {
       const { instanceId, name } = request.params
       const source = await getDataSource(db, instanceId, name)
       if (!source) throw notFound('Data source', name)
-      const last = await withLastRefresh(instanceId)
-      return { ...source, options: publicOptions(source.options), lastRefresh: last.get(name) ?? null }
+      const [last] = await listRefreshes(db, instanceId, { dataSourceName: name, limit: 1 })
+      return { ...source, options: publicOptions(source.options), lastRefresh: last ?? null }
     },
   )
 
