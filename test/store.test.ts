@@ -91,6 +91,7 @@ describe.each(STORE_MODES)('control-plane store on %s', (mode) => {
         rowCount: rows,
         schema: [{ name: 'id', type: 'BIGINT' }],
         partitions: [{ name: 'part-00000', file: 'part-00000.parquet', rowCount: rows, sizeBytes: 100 }],
+        keyColumn: 'id',
       })
       const v1 = ulid()
       await publishEntityVersion(runtime.db, version(v1, 10), 'datasource:contacts')

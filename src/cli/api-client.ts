@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { ensureLocalAdminKey, readLocalAdminKey } from '../connector/auth/api-key-service.js'
 import { AppError } from '../errors.js'
 import { isProcessAlive } from '../process-alive.js'
 import type { Runtime, Settings } from '../runtime/index.js'
@@ -56,10 +57,11 @@ export async function connectApi(
   options: { server?: string; needsWorkers?: boolean },
 ): Promise<ApiClient> {
   const explicit = options.server ?? process.env.OPENINSIGHTS_SERVER
-  if (explicit) return httpClient(explicit.replace(/\/$/, ''))
+  const key = process.env.OPENINSIGHTS_API_KEY || readLocalAdminKey(settings.home)
+  if (explicit) return httpClient(explicit.replace(/\/$/, ''), key)
   const info = readServerInfo(settings.home)
   if (info && isProcessAlive(info.pid)) {
-    const client = httpClient(info.url)
+    const client = httpClient(info.url, key)
     try {
       await client.request('GET', '/api/v1/health')
       return client
@@ -79,6 +81,17 @@ export async function connectApi(
     logger: createLogger(process.env.OPENINSIGHTS_LOG_LEVEL ? undefined : 'warn'),
   })
   return inProcessClient(runtime)
+}
+
+/** A client of the API served in-process over an opened runtime, as this home's local admin. */
+export async function inProcessClient(runtime: Runtime): Promise<ApiClient> {
+  const { buildApp } = await import('../server/index.js')
+  const app = await buildApp(runtime)
+  const key = await ensureLocalAdminKey(runtime.db, runtime.settings.home)
+  return injectClient(app, key, `the store in ${runtime.settings.home} (no server running)`, async () => {
+    await app.close()
+    await runtime.close()
+  })
 }
 
 function withQuery(path: string, query?: Query): string {
@@ -102,7 +115,7 @@ function parseResponse<T>(status: number, contentType: string | undefined, text:
   return body as T
 }
 
-export function httpClient(baseUrl: string): ApiClient {
+export function httpClient(baseUrl: string, apiKey?: string): ApiClient {
   return {
     target: baseUrl,
     async request<T>(
@@ -116,6 +129,7 @@ export function httpClient(baseUrl: string): ApiClient {
           method,
           headers: {
             accept: options.accept ?? 'application/json',
+            ...(apiKey ? { 'x-api-key': apiKey } : {}),
             ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
           },
           ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
@@ -136,19 +150,10 @@ export function httpClient(baseUrl: string): ApiClient {
   }
 }
 
-/** The API served in-process over a runtime it opens and closes with itself. */
-export async function inProcessClient(runtime: Runtime): Promise<ApiClient> {
-  const { buildApp } = await import('../server/index.js')
-  const app = await buildApp(runtime)
-  return injectClient(app, `the store in ${runtime.settings.home} (no server running)`, async () => {
-    await app.close()
-    await runtime.close()
-  })
-}
-
 /** The API served by `app.inject`, without a port: one implementation for both ways. */
 export function injectClient(
   app: ApiApp,
+  apiKey: string,
   target: string,
   onClose: () => Promise<void> = async () => {},
 ): ApiClient {
@@ -162,7 +167,7 @@ export function injectClient(
       const response = await app.inject({
         method,
         url: withQuery(path, options.query),
-        headers: { accept: options.accept ?? 'application/json' },
+        headers: { accept: options.accept ?? 'application/json', 'x-api-key': apiKey },
         ...(options.body === undefined ? {} : { payload: options.body as object }),
       })
       return parseResponse<T>(

@@ -4,6 +4,7 @@ import { registerApplyCommand } from './commands/apply-command.js'
 import { registerConfigCommand } from './commands/config-command.js'
 import { registerDataCommands } from './commands/data-commands.js'
 import { registerEventsCommand } from './commands/events-command.js'
+import { registerKeysCommand } from './commands/keys-command.js'
 import { registerRefreshCommands } from './commands/refresh-command.js'
 import { registerStartCommand } from './commands/start-command.js'
 
@@ -23,5 +24,6 @@ registerConfigCommand(program, context)
 registerRefreshCommands(program, context)
 registerEventsCommand(program, context)
 registerDataCommands(program, context)
+registerKeysCommand(program, context)
 
 await program.parseAsync(process.argv)

@@ -96,6 +96,7 @@ export async function runSourceRefresh(
           rowCount: result.rowCount,
           schema: result.schema,
           partitions: result.partitions,
+          keyColumn: source.primaryKey,
         },
         `datasource:${source.name}`,
       )

@@ -15,7 +15,21 @@ export interface Settings {
   refreshRetries: number
   /** First delay between refresh attempts; it doubles with each retry. */
   refreshRetryDelaySeconds: number
+  /** Calls per connection and window (OPENINSIGHTS_RATE_LIMIT, default 100; 0 turns it off). */
+  rateLimit: number
+  /** Rate-limit window in seconds (OPENINSIGHTS_RATE_LIMIT_WINDOW, default 60). */
+  rateLimitWindowSeconds: number
+  /**
+   * Delays in seconds before each webhook delivery attempt after the first
+   * (OPENINSIGHTS_DELIVERY_SCHEDULE, comma-separated); each gets ±20% jitter.
+   */
+  deliverySchedule: number[]
+  /** A webhook receiver that has not answered in this time fails the attempt. */
+  deliveryTimeoutSeconds: number
 }
+
+/** 8 attempts over about 4.5 hours: at once, then 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 3 h later. */
+export const DEFAULT_DELIVERY_SCHEDULE = [5, 30, 120, 600, 1800, 3600, 10800]
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const home = resolve(env.OPENINSIGHTS_HOME ?? '.openinsights')
@@ -30,6 +44,21 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       5,
       'OPENINSIGHTS_REFRESH_RETRY_DELAY',
     ),
+    rateLimit: Math.floor(nonNegativeNumber(env.OPENINSIGHTS_RATE_LIMIT, 100, 'OPENINSIGHTS_RATE_LIMIT')),
+    rateLimitWindowSeconds: Math.max(
+      1,
+      nonNegativeNumber(env.OPENINSIGHTS_RATE_LIMIT_WINDOW, 60, 'OPENINSIGHTS_RATE_LIMIT_WINDOW'),
+    ),
+    deliverySchedule: numberList(
+      env.OPENINSIGHTS_DELIVERY_SCHEDULE,
+      DEFAULT_DELIVERY_SCHEDULE,
+      'OPENINSIGHTS_DELIVERY_SCHEDULE',
+    ),
+    deliveryTimeoutSeconds: nonNegativeNumber(
+      env.OPENINSIGHTS_DELIVERY_TIMEOUT,
+      10,
+      'OPENINSIGHTS_DELIVERY_TIMEOUT',
+    ),
   }
 }
 
@@ -42,4 +71,9 @@ function nonNegativeNumber(value: string | undefined, fallback: number, name: st
     })
   }
   return n
+}
+
+function numberList(value: string | undefined, fallback: number[], name: string): number[] {
+  if (value === undefined || value.trim() === '') return fallback
+  return value.split(',').map((part) => nonNegativeNumber(part.trim(), 0, name))
 }

@@ -7,8 +7,10 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod'
+import { ConnectionRateLimiter } from '../connector/auth/rate-limiter.js'
 import type { Runtime } from '../runtime/index.js'
 import type { ApiApp } from './api-types.js'
+import { authenticate } from './authenticate.js'
 import { errorHandler } from './error-handler.js'
 import { registerConfigRoutes } from './routes/config-routes.js'
 import { registerDataSourceRoutes } from './routes/data-source-routes.js'
@@ -16,6 +18,7 @@ import { registerEntityRoutes } from './routes/entity-routes.js'
 import { registerEventRoutes } from './routes/event-routes.js'
 import { registerHealthRoutes } from './routes/health-routes.js'
 import { registerInstanceRoutes } from './routes/instance-routes.js'
+import { registerKeyRoutes } from './routes/key-routes.js'
 import { registerRefreshRoutes } from './routes/refresh-routes.js'
 
 /** The HTTP API over a runtime, with OpenAPI docs at /docs. Not listening yet. */
@@ -34,12 +37,29 @@ export async function buildApp(runtime: Runtime): Promise<ApiApp> {
     })
   })
 
+  const rateLimiter = new ConnectionRateLimiter(runtime.db, runtime.settings.rateLimitWindowSeconds)
+  const checkKey = authenticate({ db: runtime.db, rateLimiter, defaultRateLimit: runtime.settings.rateLimit })
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.url.startsWith('/docs')) return
+    await checkKey(request, reply)
+  })
+  const sweep = setInterval(() => void rateLimiter.sweep().catch(() => {}), 600_000)
+  sweep.unref()
+  app.addHook('onClose', async () => clearInterval(sweep))
+
   await app.register(fastifySwagger, {
     openapi: {
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+          bearer: { type: 'http', scheme: 'bearer' },
+        },
+      },
+      security: [{ apiKey: [] }, { bearer: [] }],
       info: {
         title: 'openinsights API',
         description:
-          'Customer data platform: data sources, refreshes, entities and events. Errors are { "error": { "code", "message", "target" } }.',
+          'Customer data platform: data sources, refreshes, entities, events, webhook subscriptions and deliveries. Every call except health and docs needs an API key (`x-api-key: KEY` or `Authorization: Bearer KEY`; `openinsights keys create`), and each connection may make 100 calls per 60 s by default (429 with Retry-After beyond). Errors are { "error": { "code", "message", "target" } }.',
         version: '1',
       },
     },
@@ -48,6 +68,7 @@ export async function buildApp(runtime: Runtime): Promise<ApiApp> {
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' })
 
   registerHealthRoutes(app, runtime)
+  registerKeyRoutes(app, runtime)
   registerInstanceRoutes(app, runtime)
   registerConfigRoutes(app, runtime)
   registerDataSourceRoutes(app, runtime)

@@ -11,6 +11,8 @@ export interface EntityVersion {
   rowCount: number
   schema: ColumnSchema[]
   partitions: PartitionInfo[]
+  /** The column that identifies an item, when the entity has one. */
+  keyColumn: string | null
   createdAt: string
 }
 
@@ -18,6 +20,8 @@ export interface EntityVersion {
 export interface Entity {
   name: string
   origin: string
+  /** Items can be created and updated through the API (Create item / Update item). */
+  writable: boolean
   updatedAt: string
   current: EntityVersion
 }
@@ -32,6 +36,7 @@ function toVersion(row: EntityVersionRow): EntityVersion {
     rowCount: Number(row.row_count),
     schema: row.schema,
     partitions: row.partitions,
+    keyColumn: row.key_column,
     createdAt: row.created_at.toISOString(),
   }
 }
@@ -44,6 +49,7 @@ export async function publishEntityVersion(
   db: DbOrTx,
   version: Omit<EntityVersion, 'createdAt'>,
   origin: string,
+  options: { writable?: boolean } = {},
 ): Promise<void> {
   await db
     .insertInto('entity_versions')
@@ -56,6 +62,7 @@ export async function publishEntityVersion(
       row_count: version.rowCount,
       schema: JSON.stringify(version.schema),
       partitions: JSON.stringify(version.partitions),
+      key_column: version.keyColumn,
     })
     .execute()
   await db
@@ -65,6 +72,7 @@ export async function publishEntityVersion(
       name: version.entityName,
       origin,
       current_version_id: version.id,
+      writable: options.writable ?? false,
     })
     .onConflict((oc) =>
       oc
@@ -84,13 +92,14 @@ export async function listEntities(db: DbOrTx, instanceId: string, name?: string
     .selectFrom('entities')
     .innerJoin('entity_versions', 'entity_versions.id', 'entities.current_version_id')
     .selectAll('entity_versions')
-    .select(['entities.origin', 'entities.updated_at as entity_updated_at'])
+    .select(['entities.origin', 'entities.writable', 'entities.updated_at as entity_updated_at'])
     .where('entities.instance_id', '=', instanceId)
   if (name !== undefined) query = query.where('entities.name', '=', name)
   const rows = await query.orderBy('entities.name').execute()
   return rows.map((row) => ({
     name: row.entity_name,
     origin: row.origin,
+    writable: row.writable,
     updatedAt: row.entity_updated_at.toISOString(),
     current: toVersion(row),
   }))

@@ -8,6 +8,12 @@ export interface Tables {
   entity_versions: EntityVersionsTable
   entities: EntitiesTable
   events: EventsTable
+  api_keys: ApiKeysTable
+  rate_limits: RateLimitsTable
+  subscriptions: SubscriptionsTable
+  deliveries: DeliveriesTable
+  delivery_attempts: DeliveryAttemptsTable
+  status_reports: StatusReportsTable
 }
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
@@ -86,6 +92,7 @@ export interface EntityVersionsTable {
   row_count: BigIntColumn
   schema: Json<ColumnSchema[]>
   partitions: Json<PartitionInfo[]>
+  key_column: string | null
   created_at: Timestamp
 }
 
@@ -94,6 +101,7 @@ export interface EntitiesTable {
   name: string
   origin: string
   current_version_id: string
+  writable: Generated<boolean>
   updated_at: Timestamp
 }
 
@@ -106,6 +114,76 @@ export interface EventsTable {
   dispatched_at: NullableTimestamp
 }
 
+export interface ApiKeysTable {
+  id: string
+  name: string
+  prefix: string
+  hash: string
+  scopes: Json<string[]>
+  rate_limit: number | null
+  created_at: Timestamp
+  last_used_at: NullableTimestamp
+  revoked_at: NullableTimestamp
+}
+
+export interface RateLimitsTable {
+  key: string
+  points: number
+  expire: BigIntColumn | null
+}
+
+export interface SubscriptionsTable {
+  id: string
+  instance_id: string
+  event_type: string
+  callback_url: string
+  parameters: Json<Record<string, unknown>>
+  secret: string
+  description: string | null
+  created_by_key: string | null
+  created_at: Timestamp
+  removed_at: NullableTimestamp
+  removed_reason: string | null
+}
+
+export type DeliveryState = 'pending' | 'succeeded' | 'dead' | 'cancelled'
+
+export interface DeliveriesTable {
+  id: string
+  instance_id: string
+  subscription_id: string
+  event_id: string
+  state: DeliveryState
+  attempt_count: Generated<number>
+  next_attempt_at: NullableTimestamp
+  last_status: number | null
+  last_error: string | null
+  created_at: Timestamp
+  completed_at: NullableTimestamp
+}
+
+export interface DeliveryAttemptsTable {
+  delivery_id: string
+  attempt: number
+  started_at: Timestamp
+  latency_ms: number
+  status: number | null
+  error: string | null
+  response_excerpt: string | null
+}
+
+export interface StatusReportsTable {
+  id: string
+  instance_id: string
+  run_id: string
+  flow_name: string | null
+  status: string
+  message: string | null
+  details: ColumnType<unknown, string | null, string | null>
+  key_id: string | null
+  created_at: Timestamp
+}
+
 export type InstanceRow = Selectable<InstancesTable>
 export type DataSourceRow = Selectable<DataSourcesTable>
 export type NewDataSource = Insertable<DataSourcesTable>
@@ -113,3 +191,8 @@ export type RefreshRow = Selectable<RefreshesTable>
 export type RefreshUpdate = Updateable<RefreshesTable>
 export type EntityVersionRow = Selectable<EntityVersionsTable>
 export type EventRow = Selectable<EventsTable>
+export type ApiKeyRow = Selectable<ApiKeysTable>
+export type SubscriptionRow = Selectable<SubscriptionsTable>
+export type DeliveryRow = Selectable<DeliveriesTable>
+export type DeliveryAttemptRow = Selectable<DeliveryAttemptsTable>
+export type StatusReportRow = Selectable<StatusReportsTable>

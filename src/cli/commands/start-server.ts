@@ -1,4 +1,5 @@
 import { applyConfig, loadConfigFile } from '../../config/index.js'
+import { ensureLocalAdminKey, localAdminKeyFile } from '../../connector/auth/api-key-service.js'
 import { DEMO_INSTANCE_ID, prepareDemo } from '../../demo/index.js'
 import { requestRefreshes } from '../../pipeline/index.js'
 import { createLogger, openRuntime, type Role } from '../../runtime/index.js'
@@ -50,6 +51,7 @@ export async function start(context: CliContext, options: StartOptions): Promise
   process.on('SIGINT', () => void stop('SIGINT'))
   process.on('SIGTERM', () => void stop('SIGTERM'))
 
+  const adminKey = await ensureLocalAdminKey(runtime.db, settings.home)
   let url: string | undefined
   if (app) {
     url = await app.listen({ port: Number(options.port), host: options.host })
@@ -69,7 +71,7 @@ export async function start(context: CliContext, options: StartOptions): Promise
     if (missing.length > 0 && app) {
       out(`refreshing ${missing.join(', ')}…`)
       const queued = await requestRefreshes(runtime.db, runtime.jobs, DEMO_INSTANCE_ID, missing)
-      const client = injectClient(app, 'this server')
+      const client = injectClient(app, adminKey, 'this server')
       const finished = await waitForRefreshes(
         client,
         DEMO_INSTANCE_ID,
@@ -92,11 +94,16 @@ export async function start(context: CliContext, options: StartOptions): Promise
   )
   if (url) {
     const instance = demo ? DEMO_INSTANCE_ID : '{instanceId}'
+    out(`  API key      ${localAdminKeyFile(settings.home)} (admin; send as x-api-key)`)
     out(`  API docs     ${url}/docs`)
     out(`  instance     ${url}/api/v1/instances/${instance}`)
-    out(`  events       ${url}/api/v1/instances/${instance}/events`)
+    out(
+      `  events       curl -H "x-api-key: $(cat ${localAdminKeyFile(settings.home)})" ${url}/api/v1/instances/${instance}/events`,
+    )
     out(`  entities     ${url}/api/v1/instances/${instance}/entities`)
-    out('  CLI          npx openinsights sources | refresh --wait | refreshes | events --follow')
+    out(
+      '  CLI          npx openinsights sources | refresh --wait | refreshes | events --follow | keys create --name NAME',
+    )
   }
   out('Press Ctrl+C to stop.')
 }

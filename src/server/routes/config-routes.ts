@@ -16,6 +16,7 @@ export function registerConfigRoutes(app: ApiApp, runtime: Runtime): void {
   app.put(
     '/api/v1/instances/:instanceId/config',
     {
+      config: { scope: 'admin' },
       schema: {
         summary: 'Apply a configuration document',
         description:
@@ -49,6 +50,7 @@ export function registerConfigRoutes(app: ApiApp, runtime: Runtime): void {
   app.get(
     '/api/v1/instances/:instanceId/config',
     {
+      config: { scope: 'admin' },
       schema: {
         summary: 'Export the instance as a configuration document',
         description: 'YAML when asked for with Accept: application/yaml, JSON otherwise.',
@@ -68,7 +70,10 @@ export function registerConfigRoutes(app: ApiApp, runtime: Runtime): void {
 
   app.get(
     '/api/v1/schema/openinsights.json',
-    { schema: { summary: 'JSON Schema of openinsights.yaml', tags: ['configuration'] } },
+    {
+      config: { public: true },
+      schema: { summary: 'JSON Schema of openinsights.yaml', tags: ['configuration'] },
+    },
     async (_request, reply) =>
       reply.header('content-type', 'application/schema+json').send(configJsonSchema()),
   )

@@ -45,6 +45,7 @@ export function registerDataSourceRoutes(app: ApiApp, runtime: Runtime): void {
   app.get(
     '/api/v1/instances/:instanceId/datasources',
     {
+      config: { scope: 'read' },
       schema: {
         summary: 'List data sources with their last refresh',
         tags: ['data sources'],
@@ -68,6 +69,7 @@ export function registerDataSourceRoutes(app: ApiApp, runtime: Runtime): void {
   app.get(
     '/api/v1/instances/:instanceId/datasources/:name',
     {
+      config: { scope: 'read' },
       schema: {
         summary: 'Get a data source',
         tags: ['data sources'],
@@ -87,6 +89,7 @@ export function registerDataSourceRoutes(app: ApiApp, runtime: Runtime): void {
   app.put(
     '/api/v1/instances/:instanceId/datasources/:name',
     {
+      config: { scope: 'admin' },
       schema: {
         summary: 'Create or replace a data source',
         tags: ['data sources'],
@@ -116,6 +119,7 @@ export function registerDataSourceRoutes(app: ApiApp, runtime: Runtime): void {
   app.delete(
     '/api/v1/instances/:instanceId/datasources/:name',
     {
+      config: { scope: 'admin' },
       schema: {
         summary: 'Delete a data source (its published entity stays until replaced)',
         tags: ['data sources'],
@@ -133,6 +137,7 @@ export function registerDataSourceRoutes(app: ApiApp, runtime: Runtime): void {
   app.post(
     '/api/v1/instances/:instanceId/datasources/:name/refresh',
     {
+      config: { scope: 'admin' },
       schema: {
         summary: 'Refresh one data source',
         description: 'Queues a refresh; if one is already queued or running, that one is returned.',

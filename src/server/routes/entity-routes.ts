@@ -22,6 +22,7 @@ export function registerEntityRoutes(app: ApiApp, runtime: Runtime): void {
   app.get(
     '/api/v1/instances/:instanceId/entities',
     {
+      config: { scope: 'read' },
       schema: {
         summary: 'Get entities',
         description: 'Every published entity with its schema and the row count of its current version.',
@@ -50,6 +51,7 @@ export function registerEntityRoutes(app: ApiApp, runtime: Runtime): void {
   app.get(
     '/api/v1/instances/:instanceId/data/:entity',
     {
+      config: { scope: 'read' },
       schema: {
         summary: 'Get items from an entity',
         description: 'Rows of the current published version, paged with $top and $skip.',

@@ -20,6 +20,7 @@ export function registerEventRoutes(app: ApiApp, runtime: Runtime): void {
   app.get(
     '/api/v1/instances/:instanceId/events',
     {
+      config: { scope: 'read' },
       schema: {
         summary: 'List events in the order they occurred',
         description:

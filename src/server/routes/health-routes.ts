@@ -6,6 +6,7 @@ export function registerHealthRoutes(app: ApiApp, runtime: Runtime): void {
   app.get(
     '/api/v1/health',
     {
+      config: { public: true },
       schema: {
         summary: 'Health of this process',
         tags: ['admin'],

@@ -14,6 +14,7 @@ export function registerInstanceRoutes(app: ApiApp, runtime: Runtime): void {
   app.get(
     '/api/v1/instances',
     {
+      config: { scope: 'read' },
       schema: {
         summary: 'List instances',
         tags: ['admin'],
@@ -26,6 +27,7 @@ export function registerInstanceRoutes(app: ApiApp, runtime: Runtime): void {
   app.get(
     '/api/v1/instances/:instanceId',
     {
+      config: { scope: 'read' },
       schema: {
         summary: 'Get an instance with its status',
         tags: ['admin'],

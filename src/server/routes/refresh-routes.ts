@@ -16,6 +16,7 @@ export function registerRefreshRoutes(app: ApiApp, runtime: Runtime): void {
   app.post(
     '/api/v1/instances/:instanceId/refreshes',
     {
+      config: { scope: 'admin' },
       schema: {
         summary: 'Refresh data sources',
         description: 'Queues a refresh of each named data source, or of all of them when none are named.',
@@ -45,6 +46,7 @@ export function registerRefreshRoutes(app: ApiApp, runtime: Runtime): void {
   app.get(
     '/api/v1/instances/:instanceId/refreshes',
     {
+      config: { scope: 'read' },
       schema: {
         summary: 'Refresh history, newest first',
         tags: ['refreshes'],
@@ -85,6 +87,7 @@ export function registerRefreshRoutes(app: ApiApp, runtime: Runtime): void {
   app.get(
     '/api/v1/instances/:instanceId/refreshes/:refreshId',
     {
+      config: { scope: 'read' },
       schema: {
         summary: 'Get a refresh with its progress',
         tags: ['refreshes'],
@@ -102,6 +105,7 @@ export function registerRefreshRoutes(app: ApiApp, runtime: Runtime): void {
   app.post(
     '/api/v1/instances/:instanceId/refreshes/:refreshId/cancel',
     {
+      config: { scope: 'admin' },
       schema: {
         summary: 'Cancel a queued or running refresh',
         description: 'The data source keeps its published version.',
@@ -116,6 +120,7 @@ export function registerRefreshRoutes(app: ApiApp, runtime: Runtime): void {
   app.get(
     '/api/v1/instances/:instanceId/refreshes/:refreshId/rejects',
     {
+      config: { scope: 'read' },
       schema: {
         summary: "Download a refresh's rejected records (CSV: line, column, reason, record)",
         tags: ['refreshes'],
