@@ -9,7 +9,7 @@ import {
   JsonDuckDBValueConverter,
 } from '@duckdb/node-api'
 import type { EntityVersion } from '../store/entities.js'
-import { readParquet } from './sql/duckdb-sql.js'
+import { countParquet, readParquet, selectFromParquet } from './sql/duckdb-sql.js'
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
 
@@ -63,6 +63,52 @@ export async function readEntityPage(
       },
     )
     return result.convertRowObjects(toJsonValue) as Record<string, JsonValue>[]
+  } finally {
+    connection.closeSync()
+  }
+}
+
+/** A query over an entity version: columns, a parameterised condition, order and page. */
+export interface EntityRowsQuery {
+  select: readonly string[]
+  where: string | undefined
+  params: readonly unknown[]
+  orderBy: readonly { column: string; descending: boolean }[]
+  limit: number
+  offset: number
+  /** Also count every row that meets the condition. */
+  count: boolean
+}
+
+/** Rows of a published version that meet a query, and their total count when asked. */
+export async function queryEntityRows(
+  duck: DuckDBInstance,
+  version: EntityVersion,
+  query: EntityRowsQuery,
+  files: string[] = versionFiles(version),
+): Promise<{ rows: Record<string, JsonValue>[]; count: number | undefined }> {
+  const connection = await duck.connect()
+  try {
+    const params = [...query.params] as never[]
+    const n = params.length
+    const sql = selectFromParquet(files, {
+      columns: query.select,
+      where: query.where,
+      orderBy: query.orderBy,
+      limit: `$${n + 1}`,
+      offset: `$${n + 2}`,
+    })
+    const result = await connection.runAndReadAll(sql, [...params, query.limit, query.offset] as never[])
+    const rows = result.convertRowObjects(toJsonValue) as Record<string, JsonValue>[]
+    let count: number | undefined
+    if (query.count) {
+      if (!query.where && files.length === version.partitions.length) count = version.rowCount
+      else {
+        const counted = await connection.runAndReadAll(countParquet(files, query.where), params)
+        count = Number(counted.getRowsJS()[0]?.[0] ?? 0)
+      }
+    }
+    return { rows, count }
   } finally {
     connection.closeSync()
   }

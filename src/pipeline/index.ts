@@ -1,6 +1,13 @@
 export { dataLayout } from './data-layout.js'
 export { openDuckDb } from './duckdb-engine.js'
-export { type JsonValue, readEntityPage, toJsonValue, versionFiles } from './entity-reader.js'
+export {
+  type EntityRowsQuery,
+  type JsonValue,
+  queryEntityRows,
+  readEntityPage,
+  toJsonValue,
+  versionFiles,
+} from './entity-reader.js'
 export { recoverAbandonedRefreshes } from './recover-refreshes.js'
 export { type RefreshWorkerContext, runSourceRefresh } from './refresh-source.js'
 export { cancelRefresh, requestRefreshes } from './request-refresh.js'

@@ -146,6 +146,37 @@ export function readParquet(paths: readonly string[]): string {
   return `select * from read_parquet(${literalList(paths)})`
 }
 
+export interface ParquetSelection {
+  columns: readonly string[]
+  /** A boolean expression built with bound parameters ($1, $2, …), never with user text. */
+  where?: string | undefined
+  orderBy?: readonly { column: string; descending: boolean }[]
+  /** Placeholders (e.g. '$3') of the page's size and offset. */
+  limit?: string
+  offset?: string
+}
+
+/**
+ * Rows of Parquet files, chosen and ordered (OData semantics: nulls sort first ascending, last
+ * descending).
+ */
+export function selectFromParquet(paths: readonly string[], selection: ParquetSelection): string {
+  const parts = [`select ${selection.columns.map(ident).join(', ')} from read_parquet(${literalList(paths)})`]
+  if (selection.where) parts.push(`where ${selection.where}`)
+  if (selection.orderBy && selection.orderBy.length > 0)
+    parts.push(
+      `order by ${selection.orderBy.map((o) => `${ident(o.column)} ${o.descending ? 'desc nulls last' : 'asc nulls first'}`).join(', ')}`,
+    )
+  if (selection.limit) parts.push(`limit ${selection.limit}`)
+  if (selection.offset) parts.push(`offset ${selection.offset}`)
+  return parts.join(' ')
+}
+
+/** How many rows of Parquet files meet a condition. */
+export function countParquet(paths: readonly string[], where?: string): string {
+  return `select count(*)::bigint as n from read_parquet(${literalList(paths)})${where ? ` where ${where}` : ''}`
+}
+
 /** An empty relation in the reject shape, for readers that reject nothing themselves. */
 export const noRejects = `select null::bigint as line, null::varchar as "column", null::varchar as reason,
   null::varchar as record where false`

@@ -1,0 +1,152 @@
+import { AppError } from '../../errors.js'
+import type { ColumnSchema } from '../../store/tables.js'
+import type { FilterExpression } from './filter-ast.js'
+import { parseFilter } from './filter-parser.js'
+import { filterToSql, resolveColumn, SqlParameters } from './filter-to-sql.js'
+import { odataSyntaxError } from './odata-syntax-error.js'
+import { valueTypeOf } from './value-types.js'
+
+/** Most rows one page holds; a larger $top is served in pages linked by @odata.nextLink. */
+export const MAX_PAGE_SIZE = 1000
+
+/** The query options a "Get items from an entity" call may carry. */
+export const QUERY_OPTIONS = ['$filter', '$select', '$orderby', '$top', '$skip', '$count'] as const
+
+/** A validated "Get items" request, ready to run as parameterised SQL. */
+export interface EntityQuery {
+  /** A boolean SQL expression over the entity's columns, or undefined for all rows. */
+  where: string | undefined
+  params: unknown[]
+  /** Columns to return, in order; all when $select is absent. */
+  select: string[]
+  orderBy: { column: string; descending: boolean }[]
+  /** Rows in this page. */
+  pageSize: number
+  skip: number
+  /** What is left of the caller's $top after this page (undefined: no $top). */
+  top: number | undefined
+  count: boolean
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+function nonNegativeInteger(option: string, text: string): number {
+  if (!/^\d{1,12}$/.test(text.trim())) throw odataSyntaxError(option, 1, `'${text}' is not a whole number ≥ 0`)
+  return Number(text.trim())
+}
+
+function parseSelect(text: string, columns: ColumnSchema[]): string[] {
+  if (text.trim() === '*') return columns.map((c) => c.name)
+  const names: string[] = []
+  let position = 1
+  for (const part of text.split(',')) {
+    const name = part.trim()
+    const at = position + part.indexOf(name)
+    if (!name || !IDENTIFIER.test(name)) throw odataSyntaxError('$select', at, `expected a property name but found '${part}'`)
+    const column = resolveColumn(columns, name, '$select', at)
+    if (!names.includes(column.name)) names.push(column.name)
+    position += part.length + 1
+  }
+  return names
+}
+
+function parseOrderBy(text: string, columns: ColumnSchema[]): { column: string; descending: boolean }[] {
+  const order: { column: string; descending: boolean }[] = []
+  let position = 1
+  for (const part of text.split(',')) {
+    const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)(?:\s+(asc|desc))?\s*$/i.exec(part)
+    if (!match) {
+      throw odataSyntaxError(
+        '$orderby',
+        position + (part.length - part.trimStart().length),
+        `expected 'Property [asc|desc]' but found '${part.trim()}'`,
+      )
+    }
+    const column = resolveColumn(columns, match[1] as string, '$orderby', position + part.indexOf(match[1] as string))
+    if (valueTypeOf(column.type) === 'other')
+      throw odataSyntaxError('$orderby', position, `cannot order by '${column.name}' of type ${column.type}`)
+    order.push({ column: column.name, descending: match[2]?.toLowerCase() === 'desc' })
+    position += part.length + 1
+  }
+  return order
+}
+
+/** A plain query parameter (`?City=Aarhus`) as the original accepts: equality on that column. */
+function fieldFilter(name: string, raw: string, columns: ColumnSchema[]): FilterExpression {
+  const column = resolveColumn(columns, name, name, 1)
+  const position = 1
+  const property: FilterExpression = { kind: 'property', name: column.name, position }
+  const type = valueTypeOf(column.type)
+  let literal: FilterExpression
+  if (raw === 'null') literal = { kind: 'literal', type: 'null', value: null, position }
+  else if (type === 'number') {
+    const n = Number(raw)
+    if (raw.trim() === '' || !Number.isFinite(n)) throw odataSyntaxError(name, 1, `'${raw}' is not a number (${column.name} is ${column.type})`)
+    literal = { kind: 'literal', type: 'number', value: n, position }
+  } else if (type === 'boolean') {
+    if (raw !== 'true' && raw !== 'false') throw odataSyntaxError(name, 1, `'${raw}' is not true or false`)
+    literal = { kind: 'literal', type: 'boolean', value: raw === 'true', position }
+  } else if (type === 'other') {
+    throw odataSyntaxError(name, 1, `cannot filter on '${column.name}' of type ${column.type}`)
+  } else literal = { kind: 'literal', type: 'string', value: raw, position }
+  return { kind: 'compare', operator: 'eq', left: property, right: literal, position }
+}
+
+/**
+ * Validates the query string of "Get items from an entity" against the entity's columns:
+ * $filter/$select/$orderby/$top/$skip/$count, plus field filters. Anything malformed is a 400
+ * naming the option and position; nothing of the text reaches SQL except as bound parameters.
+ */
+export function parseEntityQuery(
+  query: Record<string, string | string[] | undefined>,
+  columns: ColumnSchema[],
+  keyColumn: string | null,
+): EntityQuery {
+  const get = (name: string): string | undefined => {
+    const value = query[name]
+    if (Array.isArray(value)) throw new AppError('InvalidQuery', `${name} is given ${value.length} times; give it once`, { target: name })
+    return value
+  }
+  const conditions: FilterExpression[] = []
+  for (const name of Object.keys(query)) {
+    if (name.startsWith('$')) {
+      if (!(QUERY_OPTIONS as readonly string[]).includes(name)) {
+        throw new AppError('InvalidQuery', `unknown query option ${name}; use ${QUERY_OPTIONS.join(', ')}`, { target: name })
+      }
+      continue
+    }
+    conditions.push(fieldFilter(name, get(name) ?? '', columns))
+  }
+  const filterText = get('$filter')
+  if (filterText !== undefined && filterText.trim() !== '') conditions.unshift(parseFilter(filterText))
+  const params = new SqlParameters()
+  const where =
+    conditions.length === 0
+      ? undefined
+      : conditions
+          .map((c, i) => filterToSql(c, columns, params, i === 0 && filterText ? '$filter' : 'query'))
+          .join(' AND ')
+
+  const selectText = get('$select')
+  const orderText = get('$orderby')
+  const topText = get('$top')
+  const skipText = get('$skip')
+  const countText = get('$count')
+  if (countText !== undefined && countText !== 'true' && countText !== 'false')
+    throw odataSyntaxError('$count', 1, `expected true or false but found '${countText}'`)
+  const top = topText === undefined ? undefined : nonNegativeInteger('$top', topText)
+  const orderBy = orderText && orderText.trim() ? parseOrderBy(orderText, columns) : []
+  // Paging must be stable: ties are broken by the key when ordering by something else.
+  if (orderBy.length > 0 && keyColumn && !orderBy.some((o) => o.column === keyColumn))
+    orderBy.push({ column: keyColumn, descending: false })
+  return {
+    where,
+    params: params.values,
+    select: selectText && selectText.trim() ? parseSelect(selectText, columns) : columns.map((c) => c.name),
+    orderBy,
+    pageSize: Math.min(top ?? MAX_PAGE_SIZE, MAX_PAGE_SIZE),
+    skip: skipText === undefined ? 0 : nonNegativeInteger('$skip', skipText),
+    top,
+    count: countText === 'true',
+  }
+}

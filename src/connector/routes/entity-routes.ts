@@ -1,0 +1,208 @@
+import type { FastifyRequest } from 'fastify'
+import { z } from 'zod'
+import { nameSchema } from '../../config/index.js'
+import { AppError, notFound } from '../../errors.js'
+import { type JsonValue, queryEntityRows } from '../../pipeline/index.js'
+import type { Runtime } from '../../runtime/index.js'
+import { type ApiApp, errorResponses, instanceParams } from '../../server/api-types.js'
+import { columnSchema } from '../../server/routes/api-objects.js'
+import { type Entity, getEntity, listEntities } from '../../store/entities.js'
+import { parseEntityQuery } from '../odata/index.js'
+import { keyCondition } from './item-key.js'
+
+export const entityOut = z
+  .object({
+    name: z.string(),
+    origin: z.string().describe('Where it comes from, e.g. datasource:crm_contacts'),
+    rowCount: z.number(),
+    schema: z.array(columnSchema),
+    keyColumn: z.string().nullable().describe('The column that identifies an item'),
+    writable: z.boolean().describe('Items can be created and updated'),
+    versionId: z.string(),
+    refreshId: z.string(),
+    partitionCount: z.number(),
+    updatedAt: z.string(),
+  })
+  .describe('An entity and its current version')
+
+export function toEntityOut(e: Entity) {
+  return {
+    name: e.name,
+    origin: e.origin,
+    rowCount: e.current.rowCount,
+    schema: e.current.schema,
+    keyColumn: e.current.keyColumn,
+    writable: e.writable,
+    versionId: e.current.id,
+    refreshId: e.current.refreshId,
+    partitionCount: e.current.partitions.length,
+    updatedAt: e.updatedAt,
+  }
+}
+
+export async function requireEntity(runtime: Runtime, instanceId: string, name: string): Promise<Entity> {
+  const found = await getEntity(runtime.db, instanceId, name)
+  if (!found) throw notFound('Entity', name)
+  return found
+}
+
+/** The absolute address of this server as the caller reached it, for links. */
+export function origin(request: FastifyRequest): string {
+  return `${request.protocol}://${request.host}`
+}
+
+/** DuckDB errors that depend on the values in a query (not on our SQL) are the caller's to fix. */
+export function asQueryError(thrown: unknown): unknown {
+  const message = (thrown as Error)?.message ?? ''
+  if (/^(Conversion Error|Out of Range Error|Invalid Input Error)/.test(message))
+    return new AppError('InvalidQuery', message.split('\n')[0] as string, { target: '$filter', status: 400 })
+  return thrown
+}
+
+const itemsOut = z.object({
+  '@odata.context': z.string(),
+  '@odata.count': z.number().optional(),
+  value: z.array(z.record(z.string(), z.unknown())),
+  '@odata.nextLink': z.string().optional(),
+})
+
+const odataQuery = z
+  .object({
+    $filter: z
+      .string()
+      .max(8000)
+      .optional()
+      .describe("OData filter, e.g. City eq 'Aarhus' and (Age ge 30 or contains(tolower(Email), '@example'))"),
+    $select: z.string().max(4000).optional().describe('Comma-separated columns to return'),
+    $orderby: z.string().max(2000).optional().describe('e.g. LastName asc, Age desc'),
+    $top: z.string().max(12).optional().describe('Rows to return in all; a page holds at most 1,000'),
+    $skip: z.string().max(12).optional().describe('Rows to skip'),
+    $count: z.enum(['true', 'false']).optional().describe('Include @odata.count, the number of matching rows'),
+  })
+  .catchall(z.union([z.string().max(4000), z.array(z.string())]))
+  .describe('Plain parameters (?City=Aarhus) filter by equality on that column')
+
+export function registerEntityRoutes(app: ApiApp, runtime: Runtime): void {
+  app.get(
+    '/api/v1/instances/:instanceId/entities',
+    {
+      config: { scope: 'read' },
+      schema: {
+        summary: 'Get entities',
+        description: 'Every published entity with its schema, key and the row count of its current version.',
+        tags: ['entities'],
+        operationId: 'GetEntities',
+        params: instanceParams,
+        response: { 200: z.object({ value: z.array(entityOut) }) },
+      },
+    },
+    async (request) => ({ value: (await listEntities(runtime.db, request.params.instanceId)).map(toEntityOut) }),
+  )
+
+  app.get(
+    '/api/v1/instances/:instanceId/data/:entity',
+    {
+      config: { scope: 'read' },
+      schema: {
+        summary: 'Get items from an entity',
+        description:
+          'Rows of the current version, with OData $filter, $select, $orderby, $top, $skip and $count, and field filters as plain parameters. At most 1,000 rows a page; follow @odata.nextLink for more.',
+        tags: ['entities'],
+        operationId: 'GetItems',
+        params: instanceParams.extend({ entity: z.string().min(1).max(300) }),
+        querystring: odataQuery,
+        response: { 200: itemsOut.or(z.record(z.string(), z.unknown())), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { instanceId } = request.params
+      // The OData form Entity(key) is "Get item".
+      const keyed = /^([A-Za-z_][A-Za-z0-9_]*)\((.+)\)$/.exec(request.params.entity)
+      if (keyed) return getItem(runtime, instanceId, keyed[1] as string, keyed[2] as string, 'odata')
+      const name = nameSchema.safeParse(request.params.entity)
+      if (!name.success) throw notFound('Entity', request.params.entity)
+      const entity = await requireEntity(runtime, instanceId, name.data)
+      const query = parseEntityQuery(
+        request.query as Record<string, string | string[] | undefined>,
+        entity.current.schema,
+        entity.current.keyColumn,
+      )
+      const { rows, count } = await queryEntityRows(runtime.duck, entity.current, {
+        select: query.select,
+        where: query.where,
+        params: query.params,
+        orderBy: query.orderBy,
+        limit: query.pageSize + 1,
+        offset: query.skip,
+        count: query.count,
+      }).catch((e: unknown) => {
+        throw asQueryError(e)
+      })
+      const more = rows.length > query.pageSize
+      const value = more ? rows.slice(0, query.pageSize) : rows
+      const path = `/api/v1/instances/${instanceId}/data/${entity.name}`
+      let nextLink: string | undefined
+      if (more && (query.top === undefined || query.top > value.length)) {
+        const next = new URLSearchParams()
+        for (const [key, v] of Object.entries(request.query as Record<string, string | string[]>)) {
+          if (key === '$skip' || key === '$top') continue
+          for (const item of Array.isArray(v) ? v : [v]) next.append(key, item)
+        }
+        if (query.top !== undefined) next.set('$top', String(query.top - value.length))
+        next.set('$skip', String(query.skip + value.length))
+        nextLink = `${origin(request)}${path}?${next.toString().replaceAll('%24', '$')}`
+      }
+      return {
+        '@odata.context': `${origin(request)}/api/v1/instances/${instanceId}/$metadata#${entity.name}`,
+        ...(count !== undefined ? { '@odata.count': count } : {}),
+        value,
+        ...(nextLink ? { '@odata.nextLink': nextLink } : {}),
+      }
+    },
+  )
+
+  app.get(
+    '/api/v1/instances/:instanceId/data/:entity/:key',
+    {
+      config: { scope: 'read' },
+      schema: {
+        summary: 'Get item',
+        description: "One item by its key (also reachable as …/data/Entity('key')).",
+        tags: ['entities'],
+        operationId: 'GetItem',
+        params: instanceParams.extend({ entity: nameSchema, key: z.string().min(1).max(1000) }),
+        querystring: z.object({ $select: z.string().max(4000).optional() }),
+        response: { 200: z.record(z.string(), z.unknown()), ...errorResponses },
+      },
+    },
+    async (request) =>
+      getItem(runtime, request.params.instanceId, request.params.entity, request.params.key, 'plain', request.query.$select),
+  )
+}
+
+async function getItem(
+  runtime: Runtime,
+  instanceId: string,
+  entityName: string,
+  keyText: string,
+  form: 'odata' | 'plain',
+  select?: string,
+): Promise<Record<string, JsonValue>> {
+  const entity = await requireEntity(runtime, instanceId, entityName)
+  const { where, params } = keyCondition(entity, keyText, form)
+  const query = parseEntityQuery(select ? { $select: select } : {}, entity.current.schema, null)
+  const { rows } = await queryEntityRows(runtime.duck, entity.current, {
+    select: query.select,
+    where,
+    params,
+    orderBy: [],
+    limit: 2,
+    offset: 0,
+    count: false,
+  }).catch((e: unknown) => {
+    throw asQueryError(e)
+  })
+  const row = rows[0]
+  if (!row) throw notFound(`Item of ${entity.name}`, keyText)
+  return row
+}

@@ -1,0 +1,48 @@
+import { AppError } from '../../errors.js'
+import type { Entity } from '../../store/entities.js'
+import { filterToSql, SqlParameters } from '../odata/index.js'
+import { valueTypeOf } from '../odata/value-types.js'
+
+/**
+ * The condition that selects one item by key. In the OData form `Entity('a''b')` or `Entity(42)`
+ * the key is a literal; in the plain form `…/Entity/a'b` it is the text itself.
+ */
+export function keyCondition(entity: Entity, keyText: string, form: 'odata' | 'plain'): { where: string; params: unknown[] } {
+  const keyColumn = entity.current.keyColumn
+  if (!keyColumn) {
+    throw new AppError('NoKey', `entity ${entity.name} has no key column; query it with $filter instead`, {
+      target: entity.name,
+      status: 400,
+    })
+  }
+  const column = entity.current.schema.find((c) => c.name === keyColumn)
+  const type = column ? valueTypeOf(column.type) : 'string'
+  let text = keyText
+  if (form === 'odata') {
+    const quoted = /^'((?:[^']|'')*)'$/.exec(keyText)
+    text = quoted ? (quoted[1] as string).replaceAll("''", "'") : keyText
+  }
+  let value: number | string | boolean = text
+  if (type === 'number') {
+    value = Number(text)
+    if (text.trim() === '' || !Number.isFinite(value))
+      throw new AppError('InvalidKey', `key '${keyText}' is not a number (${keyColumn} is ${column?.type})`, { target: 'key' })
+  }
+  const params = new SqlParameters()
+  const where = filterToSql(
+    {
+      kind: 'compare',
+      operator: 'eq',
+      left: { kind: 'property', name: keyColumn, position: 1 },
+      right:
+        typeof value === 'number'
+          ? { kind: 'literal', type: 'number', value, position: 1 }
+          : { kind: 'literal', type: 'string', value, position: 1 },
+      position: 1,
+    },
+    entity.current.schema,
+    params,
+    'key',
+  )
+  return { where, params: params.values }
+}
