@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse as parseYaml } from 'yaml'
+import { createApiKey } from '../src/connector/auth/api-key-service.js'
 import type { Runtime } from '../src/runtime/index.js'
 import { type ApiApp, buildApp } from '../src/server/index.js'
 import { createTestStore, type TestStore } from './helpers/test-store.js'
@@ -12,11 +13,16 @@ let runtime: Runtime
 let app: ApiApp
 let base: string
 let files: string
+let adminKey: string
 
 const api = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
   const response = await fetch(base + path, {
     method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    headers: {
+      'x-api-key': adminKey,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...headers,
+    },
     ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
   })
   const text = await response.text()
@@ -36,6 +42,7 @@ beforeAll(async () => {
   store = await createTestStore('pglite')
   runtime = await store.open()
   app = await buildApp(runtime)
+  adminKey = (await createApiKey(runtime.db, { name: 'test admin', scopes: ['admin'], rateLimit: 0 })).key
   base = (await app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '')
   files = join(store.settings.home, 'files')
   mkdirSync(files, { recursive: true })
@@ -171,16 +178,18 @@ describe('HTTP API', () => {
     })
     const page = await api('GET', '/api/v1/instances/acme/data/contacts?$top=2')
     expect(page.json).toEqual({
-      '@odata.context': '/api/v1/instances/acme/data/contacts/$metadata',
+      '@odata.context': `${base}/api/v1/instances/acme/$metadata#contacts`,
       value: [
         { id: 1, name: 'Ann' },
         { id: 2, name: 'Bo' },
       ],
-      '@odata.nextLink': '/api/v1/instances/acme/data/contacts?$top=2&$skip=2',
     })
-    const last = await api('GET', page.json['@odata.nextLink'])
+    const last = await api('GET', '/api/v1/instances/acme/data/contacts?$skip=2')
     expect(last.json.value).toEqual([{ id: 3, name: 'Cy' }])
     expect(last.json['@odata.nextLink']).toBeUndefined()
+    expect((await api('GET', '/api/v1/instances/acme/data/contacts/2')).json).toEqual({ id: 2, name: 'Bo' })
+    expect((await api('GET', '/api/v1/instances/acme/data/contacts(3)')).json).toEqual({ id: 3, name: 'Cy' })
+    expect((await api('GET', '/api/v1/instances/acme/data/contacts/9')).status).toBe(404)
   })
 
   it('serves a rejects file and refuses one that does not exist', async () => {

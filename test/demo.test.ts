@@ -1,7 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { fetchJson } from './helpers/http.js'
 import { freshHome, runCli, type ServerProcess, startServer } from './helpers/processes.js'
 
 let server: ServerProcess | undefined
@@ -20,7 +19,9 @@ describe('openinsights start --demo (what `npm start` runs)', () => {
     expect(server.output()).toMatch(/✓ crm_contacts: 4,420 rows/)
     expect(server.output()).toMatch(/✓ webshop_orders: 13,647 rows/)
     expect(server.output()).toMatch(/✓ loyalty_members: 2,185 rows/)
-    const events = await fetchJson(`${server.url}/api/v1/instances/demo/events`)
+    const anonymous = await fetch(`${server.url}/api/v1/instances/demo/events`)
+    expect(anonymous.status).toBe(401)
+    const events = await server.fetchJson(`/api/v1/instances/demo/events`)
     expect(
       events.value
         .map((e: { type: string; data: { dataSourceName: string } }) => `${e.type} ${e.data.dataSourceName}`)
@@ -62,15 +63,13 @@ describe('openinsights start --demo (what `npm start` runs)', () => {
     expect(result.stdout).toMatch(
       /✗ crm_contacts: failed: .*column 'contact_id' named as its primary key is not in the data/,
     )
-    const failed = await fetchJson(
-      `${server!.url}/api/v1/instances/demo/events?type=datasource.refresh.failed`,
-    )
+    const failed = await server!.fetchJson(`/api/v1/instances/demo/events?type=datasource.refresh.failed`)
     expect(failed.value).toHaveLength(1)
     expect(failed.value[0].data).toMatchObject({
       dataSourceName: 'crm_contacts',
       error: { code: 'ColumnNotFound' },
     })
-    const rows = await fetchJson(`${server!.url}/api/v1/instances/demo/data/crm_contacts?$top=1`)
+    const rows = await server!.fetchJson(`/api/v1/instances/demo/data/crm_contacts?$top=1`)
     expect(rows.value[0]).toMatchObject({ contact_id: 'C100001' })
     writeFileSync(file, original)
   })

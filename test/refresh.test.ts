@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applyConfig, type ConfigInput, configSchema } from '../src/config/index.js'
+import { createApiKey } from '../src/connector/auth/api-key-service.js'
 import { cancelRefresh, requestRefreshes } from '../src/pipeline/index.js'
 import { literal } from '../src/pipeline/sql/duckdb-sql.js'
 import type { Runtime } from '../src/runtime/index.js'
@@ -116,7 +117,11 @@ describe.each(STORE_MODES)('data source refresh on %s', (mode) => {
       )
       // …and the old data is still served over the API.
       const app = await buildApp(runtime)
-      const response = await app.inject({ url: `/api/v1/instances/${instanceId}/data/contacts?$top=2` })
+      const { key } = await createApiKey(runtime.db, { name: `reader-${store.mode}`, scopes: ['read'] })
+      const response = await app.inject({
+        url: `/api/v1/instances/${instanceId}/data/contacts?$top=2`,
+        headers: { authorization: `Bearer ${key}` },
+      })
       expect(response.statusCode).toBe(200)
       expect(response.json().value).toEqual([
         { id: 1, first_name: 'Person 1', city: 'Odense' },

@@ -3,7 +3,6 @@ import { join } from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { literal } from '../src/pipeline/sql/duckdb-sql.js'
-import { fetchJson } from './helpers/http.js'
 import { freshHome, runCli, type ServerProcess, startServer } from './helpers/processes.js'
 import { waitFor } from './helpers/wait.js'
 
@@ -37,11 +36,11 @@ afterAll(async () => server?.stop())
 describe('a process killed with SIGKILL mid-refresh', () => {
   it('leaves no half-published entity, and on restart the refresh is failed with an event', async () => {
     server = await startServer([], env)
-    const before = await fetchJson(`${server.url}/api/v1/instances/acme/entities`)
+    const before = await server.fetchJson(`/api/v1/instances/acme/entities`)
     const previousVersion = before.value[0].versionId
     expect(before.value[0].rowCount).toBe(2)
 
-    const refresh = await fetchJson(`${server.url}/api/v1/instances/acme/datasources/contacts/refresh`, {
+    const refresh = await server.fetchJson(`/api/v1/instances/acme/datasources/contacts/refresh`, {
       method: 'POST',
     })
     const versionDir = join(home, 'data', 'acme', 'entities', 'contacts', refresh.id)
@@ -51,7 +50,7 @@ describe('a process killed with SIGKILL mid-refresh', () => {
       'partitions to appear',
       60_000,
     )
-    const running = await fetchJson(`${server.url}/api/v1/instances/acme/refreshes/${refresh.id}`)
+    const running = await server.fetchJson(`/api/v1/instances/acme/refreshes/${refresh.id}`)
     expect(running.state).toBe('running')
     server.child.kill('SIGKILL')
     await server.stop()
@@ -61,21 +60,19 @@ describe('a process killed with SIGKILL mid-refresh', () => {
 
     server = await startServer([], env)
     await server.waitForOutput(/was interrupted; marked failed/)
-    const after = await fetchJson(`${server.url}/api/v1/instances/acme/refreshes/${refresh.id}`)
+    const after = await server.fetchJson(`/api/v1/instances/acme/refreshes/${refresh.id}`)
     expect(after).toMatchObject({ state: 'failed', error: { code: 'RefreshInterrupted' } })
     expect(after.error.message).toContain('the previously published version of contacts stays current')
     expect(existsSync(versionDir)).toBe(false)
 
-    const entities = await fetchJson(`${server.url}/api/v1/instances/acme/entities`)
+    const entities = await server.fetchJson(`/api/v1/instances/acme/entities`)
     expect(entities.value[0]).toMatchObject({ versionId: previousVersion, rowCount: 2 })
-    const rows = await fetchJson(`${server.url}/api/v1/instances/acme/data/contacts`)
+    const rows = await server.fetchJson(`/api/v1/instances/acme/data/contacts`)
     expect(rows.value).toEqual([
       { id: 1, name: 'Ann' },
       { id: 2, name: 'Bo' },
     ])
-    const events = await fetchJson(
-      `${server.url}/api/v1/instances/acme/events?type=datasource.refresh.failed`,
-    )
+    const events = await server.fetchJson(`/api/v1/instances/acme/events?type=datasource.refresh.failed`)
     expect(
       events.value.map((e: { data: { refreshId: string; error: { code: string } } }) => [
         e.data.refreshId,
@@ -84,13 +81,13 @@ describe('a process killed with SIGKILL mid-refresh', () => {
     ).toEqual([[refresh.id, 'RefreshInterrupted']])
 
     // The data source is usable again: a new refresh is accepted and runs to the end.
-    const next = await fetchJson(`${server.url}/api/v1/instances/acme/datasources/contacts/refresh`, {
+    const next = await server.fetchJson(`/api/v1/instances/acme/datasources/contacts/refresh`, {
       method: 'POST',
     })
     expect(next.id).not.toBe(refresh.id)
     const done = await waitFor(
       async () => {
-        const r = await fetchJson(`${server!.url}/api/v1/instances/acme/refreshes/${next.id}`)
+        const r = await server!.fetchJson(`/api/v1/instances/acme/refreshes/${next.id}`)
         return r.state === 'queued' || r.state === 'running' ? undefined : r
       },
       'the new refresh',

@@ -32,7 +32,9 @@ function generateRows(n: number): Row[] {
       score: fc.option(fc.double({ min: -100, max: 100, noNaN: true, noDefaultInfinity: true }), { freq: 5 }),
       active: fc.option(fc.boolean(), { freq: 4 }),
       born: fc.option(
-        fc.date({ min: new Date('1940-01-01'), max: new Date('2010-12-31'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)),
+        fc
+          .date({ min: new Date('1940-01-01'), max: new Date('2010-12-31'), noInvalidDate: true })
+          .map((d) => d.toISOString().slice(0, 10)),
         { freq: 5 },
       ),
     }),
@@ -67,52 +69,82 @@ const cmp = (op: string, a: Value, b: Value): boolean => {
 const op = fc.constantFrom('eq', 'ne', 'gt', 'ge', 'lt', 'le')
 
 const stringOperand = fc.oneof(
-  fc.constantFrom('name', 'city').map((p) => ({ text: p, get: (r: Row) => r[p as 'name' | 'city'] as string | null })),
+  fc
+    .constantFrom('name', 'city')
+    .map((p) => ({ text: p, get: (r: Row) => r[p as 'name' | 'city'] as string | null })),
   fc.constantFrom('name', 'city').map((p) => ({
     text: `tolower(${p})`,
-    get: (r: Row) => (r[p as 'name' | 'city'] === null ? null : (r[p as 'name' | 'city'] as string).toLowerCase()),
+    get: (r: Row) =>
+      r[p as 'name' | 'city'] === null ? null : (r[p as 'name' | 'city'] as string).toLowerCase(),
   })),
 )
-const stringLiteral = fc.oneof(fc.constantFrom(...NAMES, ...CITIES, 'a', 'An', 'ö', 'e'), fc.string({ maxLength: 3 }))
+const stringLiteral = fc.oneof(
+  fc.constantFrom(...NAMES, ...CITIES, 'a', 'An', 'ö', 'e'),
+  fc.string({ maxLength: 3 }),
+)
 
 const leaf: fc.Arbitrary<Filter> = fc.oneof(
   fc.tuple(stringOperand, op, stringLiteral).map(([s, o, v]) => ({
     text: `${s.text} ${o} ${quote(v)}`,
     test: (r: Row) => cmp(o, s.get(r), v),
   })),
-  fc.tuple(fc.constantFrom('age', 'score'), op, fc.oneof(fc.integer({ min: -5, max: 105 }), fc.double({ min: -120, max: 120, noNaN: true, noDefaultInfinity: true }).map((d) => Math.round(d * 100) / 100))).map(([p, o, v]) => ({
-    text: `${p} ${o} ${v}`,
-    test: (r: Row) => cmp(o, r[p as 'age' | 'score'], v),
-  })),
-  fc.tuple(op, fc.date({ min: new Date('1930-01-01'), max: new Date('2020-12-31'), noInvalidDate: true })).map(([o, d]) => {
-    const v = d.toISOString().slice(0, 10)
-    return { text: `born ${o} ${v}`, test: (r: Row) => cmp(o, r.born, v) }
-  }),
+  fc
+    .tuple(
+      fc.constantFrom('age', 'score'),
+      op,
+      fc.oneof(
+        fc.integer({ min: -5, max: 105 }),
+        fc
+          .double({ min: -120, max: 120, noNaN: true, noDefaultInfinity: true })
+          .map((d) => Math.round(d * 100) / 100),
+      ),
+    )
+    .map(([p, o, v]) => ({
+      text: `${p} ${o} ${v}`,
+      test: (r: Row) => cmp(o, r[p as 'age' | 'score'], v),
+    })),
+  fc
+    .tuple(op, fc.date({ min: new Date('1930-01-01'), max: new Date('2020-12-31'), noInvalidDate: true }))
+    .map(([o, d]) => {
+      const v = d.toISOString().slice(0, 10)
+      return { text: `born ${o} ${v}`, test: (r: Row) => cmp(o, r.born, v) }
+    }),
   fc.tuple(fc.constantFrom('eq', 'ne'), fc.boolean()).map(([o, v]) => ({
     text: `active ${o} ${v}`,
     test: (r: Row) => cmp(o, r.active, v),
   })),
   fc.constant({ text: 'active', test: (r: Row) => r.active === true }),
-  fc.tuple(fc.constantFrom('name', 'city', 'age', 'score', 'active', 'born'), fc.constantFrom('eq', 'ne')).map(([p, o]) => ({
-    text: `${p} ${o} null`,
-    test: (r: Row) => cmp(o, r[p as keyof Row] as Value, null),
-  })),
-  fc.tuple(fc.constantFrom('contains', 'startswith', 'endswith'), stringOperand, stringLiteral).map(([f, s, v]) => ({
-    text: `${f}(${s.text}, ${quote(v)})`,
-    test: (r: Row) => {
-      const x = s.get(r)
-      if (x === null) return false
-      return f === 'contains' ? x.includes(v) : f === 'startswith' ? x.startsWith(v) : x.endsWith(v)
-    },
-  })),
-  fc.tuple(fc.constantFrom('name', 'city'), fc.array(fc.option(stringLiteral, { freq: 6 }), { minLength: 1, maxLength: 4 })).map(([p, list]) => ({
-    text: `${p} in (${list.map((v) => (v === null ? 'null' : quote(v))).join(', ')})`,
-    test: (r: Row) => list.includes(r[p as 'name' | 'city']),
-  })),
-  fc.tuple(fc.constantFrom('age'), fc.array(fc.integer({ min: 0, max: 99 }), { minLength: 1, maxLength: 5 })).map(([p, list]) => ({
-    text: `${p} in (${list.join(',')})`,
-    test: (r: Row) => r.age !== null && list.includes(r.age),
-  })),
+  fc
+    .tuple(fc.constantFrom('name', 'city', 'age', 'score', 'active', 'born'), fc.constantFrom('eq', 'ne'))
+    .map(([p, o]) => ({
+      text: `${p} ${o} null`,
+      test: (r: Row) => cmp(o, r[p as keyof Row] as Value, null),
+    })),
+  fc
+    .tuple(fc.constantFrom('contains', 'startswith', 'endswith'), stringOperand, stringLiteral)
+    .map(([f, s, v]) => ({
+      text: `${f}(${s.text}, ${quote(v)})`,
+      test: (r: Row) => {
+        const x = s.get(r)
+        if (x === null) return false
+        return f === 'contains' ? x.includes(v) : f === 'startswith' ? x.startsWith(v) : x.endsWith(v)
+      },
+    })),
+  fc
+    .tuple(
+      fc.constantFrom('name', 'city'),
+      fc.array(fc.option(stringLiteral, { freq: 6 }), { minLength: 1, maxLength: 4 }),
+    )
+    .map(([p, list]) => ({
+      text: `${p} in (${list.map((v) => (v === null ? 'null' : quote(v))).join(', ')})`,
+      test: (r: Row) => list.includes(r[p as 'name' | 'city']),
+    })),
+  fc
+    .tuple(fc.constantFrom('age'), fc.array(fc.integer({ min: 0, max: 99 }), { minLength: 1, maxLength: 5 }))
+    .map(([p, list]) => ({
+      text: `${p} in (${list.join(',')})`,
+      test: (r: Row) => r.age !== null && list.includes(r.age),
+    })),
   fc.tuple(op, fc.integer({ min: 1939, max: 2011 })).map(([o, y]) => ({
     text: `year(born) ${o} ${y}`,
     test: (r: Row) => cmp(o, r.born === null ? null : Number(r.born.slice(0, 4)), y),
@@ -143,7 +175,12 @@ let rows: Row[]
 let partitionDir: string
 
 const get = async (query: Record<string, string>) => {
-  const response = await app.inject({ method: 'GET', url: '/api/v1/instances/acme/data/people', query, headers: { 'x-api-key': key } })
+  const response = await app.inject({
+    method: 'GET',
+    url: '/api/v1/instances/acme/data/people',
+    query,
+    headers: { 'x-api-key': key },
+  })
   return { status: response.statusCode, json: response.json() }
 }
 
@@ -225,22 +262,65 @@ describe('OData $filter through the API', () => {
     expect(ascending.json.value[0].name).toBeNull()
   })
 
-  it('serves more than 1,000 rows as pages linked by @odata.nextLink', async () => {
-    // 300 rows, so page through them with a small $top and follow the links instead.
+  it('serves more than 1,000 rows as pages linked by absolute @odata.nextLink', async () => {
+    const dir = join(store.settings.dataDir, 'acme', 'entities', 'numbers', 'v1')
+    mkdirSync(dir, { recursive: true })
+    const connection = await runtime.duck.connect()
+    await connection.run(
+      `copy (select range::INTEGER as n, (range % 7)::INTEGER as r from range(2500)) to '${join(dir, 'part-00000.parquet')}' (format parquet)`,
+    )
+    connection.closeSync()
+    await publishEntityVersion(
+      runtime.db,
+      {
+        id: 'n1',
+        instanceId: 'acme',
+        entityName: 'numbers',
+        refreshId: 'n1',
+        directory: dir,
+        rowCount: 2500,
+        schema: [
+          { name: 'n', type: 'INTEGER' },
+          { name: 'r', type: 'INTEGER' },
+        ],
+        partitions: [{ name: 'part-00000', file: 'part-00000.parquet', rowCount: 2500, sizeBytes: 1 }],
+        keyColumn: 'n',
+      },
+      'test',
+    )
     const seen: number[] = []
-    let response = await get({ $top: '1000', $skip: '250' })
-    expect(response.json.value).toHaveLength(50)
-    expect(response.json['@odata.nextLink']).toBeUndefined()
-    response = await get({ $filter: 'id le 10', $top: '3' })
-    expect(response.json.value.map((r: Row) => r.id)).toEqual([1, 2, 3])
-    // Without $top the page is at most 1,000; here everything fits.
-    response = await get({})
-    for (const r of response.json.value) seen.push(r.id)
-    expect(seen).toHaveLength(rows.length)
+    let url: string | undefined =
+      '/api/v1/instances/acme/data/numbers?$filter=r ne 3&$orderby=n desc&$count=true'
+    let pages = 0
+    while (url) {
+      const response = await app.inject({ method: 'GET', url, headers: { 'x-api-key': key } })
+      const body = response.json()
+      expect(body['@odata.count']).toBe(2143)
+      expect(body.value.length).toBeLessThanOrEqual(1000)
+      for (const row of body.value) seen.push(row.n)
+      const next: string | undefined = body['@odata.nextLink']
+      if (next) expect(next).toMatch(/^http:\/\/localhost(:\d+)?\/api\/v1\/instances\/acme\/data\/numbers\?/)
+      url = next?.replace(/^http:\/\/[^/]+/, '')
+      pages++
+    }
+    expect(pages).toBe(3)
+    const expected = Array.from({ length: 2500 }, (_, i) => 2499 - i).filter((n) => n % 7 !== 3)
+    expect(seen).toEqual(expected)
+    // $top beyond a page: 1,000 now, the rest through the link.
+    const capped = await app.inject({
+      method: 'GET',
+      url: '/api/v1/instances/acme/data/numbers?$top=1200&$skip=5',
+      headers: { 'x-api-key': key },
+    })
+    expect(capped.json().value).toHaveLength(1000)
+    expect(capped.json()['@odata.nextLink']).toContain('$top=200&$skip=1005')
   })
 
   it('takes plain parameters as field filters, typed by the column', async () => {
-    const response = await get({ city: 'Aarhus', age: String(rows.find((r) => r.city === 'Aarhus' && r.age !== null)?.age) })
+    const response = await get({
+      city: 'Aarhus',
+      age: String(rows.find((r) => r.city === 'Aarhus' && r.age !== null)?.age),
+    })
     expect(response.status).toBe(200)
     for (const r of response.json.value) expect(r.city).toBe('Aarhus')
     expect((await get({ age: 'old' })).json.error).toMatchObject({ code: 'InvalidQuery', target: 'age' })
@@ -251,7 +331,9 @@ describe('OData $filter through the API', () => {
     const bad = await get({ $filter: "name eq 'Ann' and" })
     expect(bad.status).toBe(400)
     expect(bad.json.error).toMatchObject({ code: 'InvalidQuery', target: '$filter' })
-    expect(bad.json.error.message).toBe("$filter: expected a value, a property or ( but found the end at position 18")
+    expect(bad.json.error.message).toBe(
+      '$filter: expected a value, a property or ( but found the end at position 18',
+    )
     const typed = await get({ $filter: "age gt 'old'" })
     expect(typed.json.error.message).toBe('$filter: gt cannot compare number with string at position 5')
     const order = await get({ $orderby: 'age sideways' })
@@ -268,11 +350,16 @@ describe('OData $filter through the API', () => {
       }),
     )
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('$filter', '$orderby', '$select', '$top', '$skip', 'name'), noise, async (option, text) => {
-        const response = await get({ [option]: text })
-        expect([200, 400], `${option}=${text}: ${JSON.stringify(response.json)}`).toContain(response.status)
-        if (response.status === 400) expect(response.json.error.code).toMatch(/^(InvalidQuery|ValidationFailed)$/)
-      }),
+      fc.asyncProperty(
+        fc.constantFrom('$filter', '$orderby', '$select', '$top', '$skip', 'name'),
+        noise,
+        async (option, text) => {
+          const response = await get({ [option]: text })
+          expect([200, 400], `${option}=${text}: ${JSON.stringify(response.json)}`).toContain(response.status)
+          if (response.status === 400)
+            expect(response.json.error.code).toMatch(/^(InvalidQuery|ValidationFailed)$/)
+        },
+      ),
       { numRuns: 400, seed: 7 },
     )
   }, 120_000)
@@ -285,9 +372,9 @@ describe('OData $filter through the API', () => {
       "name eq 'x') union select * from duckdb_settings() --",
       "id eq 1; copy (select 1) to '/tmp/oi-pwned.csv'",
       'id eq 1 or "id" = 1',
-      "name eq $$x$$",
+      'name eq $$x$$',
       "contains(name, 'a') = true",
-      "id in (select 1)",
+      'id in (select 1)',
     ]
     for (const text of attempts) {
       const response = await get({ $filter: text })
@@ -312,7 +399,9 @@ describe('OData $filter through the API', () => {
     expect(literal.json.value).toEqual([])
     const after = await get({ $count: 'true', $top: '0' })
     expect(after.json['@odata.count']).toBe(rows.length)
-    expect(readdirSync(partitionDir).map((f) => [f, statSync(join(partitionDir, f)).mtimeMs])).toEqual(filesBefore)
+    expect(readdirSync(partitionDir).map((f) => [f, statSync(join(partitionDir, f)).mtimeMs])).toEqual(
+      filesBefore,
+    )
     expect((await getEntity(runtime.db, 'acme', 'people'))?.current.id).toBe('v1')
   })
 })

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { cpSync, mkdtempSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { inject } from 'vitest'
@@ -47,6 +47,11 @@ export function runCli(args: string[], env: Record<string, string>, timeoutMs = 
 
 export interface ServerProcess {
   url: string
+  /** The local admin key the server wrote to its home. */
+  adminKey: string
+  /** Fetches JSON from a path of this server with the admin key. */
+  // biome-ignore lint/suspicious/noExplicitAny: responses are checked by the assertions that read them
+  fetchJson(path: string, init?: RequestInit): Promise<any>
   child: ChildProcess
   output: () => string
   /** Resolves once the process printed a line matching `pattern`. */
@@ -101,8 +106,18 @@ export async function startServer(
     })
   const line = await waitForOutput(/listening on (http:\/\/\S+)/)
   const url = line.replace('listening on ', '')
+  const home = env.OPENINSIGHTS_HOME ?? process.env.OPENINSIGHTS_HOME ?? '.openinsights'
+  const adminKey = readFileSync(join(home, 'admin.key'), 'utf8').trim()
   return {
     url,
+    adminKey,
+    async fetchJson(path, init = {}) {
+      const response = await fetch(url + path, {
+        ...init,
+        headers: { ...(init.headers as Record<string, string>), 'x-api-key': adminKey },
+      })
+      return response.json()
+    },
     child,
     output: () => output,
     waitForOutput,

@@ -31,7 +31,8 @@ export interface EntityQuery {
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/
 
 function nonNegativeInteger(option: string, text: string): number {
-  if (!/^\d{1,12}$/.test(text.trim())) throw odataSyntaxError(option, 1, `'${text}' is not a whole number ≥ 0`)
+  if (!/^\d{1,12}$/.test(text.trim()))
+    throw odataSyntaxError(option, 1, `'${text}' is not a whole number ≥ 0`)
   return Number(text.trim())
 }
 
@@ -42,7 +43,8 @@ function parseSelect(text: string, columns: ColumnSchema[]): string[] {
   for (const part of text.split(',')) {
     const name = part.trim()
     const at = position + part.indexOf(name)
-    if (!name || !IDENTIFIER.test(name)) throw odataSyntaxError('$select', at, `expected a property name but found '${part}'`)
+    if (!name || !IDENTIFIER.test(name))
+      throw odataSyntaxError('$select', at, `expected a property name but found '${part}'`)
     const column = resolveColumn(columns, name, '$select', at)
     if (!names.includes(column.name)) names.push(column.name)
     position += part.length + 1
@@ -62,7 +64,12 @@ function parseOrderBy(text: string, columns: ColumnSchema[]): { column: string; 
         `expected 'Property [asc|desc]' but found '${part.trim()}'`,
       )
     }
-    const column = resolveColumn(columns, match[1] as string, '$orderby', position + part.indexOf(match[1] as string))
+    const column = resolveColumn(
+      columns,
+      match[1] as string,
+      '$orderby',
+      position + part.indexOf(match[1] as string),
+    )
     if (valueTypeOf(column.type) === 'other')
       throw odataSyntaxError('$orderby', position, `cannot order by '${column.name}' of type ${column.type}`)
     order.push({ column: column.name, descending: match[2]?.toLowerCase() === 'desc' })
@@ -81,7 +88,8 @@ function fieldFilter(name: string, raw: string, columns: ColumnSchema[]): Filter
   if (raw === 'null') literal = { kind: 'literal', type: 'null', value: null, position }
   else if (type === 'number') {
     const n = Number(raw)
-    if (raw.trim() === '' || !Number.isFinite(n)) throw odataSyntaxError(name, 1, `'${raw}' is not a number (${column.name} is ${column.type})`)
+    if (raw.trim() === '' || !Number.isFinite(n))
+      throw odataSyntaxError(name, 1, `'${raw}' is not a number (${column.name} is ${column.type})`)
     literal = { kind: 'literal', type: 'number', value: n, position }
   } else if (type === 'boolean') {
     if (raw !== 'true' && raw !== 'false') throw odataSyntaxError(name, 1, `'${raw}' is not true or false`)
@@ -104,14 +112,19 @@ export function parseEntityQuery(
 ): EntityQuery {
   const get = (name: string): string | undefined => {
     const value = query[name]
-    if (Array.isArray(value)) throw new AppError('InvalidQuery', `${name} is given ${value.length} times; give it once`, { target: name })
+    if (Array.isArray(value))
+      throw new AppError('InvalidQuery', `${name} is given ${value.length} times; give it once`, {
+        target: name,
+      })
     return value
   }
   const conditions: FilterExpression[] = []
   for (const name of Object.keys(query)) {
     if (name.startsWith('$')) {
       if (!(QUERY_OPTIONS as readonly string[]).includes(name)) {
-        throw new AppError('InvalidQuery', `unknown query option ${name}; use ${QUERY_OPTIONS.join(', ')}`, { target: name })
+        throw new AppError('InvalidQuery', `unknown query option ${name}; use ${QUERY_OPTIONS.join(', ')}`, {
+          target: name,
+        })
       }
       continue
     }

@@ -1,4 +1,4 @@
-import { type ComparisonOperator, FUNCTIONS, type FilterExpression, type FunctionName } from './filter-ast.js'
+import { type ComparisonOperator, type FilterExpression, FUNCTIONS, type FunctionName } from './filter-ast.js'
 import { type Token, tokenize } from './odata-lexer.js'
 import { odataSyntaxError } from './odata-syntax-error.js'
 
@@ -93,7 +93,8 @@ export function parseFilter(text: string, option = '$filter'): FilterExpression 
     const token = next()
     switch (token.kind) {
       case '(': {
-        if (++depth > MAX_DEPTH) throw odataSyntaxError(option, token.position, 'the expression nests too deeply')
+        if (++depth > MAX_DEPTH)
+          throw odataSyntaxError(option, token.position, 'the expression nests too deeply')
         const inner = or()
         depth--
         expect(')', "')'")
@@ -132,7 +133,8 @@ export function parseFilter(text: string, option = '$filter'): FilterExpression 
           }
           const name = word as FunctionName
           next()
-          if (++depth > MAX_DEPTH) throw odataSyntaxError(option, token.position, 'the expression nests too deeply')
+          if (++depth > MAX_DEPTH)
+            throw odataSyntaxError(option, token.position, 'the expression nests too deeply')
           const args: FilterExpression[] = []
           if (peek().kind !== ')') {
             for (;;) {

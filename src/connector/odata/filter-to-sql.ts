@@ -25,7 +25,12 @@ interface Typed {
 const SQL_COMPARISON = { eq: '=', ne: '<>', gt: '>', ge: '>=', lt: '<', le: '<=' } as const
 
 /** Resolves a property name against the entity's columns (exact, else the one case-insensitive match). */
-export function resolveColumn(columns: ColumnSchema[], name: string, option: string, position: number): ColumnSchema {
+export function resolveColumn(
+  columns: ColumnSchema[],
+  name: string,
+  option: string,
+  position: number,
+): ColumnSchema {
   const exact = columns.find((c) => c.name === name)
   if (exact) return exact
   const folded = columns.filter((c) => c.name.toLowerCase() === name.toLowerCase())
@@ -51,7 +56,11 @@ export function filterToSql(
 ): string {
   const mismatch = (position: number, message: string) => odataSyntaxError(option, position, message)
 
-  function literalSql(e: FilterExpression & { kind: 'literal' }, asType?: ValueType, duckType?: string): string {
+  function literalSql(
+    e: FilterExpression & { kind: 'literal' },
+    asType?: ValueType,
+    duckType?: string,
+  ): string {
     switch (e.type) {
       case 'null':
         return 'NULL'
@@ -63,7 +72,10 @@ export function filterToSql(
       case 'string':
         if (asType === 'date' || asType === 'datetime') {
           if (Number.isNaN(Date.parse(e.value)))
-            throw mismatch(e.position, `'${e.value}' is not a date; write dates as 2024-05-31 or 2024-05-31T12:00:00Z`)
+            throw mismatch(
+              e.position,
+              `'${e.value}' is not a date; write dates as 2024-05-31 or 2024-05-31T12:00:00Z`,
+            )
           return asType === 'date' && /^\d{4}-\d{2}-\d{2}$/.test(e.value)
             ? `CAST(${params.add(e.value)} AS DATE)`
             : datetimeParam(e.value, duckType)
@@ -75,9 +87,12 @@ export function filterToSql(
   }
 
   function datetimeParam(text: string, duckType?: string): string {
-    const iso = new Date(/[Zz]|[+-]\d{2}:\d{2}$/.test(text) || text.length === 10 ? text : `${text}Z`).toISOString()
+    const iso = new Date(
+      /[Zz]|[+-]\d{2}:\d{2}$/.test(text) || text.length === 10 ? text : `${text}Z`,
+    ).toISOString()
     // Naive TIMESTAMP columns hold UTC (that is how they are read and shown).
-    if (duckType && /WITH TIME ZONE|TIMESTAMPTZ/i.test(duckType)) return `CAST(${params.add(iso)} AS TIMESTAMPTZ)`
+    if (duckType && /WITH TIME ZONE|TIMESTAMPTZ/i.test(duckType))
+      return `CAST(${params.add(iso)} AS TIMESTAMPTZ)`
     return `CAST(${params.add(iso.replace('Z', ''))} AS TIMESTAMP)`
   }
 
@@ -111,7 +126,10 @@ export function filterToSql(
     const needs = (i: number, ...types: ValueType[]) => {
       const arg = args[i] as Typed
       if (!types.includes(arg.type) && arg.type !== 'null')
-        throw mismatch(e.position, `${e.name} needs ${types.join(' or ')} argument${args.length > 1 ? 's' : ''}, not ${arg.type}`)
+        throw mismatch(
+          e.position,
+          `${e.name} needs ${types.join(' or ')} argument${args.length > 1 ? 's' : ''}, not ${arg.type}`,
+        )
       return arg.literal ? literalSql(arg.literal) : arg.sql
     }
     switch (e.name) {
@@ -141,12 +159,16 @@ export function filterToSql(
   function comparable(a: Typed, b: Typed, position: number, operator: string): void {
     const types = [a.type, b.type]
     if (types.includes('other'))
-      throw mismatch(position, `${operator} cannot compare a value of type ${(a.type === 'other' ? a : b).duckType}`)
+      throw mismatch(
+        position,
+        `${operator} cannot compare a value of type ${(a.type === 'other' ? a : b).duckType}`,
+      )
     if (a.type === b.type || types.includes('null')) return
     const temporal = (t: ValueType) => t === 'date' || t === 'datetime'
     if (temporal(a.type) && temporal(b.type)) return
     const stringLiteralWithTemporal =
-      (a.type === 'string' && a.literal && temporal(b.type)) || (b.type === 'string' && b.literal && temporal(a.type))
+      (a.type === 'string' && a.literal && temporal(b.type)) ||
+      (b.type === 'string' && b.literal && temporal(a.type))
     if (stringLiteralWithTemporal) return
     throw mismatch(position, `${operator} cannot compare ${a.type} with ${b.type}`)
   }
@@ -165,7 +187,8 @@ export function filterToSql(
         comparable(left, right, e.position, e.operator)
         if (left.type === 'null' || right.type === 'null') {
           const other = left.type === 'null' ? right : left
-          if (other.type === 'null') return e.operator === 'eq' || e.operator === 'ge' || e.operator === 'le' ? 'TRUE' : 'FALSE'
+          if (other.type === 'null')
+            return e.operator === 'eq' || e.operator === 'ge' || e.operator === 'le' ? 'TRUE' : 'FALSE'
           const sql = render(other, { sql: '', type: 'null' })
           if (e.operator === 'eq') return `(${sql} IS NULL)`
           if (e.operator === 'ne') return `(${sql} IS NOT NULL)`
@@ -195,7 +218,8 @@ export function filterToSql(
         return positive ? sql : `coalesce(${sql}, FALSE)`
       }
       case 'literal':
-        if (e.type !== 'boolean') throw mismatch(e.position, `a filter must be true or false, not a ${e.type}`)
+        if (e.type !== 'boolean')
+          throw mismatch(e.position, `a filter must be true or false, not a ${e.type}`)
         return e.value ? 'TRUE' : 'FALSE'
       case 'property':
       case 'call': {

@@ -9,7 +9,9 @@ export function valueTypeOf(duckType: string): ValueType {
   if (t === 'DATE') return 'date'
   if (t.startsWith('TIMESTAMP')) return 'datetime'
   if (
-    /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|REAL)$/.test(t) ||
+    /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|REAL)$/.test(
+      t,
+    ) ||
     t.startsWith('DECIMAL')
   )
     return 'number'

@@ -72,12 +72,17 @@ const odataQuery = z
       .string()
       .max(8000)
       .optional()
-      .describe("OData filter, e.g. City eq 'Aarhus' and (Age ge 30 or contains(tolower(Email), '@example'))"),
+      .describe(
+        "OData filter, e.g. City eq 'Aarhus' and (Age ge 30 or contains(tolower(Email), '@example'))",
+      ),
     $select: z.string().max(4000).optional().describe('Comma-separated columns to return'),
     $orderby: z.string().max(2000).optional().describe('e.g. LastName asc, Age desc'),
     $top: z.string().max(12).optional().describe('Rows to return in all; a page holds at most 1,000'),
     $skip: z.string().max(12).optional().describe('Rows to skip'),
-    $count: z.enum(['true', 'false']).optional().describe('Include @odata.count, the number of matching rows'),
+    $count: z
+      .enum(['true', 'false'])
+      .optional()
+      .describe('Include @odata.count, the number of matching rows'),
   })
   .catchall(z.union([z.string().max(4000), z.array(z.string())]))
   .describe('Plain parameters (?City=Aarhus) filter by equality on that column')
@@ -96,7 +101,9 @@ export function registerEntityRoutes(app: ApiApp, runtime: Runtime): void {
         response: { 200: z.object({ value: z.array(entityOut) }) },
       },
     },
-    async (request) => ({ value: (await listEntities(runtime.db, request.params.instanceId)).map(toEntityOut) }),
+    async (request) => ({
+      value: (await listEntities(runtime.db, request.params.instanceId)).map(toEntityOut),
+    }),
   )
 
   app.get(
@@ -176,7 +183,14 @@ export function registerEntityRoutes(app: ApiApp, runtime: Runtime): void {
       },
     },
     async (request) =>
-      getItem(runtime, request.params.instanceId, request.params.entity, request.params.key, 'plain', request.query.$select),
+      getItem(
+        runtime,
+        request.params.instanceId,
+        request.params.entity,
+        request.params.key,
+        'plain',
+        request.query.$select,
+      ),
   )
 }
 

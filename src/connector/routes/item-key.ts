@@ -7,7 +7,11 @@ import { valueTypeOf } from '../odata/value-types.js'
  * The condition that selects one item by key. In the OData form `Entity('a''b')` or `Entity(42)`
  * the key is a literal; in the plain form `…/Entity/a'b` it is the text itself.
  */
-export function keyCondition(entity: Entity, keyText: string, form: 'odata' | 'plain'): { where: string; params: unknown[] } {
+export function keyCondition(
+  entity: Entity,
+  keyText: string,
+  form: 'odata' | 'plain',
+): { where: string; params: unknown[] } {
   const keyColumn = entity.current.keyColumn
   if (!keyColumn) {
     throw new AppError('NoKey', `entity ${entity.name} has no key column; query it with $filter instead`, {
@@ -26,7 +30,9 @@ export function keyCondition(entity: Entity, keyText: string, form: 'odata' | 'p
   if (type === 'number') {
     value = Number(text)
     if (text.trim() === '' || !Number.isFinite(value))
-      throw new AppError('InvalidKey', `key '${keyText}' is not a number (${keyColumn} is ${column?.type})`, { target: 'key' })
+      throw new AppError('InvalidKey', `key '${keyText}' is not a number (${keyColumn} is ${column?.type})`, {
+        target: 'key',
+      })
   }
   const params = new SqlParameters()
   const where = filterToSql(
