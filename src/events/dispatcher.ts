@@ -14,6 +14,8 @@ export interface EventSubscriber {
   readonly name: string
   /** Takes this subscriber's share of one event. Throwing rolls the batch back for a later retry. */
   handle(event: StoredEvent, tx: Transaction<Tables>): Promise<void>
+  /** Called after a batch this subscriber took part in has committed (e.g. to wake workers). */
+  dispatched?(): void
 }
 
 /** The subscribers the dispatcher fans events out to. */
@@ -63,7 +65,7 @@ export function startDispatcher(options: DispatcherOptions): Dispatcher {
   let timer: NodeJS.Timeout | undefined
 
   async function dispatchBatch(): Promise<number> {
-    return options.db.transaction().execute(async (tx) => {
+    const count = await options.db.transaction().execute(async (tx) => {
       const events = await claimUndispatchedEvents(tx, batchSize)
       for (const event of events) {
         for (const subscriber of options.registry.list()) await subscriber.handle(event, tx)
@@ -74,6 +76,8 @@ export function startDispatcher(options: DispatcherOptions): Dispatcher {
       )
       return events.length
     })
+    if (count > 0) for (const subscriber of options.registry.list()) subscriber.dispatched?.()
+    return count
   }
 
   async function drain(): Promise<number> {

@@ -22,12 +22,28 @@ export interface DataSourceRefreshEventData {
   error: { code: string; message: string } | null
 }
 
+/**
+ * Payload of `segment.threshold.crossed` and `measure.threshold.crossed`. One event is appended
+ * per threshold that some subscription or flow watches, when the value moves across it.
+ */
+export interface ThresholdCrossedEventData {
+  instanceId: string
+  /** The segment's or the measure's name. */
+  name: string
+  threshold: number
+  /** up: from below the threshold to at or above it; down: from at or above to below. */
+  direction: 'up' | 'down'
+  previousValue: number | null
+  value: number
+  refreshId: string | null
+}
+
 /** Payload by event type; types whose producers arrive with later features carry open records for now. */
 export interface EventDataByType {
   'datasource.refresh.failed': DataSourceRefreshEventData
   'datasource.refresh.succeeded': DataSourceRefreshEventData
-  'segment.threshold.crossed': Record<string, unknown>
-  'measure.threshold.crossed': Record<string, unknown>
+  'segment.threshold.crossed': ThresholdCrossedEventData
+  'measure.threshold.crossed': ThresholdCrossedEventData
   'refresh.full.completed': Record<string, unknown>
   'unify.completed': Record<string, unknown>
 }

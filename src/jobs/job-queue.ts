@@ -6,6 +6,7 @@ import type { Db, DbOrTx } from '../store/database.js'
 /** Data of each job kind, by queue name. */
 export interface JobDataByQueue {
   'datasource-refresh': { instanceId: string; refreshId: string }
+  'webhook-delivery': { deliveryId: string }
 }
 
 export type QueueName = keyof JobDataByQueue
@@ -27,6 +28,13 @@ export const DEFAULT_QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
     retryBackoff: true,
     expireInSeconds: 3 * 3600,
   },
+  // Deliveries keep their own schedule (delivery.ts); these retries only cover a worker that died.
+  'webhook-delivery': {
+    retryLimit: 3,
+    retryDelaySeconds: 5,
+    retryBackoff: true,
+    expireInSeconds: 120,
+  },
 }
 
 /** A job as a handler receives it, with what it needs to know about retries. */
@@ -42,7 +50,12 @@ export interface Job<Q extends QueueName> {
 
 export interface JobQueue {
   /** Enqueues a job in the caller's transaction: it exists exactly when that commits. */
-  send<Q extends QueueName>(tx: DbOrTx, queue: Q, data: JobDataByQueue[Q]): Promise<string>
+  send<Q extends QueueName>(
+    tx: DbOrTx,
+    queue: Q,
+    data: JobDataByQueue[Q],
+    options?: { startAfterSeconds?: number },
+  ): Promise<string>
   /**
    * Wakes this process's idle workers of `queue` now instead of at their next poll. Call it after
    * the transaction that sent jobs has committed (before, they would find nothing).
@@ -92,8 +105,11 @@ export async function startJobQueue(options: {
   const workerIds = new Map<QueueName, string[]>()
 
   return {
-    async send(tx, queue, data) {
-      const id = await boss.send(queue, data as object, { db: executorFor(tx) })
+    async send(tx, queue, data, sendOptions = {}) {
+      const id = await boss.send(queue, data as object, {
+        db: executorFor(tx),
+        ...(sendOptions.startAfterSeconds ? { startAfter: Math.ceil(sendOptions.startAfterSeconds) } : {}),
+      })
       if (!id) throw new Error(`pg-boss refused a job for ${queue}`)
       return id
     },

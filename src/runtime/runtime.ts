@@ -1,6 +1,7 @@
 import { hostname } from 'node:os'
 import type { DuckDBInstance } from '@duckdb/node-api'
 import { ulid } from 'ulid'
+import { attemptDelivery, webhookSubscriber } from '../connector/webhooks/index.js'
 import { type Dispatcher, SubscriberRegistry, startDispatcher } from '../events/index.js'
 import { DEFAULT_QUEUE_POLICIES, type JobQueue, startJobQueue } from '../jobs/index.js'
 import { dataLayout, openDuckDb, recoverAbandonedRefreshes, runSourceRefresh } from '../pipeline/index.js'
@@ -17,6 +18,8 @@ export interface RuntimeOptions {
   settings: Settings
   role: Role
   logger: Logger
+  /** Webhook deliveries sent at once by this process (default 16). */
+  deliveryConcurrency?: number
   /** Data source refreshes run at once by this process. */
   refreshConcurrency?: number
   /** How often a running refresh records its progress and proves it is alive (default 1 s). */
@@ -124,6 +127,18 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       })
       dispatcher = activeDispatcher
       closers.push(() => activeDispatcher.stop())
+
+      subscribers.add(webhookSubscriber(jobs))
+      const deliveryContext = {
+        db,
+        jobs,
+        schedule: settings.deliverySchedule,
+        timeoutSeconds: settings.deliveryTimeoutSeconds,
+        log: (message: string) => logger.info(message),
+      }
+      await jobs.work('webhook-delivery', options.deliveryConcurrency ?? 16, async (job) => {
+        await attemptDelivery(deliveryContext, job.data.deliveryId)
+      })
 
       await jobs.work('datasource-refresh', options.refreshConcurrency ?? 2, async (job) => {
         await runSourceRefresh(

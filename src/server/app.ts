@@ -8,7 +8,10 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod'
 import { ConnectionRateLimiter } from '../connector/auth/rate-limiter.js'
+import { registerDeliveryRoutes } from '../connector/routes/delivery-routes.js'
 import { registerEntityRoutes } from '../connector/routes/entity-routes.js'
+import { registerStatusReportRoutes } from '../connector/routes/status-report-routes.js'
+import { registerSubscriptionRoutes } from '../connector/routes/subscription-routes.js'
 import type { Runtime } from '../runtime/index.js'
 import type { ApiApp } from './api-types.js'
 import { authenticate } from './authenticate.js'
@@ -75,6 +78,9 @@ export async function buildApp(runtime: Runtime): Promise<ApiApp> {
   registerRefreshRoutes(app, runtime)
   registerEventRoutes(app, runtime)
   registerEntityRoutes(app, runtime)
+  registerSubscriptionRoutes(app, runtime)
+  registerDeliveryRoutes(app, runtime)
+  registerStatusReportRoutes(app, runtime)
   await app.ready()
   return app
 }

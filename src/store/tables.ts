@@ -155,6 +155,7 @@ export interface DeliveriesTable {
   event_id: string
   state: DeliveryState
   attempt_count: Generated<number>
+  schedule_start: Generated<number>
   next_attempt_at: NullableTimestamp
   last_status: number | null
   last_error: string | null

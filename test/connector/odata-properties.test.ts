@@ -293,7 +293,12 @@ describe('OData $filter through the API', () => {
       '/api/v1/instances/acme/data/numbers?$filter=r ne 3&$orderby=n desc&$count=true'
     let pages = 0
     while (url) {
-      const response = await app.inject({ method: 'GET', url, headers: { 'x-api-key': key } })
+      // biome-ignore lint/suspicious/noExplicitAny: the body is checked by the assertions below
+      const response: { json(): any } = await app.inject({
+        method: 'GET',
+        url,
+        headers: { 'x-api-key': key },
+      })
       const body = response.json()
       expect(body['@odata.count']).toBe(2143)
       expect(body.value.length).toBeLessThanOrEqual(1000)

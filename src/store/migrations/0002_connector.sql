@@ -51,6 +51,8 @@ create table deliveries (
   event_id         text not null references events (id) on delete cascade,
   state            text not null check (state in ('pending', 'succeeded', 'dead', 'cancelled')),
   attempt_count    integer not null default 0,
+  -- attempt_count when the current retry schedule began (0, or the count at the last redrive).
+  schedule_start   integer not null default 0,
   next_attempt_at  timestamptz,
   last_status      integer,
   last_error       text,

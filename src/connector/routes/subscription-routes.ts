@@ -1,0 +1,231 @@
+import { z } from 'zod'
+import { AppError, notFound } from '../../errors.js'
+import { EVENT_TYPES, type EventType } from '../../events/index.js'
+import type { Runtime } from '../../runtime/index.js'
+import { type ApiApp, errorResponses, instanceParams } from '../../server/api-types.js'
+import { getSubscription, listSubscriptions, type Subscription } from '../../store/subscriptions.js'
+import { createSubscription, deleteSubscription } from '../webhooks/index.js'
+import { origin } from './entity-routes.js'
+
+export const subscriptionOut = z
+  .object({
+    id: z.string(),
+    instanceId: z.string(),
+    eventType: z.string(),
+    callbackUrl: z.string(),
+    parameters: z.record(z.string(), z.unknown()),
+    description: z.string().nullable(),
+    createdAt: z.string(),
+    removedAt: z.string().nullable(),
+    removedReason: z.string().nullable().describe('unsubscribed, or why the receiver was dropped (410 Gone)'),
+  })
+  .describe('A webhook subscription to one trigger')
+
+const toOut = ({ secret: _secret, createdByKey: _key, ...rest }: Subscription) => rest
+
+const subscribeBody = z
+  .object({
+    eventType: z.enum(EVENT_TYPES).optional().describe('The trigger (or give it in the path)'),
+    callbackUrl: z
+      .string()
+      .max(4000)
+      .optional()
+      .describe('Where to POST events; Power Automate passes its own'),
+    notificationUrl: z.string().max(4000).optional().describe('Same as callbackUrl'),
+    description: z.string().max(500).optional(),
+    parameters: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('The trigger parameters (or give them at the top level)'),
+  })
+  .catchall(z.unknown())
+  .describe(
+    'The callback URL and the trigger parameters (dataSourceName; segmentName or measureName, threshold, direction)',
+  )
+
+const subscribeResponses = {
+  201: subscriptionOut.extend({
+    secret: z.string().describe('Standard Webhooks signing secret (whsec_…); shown here and at …/secret'),
+  }),
+  ...errorResponses,
+}
+
+export function registerSubscriptionRoutes(app: ApiApp, runtime: Runtime): void {
+  const base = '/api/v1/instances/:instanceId/subscriptions'
+
+  const subscribe = async (
+    request: {
+      params: { instanceId: string; eventType?: EventType | undefined }
+      body: z.infer<typeof subscribeBody>
+      headers: Record<string, string | string[] | undefined>
+      apiKey?: { id: string } | undefined
+    } & Parameters<typeof origin>[0],
+    reply: { status(code: number): { header(name: string, value: string): unknown } },
+  ) => {
+    const {
+      eventType: bodyType,
+      callbackUrl,
+      notificationUrl,
+      description,
+      parameters,
+      ...flat
+    } = request.body
+    const eventType = request.params.eventType ?? bodyType
+    if (!eventType)
+      throw new AppError(
+        'MissingEventType',
+        `name the trigger: eventType is one of ${EVENT_TYPES.join(', ')}`,
+        {
+          target: 'eventType',
+        },
+      )
+    const header = request.headers['x-ms-notification-url']
+    const url = callbackUrl ?? notificationUrl ?? (typeof header === 'string' ? header : undefined)
+    if (!url)
+      throw new AppError(
+        'MissingCallbackUrl',
+        'give the callback URL as callbackUrl (or the x-ms-notification-url header)',
+        {
+          target: 'callbackUrl',
+        },
+      )
+    const subscription = await createSubscription(runtime.db, {
+      instanceId: request.params.instanceId,
+      eventType,
+      callbackUrl: url,
+      parameters: { ...flat, ...parameters },
+      description,
+      createdByKey: request.apiKey?.id,
+    })
+    reply
+      .status(201)
+      .header(
+        'location',
+        `${origin(request)}/api/v1/instances/${subscription.instanceId}/subscriptions/${subscription.id}`,
+      )
+    return { ...toOut(subscription), secret: subscription.secret }
+  }
+
+  app.post(
+    base,
+    {
+      config: { scope: 'subscribe' },
+      schema: {
+        summary: 'Subscribe to a trigger',
+        description:
+          'The Power Automate webhook contract: 201 with Location naming the subscription; DELETE on it unsubscribes. Deliveries are signed per Standard Webhooks.',
+        tags: ['subscriptions'],
+        params: instanceParams,
+        body: subscribeBody,
+        response: subscribeResponses,
+      },
+    },
+    async (request, reply) => subscribe(request, reply),
+  )
+
+  app.post(
+    `${base}/:eventType`,
+    {
+      config: { scope: 'subscribe' },
+      schema: {
+        summary: 'Subscribe to one trigger',
+        description:
+          'As POST …/subscriptions, with the trigger in the path (one path per trigger in the exported connector).',
+        tags: ['subscriptions'],
+        params: instanceParams.extend({ eventType: z.enum(EVENT_TYPES) }),
+        body: subscribeBody,
+        response: subscribeResponses,
+      },
+    },
+    async (request, reply) => subscribe(request, reply),
+  )
+
+  app.get(
+    base,
+    {
+      config: { scope: 'read' },
+      schema: {
+        summary: 'List subscriptions',
+        description: 'Active subscriptions; ?includeRemoved=true adds ended ones with the reason.',
+        tags: ['subscriptions'],
+        params: instanceParams,
+        querystring: z.object({
+          eventType: z.enum(EVENT_TYPES).optional(),
+          includeRemoved: z.enum(['true', 'false']).optional(),
+        }),
+        response: { 200: z.object({ value: z.array(subscriptionOut) }), ...errorResponses },
+      },
+    },
+    async (request) => ({
+      value: (
+        await listSubscriptions(runtime.db, request.params.instanceId, {
+          ...(request.query.eventType ? { eventType: request.query.eventType } : {}),
+          includeRemoved: request.query.includeRemoved === 'true',
+        })
+      ).map(toOut),
+    }),
+  )
+
+  const oneParams = instanceParams.extend({ subscriptionId: z.string().min(1).max(64) })
+  const find = async (instanceId: string, id: string) => {
+    const found = await getSubscription(runtime.db, instanceId, id)
+    if (!found) throw notFound('Subscription', id)
+    return found
+  }
+
+  app.get(
+    `${base}/:subscriptionId`,
+    {
+      config: { scope: 'read' },
+      schema: {
+        summary: 'Get a subscription',
+        description: 'One subscription, active or ended.',
+        tags: ['subscriptions'],
+        params: oneParams,
+        response: { 200: subscriptionOut, ...errorResponses },
+      },
+    },
+    async (request) => toOut(await find(request.params.instanceId, request.params.subscriptionId)),
+  )
+
+  app.get(
+    `${base}/:subscriptionId/secret`,
+    {
+      config: { scope: 'subscribe' },
+      schema: {
+        summary: 'Get the signing secret of a subscription',
+        description: 'To verify webhook-signature on deliveries (Standard Webhooks).',
+        tags: ['subscriptions'],
+        params: oneParams,
+        response: { 200: z.object({ secret: z.string() }), ...errorResponses },
+      },
+    },
+    async (request) => ({
+      secret: (await find(request.params.instanceId, request.params.subscriptionId)).secret,
+    }),
+  )
+
+  app.delete(
+    `${base}/:subscriptionId`,
+    {
+      config: { scope: 'subscribe' },
+      schema: {
+        summary: 'Unsubscribe',
+        description:
+          'Ends the subscription and cancels its pending deliveries. Power Automate calls this when a trigger is removed.',
+        tags: ['subscriptions'],
+        params: oneParams,
+        response: { 200: subscriptionOut, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const removed = await deleteSubscription(
+        runtime.db,
+        request.params.instanceId,
+        request.params.subscriptionId,
+      )
+      if (!removed) throw notFound('Active subscription', request.params.subscriptionId)
+      return toOut(removed)
+    },
+  )
+}

@@ -1,0 +1,80 @@
+import { ulid } from 'ulid'
+import type { z } from 'zod'
+import { AppError } from '../../errors.js'
+import type { EventType } from '../../events/index.js'
+import type { DbOrTx } from '../../store/database.js'
+import { cancelPendingDeliveries } from '../../store/deliveries.js'
+import { getInstance } from '../../store/instances.js'
+import { insertSubscription, removeSubscription, type Subscription } from '../../store/subscriptions.js'
+import { generateSigningSecret } from './standard-webhooks.js'
+import { TRIGGER_PARAMETERS } from './trigger-parameters.js'
+
+/** Checks a callback URL: absolute http(s), no credentials in it. */
+export function validateCallbackUrl(url: string): string {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    throw new AppError('InvalidCallbackUrl', `'${url}' is not an absolute URL`, { target: 'callbackUrl' })
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+    throw new AppError(
+      'InvalidCallbackUrl',
+      `the callback URL must be http or https, not ${parsed.protocol}`,
+      {
+        target: 'callbackUrl',
+      },
+    )
+  return parsed.toString()
+}
+
+/** Subscribes a callback URL to one trigger of an instance, with the trigger's parameters validated. */
+export async function createSubscription(
+  db: DbOrTx,
+  request: {
+    instanceId: string
+    eventType: EventType
+    callbackUrl: string
+    parameters: Record<string, unknown>
+    description?: string | undefined
+    createdByKey?: string | undefined
+  },
+): Promise<Subscription> {
+  if (!(await getInstance(db, request.instanceId))) {
+    throw new AppError('NotFound', `Instance '${request.instanceId}' does not exist`, {
+      target: request.instanceId,
+      status: 404,
+    })
+  }
+  const schema: z.ZodType<Record<string, unknown>> = TRIGGER_PARAMETERS[request.eventType]
+  const parsed = schema.safeParse(request.parameters)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0] as z.core.$ZodIssue
+    const path =
+      issue.path.join('.') || (issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : 'parameters')
+    throw new AppError('InvalidParameters', `${request.eventType}: ${path}: ${issue.message}`, {
+      target: path,
+    })
+  }
+  return insertSubscription(db, {
+    id: ulid(),
+    instanceId: request.instanceId,
+    eventType: request.eventType,
+    callbackUrl: validateCallbackUrl(request.callbackUrl),
+    parameters: parsed.data,
+    secret: generateSigningSecret(),
+    description: request.description ?? null,
+    createdByKey: request.createdByKey ?? null,
+  })
+}
+
+/** Unsubscribes: no new deliveries, and pending ones are cancelled. */
+export async function deleteSubscription(
+  db: DbOrTx,
+  instanceId: string,
+  id: string,
+): Promise<Subscription | undefined> {
+  const removed = await removeSubscription(db, instanceId, id, 'unsubscribed')
+  if (removed) await cancelPendingDeliveries(db, id, 'unsubscribed')
+  return removed
+}
