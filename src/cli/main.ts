@@ -7,6 +7,7 @@ import { registerEventsCommand } from './commands/events-command.js'
 import { registerKeysCommand } from './commands/keys-command.js'
 import { registerRefreshCommands } from './commands/refresh-command.js'
 import { registerStartCommand } from './commands/start-command.js'
+import { registerWebhookCommands } from './commands/webhook-commands.js'
 
 const program = new Command()
 program
@@ -25,5 +26,6 @@ registerRefreshCommands(program, context)
 registerEventsCommand(program, context)
 registerDataCommands(program, context)
 registerKeysCommand(program, context)
+registerWebhookCommands(program, context)
 
 await program.parseAsync(process.argv)

@@ -35,7 +35,8 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
         at: Date.now(),
       })
       const n = received.filter((r) => r.path === path).length
-      const answer = (behaviours.get(path) ?? (() => ({ status: 200, body: 'ok' })))(n)
+      const behaviour: Behaviour = behaviours.get(path) ?? (() => ({ status: 200, body: 'ok' }))
+      const answer = behaviour(n)
       response.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers })
       response.end(answer.body ?? '')
     })
