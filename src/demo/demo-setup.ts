@@ -4,6 +4,19 @@ import { DEMO_FILE_NAMES, type DemoSummary, demoFiles, generateDemoData } from '
 
 export const DEMO_INSTANCE_ID = 'demo'
 
+/** The demo's writable entity: notes flows attach to customers (Create item / Update item). */
+export const DEMO_NOTES_ENTITY = {
+  name: 'CustomerNotes',
+  keyColumn: 'noteId',
+  columns: [
+    { name: 'noteId', type: 'VARCHAR' },
+    { name: 'contactId', type: 'VARCHAR' },
+    { name: 'text', type: 'VARCHAR' },
+    { name: 'followUp', type: 'BOOLEAN' },
+    { name: 'createdAt', type: 'TIMESTAMP' },
+  ],
+}
+
 /** The demo instance as configuration code; paths are relative to this file's folder. */
 export function demoConfigYaml(): string {
   return `# yaml-language-server: $schema=https://openinsights.dev/schema/openinsights.schema.json

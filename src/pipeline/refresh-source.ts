@@ -4,7 +4,7 @@ import { AppError, coerceError } from '../errors.js'
 import { appendEvent, type DataSourceRefreshEventData } from '../events/index.js'
 import { getDataSource } from '../store/data-sources.js'
 import type { Db } from '../store/database.js'
-import { deleteEntityVersions, listEntityVersions, publishEntityVersion } from '../store/entities.js'
+import { publishEntityVersion } from '../store/entities.js'
 import {
   finishRefresh,
   type Refresh,
@@ -15,6 +15,7 @@ import {
 } from '../store/refreshes.js'
 import type { RefreshProgress } from '../store/tables.js'
 import { dataLayout } from './data-layout.js'
+import { pruneEntityVersions } from './prune-versions.js'
 import { type IngestProgress, ingestSource } from './sources/ingest.js'
 
 export interface RefreshWorkerContext {
@@ -108,7 +109,7 @@ export async function runSourceRefresh(
       return undefined
     }
     context.onEventsAppended()
-    await pruneVersions(context, job.instanceId, source.name)
+    await pruneEntityVersions(context.db, job.instanceId, source.name, context.keepVersions)
     context.log(
       `refresh ${refresh.id} of ${source.name} succeeded: ${result.rowCount} rows, ${result.rejectedRowCount} rejected`,
     )
@@ -184,13 +185,3 @@ function asRefreshError(thrown: unknown): AppError {
 }
 
 /** Drops versions beyond the newest `keepVersions` of an entity, rows first, then files. */
-async function pruneVersions(
-  context: RefreshWorkerContext,
-  instanceId: string,
-  entity: string,
-): Promise<void> {
-  const versions = await listEntityVersions(context.db, instanceId, entity)
-  const stale = versions.slice(context.keepVersions).map((v) => v.id)
-  const removed = await deleteEntityVersions(context.db, stale)
-  for (const version of removed) await rm(version.directory, { recursive: true, force: true })
-}

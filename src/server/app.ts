@@ -10,6 +10,8 @@ import {
 import { ConnectionRateLimiter } from '../connector/auth/rate-limiter.js'
 import { registerDeliveryRoutes } from '../connector/routes/delivery-routes.js'
 import { registerEntityRoutes } from '../connector/routes/entity-routes.js'
+import { registerItemRoutes } from '../connector/routes/item-routes.js'
+import { registerPartitionRoutes } from '../connector/routes/partition-routes.js'
 import { registerStatusReportRoutes } from '../connector/routes/status-report-routes.js'
 import { registerSubscriptionRoutes } from '../connector/routes/subscription-routes.js'
 import type { Runtime } from '../runtime/index.js'
@@ -78,6 +80,8 @@ export async function buildApp(runtime: Runtime): Promise<ApiApp> {
   registerRefreshRoutes(app, runtime)
   registerEventRoutes(app, runtime)
   registerEntityRoutes(app, runtime)
+  registerItemRoutes(app, runtime)
+  registerPartitionRoutes(app, runtime)
   registerSubscriptionRoutes(app, runtime)
   registerDeliveryRoutes(app, runtime)
   registerStatusReportRoutes(app, runtime)

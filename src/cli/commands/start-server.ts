@@ -1,6 +1,7 @@
+import { defineWritableEntity } from '../../connector/items/index.js'
 import { applyConfig, loadConfigFile } from '../../config/index.js'
 import { ensureLocalAdminKey, localAdminKeyFile } from '../../connector/auth/api-key-service.js'
-import { DEMO_INSTANCE_ID, prepareDemo } from '../../demo/index.js'
+import { DEMO_INSTANCE_ID, DEMO_NOTES_ENTITY, prepareDemo } from '../../demo/index.js'
 import { requestRefreshes } from '../../pipeline/index.js'
 import { createLogger, openRuntime, type Role } from '../../runtime/index.js'
 import { buildApp } from '../../server/index.js'
@@ -66,6 +67,12 @@ export async function start(context: CliContext, options: StartOptions): Promise
   if (demo) {
     const config = loadConfigFile(demo.configFile)
     await applyConfig(runtime.db, config)
+    await defineWritableEntity(
+      { db: runtime.db, duck: runtime.duck, dataDir: settings.dataDir },
+      DEMO_INSTANCE_ID,
+      DEMO_NOTES_ENTITY.name,
+      DEMO_NOTES_ENTITY,
+    )
     const published = new Set((await listEntities(runtime.db, DEMO_INSTANCE_ID)).map((e) => e.name))
     const missing = Object.keys(config.dataSources).filter((name) => !published.has(name))
     if (missing.length > 0 && app) {

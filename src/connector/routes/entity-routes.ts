@@ -7,8 +7,8 @@ import type { Runtime } from '../../runtime/index.js'
 import { type ApiApp, errorResponses, instanceParams } from '../../server/api-types.js'
 import { columnSchema } from '../../server/routes/api-objects.js'
 import { type Entity, getEntity, listEntities } from '../../store/entities.js'
+import { keyCondition } from '../items/index.js'
 import { parseEntityQuery } from '../odata/index.js'
-import { keyCondition } from './item-key.js'
 
 export const entityOut = z
   .object({

@@ -172,6 +172,34 @@ export function selectFromParquet(paths: readonly string[], selection: ParquetSe
   return parts.join(' ')
 }
 
+/**
+ * Writes a new version of a small writable entity as one Parquet file: the rows of the previous
+ * version except the one with `keyPlaceholder`'s key, then one row built from placeholders
+ * (`$n`, cast to each column's type). Without previous files it writes just that row, or no row
+ * at all when `row` is undefined (a new, empty entity).
+ */
+export function copyWithReplacedRow(options: {
+  previousFiles: readonly string[]
+  columns: readonly { name: string; type: string }[]
+  keyColumn: string
+  keyPlaceholder: string
+  row: readonly string[] | undefined
+  outFile: string
+}): string {
+  const { columns } = options
+  const built = columns
+    .map((c, i) => `cast(${options.row ? options.row[i] : 'null'} as ${c.type}) as ${ident(c.name)}`)
+    .join(', ')
+  const parts: string[] = []
+  if (options.previousFiles.length > 0) {
+    parts.push(
+      `select ${columns.map((c) => ident(c.name)).join(', ')} from read_parquet(${literalList(options.previousFiles)}) where ${ident(options.keyColumn)} is distinct from cast(${options.keyPlaceholder} as ${columns.find((c) => c.name === options.keyColumn)?.type ?? 'VARCHAR'})`,
+    )
+  }
+  parts.push(`select ${built}${options.row ? '' : ' where false'}`)
+  return `copy (${parts.join(' union all ')}) to ${literal(options.outFile)} (format parquet)`
+}
+
 /** How many rows of Parquet files meet a condition. */
 export function countParquet(paths: readonly string[], where?: string): string {
   return `select count(*)::bigint as n from read_parquet(${literalList(paths)})${where ? ` where ${where}` : ''}`
