@@ -2,6 +2,7 @@ import { Command } from 'commander'
 import { createCliContext } from './cli-context.js'
 import { registerApplyCommand } from './commands/apply-command.js'
 import { registerConfigCommand } from './commands/config-command.js'
+import { registerConnectorCommand } from './commands/connector-command.js'
 import { registerDataCommands } from './commands/data-commands.js'
 import { registerEventsCommand } from './commands/events-command.js'
 import { registerKeysCommand } from './commands/keys-command.js'
@@ -27,5 +28,6 @@ registerEventsCommand(program, context)
 registerDataCommands(program, context)
 registerKeysCommand(program, context)
 registerWebhookCommands(program, context)
+registerConnectorCommand(program)
 
 await program.parseAsync(process.argv)

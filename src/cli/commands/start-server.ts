@@ -1,6 +1,6 @@
-import { defineWritableEntity } from '../../connector/items/index.js'
 import { applyConfig, loadConfigFile } from '../../config/index.js'
 import { ensureLocalAdminKey, localAdminKeyFile } from '../../connector/auth/api-key-service.js'
+import { defineWritableEntity } from '../../connector/items/index.js'
 import { DEMO_INSTANCE_ID, DEMO_NOTES_ENTITY, prepareDemo } from '../../demo/index.js'
 import { requestRefreshes } from '../../pipeline/index.js'
 import { createLogger, openRuntime, type Role } from '../../runtime/index.js'
