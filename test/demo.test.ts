@@ -1,10 +1,17 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { Webhook } from 'standardwebhooks'
 import { afterAll, describe, expect, it } from 'vitest'
 import { freshHome, runCli, type ServerProcess, startServer } from './helpers/processes.js'
+import { waitFor } from './helpers/wait.js'
+import { startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver.js'
 
 let server: ServerProcess | undefined
-afterAll(async () => server?.stop())
+let receiver: WebhookReceiver | undefined
+afterAll(async () => {
+  await server?.stop()
+  await receiver?.close()
+})
 
 describe('openinsights start --demo (what `npm start` runs)', () => {
   const home = freshHome({ store: 'empty' })
@@ -54,7 +61,27 @@ describe('openinsights start --demo (what `npm start` runs)', () => {
     expect(inAllThree).toBeGreaterThan(1000)
   })
 
-  it('turns a broken demo file into a failed event with the reason, keeping the old data queryable', async () => {
+  it('turns a broken demo file into a failed event, and a signed webhook delivery to a subscribed receiver', async () => {
+    // A connection key from the CLI (printed alone on the last line), and a real receiver on 127.0.0.1.
+    const created = await runCli(['keys', 'create', '--name', 'power-automate'], env)
+    expect(created.code, created.stderr).toBe(0)
+    const key = created.stdout.trim().split('\n').at(-1) as string
+    expect(key).toMatch(/^oi_[A-Za-z0-9_-]{43}$/)
+    receiver = await startWebhookReceiver()
+    const subscribed = await fetch(
+      `${server!.url}/api/v1/instances/demo/subscriptions/datasource.refresh.failed`,
+      {
+        method: 'POST',
+        headers: { 'x-api-key': key, 'content-type': 'application/json' },
+        body: JSON.stringify({ callbackUrl: `${receiver.url}/flow`, dataSourceName: 'crm_contacts' }),
+      },
+    )
+    expect(subscribed.status).toBe(201)
+    expect(subscribed.headers.get('location')).toMatch(
+      /\/api\/v1\/instances\/demo\/subscriptions\/[0-9A-Z]{26}$/,
+    )
+    const { secret } = await subscribed.json()
+
     const file = join(home, 'demo-data', 'crm-contacts.csv')
     const original = readFileSync(file)
     writeFileSync(file, 'this is not a CSV export\n')
@@ -71,6 +98,21 @@ describe('openinsights start --demo (what `npm start` runs)', () => {
     })
     const rows = await server!.fetchJson(`/api/v1/instances/demo/data/crm_contacts?$top=1`)
     expect(rows.value[0]).toMatchObject({ contact_id: 'C100001' })
+
+    const r = receiver
+    await waitFor(async () => (r.requestsTo('/flow').length > 0 ? true : undefined), 'the webhook delivery')
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    const deliveries = r.requestsTo('/flow')
+    expect(deliveries).toHaveLength(1)
+    const payload = new Webhook(secret).verify(
+      deliveries[0]!.body,
+      deliveries[0]!.headers as Record<string, string>,
+    )
+    expect(payload).toMatchObject({
+      type: 'datasource.refresh.failed',
+      id: failed.value[0].id,
+      data: { dataSourceName: 'crm_contacts', error: { code: 'ColumnNotFound' } },
+    })
     writeFileSync(file, original)
   })
 
@@ -82,7 +124,7 @@ describe('openinsights start --demo (what `npm start` runs)', () => {
     const seconds = (Date.now() - started) / 1000
     console.log(`second start: ${seconds.toFixed(1)} s`)
     expect(seconds).toBeLessThan(15)
-    expect(server.output()).toContain('demo instance already refreshed (3 entities)')
+    expect(server.output()).toContain('demo instance already refreshed (3 data sources)')
     expect(server.output()).not.toContain('demo data:')
   })
 })

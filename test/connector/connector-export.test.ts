@@ -17,7 +17,7 @@ const readJsonc = (file: string) => parseJsonc(readFileSync(file, 'utf8')) as Re
 /** Microsoft's published schemas, loaded as their README says. */
 function validators() {
   const swaggerSchema = readJsonc(join(VENDOR, 'apiDefinition.swagger.schema.json'))
-  const draft04 = new AjvDraft04({ strict: false, allErrors: true })
+  const draft04 = new (AjvDraft04 as unknown as typeof Ajv)({ strict: false, allErrors: true })
   addFormats(draft04 as never)
   const propertiesSchema = readJsonc(join(VENDOR, 'paconn-apiProperties.schema.json'))
   propertiesSchema.$id = propertiesSchema.id

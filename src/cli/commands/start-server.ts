@@ -88,7 +88,7 @@ export async function start(context: CliContext, options: StartOptions): Promise
       for (const refresh of finished) out(describeOutcome(refresh))
     } else if (missing.length === 0) {
       out(
-        `demo instance already refreshed (${published.size} entities); refresh again with: npx openinsights refresh --wait`,
+        `demo instance already refreshed (${Object.keys(config.dataSources).length} data sources); refresh again with: npx openinsights refresh --wait`,
       )
     }
   }
