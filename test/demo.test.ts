@@ -80,7 +80,7 @@ describe('openinsights start --demo (what `npm start` runs)', () => {
     expect(subscribed.headers.get('location')).toMatch(
       /\/api\/v1\/instances\/demo\/subscriptions\/[0-9A-Z]{26}$/,
     )
-    const { secret } = await subscribed.json()
+    const { secret } = (await subscribed.json()) as { secret: string }
 
     const file = join(home, 'demo-data', 'crm-contacts.csv')
     const original = readFileSync(file)

@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import SwaggerParser from '@apidevtools/swagger-parser'
-import Ajv from 'ajv'
-import AjvDraft04 from 'ajv-draft-04'
-import addFormats from 'ajv-formats'
+import { Ajv } from 'ajv'
+import * as ajvDraft04 from 'ajv-draft-04'
+import * as ajvFormats from 'ajv-formats'
 import { parse as parseJsonc } from 'jsonc-parser'
 import { describe, expect, it } from 'vitest'
 import { TRIGGERS } from '../../src/connector/export/index.js'
@@ -14,11 +14,17 @@ import { runCli } from '../helpers/processes.js'
 const VENDOR = resolve(import.meta.dirname, '../../../shared/vendor/power-platform-connectors')
 const readJsonc = (file: string) => parseJsonc(readFileSync(file, 'utf8')) as Record<string, unknown>
 
+// CommonJS modules whose default export is their module object under NodeNext typing.
+const interop = <T>(module: T): T extends { default: infer D } ? D : T =>
+  ((module as { default?: unknown }).default ?? module) as never
+const AjvDraft04 = interop(ajvDraft04) as unknown as typeof Ajv
+const addFormats = interop(ajvFormats) as unknown as (ajv: Ajv) => Ajv
+
 /** Microsoft's published schemas, loaded as their README says. */
 function validators() {
   const swaggerSchema = readJsonc(join(VENDOR, 'apiDefinition.swagger.schema.json'))
-  const draft04 = new (AjvDraft04 as unknown as typeof Ajv)({ strict: false, allErrors: true })
-  addFormats(draft04 as never)
+  const draft04 = new AjvDraft04({ strict: false, allErrors: true })
+  addFormats(draft04)
   const propertiesSchema = readJsonc(join(VENDOR, 'paconn-apiProperties.schema.json'))
   propertiesSchema.$id = propertiesSchema.id
   delete propertiesSchema.id
