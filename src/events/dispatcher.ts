@@ -14,6 +14,8 @@ export interface EventSubscriber {
   readonly name: string
   /** Takes this subscriber's share of one event. Throwing rolls the batch back for a later retry. */
   handle(event: StoredEvent, tx: Transaction<Tables>): Promise<void>
+  /** Takes its share of several events at once, when it can do better than one by one. */
+  handleBatch?(events: StoredEvent[], tx: Transaction<Tables>): Promise<void>
   /** Called after a batch this subscriber took part in has committed (e.g. to wake workers). */
   dispatched?(): void
 }
@@ -67,8 +69,11 @@ export function startDispatcher(options: DispatcherOptions): Dispatcher {
   async function dispatchBatch(): Promise<number> {
     const count = await options.db.transaction().execute(async (tx) => {
       const events = await claimUndispatchedEvents(tx, batchSize)
-      for (const event of events) {
-        for (const subscriber of options.registry.list()) await subscriber.handle(event, tx)
+      if (events.length > 0) {
+        for (const subscriber of options.registry.list()) {
+          if (subscriber.handleBatch) await subscriber.handleBatch(events, tx)
+          else for (const event of events) await subscriber.handle(event, tx)
+        }
       }
       await markEventsDispatched(
         tx,

@@ -56,6 +56,8 @@ export interface JobQueue {
     data: JobDataByQueue[Q],
     options?: { startAfterSeconds?: number },
   ): Promise<string>
+  /** Enqueues many jobs of one kind in one statement, in the caller's transaction. */
+  sendMany<Q extends QueueName>(tx: DbOrTx, queue: Q, data: JobDataByQueue[Q][]): Promise<void>
   /**
    * Wakes this process's idle workers of `queue` now instead of at their next poll. Call it after
    * the transaction that sent jobs has committed (before, they would find nothing).
@@ -66,6 +68,16 @@ export interface JobQueue {
     queue: Q,
     concurrency: number,
     handler: (job: Job<Q>) => Promise<void>,
+  ): Promise<void>
+  /**
+   * Runs `handler` on batches of up to `batchSize` jobs of `queue`. The handler settles each job
+   * itself: jobs it returns as failed are failed (and retried per the queue's policy); the rest
+   * complete. A full batch is followed by the next fetch at once, not after the poll interval.
+   */
+  workBatches<Q extends QueueName>(
+    queue: Q,
+    batchSize: number,
+    handler: (jobs: Job<Q>[]) => Promise<{ failed: { id: string; error: Error }[] }>,
   ): Promise<void>
   stop(): Promise<void>
 }
@@ -113,16 +125,26 @@ export async function startJobQueue(options: {
       if (!id) throw new Error(`pg-boss refused a job for ${queue}`)
       return id
     },
+    async sendMany(tx, queue, data) {
+      if (data.length === 0) return
+      await boss.insert(
+        data.map((d) => ({ name: queue, data: d as object })),
+        { db: executorFor(tx) },
+      )
+    },
     nudge(queue) {
       for (const id of workerIds.get(queue) ?? []) boss.notifyWorker(id)
     },
     async work(queue, concurrency, handler) {
       for (let i = 0; i < concurrency; i++) {
-        const id = await boss.work<JobDataByQueue[typeof queue]>(
+        let id = ''
+        id = await boss.work<JobDataByQueue[typeof queue]>(
           queue,
           { batchSize: 1, includeMetadata: true, pollingIntervalSeconds },
           async ([job]) => {
             if (!job) return
+            // Found one: look for the next at once rather than after the poll interval.
+            boss.notifyWorker(id)
             await handler({
               id: job.id,
               queue,
@@ -135,6 +157,29 @@ export async function startJobQueue(options: {
         )
         workerIds.set(queue, [...(workerIds.get(queue) ?? []), id])
       }
+    },
+    async workBatches(queue, batchSize, handler) {
+      let id = ''
+      id = await boss.work<JobDataByQueue[typeof queue]>(
+        queue,
+        { batchSize, includeMetadata: true, pollingIntervalSeconds },
+        async (jobs) => {
+          if (jobs.length === batchSize) boss.notifyWorker(id)
+          const { failed } = await handler(
+            jobs.map((job) => ({
+              id: job.id,
+              queue,
+              data: job.data,
+              retryCount: job.retryCount,
+              retryLimit: job.retryLimit,
+              isLastAttempt: job.retryCount >= job.retryLimit,
+            })),
+          )
+          for (const { id: jobId, error } of failed)
+            await boss.fail(queue, jobId, { message: error.message }).catch(() => {})
+        },
+      )
+      workerIds.set(queue, [...(workerIds.get(queue) ?? []), id])
     },
     async stop() {
       await boss.stop({ graceful: true, wait: true, timeout: 10_000 })

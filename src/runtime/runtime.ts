@@ -1,7 +1,7 @@
 import { hostname } from 'node:os'
 import type { DuckDBInstance } from '@duckdb/node-api'
 import { ulid } from 'ulid'
-import { attemptDelivery, webhookSubscriber } from '../connector/webhooks/index.js'
+import { attemptDeliveries, webhookSubscriber } from '../connector/webhooks/index.js'
 import { type Dispatcher, SubscriberRegistry, startDispatcher } from '../events/index.js'
 import { DEFAULT_QUEUE_POLICIES, type JobQueue, startJobQueue } from '../jobs/index.js'
 import { dataLayout, openDuckDb, recoverAbandonedRefreshes, runSourceRefresh } from '../pipeline/index.js'
@@ -18,7 +18,7 @@ export interface RuntimeOptions {
   settings: Settings
   role: Role
   logger: Logger
-  /** Webhook deliveries sent at once by this process (default 16). */
+  /** Webhook deliveries sent at once by this process: two batches of half this (default 64). */
   deliveryConcurrency?: number
   /** Data source refreshes run at once by this process. */
   refreshConcurrency?: number
@@ -136,9 +136,18 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
         timeoutSeconds: settings.deliveryTimeoutSeconds,
         log: (message: string) => logger.info(message),
       }
-      await jobs.work('webhook-delivery', options.deliveryConcurrency ?? 16, async (job) => {
-        await attemptDelivery(deliveryContext, job.data.deliveryId)
-      })
+      // Deliveries go out in batches sent at once, their outcomes recorded in one transaction; two
+      // batch workers take turns so one's database work overlaps the other's HTTP.
+      const inFlight = options.deliveryConcurrency ?? 64
+      for (let i = 0; i < 2; i++) {
+        await jobs.workBatches('webhook-delivery', Math.max(1, Math.floor(inFlight / 2)), async (batch) => {
+          await attemptDeliveries(
+            deliveryContext,
+            batch.map((job) => job.data.deliveryId),
+          )
+          return { failed: [] }
+        })
+      }
 
       await jobs.work('datasource-refresh', options.refreshConcurrency ?? 2, async (job) => {
         await runSourceRefresh(

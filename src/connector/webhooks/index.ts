@@ -1,4 +1,10 @@
-export { type AttemptOutcome, attemptDelivery, type DeliveryContext, enqueueDeliveries } from './deliver.js'
+export {
+  type AttemptOutcome,
+  attemptDeliveries,
+  attemptDelivery,
+  type DeliveryContext,
+  enqueueDeliveries,
+} from './deliver.js'
 export { nextAttemptDelaySeconds, parseRetryAfter } from './retry-schedule.js'
 export { generateSigningSecret, signatureHeaders } from './standard-webhooks.js'
 export { createSubscription, deleteSubscription, validateCallbackUrl } from './subscription-service.js'
