@@ -148,14 +148,14 @@ export function parseEntityQuery(
   if (countText !== undefined && countText !== 'true' && countText !== 'false')
     throw odataSyntaxError('$count', 1, `expected true or false but found '${countText}'`)
   const top = topText === undefined ? undefined : nonNegativeInteger('$top', topText)
-  const orderBy = orderText && orderText.trim() ? parseOrderBy(orderText, columns) : []
+  const orderBy = orderText?.trim() ? parseOrderBy(orderText, columns) : []
   // Paging must be stable: ties are broken by the key when ordering by something else.
   if (orderBy.length > 0 && keyColumn && !orderBy.some((o) => o.column === keyColumn))
     orderBy.push({ column: keyColumn, descending: false })
   return {
     where,
     params: params.values,
-    select: selectText && selectText.trim() ? parseSelect(selectText, columns) : columns.map((c) => c.name),
+    select: selectText?.trim() ? parseSelect(selectText, columns) : columns.map((c) => c.name),
     orderBy,
     pageSize: Math.min(top ?? MAX_PAGE_SIZE, MAX_PAGE_SIZE),
     skip: skipText === undefined ? 0 : nonNegativeInteger('$skip', skipText),
