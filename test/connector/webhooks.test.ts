@@ -99,6 +99,8 @@ describe('webhook triggers: subscribe, signed delivery, retries, dead letters, r
     receiver.on('/limited', (n) =>
       n === 1 ? { status: 429, headers: { 'retry-after': '2' } } : { status: 200 },
     )
+    const slow = await subscribe('/slow')
+    receiver.on('/slow', (n) => (n === 1 ? { status: 200, delayMs: 4000 } : { status: 200 }))
     const otherSource = await subscribe('/other', { dataSourceName: 'loyalty' })
     const thisSource = await subscribe('/this', { dataSourceName: 'contacts' })
     // Power Automate's way: the trigger in the path, the callback URL in x-ms-notification-url; then removed.
@@ -189,6 +191,19 @@ describe('webhook triggers: subscribe, signed delivery, retries, dead letters, r
     )
     const limitedTimes = receiver.requestsTo('/limited').map((r) => r.at)
     expect(limitedTimes[1]! - limitedTimes[0]!).toBeGreaterThanOrEqual(1900)
+
+    // A receiver that does not answer within the timeout (2 s here) fails the attempt; the retry gets through.
+    const slowDone = await waitFor(async () => {
+      const d = await delivery(slow.json.id)
+      return d?.state === 'succeeded' ? d : undefined
+    }, 'the slow delivery')
+    expect(
+      slowDone.attempts.map((a: { status: number | null; error: string | null }) => [a.status, a.error]),
+    ).toEqual([
+      [null, 'no answer within 2000 ms'],
+      [200, null],
+    ])
+    expect(slowDone.attempts[0].latencyMs).toBeGreaterThanOrEqual(1900)
 
     // Parameters filter by data source; the removed subscription got nothing.
     await waitFor(

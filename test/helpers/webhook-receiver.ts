@@ -9,7 +9,12 @@ export interface ReceivedRequest {
 }
 
 /** How a receiver path answers its n-th request (1-based). */
-export type Behaviour = (n: number) => { status: number; headers?: Record<string, string>; body?: string }
+export type Behaviour = (n: number) => {
+  status: number
+  headers?: Record<string, string>
+  body?: string
+  delayMs?: number
+}
 
 /** A real HTTP server on 127.0.0.1 that records every request and answers per path. */
 export interface WebhookReceiver {
@@ -37,8 +42,13 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       const n = received.filter((r) => r.path === path).length
       const behaviour: Behaviour = behaviours.get(path) ?? (() => ({ status: 200, body: 'ok' }))
       const answer = behaviour(n)
-      response.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers })
-      response.end(answer.body ?? '')
+      const reply = () => {
+        if (response.destroyed) return
+        response.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers })
+        response.end(answer.body ?? '')
+      }
+      if (answer.delayMs) setTimeout(reply, answer.delayMs).unref()
+      else reply()
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
