@@ -116,6 +116,17 @@ describe('openinsights CLI (no server running)', () => {
     expect(refresh.stderr.trim()).toBe("openinsights: Data source 'ghost' does not exist [NotFound]")
     const query = await runCli(['query', 'ghost'], env)
     expect(query.stderr.trim()).toBe("openinsights: Entity 'ghost' does not exist [NotFound]")
+    const filtered = await runCli(
+      ['query', 'contacts', '--filter', "name eq 'Bo'", '--select', 'id', '--count'],
+      env,
+    )
+    expect(filtered.stderr.trim()).toBe('1 matching rows')
+    expect(filtered.stdout.trim().split('\n')).toEqual(['ID', '2'])
+    const bad = await runCli(['query', 'contacts', '--filter', "name eq 'Bo' and"], env)
+    expect(bad.code).toBe(1)
+    expect(bad.stderr.trim()).toBe(
+      'openinsights: $filter: expected a value, a property or ( but found the end at position 17 [InvalidQuery]',
+    )
   })
 })
 

@@ -81,25 +81,49 @@ export function registerDataCommands(program: Command, context: CliContext): voi
 
   program
     .command('query <entity>')
-    .description('Print rows of an entity')
+    .description('Print rows of an entity, optionally filtered and ordered (OData syntax)')
     .option('-n, --top <n>', 'rows', '20')
     .option('--skip <n>', 'rows to skip', '0')
+    .option('-f, --filter <odata>', "e.g. \"city eq 'Aarhus' and startswith(first_name, 'An')\"")
+    .option('-s, --select <columns>', 'comma-separated columns')
+    .option('-o, --orderby <order>', 'e.g. "last_name asc, age desc"')
+    .option('--count', 'print how many rows match', false)
     .option('--json', 'print JSON lines', false)
-    .action(async (entity: string, options: { top: string; skip: string; json: boolean }) => {
-      await context.withApi({}, async (client) => {
-        const instanceId = await context.instanceId(client)
-        const { value } = await client.request<{ value: Record<string, unknown>[] }>(
-          'GET',
-          `/api/v1/instances/${instanceId}/data/${entity}`,
-          {
-            query: { $top: options.top, $skip: options.skip },
-          },
-        )
-        if (options.json) {
-          for (const row of value) process.stdout.write(`${JSON.stringify(row)}\n`)
-          return
-        }
-        printTable(value, Object.keys(value[0] ?? {}))
-      })
-    })
+    .action(
+      async (
+        entity: string,
+        options: {
+          top: string
+          skip: string
+          filter?: string
+          select?: string
+          orderby?: string
+          count: boolean
+          json: boolean
+        },
+      ) => {
+        await context.withApi({}, async (client) => {
+          const instanceId = await context.instanceId(client)
+          const { value, '@odata.count': count } = await client.request<{
+            value: Record<string, unknown>[]
+            '@odata.count'?: number
+          }>('GET', `/api/v1/instances/${instanceId}/data/${entity}`, {
+            query: {
+              $top: options.top,
+              $skip: options.skip,
+              $filter: options.filter,
+              $select: options.select,
+              $orderby: options.orderby,
+              $count: options.count ? 'true' : undefined,
+            },
+          })
+          if (count !== undefined) process.stderr.write(`${formatCount(count)} matching rows\n`)
+          if (options.json) {
+            for (const row of value) process.stdout.write(`${JSON.stringify(row)}\n`)
+            return
+          }
+          printTable(value, Object.keys(value[0] ?? {}))
+        })
+      },
+    )
 }
