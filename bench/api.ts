@@ -254,8 +254,8 @@ async function pipelineRun(count: number) {
     occurred_at: new Date(),
     data: JSON.stringify({ ...sampleData, refreshId: ulid() }),
   }))
-  const start = process.hrtime.bigint()
   await runtime.db.insertInto('events').values(events).execute()
+  const start = process.hrtime.bigint()
   runtime.nudgeEvents()
   for (;;) {
     const done = await runtime.db

@@ -6,7 +6,6 @@ import type { Db, DbOrTx } from '../store/database.js'
 /** Data of each job kind, by queue name. */
 export interface JobDataByQueue {
   'datasource-refresh': { instanceId: string; refreshId: string }
-  'webhook-delivery': { deliveryId: string }
 }
 
 export type QueueName = keyof JobDataByQueue
@@ -27,13 +26,6 @@ export const DEFAULT_QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
     retryDelaySeconds: 5,
     retryBackoff: true,
     expireInSeconds: 3 * 3600,
-  },
-  // Deliveries keep their own schedule (delivery.ts); these retries only cover a worker that died.
-  'webhook-delivery': {
-    retryLimit: 3,
-    retryDelaySeconds: 5,
-    retryBackoff: true,
-    expireInSeconds: 120,
   },
 }
 
@@ -56,8 +48,6 @@ export interface JobQueue {
     data: JobDataByQueue[Q],
     options?: { startAfterSeconds?: number },
   ): Promise<string>
-  /** Enqueues many jobs of one kind in one statement, in the caller's transaction. */
-  sendMany<Q extends QueueName>(tx: DbOrTx, queue: Q, data: JobDataByQueue[Q][]): Promise<void>
   /**
    * Wakes this process's idle workers of `queue` now instead of at their next poll. Call it after
    * the transaction that sent jobs has committed (before, they would find nothing).
@@ -68,16 +58,6 @@ export interface JobQueue {
     queue: Q,
     concurrency: number,
     handler: (job: Job<Q>) => Promise<void>,
-  ): Promise<void>
-  /**
-   * Runs `handler` on batches of up to `batchSize` jobs of `queue`. The handler settles each job
-   * itself: jobs it returns as failed are failed (and retried per the queue's policy); the rest
-   * complete. A full batch is followed by the next fetch at once, not after the poll interval.
-   */
-  workBatches<Q extends QueueName>(
-    queue: Q,
-    batchSize: number,
-    handler: (jobs: Job<Q>[]) => Promise<{ failed: { id: string; error: Error }[] }>,
   ): Promise<void>
   stop(): Promise<void>
 }
@@ -125,13 +105,6 @@ export async function startJobQueue(options: {
       if (!id) throw new Error(`pg-boss refused a job for ${queue}`)
       return id
     },
-    async sendMany(tx, queue, data) {
-      if (data.length === 0) return
-      await boss.insert(
-        data.map((d) => ({ name: queue, data: d as object })),
-        { db: executorFor(tx) },
-      )
-    },
     nudge(queue) {
       for (const id of workerIds.get(queue) ?? []) boss.notifyWorker(id)
     },
@@ -157,29 +130,6 @@ export async function startJobQueue(options: {
         )
         workerIds.set(queue, [...(workerIds.get(queue) ?? []), id])
       }
-    },
-    async workBatches(queue, batchSize, handler) {
-      let id = ''
-      id = await boss.work<JobDataByQueue[typeof queue]>(
-        queue,
-        { batchSize, includeMetadata: true, pollingIntervalSeconds },
-        async (jobs) => {
-          if (jobs.length === batchSize) boss.notifyWorker(id)
-          const { failed } = await handler(
-            jobs.map((job) => ({
-              id: job.id,
-              queue,
-              data: job.data,
-              retryCount: job.retryCount,
-              retryLimit: job.retryLimit,
-              isLastAttempt: job.retryCount >= job.retryLimit,
-            })),
-          )
-          for (const { id: jobId, error } of failed)
-            await boss.fail(queue, jobId, { message: error.message }).catch(() => {})
-        },
-      )
-      workerIds.set(queue, [...(workerIds.get(queue) ?? []), id])
     },
     async stop() {
       await boss.stop({ graceful: true, wait: true, timeout: 10_000 })

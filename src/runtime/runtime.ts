@@ -1,7 +1,7 @@
 import { hostname } from 'node:os'
 import type { DuckDBInstance } from '@duckdb/node-api'
 import { ulid } from 'ulid'
-import { attemptDeliveries, webhookSubscriber } from '../connector/webhooks/index.js'
+import { startDeliveryWorker, webhookSubscriber } from '../connector/webhooks/index.js'
 import { type Dispatcher, SubscriberRegistry, startDispatcher } from '../events/index.js'
 import { DEFAULT_QUEUE_POLICIES, type JobQueue, startJobQueue } from '../jobs/index.js'
 import { dataLayout, openDuckDb, recoverAbandonedRefreshes, runSourceRefresh } from '../pipeline/index.js'
@@ -41,6 +41,8 @@ export interface Runtime {
   workerId: string
   /** Wakes the dispatcher after events were committed (a no-op in an API-only process). */
   nudgeEvents(): void
+  /** Wakes this process's webhook delivery worker (after a redrive; a no-op in an API-only process). */
+  nudgeDeliveries(): void
   /** Dispatches every pending event now; for tests and one-shot CLI runs. */
   drainEvents(): Promise<number>
   close(): Promise<void>
@@ -85,6 +87,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     const subscribers = new SubscriberRegistry()
     const workerId = `${hostname()}:${process.pid}:${ulid()}`
     let dispatcher: Dispatcher | undefined
+    let nudgeDeliveries = () => {}
     const runtime: Runtime = {
       settings,
       role: options.role,
@@ -96,6 +99,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       subscribers,
       workerId,
       nudgeEvents: () => dispatcher?.nudge(),
+      nudgeDeliveries: () => nudgeDeliveries(),
       drainEvents: async () => (dispatcher ? dispatcher.drain() : 0),
       close,
     }
@@ -128,26 +132,17 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       dispatcher = activeDispatcher
       closers.push(() => activeDispatcher.stop())
 
-      subscribers.add(webhookSubscriber(jobs))
-      const deliveryContext = {
+      const deliveryWorker = startDeliveryWorker({
         db,
-        jobs,
         schedule: settings.deliverySchedule,
         timeoutSeconds: settings.deliveryTimeoutSeconds,
+        batchSize: Math.max(1, Math.floor((options.deliveryConcurrency ?? 64) / 2)),
         log: (message: string) => logger.info(message),
-      }
-      // Deliveries go out in batches sent at once, their outcomes recorded in one transaction; two
-      // batch workers take turns so one's database work overlaps the other's HTTP.
-      const inFlight = options.deliveryConcurrency ?? 64
-      for (let i = 0; i < 2; i++) {
-        await jobs.workBatches('webhook-delivery', Math.max(1, Math.floor(inFlight / 2)), async (batch) => {
-          await attemptDeliveries(
-            deliveryContext,
-            batch.map((job) => job.data.deliveryId),
-          )
-          return { failed: [] }
-        })
-      }
+        onError: (error) => logger.warn(`webhook delivery: ${error.message}`),
+      })
+      nudgeDeliveries = deliveryWorker.nudge
+      closers.push(() => deliveryWorker.stop())
+      subscribers.add(webhookSubscriber(() => deliveryWorker.nudge()))
 
       await jobs.work('datasource-refresh', options.refreshConcurrency ?? 2, async (job) => {
         await runSourceRefresh(

@@ -154,6 +154,7 @@ export async function updateDelivery(
       next_attempt_at: change.nextAttemptAt,
       last_status: change.lastStatus,
       last_error: change.lastError,
+      lease_until: null,
       completed_at: change.state === 'pending' ? null : sql`now()`,
     })
     .where('id', '=', id)
@@ -190,6 +191,7 @@ export async function redriveDeliveries(
       state: 'pending',
       schedule_start: sql`attempt_count`,
       next_attempt_at: sql`now()`,
+      lease_until: null,
       completed_at: null,
     })
     .where('instance_id', '=', instanceId)

@@ -157,6 +157,7 @@ export interface DeliveriesTable {
   attempt_count: Generated<number>
   schedule_start: Generated<number>
   next_attempt_at: NullableTimestamp
+  lease_until: NullableTimestamp
   last_status: number | null
   last_error: string | null
   created_at: Timestamp

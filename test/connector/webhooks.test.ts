@@ -4,11 +4,14 @@ import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applyConfig, configSchema } from '../../src/config/index.js'
 import { createApiKey } from '../../src/connector/auth/api-key-service.js'
+import { createSubscription } from '../../src/connector/webhooks/index.js'
+import { appendEvent } from '../../src/events/index.js'
 import { requestRefreshes } from '../../src/pipeline/index.js'
 import type { Runtime } from '../../src/runtime/index.js'
 import { type ApiApp, buildApp } from '../../src/server/index.js'
 import { listEvents } from '../../src/store/events.js'
-import { createTestStore, type TestStore } from '../helpers/test-store.js'
+import { upsertInstance } from '../../src/store/instances.js'
+import { createTestStore, storeModeAvailable, type TestStore } from '../helpers/test-store.js'
 import { waitFor, waitForRefreshEnd } from '../helpers/wait.js'
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js'
 
@@ -255,3 +258,44 @@ describe('webhook triggers: subscribe, signed delivery, retries, dead letters, r
     expect(after.length).toBeGreaterThan(5)
   }, 60_000)
 })
+
+describe.skipIf(!storeModeAvailable('postgres'))(
+  'webhook delivery by two worker processes sharing PostgreSQL',
+  () => {
+    let store: TestStore
+    let receiver: WebhookReceiver
+    afterAll(async () => {
+      await receiver?.close()
+      await store?.dispose()
+    })
+
+    it('delivers every event once between them', async () => {
+      store = await createTestStore('postgres')
+      const a = await store.open()
+      const b = await store.open()
+      receiver = await startWebhookReceiver()
+      await upsertInstance(a.db, { id: 'acme', name: 'Acme' })
+      await createSubscription(a.db, {
+        instanceId: 'acme',
+        eventType: 'unify.completed',
+        callbackUrl: `${receiver.url}/both`,
+        parameters: {},
+      })
+      await a.db.transaction().execute(async (tx) => {
+        for (let i = 0; i < 200; i++) await appendEvent(tx, 'unify.completed', 'acme', { run: i })
+      })
+      a.nudgeEvents()
+      b.nudgeEvents()
+      await waitFor(
+        async () => (receiver.requestsTo('/both').length >= 200 ? true : undefined),
+        '200 deliveries',
+      )
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+      const ids = receiver.requestsTo('/both').map((r) => r.headers['webhook-id'])
+      expect(ids).toHaveLength(200)
+      expect(new Set(ids).size).toBe(200)
+      const states = await a.db.selectFrom('deliveries').select('state').distinct().execute()
+      expect(states).toEqual([{ state: 'succeeded' }])
+    }, 60_000)
+  },
+)

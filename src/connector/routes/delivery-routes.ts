@@ -8,7 +8,6 @@ import {
   listDeliveryAttempts,
   redriveDeliveries,
 } from '../../store/deliveries.js'
-import { enqueueDeliveries } from '../webhooks/index.js'
 
 const deliveryOut = z
   .object({
@@ -110,15 +109,11 @@ export function registerDeliveryRoutes(app: ApiApp, runtime: Runtime): void {
       },
     },
     async (request) => {
-      const redriven = await runtime.db.transaction().execute(async (tx) => {
-        const ids = await redriveDeliveries(tx, request.params.instanceId, {
-          ...(request.body.ids ? { ids: request.body.ids } : {}),
-          ...(request.body.subscriptionId ? { subscriptionId: request.body.subscriptionId } : {}),
-        })
-        await enqueueDeliveries(tx, runtime.jobs, ids)
-        return ids
+      const redriven = await redriveDeliveries(runtime.db, request.params.instanceId, {
+        ...(request.body.ids ? { ids: request.body.ids } : {}),
+        ...(request.body.subscriptionId ? { subscriptionId: request.body.subscriptionId } : {}),
       })
-      runtime.jobs.nudge('webhook-delivery')
+      runtime.nudgeDeliveries()
       return { redriven }
     },
   )

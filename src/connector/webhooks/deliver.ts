@@ -1,16 +1,15 @@
 import { sql } from 'kysely'
-import type { JobQueue } from '../../jobs/index.js'
 import type { Db, DbOrTx } from '../../store/database.js'
 import { cancelPendingDeliveries, updateDelivery } from '../../store/deliveries.js'
 import type { StoredEvent } from '../../store/events.js'
 import { removeSubscription, type Subscription, toSubscription } from '../../store/subscriptions.js'
+import type { SubscriptionRow } from '../../store/tables.js'
 import { nextAttemptDelaySeconds, parseRetryAfter } from './retry-schedule.js'
 import { sendWebhook, type WebhookResponse } from './send-webhook.js'
 import { webhookPayload } from './webhook-payload.js'
 
 export interface DeliveryContext {
   db: Db
-  jobs: JobQueue
   /** Delays before attempts 2, 3, … in seconds. */
   schedule: readonly number[]
   timeoutSeconds: number
@@ -19,7 +18,7 @@ export interface DeliveryContext {
 
 export type AttemptOutcome = 'succeeded' | 'retrying' | 'dead' | 'gone' | 'skipped'
 
-interface Loaded {
+export interface Loaded {
   id: string
   attemptCount: number
   scheduleStart: number
@@ -34,26 +33,41 @@ interface Sent extends Loaded {
   error: string | null
 }
 
-async function loadPending(db: Db, ids: string[]): Promise<Loaded[]> {
-  if (ids.length === 0) return []
-  const rows = await db
-    .selectFrom('deliveries')
-    .innerJoin('subscriptions', 'subscriptions.id', 'deliveries.subscription_id')
-    .innerJoin('events', 'events.id', 'deliveries.event_id')
-    .selectAll('subscriptions')
-    .select([
-      'deliveries.id as delivery_id',
-      'deliveries.attempt_count',
-      'deliveries.schedule_start',
-      'events.id as event_id',
-      'events.type as event_type',
-      'events.occurred_at',
-      'events.data as event_data',
-    ])
-    .where('deliveries.id', 'in', ids)
-    .where('deliveries.state', '=', 'pending')
-    .execute()
-  return rows.map((row) => ({
+/**
+ * Claims up to `limit` due deliveries for this worker (SKIP LOCKED, so workers in other processes
+ * take others) and loads what sending them needs, in one statement. The claim is a lease: if the
+ * worker dies, the delivery is due again once the lease runs out.
+ */
+export async function claimDueDeliveries(db: Db, limit: number, leaseSeconds: number): Promise<Loaded[]> {
+  const result = await sql<
+    SubscriptionRow & {
+      delivery_id: string
+      attempt_count: number
+      schedule_start: number
+      event_id: string
+      event_type: string
+      occurred_at: Date
+      event_data: Record<string, unknown>
+    }
+  >`
+    with claimed as (
+      update deliveries d
+      set lease_until = now() + make_interval(secs => ${leaseSeconds})
+      where d.id in (
+        select id from deliveries
+        where state = 'pending' and next_attempt_at <= now() and (lease_until is null or lease_until < now())
+        order by next_attempt_at
+        limit ${limit}
+        for update skip locked
+      )
+      returning d.id, d.attempt_count, d.schedule_start, d.subscription_id, d.event_id
+    )
+    select s.*, c.id as delivery_id, c.attempt_count, c.schedule_start,
+      e.id as event_id, e.type as event_type, e.occurred_at, e.data as event_data
+    from claimed c
+    join subscriptions s on s.id = c.subscription_id
+    join events e on e.id = c.event_id`.execute(db)
+  return result.rows.map((row) => ({
     id: row.delivery_id,
     attemptCount: row.attempt_count,
     scheduleStart: row.schedule_start,
@@ -62,7 +76,7 @@ async function loadPending(db: Db, ids: string[]): Promise<Loaded[]> {
       id: row.event_id,
       type: row.event_type,
       instanceId: row.instance_id,
-      occurredAt: row.occurred_at.toISOString(),
+      occurredAt: new Date(row.occurred_at).toISOString(),
       data: row.event_data,
     },
   }))
@@ -109,7 +123,7 @@ async function settleSuccesses(db: Db, sent: Sent[]): Promise<string[]> {
     with v (id, expected, attempt, started_at, latency_ms, status, excerpt) as (values ${values}),
     updated as (
       update deliveries d
-      set state = 'succeeded', attempt_count = v.attempt, next_attempt_at = null,
+      set state = 'succeeded', attempt_count = v.attempt, next_attempt_at = null, lease_until = null,
           last_status = v.status, last_error = null, completed_at = now()
       from v
       where d.id = v.id and d.state = 'pending' and d.attempt_count = v.expected
@@ -153,22 +167,20 @@ async function settleFailure(context: DeliveryContext, tx: DbOrTx, s: Sent): Pro
     state: 'pending',
     nextAttemptAt: new Date(Date.now() + delay * 1000),
   })
-  await context.jobs.send(tx, 'webhook-delivery', { deliveryId: s.id }, { startAfterSeconds: delay })
   return 'retrying'
 }
 
 /**
- * Makes one attempt of each pending delivery, all at once, and records them in one transaction:
+ * Makes one attempt of each claimed delivery, all at once, and records the outcomes:
  * 2xx is done; 410 Gone ends the subscription; anything else is retried on the schedule (longer
  * if the receiver's Retry-After asks), and after the last attempt the delivery is dead until
  * re-driven. Returns each delivery's outcome.
  */
-export async function attemptDeliveries(
+export async function deliverClaimed(
   context: DeliveryContext,
-  ids: string[],
+  loaded: Loaded[],
 ): Promise<Map<string, AttemptOutcome>> {
-  const outcomes = new Map<string, AttemptOutcome>(ids.map((id) => [id, 'skipped']))
-  const loaded = await loadPending(context.db, ids)
+  const outcomes = new Map<string, AttemptOutcome>(loaded.map((d) => [d.id, 'skipped']))
   const removed = loaded.filter((d) => d.subscription.removedAt)
   for (const d of removed)
     await cancelPendingDeliveries(
@@ -213,18 +225,4 @@ export async function attemptDeliveries(
     for (const s of settled) outcomes.set(s.id, await settleFailure(context, tx, s))
   })
   return outcomes
-}
-
-/** One delivery's attempt (see attemptDeliveries). */
-export async function attemptDelivery(context: DeliveryContext, id: string): Promise<AttemptOutcome> {
-  return (await attemptDeliveries(context, [id])).get(id) ?? 'skipped'
-}
-
-/** Enqueues an attempt of each delivery now, in the caller's transaction. */
-export async function enqueueDeliveries(tx: DbOrTx, jobs: JobQueue, ids: string[]): Promise<void> {
-  await jobs.sendMany(
-    tx,
-    'webhook-delivery',
-    ids.map((deliveryId) => ({ deliveryId })),
-  )
 }

@@ -1,10 +1,5 @@
-export {
-  type AttemptOutcome,
-  attemptDeliveries,
-  attemptDelivery,
-  type DeliveryContext,
-  enqueueDeliveries,
-} from './deliver.js'
+export { type AttemptOutcome, claimDueDeliveries, type DeliveryContext, deliverClaimed } from './deliver.js'
+export { type DeliveryWorker, startDeliveryWorker } from './delivery-worker.js'
 export { nextAttemptDelaySeconds, parseRetryAfter } from './retry-schedule.js'
 export { generateSigningSecret, signatureHeaders } from './standard-webhooks.js'
 export { createSubscription, deleteSubscription, validateCallbackUrl } from './subscription-service.js'

@@ -1,18 +1,16 @@
 import type { Transaction } from 'kysely'
 import type { EventSubscriber } from '../../events/index.js'
-import type { JobQueue } from '../../jobs/index.js'
 import { deliveryId } from '../../store/deliveries.js'
 import type { StoredEvent } from '../../store/events.js'
 import type { Tables } from '../../store/tables.js'
-import { enqueueDeliveries } from './deliver.js'
 import { matchesSubscription } from './trigger-parameters.js'
 
 /**
- * The dispatcher's webhook share: for each event, one delivery per matching active subscription,
- * created with its first attempt's job in the dispatcher's transaction (three statements per
- * batch of events, however many there are).
+ * The dispatcher's webhook share: for each event, one due delivery per matching active
+ * subscription, created in the dispatcher's transaction (two statements per batch of events).
+ * `onCreated` wakes the delivery worker once they are committed.
  */
-export function webhookSubscriber(jobs: JobQueue): EventSubscriber {
+export function webhookSubscriber(onCreated: () => void): EventSubscriber {
   async function handleBatch(events: StoredEvent[], tx: Transaction<Tables>): Promise<void> {
     const instances = [...new Set(events.map((e) => e.instanceId))]
     const types = [...new Set(events.map((e) => e.type))]
@@ -38,24 +36,16 @@ export function webhookSubscriber(jobs: JobQueue): EventSubscriber {
         })),
     )
     if (rows.length === 0) return
-    const created = await tx
+    await tx
       .insertInto('deliveries')
       .values(rows)
       .onConflict((oc) => oc.column('id').doNothing())
-      .returning('id')
       .execute()
-    await enqueueDeliveries(
-      tx,
-      jobs,
-      created.map((r) => r.id),
-    )
   }
   return {
     name: 'webhooks',
     handle: (event, tx) => handleBatch([event], tx),
     handleBatch,
-    dispatched() {
-      jobs.nudge('webhook-delivery')
-    },
+    dispatched: onCreated,
   }
 }

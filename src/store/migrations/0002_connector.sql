@@ -44,6 +44,7 @@ create table subscriptions (
 create index subscriptions_active on subscriptions (instance_id, event_type) where removed_at is null;
 
 -- One delivery per event and subscription; its id "eventId:subscriptionId" is the webhook-id.
+-- Pending rows are the queue delivery workers take from (see connector/webhooks/delivery-worker.ts).
 create table deliveries (
   id               text primary key,
   instance_id      text not null references instances (id) on delete cascade,
@@ -54,6 +55,8 @@ create table deliveries (
   -- attempt_count when the current retry schedule began (0, or the count at the last redrive).
   schedule_start   integer not null default 0,
   next_attempt_at  timestamptz,
+  -- A worker that claimed the delivery owns it until then (a dead worker's claim runs out).
+  lease_until      timestamptz,
   last_status      integer,
   last_error       text,
   created_at       timestamptz not null default now(),
@@ -61,6 +64,8 @@ create table deliveries (
 );
 create index deliveries_by_instance on deliveries (instance_id, state, created_at desc);
 create index deliveries_by_subscription on deliveries (subscription_id, created_at desc);
+-- The deliveries table is the delivery queue: workers claim due ones with SKIP LOCKED.
+create index deliveries_due on deliveries (next_attempt_at) where state = 'pending';
 
 -- Every attempt of a delivery, for the person asking why a flow did not fire.
 create table delivery_attempts (
