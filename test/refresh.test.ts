@@ -208,9 +208,12 @@ describe.each(STORE_MODES)('data source refresh on %s', (mode) => {
     await configure({ small: { kind: 'csv', primaryKey: 'id', options: { path: join(files, 'small.csv') } } })
     const ids: string[] = []
     for (let i = 0; i < 4; i++) ids.push((await refresh('small')).id)
-    const versions = await listEntityVersions(runtime.db, instanceId, 'small')
+    // Pruning is housekeeping after the refresh has been reported: the oldest version goes shortly after.
+    const versions = await waitFor(async () => {
+      const listed = await listEntityVersions(runtime.db, instanceId, 'small')
+      return listed.length === 3 ? listed : undefined
+    }, 'three versions to remain')
     expect(versions.map((v) => v.id)).toEqual(ids.slice(1).reverse())
-    // Pruning is housekeeping after the refresh has been reported: its files go shortly after.
     const oldest = join(store.settings.dataDir, instanceId, 'entities', 'small', ids[0]!)
     await waitFor(
       async () => (existsSync(oldest) ? undefined : true),
