@@ -26,6 +26,11 @@ export interface Settings {
   deliverySchedule: number[]
   /** A webhook receiver that has not answered in this time fails the attempt. */
   deliveryTimeoutSeconds: number
+  /**
+   * Believe X-Forwarded-Proto/-Host from a reverse proxy when building absolute links (Location,
+   * @odata.nextLink): OPENINSIGHTS_TRUST_PROXY=true, or a comma-separated list of proxy addresses.
+   */
+  trustProxy: boolean | string
 }
 
 /** 8 attempts over about 4.5 hours: at once, then 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 3 h later. */
@@ -59,6 +64,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       10,
       'OPENINSIGHTS_DELIVERY_TIMEOUT',
     ),
+    trustProxy: trustProxySetting(env.OPENINSIGHTS_TRUST_PROXY),
   }
 }
 
@@ -76,4 +82,9 @@ function nonNegativeNumber(value: string | undefined, fallback: number, name: st
 function numberList(value: string | undefined, fallback: number[], name: string): number[] {
   if (value === undefined || value.trim() === '') return fallback
   return value.split(',').map((part) => nonNegativeNumber(part.trim(), 0, name))
+}
+
+function trustProxySetting(value: string | undefined): boolean | string {
+  if (value === undefined || value === '' || value === 'false') return false
+  return value === 'true' ? true : value
 }

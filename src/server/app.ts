@@ -28,7 +28,11 @@ import { registerRefreshRoutes } from './routes/refresh-routes.js'
 
 /** The HTTP API over a runtime, with OpenAPI docs at /docs. Not listening yet. */
 export async function buildApp(runtime: Runtime): Promise<ApiApp> {
-  const app = Fastify({ logger: false, bodyLimit: 10 * 1024 * 1024 }).withTypeProvider<ZodTypeProvider>()
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 10 * 1024 * 1024,
+    trustProxy: runtime.settings.trustProxy,
+  }).withTypeProvider<ZodTypeProvider>()
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   app.setErrorHandler(errorHandler(runtime.logger))

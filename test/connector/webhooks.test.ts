@@ -245,6 +245,18 @@ describe('webhook triggers: subscribe, signed delivery, retries, dead letters, r
       threshold: 10000,
     })
     expect(segment.json.parameters).toEqual({ segmentName: 'VIP', threshold: 10000, direction: 'up' })
+    // Behind a TLS proxy (OPENINSIGHTS_TRUST_PROXY=true) links use the proxy's scheme and host.
+    const proxied = await buildApp({ ...runtime, settings: { ...runtime.settings, trustProxy: true } })
+    const behindProxy = await proxied.inject({
+      method: 'POST',
+      url: '/api/v1/instances/acme/subscriptions/unify.completed',
+      headers: { 'x-api-key': key, 'x-forwarded-proto': 'https', 'x-forwarded-host': 'cdp.example.com' },
+      payload: { callbackUrl: `${receiver.url}/proxied` },
+    })
+    expect(behindProxy.headers.location).toMatch(
+      /^https:\/\/cdp\.example\.com\/api\/v1\/instances\/acme\/subscriptions\//,
+    )
+    await proxied.close()
   })
 
   it('keeps subscriptions across a restart', async () => {
