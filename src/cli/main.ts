@@ -8,6 +8,7 @@ import { registerEventsCommand } from './commands/events-command.js'
 import { registerKeysCommand } from './commands/keys-command.js'
 import { registerRefreshCommands } from './commands/refresh-command.js'
 import { registerStartCommand } from './commands/start-command.js'
+import { registerUnifyCommand } from './commands/unify-command.js'
 import { registerWebhookCommands } from './commands/webhook-commands.js'
 
 const program = new Command()
@@ -29,5 +30,6 @@ registerDataCommands(program, context)
 registerKeysCommand(program, context)
 registerWebhookCommands(program, context)
 registerConnectorCommand(program)
+registerUnifyCommand(program, context)
 
 await program.parseAsync(process.argv)

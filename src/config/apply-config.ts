@@ -1,10 +1,11 @@
 import { deleteDataSource, listDataSources, upsertDataSource } from '../store/data-sources.js'
 import type { Db } from '../store/database.js'
 import { upsertInstance } from '../store/instances.js'
+import { deleteUnifyConfig, putUnifyConfig } from '../store/unify.js'
 import type { ConfigDocument } from './config-schema.js'
 
 export interface ConfigChange {
-  kind: 'instance' | 'dataSource'
+  kind: 'instance' | 'dataSource' | 'unify'
   name: string
   action: 'created' | 'updated' | 'unchanged' | 'deleted' | 'kept'
 }
@@ -43,6 +44,16 @@ export async function applyConfig(
       for (const name of existing) {
         if (options.prune) await deleteDataSource(tx, instanceId, name)
         changes.push({ kind: 'dataSource', name, action: options.prune ? 'deleted' : 'kept' })
+      }
+      if (config.unify) {
+        const action = await putUnifyConfig(
+          tx,
+          instanceId,
+          config.unify as unknown as Record<string, unknown>,
+        )
+        changes.push({ kind: 'unify', name: 'unify', action })
+      } else if (options.prune && (await deleteUnifyConfig(tx, instanceId))) {
+        changes.push({ kind: 'unify', name: 'unify', action: 'deleted' })
       }
       if (options.dryRun) throw new DryRun()
     })

@@ -98,6 +98,10 @@ function problemsFromIssue(issue: z.core.$ZodIssue, prefix: PropertyKey[]): Conf
       return [{ path: formatPath(path), message: issue.message, fix: 'change the value to fit' }]
     case 'invalid_format':
       return [{ path: formatPath(path), message: issue.message, fix: 'change the value to that format' }]
+    case 'custom': {
+      const fix = (issue.params as { fix?: string } | undefined)?.fix
+      return [{ path: formatPath(path), message: issue.message, fix: fix ?? 'see the schema' }]
+    }
     default:
       return [{ path: formatPath(path), message: issue.message, fix: 'see the schema' }]
   }

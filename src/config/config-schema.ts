@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { sourceReaders } from '../pipeline/sources/index.js'
 import { COLUMN_TYPES, isColumnType } from '../pipeline/sql/duckdb-sql.js'
+import { unifyConfigSchema, unifyReferenceProblems } from '../pipeline/unify/unify-config.js'
 import type { DataSourceKind } from '../store/data-sources.js'
 
 /** Names of instances, data sources and entities: safe in paths, SQL identifiers and URLs. */
@@ -75,8 +76,20 @@ export const configSchema = z
       .record(nameSchema, dataSourceSchema)
       .default({})
       .describe('Data sources by name; each is published as an entity of the same name'),
+    unify: unifyConfigSchema.optional(),
   })
   .strict()
+  .superRefine((config, context) => {
+    if (!config.unify) return
+    for (const problem of unifyReferenceProblems(config.unify, new Set(Object.keys(config.dataSources)))) {
+      context.addIssue({
+        code: 'custom',
+        path: problem.path,
+        message: problem.message,
+        params: { fix: problem.fix },
+      })
+    }
+  })
   .describe('openinsights instance configuration')
 
 export type ConfigDocument = z.infer<typeof configSchema>

@@ -3,6 +3,7 @@ import { notFound } from '../errors.js'
 import { listDataSources } from '../store/data-sources.js'
 import type { Db } from '../store/database.js'
 import { getInstance } from '../store/instances.js'
+import { getUnifyConfig } from '../store/unify.js'
 import type { ConfigDocument } from './config-schema.js'
 
 /** The configuration document that describes an instance as stored: `apply` of it changes nothing. */
@@ -10,6 +11,7 @@ export async function exportConfig(db: Db, instanceId: string): Promise<ConfigDo
   const instance = await getInstance(db, instanceId)
   if (!instance) throw notFound('Instance', instanceId)
   const sources = await listDataSources(db, instanceId)
+  const unify = await getUnifyConfig(db, instanceId)
   return {
     version: 1,
     instance: { id: instance.id, name: instance.name },
@@ -25,6 +27,7 @@ export async function exportConfig(db: Db, instanceId: string): Promise<ConfigDo
         },
       ]),
     ) as ConfigDocument['dataSources'],
+    ...(unify ? { unify: unify as ConfigDocument['unify'] } : {}),
   }
 }
 

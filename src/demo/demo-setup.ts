@@ -49,6 +49,61 @@ dataSources:
       path: ${DEMO_FILE_NAMES.loyaltyMembers}
     columnTypes:
       joined_at: TIMESTAMPTZ
+# One profile per person: columns mapped to profile attributes, match rules tried in order
+# (records match when every condition of some rule holds), and how each attribute's value is chosen.
+unify:
+  defaultCountry: DK
+  sources:
+    crm_contacts:
+      updatedAt: updated_at
+      attributes:
+        first_name: FirstName
+        last_name: LastName
+        email: Email
+        phone: Phone
+        street: Address1
+        city: City
+        postal_code: PostalCode
+        country: Country
+        birth_date: DateOfBirth
+    webshop_orders:
+      updatedAt: order_date
+      attributes:
+        customer_name: FullName
+        customer_email: Email
+        phone: Phone
+        shipping_street: Address1
+        shipping_city: City
+        shipping_postal_code: PostalCode
+        shipping_country: Country
+    loyalty_members:
+      updatedAt: joined_at
+      attributes:
+        full_name: FullName
+        email: Email
+        mobile: Phone
+        zip: PostalCode
+        city: City
+        country: Country
+        birthday: DateOfBirth
+  rules:
+    - name: same email
+      conditions:
+        - { attribute: Email, normalize: [email] }
+    - name: same phone, similar last name
+      conditions:
+        - { attribute: Phone, normalize: [phone] }
+        - { attribute: LastName, normalize: [name], precision: fuzzy, threshold: 0.85 }
+    - name: same postcode, similar names
+      conditions:
+        - { attribute: PostalCode, normalize: [numerals] }
+        - { attribute: FirstName, normalize: [name], precision: fuzzy, threshold: 0.88 }
+        - { attribute: LastName, normalize: [name], precision: fuzzy, threshold: 0.9 }
+  merge:
+    default: mostFrequent
+    attributes:
+      Address1: mostRecent
+    keepAll: [Email, Phone]
 `
 }
 

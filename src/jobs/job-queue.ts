@@ -6,6 +6,7 @@ import type { Db, DbOrTx } from '../store/database.js'
 /** Data of each job kind, by queue name. */
 export interface JobDataByQueue {
   'datasource-refresh': { instanceId: string; refreshId: string }
+  unify: { instanceId: string; runId: string }
 }
 
 export type QueueName = keyof JobDataByQueue
@@ -23,6 +24,13 @@ export interface QueuePolicy {
 export const DEFAULT_QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
   'datasource-refresh': {
     retryLimit: 2,
+    retryDelaySeconds: 5,
+    retryBackoff: true,
+    expireInSeconds: 3 * 3600,
+  },
+  // A unify run records its own failure; a retry only covers a worker that died.
+  unify: {
+    retryLimit: 1,
     retryDelaySeconds: 5,
     retryBackoff: true,
     expireInSeconds: 3 * 3600,

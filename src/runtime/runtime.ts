@@ -5,6 +5,7 @@ import { startDeliveryWorker, webhookSubscriber } from '../connector/webhooks/in
 import { type Dispatcher, SubscriberRegistry, startDispatcher } from '../events/index.js'
 import { DEFAULT_QUEUE_POLICIES, type JobQueue, startJobQueue } from '../jobs/index.js'
 import { dataLayout, openDuckDb, recoverAbandonedRefreshes, runSourceRefresh } from '../pipeline/index.js'
+import { runUnify, unifyTrigger } from '../pipeline/unify/index.js'
 import { type Db, openDatabase } from '../store/database.js'
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../store/embedded-postgres.js'
 import { migrate } from '../store/migrate.js'
@@ -143,6 +144,21 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       nudgeDeliveries = deliveryWorker.nudge
       closers.push(() => deliveryWorker.stop())
       subscribers.add(webhookSubscriber(() => deliveryWorker.nudge()))
+
+      subscribers.add(unifyTrigger(jobs))
+      await jobs.work('unify', 1, async (job) => {
+        await runUnify(
+          {
+            db,
+            duck,
+            dataDir: settings.dataDir,
+            keepVersions: 3,
+            onEventsAppended: runtime.nudgeEvents,
+            log: (message) => logger.info(message),
+          },
+          job.data,
+        )
+      })
 
       await jobs.work('datasource-refresh', options.refreshConcurrency ?? 2, async (job) => {
         await runSourceRefresh(

@@ -25,6 +25,7 @@ import { registerHealthRoutes } from './routes/health-routes.js'
 import { registerInstanceRoutes } from './routes/instance-routes.js'
 import { registerKeyRoutes } from './routes/key-routes.js'
 import { registerRefreshRoutes } from './routes/refresh-routes.js'
+import { registerUnifyRoutes } from './routes/unify-routes.js'
 
 /** The HTTP API over a runtime, with OpenAPI docs at /docs. Not listening yet. */
 export async function buildApp(runtime: Runtime): Promise<ApiApp> {
@@ -83,6 +84,7 @@ export async function buildApp(runtime: Runtime): Promise<ApiApp> {
   registerDataSourceRoutes(app, runtime)
   registerRefreshRoutes(app, runtime)
   registerEventRoutes(app, runtime)
+  registerUnifyRoutes(app, runtime)
   registerEntityRoutes(app, runtime)
   registerItemRoutes(app, runtime)
   registerPartitionRoutes(app, runtime)

@@ -14,6 +14,8 @@ export interface Tables {
   deliveries: DeliveriesTable
   delivery_attempts: DeliveryAttemptsTable
   status_reports: StatusReportsTable
+  unify_configs: UnifyConfigsTable
+  unify_runs: UnifyRunsTable
 }
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
@@ -186,6 +188,27 @@ export interface StatusReportsTable {
   created_at: Timestamp
 }
 
+export interface UnifyConfigsTable {
+  instance_id: string
+  config: Json<Record<string, unknown>>
+  updated_at: Timestamp
+}
+
+export type UnifyRunState = 'queued' | 'running' | 'succeeded' | 'failed'
+
+export interface UnifyRunsTable {
+  id: string
+  instance_id: string
+  state: UnifyRunState
+  reason: string
+  requested_at: Timestamp
+  started_at: NullableTimestamp
+  completed_at: NullableTimestamp
+  stats: ColumnType<Record<string, number> | null, string | null, string | null>
+  error_code: string | null
+  error_message: string | null
+}
+
 export type InstanceRow = Selectable<InstancesTable>
 export type DataSourceRow = Selectable<DataSourcesTable>
 export type NewDataSource = Insertable<DataSourcesTable>
@@ -198,3 +221,4 @@ export type SubscriptionRow = Selectable<SubscriptionsTable>
 export type DeliveryRow = Selectable<DeliveriesTable>
 export type DeliveryAttemptRow = Selectable<DeliveryAttemptsTable>
 export type StatusReportRow = Selectable<StatusReportsTable>
+export type UnifyRunRow = Selectable<UnifyRunsTable>

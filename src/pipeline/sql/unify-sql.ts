@@ -1,0 +1,440 @@
+/**
+ * Every SQL text unification runs on DuckDB is built here (the dialect seam, as duckdb-sql.ts is
+ * for ingestion). Column names and values from configuration enter only through ident/literal.
+ */
+import type { MatchCondition, Normalization } from '../unify/unify-config.js'
+import { ident, literal, literalList } from './duckdb-sql.js'
+
+/** One unified source: where its current rows are and how its columns map to attributes. */
+export interface UnifySourceInput {
+  name: string
+  files: string[]
+  keyColumn: string
+  /** column → attribute */
+  attributes: Record<string, string>
+  updatedAt?: string | undefined
+  /** Column name → DuckDB type, to read dates correctly. */
+  types: Record<string, string>
+}
+
+const COUNTRY_CALLING_CODES: Record<string, string> = {
+  DK: '45',
+  SE: '46',
+  NO: '47',
+  FI: '358',
+  IS: '354',
+  DE: '49',
+  NL: '31',
+  BE: '32',
+  FR: '33',
+  ES: '34',
+  IT: '39',
+  PT: '351',
+  IE: '353',
+  GB: '44',
+  PL: '48',
+  AT: '43',
+  CH: '41',
+  US: '1',
+  CA: '1',
+  AU: '61',
+  NZ: '64',
+}
+
+/** Common English and Nordic nicknames → the name they stand for (lower case, no accents). */
+const NICKNAMES: Record<string, string> = {
+  bill: 'william',
+  will: 'william',
+  billy: 'william',
+  liam: 'william',
+  bob: 'robert',
+  rob: 'robert',
+  bobby: 'robert',
+  dick: 'richard',
+  rick: 'richard',
+  rich: 'richard',
+  jim: 'james',
+  jimmy: 'james',
+  jamie: 'james',
+  mike: 'michael',
+  mick: 'michael',
+  tom: 'thomas',
+  tommy: 'thomas',
+  tony: 'anthony',
+  joe: 'joseph',
+  joey: 'joseph',
+  dan: 'daniel',
+  danny: 'daniel',
+  dave: 'david',
+  steve: 'steven',
+  stephen: 'steven',
+  chris: 'christopher',
+  kate: 'katherine',
+  katie: 'katherine',
+  kathy: 'katherine',
+  cathy: 'catherine',
+  liz: 'elizabeth',
+  beth: 'elizabeth',
+  betty: 'elizabeth',
+  lisa: 'elizabeth',
+  sue: 'susan',
+  suzy: 'susan',
+  jenny: 'jennifer',
+  jen: 'jennifer',
+  meg: 'margaret',
+  maggie: 'margaret',
+  peggy: 'margaret',
+  alex: 'alexander',
+  sasha: 'alexander',
+  nick: 'nicholas',
+  matt: 'matthew',
+  sam: 'samuel',
+  ben: 'benjamin',
+  ed: 'edward',
+  ted: 'edward',
+  fred: 'frederick',
+  hank: 'henry',
+  harry: 'henry',
+  jack: 'john',
+  johnny: 'john',
+  hans: 'johannes',
+  jens: 'johannes',
+  johan: 'johannes',
+  kim: 'kimberly',
+  lars: 'laurentius',
+  mette: 'margrethe',
+  maja: 'maria',
+  mia: 'maria',
+  ole: 'olaf',
+  soren: 'severin',
+  kris: 'kristian',
+  kasper: 'casper',
+  stine: 'kristine',
+  trine: 'katrine',
+  pia: 'pia',
+  rasmus: 'erasmus',
+  mads: 'matthias',
+  anne: 'anna',
+  ann: 'anna',
+  annie: 'anna',
+  nanna: 'anna',
+}
+
+const ADDRESS_ABBREVIATIONS: [string, string][] = [
+  ['st', 'street'],
+  ['str', 'street'],
+  ['rd', 'road'],
+  ['ave', 'avenue'],
+  ['av', 'avenue'],
+  ['blvd', 'boulevard'],
+  ['dr', 'drive'],
+  ['ln', 'lane'],
+  ['ct', 'court'],
+  ['pl', 'place'],
+  ['sq', 'square'],
+  ['hwy', 'highway'],
+  ['pde', 'parade'],
+  ['cres', 'crescent'],
+  ['tce', 'terrace'],
+  ['apt', 'apartment'],
+  ['vej', 'vej'],
+  ['gd', 'gade'],
+]
+
+/** Folds letters without a decomposition (ø, æ, ß, ł, đ) and strips the accents of the rest. */
+const foldAccents = (x: string) =>
+  `strip_accents(replace(replace(replace(replace(replace(replace(replace(${x}, 'ø', 'o'), 'Ø', 'O'), 'æ', 'ae'), 'Æ', 'AE'), 'ß', 'ss'), 'ł', 'l'), 'đ', 'd'))`
+
+/**
+ * The calling code for phone numbers written without one: the record's own Country when it has
+ * one the table knows, else the configured default.
+ */
+function callingCode(defaultCountry: string | undefined, hasCountry: boolean): string | undefined {
+  const fallback =
+    defaultCountry && COUNTRY_CALLING_CODES[defaultCountry]
+      ? literal(COUNTRY_CALLING_CODES[defaultCountry])
+      : undefined
+  if (!hasCountry) return fallback
+  const cases = Object.entries(COUNTRY_CALLING_CODES)
+    .map(([country, code]) => `when ${literal(country)} then ${literal(code)}`)
+    .join(' ')
+  return `coalesce(case upper(trim(cast("Country" as varchar))) ${cases} end, ${fallback ?? 'null'})`
+}
+
+/** One normalisation step applied to a SQL expression of type VARCHAR. */
+export function normalizeStep(
+  x: string,
+  step: Normalization,
+  defaultCountry?: string,
+  hasCountry = false,
+): string {
+  switch (step) {
+    case 'whitespace':
+      return `nullif(regexp_replace(trim(${x}), '\\s+', ' ', 'g'), '')`
+    case 'case':
+      return `lower(${x})`
+    case 'accents':
+      return foldAccents(x)
+    case 'numerals':
+      return `nullif(regexp_replace(${x}, '[^0-9]', '', 'g'), '')`
+    case 'email':
+      return `nullif(lower(trim(${x})), '')`
+    case 'phone': {
+      const digits = `regexp_replace(${x}, '[^0-9+]', '', 'g')`
+      const cc = callingCode(defaultCountry, hasCountry)
+      const national = cc ? `case when ${cc} is null then d else '+' || ${cc} || ltrim(d, '0') end` : 'd'
+      return `(select case
+          when d is null or length(regexp_replace(d, '[^0-9]', '', 'g')) < 6 then null
+          when starts_with(d, '+') then '+' || regexp_replace(d, '[^0-9]', '', 'g')
+          when starts_with(d, '00') then '+' || substr(d, 3)
+          else ${national} end from (select ${digits} as d))`
+    }
+    case 'name': {
+      const folded = `lower(${foldAccents(`trim(${x})`)})`
+      const cases = Object.entries(NICKNAMES)
+        .map(([nick, name]) => `when ${literal(nick)} then ${literal(name)}`)
+        .join(' ')
+      return `(select case n ${cases} else n end from (select nullif(regexp_replace(${folded}, '[^a-z]', '', 'g'), '') as n))`
+    }
+    case 'address': {
+      let out = `lower(${foldAccents(`trim(${x})`)})`
+      out = `regexp_replace(${out}, '[.,]', ' ', 'g')`
+      for (const [short, long] of ADDRESS_ABBREVIATIONS)
+        out = `regexp_replace(${out}, '\\b${short}\\b', '${long}', 'g')`
+      return `nullif(regexp_replace(trim(${out}), '\\s+', ' ', 'g'), '')`
+    }
+  }
+}
+
+export function normalizeExpression(
+  x: string,
+  steps: readonly Normalization[],
+  defaultCountry?: string,
+  hasCountry = false,
+): string {
+  return steps.reduce(
+    (expr, step) => normalizeStep(expr, step, defaultCountry, hasCountry),
+    `cast(${x} as varchar)`,
+  )
+}
+
+/** A value written as a date in any of the usual ways, as a DATE. */
+function dateExpression(column: string, type: string): string {
+  if (/^DATE$|^TIMESTAMP/i.test(type)) return `cast(${ident(column)} as date)`
+  const v = `trim(cast(${ident(column)} as varchar))`
+  return `coalesce(try_cast(${v} as date), try_strptime(${v}, '%d/%m/%Y')::date, try_strptime(${v}, '%d.%m.%Y')::date, try_strptime(${v}, '%Y%m%d')::date, try_strptime(${v}, '%d-%m-%Y')::date)`
+}
+
+/**
+ * All records of the unified sources in one relation: record id, source, key, when it changed,
+ * and every attribute (VARCHAR; DateOfBirth as ISO date). FirstName/LastName are derived from a
+ * FullName and the other way round when a source maps only one of them.
+ */
+export function unifiedRecordsSql(
+  sources: readonly UnifySourceInput[],
+  attributes: readonly string[],
+): string {
+  const parts = sources.map((source) => {
+    const byAttribute = new Map<string, string>()
+    for (const [column, attribute] of Object.entries(source.attributes)) {
+      if (!byAttribute.has(attribute)) {
+        byAttribute.set(
+          attribute,
+          attribute === 'DateOfBirth'
+            ? `cast(${dateExpression(column, source.types[column] ?? 'VARCHAR')} as varchar)`
+            : `nullif(trim(cast(${ident(column)} as varchar)), '')`,
+        )
+      }
+    }
+    const full = byAttribute.get('FullName')
+    if (full && !byAttribute.has('FirstName'))
+      byAttribute.set('FirstName', `nullif(split_part(${full}, ' ', 1), '')`)
+    if (full && !byAttribute.has('LastName'))
+      byAttribute.set(
+        'LastName',
+        `case when strpos(${full}, ' ') > 0 then regexp_extract(${full}, '(\\S+)\\s*$', 1) end`,
+      )
+    if (!full && (byAttribute.has('FirstName') || byAttribute.has('LastName')))
+      byAttribute.set(
+        'FullName',
+        `nullif(concat_ws(' ', ${byAttribute.get('FirstName') ?? 'null'}, ${byAttribute.get('LastName') ?? 'null'}), '')`,
+      )
+    const columns = [
+      `${literal(source.name)} as source`,
+      `cast(${ident(source.keyColumn)} as varchar) as source_key`,
+      source.updatedAt
+        ? `try_cast(${ident(source.updatedAt)} as timestamp) as updated_at`
+        : 'null::timestamp as updated_at',
+      ...attributes.map((a) => `${byAttribute.get(a) ?? 'null::varchar'} as ${ident(a)}`),
+    ]
+    return `select ${columns.join(', ')} from read_parquet(${literalList(source.files)})`
+  })
+  return `select row_number() over (order by source, source_key) as rid, * from (${parts.join(' union all ')})`
+}
+
+/** A condition's comparable value: its attribute after its normalisations. */
+export interface PreparedCondition extends MatchCondition {
+  /** Column of the normalised-values table holding this condition's value. */
+  column: string
+}
+
+/** The records' normalised values, one column per distinct (attribute, normalisations). */
+export function normalizedValuesSql(
+  records: string,
+  columns: { column: string; attribute: string; normalize: readonly Normalization[] }[],
+  defaultCountry: string | undefined,
+  hasCountry: boolean,
+): string {
+  const values = columns.map(
+    (c) =>
+      `${normalizeExpression(ident(c.attribute), c.normalize, defaultCountry, hasCountry)} as ${ident(c.column)}`,
+  )
+  return `select rid${values.length ? `, ${values.join(', ')}` : ''} from ${records}`
+}
+
+const similarity = (c: PreparedCondition, a: string, b: string) =>
+  c.algorithm === 'levenshtein'
+    ? `(1 - levenshtein(${a}.${ident(c.column)}, ${b}.${ident(c.column)}) / greatest(length(${a}.${ident(c.column)}), length(${b}.${ident(c.column)}), 1))`
+    : `jaro_winkler_similarity(${a}.${ident(c.column)}, ${b}.${ident(c.column)})`
+
+/**
+ * The edges one rule finds, as (rid_a, rid_b, rule, score, similarities). A rule of exact
+ * conditions links each record to the first record with the same values (a star per group, so
+ * a thousand orders with one email cost a thousand edges, not half a million pairs). A rule with
+ * fuzzy conditions compares pairs inside blocks: records sharing its exact values, or else the
+ * first three characters of its first fuzzy value; blocks larger than `maxBlock` are skipped.
+ */
+export function ruleEdgesSql(
+  values: string,
+  rule: { index: number; conditions: PreparedCondition[] },
+  maxBlock: number,
+): string {
+  const exact = rule.conditions.filter((c) => c.precision === 'exact')
+  const fuzzy = rule.conditions.filter((c) => c.precision === 'fuzzy')
+  const notNull = rule.conditions.map((c) => `${ident(c.column)} is not null`).join(' and ')
+  if (fuzzy.length === 0) {
+    const keys = exact.map((c) => ident(c.column)).join(', ')
+    return `select rid as rid_a, min(rid) over (partition by ${keys}) as rid_b, ${rule.index} as rule, 1.0::double as score, null::varchar as similarities
+      from ${values} where ${notNull}
+      qualify rid <> rid_b`
+  }
+  const first = fuzzy[0] as PreparedCondition
+  const block =
+    exact.length > 0
+      ? exact.map((c) => ident(c.column)).join(` || '\u0001' || `)
+      : `left(${ident(first.column)}, 3)`
+  const sims = fuzzy.map((c) => similarity(c, 'a', 'b'))
+  const conditions = [...fuzzy.map((c, i) => `${sims[i]} >= ${c.threshold}`)]
+  return `select a.rid as rid_a, b.rid as rid_b, ${rule.index} as rule,
+      least(${sims.join(', ')})::double as score,
+      concat_ws(',', ${fuzzy.map((c, i) => `${literal(`${c.attribute}=`)} || round(${sims[i]}, 3)`).join(', ')}) as similarities
+    from (select *, ${block} as block, count(*) over (partition by ${block}) as block_size from ${values} where ${notNull}) a
+    join (select *, ${block} as block from ${values} where ${notNull}) b
+      on a.block = b.block and a.rid < b.rid
+    where a.block_size <= ${maxBlock} and ${conditions.join(' and ')}`
+}
+
+/** The lowest-numbered rule that joined each pair, with its score. */
+export function edgesSql(ruleEdges: readonly string[]): string {
+  return `select rid_a, rid_b, arg_min(rule, rule) as rule, arg_min(score, rule) as score, arg_min(similarities, rule) as similarities
+    from (${ruleEdges.join(' union all ')}) group by rid_a, rid_b`
+}
+
+/** One step of connected components: each record takes the least cluster id among its neighbours. */
+export function propagateClustersSql(clusters: string, edges: string): string {
+  return `with e as (select rid_a as a, rid_b as b from ${edges} union all select rid_b, rid_a from ${edges}),
+    m as (select e.a as rid, min(c.cid) as cid from e join ${clusters} c on c.rid = e.b group by e.a),
+    stepped as (select c.rid, least(c.cid, coalesce(m.cid, c.cid)) as cid from ${clusters} c left join m using (rid))
+    select s.rid, least(s.cid, j.cid) as cid from stepped s join stepped j on j.rid = s.cid`
+}
+
+/**
+ * CustomerIds for clusters, stable across runs. A cluster keeps a previous CustomerId held by its
+ * records: each previous id goes to the cluster holding most of its records (ties: the lower
+ * cluster), and a cluster offered several keeps the one most of its records held (ties: the
+ * smaller id). So a profile keeps its id while its records stay or grow; when profiles merge,
+ * the larger one's id survives; when one splits, its largest part keeps the id. Clusters without
+ * a previous id get a new one derived from their first record (source:key), so the first run is
+ * deterministic too.
+ */
+export function customerIdsSql(records: string, clusters: string, previousKeys: string | undefined): string {
+  const fresh = `'C' || upper(left(md5(min(r.source || ':' || r.source_key)), 15))`
+  if (!previousKeys) {
+    return `select c.cid, ${fresh} as customer_id from ${clusters} c join ${records} r using (rid) group by c.cid`
+  }
+  return `with members as (
+      select c.cid, r.source, r.source_key from ${clusters} c join ${records} r using (rid)
+    ),
+    votes as (
+      select m.cid, p.CustomerId as old_id, count(*) as n
+      from members m join ${previousKeys} p on p.SourceName = m.source and p.SourceKey = m.source_key
+      group by m.cid, p.CustomerId
+    ),
+    owner as (
+      select old_id, arg_min(cid, (-n, cid)) as cid from votes group by old_id
+    ),
+    kept as (
+      select v.cid, arg_min(v.old_id, (-v.n, v.old_id)) as customer_id
+      from votes v join owner o on o.old_id = v.old_id and o.cid = v.cid group by v.cid
+    ),
+    fresh as (
+      select c.cid, ${fresh} as customer_id, min(r.source || ':' || r.source_key) as first_key
+      from ${clusters} c join ${records} r using (rid) group by c.cid
+    )
+    select f.cid, case
+        when k.customer_id is not null then k.customer_id
+        -- A split-off part whose first record named the old profile: a new id, not the kept one.
+        when f.customer_id in (select customer_id from kept) then 'C' || upper(left(md5(f.first_key || '#split'), 15))
+        else f.customer_id end as customer_id
+    from fresh f left join kept k using (cid)`
+}
+
+export type MergePolicy = 'mostFrequent' | 'mostRecent' | 'sourcePriority' | 'mostComplete'
+
+/**
+ * UnifiedCustomer: one row per cluster with each attribute's winning value by its policy, the
+ * lists of every distinct value of `keepAll` attributes (Emails, Phones: normalised), and how many
+ * records and sources the profile joins.
+ */
+export function mergeSql(options: {
+  records: string
+  values: string
+  clusters: string
+  ids: string
+  attributes: readonly string[]
+  policies: Record<string, MergePolicy>
+  sourcePriority: readonly string[]
+  keepAll: readonly { attribute: string; normalized: string }[]
+}): string {
+  const rank = options.sourcePriority.length
+    ? `case r.source ${options.sourcePriority.map((s, i) => `when ${literal(s)} then ${i}`).join(' ')} else ${options.sourcePriority.length} end`
+    : '0'
+  const counts = options.attributes.map(
+    (a, i) => `count(*) over (partition by c.cid, lower(r.${ident(a)})) as n${i}`,
+  )
+  const normalizedOf = new Map(options.keepAll.map((k) => [k.attribute, k.normalized]))
+  const winners = options.attributes.map((a, i) => {
+    // Attributes kept as lists (Email, Phone) win in their normalised form: +4536570835, not (+45) 36-57…
+    const v = `x.${ident(normalizedOf.get(a) ?? a)}`
+    const order = {
+      mostFrequent: `x.n${i} desc, x.updated_at desc nulls last, x.src_rank, ${v}`,
+      mostRecent: `x.updated_at desc nulls last, x.src_rank, x.n${i} desc, ${v}`,
+      sourcePriority: `x.src_rank, x.n${i} desc, x.updated_at desc nulls last, ${v}`,
+      mostComplete: `length(${v}) desc, x.n${i} desc, x.updated_at desc nulls last, ${v}`,
+    }[options.policies[a] ?? 'mostFrequent']
+    return `first(${v} order by ${order}) filter (where ${v} is not null) as ${ident(a)}`
+  })
+  const lists = options.keepAll.map(
+    (k) =>
+      `list(distinct x.${ident(k.normalized)} order by x.${ident(k.normalized)}) filter (where x.${ident(k.normalized)} is not null) as ${ident(`${k.attribute}s`)}`,
+  )
+  const normalizedColumns = options.keepAll.map((k) => `v.${ident(k.normalized)}`)
+  return `select i.customer_id as CustomerId, ${[...winners, ...lists].join(', ')},
+      count(*)::integer as RecordCount, count(distinct x.source)::integer as SourceCount
+    from (
+      select c.cid, r.*, ${rank} as src_rank${counts.length ? `, ${counts.join(', ')}` : ''}${normalizedColumns.length ? `, ${normalizedColumns.join(', ')}` : ''}
+      from ${options.clusters} c join ${options.records} r using (rid)${normalizedColumns.length ? ` join ${options.values} v using (rid)` : ''}
+    ) x join ${options.ids} i using (cid)
+    group by i.customer_id
+    order by i.customer_id`
+}

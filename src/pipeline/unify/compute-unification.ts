@@ -1,0 +1,221 @@
+import { mkdir, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
+import type { ColumnSchema, PartitionInfo } from '../../store/tables.js'
+import { ident, literal, literalList } from '../sql/duckdb-sql.js'
+import {
+  customerIdsSql,
+  edgesSql,
+  type MergePolicy,
+  mergeSql,
+  normalizedValuesSql,
+  type PreparedCondition,
+  propagateClustersSql,
+  ruleEdgesSql,
+  type UnifySourceInput,
+  unifiedRecordsSql,
+} from '../sql/unify-sql.js'
+import { derivable, type Normalization, type UnifyConfig } from './unify-config.js'
+
+export const UNIFY_ENTITIES = ['UnifiedCustomer', 'CustomerSourceKeys', 'MatchPairs'] as const
+export type UnifyEntity = (typeof UNIFY_ENTITIES)[number]
+
+export interface UnifyOutput {
+  entity: UnifyEntity
+  directory: string
+  rowCount: number
+  schema: ColumnSchema[]
+  partitions: PartitionInfo[]
+  keyColumn: string | null
+}
+
+export interface UnificationResult {
+  outputs: UnifyOutput[]
+  stats: {
+    sourceRecords: number
+    unifiedProfiles: number
+    matchPairs: number
+    clusteringRounds: number
+    skippedBlocks: number
+  }
+}
+
+/** Blocks larger than this are not compared pairwise (their records can still match by other rules). */
+const MAX_BLOCK = 2000
+
+const KEEP_ALL_NORMALIZATION: Record<string, Normalization[]> = {
+  Email: ['email'],
+  Phone: ['phone'],
+}
+
+/**
+ * Map, match and merge in one DuckDB session: records of every mapped source → normalised values
+ * → edges by rule (blocked) → connected components → stable CustomerIds → merged profiles.
+ * Writes the three output entities as Parquet under `outDirs` and returns their manifests.
+ */
+export async function computeUnification(
+  duck: DuckDBInstance,
+  input: {
+    config: UnifyConfig
+    sources: UnifySourceInput[]
+    /** Files of the current CustomerSourceKeys, for stable ids. */
+    previousKeys: string[] | undefined
+    outDir: (entity: UnifyEntity) => string
+  },
+): Promise<UnificationResult> {
+  const { config } = input
+  const mapped = new Set(input.sources.flatMap((s) => Object.values(s.attributes)))
+  const attributes = [
+    ...new Set([...mapped, ...['FirstName', 'LastName', 'FullName'].filter((a) => derivable(a, mapped))]),
+  ].sort()
+
+  // One normalised column per distinct (attribute, normalisations) a rule or a list needs.
+  const columns = new Map<string, { column: string; attribute: string; normalize: Normalization[] }>()
+  const columnFor = (attribute: string, normalize: Normalization[]) => {
+    const key = `${attribute}|${normalize.join(',')}`
+    let found = columns.get(key)
+    if (!found) {
+      found = { column: `v${columns.size}`, attribute, normalize }
+      columns.set(key, found)
+    }
+    return found.column
+  }
+  const rules = config.rules.map((rule, index) => ({
+    index,
+    conditions: rule.conditions.map(
+      (c): PreparedCondition => ({ ...c, column: columnFor(c.attribute, c.normalize) }),
+    ),
+  }))
+  const keepAll = config.merge.keepAll
+    .filter((a) => attributes.includes(a))
+    .map((attribute) => ({
+      attribute,
+      normalized: columnFor(attribute, KEEP_ALL_NORMALIZATION[attribute] ?? ['whitespace']),
+    }))
+
+  const connection = await duck.connect()
+  const one = async (text: string) => Number((await connection.runAndReadAll(text)).getRowsJS()[0]?.[0] ?? 0)
+  try {
+    await connection.run(
+      `create or replace temp table records as ${unifiedRecordsSql(input.sources, attributes)}`,
+    )
+    await connection.run(
+      `create or replace temp table normalized_values as ${normalizedValuesSql('records', [...columns.values()], config.defaultCountry, attributes.includes('Country'))}`,
+    )
+    const skippedBlocks = await countSkippedBlocks(connection, rules)
+    await connection.run(
+      `create or replace temp table edges as ${edgesSql(rules.map((rule) => ruleEdgesSql('normalized_values', rule, MAX_BLOCK)))}`,
+    )
+
+    // Connected components by label propagation with pointer jumping, until nothing moves.
+    await connection.run('create or replace temp table clusters as select rid, rid as cid from records')
+    let rounds = 0
+    for (; rounds < 100; rounds++) {
+      await connection.run(
+        `create or replace temp table clusters_next as ${propagateClustersSql('clusters', 'edges')}`,
+      )
+      const moved = await one(
+        'select count(*) from clusters_next n join clusters c using (rid) where n.cid <> c.cid',
+      )
+      await connection.run('drop table clusters')
+      await connection.run('alter table clusters_next rename to clusters')
+      if (moved === 0) break
+    }
+
+    if (input.previousKeys && input.previousKeys.length > 0)
+      await connection.run(
+        `create or replace temp view previous_keys as select * from read_parquet(${literalList(input.previousKeys)})`,
+      )
+    await connection.run(
+      `create or replace temp table ids as ${customerIdsSql('records', 'clusters', input.previousKeys?.length ? 'previous_keys' : undefined)}`,
+    )
+
+    const policies: Record<string, MergePolicy> = Object.fromEntries(
+      attributes.map((a) => [a, (config.merge.attributes[a] ?? config.merge.default) as MergePolicy]),
+    )
+    const rulesTable = `(select * from (values ${config.rules.map((r, i) => `(${i}, ${literal(r.name)})`).join(', ')}) t(rule, name))`
+    const queries: Record<UnifyEntity, { sql: string; key: string | null }> = {
+      UnifiedCustomer: {
+        sql: mergeSql({
+          records: 'records',
+          values: 'normalized_values',
+          clusters: 'clusters',
+          ids: 'ids',
+          attributes,
+          policies,
+          sourcePriority: config.merge.sourcePriority ?? [],
+          keepAll,
+        }),
+        key: 'CustomerId',
+      },
+      CustomerSourceKeys: {
+        sql: `select i.customer_id as CustomerId, r.source as SourceName, r.source_key as SourceKey
+          from records r join clusters c using (rid) join ids i using (cid) order by CustomerId, SourceName, SourceKey`,
+        key: null,
+      },
+      MatchPairs: {
+        sql: `select i.customer_id as CustomerId, a.source as SourceA, a.source_key as KeyA, b.source as SourceB, b.source_key as KeyB,
+            r.name as Rule, e.score as Score, e.similarities as Similarities
+          from edges e join records a on a.rid = e.rid_a join records b on b.rid = e.rid_b
+          join clusters c on c.rid = e.rid_a join ids i using (cid) join ${rulesTable} r on r.rule = e.rule
+          order by CustomerId, SourceA, KeyA, SourceB, KeyB`,
+        key: null,
+      },
+    }
+    const outputs: UnifyOutput[] = []
+    for (const entity of UNIFY_ENTITIES) {
+      const directory = input.outDir(entity)
+      await mkdir(directory, { recursive: true })
+      const file = join(directory, 'part-00000.parquet')
+      await connection.run(`copy (${queries[entity].sql}) to ${literal(file)} (format parquet)`)
+      const described = (
+        await connection.runAndReadAll(`describe select * from read_parquet(${literal(file)})`)
+      ).getRowObjectsJS()
+      const rowCount = await one(`select count(*) from read_parquet(${literal(file)})`)
+      outputs.push({
+        entity,
+        directory,
+        rowCount,
+        schema: described.map((d) => ({ name: String(d.column_name), type: String(d.column_type) })),
+        partitions: [
+          { name: 'part-00000', file: 'part-00000.parquet', rowCount, sizeBytes: (await stat(file)).size },
+        ],
+        keyColumn: queries[entity].key,
+      })
+    }
+    return {
+      outputs,
+      stats: {
+        sourceRecords: await one('select count(*) from records'),
+        unifiedProfiles: outputs.find((o) => o.entity === 'UnifiedCustomer')?.rowCount ?? 0,
+        matchPairs: outputs.find((o) => o.entity === 'MatchPairs')?.rowCount ?? 0,
+        clusteringRounds: rounds + 1,
+        skippedBlocks,
+      },
+    }
+  } finally {
+    connection.closeSync()
+  }
+}
+
+/** Blocks of fuzzy rules too large to compare pairwise, reported in the run's stats. */
+async function countSkippedBlocks(
+  connection: DuckDBConnection,
+  rules: { conditions: PreparedCondition[] }[],
+): Promise<number> {
+  let skipped = 0
+  for (const rule of rules) {
+    const fuzzy = rule.conditions.filter((c) => c.precision === 'fuzzy')
+    if (fuzzy.length === 0) continue
+    const exact = rule.conditions.filter((c) => c.precision === 'exact')
+    const block =
+      exact.length > 0
+        ? exact.map((c) => ident(c.column)).join(` || '\u0001' || `)
+        : `left(${ident((fuzzy[0] as PreparedCondition).column)}, 3)`
+    const result = await connection.runAndReadAll(
+      `select count(*) from (select ${block} as b from normalized_values where ${rule.conditions.map((c) => `${ident(c.column)} is not null`).join(' and ')} group by b having count(*) > ${MAX_BLOCK})`,
+    )
+    skipped += Number(result.getRowsJS()[0]?.[0] ?? 0)
+  }
+  return skipped
+}

@@ -1,0 +1,12 @@
+export { computeUnification, UNIFY_ENTITIES, type UnifyEntity } from './compute-unification.js'
+export { requestUnify } from './request-unify.js'
+export { runUnify, type UnifyCompletedEventData, type UnifyWorkerContext } from './run-unify.js'
+export {
+  attributeNameSchema,
+  NORMALIZATIONS,
+  SEMANTIC_TYPES,
+  type UnifyConfig,
+  unifyConfigSchema,
+  unifyReferenceProblems,
+} from './unify-config.js'
+export { unifyTrigger } from './unify-trigger.js'

@@ -1,0 +1,173 @@
+import { rm } from 'node:fs/promises'
+import type { DuckDBInstance } from '@duckdb/node-api'
+import { ulid } from 'ulid'
+import { AppError, coerceError } from '../../errors.js'
+import { appendEvent } from '../../events/index.js'
+import type { Db } from '../../store/database.js'
+import { getEntity, publishEntityVersion } from '../../store/entities.js'
+import { finishUnifyRun, getUnifyConfig, startUnifyRun, type UnifyRun } from '../../store/unify.js'
+import { dataLayout } from '../data-layout.js'
+import { versionFiles } from '../entity-reader.js'
+import { pruneEntityVersions } from '../prune-versions.js'
+import type { UnifySourceInput } from '../sql/unify-sql.js'
+import { computeUnification, UNIFY_ENTITIES } from './compute-unification.js'
+import { unifyConfigSchema } from './unify-config.js'
+
+export interface UnifyWorkerContext {
+  db: Db
+  duck: DuckDBInstance
+  dataDir: string
+  keepVersions: number
+  onEventsAppended: () => void
+  log: (message: string) => void
+}
+
+/** Payload of `unify.completed`. */
+export interface UnifyCompletedEventData {
+  instanceId: string
+  unifyRunId: string
+  status: 'succeeded' | 'failed'
+  sourceRecords: number | null
+  unifiedProfiles: number | null
+  matchPairs: number | null
+  durationMs: number
+  completedAt: string
+  error: { code: string; message: string } | null
+}
+
+/**
+ * Runs one unification of an instance: reads the current version of every mapped source,
+ * computes the profiles, and publishes UnifiedCustomer, CustomerSourceKeys and MatchPairs with the
+ * run's outcome and a `unify.completed` event in one transaction. A failure publishes nothing:
+ * the previous profiles stay current, and the event says what went wrong.
+ */
+export async function runUnify(
+  context: UnifyWorkerContext,
+  job: { instanceId: string; runId: string },
+): Promise<UnifyRun | undefined> {
+  const { db, instanceId } = { db: context.db, instanceId: job.instanceId }
+  if (!(await startUnifyRun(db, job.runId))) return undefined
+  const started = Date.now()
+  const outDir = (entity: string) => dataLayout.versionDir(context.dataDir, instanceId, entity, job.runId)
+  try {
+    const stored = await getUnifyConfig(db, instanceId)
+    if (!stored)
+      throw new AppError(
+        'NoUnifyConfig',
+        `instance ${instanceId} has no unify section; add one to openinsights.yaml and apply it`,
+        {
+          target: 'unify',
+        },
+      )
+    const config = unifyConfigSchema.parse(stored)
+    const sources: UnifySourceInput[] = []
+    for (const [name, mapping] of Object.entries(config.sources)) {
+      const entity = await getEntity(db, instanceId, name)
+      if (!entity)
+        throw new AppError(
+          'SourceNotPublished',
+          `data source '${name}' has no published data yet; refresh it first`,
+          { target: name },
+        )
+      const types = Object.fromEntries(entity.current.schema.map((c) => [c.name, c.type]))
+      const missing = [
+        ...Object.keys(mapping.attributes),
+        ...(mapping.updatedAt ? [mapping.updatedAt] : []),
+      ].filter((c) => !(c in types))
+      if (missing.length > 0)
+        throw new AppError(
+          'ColumnNotFound',
+          `unify.sources.${name} maps column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which the data does not have (it has ${Object.keys(types).join(', ')})`,
+          { target: `unify.sources.${name}` },
+        )
+      sources.push({
+        name,
+        files: versionFiles(entity.current),
+        keyColumn: entity.current.keyColumn ?? (entity.current.schema[0]?.name as string),
+        attributes: mapping.attributes,
+        updatedAt: mapping.updatedAt,
+        types,
+      })
+    }
+    const previous = await getEntity(db, instanceId, 'CustomerSourceKeys')
+    const result = await computeUnification(context.duck, {
+      config,
+      sources,
+      previousKeys: previous ? versionFiles(previous.current) : undefined,
+      outDir,
+    })
+    const finished = await db.transaction().execute(async (tx) => {
+      const done = await finishUnifyRun(tx, job.runId, {
+        state: 'succeeded',
+        stats: { ...result.stats, durationMs: Date.now() - started },
+      })
+      if (!done) return undefined
+      for (const output of result.outputs) {
+        await publishEntityVersion(
+          tx,
+          {
+            id: ulid(),
+            instanceId,
+            entityName: output.entity,
+            refreshId: job.runId,
+            directory: output.directory,
+            rowCount: output.rowCount,
+            schema: output.schema,
+            partitions: output.partitions,
+            keyColumn: output.keyColumn,
+          },
+          'unify',
+        )
+      }
+      await appendEvent(tx, 'unify.completed', instanceId, {
+        instanceId,
+        unifyRunId: job.runId,
+        status: 'succeeded',
+        sourceRecords: result.stats.sourceRecords,
+        unifiedProfiles: result.stats.unifiedProfiles,
+        matchPairs: result.stats.matchPairs,
+        durationMs: done.durationMs ?? Date.now() - started,
+        completedAt: done.completedAt ?? new Date().toISOString(),
+        error: null,
+      } satisfies UnifyCompletedEventData)
+      return done
+    })
+    if (!finished) {
+      for (const entity of UNIFY_ENTITIES) await rm(outDir(entity), { recursive: true, force: true })
+      return undefined
+    }
+    context.onEventsAppended()
+    for (const entity of UNIFY_ENTITIES)
+      await pruneEntityVersions(db, instanceId, entity, context.keepVersions)
+    context.log(
+      `unify ${job.runId} of ${instanceId}: ${result.stats.sourceRecords} records → ${result.stats.unifiedProfiles} profiles in ${Date.now() - started} ms`,
+    )
+    return finished
+  } catch (thrown) {
+    for (const entity of UNIFY_ENTITIES) await rm(outDir(entity), { recursive: true, force: true })
+    const error = thrown instanceof AppError ? thrown : coerceError(thrown)
+    const reason = {
+      code: error instanceof AppError ? error.code : 'UnifyFailed',
+      message: error.message.split('\n')[0] as string,
+    }
+    const failed = await db.transaction().execute(async (tx) => {
+      const done = await finishUnifyRun(tx, job.runId, { state: 'failed', error: reason })
+      if (!done) return undefined
+      await appendEvent(tx, 'unify.completed', instanceId, {
+        instanceId,
+        unifyRunId: job.runId,
+        status: 'failed',
+        sourceRecords: null,
+        unifiedProfiles: null,
+        matchPairs: null,
+        durationMs: Date.now() - started,
+        completedAt: new Date().toISOString(),
+        error: reason,
+      } satisfies UnifyCompletedEventData)
+      return done
+    })
+    if (failed) context.onEventsAppended()
+    context.log(`unify ${job.runId} of ${instanceId} failed: ${reason.code}: ${reason.message}`)
+    return failed
+  }
+}

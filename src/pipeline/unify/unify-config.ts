@@ -1,0 +1,158 @@
+import { z } from 'zod'
+
+/** The semantic types the original maps columns to; custom attributes are any other CamelCase name. */
+export const SEMANTIC_TYPES = [
+  'FirstName',
+  'LastName',
+  'FullName',
+  'Email',
+  'Phone',
+  'Address1',
+  'City',
+  'PostalCode',
+  'Country',
+  'DateOfBirth',
+] as const
+
+export const attributeNameSchema = z
+  .string()
+  .regex(
+    /^[A-Z][A-Za-z0-9]{0,62}$/,
+    'an attribute is CamelCase, starting with a capital letter, e.g. Email or LoyaltyTier',
+  )
+
+export const NORMALIZATIONS = [
+  'whitespace',
+  'case',
+  'accents',
+  'numerals',
+  'email',
+  'phone',
+  'name',
+  'address',
+] as const
+export type Normalization = (typeof NORMALIZATIONS)[number]
+
+export const MERGE_POLICIES = ['mostFrequent', 'mostRecent', 'sourcePriority', 'mostComplete'] as const
+
+const conditionSchema = z
+  .object({
+    attribute: attributeNameSchema,
+    normalize: z
+      .array(z.enum(NORMALIZATIONS))
+      .default(['whitespace', 'case', 'accents'])
+      .describe('Applied in order before comparing'),
+    precision: z.enum(['exact', 'fuzzy']).default('exact'),
+    algorithm: z.enum(['jaroWinkler', 'levenshtein']).default('jaroWinkler').describe('For fuzzy conditions'),
+    threshold: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.9)
+      .describe('For fuzzy conditions: the least similarity (0..1) that counts as a match'),
+  })
+  .strict()
+
+export const unifyConfigSchema = z
+  .object({
+    defaultCountry: z
+      .string()
+      .regex(/^[A-Z]{2}$/, 'an ISO 3166 country code such as DK or GB')
+      .optional()
+      .describe('Country of phone numbers written without a country code'),
+    sources: z
+      .record(
+        z.string(),
+        z
+          .object({
+            attributes: z
+              .record(z.string().min(1), attributeNameSchema)
+              .describe('Source column → profile attribute, e.g. { first_name: FirstName, e_mail: Email }'),
+            updatedAt: z
+              .string()
+              .min(1)
+              .optional()
+              .describe('Column saying when a record last changed (for mostRecent)'),
+          })
+          .strict(),
+      )
+      .describe('The data sources that take part, and how their columns map to profile attributes'),
+    rules: z
+      .array(
+        z
+          .object({
+            name: z.string().min(1).max(100),
+            conditions: z.array(conditionSchema).min(1).max(10),
+          })
+          .strict(),
+      )
+      .min(1)
+      .describe('Match rules in order: two records match if all conditions of any rule hold'),
+    merge: z
+      .object({
+        default: z.enum(MERGE_POLICIES).default('mostFrequent'),
+        sourcePriority: z
+          .array(z.string())
+          .optional()
+          .describe('Sources in order of trust, for sourcePriority'),
+        attributes: z.record(attributeNameSchema, z.enum(MERGE_POLICIES)).default({}),
+        keepAll: z
+          .array(attributeNameSchema)
+          .default(['Email', 'Phone'])
+          .describe('Attributes whose every distinct value is also kept, as a list (Emails, Phones)'),
+      })
+      .strict()
+      .default({ default: 'mostFrequent', attributes: {}, keepAll: ['Email', 'Phone'] }),
+  })
+  .strict()
+  .describe('Unification: map source columns to profile attributes, match records, merge them into customers')
+
+export type UnifyConfig = z.infer<typeof unifyConfigSchema>
+export type MatchCondition = UnifyConfig['rules'][number]['conditions'][number]
+
+/** Problems with references in a unify section: unknown sources, columns or attributes. */
+export function unifyReferenceProblems(
+  config: UnifyConfig,
+  dataSources: ReadonlySet<string>,
+): { path: (string | number)[]; message: string; fix: string }[] {
+  const problems: { path: (string | number)[]; message: string; fix: string }[] = []
+  const mapped = new Set<string>()
+  for (const [source, mapping] of Object.entries(config.sources)) {
+    if (!dataSources.has(source)) {
+      problems.push({
+        path: ['unify', 'sources', source],
+        message: `data source '${source}' is not defined`,
+        fix: `add it under dataSources, or use one of ${[...dataSources].join(', ') || '(none)'}`,
+      })
+    }
+    for (const attribute of Object.values(mapping.attributes)) mapped.add(attribute)
+  }
+  config.rules.forEach((rule, r) =>
+    rule.conditions.forEach((condition, c) => {
+      if (!mapped.has(condition.attribute) && !derivable(condition.attribute, mapped)) {
+        problems.push({
+          path: ['unify', 'rules', r, 'conditions', c, 'attribute'],
+          message: `attribute '${condition.attribute}' is not mapped from any source`,
+          fix: `map a column to it under unify.sources, or use one of ${[...mapped].sort().join(', ')}`,
+        })
+      }
+    }),
+  )
+  for (const source of config.merge.sourcePriority ?? []) {
+    if (!(source in config.sources)) {
+      problems.push({
+        path: ['unify', 'merge', 'sourcePriority'],
+        message: `'${source}' is not a unified source`,
+        fix: `use sources listed under unify.sources: ${Object.keys(config.sources).join(', ')}`,
+      })
+    }
+  }
+  return problems
+}
+
+/** FirstName/LastName come from a FullName, and FullName from them. */
+export function derivable(attribute: string, mapped: ReadonlySet<string>): boolean {
+  if (attribute === 'FirstName' || attribute === 'LastName') return mapped.has('FullName')
+  if (attribute === 'FullName') return mapped.has('FirstName') || mapped.has('LastName')
+  return false
+}

@@ -1,0 +1,85 @@
+import { z } from 'zod'
+import { notFound } from '../../errors.js'
+import { requestUnify } from '../../pipeline/unify/index.js'
+import type { Runtime } from '../../runtime/index.js'
+import { getInstance } from '../../store/instances.js'
+import { getUnifyRun, listUnifyRuns } from '../../store/unify.js'
+import { type ApiApp, errorResponses, instanceParams } from '../api-types.js'
+
+const unifyRunSchema = z
+  .object({
+    id: z.string(),
+    instanceId: z.string(),
+    state: z.enum(['queued', 'running', 'succeeded', 'failed']),
+    reason: z.string().describe("What asked for it: 'api', or 'refresh:<refreshId>'"),
+    requestedAt: z.string(),
+    startedAt: z.string().nullable(),
+    completedAt: z.string().nullable(),
+    durationMs: z.number().nullable(),
+    stats: z.record(z.string(), z.number()).nullable(),
+    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  })
+  .describe('One unification run (map, match, merge)')
+
+export function registerUnifyRoutes(app: ApiApp, runtime: Runtime): void {
+  const base = '/api/v1/instances/:instanceId/unify/runs'
+  app.post(
+    base,
+    {
+      config: { scope: 'admin' },
+      schema: {
+        summary: 'Run unification',
+        description:
+          'Queues map, match and merge over the current data of the mapped sources (or joins the run already queued). A refresh of a mapped source queues one by itself.',
+        tags: ['unify'],
+        params: instanceParams,
+        response: { 202: unifyRunSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { instanceId } = request.params
+      if (!(await getInstance(runtime.db, instanceId))) throw notFound('Instance', instanceId)
+      const run = await runtime.db
+        .transaction()
+        .execute((tx) => requestUnify(tx, runtime.jobs, instanceId, 'api'))
+      runtime.jobs.nudge('unify')
+      void reply.status(202).header('location', `/api/v1/instances/${instanceId}/unify/runs/${run.id}`)
+      return run
+    },
+  )
+  app.get(
+    base,
+    {
+      config: { scope: 'read' },
+      schema: {
+        summary: 'List unification runs',
+        description: 'Newest first, with their statistics or the reason they failed.',
+        tags: ['unify'],
+        params: instanceParams,
+        querystring: z.object({ $top: z.coerce.number().int().min(1).max(1000).default(20) }),
+        response: { 200: z.object({ value: z.array(unifyRunSchema) }), ...errorResponses },
+      },
+    },
+    async (request) => ({
+      value: await listUnifyRuns(runtime.db, request.params.instanceId, request.query.$top),
+    }),
+  )
+  app.get(
+    `${base}/:runId`,
+    {
+      config: { scope: 'read' },
+      schema: {
+        summary: 'Get a unification run',
+        description: 'Its state, statistics (records, profiles, match pairs, duration) or error.',
+        tags: ['unify'],
+        params: instanceParams.extend({ runId: z.string().min(1).max(64) }),
+        response: { 200: unifyRunSchema, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const run = await getUnifyRun(runtime.db, request.params.instanceId, request.params.runId)
+      if (!run) throw notFound('Unify run', request.params.runId)
+      return run
+    },
+  )
+}
