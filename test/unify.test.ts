@@ -177,7 +177,7 @@ describe('unification of the demo data', () => {
   }, 120_000)
 
   it('rejects rules naming unknown attributes or sources, with the path and the fix', () => {
-    const doc = demoConfig(dir) as {
+    const doc = demoConfig(dir) as unknown as {
       unify: { rules: { conditions: { attribute: string }[] }[]; sources: Record<string, unknown> }
     }
     doc.unify.rules[0]!.conditions[0]!.attribute = 'Emial'
