@@ -1,0 +1,238 @@
+/**
+ * npm run bench:unify -- accuracy   pairwise precision / recall / F1 and cluster counts on the demo
+ *                                   generator's ground truth and on the FEBRL data sets
+ *                                   (../shared/data/febrl/, when present)
+ * npm run bench:unify -- speed [--records 1000000]
+ *                                   map, match and merge of generated records (30% duplicates with
+ *                                   typos) against a bare DuckDB blocked self-join with
+ *                                   jaro_winkler_similarity on the same data, in the same run
+ */
+import { existsSync, mkdirSync, rmSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
+import { parse as parseYaml } from 'yaml'
+import { demoConfigYaml, generateDemoData } from '../src/demo/index.js'
+import { openDuckDb } from '../src/pipeline/index.js'
+import { literal } from '../src/pipeline/sql/duckdb-sql.js'
+import type { UnifySourceInput } from '../src/pipeline/sql/unify-sql.js'
+import { computeUnification, type UnifyConfig, unifyConfigSchema } from '../src/pipeline/unify/index.js'
+import { argument, printResult, timed, trackPeakMemory } from './bench-utils.js'
+
+const mode = process.argv[2] === 'speed' ? 'speed' : 'accuracy'
+const work = resolve(import.meta.dirname, '.work', 'unify')
+mkdirSync(work, { recursive: true })
+const duck = await openDuckDb({ tempDir: join(work, 'duck-tmp') })
+
+async function toParquet(connection: DuckDBConnection, select: string, file: string): Promise<string> {
+  await connection.run(`copy (${select}) to ${literal(file)} (format parquet)`)
+  return file
+}
+
+async function describeTypes(connection: DuckDBConnection, file: string): Promise<Record<string, string>> {
+  const rows = (await connection.runAndReadAll(`describe select * from read_parquet(${literal(file)})`)).getRowObjectsJS()
+  return Object.fromEntries(rows.map((r) => [String(r.column_name), String(r.column_type)]))
+}
+
+/** Pairwise and cluster metrics of a unification against truth (source, key, entity). */
+async function score(
+  connection: DuckDBConnection,
+  outDir: string,
+  truth: string,
+): Promise<{ precision: number; recall: number; f1: number; entities: number; profiles: number }> {
+  const rows = (
+    await connection.runAndReadAll(`
+    with j as (
+      select t.entity, k.CustomerId from (${truth}) t
+      join read_parquet(${literal(join(outDir, 'CustomerSourceKeys', 'part-00000.parquet'))}) k
+        on k.SourceName = t.source and k.SourceKey = t.key
+    ),
+    both_ as (select count(*) as n from j group by entity, CustomerId),
+    person as (select count(*) as n from j group by entity),
+    profile as (select count(*) as n from j group by CustomerId)
+    select (select sum(n * (n - 1) / 2) from both_) as tp,
+      (select sum(n * (n - 1) / 2) from person) as truth_pairs,
+      (select sum(n * (n - 1) / 2) from profile) as predicted_pairs,
+      (select count(*) from person) as entities, (select count(*) from profile) as profiles`)
+  ).getRowObjectsJS()[0] as Record<string, number | bigint>
+  const tp = Number(rows.tp)
+  const precision = tp / Number(rows.predicted_pairs)
+  const recall = tp / Number(rows.truth_pairs)
+  return { precision, recall, f1: (2 * precision * recall) / (precision + recall), entities: Number(rows.entities), profiles: Number(rows.profiles) }
+}
+
+async function unify(name: string, config: UnifyConfig, sources: UnifySourceInput[]) {
+  const outDir = join(work, 'out', name)
+  rmSync(outDir, { recursive: true, force: true })
+  return {
+    outDir,
+    ...(await timed(() => computeUnification(duck as DuckDBInstance, { config, sources, previousKeys: undefined, outDir: (e) => join(outDir, e) }))),
+  }
+}
+
+/** Rules for person records of the FEBRL kind (names, addresses, dates), not tuned to one file. */
+function febrlConfig(withSocSec: boolean): UnifyConfig {
+  const fuzzy = (attribute: string, threshold: number, normalize = ['name']) => ({ attribute, normalize, precision: 'fuzzy', threshold })
+  return unifyConfigSchema.parse({
+    sources: {},
+    rules: [
+      ...(withSocSec
+        ? [{ name: 'social security id and a similar name', conditions: [{ attribute: 'SocSecId', normalize: ['numerals'] }, fuzzy('FullName', 0.75, ['case', 'accents'])] }]
+        : []),
+      { name: 'birth date and a similar name', conditions: [{ attribute: 'DateOfBirth', normalize: ['whitespace'] }, fuzzy('FullName', 0.8, ['case', 'accents', 'whitespace'])] },
+      { name: 'postcode and a similar name', conditions: [{ attribute: 'PostalCode', normalize: ['numerals'] }, fuzzy('FullName', 0.85, ['case', 'accents', 'whitespace'])] },
+      { name: 'town and a similar name', conditions: [{ attribute: 'City', normalize: ['case', 'accents', 'whitespace'] }, fuzzy('FullName', 0.88, ['case', 'accents', 'whitespace'])] },
+      { name: 'similar name and address', conditions: [fuzzy('FullName', 0.88, ['case', 'accents', 'whitespace']), fuzzy('Address1', 0.85, ['address'])] },
+      {
+        name: 'same last name, similar first name and address',
+        conditions: [{ attribute: 'LastName', normalize: ['name'] }, fuzzy('FirstName', 0.85), fuzzy('Address1', 0.85, ['address'])],
+      },
+    ],
+  })
+}
+
+const febrlAttributes = (withSocSec: boolean): Record<string, string> => ({
+  given_name: 'FirstName',
+  surname: 'LastName',
+  address_1: 'Address1',
+  suburb: 'City',
+  postcode: 'PostalCode',
+  date_of_birth: 'DateOfBirth',
+  ...(withSocSec ? { soc_sec_id: 'SocSecId' } : {}),
+})
+
+if (mode === 'accuracy') {
+  const connection = await duck.connect()
+  const results: Record<string, number> = {}
+  // The demo generator's three messy sources, with the demo's own unify section.
+  const demoDir = join(work, 'demo')
+  if (!existsSync(join(demoDir, 'ground-truth.csv'))) await generateDemoData(demoDir)
+  const demoDoc = parseYaml(demoConfigYaml()) as { unify: unknown; dataSources: Record<string, { primaryKey: string; options: { path: string } }> }
+  const demo = unifyConfigSchema.parse(demoDoc.unify)
+  const readers: Record<string, string> = {
+    crm_contacts: `select * from read_csv(${literal(join(demoDir, 'crm-contacts.csv'))}, all_varchar = true)`,
+    webshop_orders: `select * from read_parquet(${literal(join(demoDir, 'webshop-orders.parquet'))})`,
+    loyalty_members: `select * from read_json(${literal(join(demoDir, 'loyalty-members.ndjson'))}, format = 'newline_delimited')`,
+  }
+  const demoSources: UnifySourceInput[] = []
+  for (const [name, mapping] of Object.entries(demo.sources)) {
+    const file = await toParquet(connection, readers[name] as string, join(work, `${name}.parquet`))
+    demoSources.push({ name, files: [file], keyColumn: demoDoc.dataSources[name]?.primaryKey as string, attributes: mapping.attributes, updatedAt: mapping.updatedAt, types: await describeTypes(connection, file) })
+  }
+  const demoRun = await unify('demo', demo, demoSources)
+  const demoScore = await score(connection, demoRun.outDir, `select source, key, person_id as entity from read_csv(${literal(join(demoDir, 'ground-truth.csv'))}, all_varchar = true)`)
+  console.log(
+    `demo (${demoRun.value.stats.sourceRecords.toLocaleString()} records, ${demoScore.entities} people): precision ${demoScore.precision.toFixed(4)}, recall ${demoScore.recall.toFixed(4)}, F1 ${demoScore.f1.toFixed(4)}; ${demoScore.profiles} profiles; ${demoRun.seconds.toFixed(2)} s`,
+  )
+  results.demo_f1 = demoScore.f1
+
+  const febrl = resolve(import.meta.dirname, '../../shared/data/febrl')
+  if (!existsSync(febrl)) console.log(`FEBRL data not found at ${febrl}; skipped`)
+  else {
+    const read = (file: string) =>
+      `select trim(rec_id) as rec_id, * exclude (rec_id) from read_csv(${literal(join(febrl, file))}, all_varchar = true, header = true)`
+    const sets: { name: string; files: string[] }[] = [
+      { name: 'febrl1', files: ['dataset1.csv'] },
+      { name: 'febrl2', files: ['dataset2.csv'] },
+      { name: 'febrl3', files: ['dataset3.csv'] },
+      { name: 'febrl4', files: ['dataset4a.csv', 'dataset4b.csv'] },
+    ]
+    for (const withSocSec of [false, true]) {
+      for (const set of sets) {
+        const sources: UnifySourceInput[] = []
+        for (const [i, file] of set.files.entries()) {
+          // Trim the leading space after each comma, as the data set's README says.
+          const parquet = await toParquet(
+            connection,
+            `select columns(*)::varchar from (select trim(columns(*)) from (${read(file)}))`,
+            join(work, `${set.name}-${i}.parquet`),
+          )
+          sources.push({ name: `${set.name}_${i}`, files: [parquet], keyColumn: 'rec_id', attributes: febrlAttributes(withSocSec), types: await describeTypes(connection, parquet) })
+        }
+        const config = febrlConfig(withSocSec)
+        config.sources = Object.fromEntries(sources.map((s) => [s.name, { attributes: s.attributes }]))
+        const run = await unify(`${set.name}-${withSocSec}`, config, sources)
+        const truth = sources
+          .map((s) => `select ${literal(s.name)} as source, rec_id as key, regexp_extract(rec_id, 'rec-(\\d+)-', 1) as entity from read_parquet(${literal(s.files[0] as string)})`)
+          .join(' union all ')
+        const result = await score(connection, run.outDir, truth)
+        const label = `${set.name}${withSocSec ? '+ssn' : ''}`
+        console.log(
+          `${label.padEnd(13)} (${run.value.stats.sourceRecords.toLocaleString()} records): precision ${result.precision.toFixed(4)}, recall ${result.recall.toFixed(4)}, F1 ${result.f1.toFixed(4)}; ${result.entities} people → ${result.profiles} profiles; ${run.seconds.toFixed(2)} s`,
+        )
+        results[`${label.replace('+', '_')}_f1`] = result.f1
+      }
+    }
+  }
+  connection.closeSync()
+  printResult(results)
+} else {
+  const records = argument('records', 1_000_000)
+  const connection = await duck.connect()
+  const file = join(work, `people-${records}.parquet`)
+  if (!existsSync(file)) {
+    console.log(`generating ${records.toLocaleString()} records (70% originals, 30% duplicates with typos)…`)
+    const originals = Math.round(records * 0.7)
+    // Typos: a dropped, doubled or swapped letter in a name; a dropped digit in a phone.
+    await connection.run(`copy (
+      with firsts as (select unnest(['anne','bo','carl','dorte','erik','frida','gustav','hanne','ida','jens','karen','lars','mette','niels','ole','pia','rasmus','sofie','thomas','ulla','viggo','william','yrsa','zara','emma','noah','alma','oscar','clara','liam']) as f),
+      lasts as (select unnest(['jensen','nielsen','hansen','pedersen','andersen','christensen','larsen','sorensen','rasmussen','jorgensen','petersen','madsen','kristensen','olsen','thomsen','christiansen','poulsen','johansen','moller','mortensen','smith','jones','taylor','brown','wilson','evans','thompson','walker','white','roberts']) as l),
+      people as (
+        select range as person, (select list(f) from firsts)[1 + (hash(range, 1) % 30)::int] as first_name,
+          (select list(l) from lasts)[1 + (hash(range, 2) % 30)::int] || (hash(range, 7) % 50)::varchar as last_name,
+          lpad(((hash(range, 3) % 9000) + 1000)::varchar, 4, '0') as postcode,
+          '+45' || lpad((hash(range, 4) % 100000000)::varchar, 8, '0') as phone,
+          'user' || range || '@example.com' as email
+        from range(${originals})
+      ),
+      dups as (select person, first_name, last_name, postcode, phone, email, 1 as dup from people where hash(person, 5) % 7 < 3)
+      select row_number() over () as record_id, person, first_name, last_name, postcode, phone, email from (
+        select person, first_name, last_name, postcode, phone, email from people
+        union all
+        select person,
+          case hash(person, 6) % 3 when 0 then first_name when 1 then left(first_name, 1) || substr(first_name, 3) else first_name || right(first_name, 1) end,
+          case hash(person, 8) % 2 when 0 then last_name else substr(last_name, 1, 2) || substr(last_name, 4, 1) || substr(last_name, 3, 1) || substr(last_name, 5) end,
+          postcode,
+          case hash(person, 9) % 2 when 0 then phone else replace(phone, '+45', '0045 ') end,
+          case hash(person, 10) % 2 when 0 then email else null end
+        from dups
+      ) limit ${records}
+    ) to ${literal(file)} (format parquet)`)
+  }
+  const config = unifyConfigSchema.parse({
+    defaultCountry: 'DK',
+    sources: { people: { attributes: { first_name: 'FirstName', last_name: 'LastName', postcode: 'PostalCode', phone: 'Phone', email: 'Email' } } },
+    rules: [
+      { name: 'email', conditions: [{ attribute: 'Email', normalize: ['email'] }] },
+      { name: 'phone and last name', conditions: [{ attribute: 'Phone', normalize: ['phone'] }, { attribute: 'LastName', normalize: ['name'], precision: 'fuzzy', threshold: 0.85 }] },
+      {
+        name: 'postcode and names',
+        conditions: [
+          { attribute: 'PostalCode', normalize: ['numerals'] },
+          { attribute: 'FirstName', normalize: ['name'], precision: 'fuzzy', threshold: 0.85 },
+          { attribute: 'LastName', normalize: ['name'], precision: 'fuzzy', threshold: 0.9 },
+        ],
+      },
+    ],
+  })
+  const stopMemory = trackPeakMemory()
+  const ours = await unify('speed', config, [
+    { name: 'people', files: [file], keyColumn: 'record_id', attributes: config.sources.people!.attributes, types: await describeTypes(connection, file) },
+  ])
+  const peak = stopMemory()
+  // The floor: the same blocked fuzzy comparison, written by hand, on the raw columns.
+  const bare = await timed(async () => {
+    const result = await connection.runAndReadAll(`
+      select count(*) from read_parquet(${literal(file)}) a join read_parquet(${literal(file)}) b
+        on a.postcode = b.postcode and a.record_id < b.record_id
+      where jaro_winkler_similarity(a.first_name, b.first_name) >= 0.85 and jaro_winkler_similarity(a.last_name, b.last_name) >= 0.9`)
+    return Number(result.getRowsJS()[0]?.[0])
+  })
+  const quality = await score(connection, ours.outDir, `select 'people' as source, record_id::varchar as key, person::varchar as entity from read_parquet(${literal(file)})`)
+  const ratio = ours.seconds / bare.seconds
+  console.log(
+    `${records.toLocaleString()} records: unify ${ours.seconds.toFixed(1)} s (${ours.value.stats.unifiedProfiles.toLocaleString()} profiles, ${ours.value.stats.matchPairs.toLocaleString()} pairs, F1 ${quality.f1.toFixed(4)}), peak RSS ${peak} MB; bare blocked jaro_winkler self-join ${bare.seconds.toFixed(1)} s (${bare.value.toLocaleString()} pairs); ratio ${ratio.toFixed(2)} (goals ≤ 60 s, ≤ 3)`,
+  )
+  connection.closeSync()
+  printResult({ records, seconds: ours.seconds, bare_seconds: bare.seconds, ratio, peak_mb: peak, f1: quality.f1 })
+}
+process.exit(0)
