@@ -306,9 +306,16 @@ const similarity = (c: PreparedCondition, a: string, b: string) =>
  */
 export function ruleEdgesSql(
   values: string,
-  rule: { index: number; conditions: PreparedCondition[] },
+  rule: {
+    index: number
+    conditions: PreparedCondition[]
+    minScore?: number | undefined
+    blockOn?: string[] | undefined
+  },
   maxBlock: number,
 ): string {
+  if (rule.minScore !== undefined)
+    return scoredRuleEdgesSql(values, { ...rule, minScore: rule.minScore }, maxBlock)
   const exact = rule.conditions.filter((c) => c.precision === 'exact')
   const fuzzy = rule.conditions.filter((c) => c.precision === 'fuzzy')
   const notNull = rule.conditions.map((c) => `${ident(c.column)} is not null`).join(' and ')
@@ -332,6 +339,55 @@ export function ruleEdgesSql(
     join (select *, ${block} as block from ${values} where ${notNull}) b
       on a.block = b.block and a.rid < b.rid
     where a.block_size <= ${maxBlock} and ${conditions.join(' and ')}`
+}
+
+/**
+ * A scored rule: candidate pairs share the normalised value of any `blockOn` attribute (blocks
+ * larger than `maxBlock` skipped); each condition gives a similarity (exact: 1 or 0; fuzzy: its
+ * algorithm's), conditions with a missing value on either side are left out, and the pair
+ * matches when the weighted mean reaches `minScore` over at least two conditions.
+ */
+function scoredRuleEdgesSql(
+  values: string,
+  rule: { index: number; conditions: PreparedCondition[]; minScore: number; blockOn?: string[] | undefined },
+  maxBlock: number,
+): string {
+  const blockColumns = [
+    ...new Set(
+      (
+        rule.blockOn ?? rule.conditions.filter((c) => c.precision === 'exact').map((c) => c.attribute)
+      ).flatMap((attribute) => rule.conditions.filter((c) => c.attribute === attribute).map((c) => c.column)),
+    ),
+  ]
+  const candidates = blockColumns.map(
+    (column) => `select a.rid as rid_a, b.rid as rid_b
+      from (select rid, ${ident(column)} as k, count(*) over (partition by ${ident(column)}) as n from ${values} where ${ident(column)} is not null) a
+      join (select rid, ${ident(column)} as k from ${values} where ${ident(column)} is not null) b on a.k = b.k and a.rid < b.rid
+      where a.n <= ${maxBlock}`,
+  )
+  const sims = rule.conditions.map((c) =>
+    c.precision === 'exact'
+      ? `case when a.${ident(c.column)} is null or b.${ident(c.column)} is null then null when a.${ident(c.column)} = b.${ident(c.column)} then 1.0 else 0.0 end`
+      : `case when a.${ident(c.column)} is null or b.${ident(c.column)} is null then null else ${similarity(c, 'a', 'b')} end`,
+  )
+  const weighted = rule.conditions.map((c, i) => `${c.weight} * coalesce(s${i}, 0)`).join(' + ')
+  const weights = rule.conditions
+    .map((c, i) => `case when s${i} is null then 0 else ${c.weight} end`)
+    .join(' + ')
+  const present = rule.conditions.map((_, i) => `(s${i} is not null)::int`).join(' + ')
+  const described = rule.conditions
+    .map(
+      (c, i) => `case when s${i} is null then null else ${literal(`${c.attribute}=`)} || round(s${i}, 3) end`,
+    )
+    .join(', ')
+  return `select rid_a, rid_b, ${rule.index} as rule, score, similarities from (
+      select rid_a, rid_b, (${weighted}) / nullif(${weights}, 0) as score, ${present} as present, concat_ws(',', ${described}) as similarities
+      from (
+        select c.rid_a, c.rid_b, ${sims.map((sql, i) => `${sql} as s${i}`).join(', ')}
+        from (${candidates.join(' union ')}) c
+        join ${values} a on a.rid = c.rid_a join ${values} b on b.rid = c.rid_b
+      )
+    ) where present >= 2 and score >= ${rule.minScore}`
 }
 
 /** The lowest-numbered rule that joined each pair, with its score. */

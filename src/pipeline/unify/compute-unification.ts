@@ -82,6 +82,8 @@ export async function computeUnification(
   }
   const rules = config.rules.map((rule, index) => ({
     index,
+    minScore: rule.minScore,
+    blockOn: rule.blockOn,
     conditions: rule.conditions.map(
       (c): PreparedCondition => ({ ...c, column: columnFor(c.attribute, c.normalize) }),
     ),
@@ -201,10 +203,11 @@ export async function computeUnification(
 /** Blocks of fuzzy rules too large to compare pairwise, reported in the run's stats. */
 async function countSkippedBlocks(
   connection: DuckDBConnection,
-  rules: { conditions: PreparedCondition[] }[],
+  rules: { conditions: PreparedCondition[]; minScore?: number | undefined }[],
 ): Promise<number> {
   let skipped = 0
   for (const rule of rules) {
+    if (rule.minScore !== undefined) continue
     const fuzzy = rule.conditions.filter((c) => c.precision === 'fuzzy')
     if (fuzzy.length === 0) continue
     const exact = rule.conditions.filter((c) => c.precision === 'exact')

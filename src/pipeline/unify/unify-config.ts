@@ -50,6 +50,12 @@ const conditionSchema = z
       .max(1)
       .default(0.9)
       .describe('For fuzzy conditions: the least similarity (0..1) that counts as a match'),
+    weight: z
+      .number()
+      .min(0)
+      .max(100)
+      .default(1)
+      .describe('In a scored rule: how much this attribute counts in the weighted similarity'),
   })
   .strict()
 
@@ -82,7 +88,21 @@ export const unifyConfigSchema = z
         z
           .object({
             name: z.string().min(1).max(100),
-            conditions: z.array(conditionSchema).min(1).max(10),
+            conditions: z.array(conditionSchema).min(1).max(20),
+            minScore: z
+              .number()
+              .min(0)
+              .max(1)
+              .optional()
+              .describe(
+                'Makes this a scored rule: records match when the weighted mean similarity of the conditions both records have values for reaches it (at least two such conditions); a missing value neither helps nor hurts',
+              ),
+            blockOn: z
+              .array(attributeNameSchema)
+              .optional()
+              .describe(
+                'Scored rules: compare records that share the normalised value of any of these attributes',
+              ),
           })
           .strict(),
       )
@@ -127,7 +147,25 @@ export function unifyReferenceProblems(
     }
     for (const attribute of Object.values(mapping.attributes)) mapped.add(attribute)
   }
-  config.rules.forEach((rule, r) =>
+  config.rules.forEach((rule, r) => {
+    for (const attribute of rule.blockOn ?? []) {
+      if (!rule.conditions.some((c) => c.attribute === attribute))
+        problems.push({
+          path: ['unify', 'rules', r, 'blockOn'],
+          message: `'${attribute}' is not one of this rule's conditions`,
+          fix: `block on attributes the rule compares: ${rule.conditions.map((c) => c.attribute).join(', ')}`,
+        })
+    }
+    if (
+      rule.blockOn === undefined &&
+      rule.minScore !== undefined &&
+      !rule.conditions.some((c) => c.precision === 'exact')
+    )
+      problems.push({
+        path: ['unify', 'rules', r, 'blockOn'],
+        message: 'a scored rule without exact conditions needs blockOn, or it would compare every pair',
+        fix: 'add blockOn: [attributes whose equal values make records worth comparing]',
+      })
     rule.conditions.forEach((condition, c) => {
       if (!mapped.has(condition.attribute) && !derivable(condition.attribute, mapped)) {
         problems.push({
@@ -136,8 +174,8 @@ export function unifyReferenceProblems(
           fix: `map a column to it under unify.sources, or use one of ${[...mapped].sort().join(', ')}`,
         })
       }
-    }),
-  )
+    })
+  })
   for (const source of config.merge.sourcePriority ?? []) {
     if (!(source in config.sources)) {
       problems.push({
