@@ -269,7 +269,8 @@ export function unifiedRecordsSql(
     ]
     return `select ${columns.join(', ')} from read_parquet(${literalList(source.files)})`
   })
-  return `select row_number() over (order by source, source_key) as rid, * from (${parts.join(' union all ')})`
+  // Numbered in scan order (no sort): ids and profiles do not depend on it, only which record is a group's hub.
+  return `select row_number() over () as rid, * from (${parts.join(' union all ')})`
 }
 
 /** A condition's comparable value: its attribute after its normalisations. */
@@ -465,32 +466,62 @@ export function mergeSql(options: {
   const rank = options.sourcePriority.length
     ? `case r.source ${options.sourcePriority.map((s, i) => `when ${literal(s)} then ${i}`).join(' ')} else ${options.sourcePriority.length} end`
     : '0'
-  const counts = options.attributes.map(
-    (a, i) => `count(*) over (partition by c.cid, lower(r.${ident(a)})) as n${i}`,
+  // How often each value occurs in its profile: one hash aggregation per attribute, joined back.
+  const countTables = options.attributes.map(
+    (a, i) =>
+      `c${i} as (select cid, lower(${ident(a)}) as k, count(*) as n from base where ${ident(a)} is not null group by all)`,
   )
+  const countJoins = options.attributes
+    .map((a, i) => `left join c${i} on c${i}.cid = base.cid and c${i}.k = lower(base.${ident(a)})`)
+    .join(' ')
+  const countColumns = options.attributes.map((_, i) => `coalesce(c${i}.n, 0) as n${i}`)
   const normalizedOf = new Map(options.keepAll.map((k) => [k.attribute, k.normalized]))
   const winners = options.attributes.map((a, i) => {
     // Attributes kept as lists (Email, Phone) win in their normalised form: +4536570835, not (+45) 36-57…
     const v = `x.${ident(normalizedOf.get(a) ?? a)}`
-    const order = {
-      mostFrequent: `x.n${i} desc, x.updated_at desc nulls last, x.src_rank, ${v}`,
-      mostRecent: `x.updated_at desc nulls last, x.src_rank, x.n${i} desc, ${v}`,
-      sourcePriority: `x.src_rank, x.n${i} desc, x.updated_at desc nulls last, ${v}`,
-      mostComplete: `length(${v}) desc, x.n${i} desc, x.updated_at desc nulls last, ${v}`,
+    // arg_max over a struct ranks lexicographically (hash aggregation, no sort); the value itself
+    // is last, so ties resolve the same way on every run.
+    const recent = 'coalesce(epoch_us(x.updated_at), -9223372036854775807)'
+    const key = {
+      mostFrequent: `x.n${i}, ${recent}, -x.src_rank, ${v}`,
+      mostRecent: `${recent}, -x.src_rank, x.n${i}, ${v}`,
+      sourcePriority: `-x.src_rank, x.n${i}, ${recent}, ${v}`,
+      mostComplete: `length(${v}), x.n${i}, ${recent}, ${v}`,
     }[options.policies[a] ?? 'mostFrequent']
-    return `first(${v} order by ${order}) filter (where ${v} is not null) as ${ident(a)}`
+    return `arg_max(${v}, (${key})) filter (where ${v} is not null) as ${ident(a)}`
   })
   const lists = options.keepAll.map(
     (k) =>
       `list(distinct x.${ident(k.normalized)} order by x.${ident(k.normalized)}) filter (where x.${ident(k.normalized)} is not null) as ${ident(`${k.attribute}s`)}`,
   )
   const normalizedColumns = options.keepAll.map((k) => `v.${ident(k.normalized)}`)
-  return `select i.customer_id as CustomerId, ${[...winners, ...lists].join(', ')},
+  const joinValues = normalizedColumns.length ? ` join ${options.values} v using (rid)` : ''
+  // Most profiles are one record: those need no ranking, just their values.
+  const single = [
+    ...options.attributes.map((a) => {
+      const normalized = normalizedOf.get(a)
+      return `${normalized ? `v.${ident(normalized)}` : `r.${ident(a)}`} as ${ident(a)}`
+    }),
+    ...options.keepAll.map(
+      (k) =>
+        `case when v.${ident(k.normalized)} is null then null else [v.${ident(k.normalized)}] end as ${ident(`${k.attribute}s`)}`,
+    ),
+  ]
+  return `with sizes as (select cid, count(*) as n from ${options.clusters} group by cid),
+    base as (
+      select c.cid, r.*, ${rank} as src_rank${normalizedColumns.length ? `, ${normalizedColumns.join(', ')}` : ''}
+      from ${options.clusters} c join sizes s using (cid) join ${options.records} r using (rid)${joinValues}
+      where s.n > 1
+    )${countTables.length ? `, ${countTables.join(', ')}` : ''}
+    select i.customer_id as CustomerId, ${[...winners, ...lists].join(', ')},
       count(*)::integer as RecordCount, count(distinct x.source)::integer as SourceCount
     from (
-      select c.cid, r.*, ${rank} as src_rank${counts.length ? `, ${counts.join(', ')}` : ''}${normalizedColumns.length ? `, ${normalizedColumns.join(', ')}` : ''}
-      from ${options.clusters} c join ${options.records} r using (rid)${normalizedColumns.length ? ` join ${options.values} v using (rid)` : ''}
+      select base.*${countColumns.length ? `, ${countColumns.join(', ')}` : ''} from base ${countJoins}
     ) x join ${options.ids} i using (cid)
     group by i.customer_id
-    order by i.customer_id`
+    union all by name
+    select i.customer_id as CustomerId, ${single.join(', ')}, 1 as RecordCount, 1 as SourceCount
+    from ${options.clusters} c join sizes s using (cid) join ${options.records} r using (rid)${joinValues}
+      join ${options.ids} i using (cid)
+    where s.n = 1`
 }

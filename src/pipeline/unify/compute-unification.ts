@@ -37,6 +37,12 @@ export interface UnificationResult {
     matchPairs: number
     clusteringRounds: number
     skippedBlocks: number
+    /** Milliseconds per phase: map, normalise, match, cluster, merge (and write). */
+    mapMs: number
+    normalizeMs: number
+    matchMs: number
+    clusterMs: number
+    mergeMs: number
   }
 }
 
@@ -97,18 +103,23 @@ export async function computeUnification(
 
   const connection = await duck.connect()
   const one = async (text: string) => Number((await connection.runAndReadAll(text)).getRowsJS()[0]?.[0] ?? 0)
+  const phases: number[] = [performance.now()]
+  const mark = () => phases.push(performance.now())
   try {
     await connection.run(
       `create or replace temp table records as ${unifiedRecordsSql(input.sources, attributes)}`,
     )
+    mark()
     await connection.run(
       `create or replace temp table normalized_values as ${normalizedValuesSql('records', [...columns.values()], config.defaultCountry, attributes.includes('Country'))}`,
     )
+    mark()
     const skippedBlocks = await countSkippedBlocks(connection, rules)
     await connection.run(
       `create or replace temp table edges as ${edgesSql(rules.map((rule) => ruleEdgesSql('normalized_values', rule, MAX_BLOCK)))}`,
     )
 
+    mark()
     // Connected components by label propagation with pointer jumping, until nothing moves.
     await connection.run('create or replace temp table clusters as select rid, rid as cid from records')
     let rounds = 0
@@ -124,6 +135,7 @@ export async function computeUnification(
       if (moved === 0) break
     }
 
+    mark()
     if (input.previousKeys && input.previousKeys.length > 0)
       await connection.run(
         `create or replace temp view previous_keys as select * from read_parquet(${literalList(input.previousKeys)})`,
@@ -152,15 +164,14 @@ export async function computeUnification(
       },
       CustomerSourceKeys: {
         sql: `select i.customer_id as CustomerId, r.source as SourceName, r.source_key as SourceKey
-          from records r join clusters c using (rid) join ids i using (cid) order by CustomerId, SourceName, SourceKey`,
+          from records r join clusters c using (rid) join ids i using (cid)`,
         key: null,
       },
       MatchPairs: {
         sql: `select i.customer_id as CustomerId, a.source as SourceA, a.source_key as KeyA, b.source as SourceB, b.source_key as KeyB,
             r.name as Rule, e.score as Score, e.similarities as Similarities
           from edges e join records a on a.rid = e.rid_a join records b on b.rid = e.rid_b
-          join clusters c on c.rid = e.rid_a join ids i using (cid) join ${rulesTable} r on r.rule = e.rule
-          order by CustomerId, SourceA, KeyA, SourceB, KeyB`,
+          join clusters c on c.rid = e.rid_a join ids i using (cid) join ${rulesTable} r on r.rule = e.rule`,
         key: null,
       },
     }
@@ -185,9 +196,16 @@ export async function computeUnification(
         keyColumn: queries[entity].key,
       })
     }
+    mark()
+    const ms = (i: number) => Math.round((phases[i + 1] as number) - (phases[i] as number))
     return {
       outputs,
       stats: {
+        mapMs: ms(0),
+        normalizeMs: ms(1),
+        matchMs: ms(2),
+        clusterMs: ms(3),
+        mergeMs: ms(4),
         sourceRecords: await one('select count(*) from records'),
         unifiedProfiles: outputs.find((o) => o.entity === 'UnifiedCustomer')?.rowCount ?? 0,
         matchPairs: outputs.find((o) => o.entity === 'MatchPairs')?.rowCount ?? 0,
