@@ -2,10 +2,11 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse as parseYaml } from 'yaml'
+import { explanationText } from '../src/cli/commands/unify-command.js'
 import { applyConfig, configSchema, parseConfig } from '../src/config/index.js'
 import { demoConfigYaml, generateDemoData } from '../src/demo/index.js'
 import { queryEntityRows, requestRefreshes, versionFiles } from '../src/pipeline/index.js'
-import { requestUnify } from '../src/pipeline/unify/index.js'
+import { explainCustomer, requestUnify } from '../src/pipeline/unify/index.js'
 import type { Runtime } from '../src/runtime/index.js'
 import { getEntity } from '../src/store/entities.js'
 import { listEvents } from '../src/store/events.js'
@@ -160,6 +161,30 @@ describe('unification of the demo data', () => {
     const phones = profiles.flatMap((p) => (p.Phones as string[] | null) ?? [])
     expect(phones.every((p) => /^\+\d{8,15}$/.test(p))).toBe(true)
   }, 120_000)
+
+  it('explains a profile: its records as they are in their sources, and the rules that joined them', async () => {
+    const profiles = await rowsOf('UnifiedCustomer', ['CustomerId', 'RecordCount', 'SourceCount'])
+    const chosen = profiles.find((p) => Number(p.SourceCount) === 3 && Number(p.RecordCount) >= 4)
+    expect(chosen).toBeDefined()
+    const explanation = await explainCustomer(runtime.db, runtime.duck, 'demo', String(chosen?.CustomerId))
+    expect(explanation.records).toHaveLength(Number(chosen?.RecordCount))
+    expect(new Set(explanation.records.map((r) => r.source)).size).toBe(3)
+    expect(explanation.records.every((r) => r.record !== null)).toBe(true)
+    expect(explanation.matches.length).toBeGreaterThanOrEqual(Number(chosen?.RecordCount) - 1)
+    const text = explanationText(explanation)
+    expect(text).toMatch(
+      new RegExp(
+        `^Customer ${chosen?.CustomerId}: ${chosen?.RecordCount} record\\(s\\) from 3 source\\(s\\)`,
+      ),
+    )
+    expect(text).toContain('Why they are one profile')
+    expect(text).toMatch(
+      /↔ .*: rule '(same email|same phone, similar last name|same postcode, similar names)' \(score \d\.\d\d/,
+    )
+    await expect(explainCustomer(runtime.db, runtime.duck, 'demo', 'CNOPE')).rejects.toThrow(
+      "Customer 'CNOPE' does not exist",
+    )
+  })
 
   it('fails a run whose mapping names a missing column, keeping the previous profiles current', async () => {
     const before = await getEntity(runtime.db, 'demo', 'UnifiedCustomer')

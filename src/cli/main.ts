@@ -5,6 +5,7 @@ import { registerConfigCommand } from './commands/config-command.js'
 import { registerConnectorCommand } from './commands/connector-command.js'
 import { registerDataCommands } from './commands/data-commands.js'
 import { registerEventsCommand } from './commands/events-command.js'
+import { registerExportCommand } from './commands/export-command.js'
 import { registerKeysCommand } from './commands/keys-command.js'
 import { registerRefreshCommands } from './commands/refresh-command.js'
 import { registerStartCommand } from './commands/start-command.js'
@@ -31,5 +32,6 @@ registerKeysCommand(program, context)
 registerWebhookCommands(program, context)
 registerConnectorCommand(program)
 registerUnifyCommand(program, context)
+registerExportCommand(program, context)
 
 await program.parseAsync(process.argv)

@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import type { CustomerExplanation } from '../../pipeline/unify/index.js'
 import type { UnifyRun } from '../../store/unify.js'
 import type { CliContext } from '../cli-context.js'
 import { formatCount, formatDuration, printTable } from '../output.js'
@@ -57,4 +58,54 @@ export function registerUnifyCommand(program: Command, context: CliContext): voi
         )
       })
     })
+  unify
+    .command('explain')
+    .description('Show which records form a customer profile, and which rules joined them')
+    .argument('<customerId>')
+    .option('--json', 'print the explanation as JSON', false)
+    .action(async (customerId: string, options: { json: boolean }) => {
+      await context.withApi({}, async (client) => {
+        const instanceId = await context.instanceId(client)
+        const e = await client.request<CustomerExplanation>(
+          'GET',
+          `/api/v1/instances/${instanceId}/unify/customers/${encodeURIComponent(customerId)}/explain`,
+        )
+        if (options.json) {
+          process.stdout.write(`${JSON.stringify(e, null, 2)}\n`)
+          return
+        }
+        process.stdout.write(explanationText(e))
+      })
+    })
+}
+
+const show = (value: unknown) =>
+  value === null || value === undefined ? '' : Array.isArray(value) ? value.join(', ') : String(value)
+
+/** An explanation as a person reads it: the profile, its records, and why they belong together. */
+export function explanationText(e: CustomerExplanation): string {
+  const lines: string[] = []
+  const { CustomerId, RecordCount, SourceCount, ...attributes } = e.customer
+  lines.push(`Customer ${CustomerId}: ${RecordCount} record(s) from ${SourceCount} source(s)`)
+  for (const [name, value] of Object.entries(attributes))
+    if (show(value)) lines.push(`  ${name.padEnd(12)} ${show(value)}`)
+  lines.push('', 'Records')
+  for (const r of e.records) {
+    const fields = r.record
+      ? Object.entries(r.record)
+          .filter(([, v]) => v !== null && v !== '')
+          .slice(0, 8)
+          .map(([k, v]) => `${k}=${show(v)}`)
+          .join(', ')
+      : '(no longer in the source)'
+    lines.push(`  ${r.source} ${r.key}: ${fields}`)
+  }
+  lines.push('', e.matches.length ? 'Why they are one profile' : 'A single record: nothing matched it.')
+  for (const m of e.matches) {
+    const how = m.similarities ? `, ${m.similarities.replaceAll(',', ', ')}` : ''
+    lines.push(
+      `  ${m.sourceA} ${m.keyA} ↔ ${m.sourceB} ${m.keyB}: rule '${m.rule}' (score ${m.score.toFixed(2)}${how})`,
+    )
+  }
+  return `${lines.join('\n')}\n`
 }

@@ -246,7 +246,12 @@ export function unifiedRecordsSql(
         )
       }
     }
-    const full = byAttribute.get('FullName')
+    const written = byAttribute.get('FullName')
+    // "Wilson, James" is read as "James Wilson".
+    const full = written
+      ? `(case when strpos(${written}, ',') > 0 then nullif(trim(trim(split_part(${written}, ',', 2)) || ' ' || trim(split_part(${written}, ',', 1))), '') else ${written} end)`
+      : undefined
+    if (full) byAttribute.set('FullName', full)
     if (full && !byAttribute.has('FirstName'))
       byAttribute.set('FirstName', `nullif(split_part(${full}, ' ', 1), '')`)
     if (full && !byAttribute.has('LastName'))

@@ -1,4 +1,5 @@
 export { computeUnification, UNIFY_ENTITIES, type UnifyEntity } from './compute-unification.js'
+export { type CustomerExplanation, explainCustomer } from './explain-customer.js'
 export { requestUnify } from './request-unify.js'
 export { runUnify, type UnifyCompletedEventData, type UnifyWorkerContext } from './run-unify.js'
 export {

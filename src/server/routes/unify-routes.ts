@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { notFound } from '../../errors.js'
-import { requestUnify } from '../../pipeline/unify/index.js'
+import { explainCustomer, requestUnify } from '../../pipeline/unify/index.js'
 import type { Runtime } from '../../runtime/index.js'
 import { getInstance } from '../../store/instances.js'
 import { getUnifyRun, listUnifyRuns } from '../../store/unify.js'
@@ -81,5 +81,45 @@ export function registerUnifyRoutes(app: ApiApp, runtime: Runtime): void {
       if (!run) throw notFound('Unify run', request.params.runId)
       return run
     },
+  )
+
+  app.get(
+    '/api/v1/instances/:instanceId/unify/customers/:customerId/explain',
+    {
+      config: { scope: 'read' },
+      schema: {
+        summary: 'Explain a customer profile',
+        description:
+          'The merged profile, every source record that forms it (as it is in its source), and the match pairs that joined them: rule, score and per-attribute similarities.',
+        tags: ['unify'],
+        params: instanceParams.extend({ customerId: z.string().min(1).max(64) }),
+        response: {
+          200: z.object({
+            customer: z.record(z.string(), z.unknown()),
+            records: z.array(
+              z.object({
+                source: z.string(),
+                key: z.string(),
+                record: z.record(z.string(), z.unknown()).nullable(),
+              }),
+            ),
+            matches: z.array(
+              z.object({
+                sourceA: z.string(),
+                keyA: z.string(),
+                sourceB: z.string(),
+                keyB: z.string(),
+                rule: z.string(),
+                score: z.number(),
+                similarities: z.string().nullable(),
+              }),
+            ),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) =>
+      explainCustomer(runtime.db, runtime.duck, request.params.instanceId, request.params.customerId),
   )
 }
