@@ -1,6 +1,12 @@
+import { resolve } from 'node:path'
 import type { Command } from 'commander'
+import { AppError } from '../../errors.js'
+import type { UnifyProposal } from '../../pipeline/unify/index.js'
+import type { Refresh } from '../../store/refreshes.js'
 import type { CliContext } from '../cli-context.js'
 import { formatCount, printTable } from '../output.js'
+import { describeOutcome, waitForRefreshes } from '../refresh-progress.js'
+import { proposalText } from './unify-command.js'
 
 interface SourceRow {
   name: string
@@ -25,7 +31,7 @@ interface EntityRow {
 }
 
 export function registerDataCommands(program: Command, context: CliContext): void {
-  program
+  const sources = program
     .command('sources')
     .description('List data sources with their last refresh')
     .option('--json', 'print JSON', false)
@@ -126,4 +132,68 @@ export function registerDataCommands(program: Command, context: CliContext): voi
         })
       },
     )
+
+  sources
+    .command('add <name>')
+    .description(
+      'Add a file as a data source, refresh it, and suggest how its columns map to profile attributes',
+    )
+    .requiredOption('--path <file>', 'CSV, JSON, NDJSON or Parquet file')
+    .requiredOption('--key <column>', 'the column that identifies a record')
+    .option('--kind <kind>', 'csv, json, ndjson or parquet (default: from the file name)')
+    .action(async (name: string, options: { path: string; key: string; kind?: string }) => {
+      await context.withApi({ needsWorkers: true }, async (client) => {
+        const instanceId = await context.instanceId(client)
+        const extension = options.path.toLowerCase().split('.').pop() ?? ''
+        const kind =
+          options.kind ??
+          (
+            {
+              csv: 'csv',
+              tsv: 'csv',
+              txt: 'csv',
+              json: 'json',
+              ndjson: 'ndjson',
+              jsonl: 'ndjson',
+              parquet: 'parquet',
+            } as Record<string, string>
+          )[extension]
+        if (!kind)
+          throw new AppError(
+            'UnknownKind',
+            `cannot tell the kind of ${options.path} from its name; add --kind csv|json|ndjson|parquet`,
+            {
+              target: '--kind',
+            },
+          )
+        await client.request('PUT', `/api/v1/instances/${instanceId}/datasources/${name}`, {
+          body: { kind, primaryKey: options.key, options: { path: resolve(options.path) } },
+        })
+        const refresh = await client.request<Refresh>(
+          'POST',
+          `/api/v1/instances/${instanceId}/datasources/${name}/refresh`,
+        )
+        const [done] = await waitForRefreshes(client, instanceId, [refresh], { stream: process.stderr })
+        if (!done || done.state !== 'succeeded') {
+          process.stdout.write(`${done ? describeOutcome(done) : 'the refresh did not end'}\n`)
+          process.exitCode = 1
+          return
+        }
+        process.stdout.write(`${describeOutcome(done)}\n\n`)
+        const proposal = await client.request<UnifyProposal>(
+          'GET',
+          `/api/v1/instances/${instanceId}/unify/suggestions`,
+        )
+        const only: UnifyProposal = {
+          ...proposal,
+          sources: {
+            [name]: proposal.sources[name] ?? { columns: [], updatedAt: undefined, published: true },
+          },
+        }
+        process.stdout.write(proposalText(only))
+        process.stdout.write(
+          '\nconfirm with: openinsights unify suggest --apply (or map columns under unify.sources in openinsights.yaml)\n',
+        )
+      })
+    })
 }

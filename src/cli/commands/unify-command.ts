@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import type { CustomerExplanation } from '../../pipeline/unify/index.js'
+import type { CustomerExplanation, UnifyProposal } from '../../pipeline/unify/index.js'
 import type { UnifyRun } from '../../store/unify.js'
 import type { CliContext } from '../cli-context.js'
 import { formatCount, formatDuration, printTable } from '../output.js'
@@ -59,6 +59,30 @@ export function registerUnifyCommand(program: Command, context: CliContext): voi
       })
     })
   unify
+    .command('suggest')
+    .description(
+      'Suggest column mappings (with confidence), match rules and merge policies; --apply puts them in effect',
+    )
+    .option('--apply', 'write the suggested unify section into the configuration and run unification', false)
+    .action(async (options: { apply: boolean }) => {
+      await context.withApi({ needsWorkers: options.apply }, async (client) => {
+        const instanceId = await context.instanceId(client)
+        const proposal = options.apply
+          ? await client.request<UnifyProposal & { runId: string }>(
+              'POST',
+              `/api/v1/instances/${instanceId}/unify/suggestions/apply`,
+            )
+          : await client.request<UnifyProposal>('GET', `/api/v1/instances/${instanceId}/unify/suggestions`)
+        process.stdout.write(proposalText(proposal))
+        if (options.apply)
+          process.stdout.write(
+            `\napplied; unify run ${(proposal as UnifyProposal & { runId?: string }).runId} queued (see: openinsights unify runs)\n`,
+          )
+        else process.stdout.write('\nput these in effect with: openinsights unify suggest --apply\n')
+      })
+    })
+
+  unify
     .command('explain')
     .description('Show which records form a customer profile, and which rules joined them')
     .argument('<customerId>')
@@ -107,5 +131,35 @@ export function explanationText(e: CustomerExplanation): string {
       `  ${m.sourceA} ${m.keyA} ↔ ${m.sourceB} ${m.keyB}: rule '${m.rule}' (score ${m.score.toFixed(2)}${how})`,
     )
   }
+  return `${lines.join('\n')}\n`
+}
+
+/** Suggested mappings and rules, for a person to confirm. */
+export function proposalText(proposal: UnifyProposal): string {
+  const lines: string[] = []
+  for (const [source, s] of Object.entries(proposal.sources)) {
+    lines.push(`${source}${s.published ? '' : ' (no data yet: refresh it to get suggestions)'}`)
+    for (const c of s.columns)
+      lines.push(
+        `  ${c.column.padEnd(22)} → ${c.attribute.padEnd(12)} ${String(Math.round(c.confidence * 100)).padStart(3)}%  ${c.confidence < 0.6 ? '(not applied) ' : ''}${c.reason}`,
+      )
+    if (s.updatedAt) lines.push(`  ${s.updatedAt.padEnd(22)} → when a record last changed`)
+  }
+  lines.push('', 'Match rules (records match when every condition of some rule holds)')
+  for (const rule of proposal.unify.rules)
+    lines.push(
+      `  ${rule.name}: ${rule.conditions
+        .map(
+          (c) =>
+            `${c.attribute} ${c.precision === 'exact' ? 'equal' : `similar ≥ ${c.threshold}`} after ${c.normalize.join('+')}`,
+        )
+        .join(', ')}`,
+    )
+  lines.push(
+    '',
+    `Merge: ${proposal.unify.merge.default} by default${Object.entries(proposal.unify.merge.attributes)
+      .map(([a, p]) => `, ${a} ${p}`)
+      .join('')}; all values kept for ${proposal.unify.merge.keepAll.join(', ')}`,
+  )
   return `${lines.join('\n')}\n`
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod'
-import { notFound } from '../../errors.js'
-import { explainCustomer, requestUnify } from '../../pipeline/unify/index.js'
+import { applyConfig, configSchema, exportConfig, problemsFromZod } from '../../config/index.js'
+import { AppError, notFound } from '../../errors.js'
+import { explainCustomer, proposeUnify, requestUnify } from '../../pipeline/unify/index.js'
 import type { Runtime } from '../../runtime/index.js'
 import { getInstance } from '../../store/instances.js'
 import { getUnifyRun, listUnifyRuns } from '../../store/unify.js'
@@ -121,5 +122,70 @@ export function registerUnifyRoutes(app: ApiApp, runtime: Runtime): void {
     },
     async (request) =>
       explainCustomer(runtime.db, runtime.duck, request.params.instanceId, request.params.customerId),
+  )
+
+  const proposalSchema = z.object({
+    sources: z.record(
+      z.string(),
+      z.object({
+        published: z.boolean(),
+        updatedAt: z.string().optional(),
+        columns: z.array(
+          z.object({ column: z.string(), attribute: z.string(), confidence: z.number(), reason: z.string() }),
+        ),
+      }),
+    ),
+    unify: z.record(z.string(), z.unknown()),
+  })
+
+  app.get(
+    '/api/v1/instances/:instanceId/unify/suggestions',
+    {
+      config: { scope: 'read' },
+      schema: {
+        summary: 'Suggest a mapping, match rules and merge policies',
+        description:
+          "Each published source's columns mapped to profile attributes from their names (several spellings and languages) and values (emails, phones, dates, postcodes), with a confidence; and the unify section that makes, keeping what is configured.",
+        tags: ['unify'],
+        params: instanceParams,
+        response: { 200: proposalSchema, ...errorResponses },
+      },
+    },
+    async (request) => proposeUnify(runtime.db, runtime.duck, request.params.instanceId),
+  )
+
+  app.post(
+    '/api/v1/instances/:instanceId/unify/suggestions/apply',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        summary: 'Apply the suggested unify section',
+        description:
+          'Writes the suggested unify section into the configuration (mappings of confidence ≥ 0.6) and queues a unify run.',
+        tags: ['unify'],
+        params: instanceParams,
+        response: {
+          200: proposalSchema.extend({
+            changes: z.array(z.object({ kind: z.string(), name: z.string(), action: z.string() })),
+            runId: z.string(),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { instanceId } = request.params
+      const proposal = await proposeUnify(runtime.db, runtime.duck, instanceId)
+      const document = configSchema.parse({
+        ...(await exportConfig(runtime.db, instanceId)),
+        unify: proposal.unify,
+      })
+      const changes = await applyConfig(runtime.db, document)
+      const run = await runtime.db
+        .transaction()
+        .execute((tx) => requestUnify(tx, runtime.jobs, instanceId, 'suggest'))
+      runtime.jobs.nudge('unify')
+      return { ...proposal, changes, runId: run.id }
+    },
   )
 }
