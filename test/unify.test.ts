@@ -87,6 +87,7 @@ describe('unification of the demo data', () => {
       sourceRecords: 4420 + 13647 + 2185,
       unifiedProfiles: run.stats?.unifiedProfiles,
       matchPairs: run.stats?.matchPairs,
+      unmappedSources: [],
       error: null,
     })
     expect(events[0]?.data.durationMs).toBeGreaterThan(0)

@@ -38,6 +38,21 @@ export interface ThresholdCrossedEventData {
   refreshId: string | null
 }
 
+/** Payload of `unify.completed`: a unification run ended, successfully or not. */
+export interface UnifyCompletedEventData {
+  instanceId: string
+  unifyRunId: string
+  status: 'succeeded' | 'failed'
+  sourceRecords: number | null
+  unifiedProfiles: number | null
+  matchPairs: number | null
+  durationMs: number
+  completedAt: string
+  /** Data sources of the instance that no unify mapping covers (reported, not silently skipped). */
+  unmappedSources: string[]
+  error: { code: string; message: string } | null
+}
+
 /** Payload by event type; types whose producers arrive with later features carry open records for now. */
 export interface EventDataByType {
   'datasource.refresh.failed': DataSourceRefreshEventData
@@ -45,7 +60,7 @@ export interface EventDataByType {
   'segment.threshold.crossed': ThresholdCrossedEventData
   'measure.threshold.crossed': ThresholdCrossedEventData
   'refresh.full.completed': Record<string, unknown>
-  'unify.completed': Record<string, unknown>
+  'unify.completed': UnifyCompletedEventData
 }
 
 export function isEventType(value: string): value is EventType {

@@ -5,5 +5,7 @@ export {
   type EventDataByType,
   type EventType,
   isEventType,
+  type ThresholdCrossedEventData,
+  type UnifyCompletedEventData,
 } from './event-types.js'
 export { appendEvent } from './outbox.js'

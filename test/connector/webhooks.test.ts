@@ -294,7 +294,19 @@ describe.skipIf(!storeModeAvailable('postgres'))(
         parameters: {},
       })
       await a.db.transaction().execute(async (tx) => {
-        for (let i = 0; i < 200; i++) await appendEvent(tx, 'unify.completed', 'acme', { run: i })
+        for (let i = 0; i < 200; i++)
+          await appendEvent(tx, 'unify.completed', 'acme', {
+            instanceId: 'acme',
+            unifyRunId: `run-${i}`,
+            status: 'succeeded',
+            sourceRecords: 10,
+            unifiedProfiles: 8,
+            matchPairs: 2,
+            durationMs: 5,
+            completedAt: new Date().toISOString(),
+            unmappedSources: [],
+            error: null,
+          })
       })
       a.nudgeEvents()
       b.nudgeEvents()

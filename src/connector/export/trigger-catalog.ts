@@ -166,10 +166,33 @@ export const TRIGGERS: TriggerDescription[] = [
     data: {
       instanceId: field('string', 'Instance', 'The instance'),
       unifyRunId: field('string', 'Unification run ID', 'Identifies the run'),
-      status: field('string', 'Status', 'succeeded or failed', { enum: ['succeeded', 'failed'] }),
-      customerCount: field('integer', 'Customer count', 'Unified customer profiles'),
-      sourceRowCount: field('integer', 'Source row count', 'Source rows that went into unification'),
+      status: field('string', 'Status', 'succeeded or failed (the previous profiles then stay current)', {
+        enum: ['succeeded', 'failed'],
+      }),
+      sourceRecords: field(
+        'integer',
+        'Source records',
+        'Records of the mapped sources that went into unification',
+      ),
+      unifiedProfiles: field('integer', 'Unified profiles', 'Customer profiles made of them'),
+      matchPairs: field('integer', 'Match pairs', 'Pairs of records a rule joined'),
+      durationMs: field('integer', 'Duration (ms)', 'How long the run took'),
       completedAt: field('string', 'Completed at', 'When it ended', { format: 'date-time' }),
+      unmappedSources: {
+        type: 'array',
+        items: { type: 'string' },
+        'x-ms-summary': 'Unmapped sources',
+        description: 'Data sources no mapping covers',
+      },
+      error: {
+        type: 'object',
+        'x-ms-summary': 'Error',
+        description: 'Why the run failed; empty when it succeeded',
+        properties: {
+          code: field('string', 'Error code', 'A stable code, e.g. ColumnNotFound'),
+          message: field('string', 'Error message', 'What went wrong and how to fix it'),
+        },
+      },
     },
   },
 ]

@@ -2,7 +2,8 @@ import { rm } from 'node:fs/promises'
 import type { DuckDBInstance } from '@duckdb/node-api'
 import { ulid } from 'ulid'
 import { AppError, coerceError } from '../../errors.js'
-import { appendEvent } from '../../events/index.js'
+import { appendEvent, type UnifyCompletedEventData } from '../../events/index.js'
+import { listDataSources } from '../../store/data-sources.js'
 import type { Db } from '../../store/database.js'
 import { getEntity, publishEntityVersion } from '../../store/entities.js'
 import { finishUnifyRun, getUnifyConfig, startUnifyRun, type UnifyRun } from '../../store/unify.js'
@@ -20,19 +21,6 @@ export interface UnifyWorkerContext {
   keepVersions: number
   onEventsAppended: () => void
   log: (message: string) => void
-}
-
-/** Payload of `unify.completed`. */
-export interface UnifyCompletedEventData {
-  instanceId: string
-  unifyRunId: string
-  status: 'succeeded' | 'failed'
-  sourceRecords: number | null
-  unifiedProfiles: number | null
-  matchPairs: number | null
-  durationMs: number
-  completedAt: string
-  error: { code: string; message: string } | null
 }
 
 /**
@@ -60,6 +48,9 @@ export async function runUnify(
         },
       )
     const config = unifyConfigSchema.parse(stored)
+    const unmapped = (await listDataSources(db, instanceId))
+      .map((s) => s.name)
+      .filter((name) => !(name in config.sources))
     const sources: UnifySourceInput[] = []
     for (const [name, mapping] of Object.entries(config.sources)) {
       const entity = await getEntity(db, instanceId, name)
@@ -128,6 +119,7 @@ export async function runUnify(
         matchPairs: result.stats.matchPairs,
         durationMs: done.durationMs ?? Date.now() - started,
         completedAt: done.completedAt ?? new Date().toISOString(),
+        unmappedSources: unmapped,
         error: null,
       } satisfies UnifyCompletedEventData)
       return done
@@ -140,7 +132,7 @@ export async function runUnify(
     for (const entity of UNIFY_ENTITIES)
       await pruneEntityVersions(db, instanceId, entity, context.keepVersions)
     context.log(
-      `unify ${job.runId} of ${instanceId}: ${result.stats.sourceRecords} records → ${result.stats.unifiedProfiles} profiles in ${Date.now() - started} ms`,
+      `unify ${job.runId} of ${instanceId}: ${result.stats.sourceRecords} records → ${result.stats.unifiedProfiles} profiles in ${Date.now() - started} ms${unmapped.length ? `; not mapped, so not unified: ${unmapped.join(', ')}` : ''}`,
     )
     return finished
   } catch (thrown) {
@@ -162,6 +154,7 @@ export async function runUnify(
         matchPairs: null,
         durationMs: Date.now() - started,
         completedAt: new Date().toISOString(),
+        unmappedSources: [],
         error: reason,
       } satisfies UnifyCompletedEventData)
       return done
