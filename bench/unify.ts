@@ -40,7 +40,7 @@ async function score(
   connection: DuckDBConnection,
   outDir: string,
   truth: string,
-): Promise<{ precision: number; recall: number; f1: number; entities: number; profiles: number }> {
+): Promise<{ precision: number; recall: number; f1: number; entities: number; profiles: number; exactClusters: number }> {
   const rows = (
     await connection.runAndReadAll(`
     with j as (
@@ -50,8 +50,15 @@ async function score(
     ),
     both_ as (select count(*) as n from j group by entity, CustomerId),
     person as (select count(*) as n from j group by entity),
-    profile as (select count(*) as n from j group by CustomerId)
-    select (select sum(n * (n - 1) / 2) from both_) as tp,
+    profile as (select count(*) as n from j group by CustomerId),
+    -- A person's cluster is exactly right when all their records form one profile with nothing else in it.
+    exact as (
+      select count(*) as n from (
+        select entity, count(distinct CustomerId) as profiles, min(CustomerId) as customer from j group by entity
+      ) e
+      where e.profiles = 1 and (select count(*) from j where j.CustomerId = e.customer) = (select count(*) from j where j.entity = e.entity)
+    )
+    select (select sum(n * (n - 1) / 2) from both_) as tp, (select n from exact) as exact_clusters,
       (select sum(n * (n - 1) / 2) from person) as truth_pairs,
       (select sum(n * (n - 1) / 2) from profile) as predicted_pairs,
       (select count(*) from person) as entities, (select count(*) from profile) as profiles`)
@@ -65,6 +72,7 @@ async function score(
     f1: (2 * precision * recall) / (precision + recall),
     entities: Number(rows.entities),
     profiles: Number(rows.profiles),
+    exactClusters: Number(rows.exact_clusters) / Number(rows.entities),
   }
 }
 
@@ -164,9 +172,10 @@ if (mode === 'accuracy') {
     `select source, key, person_id as entity from read_csv(${literal(join(demoDir, 'ground-truth.csv'))}, all_varchar = true)`,
   )
   console.log(
-    `demo (${demoRun.value.stats.sourceRecords.toLocaleString()} records, ${demoScore.entities} people): precision ${demoScore.precision.toFixed(4)}, recall ${demoScore.recall.toFixed(4)}, F1 ${demoScore.f1.toFixed(4)}; ${demoScore.profiles} profiles; ${demoRun.seconds.toFixed(2)} s`,
+    `demo (${demoRun.value.stats.sourceRecords.toLocaleString()} records, ${demoScore.entities} people): precision ${demoScore.precision.toFixed(4)}, recall ${demoScore.recall.toFixed(4)}, F1 ${demoScore.f1.toFixed(4)}; ${demoScore.profiles} profiles, ${(demoScore.exactClusters * 100).toFixed(1)}% of people exactly one profile; ${demoRun.seconds.toFixed(2)} s`,
   )
   results.demo_f1 = demoScore.f1
+  results.demo_exact_clusters = demoScore.exactClusters
 
   const febrl = resolve(import.meta.dirname, '../../shared/data/febrl')
   if (!existsSync(febrl)) console.log(`FEBRL data not found at ${febrl}; skipped`)
@@ -209,7 +218,7 @@ if (mode === 'accuracy') {
         const result = await score(connection, run.outDir, truth)
         const label = `${set.name}${withSocSec ? '+ssn' : ''}`
         console.log(
-          `${label.padEnd(13)} (${run.value.stats.sourceRecords.toLocaleString()} records): precision ${result.precision.toFixed(4)}, recall ${result.recall.toFixed(4)}, F1 ${result.f1.toFixed(4)}; ${result.entities} people → ${result.profiles} profiles; ${run.seconds.toFixed(2)} s`,
+          `${label.padEnd(13)} (${run.value.stats.sourceRecords.toLocaleString()} records): precision ${result.precision.toFixed(4)}, recall ${result.recall.toFixed(4)}, F1 ${result.f1.toFixed(4)}; ${result.entities} people → ${result.profiles} profiles, ${(result.exactClusters * 100).toFixed(1)}% exact; ${run.seconds.toFixed(2)} s`,
         )
         results[`${label.replace('+', '_')}_f1`] = result.f1
       }
