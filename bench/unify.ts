@@ -40,7 +40,14 @@ async function score(
   connection: DuckDBConnection,
   outDir: string,
   truth: string,
-): Promise<{ precision: number; recall: number; f1: number; entities: number; profiles: number; exactClusters: number }> {
+): Promise<{
+  precision: number
+  recall: number
+  f1: number
+  entities: number
+  profiles: number
+  exactClusters: number
+}> {
   const rows = (
     await connection.runAndReadAll(`
     with j as (
