@@ -174,7 +174,7 @@ export function registerDataCommands(program: Command, context: CliContext): voi
           `/api/v1/instances/${instanceId}/datasources/${name}/refresh`,
         )
         const [done] = await waitForRefreshes(client, instanceId, [refresh], { stream: process.stderr })
-        if (!done || done.state !== 'succeeded') {
+        if (done?.state !== 'succeeded') {
           process.stdout.write(`${done ? describeOutcome(done) : 'the refresh did not end'}\n`)
           process.exitCode = 1
           return

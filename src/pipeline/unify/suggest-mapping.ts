@@ -290,15 +290,14 @@ async function sampleShapes(
       `select ${select.join(', ')} from (select * from read_parquet(${literalList(versionFiles(entity.current))}) limit 500)`,
     )
     const row = result.getRowsJS()[0] ?? []
-    columns.forEach((c, i) =>
+    for (const [i, c] of columns.entries())
       shapes.set(c, {
         email: Number(row[i * 5]),
         phone: Number(row[i * 5 + 1]),
         date: Number(row[i * 5 + 2]),
         postcode: Number(row[i * 5 + 3]),
         personName: Number(row[i * 5 + 4]),
-      }),
-    )
+      })
   } finally {
     connection.closeSync()
   }

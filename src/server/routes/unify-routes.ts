@@ -1,6 +1,6 @@
 import { z } from 'zod'
-import { applyConfig, configSchema, exportConfig, problemsFromZod } from '../../config/index.js'
-import { AppError, notFound } from '../../errors.js'
+import { applyConfig, configSchema, exportConfig } from '../../config/index.js'
+import { notFound } from '../../errors.js'
 import { explainCustomer, proposeUnify, requestUnify } from '../../pipeline/unify/index.js'
 import type { Runtime } from '../../runtime/index.js'
 import { getInstance } from '../../store/instances.js'
