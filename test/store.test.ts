@@ -35,7 +35,11 @@ describe.each(STORE_MODES)('control-plane store on %s', (mode) => {
     const applied = await sql<{ name: string }>`select name from schema_migrations order by name`.execute(
       runtime.db,
     )
-    expect(applied.rows.map((r) => r.name)).toEqual(['0001_foundation.sql', '0002_connector.sql', '0003_unify.sql'])
+    expect(applied.rows.map((r) => r.name)).toEqual([
+      '0001_foundation.sql',
+      '0002_connector.sql',
+      '0003_unify.sql',
+    ])
   })
 
   it.skipIf(!storeModeAvailable(mode))('keeps one active refresh per data source', async () => {
