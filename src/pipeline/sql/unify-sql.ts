@@ -183,11 +183,12 @@ export function normalizeStep(
       const digits = `regexp_replace(${x}, '[^0-9+]', '', 'g')`
       const cc = callingCode(defaultCountry, hasCountry)
       const national = cc ? `case when ${cc} is null then d else '+' || ${cc} || ltrim(d, '0') end` : 'd'
-      return `(select case
+      // A one-element list and a lambda bind the cleaned value once, without a subquery per row.
+      return `list_transform([${digits}], d -> case
           when d is null or length(regexp_replace(d, '[^0-9]', '', 'g')) < 6 then null
           when starts_with(d, '+') then '+' || regexp_replace(d, '[^0-9]', '', 'g')
           when starts_with(d, '00') then '+' || substr(d, 3)
-          else ${national} end from (select ${digits} as d))`
+          else ${national} end)[1]`
     }
     case 'name': {
       const folded = `lower(${foldAccents(`trim(${x})`)})`

@@ -120,8 +120,11 @@ export async function computeUnification(
     )
 
     mark()
-    // Connected components by label propagation with pointer jumping, until nothing moves.
-    await connection.run('create or replace temp table clusters as select rid, rid as cid from records')
+    // Connected components by label propagation with pointer jumping, until nothing moves. Only
+    // records with an edge take part; every other record is a profile of its own.
+    await connection.run(
+      'create or replace temp table clusters as select rid, rid as cid from (select rid_a as rid from edges union select rid_b from edges)',
+    )
     let rounds = 0
     for (; rounds < 100; rounds++) {
       await connection.run(
@@ -134,6 +137,9 @@ export async function computeUnification(
       await connection.run('alter table clusters_next rename to clusters')
       if (moved === 0) break
     }
+    await connection.run(
+      'insert into clusters select rid, rid as cid from records anti join clusters using (rid)',
+    )
 
     mark()
     if (input.previousKeys && input.previousKeys.length > 0)
