@@ -142,8 +142,21 @@ const ADDRESS_ABBREVIATIONS: [string, string][] = [
 ]
 
 /** Folds letters without a decomposition (ø, æ, ß, ł, đ) and strips the accents of the rest. */
+const FOLDED: [string, string][] = [
+  ['ø', 'o'],
+  ['Ø', 'O'],
+  ['æ', 'ae'],
+  ['Æ', 'AE'],
+  ['ß', 'ss'],
+  ['ł', 'l'],
+  ['Ł', 'L'],
+  ['đ', 'd'],
+  ['Đ', 'D'],
+  ['þ', 'th'],
+  ['Þ', 'TH'],
+]
 const foldAccents = (x: string) =>
-  `strip_accents(replace(replace(replace(replace(replace(replace(replace(${x}, 'ø', 'o'), 'Ø', 'O'), 'æ', 'ae'), 'Æ', 'AE'), 'ß', 'ss'), 'ł', 'l'), 'đ', 'd'))`
+  `strip_accents(${FOLDED.reduce((expr, [from, to]) => `replace(${expr}, '${from}', '${to}')`, x)})`
 
 /**
  * The calling code for phone numbers written without one: the record's own Country when it has
@@ -197,6 +210,9 @@ export function normalizeStep(
         .join(' ')
       return `(select case n ${cases} else n end from (select nullif(regexp_replace(${folded}, '[^a-z]', '', 'g'), '') as n))`
     }
+    case 'initial':
+      // "J.", "james" and "Jim" all become "j": for conditions on initials.
+      return `nullif(left(regexp_replace(lower(${foldAccents(`trim(${x})`)}), '[^a-z]', '', 'g'), 1), '')`
     case 'address': {
       let out = `lower(${foldAccents(`trim(${x})`)})`
       out = `regexp_replace(${out}, '[.,]', ' ', 'g')`

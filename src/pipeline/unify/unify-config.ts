@@ -29,6 +29,7 @@ export const NORMALIZATIONS = [
   'email',
   'phone',
   'name',
+  'initial',
   'address',
 ] as const
 export type Normalization = (typeof NORMALIZATIONS)[number]
