@@ -326,7 +326,7 @@ if (mode === 'accuracy') {
   const ratio = ours.seconds / bare.seconds
   const st = ours.value.stats
   console.log(
-    `phases: map ${st.mapMs} ms, normalise ${st.normalizeMs} ms, match ${st.matchMs} ms, cluster ${st.clusterMs} ms (${st.clusteringRounds} rounds), merge+write ${st.mergeMs} ms`,
+    `phases: map and normalise ${st.mapMs} ms, match ${st.matchMs} ms, cluster ${st.clusterMs} ms (${st.clusteringRounds} rounds), merge+write ${st.mergeMs} ms`,
   )
   console.log(
     `${records.toLocaleString()} records: unify ${ours.seconds.toFixed(1)} s (${ours.value.stats.unifiedProfiles.toLocaleString()} profiles, ${ours.value.stats.matchPairs.toLocaleString()} pairs, F1 ${quality.f1.toFixed(4)}), peak RSS ${peak} MB; bare blocked jaro_winkler self-join ${bare.seconds.toFixed(1)} s (${bare.value.toLocaleString()} pairs); ratio ${ratio.toFixed(2)} (goals ≤ 60 s, ≤ 3)`,

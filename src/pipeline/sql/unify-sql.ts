@@ -156,7 +156,8 @@ const FOLDED: [string, string][] = [
   ['Þ', 'TH'],
 ]
 const foldAccents = (x: string) =>
-  `strip_accents(${FOLDED.reduce((expr, [from, to]) => `replace(${expr}, '${from}', '${to}')`, x)})`
+  // ASCII text (as many bytes as characters) needs no folding, and skipping it halves a name's cost.
+  `(case when strlen(${x}) = length(${x}) then ${x} else strip_accents(${FOLDED.reduce((expr, [from, to]) => `replace(${expr}, '${from}', '${to}')`, x)}) end)`
 
 /**
  * The calling code for phone numbers written without one: the record's own Country when it has
@@ -193,22 +194,27 @@ export function normalizeStep(
     case 'email':
       return `nullif(lower(trim(${x})), '')`
     case 'phone': {
-      const digits = `regexp_replace(${x}, '[^0-9+]', '', 'g')`
+      const digits = `regexp_replace(${x}, '[^0-9]', '', 'g')`
       const cc = callingCode(defaultCountry, hasCountry)
-      const national = cc ? `case when ${cc} is null then d else '+' || ${cc} || ltrim(d, '0') end` : 'd'
-      // A one-element list and a lambda bind the cleaned value once, without a subquery per row.
-      return `list_transform([${digits}], d -> case
-          when d is null or length(regexp_replace(d, '[^0-9]', '', 'g')) < 6 then null
-          when starts_with(d, '+') then '+' || regexp_replace(d, '[^0-9]', '', 'g')
-          when starts_with(d, '00') then '+' || substr(d, 3)
-          else ${national} end)[1]`
+      const national = cc
+        ? `case when ${cc} is null then ${digits} else '+' || ${cc} || ltrim(${digits}, '0') end`
+        : digits
+      // The repeated expressions are computed once (DuckDB eliminates common subexpressions).
+      return `case
+          when ${digits} is null or length(${digits}) < 6 then null
+          when regexp_matches(${x}, '^[^0-9]*[+]') then '+' || ${digits}
+          when starts_with(${digits}, '00') then '+' || substr(${digits}, 3)
+          else ${national} end`
     }
     case 'name': {
       const folded = `lower(${foldAccents(`trim(${x})`)})`
-      const cases = Object.entries(NICKNAMES)
-        .map(([nick, name]) => `when ${literal(nick)} then ${literal(name)}`)
-        .join(' ')
-      return `(select case n ${cases} else n end from (select nullif(regexp_replace(${folded}, '[^a-z]', '', 'g'), '') as n))`
+      const nicknames = `MAP {${Object.entries(NICKNAMES)
+        .map(([nick, name]) => `${literal(nick)}: ${literal(name)}`)
+        .join(', ')}}`
+      const letters = `nullif(regexp_replace(${folded}, '[^a-z]', '', 'g'), '')`
+      // DuckDB computes the repeated expression once. (A scalar subquery binding it made DuckDB
+      // join it back per column; a map inside a lambda was rebuilt per row: both cost seconds.)
+      return `coalesce(${nicknames}[${letters}], ${letters})`
     }
     case 'initial':
       // "J.", "james" and "Jim" all become "j": for conditions on initials.
@@ -245,13 +251,25 @@ function dateExpression(column: string, type: string): string {
 /**
  * All records of the unified sources in one relation: record id, source, key, when it changed,
  * and every attribute (VARCHAR; DateOfBirth as ISO date). FirstName/LastName are derived from a
- * FullName and the other way round when a source maps only one of them.
+ * FullName and the other way round when a source maps only one of them. Then one column per
+ * distinct (attribute, normalisations) that rules and lists compare, computed in the same pass.
  */
 export function unifiedRecordsSql(
   sources: readonly UnifySourceInput[],
   attributes: readonly string[],
+  normalized: {
+    columns: readonly NormalizedColumn[]
+    defaultCountry: string | undefined
+    hasCountry: boolean
+  },
 ): string {
+  let filesBefore = 0
   const parts = sources.map((source) => {
+    // Record ids in scan order without a numbering pass (row_number() over () runs on one thread):
+    // the file's place among all sources' files, shifted left 40 bits, plus the row in the file.
+    const firstFile = filesBefore + 1
+    filesBefore += Math.max(source.files.length, 1)
+    const rowNumberColumn = Object.hasOwn(source.types, 'file_row_number')
     const byAttribute = new Map<string, string>()
     for (const [column, attribute] of Object.entries(source.attributes)) {
       if (!byAttribute.has(attribute)) {
@@ -282,6 +300,9 @@ export function unifiedRecordsSql(
         `nullif(concat_ws(' ', ${byAttribute.get('FirstName') ?? 'null'}, ${byAttribute.get('LastName') ?? 'null'}), '')`,
       )
     const columns = [
+      rowNumberColumn
+        ? `(${firstFile}::bigint << 40) + row_number() over () as rid`
+        : `((${firstFile - 1} + list_position(${literalList(source.files)}, "__oi_file"))::bigint << 40) + file_row_number as rid`,
       `${literal(source.name)} as source`,
       `cast(${ident(source.keyColumn)} as varchar) as source_key`,
       source.updatedAt
@@ -289,10 +310,14 @@ export function unifiedRecordsSql(
         : 'null::timestamp as updated_at',
       ...attributes.map((a) => `${byAttribute.get(a) ?? 'null::varchar'} as ${ident(a)}`),
     ]
-    return `select ${columns.join(', ')} from read_parquet(${literalList(source.files)})`
+    return `select ${columns.join(', ')} from read_parquet(${literalList(source.files)}${rowNumberColumn ? '' : `, file_row_number = true, filename = '__oi_file'`})`
   })
-  // Numbered in scan order (no sort): ids and profiles do not depend on it, only which record is a group's hub.
-  return `select row_number() over () as rid, * from (${parts.join(' union all ')})`
+  // Ids and profiles do not depend on the numbering, only which record is a group's hub.
+  const values = normalized.columns.map(
+    (c) =>
+      `${normalizeExpression(ident(c.attribute), c.normalize, normalized.defaultCountry, normalized.hasCountry)} as ${ident(c.column)}`,
+  )
+  return `select *${values.length ? `, ${values.join(', ')}` : ''} from (${parts.join(' union all ')})`
 }
 
 /** A condition's comparable value: its attribute after its normalisations. */
@@ -301,18 +326,11 @@ export interface PreparedCondition extends MatchCondition {
   column: string
 }
 
-/** The records' normalised values, one column per distinct (attribute, normalisations). */
-export function normalizedValuesSql(
-  records: string,
-  columns: { column: string; attribute: string; normalize: readonly Normalization[] }[],
-  defaultCountry: string | undefined,
-  hasCountry: boolean,
-): string {
-  const values = columns.map(
-    (c) =>
-      `${normalizeExpression(ident(c.attribute), c.normalize, defaultCountry, hasCountry)} as ${ident(c.column)}`,
-  )
-  return `select rid${values.length ? `, ${values.join(', ')}` : ''} from ${records}`
+/** A column of normalised values: an attribute after its normalisations. */
+export interface NormalizedColumn {
+  column: string
+  attribute: string
+  normalize: readonly Normalization[]
 }
 
 const similarity = (c: PreparedCondition, a: string, b: string) =>
@@ -354,12 +372,13 @@ export function ruleEdgesSql(
       ? exact.map((c) => ident(c.column)).join(` || '\u0001' || `)
       : `left(${ident(first.column)}, 3)`
   const sims = fuzzy.map((c) => similarity(c, 'a', 'b'))
+  const read = ['rid', ...new Set(fuzzy.map((c) => ident(c.column)))].join(', ')
   const conditions = [...fuzzy.map((c, i) => `${sims[i]} >= ${c.threshold}`)]
   return `select a.rid as rid_a, b.rid as rid_b, ${rule.index} as rule,
       least(${sims.join(', ')})::double as score,
       concat_ws(',', ${fuzzy.map((c, i) => `${literal(`${c.attribute}=`)} || round(${sims[i]}, 3)`).join(', ')}) as similarities
-    from (select *, ${block} as block, count(*) over (partition by ${block}) as block_size from ${values} where ${notNull}) a
-    join (select *, ${block} as block from ${values} where ${notNull}) b
+    from (select ${read}, ${block} as block, count(*) over (partition by ${block}) as block_size from ${values} where ${notNull}) a
+    join (select ${read}, ${block} as block from ${values} where ${notNull}) b
       on a.block = b.block and a.rid < b.rid
     where a.block_size <= ${maxBlock} and ${conditions.join(' and ')}`
 }
@@ -468,6 +487,22 @@ export function customerIdsSql(records: string, clusters: string, previousKeys: 
     from fresh f left join kept k using (cid)`
 }
 
+/**
+ * A winner's rank as one HUGEINT: the fields most significant first, each clamped into its bits
+ * (a missing one counts as 0), then the value's hash in the bits left, so ties resolve the same
+ * way on every run. arg_max over a number is far cheaper than over a struct of the same fields.
+ */
+export function packedRank(fields: readonly { expr: string; bits: number }[], value: string): string {
+  let shift = 127
+  const parts = fields.map(({ expr, bits }) => {
+    shift -= bits
+    return `(coalesce(least(greatest(${expr}, 0), ${2 ** bits - 1}), 0)::hugeint << ${shift})`
+  })
+  if (shift < 0) throw new Error('packedRank: more than 127 bits')
+  parts.push(shift >= 64 ? `hash(${value})::hugeint` : `(hash(${value}) >> ${64 - shift})::hugeint`)
+  return parts.join(' + ')
+}
+
 export type MergePolicy = 'mostFrequent' | 'mostRecent' | 'sourcePriority' | 'mostComplete'
 
 /**
@@ -477,7 +512,6 @@ export type MergePolicy = 'mostFrequent' | 'mostRecent' | 'sourcePriority' | 'mo
  */
 export function mergeSql(options: {
   records: string
-  values: string
   clusters: string
   ids: string
   attributes: readonly string[]
@@ -488,62 +522,70 @@ export function mergeSql(options: {
   const rank = options.sourcePriority.length
     ? `case r.source ${options.sourcePriority.map((s, i) => `when ${literal(s)} then ${i}`).join(' ')} else ${options.sourcePriority.length} end`
     : '0'
+  const normalizedOf = new Map(options.keepAll.map((k) => [k.attribute, k.normalized]))
+  // Attributes kept as lists (Email, Phone) win in their normalised form: +4536570835, not (+45) 36-57…
+  const valueOf = (a: string) => ident(normalizedOf.get(a) ?? a)
+  // Values are counted as they win: normalised, or else regardless of case.
+  const countedOf = (a: string, from = '') =>
+    normalizedOf.has(a) ? `${from}${valueOf(a)}` : `lower(${from}${ident(a)})`
   // How often each value occurs in its profile: one hash aggregation per attribute, joined back.
   const countTables = options.attributes.map(
     (a, i) =>
-      `c${i} as (select cid, lower(${ident(a)}) as k, count(*) as n from base where ${ident(a)} is not null group by all)`,
+      `c${i} as (select cid, ${countedOf(a)} as k, count(*) as n from base where ${valueOf(a)} is not null group by all)`,
   )
   const countJoins = options.attributes
-    .map((a, i) => `left join c${i} on c${i}.cid = base.cid and c${i}.k = lower(base.${ident(a)})`)
+    .map((a, i) => `left join c${i} on c${i}.cid = base.cid and c${i}.k = ${countedOf(a, 'base.')}`)
     .join(' ')
   const countColumns = options.attributes.map((_, i) => `coalesce(c${i}.n, 0) as n${i}`)
-  const normalizedOf = new Map(options.keepAll.map((k) => [k.attribute, k.normalized]))
   const winners = options.attributes.map((a, i) => {
-    // Attributes kept as lists (Email, Phone) win in their normalised form: +4536570835, not (+45) 36-57…
-    const v = `x.${ident(normalizedOf.get(a) ?? a)}`
-    // arg_max over a struct ranks lexicographically (hash aggregation, no sort); the value itself
-    // is last, so ties resolve the same way on every run.
-    const recent = 'coalesce(epoch_us(x.updated_at), -9223372036854775807)'
-    const key = {
-      mostFrequent: `x.n${i}, ${recent}, -x.src_rank, ${v}`,
-      mostRecent: `${recent}, -x.src_rank, x.n${i}, ${v}`,
-      sourcePriority: `-x.src_rank, x.n${i}, ${recent}, ${v}`,
-      mostComplete: `length(${v}), x.n${i}, ${recent}, ${v}`,
+    const v = `x.${valueOf(a)}`
+    const count = { expr: `x.n${i}`, bits: 16 }
+    const recent = { expr: `epoch_ms(x.updated_at) + ${2 ** 42}`, bits: 43 }
+    const preferred = { expr: `255 - x.src_rank`, bits: 8 }
+    const complete = { expr: `length(${v})`, bits: 16 }
+    const order = {
+      mostFrequent: [count, recent, preferred],
+      mostRecent: [recent, preferred, count],
+      sourcePriority: [preferred, count, recent],
+      mostComplete: [complete, count, recent],
     }[options.policies[a] ?? 'mostFrequent']
-    return `arg_max(${v}, (${key})) filter (where ${v} is not null) as ${ident(a)}`
+    return `arg_max(${v}, ${packedRank(order, v)}) filter (where ${v} is not null) as ${ident(a)}`
   })
+  // Sorting a list after the fact is much cheaper than an ordered DISTINCT aggregate.
   const lists = options.keepAll.map(
-    (k) =>
-      `list(distinct x.${ident(k.normalized)} order by x.${ident(k.normalized)}) filter (where x.${ident(k.normalized)} is not null) as ${ident(`${k.attribute}s`)}`,
+    (k) => `list_sort(list_distinct(list(x.${ident(k.normalized)}))) as ${ident(`${k.attribute}s`)}`,
   )
-  const normalizedColumns = options.keepAll.map((k) => `v.${ident(k.normalized)}`)
-  const joinValues = normalizedColumns.length ? ` join ${options.values} v using (rid)` : ''
+  // Only the columns merging reads, not every normalised value the rules compared.
+  const columns = [
+    ...options.attributes.map((a) => `r.${ident(a)}`),
+    ...options.keepAll.map((k) => `r.${ident(k.normalized)}`),
+  ]
   // Most profiles are one record: those need no ranking, just their values.
   const single = [
-    ...options.attributes.map((a) => {
-      const normalized = normalizedOf.get(a)
-      return `${normalized ? `v.${ident(normalized)}` : `r.${ident(a)}`} as ${ident(a)}`
-    }),
+    ...options.attributes.map((a) => `r.${valueOf(a)} as ${ident(a)}`),
     ...options.keepAll.map(
       (k) =>
-        `case when v.${ident(k.normalized)} is null then null else [v.${ident(k.normalized)}] end as ${ident(`${k.attribute}s`)}`,
+        `case when r.${ident(k.normalized)} is null then null else [r.${ident(k.normalized)}] end as ${ident(`${k.attribute}s`)}`,
     ),
   ]
+  // Grouped by the numeric cluster id; the CustomerId joins the (fewer) merged rows afterwards.
   return `with sizes as (select cid, count(*) as n from ${options.clusters} group by cid),
     base as (
-      select c.cid, r.*, ${rank} as src_rank${normalizedColumns.length ? `, ${normalizedColumns.join(', ')}` : ''}
-      from ${options.clusters} c join sizes s using (cid) join ${options.records} r using (rid)${joinValues}
+      select c.cid, r.source, r.updated_at, ${rank} as src_rank, ${columns.join(', ')}
+      from ${options.clusters} c join sizes s using (cid) join ${options.records} r using (rid)
       where s.n > 1
     )${countTables.length ? `, ${countTables.join(', ')}` : ''}
-    select i.customer_id as CustomerId, ${[...winners, ...lists].join(', ')},
-      count(*)::integer as RecordCount, count(distinct x.source)::integer as SourceCount
-    from (
-      select base.*${countColumns.length ? `, ${countColumns.join(', ')}` : ''} from base ${countJoins}
-    ) x join ${options.ids} i using (cid)
-    group by i.customer_id
+    select i.customer_id as CustomerId, m.* exclude (cid) from (
+      select x.cid, ${[...winners, ...lists].join(', ')},
+        count(*)::integer as RecordCount, length(list_distinct(list(x.source)))::integer as SourceCount
+      from (
+        select base.*${countColumns.length ? `, ${countColumns.join(', ')}` : ''} from base ${countJoins}
+      ) x
+      group by x.cid
+    ) m join ${options.ids} i using (cid)
     union all by name
     select i.customer_id as CustomerId, ${single.join(', ')}, 1 as RecordCount, 1 as SourceCount
-    from ${options.clusters} c join sizes s using (cid) join ${options.records} r using (rid)${joinValues}
+    from ${options.clusters} c join sizes s using (cid) join ${options.records} r using (rid)
       join ${options.ids} i using (cid)
     where s.n = 1`
 }

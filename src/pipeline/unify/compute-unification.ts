@@ -8,7 +8,6 @@ import {
   edgesSql,
   type MergePolicy,
   mergeSql,
-  normalizedValuesSql,
   type PreparedCondition,
   propagateClustersSql,
   ruleEdgesSql,
@@ -37,9 +36,8 @@ export interface UnificationResult {
     matchPairs: number
     clusteringRounds: number
     skippedBlocks: number
-    /** Milliseconds per phase: map, normalise, match, cluster, merge (and write). */
+    /** Milliseconds per phase: map and normalise (one pass), match, cluster, merge (and write). */
     mapMs: number
-    normalizeMs: number
     matchMs: number
     clusterMs: number
     mergeMs: number
@@ -107,16 +105,16 @@ export async function computeUnification(
   const mark = () => phases.push(performance.now())
   try {
     await connection.run(
-      `create or replace temp table records as ${unifiedRecordsSql(input.sources, attributes)}`,
-    )
-    mark()
-    await connection.run(
-      `create or replace temp table normalized_values as ${normalizedValuesSql('records', [...columns.values()], config.defaultCountry, attributes.includes('Country'))}`,
+      `create or replace temp table records as ${unifiedRecordsSql(input.sources, attributes, {
+        columns: [...columns.values()],
+        defaultCountry: config.defaultCountry,
+        hasCountry: attributes.includes('Country'),
+      })}`,
     )
     mark()
     const skippedBlocks = await countSkippedBlocks(connection, rules)
     await connection.run(
-      `create or replace temp table edges as ${edgesSql(rules.map((rule) => ruleEdgesSql('normalized_values', rule, MAX_BLOCK)))}`,
+      `create or replace temp table edges as ${edgesSql(rules.map((rule) => ruleEdgesSql('records', rule, MAX_BLOCK)))}`,
     )
 
     mark()
@@ -158,7 +156,6 @@ export async function computeUnification(
       UnifiedCustomer: {
         sql: mergeSql({
           records: 'records',
-          values: 'normalized_values',
           clusters: 'clusters',
           ids: 'ids',
           attributes,
@@ -208,10 +205,9 @@ export async function computeUnification(
       outputs,
       stats: {
         mapMs: ms(0),
-        normalizeMs: ms(1),
-        matchMs: ms(2),
-        clusterMs: ms(3),
-        mergeMs: ms(4),
+        matchMs: ms(1),
+        clusterMs: ms(2),
+        mergeMs: ms(3),
         sourceRecords: await one('select count(*) from records'),
         unifiedProfiles: outputs.find((o) => o.entity === 'UnifiedCustomer')?.rowCount ?? 0,
         matchPairs: outputs.find((o) => o.entity === 'MatchPairs')?.rowCount ?? 0,
@@ -240,7 +236,7 @@ async function countSkippedBlocks(
         ? exact.map((c) => ident(c.column)).join(` || '\u0001' || `)
         : `left(${ident((fuzzy[0] as PreparedCondition).column)}, 3)`
     const result = await connection.runAndReadAll(
-      `select count(*) from (select ${block} as b from normalized_values where ${rule.conditions.map((c) => `${ident(c.column)} is not null`).join(' and ')} group by b having count(*) > ${MAX_BLOCK})`,
+      `select count(*) from (select ${block} as b from records where ${rule.conditions.map((c) => `${ident(c.column)} is not null`).join(' and ')} group by b having count(*) > ${MAX_BLOCK})`,
     )
     skipped += Number(result.getRowsJS()[0]?.[0] ?? 0)
   }
