@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freshHome, runCli, type ServerProcess, startServer } from './helpers/processes.js'
@@ -127,6 +127,31 @@ describe('openinsights CLI (no server running)', () => {
     expect(bad.stderr.trim()).toBe(
       'openinsights: $filter: expected a value, a property or ( but found the end at position 17 [InvalidQuery]',
     )
+  })
+})
+
+describe('openinsights export', () => {
+  it('writes an entity as CSV, JSON or NDJSON, filtered or whole, and names a bad format', async () => {
+    const csv = join(home, 'contacts.csv')
+    const written = await runCli(['export', 'contacts', '--out', csv], env)
+    expect(written.code).toBe(0)
+    expect(written.stdout.trim()).toBe(`wrote 2 rows of contacts to ${csv}`)
+    expect(readFileSync(csv, 'utf8')).toBe('id,name\n1,Ann\n2,Bo\n')
+    const json = join(home, 'contacts.json')
+    await runCli(['export', 'contacts', '--format', 'json', '--out', json], env)
+    expect(JSON.parse(readFileSync(json, 'utf8'))).toEqual([
+      { id: 1, name: 'Ann' },
+      { id: 2, name: 'Bo' },
+    ])
+    const ndjson = join(home, 'bo.ndjson')
+    await runCli(
+      ['export', 'contacts', '--format', 'ndjson', '--filter', "name eq 'Bo'", '--out', ndjson],
+      env,
+    )
+    expect(readFileSync(ndjson, 'utf8')).toBe('{"id":2,"name":"Bo"}\n')
+    const bad = await runCli(['export', 'contacts', '--format', 'xlsx', '--out', join(home, 'x.xlsx')], env)
+    expect(bad.code).toBe(1)
+    expect(bad.stderr.trim()).toBe('openinsights: --format xlsx: use csv, json, ndjson [InvalidFormat]')
   })
 })
 
