@@ -1,11 +1,12 @@
 import { deleteDataSource, listDataSources, upsertDataSource } from '../store/data-sources.js'
 import type { Db } from '../store/database.js'
+import { getInsightConfig, type InsightConfig, putInsightConfig } from '../store/insights.js'
 import { upsertInstance } from '../store/instances.js'
 import { deleteUnifyConfig, putUnifyConfig } from '../store/unify.js'
 import type { ConfigDocument } from './config-schema.js'
 
 export interface ConfigChange {
-  kind: 'instance' | 'dataSource' | 'unify'
+  kind: 'instance' | 'dataSource' | 'unify' | 'insights'
   name: string
   action: 'created' | 'updated' | 'unchanged' | 'deleted' | 'kept'
 }
@@ -54,6 +55,12 @@ export async function applyConfig(
         changes.push({ kind: 'unify', name: 'unify', action })
       } else if (options.prune && (await deleteUnifyConfig(tx, instanceId))) {
         changes.push({ kind: 'unify', name: 'unify', action: 'deleted' })
+      }
+      const insights = { measures: config.measures ?? {}, segments: config.segments ?? {} }
+      const hasInsights = Object.keys(insights.measures).length + Object.keys(insights.segments).length > 0
+      if (hasInsights || (await getInsightConfig(tx, instanceId))) {
+        const action = await putInsightConfig(tx, instanceId, insights as InsightConfig)
+        changes.push({ kind: 'insights', name: 'measures and segments', action })
       }
       if (options.dryRun) throw new DryRun()
     })

@@ -1,4 +1,7 @@
 import { z } from 'zod'
+import { parseFilter } from '../connector/odata/index.js'
+import { insightNameSchema, measureSchema } from '../pipeline/measures/measure-config.js'
+import { segmentSchema } from '../pipeline/segments/segment-config.js'
 import { sourceReaders } from '../pipeline/sources/index.js'
 import { COLUMN_TYPES, isColumnType } from '../pipeline/sql/duckdb-sql.js'
 import { unifyConfigSchema, unifyReferenceProblems } from '../pipeline/unify/unify-config.js'
@@ -77,9 +80,77 @@ export const configSchema = z
       .default({})
       .describe('Data sources by name; each is published as an entity of the same name'),
     unify: unifyConfigSchema.optional(),
+    measures: z
+      .record(insightNameSchema, measureSchema)
+      .default({})
+      .describe(
+        'Business measures (one value, or one per dimension value) and customer measures (one per CustomerId)',
+      ),
+    segments: z
+      .record(insightNameSchema, segmentSchema)
+      .default({})
+      .describe('Rule-based sets of customers, each published as Segment<Name>'),
   })
   .strict()
   .superRefine((config, context) => {
+    const problem = (path: (string | number)[], message: string, fix: string) =>
+      context.addIssue({ code: 'custom', path, message, params: { fix } })
+    const unified = new Set(Object.keys(config.unify?.sources ?? {}))
+    const filters: [(string | number)[], string | undefined][] = [
+      ...Object.entries(config.measures).map(([n, m]): [(string | number)[], string | undefined] => [
+        ['measures', n, 'filter'],
+        m.filter,
+      ]),
+      ...Object.entries(config.segments).flatMap(([n, s]) => [
+        [['segments', n, 'filter'], s.filter] as [(string | number)[], string | undefined],
+        ...Object.entries(s.activities).map(([a, act]): [(string | number)[], string | undefined] => [
+          ['segments', n, 'activities', a, 'filter'],
+          act.filter,
+        ]),
+      ]),
+    ]
+    for (const [path, filter] of filters) {
+      if (!filter) continue
+      try {
+        parseFilter(filter, 'filter')
+      } catch (error) {
+        problem(
+          path,
+          (error as Error).message,
+          "write an OData filter, e.g. Country eq 'DK' and LifetimeValue ge 1000",
+        )
+      }
+    }
+    const links: [(string | number)[], { source: string } | undefined][] = [
+      ...Object.entries(config.measures).map(
+        ([n, m]): [(string | number)[], { source: string } | undefined] => [
+          ['measures', n, 'customer', 'source'],
+          m.customer,
+        ],
+      ),
+      ...Object.entries(config.segments).flatMap(([n, s]) =>
+        Object.entries(s.activities).map(
+          ([a, act]): [(string | number)[], { source: string } | undefined] => [
+            ['segments', n, 'activities', a, 'customer', 'source'],
+            act.customer,
+          ],
+        ),
+      ),
+    ]
+    for (const [path, link] of links)
+      if (link && !unified.has(link.source))
+        problem(
+          path,
+          `'${link.source}' is not a source unify maps`,
+          `use one of: ${[...unified].join(', ') || '(add a unify section first)'}`,
+        )
+    for (const name of Object.keys(config.segments))
+      if (name in config.measures)
+        problem(
+          ['segments', name],
+          `'${name}' is also a measure's name`,
+          'give segments and measures different names',
+        )
     if (!config.unify) return
     for (const problem of unifyReferenceProblems(config.unify, new Set(Object.keys(config.dataSources)))) {
       context.addIssue({

@@ -2,6 +2,7 @@ import { stringify } from 'yaml'
 import { notFound } from '../errors.js'
 import { listDataSources } from '../store/data-sources.js'
 import type { Db } from '../store/database.js'
+import { getInsightConfig } from '../store/insights.js'
 import { getInstance } from '../store/instances.js'
 import { getUnifyConfig } from '../store/unify.js'
 import type { ConfigDocument } from './config-schema.js'
@@ -12,6 +13,7 @@ export async function exportConfig(db: Db, instanceId: string): Promise<ConfigDo
   if (!instance) throw notFound('Instance', instanceId)
   const sources = await listDataSources(db, instanceId)
   const unify = await getUnifyConfig(db, instanceId)
+  const insights = await getInsightConfig(db, instanceId)
   return {
     version: 1,
     instance: { id: instance.id, name: instance.name },
@@ -28,6 +30,8 @@ export async function exportConfig(db: Db, instanceId: string): Promise<ConfigDo
       ]),
     ) as ConfigDocument['dataSources'],
     ...(unify ? { unify: unify as ConfigDocument['unify'] } : {}),
+    measures: (insights?.measures ?? {}) as ConfigDocument['measures'],
+    segments: (insights?.segments ?? {}) as ConfigDocument['segments'],
   }
 }
 

@@ -104,6 +104,61 @@ unify:
     attributes:
       Address1: mostRecent
     keepAll: [Email, Phone]
+# Measures: business-level (one value, or one per dimension value) and customer-level (one value
+# per CustomerId, published as CustomerMeasures). Thresholds raise measure.threshold.crossed.
+measures:
+  TotalRevenue:
+    description: Revenue of every web-shop order
+    entity: webshop_orders
+    aggregation: sum
+    column: total_amount
+    thresholds: [1000000, 100000000]
+  RevenueByCountry:
+    description: Revenue per shipping country
+    entity: webshop_orders
+    aggregation: sum
+    column: total_amount
+    groupBy: shipping_country
+    thresholds: [1000000]
+  AppOrdersLastYear:
+    description: Orders placed in the app during the last 365 days
+    entity: webshop_orders
+    aggregation: count
+    filter: channel eq 'app'
+    window: { column: order_date, last: 365d }
+  LifetimeValue:
+    description: What each customer has spent in the web shop
+    kind: customer
+    entity: webshop_orders
+    aggregation: sum
+    column: total_amount
+  OrderCount:
+    kind: customer
+    entity: webshop_orders
+    aggregation: count
+# Segments: rules over profile attributes, customer measures and activity within a time window.
+segments:
+  HighValueCustomers:
+    description: Customers who have spent 10,000 or more
+    filter: LifetimeValue ge 10000
+    thresholds: [100, 10000]
+  DanishRegulars:
+    description: Danish customers with three or more orders
+    filter: Country eq 'DK' and OrderCount ge 3
+  RecentAppBuyers:
+    description: Customers who ordered in the app in the last two years, or have gold loyalty status
+    filter: RecentAppOrders ge 1 or GoldMember ge 1
+    activities:
+      RecentAppOrders:
+        entity: webshop_orders
+        dateColumn: order_date
+        within: 2y
+        filter: channel eq 'app'
+      GoldMember:
+        entity: loyalty_members
+        dateColumn: joined_at
+        within: 20y
+        filter: tier eq 'gold'
 `
 }
 

@@ -30,6 +30,8 @@ export interface ThresholdCrossedEventData {
   instanceId: string
   /** The segment's or the measure's name. */
   name: string
+  /** The dimension value of a dimensional measure (e.g. the country); null otherwise. */
+  dimension: string | null
   threshold: number
   /** up: from below the threshold to at or above it; down: from at or above to below. */
   direction: 'up' | 'down'
@@ -53,13 +55,37 @@ export interface UnifyCompletedEventData {
   error: { code: string; message: string } | null
 }
 
+/** One step of a full refresh as `refresh.full.completed` reports it. */
+export interface FullRefreshStepSummary {
+  name: string
+  kind: 'source' | 'unify' | 'insights'
+  status: 'succeeded' | 'failed' | 'skipped' | 'cancelled'
+  durationMs: number | null
+  counts: Record<string, number> | null
+  error: { code: string; message: string } | null
+}
+
+/** Payload of `refresh.full.completed`: sources → unify → measures and segments ended. */
+export interface FullRefreshCompletedEventData {
+  instanceId: string
+  fullRefreshId: string
+  /** succeeded: every step did; failed: some step failed (the rest ran on the last good data). */
+  status: 'succeeded' | 'failed' | 'cancelled'
+  startedAt: string
+  completedAt: string
+  durationMs: number
+  /** The first step that failed, if any. */
+  failedStep: string | null
+  steps: FullRefreshStepSummary[]
+}
+
 /** Payload by event type; types whose producers arrive with later features carry open records for now. */
 export interface EventDataByType {
   'datasource.refresh.failed': DataSourceRefreshEventData
   'datasource.refresh.succeeded': DataSourceRefreshEventData
   'segment.threshold.crossed': ThresholdCrossedEventData
   'measure.threshold.crossed': ThresholdCrossedEventData
-  'refresh.full.completed': Record<string, unknown>
+  'refresh.full.completed': FullRefreshCompletedEventData
   'unify.completed': UnifyCompletedEventData
 }
 

@@ -7,6 +7,8 @@ import type { Db, DbOrTx } from '../store/database.js'
 export interface JobDataByQueue {
   'datasource-refresh': { instanceId: string; refreshId: string }
   unify: { instanceId: string; runId: string }
+  insights: { instanceId: string; runId: string }
+  'full-refresh': { instanceId: string; fullRefreshId: string }
 }
 
 export type QueueName = keyof JobDataByQueue
@@ -34,6 +36,19 @@ export const DEFAULT_QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
     retryDelaySeconds: 5,
     retryBackoff: true,
     expireInSeconds: 3 * 3600,
+  },
+  insights: {
+    retryLimit: 1,
+    retryDelaySeconds: 5,
+    retryBackoff: true,
+    expireInSeconds: 3 * 3600,
+  },
+  // The orchestrator only waits on other jobs; a retry resumes it where it stood.
+  'full-refresh': {
+    retryLimit: 3,
+    retryDelaySeconds: 5,
+    retryBackoff: true,
+    expireInSeconds: 12 * 3600,
   },
 }
 

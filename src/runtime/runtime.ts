@@ -5,6 +5,8 @@ import { startDeliveryWorker, webhookSubscriber } from '../connector/webhooks/in
 import { type Dispatcher, SubscriberRegistry, startDispatcher } from '../events/index.js'
 import { DEFAULT_QUEUE_POLICIES, type JobQueue, startJobQueue } from '../jobs/index.js'
 import { dataLayout, openDuckDb, recoverAbandonedRefreshes, runSourceRefresh } from '../pipeline/index.js'
+import { insightsTrigger, runInsights } from '../pipeline/insights/index.js'
+import { runFullRefresh } from '../pipeline/refresh.js'
 import { runUnify, unifyTrigger } from '../pipeline/unify/index.js'
 import { type Db, openDatabase } from '../store/database.js'
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../store/embedded-postgres.js'
@@ -156,6 +158,27 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
             onEventsAppended: runtime.nudgeEvents,
             log: (message) => logger.info(message),
           },
+          job.data,
+        )
+      })
+
+      subscribers.add(insightsTrigger(jobs))
+      await jobs.work('insights', 1, async (job) => {
+        await runInsights(
+          {
+            db,
+            duck,
+            dataDir: settings.dataDir,
+            keepVersions: 3,
+            onEventsAppended: runtime.nudgeEvents,
+            log: (message) => logger.info(message),
+          },
+          job.data,
+        )
+      })
+      await jobs.work('full-refresh', 1, async (job) => {
+        await runFullRefresh(
+          { db, jobs, onEventsAppended: runtime.nudgeEvents, log: (message) => logger.info(message) },
           job.data,
         )
       })

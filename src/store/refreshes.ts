@@ -48,11 +48,12 @@ function toRefresh(row: RefreshRow): Refresh {
  */
 export async function queueRefresh(
   db: DbOrTx,
-  refresh: { id: string; instanceId: string; dataSourceName: string },
+  refresh: { id: string; instanceId: string; dataSourceName: string; fullRefreshId?: string | undefined },
 ): Promise<{ refresh: Refresh; created: boolean }> {
   const inserted = await db
     .insertInto('refreshes')
     .values({
+      full_refresh_id: refresh.fullRefreshId ?? null,
       id: refresh.id,
       instance_id: refresh.instanceId,
       data_source_name: refresh.dataSourceName,

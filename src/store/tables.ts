@@ -16,6 +16,12 @@ export interface Tables {
   status_reports: StatusReportsTable
   unify_configs: UnifyConfigsTable
   unify_runs: UnifyRunsTable
+  insight_configs: InsightConfigsTable
+  insight_runs: InsightRunsTable
+  measure_values: MeasureValuesTable
+  segment_counts: SegmentCountsTable
+  full_refreshes: FullRefreshesTable
+  refresh_schedules: RefreshSchedulesTable
 }
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
@@ -70,6 +76,7 @@ export interface RefreshesTable {
   rejects_path: string | null
   error_code: string | null
   error_message: string | null
+  full_refresh_id: Generated<string | null>
 }
 
 export interface ColumnSchema {
@@ -207,6 +214,7 @@ export interface UnifyRunsTable {
   stats: ColumnType<Record<string, number> | null, string | null, string | null>
   error_code: string | null
   error_message: string | null
+  full_refresh_id: Generated<string | null>
 }
 
 export type InstanceRow = Selectable<InstancesTable>
@@ -222,3 +230,80 @@ export type DeliveryRow = Selectable<DeliveriesTable>
 export type DeliveryAttemptRow = Selectable<DeliveryAttemptsTable>
 export type StatusReportRow = Selectable<StatusReportsTable>
 export type UnifyRunRow = Selectable<UnifyRunsTable>
+
+export interface InsightConfigsTable {
+  instance_id: string
+  measures: Json<Record<string, unknown>>
+  segments: Json<Record<string, unknown>>
+  updated_at: Timestamp
+}
+
+export type RunState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
+
+export interface InsightRunsTable {
+  id: string
+  instance_id: string
+  state: RunState
+  reason: string
+  full_refresh_id: string | null
+  requested_at: Timestamp
+  started_at: NullableTimestamp
+  completed_at: NullableTimestamp
+  stats: ColumnType<Record<string, number> | null, string | null, string | null>
+  error_code: string | null
+  error_message: string | null
+}
+
+export interface MeasureValuesTable {
+  instance_id: string
+  measure: string
+  /** '' when the measure has no dimension. */
+  dimension: string
+  run_id: string
+  value: number | null
+  computed_at: Timestamp
+}
+
+export interface SegmentCountsTable {
+  instance_id: string
+  segment: string
+  run_id: string
+  member_count: BigIntColumn
+  computed_at: Timestamp
+}
+
+export interface FullRefreshStep {
+  name: string
+  kind: 'source' | 'unify' | 'insights'
+  state: 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled'
+  /** The refresh, unify run or insights run that carried the step out. */
+  runId: string | null
+  startedAt: string | null
+  completedAt: string | null
+  durationMs: number | null
+  counts: Record<string, number> | null
+  error: { code: string; message: string } | null
+}
+
+export interface FullRefreshesTable {
+  id: string
+  instance_id: string
+  state: RunState
+  reason: string
+  requested_at: Timestamp
+  started_at: NullableTimestamp
+  completed_at: NullableTimestamp
+  steps: Json<FullRefreshStep[]>
+  error_code: string | null
+  error_message: string | null
+}
+
+export interface RefreshSchedulesTable {
+  instance_id: string
+  cron: string
+  timezone: string
+  updated_at: Timestamp
+}
+
+export type InsightRunRow = Selectable<InsightRunsTable>
+export type FullRefreshRow = Selectable<FullRefreshesTable>

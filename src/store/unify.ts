@@ -69,11 +69,17 @@ export async function deleteUnifyConfig(db: DbOrTx, instanceId: string): Promise
 /** Queues a run, or returns the one already queued (it will see the same data). */
 export async function insertQueuedUnifyRun(
   db: DbOrTx,
-  run: { id: string; instanceId: string; reason: string },
+  run: { id: string; instanceId: string; reason: string; fullRefreshId?: string | undefined },
 ): Promise<{ run: UnifyRun; created: boolean }> {
   const inserted = await db
     .insertInto('unify_runs')
-    .values({ id: run.id, instance_id: run.instanceId, state: 'queued', reason: run.reason })
+    .values({
+      id: run.id,
+      instance_id: run.instanceId,
+      state: 'queued',
+      reason: run.reason,
+      full_refresh_id: run.fullRefreshId ?? null,
+    })
     .onConflict((oc) => oc.column('instance_id').where('state', '=', 'queued').doNothing())
     .returningAll()
     .executeTakeFirst()

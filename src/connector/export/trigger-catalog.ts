@@ -49,6 +49,15 @@ const refreshData: Record<string, SwaggerSchema> = {
 const thresholdData = (what: 'Segment' | 'Measure'): Record<string, SwaggerSchema> => ({
   instanceId: field('string', 'Instance', 'The instance'),
   name: field('string', `${what} name`, `The ${what.toLowerCase()} whose value crossed the threshold`),
+  ...(what === 'Measure'
+    ? {
+        dimension: field(
+          'string',
+          'Dimension value',
+          'For a measure with a dimension, the value that crossed',
+        ),
+      }
+    : {}),
   threshold: field('number', 'Threshold', 'The threshold that was crossed'),
   direction: field('string', 'Direction', 'up: reached it from below; down: fell below it', {
     enum: ['up', 'down'],
@@ -81,6 +90,16 @@ const nameParameter = (what: 'segment' | 'measure') => ({
     enum: ['up', 'down', 'both'],
     default: 'up',
   }),
+  ...(what === 'measure'
+    ? {
+        dimension: field(
+          'string',
+          'Dimension value',
+          'For a measure with a dimension: only this value (e.g. DK); leave empty for every value',
+          { 'x-ms-visibility': 'advanced' },
+        ),
+      }
+    : {}),
 })
 
 export interface TriggerDescription {
@@ -150,10 +169,32 @@ export const TRIGGERS: TriggerDescription[] = [
     data: {
       instanceId: field('string', 'Instance', 'The instance'),
       fullRefreshId: field('string', 'Full refresh ID', 'Identifies the full refresh'),
-      status: field('string', 'Status', 'succeeded or failed', { enum: ['succeeded', 'failed'] }),
+      status: field(
+        'string',
+        'Status',
+        'succeeded, failed (a step failed; the rest ran on the last good data) or cancelled',
+        {
+          enum: ['succeeded', 'failed', 'cancelled'],
+        },
+      ),
       startedAt: field('string', 'Started at', 'When it started', { format: 'date-time' }),
       completedAt: field('string', 'Completed at', 'When it ended', { format: 'date-time' }),
-      failedStep: field('string', 'Failed step', 'The step that failed, if any'),
+      durationMs: field('integer', 'Duration (ms)', 'How long it took'),
+      failedStep: field('string', 'Failed step', 'The first step that failed, if any'),
+      steps: {
+        type: 'array',
+        'x-ms-summary': 'Steps',
+        description: 'Each step (sources, unification, measures and segments) with its outcome',
+        items: {
+          type: 'object',
+          properties: {
+            name: field('string', 'Step', 'e.g. source:crm_contacts, unify, insights'),
+            kind: field('string', 'Kind', 'source, unify or insights'),
+            status: field('string', 'Status', 'succeeded, failed, skipped or cancelled'),
+            durationMs: field('integer', 'Duration (ms)', 'How long the step took'),
+          },
+        },
+      },
     },
   },
   {

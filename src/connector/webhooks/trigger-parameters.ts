@@ -25,6 +25,18 @@ const threshold = (what: 'segment' | 'measure') =>
         .enum(['up', 'down', 'both'])
         .default('up')
         .describe('up: fires when the value reaches the threshold from below (the original); down; both'),
+      ...(what === 'measure'
+        ? {
+            dimension: z
+              .string()
+              .min(1)
+              .max(200)
+              .optional()
+              .describe(
+                'For a measure with a dimension: only this value of it (e.g. DK); every value when empty',
+              ),
+          }
+        : {}),
     })
     .strict()
 
@@ -55,6 +67,7 @@ export function matchesSubscription(event: StoredEvent, parameters: Record<strin
       return (
         name === data.name &&
         parameters.threshold === data.threshold &&
+        (parameters.dimension === undefined || parameters.dimension === data.dimension) &&
         (direction === 'both' || direction === data.direction)
       )
     }

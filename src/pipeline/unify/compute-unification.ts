@@ -1,7 +1,4 @@
-import { mkdir, stat } from 'node:fs/promises'
-import { join } from 'node:path'
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
-import type { ColumnSchema, PartitionInfo } from '../../store/tables.js'
 import { ident, literal, literalList } from '../sql/duckdb-sql.js'
 import {
   customerIdsSql,
@@ -14,18 +11,14 @@ import {
   type UnifySourceInput,
   unifiedRecordsSql,
 } from '../sql/unify-sql.js'
+import { type EntityOutput, writeEntityOutput } from '../write-entity-output.js'
 import { derivable, type Normalization, type UnifyConfig } from './unify-config.js'
 
 export const UNIFY_ENTITIES = ['UnifiedCustomer', 'CustomerSourceKeys', 'MatchPairs'] as const
 export type UnifyEntity = (typeof UNIFY_ENTITIES)[number]
 
-export interface UnifyOutput {
+export interface UnifyOutput extends EntityOutput {
   entity: UnifyEntity
-  directory: string
-  rowCount: number
-  schema: ColumnSchema[]
-  partitions: PartitionInfo[]
-  keyColumn: string | null
 }
 
 export interface UnificationResult {
@@ -179,26 +172,16 @@ export async function computeUnification(
       },
     }
     const outputs: UnifyOutput[] = []
-    for (const entity of UNIFY_ENTITIES) {
-      const directory = input.outDir(entity)
-      await mkdir(directory, { recursive: true })
-      const file = join(directory, 'part-00000.parquet')
-      await connection.run(`copy (${queries[entity].sql}) to ${literal(file)} (format parquet)`)
-      const described = (
-        await connection.runAndReadAll(`describe select * from read_parquet(${literal(file)})`)
-      ).getRowObjectsJS()
-      const rowCount = await one(`select count(*) from read_parquet(${literal(file)})`)
+    for (const entity of UNIFY_ENTITIES)
       outputs.push({
         entity,
-        directory,
-        rowCount,
-        schema: described.map((d) => ({ name: String(d.column_name), type: String(d.column_type) })),
-        partitions: [
-          { name: 'part-00000', file: 'part-00000.parquet', rowCount, sizeBytes: (await stat(file)).size },
-        ],
-        keyColumn: queries[entity].key,
+        ...(await writeEntityOutput(
+          connection,
+          queries[entity].sql,
+          input.outDir(entity),
+          queries[entity].key,
+        )),
       })
-    }
     mark()
     const ms = (i: number) => Math.round((phases[i + 1] as number) - (phases[i] as number))
     return {

@@ -12,8 +12,9 @@ export async function requestUnify(
   jobs: JobQueue,
   instanceId: string,
   reason: string,
+  fullRefreshId?: string,
 ): Promise<UnifyRun> {
-  const { run, created } = await insertQueuedUnifyRun(tx, { id: ulid(), instanceId, reason })
+  const { run, created } = await insertQueuedUnifyRun(tx, { id: ulid(), instanceId, reason, fullRefreshId })
   if (created) await jobs.send(tx, 'unify', { instanceId, runId: run.id })
   return run
 }

@@ -3,7 +3,10 @@ import type { JobQueue } from '../../jobs/index.js'
 import { getUnifyConfig } from '../../store/unify.js'
 import { requestUnify } from './request-unify.js'
 
-/** Queues a unification when a data source it maps has been refreshed (once all of them have data). */
+/**
+ * Queues a unification when a data source it maps has been refreshed (once all of them have data),
+ * unless that refresh is part of a full refresh.
+ */
 export function unifyTrigger(jobs: JobQueue): EventSubscriber {
   return {
     name: 'unify-trigger',
@@ -12,6 +15,13 @@ export function unifyTrigger(jobs: JobQueue): EventSubscriber {
       const config = (await getUnifyConfig(tx, event.instanceId)) as
         | { sources?: Record<string, unknown> }
         | undefined
+      // A full refresh runs unification as its own step, once every source has been refreshed.
+      const refresh = await tx
+        .selectFrom('refreshes')
+        .select('full_refresh_id')
+        .where('id', '=', String(event.data.refreshId))
+        .executeTakeFirst()
+      if (refresh?.full_refresh_id) return
       const source = String(event.data.dataSourceName)
       if (!config?.sources || !(source in config.sources)) return
       // Until every mapped source has data there is nothing whole to unify; the last one to arrive triggers it.

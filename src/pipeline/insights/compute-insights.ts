@@ -1,0 +1,232 @@
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
+import { AppError } from '../../errors.js'
+import type { ColumnSchema } from '../../store/tables.js'
+import type { MeasureConfig } from '../measures/measure-config.js'
+import { validateMeasureSql } from '../measures/validate-measure-sql.js'
+import type { SegmentConfig } from '../segments/segment-config.js'
+import { ident, literal } from '../sql/duckdb-sql.js'
+import {
+  activitySql,
+  type CustomerLink,
+  customerViewSql,
+  type EntityRef,
+  entityViewSql,
+  measureSql,
+  NUMERIC_TYPE,
+  segmentMembersSql,
+} from '../sql/insights-sql.js'
+import { type EntityOutput, writeEntityOutput } from '../write-entity-output.js'
+
+export interface InsightsInput {
+  measures: Record<string, MeasureConfig>
+  segments: Record<string, SegmentConfig>
+  /** The instance's current entities by name. */
+  entities: ReadonlyMap<string, EntityRef>
+  /** Sources unify maps: rows of these entities reach customers through their own key. */
+  unifiedSources: ReadonlySet<string>
+  /** The refresh instant time windows end at. */
+  asOf: Date
+  outDir: (entity: string) => string
+}
+
+export interface MeasureValue {
+  measure: string
+  /** The dimension value of a measure with groupBy; null otherwise. */
+  dimension: string | null
+  value: number | null
+}
+
+export interface InsightsResult {
+  measureValues: MeasureValue[]
+  segmentCounts: { segment: string; members: number }[]
+  outputs: (EntityOutput & { entity: string })[]
+  /** Every statement run, in order: the benchmark replays them bare. */
+  statements: string[]
+  durationMs: number
+}
+
+export const segmentEntityName = (segment: string) => `Segment${segment}`
+
+/**
+ * Computes every measure and segment of an instance over its current entities in one DuckDB
+ * session: business measures (one value, or one per dimension value), customer measures (one
+ * value per CustomerId, published together as CustomerMeasures), then segments over the profiles
+ * with those measures and their activity counts (each published as Segment<Name>).
+ */
+export async function computeInsights(duck: DuckDBInstance, input: InsightsInput): Promise<InsightsResult> {
+  const started = performance.now()
+  const connection = await duck.connect()
+  const statements: string[] = []
+  const run = async (text: string) => {
+    statements.push(text)
+    await connection.run(text)
+  }
+  const rows = async (text: string) => {
+    statements.push(text)
+    return (await connection.runAndReadAll(text)).getRowObjectsJS()
+  }
+  try {
+    for (const entity of input.entities.values()) await connection.run(entityViewSql(entity))
+    const entityOf = (path: string, name: string | undefined): EntityRef => {
+      const found = name ? input.entities.get(name) : undefined
+      if (!found)
+        throw new AppError(
+          'EntityNotFound',
+          `${path}: there is no entity '${name}'; entities are ${[...input.entities.keys()].sort().join(', ')}`,
+          { target: path },
+        )
+      return found
+    }
+    const linkOf = (entity: EntityRef, explicit: CustomerLink | undefined): CustomerLink | undefined =>
+      explicit ??
+      (input.unifiedSources.has(entity.name) && entity.keyColumn
+        ? { source: entity.name, column: entity.keyColumn }
+        : undefined)
+    const needsProfiles =
+      Object.keys(input.segments).length > 0 ||
+      Object.values(input.measures).some((m) => m.kind === 'customer')
+    if (needsProfiles)
+      for (const name of ['UnifiedCustomer', 'CustomerSourceKeys'])
+        if (!input.entities.has(name))
+          throw new AppError(
+            'NoProfiles',
+            `customer measures and segments need unified profiles, and ${name} is not published yet; run 'openinsights unify run' (or a full refresh) first`,
+            { target: name },
+          )
+
+    const measureValues: MeasureValue[] = []
+    const customerMeasures: string[] = []
+    for (const [name, measure] of Object.entries(input.measures)) {
+      const path = `measures.${name}`
+      let query: string
+      if (measure.sql !== undefined) {
+        await validateMeasureSql(connection, path, measure.sql, new Set(input.entities.keys()))
+        query = await checkedSqlMeasure(connection, path, measure)
+      } else {
+        const entity = entityOf(`${path}.entity`, measure.entity)
+        query = measureSql(name, measure, entity, input.asOf, linkOf(entity, measure.customer))
+      }
+      if (measure.kind === 'customer') {
+        await run(`create or replace temp table ${ident(`measure_${name}`)} as ${query}`)
+        customerMeasures.push(name)
+      } else {
+        for (const row of await rows(query))
+          measureValues.push({
+            measure: name,
+            dimension: row.dimension === null || row.dimension === undefined ? null : String(row.dimension),
+            value: row.value === null || row.value === undefined ? null : Number(row.value),
+          })
+      }
+    }
+
+    const outputs: (EntityOutput & { entity: string })[] = []
+    const segmentCounts: { segment: string; members: number }[] = []
+    if (needsProfiles) {
+      await run(`create or replace temp table customer_view as ${customerViewSql(customerMeasures)}`)
+      const viewColumns: ColumnSchema[] = (await connection.runAndReadAll('describe customer_view'))
+        .getRowObjectsJS()
+        .map((d) => ({ name: String(d.column_name), type: String(d.column_type) }))
+      if (customerMeasures.length > 0)
+        outputs.push({
+          entity: 'CustomerMeasures',
+          ...(await writeEntityOutput(
+            connection,
+            `select CustomerId, ${customerMeasures.map(ident).join(', ')} from customer_view where ${customerMeasures.map((m) => `${ident(m)} is not null`).join(' or ')}`,
+            input.outDir('CustomerMeasures'),
+            'CustomerId',
+          )),
+        })
+      for (const [name, segment] of Object.entries(input.segments)) {
+        const activityTables: Record<string, string> = {}
+        for (const [activityName, activity] of Object.entries(segment.activities)) {
+          const path = `segments.${name}.activities.${activityName}`
+          const entity = entityOf(`${path}.entity`, activity.entity)
+          const table = ident(`activity_${name}_${activityName}`)
+          await run(
+            `create or replace temp table ${table} as ${activitySql(path, activity, entity, input.asOf, linkOf(entity, activity.customer))}`,
+          )
+          activityTables[activityName] = table
+        }
+        const members = ident(`segment_${name}`)
+        await run(
+          `create or replace temp table ${members} as ${segmentMembersSql(name, segment, viewColumns, activityTables)}`,
+        )
+        const output = await writeEntityOutput(
+          connection,
+          `select c.* from customer_view c semi join ${members} m using (CustomerId)`,
+          input.outDir(segmentEntityName(name)),
+          'CustomerId',
+        )
+        outputs.push({ entity: segmentEntityName(name), ...output })
+        segmentCounts.push({ segment: name, members: output.rowCount })
+      }
+    }
+    if (measureValues.length > 0 || Object.keys(input.measures).length > 0) {
+      const computedAt = input.asOf.toISOString()
+      const values = measureValues.map(
+        (v) =>
+          `(${literal(v.measure)}, ${v.dimension === null ? 'null' : literal(v.dimension)}, ${v.value === null ? 'null' : `${v.value}::double`})`,
+      )
+      outputs.push({
+        entity: 'BusinessMeasures',
+        ...(await writeEntityOutput(
+          connection,
+          values.length
+            ? `select Name, Dimension, Value, ${`TIMESTAMPTZ ${literal(computedAt)}`} as ComputedAt from (values ${values.join(', ')}) t(Name, Dimension, Value)`
+            : `select null::varchar as Name, null::varchar as Dimension, null::double as Value, null::timestamptz as ComputedAt where false`,
+          input.outDir('BusinessMeasures'),
+          null,
+        )),
+      })
+    }
+    return {
+      measureValues,
+      segmentCounts,
+      outputs,
+      statements,
+      durationMs: Math.round(performance.now() - started),
+    }
+  } finally {
+    connection.closeSync()
+  }
+}
+
+/** A SQL measure's SELECT, checked to return the columns its kind needs. */
+async function checkedSqlMeasure(
+  connection: DuckDBConnection,
+  path: string,
+  measure: MeasureConfig,
+): Promise<string> {
+  const text = measure.sql as string
+  let described: { name: string; type: string }[]
+  try {
+    described = (await connection.runAndReadAll(`describe (${text})`))
+      .getRowObjectsJS()
+      .map((d) => ({ name: String(d.column_name), type: String(d.column_type) }))
+  } catch (error) {
+    throw new AppError('InvalidMeasureSql', `${path}.sql: ${(error as Error).message.split('\n')[0]}`, {
+      target: `${path}.sql`,
+    })
+  }
+  const has = (name: string) => described.find((c) => c.name.toLowerCase() === name.toLowerCase())
+  const value = has('value')
+  if (!value || !NUMERIC_TYPE.test(value.type))
+    throw new AppError(
+      'InvalidMeasureSql',
+      `${path}.sql: return a numeric column named value (it returns ${described.map((c) => `${c.name} ${c.type}`).join(', ')})`,
+      { target: `${path}.sql` },
+    )
+  const inner = `(${text}) q`
+  if (measure.kind === 'customer') {
+    if (!has('CustomerId'))
+      throw new AppError(
+        'InvalidMeasureSql',
+        `${path}.sql: a customer measure returns CustomerId and value`,
+        {
+          target: `${path}.sql`,
+        },
+      )
+    return `select cast(q.CustomerId as varchar) as CustomerId, cast(q.value as double) as value from ${inner}`
+  }
+  return `select ${has('dimension') ? 'cast(q.dimension as varchar)' : 'null::varchar'} as dimension, cast(q.value as double) as value from ${inner}`
+}

@@ -1,0 +1,16 @@
+export {
+  computeInsights,
+  type InsightsInput,
+  type InsightsResult,
+  segmentEntityName,
+} from './compute-insights.js'
+export { insightsTrigger } from './insights-trigger.js'
+export { requestInsights } from './request-insights.js'
+export {
+  currentEntityRefs,
+  type InsightsWorkerContext,
+  loadInsightDefinitions,
+  measuresSchema,
+  runInsights,
+  segmentsSchema,
+} from './run-insights.js'

@@ -1,0 +1,240 @@
+/**
+ * Every SQL text measures and segments run on DuckDB is built here (the dialect seam, as
+ * unify-sql.ts is for unification). Entities are read through temp views named after them;
+ * user filters are OData, translated by the connector's translator with values inlined as
+ * quoted literals (never raw user text).
+ */
+import { filterToSql, parseFilter, SqlParameters } from '../../connector/odata/index.js'
+import { AppError } from '../../errors.js'
+import type { ColumnSchema } from '../../store/tables.js'
+import type { MeasureConfig } from '../measures/measure-config.js'
+import type { ActivityConfig, SegmentConfig } from '../segments/segment-config.js'
+import { ident, literal, literalList } from './duckdb-sql.js'
+
+/** Values become quoted SQL literals instead of $n placeholders, so generated SQL composes. */
+export class InlineSqlValues extends SqlParameters {
+  override add(value: unknown): string {
+    if (typeof value === 'string') return literal(value)
+    if (typeof value === 'bigint') return value.toString()
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) throw new Error(`not a finite number: ${value}`)
+      return Number.isInteger(value) ? String(value) : `${value}::DOUBLE`
+    }
+    if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE'
+    if (value === null) return 'NULL'
+    throw new Error(`cannot inline ${typeof value}`)
+  }
+}
+
+/** An entity as measures read it: its current files and columns. */
+export interface EntityRef {
+  name: string
+  files: string[]
+  schema: ColumnSchema[]
+  keyColumn: string | null
+}
+
+export const NUMERIC_TYPE =
+  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|REAL|DECIMAL)/i
+
+/** A temp view per entity, named as the entity, over its current Parquet files. */
+export function entityViewSql(entity: EntityRef): string {
+  return `create or replace temp view ${ident(entity.name)} as select * from read_parquet(${literalList(entity.files)})`
+}
+
+const UNITS = { h: 'HOUR', d: 'DAY', w: 'DAY', mo: 'MONTH', y: 'YEAR' } as const
+
+/** "30d" → INTERVAL 30 DAY (weeks as days). */
+export function intervalSql(duration: string): string {
+  const match = /^(\d+)(h|d|w|mo|y)$/.exec(duration)
+  if (!match) throw new Error(`not a duration: ${duration}`)
+  const unit = match[2] as keyof typeof UNITS
+  const amount = Number(match[1]) * (unit === 'w' ? 7 : 1)
+  return `INTERVAL ${amount} ${UNITS[unit]}`
+}
+
+/** The refresh instant as a literal of the column's kind (naive timestamps hold UTC). */
+function instantSql(asOf: Date, columnType: string): string {
+  const iso = asOf.toISOString()
+  return /TIME ZONE|TIMESTAMPTZ/i.test(columnType)
+    ? `TIMESTAMPTZ ${literal(iso)}`
+    : `TIMESTAMP ${literal(iso.replace('Z', ''))}`
+}
+
+function column(entity: EntityRef, name: string, path: string): ColumnSchema {
+  const found = entity.schema.find((c) => c.name === name)
+  if (!found)
+    throw new AppError(
+      'ColumnNotFound',
+      `${path}: entity ${entity.name} has no column '${name}' (it has ${entity.schema.map((c) => c.name).join(', ')})`,
+      { target: path },
+    )
+  return found
+}
+
+/** Conditions on an entity's rows: an OData filter and a time window ending at the refresh. */
+function rowConditions(
+  entity: EntityRef,
+  options: { filter?: string | undefined; window?: { column: string; last: string } | undefined },
+  asOf: Date,
+  path: string,
+): string[] {
+  const conditions: string[] = []
+  if (options.filter) {
+    try {
+      conditions.push(
+        `(${filterToSql(parseFilter(options.filter, 'filter'), entity.schema, new InlineSqlValues(), 'filter')})`,
+      )
+    } catch (error) {
+      throw new AppError('InvalidFilter', `${path}.filter: ${(error as Error).message}`, {
+        target: `${path}.filter`,
+      })
+    }
+  }
+  if (options.window) {
+    const type = column(entity, options.window.column, `${path}.window.column`).type
+    if (!/^(DATE|TIMESTAMP)/i.test(type))
+      throw new AppError(
+        'InvalidWindow',
+        `${path}.window.column: '${options.window.column}' is ${type}; a window needs a DATE or TIMESTAMP column`,
+        { target: `${path}.window.column` },
+      )
+    const now = instantSql(asOf, type)
+    conditions.push(
+      `${ident(options.window.column)} > ${now} - ${intervalSql(options.window.last)}`,
+      `${ident(options.window.column)} <= ${now}`,
+    )
+  }
+  return conditions
+}
+
+function aggregateSql(measure: MeasureConfig, entity: EntityRef, path: string): string {
+  const aggregation = measure.aggregation ?? 'count'
+  if (aggregation === 'count') return measure.column ? `count(${ident(measure.column)})` : 'count(*)'
+  const name = measure.column as string
+  const type = column(entity, name, `${path}.column`).type
+  if (aggregation === 'countDistinct') return `count(distinct ${ident(name)})`
+  if (!NUMERIC_TYPE.test(type))
+    throw new AppError(
+      'InvalidAggregation',
+      `${path}.column: '${name}' is ${type}; ${aggregation} needs a numeric column (or use count/countDistinct)`,
+      { target: `${path}.column` },
+    )
+  return `${aggregation}(${ident(name)})`
+}
+
+/** How rows of an entity reach a CustomerId: through CustomerSourceKeys of the source holding the key. */
+export interface CustomerLink {
+  source: string
+  column: string
+}
+
+function customerJoin(entity: EntityRef, link: CustomerLink, path: string): string {
+  column(entity, link.column, `${path}.customer.column`)
+  return `join "CustomerSourceKeys" k on k.SourceName = ${literal(link.source)} and k.SourceKey = cast(t.${ident(link.column)} as varchar)`
+}
+
+/**
+ * A declarative measure as one SELECT. Business: (dimension, value), dimension NULL without a
+ * groupBy. Customer: (CustomerId, value).
+ */
+export function measureSql(
+  name: string,
+  measure: MeasureConfig,
+  entity: EntityRef,
+  asOf: Date,
+  link: CustomerLink | undefined,
+): string {
+  const path = `measures.${name}`
+  const where = rowConditions(entity, measure, asOf, path)
+  const whereSql = where.length ? ` where ${where.join(' and ')}` : ''
+  const value = `cast(${aggregateSql(measure, entity, path)} as double) as value`
+  if (measure.kind === 'customer') {
+    if (!link)
+      throw new AppError(
+        'NoCustomerLink',
+        `${path}: ${entity.name} is not a unified source; add customer: { source: <a unified source>, column: <its key in ${entity.name}> }`,
+        { target: `${path}.customer` },
+      )
+    return `select k.CustomerId, ${value} from (select * from ${ident(entity.name)}${whereSql}) t ${customerJoin(entity, link, path)} group by k.CustomerId`
+  }
+  if (measure.groupBy) {
+    column(entity, measure.groupBy, `${path}.groupBy`)
+    return `select cast(${ident(measure.groupBy)} as varchar) as dimension, ${value} from ${ident(entity.name)}${whereSql} group by 1`
+  }
+  return `select null::varchar as dimension, ${value} from ${ident(entity.name)}${whereSql}`
+}
+
+/** Per customer, how many rows of an activity entity fall in its window. */
+export function activitySql(
+  path: string,
+  activity: ActivityConfig,
+  entity: EntityRef,
+  asOf: Date,
+  link: CustomerLink | undefined,
+): string {
+  if (!link)
+    throw new AppError(
+      'NoCustomerLink',
+      `${path}: ${entity.name} is not a unified source; add customer: { source: <a unified source>, column: <its key in ${entity.name}> }`,
+      { target: `${path}.customer` },
+    )
+  const where = rowConditions(
+    entity,
+    { filter: activity.filter, window: { column: activity.dateColumn, last: activity.within } },
+    asOf,
+    path,
+  )
+  return `select k.CustomerId, count(*) as n from (select * from ${ident(entity.name)} where ${where.join(' and ')}) t ${customerJoin(entity, link, path)} group by k.CustomerId`
+}
+
+/**
+ * The table segments filter: every unified profile with its attributes, one column per customer
+ * measure (NULL when the customer has no rows) — built once per refresh.
+ */
+export function customerViewSql(customerMeasures: readonly string[]): string {
+  const joins = customerMeasures
+    .map((m, i) => `left join ${ident(`measure_${m}`)} m${i} on m${i}.CustomerId = u.CustomerId`)
+    .join(' ')
+  const columns = customerMeasures.map((m, i) => `, m${i}.value as ${ident(m)}`).join('')
+  return `select u.*${columns} from "UnifiedCustomer" u ${joins}`
+}
+
+/**
+ * A segment's members as CustomerIds: profiles of the customer view (with the segment's
+ * activity counts, 0 when none) matching its filter, plus the included, minus the excluded.
+ */
+export function segmentMembersSql(
+  name: string,
+  segment: SegmentConfig,
+  viewColumns: ColumnSchema[],
+  activityTables: Record<string, string>,
+): string {
+  const path = `segments.${name}`
+  const activities = Object.keys(segment.activities)
+  const columns: ColumnSchema[] = [...viewColumns, ...activities.map((a) => ({ name: a, type: 'BIGINT' }))]
+  let condition = 'true'
+  if (segment.filter) {
+    try {
+      condition = filterToSql(parseFilter(segment.filter, 'filter'), columns, new InlineSqlValues(), 'filter')
+    } catch (error) {
+      throw new AppError('InvalidFilter', `${path}.filter: ${(error as Error).message}`, {
+        target: `${path}.filter`,
+      })
+    }
+  }
+  const joins = activities
+    .map((a, i) => `left join ${activityTables[a] as string} a${i} on a${i}.CustomerId = c.CustomerId`)
+    .join(' ')
+  const activityColumns = activities.map((a, i) => `, coalesce(a${i}.n, 0) as ${ident(a)}`).join('')
+  const source = activities.length
+    ? `(select c.*${activityColumns} from customer_view c ${joins})`
+    : 'customer_view'
+  const included = segment.include.length
+    ? ` union select CustomerId from customer_view where CustomerId in (${segment.include.map(literal).join(', ')})`
+    : ''
+  const excluded = segment.exclude.length
+    ? ` except select unnest([${segment.exclude.map(literal).join(', ')}])`
+    : ''
+  return `(select CustomerId from ${source} where ${condition}${included})${excluded}`
+}

@@ -1,0 +1,294 @@
+import { sql } from 'kysely'
+import type { DbOrTx } from './database.js'
+import type { InsightRunRow, RunState } from './tables.js'
+
+export interface InsightConfig {
+  measures: Record<string, unknown>
+  segments: Record<string, unknown>
+}
+
+export async function getInsightConfig(db: DbOrTx, instanceId: string): Promise<InsightConfig | undefined> {
+  const row = await db
+    .selectFrom('insight_configs')
+    .select(['measures', 'segments'])
+    .where('instance_id', '=', instanceId)
+    .executeTakeFirst()
+  return row ? { measures: row.measures, segments: row.segments } : undefined
+}
+
+/** Stores the measures and segments sections; returns whether they changed. */
+export async function putInsightConfig(
+  db: DbOrTx,
+  instanceId: string,
+  config: InsightConfig,
+): Promise<'created' | 'updated' | 'unchanged'> {
+  const existing = await getInsightConfig(db, instanceId)
+  if (existing && JSON.stringify(existing) === JSON.stringify(config)) return 'unchanged'
+  const values = { measures: JSON.stringify(config.measures), segments: JSON.stringify(config.segments) }
+  await db
+    .insertInto('insight_configs')
+    .values({ instance_id: instanceId, ...values })
+    .onConflict((oc) => oc.column('instance_id').doUpdateSet({ ...values, updated_at: sql`now()` }))
+    .execute()
+  return existing ? 'updated' : 'created'
+}
+
+export interface InsightRun {
+  id: string
+  instanceId: string
+  state: RunState
+  reason: string
+  fullRefreshId: string | null
+  requestedAt: string
+  startedAt: string | null
+  completedAt: string | null
+  durationMs: number | null
+  stats: Record<string, number> | null
+  error: { code: string; message: string } | null
+}
+
+export function toInsightRun(row: InsightRunRow): InsightRun {
+  return {
+    id: row.id,
+    instanceId: row.instance_id,
+    state: row.state,
+    reason: row.reason,
+    fullRefreshId: row.full_refresh_id,
+    requestedAt: row.requested_at.toISOString(),
+    startedAt: row.started_at?.toISOString() ?? null,
+    completedAt: row.completed_at?.toISOString() ?? null,
+    durationMs:
+      row.started_at && row.completed_at ? row.completed_at.getTime() - row.started_at.getTime() : null,
+    stats: row.stats,
+    error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
+  }
+}
+
+/** Queues a run, or returns the one already queued (it will see the same data). */
+export async function insertQueuedInsightRun(
+  db: DbOrTx,
+  run: { id: string; instanceId: string; reason: string; fullRefreshId?: string | undefined },
+): Promise<{ run: InsightRun; created: boolean }> {
+  const inserted = await db
+    .insertInto('insight_runs')
+    .values({
+      id: run.id,
+      instance_id: run.instanceId,
+      state: 'queued',
+      reason: run.reason,
+      full_refresh_id: run.fullRefreshId ?? null,
+    })
+    .onConflict((oc) => oc.column('instance_id').where('state', '=', 'queued').doNothing())
+    .returningAll()
+    .executeTakeFirst()
+  if (inserted) return { run: toInsightRun(inserted), created: true }
+  const queued = await db
+    .selectFrom('insight_runs')
+    .selectAll()
+    .where('instance_id', '=', run.instanceId)
+    .where('state', '=', 'queued')
+    .executeTakeFirstOrThrow()
+  return { run: toInsightRun(queued), created: false }
+}
+
+export async function getInsightRun(
+  db: DbOrTx,
+  instanceId: string,
+  id: string,
+): Promise<InsightRun | undefined> {
+  const row = await db
+    .selectFrom('insight_runs')
+    .selectAll()
+    .where('instance_id', '=', instanceId)
+    .where('id', '=', id)
+    .executeTakeFirst()
+  return row ? toInsightRun(row) : undefined
+}
+
+export async function listInsightRuns(db: DbOrTx, instanceId: string, limit: number): Promise<InsightRun[]> {
+  const rows = await db
+    .selectFrom('insight_runs')
+    .selectAll()
+    .where('instance_id', '=', instanceId)
+    .orderBy('requested_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute()
+  return rows.map(toInsightRun)
+}
+
+/** Moves a queued (or interrupted running) run to running; false if it has ended. */
+export async function startInsightRun(db: DbOrTx, id: string): Promise<boolean> {
+  const result = await db
+    .updateTable('insight_runs')
+    .set({ state: 'running', started_at: sql`now()` })
+    .where('id', '=', id)
+    .where('state', 'in', ['queued', 'running'])
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) > 0
+}
+
+/** Ends a running run; undefined when it had already ended (so its outcome is recorded once). */
+export async function finishInsightRun(
+  db: DbOrTx,
+  id: string,
+  outcome: {
+    state: 'succeeded' | 'failed' | 'cancelled'
+    stats?: Record<string, number>
+    error?: { code: string; message: string }
+  },
+): Promise<InsightRun | undefined> {
+  const row = await db
+    .updateTable('insight_runs')
+    .set({
+      state: outcome.state,
+      completed_at: sql`now()`,
+      stats: outcome.stats ? JSON.stringify(outcome.stats) : null,
+      error_code: outcome.error?.code ?? null,
+      error_message: outcome.error?.message ?? null,
+    })
+    .where('id', '=', id)
+    .where('state', 'in', outcome.state === 'cancelled' ? ['queued', 'running'] : ['running'])
+    .returningAll()
+    .executeTakeFirst()
+  return row ? toInsightRun(row) : undefined
+}
+
+export interface RecordedValue {
+  name: string
+  /** '' when the measure has no dimension. */
+  dimension: string
+  value: number | null
+}
+
+/** The latest recorded value of every business measure (and dimension value) of an instance. */
+export async function latestMeasureValues(db: DbOrTx, instanceId: string): Promise<RecordedValue[]> {
+  const rows = await sql<{ measure: string; dimension: string; value: number | null }>`
+    select distinct on (measure, dimension) measure, dimension, value
+    from measure_values where instance_id = ${instanceId}
+    order by measure, dimension, run_id desc`.execute(db)
+  return rows.rows.map((r) => ({ name: r.measure, dimension: r.dimension, value: r.value }))
+}
+
+/** The latest recorded member count of every segment of an instance. */
+export async function latestSegmentCounts(db: DbOrTx, instanceId: string): Promise<RecordedValue[]> {
+  const rows = await sql<{ segment: string; member_count: string }>`
+    select distinct on (segment) segment, member_count
+    from segment_counts where instance_id = ${instanceId}
+    order by segment, run_id desc`.execute(db)
+  return rows.rows.map((r) => ({ name: r.segment, dimension: '', value: Number(r.member_count) }))
+}
+
+export async function insertMeasureValues(
+  db: DbOrTx,
+  instanceId: string,
+  runId: string,
+  computedAt: Date,
+  values: RecordedValue[],
+): Promise<void> {
+  if (values.length === 0) return
+  await db
+    .insertInto('measure_values')
+    .values(
+      values.map((v) => ({
+        instance_id: instanceId,
+        measure: v.name,
+        dimension: v.dimension,
+        run_id: runId,
+        value: v.value,
+        computed_at: computedAt,
+      })),
+    )
+    .execute()
+}
+
+export async function insertSegmentCounts(
+  db: DbOrTx,
+  instanceId: string,
+  runId: string,
+  computedAt: Date,
+  counts: { segment: string; members: number }[],
+): Promise<void> {
+  if (counts.length === 0) return
+  await db
+    .insertInto('segment_counts')
+    .values(
+      counts.map((c) => ({
+        instance_id: instanceId,
+        segment: c.segment,
+        run_id: runId,
+        member_count: c.members,
+        computed_at: computedAt,
+      })),
+    )
+    .execute()
+}
+
+/** A measure's or a segment's recorded values, newest first. */
+export async function valueHistory(
+  db: DbOrTx,
+  instanceId: string,
+  kind: 'measure' | 'segment',
+  name: string,
+  limit: number,
+): Promise<{ runId: string; dimension: string | null; value: number | null; computedAt: string }[]> {
+  if (kind === 'segment') {
+    const rows = await db
+      .selectFrom('segment_counts')
+      .selectAll()
+      .where('instance_id', '=', instanceId)
+      .where('segment', '=', name)
+      .orderBy('run_id', 'desc')
+      .limit(limit)
+      .execute()
+    return rows.map((r) => ({
+      runId: r.run_id,
+      dimension: null,
+      value: Number(r.member_count),
+      computedAt: r.computed_at.toISOString(),
+    }))
+  }
+  const rows = await db
+    .selectFrom('measure_values')
+    .selectAll()
+    .where('instance_id', '=', instanceId)
+    .where('measure', '=', name)
+    .orderBy('run_id', 'desc')
+    .orderBy('dimension')
+    .limit(limit)
+    .execute()
+  return rows.map((r) => ({
+    runId: r.run_id,
+    dimension: r.dimension === '' ? null : r.dimension,
+    value: r.value,
+    computedAt: r.computed_at.toISOString(),
+  }))
+}
+
+/** Thresholds active webhook subscriptions watch: (name, threshold, dimension?) per trigger. */
+export async function subscribedThresholds(
+  db: DbOrTx,
+  instanceId: string,
+): Promise<{ kind: 'measure' | 'segment'; name: string; threshold: number; dimension?: string }[]> {
+  const rows = await db
+    .selectFrom('subscriptions')
+    .select(['event_type', 'parameters'])
+    .where('instance_id', '=', instanceId)
+    .where('removed_at', 'is', null)
+    .where('event_type', 'in', ['segment.threshold.crossed', 'measure.threshold.crossed'])
+    .execute()
+  return rows.flatMap((r) => {
+    const p = r.parameters as Record<string, unknown>
+    const kind = r.event_type === 'segment.threshold.crossed' ? 'segment' : 'measure'
+    const name = kind === 'segment' ? p.segmentName : p.measureName
+    if (typeof name !== 'string' || typeof p.threshold !== 'number') return []
+    return [
+      {
+        kind,
+        name,
+        threshold: p.threshold,
+        ...(typeof p.dimension === 'string' ? { dimension: p.dimension } : {}),
+      } as const,
+    ]
+  })
+}

@@ -1,0 +1,227 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parse as parseYaml } from 'yaml'
+import { applyConfig, configSchema } from '../src/config/index.js'
+import { defineWritableEntity, writeItem } from '../src/connector/items/index.js'
+import { matchesSubscription } from '../src/connector/webhooks/trigger-parameters.js'
+import { demoConfigYaml, generateDemoData } from '../src/demo/index.js'
+import { queryEntityRows } from '../src/pipeline/index.js'
+import { requestInsights, runInsights } from '../src/pipeline/insights/index.js'
+import { requestFullRefresh } from '../src/pipeline/refresh.js'
+import type { Runtime } from '../src/runtime/index.js'
+import { getEntity } from '../src/store/entities.js'
+import { listEvents } from '../src/store/events.js'
+import { getFullRefresh } from '../src/store/full-refreshes.js'
+import { getInsightConfig, getInsightRun, putInsightConfig, valueHistory } from '../src/store/insights.js'
+import { createTestStore, type TestStore } from './helpers/test-store.js'
+import { waitFor } from './helpers/wait.js'
+
+function demoConfig(dir: string) {
+  const doc = parseYaml(demoConfigYaml()) as { dataSources: Record<string, { options: { path: string } }> }
+  for (const source of Object.values(doc.dataSources)) source.options.path = join(dir, source.options.path)
+  return doc
+}
+
+describe('measures, segments, thresholds and the full refresh on the demo', () => {
+  let store: TestStore
+  let runtime: Runtime
+  const itemStore = () => ({ db: runtime.db, duck: runtime.duck, dataDir: runtime.settings.dataDir })
+
+  const insightsAndWait = async () => {
+    const run = await runtime.db
+      .transaction()
+      .execute((tx) => requestInsights(tx, runtime.jobs, 'demo', 'test'))
+    runtime.jobs.nudge('insights')
+    return waitFor(
+      async () => {
+        const current = await getInsightRun(runtime.db, 'demo', run.id)
+        return current && ['succeeded', 'failed'].includes(current.state) ? current : undefined
+      },
+      'the insights run',
+      60_000,
+    )
+  }
+  const rowsOf = async (entity: string) => {
+    const found = await getEntity(runtime.db, 'demo', entity)
+    if (!found) throw new Error(`${entity} is not published`)
+    const { rows } = await queryEntityRows(runtime.duck, found.current, {
+      select: found.current.schema.map((c) => c.name),
+      where: undefined,
+      params: [],
+      orderBy: [],
+      limit: 1_000_000,
+      offset: 0,
+      count: false,
+    })
+    return rows
+  }
+
+  beforeAll(async () => {
+    store = await createTestStore('pglite')
+    runtime = await store.open()
+    const dir = join(store.settings.home, 'demo-data')
+    mkdirSync(dir, { recursive: true })
+    await generateDemoData(dir)
+    await applyConfig(runtime.db, configSchema.parse(demoConfig(dir)))
+  }, 60_000)
+  afterAll(async () => store?.dispose())
+
+  it('runs sources → unify → measures and segments as one full refresh, and says so in refresh.full.completed', async () => {
+    const { fullRefresh, created } = await requestFullRefresh(runtime.db, runtime.jobs, 'demo', 'test')
+    expect(created).toBe(true)
+    // A second request while it runs joins it.
+    const again = await requestFullRefresh(runtime.db, runtime.jobs, 'demo', 'test')
+    expect(again).toMatchObject({ created: false, fullRefresh: { id: fullRefresh.id } })
+    const done = await waitFor(
+      async () => {
+        const current = await getFullRefresh(runtime.db, 'demo', fullRefresh.id)
+        return current && !['queued', 'running'].includes(current.state) ? current : undefined
+      },
+      'the full refresh',
+      120_000,
+    )
+    expect(done.state).toBe('succeeded')
+    expect(done.fraction).toBe(1)
+    expect(done.steps.map((s) => [s.name, s.state]).sort()).toEqual([
+      ['insights', 'succeeded'],
+      ['source:crm_contacts', 'succeeded'],
+      ['source:loyalty_members', 'succeeded'],
+      ['source:webshop_orders', 'succeeded'],
+      ['unify', 'succeeded'],
+    ])
+    // Sources first (in parallel), then unify, then measures and segments.
+    expect(done.steps.slice(-2).map((s) => s.name)).toEqual(['unify', 'insights'])
+    await runtime.drainEvents()
+    const events = await listEvents(runtime.db, 'demo', { limit: 1000 })
+    const completed = events.filter((e) => e.type === 'refresh.full.completed')
+    expect(completed).toHaveLength(1)
+    expect(completed[0]?.data).toMatchObject({
+      fullRefreshId: fullRefresh.id,
+      status: 'succeeded',
+      failedStep: null,
+      steps: expect.arrayContaining([expect.objectContaining({ name: 'unify', status: 'succeeded' })]),
+    })
+    // Each step ran once: the refreshes did not also trigger a unify or insights run of their own.
+    expect(events.filter((e) => e.type === 'unify.completed')).toHaveLength(1)
+
+    // The demo's thresholds are crossed by its first refresh (from nothing: up).
+    const crossed = events.filter((e) => e.type.endsWith('.threshold.crossed')).map((e) => e.data)
+    expect(crossed).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          name: 'TotalRevenue',
+          threshold: 1000000,
+          direction: 'up',
+          previousValue: null,
+        }),
+        expect.objectContaining({ name: 'HighValueCustomers', threshold: 100, direction: 'up' }),
+      ]),
+    )
+    expect(crossed.filter((d) => d.name === 'RevenueByCountry').map((d) => d.dimension)).not.toContain(null)
+  }, 180_000)
+
+  it('publishes measures and segments whose figures match the data', async () => {
+    const orders = await rowsOf('webshop_orders')
+    const run = (await valueHistory(runtime.db, 'demo', 'measure', 'AppOrdersLastYear', 1))[0]
+    const started = Date.parse(run?.computedAt ?? '')
+    const revenue = orders.reduce((sum, o) => sum + Number(o.total_amount), 0)
+    const history = await valueHistory(runtime.db, 'demo', 'measure', 'TotalRevenue', 10)
+    expect(history).toHaveLength(1)
+    expect(history[0]?.value).toBeCloseTo(revenue, 2)
+    const byCountry = await valueHistory(runtime.db, 'demo', 'measure', 'RevenueByCountry', 100)
+    expect(byCountry.reduce((sum, v) => sum + (v.value ?? 0), 0)).toBeCloseTo(revenue, 2)
+    const appLastYear = orders.filter((o) => {
+      const at = Date.parse(String(o.order_date))
+      return o.channel === 'app' && at > started - 365 * 86_400_000 && at <= started
+    }).length
+    expect((await valueHistory(runtime.db, 'demo', 'measure', 'AppOrdersLastYear', 1))[0]?.value).toBe(
+      appLastYear,
+    )
+
+    const measures = await rowsOf('CustomerMeasures')
+    expect(measures.reduce((sum, m) => sum + Number(m.LifetimeValue ?? 0), 0)).toBeCloseTo(revenue, 2)
+    const high = await rowsOf('SegmentHighValueCustomers')
+    expect(high.length).toBe(measures.filter((m) => Number(m.LifetimeValue) >= 10000).length)
+    expect(high.every((c) => Number(c.LifetimeValue) >= 10000)).toBe(true)
+    const danish = await rowsOf('SegmentDanishRegulars')
+    expect(danish.length).toBeGreaterThan(0)
+    expect(danish.every((c) => c.Country === 'DK' && Number(c.OrderCount) >= 3)).toBe(true)
+    const segmentHistory = await valueHistory(runtime.db, 'demo', 'segment', 'HighValueCustomers', 10)
+    expect(segmentHistory[0]?.value).toBe(high.length)
+    expect((await rowsOf('SegmentRecentAppBuyers')).length).toBeGreaterThan(0)
+  }, 60_000)
+
+  it('fires a measure threshold up twice, down once (both: three times) on 90, 110, 120, 80, 130, and never twice on a restart', async () => {
+    await defineWritableEntity(itemStore(), 'demo', 'Readings', {
+      keyColumn: 'id',
+      columns: [
+        { name: 'id', type: 'VARCHAR' },
+        { name: 'v', type: 'DOUBLE' },
+      ],
+    })
+    await writeItem(itemStore(), 'demo', 'Readings', 'create', { id: 'r', v: 0 })
+    const config = await getInsightConfig(runtime.db, 'demo')
+    const include = (await rowsOf('UnifiedCustomer')).slice(0, 130).map((c) => String(c.CustomerId))
+    await putInsightConfig(runtime.db, 'demo', {
+      measures: {
+        ...config?.measures,
+        Reading: { kind: 'business', sql: 'select max(v) as value from Readings', thresholds: [100] },
+      },
+      segments: {
+        ...config?.segments,
+        Picked: {
+          filter: 'RecordCount ge 1000000',
+          include: [],
+          exclude: [],
+          activities: {},
+          thresholds: [100],
+        },
+      },
+    })
+    const before = (await listEvents(runtime.db, 'demo', { limit: 10000 })).length
+    let lastRun = ''
+    for (const value of [90, 110, 120, 80, 130]) {
+      await writeItem(itemStore(), 'demo', 'Readings', 'update', { v: value }, 'r')
+      const stored = await getInsightConfig(runtime.db, 'demo')
+      await putInsightConfig(runtime.db, 'demo', {
+        measures: stored?.measures ?? {},
+        segments: {
+          ...stored?.segments,
+          Picked: { filter: 'RecordCount ge 1000000', include: include.slice(0, value), thresholds: [100] },
+        },
+      })
+      const run = await insightsAndWait()
+      expect(run.state).toBe('succeeded')
+      lastRun = run.id
+    }
+    // The job of the last run delivered again (a restart): nothing is recorded or raised twice.
+    const context = {
+      db: runtime.db,
+      duck: runtime.duck,
+      dataDir: runtime.settings.dataDir,
+      keepVersions: 3,
+      onEventsAppended: () => {},
+      log: () => {},
+    }
+    expect(await runInsights(context, { instanceId: 'demo', runId: lastRun })).toBeUndefined()
+    const events = (await listEvents(runtime.db, 'demo', { limit: 10000 })).slice(before)
+    for (const [kind, name, key] of [
+      ['measure', 'Reading', 'measureName'],
+      ['segment', 'Picked', 'segmentName'],
+    ] as const) {
+      const mine = events.filter((e) => e.type === `${kind}.threshold.crossed` && e.data.name === name)
+      expect(mine.map((e) => [e.data.previousValue, e.data.value, e.data.direction])).toEqual([
+        [90, 110, 'up'],
+        [120, 80, 'down'],
+        [80, 130, 'up'],
+      ])
+      const received = (direction: string) =>
+        mine.filter((e) => matchesSubscription(e, { [key]: name, threshold: 100, direction })).length
+      expect([received('up'), received('down'), received('both')]).toEqual([2, 1, 3])
+    }
+    expect((await valueHistory(runtime.db, 'demo', 'measure', 'Reading', 10)).map((v) => v.value)).toEqual([
+      130, 80, 120, 110, 90,
+    ])
+  }, 180_000)
+})
