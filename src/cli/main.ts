@@ -6,6 +6,7 @@ import { registerConnectorCommand } from './commands/connector-command.js'
 import { registerDataCommands } from './commands/data-commands.js'
 import { registerEventsCommand } from './commands/events-command.js'
 import { registerExportCommand } from './commands/export-command.js'
+import { registerInsightsCommands } from './commands/insights-command.js'
 import { registerKeysCommand } from './commands/keys-command.js'
 import { registerRefreshCommands } from './commands/refresh-command.js'
 import { registerStartCommand } from './commands/start-command.js'
@@ -28,6 +29,7 @@ registerConfigCommand(program, context)
 registerRefreshCommands(program, context)
 registerEventsCommand(program, context)
 registerDataCommands(program, context)
+registerInsightsCommands(program, context)
 registerKeysCommand(program, context)
 registerWebhookCommands(program, context)
 registerConnectorCommand(program)

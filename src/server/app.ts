@@ -22,6 +22,7 @@ import { registerConfigRoutes } from './routes/config-routes.js'
 import { registerDataSourceRoutes } from './routes/data-source-routes.js'
 import { registerEventRoutes } from './routes/event-routes.js'
 import { registerHealthRoutes } from './routes/health-routes.js'
+import { registerInsightsRoutes } from './routes/insights-routes.js'
 import { registerInstanceRoutes } from './routes/instance-routes.js'
 import { registerKeyRoutes } from './routes/key-routes.js'
 import { registerRefreshRoutes } from './routes/refresh-routes.js'
@@ -85,6 +86,7 @@ export async function buildApp(runtime: Runtime): Promise<ApiApp> {
   registerRefreshRoutes(app, runtime)
   registerEventRoutes(app, runtime)
   registerUnifyRoutes(app, runtime)
+  registerInsightsRoutes(app, runtime)
   registerEntityRoutes(app, runtime)
   registerItemRoutes(app, runtime)
   registerPartitionRoutes(app, runtime)

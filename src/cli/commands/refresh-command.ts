@@ -1,6 +1,8 @@
 import type { Command } from 'commander'
+import type { FullRefresh } from '../../store/full-refreshes.js'
 import type { Refresh } from '../../store/refreshes.js'
 import type { CliContext } from '../cli-context.js'
+import { describeFullRefresh, waitForFullRefresh } from '../full-refresh-progress.js'
 import { formatCount, formatDuration, printTable } from '../output.js'
 import { describeOutcome, waitForRefreshes } from '../refresh-progress.js'
 
@@ -13,10 +15,23 @@ export function registerRefreshCommands(program: Command, context: CliContext): 
     .option('-s, --source <name>', 'a data source to refresh (repeatable, or comma-separated)', collect, [])
     .option('--only <name>', 'same as --source', collect, [])
     .option('-w, --wait', 'wait for the refreshes to end, showing progress', false)
-    .action(async (options: { source: string[]; only: string[]; wait: boolean }) => {
+    .option('--full', 'a full refresh: every source, then unification, then measures and segments', false)
+    .action(async (options: { source: string[]; only: string[]; wait: boolean; full: boolean }) => {
       // Without a server, this process runs the refresh itself: it must wait for it.
       await context.withApi({ needsWorkers: true }, async (client) => {
         const instanceId = await context.instanceId(client)
+        if (options.full) {
+          const started = await client.request<FullRefresh>(
+            'POST',
+            `/api/v1/instances/${instanceId}/full-refreshes`,
+          )
+          process.stderr.write(`full refresh ${started.id} ${started.state}\n`)
+          if (!options.wait && client.target.startsWith('http')) return
+          const done = await waitForFullRefresh(client, instanceId, started)
+          process.stdout.write(`${describeFullRefresh(done)}\n`)
+          if (done.state !== 'succeeded') process.exitCode = 1
+          return
+        }
         const sources = [...options.source, ...options.only]
         const { value } = await client.request<{ value: (Refresh & { created: boolean })[] }>(
           'POST',

@@ -27,6 +27,8 @@ export interface InsightsInput {
   /** The refresh instant time windows end at. */
   asOf: Date
   outDir: (entity: string) => string
+  /** Count segment members without writing anything (the estimate route). */
+  dryRun?: boolean
 }
 
 export interface MeasureValue {
@@ -126,7 +128,7 @@ export async function computeInsights(duck: DuckDBInstance, input: InsightsInput
       const viewColumns: ColumnSchema[] = (await connection.runAndReadAll('describe customer_view'))
         .getRowObjectsJS()
         .map((d) => ({ name: String(d.column_name), type: String(d.column_type) }))
-      if (customerMeasures.length > 0)
+      if (customerMeasures.length > 0 && !input.dryRun)
         outputs.push({
           entity: 'CustomerMeasures',
           ...(await writeEntityOutput(
@@ -151,6 +153,11 @@ export async function computeInsights(duck: DuckDBInstance, input: InsightsInput
         await run(
           `create or replace temp table ${members} as ${segmentMembersSql(name, segment, viewColumns, activityTables)}`,
         )
+        if (input.dryRun) {
+          const counted = await rows(`select count(*)::integer as n from ${members}`)
+          segmentCounts.push({ segment: name, members: Number(counted[0]?.n ?? 0) })
+          continue
+        }
         const output = await writeEntityOutput(
           connection,
           `select c.* from customer_view c semi join ${members} m using (CustomerId)`,
@@ -161,7 +168,7 @@ export async function computeInsights(duck: DuckDBInstance, input: InsightsInput
         segmentCounts.push({ segment: name, members: output.rowCount })
       }
     }
-    if (measureValues.length > 0 || Object.keys(input.measures).length > 0) {
+    if (!input.dryRun && Object.keys(input.measures).length > 0) {
       const computedAt = input.asOf.toISOString()
       const values = measureValues.map(
         (v) =>

@@ -524,21 +524,21 @@ export function mergeSql(options: {
     : '0'
   const normalizedOf = new Map(options.keepAll.map((k) => [k.attribute, k.normalized]))
   // Attributes kept as lists (Email, Phone) win in their normalised form: +4536570835, not (+45) 36-57…
-  const valueOf = (a: string) => ident(normalizedOf.get(a) ?? a)
+  const columnOf = (a: string) => ident(normalizedOf.get(a) ?? a)
   // Values are counted as they win: normalised, or else regardless of case.
   const countedOf = (a: string, from = '') =>
-    normalizedOf.has(a) ? `${from}${valueOf(a)}` : `lower(${from}${ident(a)})`
+    normalizedOf.has(a) ? `${from}${columnOf(a)}` : `lower(${from}${ident(a)})`
   // How often each value occurs in its profile: one hash aggregation per attribute, joined back.
   const countTables = options.attributes.map(
     (a, i) =>
-      `c${i} as (select cid, ${countedOf(a)} as k, count(*) as n from base where ${valueOf(a)} is not null group by all)`,
+      `c${i} as (select cid, ${countedOf(a)} as k, count(*) as n from base where ${columnOf(a)} is not null group by all)`,
   )
   const countJoins = options.attributes
     .map((a, i) => `left join c${i} on c${i}.cid = base.cid and c${i}.k = ${countedOf(a, 'base.')}`)
     .join(' ')
   const countColumns = options.attributes.map((_, i) => `coalesce(c${i}.n, 0) as n${i}`)
   const winners = options.attributes.map((a, i) => {
-    const v = `x.${valueOf(a)}`
+    const v = `x.${columnOf(a)}`
     const count = { expr: `x.n${i}`, bits: 16 }
     const recent = { expr: `epoch_ms(x.updated_at) + ${2 ** 42}`, bits: 43 }
     const preferred = { expr: `255 - x.src_rank`, bits: 8 }
@@ -562,7 +562,7 @@ export function mergeSql(options: {
   ]
   // Most profiles are one record: those need no ranking, just their values.
   const single = [
-    ...options.attributes.map((a) => `r.${valueOf(a)} as ${ident(a)}`),
+    ...options.attributes.map((a) => `r.${columnOf(a)} as ${ident(a)}`),
     ...options.keepAll.map(
       (k) =>
         `case when r.${ident(k.normalized)} is null then null else [r.${ident(k.normalized)}] end as ${ident(`${k.attribute}s`)}`,
