@@ -1,14 +1,14 @@
-import { mkdirSync } from 'node:fs'
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse as parseYaml } from 'yaml'
 import { applyConfig, configSchema } from '../src/config/index.js'
 import { defineWritableEntity, writeItem } from '../src/connector/items/index.js'
 import { matchesSubscription } from '../src/connector/webhooks/trigger-parameters.js'
-import { demoConfigYaml, generateDemoData } from '../src/demo/index.js'
+import { DEMO_FILE_NAMES, demoConfigYaml, generateDemoData } from '../src/demo/index.js'
 import { queryEntityRows } from '../src/pipeline/index.js'
 import { requestInsights, runInsights } from '../src/pipeline/insights/index.js'
-import { requestFullRefresh } from '../src/pipeline/refresh.js'
+import { cancelFullRefresh, requestFullRefresh } from '../src/pipeline/refresh.js'
 import type { Runtime } from '../src/runtime/index.js'
 import { getEntity } from '../src/store/entities.js'
 import { listEvents } from '../src/store/events.js'
@@ -26,6 +26,18 @@ function demoConfig(dir: string) {
 describe('measures, segments, thresholds and the full refresh on the demo', () => {
   let store: TestStore
   let runtime: Runtime
+  let dir: string
+  const fullRefreshAndWait = async () => {
+    const { fullRefresh } = await requestFullRefresh(runtime.db, runtime.jobs, 'demo', 'test')
+    return waitFor(
+      async () => {
+        const current = await getFullRefresh(runtime.db, 'demo', fullRefresh.id)
+        return current && !['queued', 'running'].includes(current.state) ? current : undefined
+      },
+      'the full refresh',
+      120_000,
+    )
+  }
   const itemStore = () => ({ db: runtime.db, duck: runtime.duck, dataDir: runtime.settings.dataDir })
 
   const insightsAndWait = async () => {
@@ -60,7 +72,7 @@ describe('measures, segments, thresholds and the full refresh on the demo', () =
   beforeAll(async () => {
     store = await createTestStore('pglite')
     runtime = await store.open()
-    const dir = join(store.settings.home, 'demo-data')
+    dir = join(store.settings.home, 'demo-data')
     mkdirSync(dir, { recursive: true })
     await generateDemoData(dir)
     await applyConfig(runtime.db, configSchema.parse(demoConfig(dir)))
@@ -223,5 +235,60 @@ describe('measures, segments, thresholds and the full refresh on the demo', () =
     expect((await valueHistory(runtime.db, 'demo', 'measure', 'Reading', 10)).map((v) => v.value)).toEqual([
       130, 80, 120, 110, 90,
     ])
+  }, 180_000)
+  it('fails only the broken source: unification and measures run on its last good data, and the summary names it', async () => {
+    const loyalty = join(dir, DEMO_FILE_NAMES.loyaltyMembers)
+    copyFileSync(loyalty, `${loyalty}.good`)
+    writeFileSync(loyalty, '{"member_id": "m1", broken json\n')
+    const before = (await getEntity(runtime.db, 'demo', 'loyalty_members'))?.current.id
+    try {
+      const done = await fullRefreshAndWait()
+      expect(done.state).toBe('failed')
+      const byName = Object.fromEntries(done.steps.map((s) => [s.name, s]))
+      expect(byName['source:loyalty_members']?.state).toBe('failed')
+      expect(byName['source:loyalty_members']?.error?.code).toBeTruthy()
+      expect(byName['source:crm_contacts']?.state).toBe('succeeded')
+      expect(byName.unify?.state).toBe('succeeded')
+      expect(byName.insights?.state).toBe('succeeded')
+      expect((await getEntity(runtime.db, 'demo', 'loyalty_members'))?.current.id).toBe(before)
+      await runtime.drainEvents()
+      const completed = (
+        await listEvents(runtime.db, 'demo', { types: ['refresh.full.completed'], limit: 100 })
+      ).at(-1)
+      expect(completed?.data).toMatchObject({
+        fullRefreshId: done.id,
+        status: 'failed',
+        failedStep: 'source:loyalty_members',
+      })
+    } finally {
+      copyFileSync(`${loyalty}.good`, loyalty)
+    }
+  }, 180_000)
+
+  it('cancels a full refresh, leaving published data as it was', async () => {
+    const versions = async () =>
+      Object.fromEntries(
+        await Promise.all(
+          ['UnifiedCustomer', 'SegmentHighValueCustomers', 'crm_contacts'].map(async (name) => [
+            name,
+            (await getEntity(runtime.db, 'demo', name))?.current.id,
+          ]),
+        ),
+      )
+    const before = await versions()
+    const { fullRefresh } = await requestFullRefresh(runtime.db, runtime.jobs, 'demo', 'test')
+    const cancelled = await cancelFullRefresh(runtime.db, 'demo', fullRefresh.id)
+    expect(cancelled.state).toBe('cancelled')
+    await expect(cancelFullRefresh(runtime.db, 'demo', fullRefresh.id)).rejects.toThrow(/already ended/)
+    // Let any step already under way end: it publishes nothing.
+    await new Promise((resolve) => setTimeout(resolve, 3000))
+    expect(await versions()).toEqual(before)
+    await runtime.drainEvents()
+    const completed = (
+      await listEvents(runtime.db, 'demo', { types: ['refresh.full.completed'], limit: 100 })
+    ).at(-1)
+    expect(completed?.data).toMatchObject({ fullRefreshId: fullRefresh.id, status: 'cancelled' })
+    // The next full refresh runs normally.
+    expect((await fullRefreshAndWait()).state).toBe('succeeded')
   }, 180_000)
 })

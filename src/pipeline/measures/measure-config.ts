@@ -69,8 +69,8 @@ export const measureSchema = z
   })
   .strict()
   .superRefine((m, ctx) => {
-    const issue = (path: string, message: string) =>
-      ctx.addIssue({ code: 'custom', path: [path], message, params: { fix: message } })
+    const issue = (path: string, message: string, fix: string) =>
+      ctx.addIssue({ code: 'custom', path: [path], message, params: { fix } })
     if (m.sql !== undefined) {
       for (const key of [
         'entity',
@@ -82,15 +82,25 @@ export const measureSchema = z
         'customer',
       ] as const)
         if (m[key] !== undefined)
-          issue(key, `remove ${key}: a measure with sql computes everything in its SELECT`)
+          issue(key, `a measure with sql computes everything in its SELECT`, `remove ${key}`)
       return
     }
-    if (!m.entity) issue('entity', 'name the entity to aggregate, e.g. entity: webshop_orders (or write sql)')
-    if (!m.aggregation) issue('aggregation', `set aggregation to one of ${AGGREGATIONS.join(', ')}`)
+    if (!m.entity)
+      issue('entity', 'no entity to aggregate', 'name one, e.g. entity: webshop_orders (or write sql)')
+    if (!m.aggregation)
+      issue('aggregation', 'no aggregation', `set aggregation to one of ${AGGREGATIONS.join(', ')}`)
     if (m.aggregation && m.aggregation !== 'count' && !m.column)
-      issue('column', `name the column to ${m.aggregation}, e.g. column: total_amount`)
+      issue(
+        'column',
+        `${m.aggregation} needs a column`,
+        `name the column to ${m.aggregation}, e.g. column: total_amount`,
+      )
     if (m.kind === 'customer' && m.groupBy)
-      issue('groupBy', 'remove groupBy: a customer measure has one value per customer')
+      issue(
+        'groupBy',
+        'a customer measure has one value per customer',
+        'remove groupBy (or make it a business measure)',
+      )
   })
 
 export type MeasureConfig = z.infer<typeof measureSchema>

@@ -1,0 +1,96 @@
+import { DuckDBInstance } from '@duckdb/node-api'
+import { describe, expect, it } from 'vitest'
+import { formatProblem, parseConfig } from '../../config/load-config.js'
+import { validateMeasureSql } from './validate-measure-sql.js'
+
+const base = `version: 1
+instance: { id: acme }
+dataSources:
+  orders: { kind: csv, primaryKey: id, options: { path: orders.csv } }
+unify:
+  sources:
+    orders: { attributes: { email: Email } }
+  rules:
+    - name: email
+      conditions: [{ attribute: Email }]
+`
+
+const problems = (yaml: string) => {
+  const result = parseConfig(base + yaml, '/cfg/openinsights.yaml')
+  if (result.ok) throw new Error('expected problems')
+  return result.problems.map((p) => formatProblem('/cfg/openinsights.yaml', p))
+}
+
+describe('measures and segments in openinsights.yaml', () => {
+  it('accepts measures and segments, filling defaults', () => {
+    const result = parseConfig(
+      `${base}measures:
+  Revenue: { entity: orders, aggregation: sum, column: amount, window: { column: at, last: 30d } }
+segments:
+  Big: { filter: "Revenue ge 10 and (City eq 'Aarhus' or Recent ge 1)", activities: { Recent: { entity: orders, dateColumn: at, within: 8w } } }
+`,
+      '/cfg/openinsights.yaml',
+    )
+    if (!result.ok) throw new Error(JSON.stringify(result.problems))
+    expect(result.config.measures.Revenue).toMatchObject({ kind: 'business', thresholds: [] })
+    expect(result.config.segments.Big).toMatchObject({ include: [], exclude: [], thresholds: [] })
+  })
+
+  it('names the path and the fix for each mistake', () => {
+    const found = problems(`measures:
+  Revenue: { entity: orders, aggregation: sum }
+  Spend: { kind: customer, entity: orders, aggregation: count, groupBy: country }
+  Raw: { sql: "select 1 as value", entity: orders }
+  lower: { entity: orders, aggregation: count }
+  Late: { entity: orders, aggregation: count, window: { column: at, last: 30 days } }
+segments:
+  Big: { filter: "Revenue ge" }
+  Revenue: { filter: "true" }
+`)
+    const text = found.join('\n')
+    expect(text).toMatch(/measures\.Revenue\.column: .*name the column to sum/)
+    expect(text).toMatch(/measures\.Spend\.groupBy: .*remove groupBy/)
+    expect(text).toMatch(/measures\.Raw\.entity: .*remove entity/)
+    expect(text).toMatch(/measures\.lower.*CamelCase/)
+    expect(text).toMatch(/measures\.Late\.window\.last: .*12h, 30d/)
+  })
+
+  it('checks references once the sections are well formed: OData filters, unified sources, unique names', () => {
+    const text = problems(`measures:
+  Revenue: { entity: orders, aggregation: count }
+  Spend: { kind: customer, entity: orders, aggregation: count, customer: { source: crm, column: id } }
+segments:
+  Big: { filter: "Revenue ge" }
+  Revenue: { filter: "true" }
+`).join('\n')
+    expect(text).toMatch(
+      /measures\.Spend\.customer\.source: 'crm' is not a source unify maps; fix: use one of: orders/,
+    )
+    expect(text).toMatch(/segments\.Big\.filter: .*position 11; fix: write an OData filter/)
+    expect(text).toMatch(/segments\.Revenue: 'Revenue' is also a measure's name/)
+  })
+})
+
+describe('the SQL escape hatch', () => {
+  it('accepts one SELECT over entities and its own CTEs, and rejects anything else with the reason', async () => {
+    const duck = await DuckDBInstance.create(':memory:')
+    const connection = await duck.connect()
+    const entities = new Set(['orders', 'UnifiedCustomer'])
+    const check = (sql: string) => validateMeasureSql(connection, 'measures.X', sql, entities)
+    await expect(
+      check('with big as (select * from orders where amount > 10) select count(*) as value from big'),
+    ).resolves.toBeUndefined()
+    await expect(check('delete from orders')).rejects.toThrow(/only a SELECT is allowed/)
+    await expect(check("copy orders to '/tmp/x.csv'")).rejects.toThrow(/only a SELECT/)
+    await expect(check('select 1 as value; select 2 as value')).rejects.toThrow(/exactly one SELECT/)
+    await expect(check("select count(*) as value from read_csv('/etc/passwd')")).rejects.toThrow(
+      /table functions are not allowed \(read_csv\)/,
+    )
+    await expect(check('select count(*) as value from secrets')).rejects.toThrow(
+      /secrets is not an entity; entities are UnifiedCustomer, orders/,
+    )
+    await expect(check('select count(* as value from orders')).rejects.toThrow(/measures\.X\.sql: .*syntax/i)
+    connection.closeSync()
+    duck.closeSync()
+  })
+})
