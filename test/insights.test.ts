@@ -9,10 +9,12 @@ import { DEMO_FILE_NAMES, demoConfigYaml, generateDemoData } from '../src/demo/i
 import { queryEntityRows } from '../src/pipeline/index.js'
 import { requestInsights, runInsights } from '../src/pipeline/insights/index.js'
 import { cancelFullRefresh, requestFullRefresh } from '../src/pipeline/refresh.js'
+import { putRefreshSchedule, runDueSchedules } from '../src/pipeline/refresh-schedule.js'
+import { scheduleProblem } from '../src/pipeline/schedule-cron.js'
 import type { Runtime } from '../src/runtime/index.js'
 import { getEntity } from '../src/store/entities.js'
 import { listEvents } from '../src/store/events.js'
-import { getFullRefresh } from '../src/store/full-refreshes.js'
+import { getFullRefresh, listFullRefreshes } from '../src/store/full-refreshes.js'
 import { getInsightConfig, getInsightRun, putInsightConfig, valueHistory } from '../src/store/insights.js'
 import { createTestStore, type TestStore } from './helpers/test-store.js'
 import { waitFor } from './helpers/wait.js'
@@ -291,4 +293,30 @@ describe('measures, segments, thresholds and the full refresh on the demo', () =
     // The next full refresh runs normally.
     expect((await fullRefreshAndWait()).state).toBe('succeeded')
   }, 180_000)
+  it('starts a full refresh when its cron slot comes, once per slot, and not for a slot that passed before it was set', async () => {
+    await putRefreshSchedule(runtime.db, 'demo', { cron: '*/5 * * * *', timezone: 'Europe/Copenhagen' })
+    await runtime.db
+      .updateTable('refresh_schedules')
+      .set({ updated_at: new Date('2026-03-02T10:00:30Z') })
+      .where('instance_id', '=', 'demo')
+      .execute()
+    const at = (time: string) => runDueSchedules(runtime.db, runtime.jobs, new Date(`2026-03-02T${time}Z`))
+    expect(await at('10:03:00')).toEqual([])
+    expect(await at('10:05:10')).toEqual(['demo'])
+    expect(await Promise.all([at('10:05:40'), at('10:06:00')])).toEqual([[], []])
+    const scheduled = (await listFullRefreshes(runtime.db, 'demo', 1))[0]
+    expect(scheduled?.reason).toBe('schedule:2026-03-02T10:05:00.000Z')
+    // Two workers ticking at once on the next slot start it once.
+    const both = await Promise.all([at('10:10:01'), at('10:10:02')])
+    expect(both.flat()).toEqual(['demo'])
+    await cancelFullRefresh(
+      runtime.db,
+      'demo',
+      (await listFullRefreshes(runtime.db, 'demo', 1))[0]?.id as string,
+    ).catch(() => undefined)
+    expect(scheduleProblem({ cron: '61 * * * *', timezone: 'UTC' })).toMatch(/./)
+    expect(scheduleProblem({ cron: '0 3 * * *', timezone: 'Mars/Olympus' })).toMatch(/./)
+    expect(scheduleProblem({ cron: '0 3 * * *', timezone: 'Europe/Copenhagen' })).toBeUndefined()
+    await putRefreshSchedule(runtime.db, 'demo', undefined)
+  }, 120_000)
 })

@@ -1,3 +1,4 @@
+import { putRefreshSchedule } from '../pipeline/refresh-schedule.js'
 import { deleteDataSource, listDataSources, upsertDataSource } from '../store/data-sources.js'
 import type { Db } from '../store/database.js'
 import { getInsightConfig, type InsightConfig, putInsightConfig } from '../store/insights.js'
@@ -6,7 +7,7 @@ import { deleteUnifyConfig, putUnifyConfig } from '../store/unify.js'
 import type { ConfigDocument } from './config-schema.js'
 
 export interface ConfigChange {
-  kind: 'instance' | 'dataSource' | 'unify' | 'insights'
+  kind: 'instance' | 'dataSource' | 'unify' | 'insights' | 'schedule'
   name: string
   action: 'created' | 'updated' | 'unchanged' | 'deleted' | 'kept'
 }
@@ -61,6 +62,10 @@ export async function applyConfig(
       if (hasInsights || (await getInsightConfig(tx, instanceId))) {
         const action = await putInsightConfig(tx, instanceId, insights as InsightConfig)
         changes.push({ kind: 'insights', name: 'measures and segments', action })
+      }
+      if (config.schedule || options.prune) {
+        const action = await putRefreshSchedule(tx, instanceId, config.schedule)
+        if (action) changes.push({ kind: 'schedule', name: 'full refresh schedule', action })
       }
       if (options.dryRun) throw new DryRun()
     })

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { parseFilter } from '../connector/odata/index.js'
 import { insightNameSchema, measureSchema } from '../pipeline/measures/measure-config.js'
+import { scheduleProblem } from '../pipeline/schedule-cron.js'
 import { segmentSchema } from '../pipeline/segments/segment-config.js'
 import { sourceReaders } from '../pipeline/sources/index.js'
 import { COLUMN_TYPES, isColumnType } from '../pipeline/sql/duckdb-sql.js'
@@ -86,6 +87,23 @@ export const configSchema = z
       .describe(
         'Business measures (one value, or one per dimension value) and customer measures (one per CustomerId)',
       ),
+    schedule: z
+      .object({
+        cron: z
+          .string()
+          .min(9)
+          .max(100)
+          .describe('When to run a full refresh, e.g. "0 3 * * *" (03:00 daily)'),
+        timezone: z
+          .string()
+          .min(1)
+          .max(64)
+          .default('UTC')
+          .describe('IANA time zone of the cron, e.g. Europe/Copenhagen'),
+      })
+      .strict()
+      .optional()
+      .describe('A full refresh (sources → unify → measures and segments) on a cron schedule'),
     segments: z
       .record(insightNameSchema, segmentSchema)
       .default({})
@@ -144,6 +162,15 @@ export const configSchema = z
           `'${link.source}' is not a source unify maps`,
           `use one of: ${[...unified].join(', ') || '(add a unify section first)'}`,
         )
+    if (config.schedule) {
+      const trouble = scheduleProblem(config.schedule)
+      if (trouble)
+        problem(
+          ['schedule', 'cron'],
+          trouble,
+          'write five cron fields, e.g. "0 3 * * *", and a valid time zone',
+        )
+    }
     for (const name of Object.keys(config.segments))
       if (name in config.measures)
         problem(

@@ -1,5 +1,6 @@
 import { stringify } from 'yaml'
 import { notFound } from '../errors.js'
+import { getRefreshSchedule } from '../pipeline/refresh-schedule.js'
 import { listDataSources } from '../store/data-sources.js'
 import type { Db } from '../store/database.js'
 import { getInsightConfig } from '../store/insights.js'
@@ -14,6 +15,7 @@ export async function exportConfig(db: Db, instanceId: string): Promise<ConfigDo
   const sources = await listDataSources(db, instanceId)
   const unify = await getUnifyConfig(db, instanceId)
   const insights = await getInsightConfig(db, instanceId)
+  const schedule = await getRefreshSchedule(db, instanceId)
   return {
     version: 1,
     instance: { id: instance.id, name: instance.name },
@@ -30,6 +32,7 @@ export async function exportConfig(db: Db, instanceId: string): Promise<ConfigDo
       ]),
     ) as ConfigDocument['dataSources'],
     ...(unify ? { unify: unify as ConfigDocument['unify'] } : {}),
+    ...(schedule ? { schedule } : {}),
     measures: (insights?.measures ?? {}) as ConfigDocument['measures'],
     segments: (insights?.segments ?? {}) as ConfigDocument['segments'],
   }

@@ -9,6 +9,8 @@ export interface JobDataByQueue {
   unify: { instanceId: string; runId: string }
   insights: { instanceId: string; runId: string }
   'full-refresh': { instanceId: string; fullRefreshId: string }
+  /** Each minute: start the full refreshes whose cron slot has come. */
+  'refresh-schedule': Record<string, never>
 }
 
 export type QueueName = keyof JobDataByQueue
@@ -50,6 +52,12 @@ export const DEFAULT_QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
     retryBackoff: true,
     expireInSeconds: 12 * 3600,
   },
+  'refresh-schedule': {
+    retryLimit: 0,
+    retryDelaySeconds: 5,
+    retryBackoff: false,
+    expireInSeconds: 300,
+  },
 }
 
 /** A job as a handler receives it, with what it needs to know about retries. */
@@ -82,6 +90,8 @@ export interface JobQueue {
     concurrency: number,
     handler: (job: Job<Q>) => Promise<void>,
   ): Promise<void>
+  /** Sends a job to `queue` on a cron schedule (UTC), once across all processes. */
+  schedule(queue: QueueName, cron: string): Promise<void>
   stop(): Promise<void>
 }
 
@@ -127,6 +137,9 @@ export async function startJobQueue(options: {
       })
       if (!id) throw new Error(`pg-boss refused a job for ${queue}`)
       return id
+    },
+    async schedule(queue, cron) {
+      await boss.schedule(queue, cron, {}, { tz: 'UTC' })
     },
     nudge(queue) {
       for (const id of workerIds.get(queue) ?? []) boss.notifyWorker(id)

@@ -19,10 +19,14 @@ export async function writeEntityOutput(
   query: string,
   directory: string,
   keyColumn: string | null,
+  /** Told the COPY statement before it runs (the benchmark replays them bare). */
+  onStatement?: (sql: string) => void,
 ): Promise<EntityOutput> {
   await mkdir(directory, { recursive: true })
   const file = join(directory, 'part-00000.parquet')
-  await connection.run(`copy (${query}) to ${literal(file)} (format parquet)`)
+  const copy = `copy (${query}) to ${literal(file)} (format parquet)`
+  onStatement?.(copy)
+  await connection.run(copy)
   const described = (
     await connection.runAndReadAll(`describe select * from read_parquet(${literal(file)})`)
   ).getRowObjectsJS()

@@ -7,6 +7,7 @@ import { DEFAULT_QUEUE_POLICIES, type JobQueue, startJobQueue } from '../jobs/in
 import { dataLayout, openDuckDb, recoverAbandonedRefreshes, runSourceRefresh } from '../pipeline/index.js'
 import { insightsTrigger, runInsights } from '../pipeline/insights/index.js'
 import { runFullRefresh } from '../pipeline/refresh.js'
+import { runDueSchedules } from '../pipeline/refresh-schedule.js'
 import { runUnify, unifyTrigger } from '../pipeline/unify/index.js'
 import { type Db, openDatabase } from '../store/database.js'
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../store/embedded-postgres.js'
@@ -175,6 +176,11 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
           },
           job.data,
         )
+      })
+      await jobs.schedule('refresh-schedule', '* * * * *')
+      await jobs.work('refresh-schedule', 1, async () => {
+        const started = await runDueSchedules(db, jobs)
+        if (started.length) logger.info(`scheduled full refresh of ${started.join(', ')}`)
       })
       await jobs.work('full-refresh', 1, async (job) => {
         await runFullRefresh(

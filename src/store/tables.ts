@@ -302,6 +302,7 @@ export interface RefreshSchedulesTable {
   instance_id: string
   cron: string
   timezone: string
+  last_fired_at: NullableTimestamp
   updated_at: Timestamp
 }
 

@@ -59,6 +59,7 @@ export async function computeInsights(duck: DuckDBInstance, input: InsightsInput
   const started = performance.now()
   const connection = await duck.connect()
   const statements: string[] = []
+  const record = (text: string) => statements.push(text)
   const run = async (text: string) => {
     statements.push(text)
     await connection.run(text)
@@ -68,7 +69,7 @@ export async function computeInsights(duck: DuckDBInstance, input: InsightsInput
     return (await connection.runAndReadAll(text)).getRowObjectsJS()
   }
   try {
-    for (const entity of input.entities.values()) await connection.run(entityViewSql(entity))
+    for (const entity of input.entities.values()) await run(entityViewSql(entity))
     const entityOf = (path: string, name: string | undefined): EntityRef => {
       const found = name ? input.entities.get(name) : undefined
       if (!found)
@@ -136,6 +137,7 @@ export async function computeInsights(duck: DuckDBInstance, input: InsightsInput
             `select CustomerId, ${customerMeasures.map(ident).join(', ')} from customer_view where ${customerMeasures.map((m) => `${ident(m)} is not null`).join(' or ')}`,
             input.outDir('CustomerMeasures'),
             'CustomerId',
+            record,
           )),
         })
       for (const [name, segment] of Object.entries(input.segments)) {
@@ -163,6 +165,7 @@ export async function computeInsights(duck: DuckDBInstance, input: InsightsInput
           `select c.* from customer_view c semi join ${members} m using (CustomerId)`,
           input.outDir(segmentEntityName(name)),
           'CustomerId',
+          record,
         )
         outputs.push({ entity: segmentEntityName(name), ...output })
         segmentCounts.push({ segment: name, members: output.rowCount })
@@ -183,6 +186,7 @@ export async function computeInsights(duck: DuckDBInstance, input: InsightsInput
             : `select null::varchar as Name, null::varchar as Dimension, null::double as Value, null::timestamptz as ComputedAt where false`,
           input.outDir('BusinessMeasures'),
           null,
+          record,
         )),
       })
     }

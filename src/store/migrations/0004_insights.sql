@@ -67,6 +67,8 @@ create table refresh_schedules (
   instance_id  text primary key references instances (id) on delete cascade,
   cron         text not null,
   timezone     text not null default 'UTC',
+  -- The last slot that started a full refresh (null: none since the schedule was set).
+  last_fired_at timestamptz,
   updated_at   timestamptz not null default now()
 );
 
