@@ -116,6 +116,60 @@ describe('openinsights start --demo (what `npm start` runs)', () => {
     writeFileSync(file, original)
   })
 
+  it('runs a full refresh from the CLI with measures and segments, and delivers refresh.full.completed', async () => {
+    const r = receiver as WebhookReceiver
+    const subscribed = await server!.fetchJson(
+      '/api/v1/instances/demo/subscriptions/refresh.full.completed',
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ callbackUrl: `${r.url}/full` }),
+      },
+    )
+    expect(subscribed.id).toBeTruthy()
+    const result = await runCli(['refresh', '--full', '--wait'], env)
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stdout).toMatch(/✓ unify succeeded/)
+    expect(result.stdout).toMatch(/✓ insights succeeded .*segments 3/)
+    expect(result.stdout).toMatch(/full refresh \w+ succeeded/)
+    const [latest] = (await server!.fetchJson('/api/v1/instances/demo/full-refreshes?$top=1')).value
+    expect(latest).toMatchObject({ state: 'succeeded', fraction: 1 })
+    await waitFor(
+      async () => (r.requestsTo('/full').length > 0 ? true : undefined),
+      'the full refresh delivery',
+    )
+    expect(JSON.parse(r.requestsTo('/full')[0]!.body)).toMatchObject({
+      type: 'refresh.full.completed',
+      data: { fullRefreshId: latest.id, status: 'succeeded', failedStep: null },
+    })
+
+    const measures = await server!.fetchJson('/api/v1/instances/demo/measures')
+    const revenue = measures.value.find((m: { name: string }) => m.name === 'TotalRevenue')
+    expect(revenue.latest[0].value).toBeGreaterThan(1_000_000)
+    const segments = await server!.fetchJson('/api/v1/instances/demo/segments')
+    const high = segments.value.find((s: { name: string }) => s.name === 'HighValueCustomers')
+    expect(high.memberCount).toBeGreaterThan(0)
+    const estimate = await server!.fetchJson('/api/v1/instances/demo/segments/estimate', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ filter: 'LifetimeValue ge 10000' }),
+    })
+    expect(estimate.memberCount).toBe(high.memberCount)
+    const members = await server!.fetchJson(
+      '/api/v1/instances/demo/data/SegmentHighValueCustomers?$count=true&$top=1',
+    )
+    expect(members['@odata.count']).toBe(high.memberCount)
+    const history = await server!.fetchJson('/api/v1/instances/demo/segments/HighValueCustomers/history')
+    expect(history.value.length).toBeGreaterThanOrEqual(2)
+    const bad = await fetch(`${server!.url}/api/v1/instances/demo/segments/estimate`, {
+      method: 'POST',
+      headers: { 'x-api-key': server!.adminKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ filter: 'Nope eq 1' }),
+    })
+    expect(bad.status).toBe(400)
+    expect(((await bad.json()) as { error: unknown }).error).toMatchObject({ code: 'InvalidFilter' })
+  }, 120_000)
+
   it('restarts on the same state in seconds without refreshing again', async () => {
     await server!.stop()
     const started = Date.now()
