@@ -139,7 +139,7 @@ const segments = Object.fromEntries(
     Lapsed: { filter: 'Recent eq 0 and OrderCount ge 1', activities: { Recent: recent('1y') } },
     Nordic: { filter: "(Country eq 'DK' or Country eq 'SE') and not (LifetimeValue lt 100)" },
     Pick: {
-      filter: "FirstName eq 'Anne' and LastName eq 'Berg'",
+      filter: "FirstName eq 'Anne' and LastName eq 'Smith'",
       include: ['C000000000000001'],
       exclude: ['C000000000000002'],
     },
