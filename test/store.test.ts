@@ -39,6 +39,7 @@ describe.each(STORE_MODES)('control-plane store on %s', (mode) => {
       '0001_foundation.sql',
       '0002_connector.sql',
       '0003_unify.sql',
+      '0004_insights.sql',
     ])
   })
 

@@ -78,6 +78,8 @@ export async function connectApi(
   const runtime = await openRuntime({
     settings,
     role: options.needsWorkers ? 'all' : 'api',
+    // A short-lived CLI process runs the work it asked for, not the cron ticks of a server.
+    schedules: false,
     logger: createLogger(process.env.OPENINSIGHTS_LOG_LEVEL ? undefined : 'warn'),
   })
   return inProcessClient(runtime)

@@ -107,8 +107,14 @@ export async function startJobQueue(options: {
   policies?: Partial<Record<QueueName, QueuePolicy>>
   onError?: (error: Error) => void
   pollingIntervalSeconds?: number
+  /** Keep pg-boss's cron clock (default true); a short-lived CLI process does without. */
+  schedules?: boolean
 }): Promise<JobQueue> {
-  const boss = new PgBoss({ db: executorFor(options.db), schema: 'pgboss' })
+  const boss = new PgBoss({
+    db: executorFor(options.db),
+    schema: 'pgboss',
+    schedule: options.schedules !== false,
+  })
   boss.on('error', (error) => options.onError?.(coerceError(error)))
   await boss.start()
   const policies = { ...DEFAULT_QUEUE_POLICIES, ...options.policies }

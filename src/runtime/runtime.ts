@@ -30,6 +30,8 @@ export interface RuntimeOptions {
   heartbeatIntervalMs?: number
   /** A running refresh without a heartbeat for this long is failed as abandoned (server mode). */
   abandonAfterMs?: number
+  /** Run scheduled full refreshes (default true; a CLI process working in the store says false). */
+  schedules?: boolean
 }
 
 /** An open instance of openinsights: the control plane, the data plane and the workers. */
@@ -77,6 +79,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
 
     const jobs = await startJobQueue({
       db,
+      schedules: options.schedules !== false,
       policies: {
         'datasource-refresh': {
           ...DEFAULT_QUEUE_POLICIES['datasource-refresh'],
@@ -177,11 +180,13 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
           job.data,
         )
       })
-      await jobs.schedule('refresh-schedule', '* * * * *')
-      await jobs.work('refresh-schedule', 1, async () => {
-        const started = await runDueSchedules(db, jobs)
-        if (started.length) logger.info(`scheduled full refresh of ${started.join(', ')}`)
-      })
+      if (options.schedules !== false) {
+        await jobs.schedule('refresh-schedule', '* * * * *')
+        await jobs.work('refresh-schedule', 1, async () => {
+          const started = await runDueSchedules(db, jobs)
+          if (started.length) logger.info(`scheduled full refresh of ${started.join(', ')}`)
+        })
+      }
       await jobs.work('full-refresh', 1, async (job) => {
         await runFullRefresh(
           { db, jobs, onEventsAppended: runtime.nudgeEvents, log: (message) => logger.info(message) },
