@@ -168,6 +168,29 @@ describe('openinsights start --demo (what `npm start` runs)', () => {
     })
     expect(bad.status).toBe(400)
     expect(((await bad.json()) as { error: unknown }).error).toMatchObject({ code: 'InvalidFilter' })
+
+    // One segment at a time through the API, validated as in openinsights.yaml.
+    const put = (name: string, body: unknown) =>
+      fetch(`${server!.url}/api/v1/instances/demo/segments/${name}`, {
+        method: 'PUT',
+        headers: { 'x-api-key': server!.adminKey, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+    expect((await put('Aarhus', { filter: "City eq 'Aarhus'", thresholds: [10] })).status).toBe(200)
+    const listed = await server!.fetchJson('/api/v1/instances/demo/segments')
+    expect(listed.value.map((s: { name: string }) => s.name)).toContain('Aarhus')
+    const invalid = await put('Broken', { filter: 'City eq', activities: {} })
+    expect(invalid.status).toBe(400)
+    expect(((await invalid.json()) as { error: { target: string } }).error.target).toBe(
+      'segments.Broken.filter',
+    )
+    const remove = (name: string) =>
+      fetch(`${server!.url}/api/v1/instances/demo/segments/${name}`, {
+        method: 'DELETE',
+        headers: { 'x-api-key': server!.adminKey },
+      })
+    expect((await remove('Aarhus')).status).toBe(204)
+    expect((await remove('Aarhus')).status).toBe(404)
   }, 120_000)
 
   it('restarts on the same state in seconds without refreshing again', async () => {

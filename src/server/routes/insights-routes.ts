@@ -1,20 +1,24 @@
 import { z } from 'zod'
-import { notFound } from '../../errors.js'
+import { configSchema, exportConfig } from '../../config/index.js'
+import { AppError, notFound } from '../../errors.js'
 import {
   computeInsights,
   currentEntityRefs,
   loadInsightDefinitions,
   requestInsights,
 } from '../../pipeline/insights/index.js'
+import { insightNameSchema, measureSchema } from '../../pipeline/measures/measure-config.js'
 import { cancelFullRefresh, requestFullRefresh } from '../../pipeline/refresh.js'
 import { segmentSchema } from '../../pipeline/segments/segment-config.js'
 import type { Runtime } from '../../runtime/index.js'
 import { getFullRefresh, listFullRefreshes } from '../../store/full-refreshes.js'
 import {
   getInsightRun,
+  type InsightConfig,
   latestMeasureValues,
   latestSegmentCounts,
   listInsightRuns,
+  putInsightConfig,
   valueHistory,
 } from '../../store/insights.js'
 import { getInstance } from '../../store/instances.js'
@@ -191,6 +195,76 @@ export function registerInsightsRoutes(app: ApiApp, runtime: Runtime): void {
         return { value: await valueHistory(runtime.db, instanceId, kind, name, request.query.$top) }
       },
     )
+
+  // One measure or segment at a time (the UI's way); the document is validated whole, so
+  // references (filters, unified sources, names) are checked as `apply` checks them.
+  for (const kind of ['measures', 'segments'] as const) {
+    const itemParams = instanceParams.extend({ name: insightNameSchema })
+    const save = async (instanceId: string, change: (section: Record<string, unknown>) => boolean) => {
+      await instanceOrThrow(instanceId)
+      const document = (await exportConfig(runtime.db, instanceId)) as unknown as Record<string, unknown>
+      const section = { ...(document[kind] as Record<string, unknown>) }
+      if (!change(section)) return false
+      const parsed = configSchema.safeParse({ ...document, [kind]: section })
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]
+        const path = issue?.path.join('.') ?? kind
+        const fix = (issue as { params?: { fix?: string } } | undefined)?.params?.fix
+        throw new AppError('InvalidDefinition', `${path}: ${issue?.message}${fix ? `; fix: ${fix}` : ''}`, {
+          target: path,
+        })
+      }
+      await putInsightConfig(runtime.db, instanceId, {
+        measures: parsed.data.measures,
+        segments: parsed.data.segments,
+      } as InsightConfig)
+      return true
+    }
+    app.put(
+      `${base}/${kind}/:name`,
+      {
+        config: { scope: 'admin' },
+        schema: {
+          summary: kind === 'measures' ? 'Create or replace a measure' : 'Create or replace a segment',
+          description: 'Validated as in openinsights.yaml; takes effect at the next computation.',
+          tags: ['measures and segments'],
+          params: itemParams,
+          body: kind === 'measures' ? measureSchema : segmentSchema,
+          response: {
+            200: z.object({ name: z.string(), definition: z.record(z.string(), z.unknown()) }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (request) => {
+        const { instanceId, name } = request.params
+        await save(instanceId, (section) => {
+          section[name] = request.body
+          return true
+        })
+        return { name, definition: request.body as Record<string, unknown> }
+      },
+    )
+    app.delete(
+      `${base}/${kind}/:name`,
+      {
+        config: { scope: 'admin' },
+        schema: {
+          summary: kind === 'measures' ? 'Delete a measure' : 'Delete a segment',
+          description: 'Its history stays; its entity is no longer recomputed.',
+          tags: ['measures and segments'],
+          params: itemParams,
+          response: { 204: z.null(), ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const { instanceId, name } = request.params
+        const removed = await save(instanceId, (section) => name in section && delete section[name])
+        if (!removed) throw notFound(kind === 'measures' ? 'Measure' : 'Segment', name)
+        return reply.status(204).send(null)
+      },
+    )
+  }
 
   app.post(
     `${base}/segments/estimate`,
