@@ -51,6 +51,62 @@ export function registerRefreshCommands(program: Command, context: CliContext): 
       })
     })
 
+  const full = program
+    .command('full-refreshes')
+    .description('Full refreshes: sources → unify → measures and segments')
+  full
+    .command('list', { isDefault: true })
+    .description('List full refreshes, newest first')
+    .option('-n, --top <n>', 'how many', '20')
+    .action(async (options: { top: string }) => {
+      await context.withApi({}, async (client) => {
+        const instanceId = await context.instanceId(client)
+        const { value } = await client.request<{ value: FullRefresh[] }>(
+          'GET',
+          `/api/v1/instances/${instanceId}/full-refreshes`,
+          { query: { $top: options.top } },
+        )
+        printTable(
+          value.map((r) => ({
+            id: r.id,
+            state: r.state,
+            steps: `${r.steps.filter((s) => s.state === 'succeeded').length}/${r.steps.length} succeeded`,
+            duration: formatDuration(r.durationMs),
+            reason: r.reason,
+            requested: r.requestedAt.replace('T', ' ').slice(0, 19),
+            error: r.error ? r.error.message : '',
+          })),
+          ['id', 'state', 'steps', 'duration', 'reason', 'requested', 'error'],
+        )
+      })
+    })
+  full
+    .command('show <id>')
+    .description('Show one full refresh, step by step')
+    .action(async (id: string) => {
+      await context.withApi({}, async (client) => {
+        const instanceId = await context.instanceId(client)
+        const found = await client.request<FullRefresh>(
+          'GET',
+          `/api/v1/instances/${instanceId}/full-refreshes/${id}`,
+        )
+        process.stdout.write(`${describeFullRefresh(found)}\n`)
+      })
+    })
+  full
+    .command('cancel <id>')
+    .description('Cancel a full refresh; published data stays as it was')
+    .action(async (id: string) => {
+      await context.withApi({}, async (client) => {
+        const instanceId = await context.instanceId(client)
+        const done = await client.request<FullRefresh>(
+          'POST',
+          `/api/v1/instances/${instanceId}/full-refreshes/${id}/cancel`,
+        )
+        process.stdout.write(`full refresh ${done.id} ${done.state}\n`)
+      })
+    })
+
   const refreshes = program.command('refreshes').description('Refresh history')
   refreshes
     .command('list', { isDefault: true })
