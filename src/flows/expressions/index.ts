@@ -1,0 +1,9 @@
+export {
+  checkExpressions,
+  EXPRESSION_FUNCTIONS,
+  type ExpressionScope,
+  evaluate,
+  evaluateValue,
+} from './evaluate.js'
+export { equal, formatDate } from './expression-functions.js'
+export { ExpressionError, type ExpressionNode, parseExpression, parseTemplate } from './expression-parser.js'
