@@ -40,6 +40,7 @@ describe.each(STORE_MODES)('control-plane store on %s', (mode) => {
       '0002_connector.sql',
       '0003_unify.sql',
       '0004_insights.sql',
+      '0005_flows.sql',
     ])
   })
 

@@ -10,6 +10,23 @@ export const EVENT_TYPES = [
 
 export type EventType = (typeof EVENT_TYPES)[number]
 
+/** Every event the outbox stores: the connector's triggers, and our own. */
+export const STORED_EVENT_TYPES = [...EVENT_TYPES, 'flow.run.failed'] as const
+export type StoredEventType = (typeof STORED_EVENT_TYPES)[number]
+
+/** Payload of `flow.run.failed`: a run of a flow ended as failed. */
+export interface FlowRunFailedEventData {
+  instanceId: string
+  flowName: string
+  runId: string
+  /** The event that started the run, if any. */
+  eventId: string | null
+  /** The first action that failed (its path in the run), if any. */
+  failedAction: string | null
+  error: { code: string; message: string }
+  completedAt: string
+}
+
 /** Payload of `datasource.refresh.succeeded` and `datasource.refresh.failed`. */
 export interface DataSourceRefreshEventData {
   instanceId: string
@@ -87,6 +104,7 @@ export interface EventDataByType {
   'measure.threshold.crossed': ThresholdCrossedEventData
   'refresh.full.completed': FullRefreshCompletedEventData
   'unify.completed': UnifyCompletedEventData
+  'flow.run.failed': FlowRunFailedEventData
 }
 
 export function isEventType(value: string): value is EventType {

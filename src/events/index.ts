@@ -4,9 +4,12 @@ export {
   EVENT_TYPES,
   type EventDataByType,
   type EventType,
+  type FlowRunFailedEventData,
   type FullRefreshCompletedEventData,
   type FullRefreshStepSummary,
   isEventType,
+  STORED_EVENT_TYPES,
+  type StoredEventType,
   type ThresholdCrossedEventData,
   type UnifyCompletedEventData,
 } from './event-types.js'

@@ -1,7 +1,7 @@
 import { monotonicFactory } from 'ulid'
 import type { DbOrTx } from '../store/database.js'
 import { insertEvent, type StoredEvent } from '../store/events.js'
-import type { EventDataByType, EventType } from './event-types.js'
+import type { EventDataByType, StoredEventType } from './event-types.js'
 
 const nextId = monotonicFactory()
 
@@ -9,7 +9,7 @@ const nextId = monotonicFactory()
  * Appends an event in the caller's transaction: it exists exactly when the state change it
  * reports was committed (the transactional outbox).
  */
-export async function appendEvent<T extends EventType>(
+export async function appendEvent<T extends StoredEventType>(
   tx: DbOrTx,
   type: T,
   instanceId: string,

@@ -11,6 +11,7 @@ export interface JobDataByQueue {
   'full-refresh': { instanceId: string; fullRefreshId: string }
   /** Each minute: start the full refreshes whose cron slot has come. */
   'refresh-schedule': Record<string, never>
+  'flow-run': { runId: string }
 }
 
 export type QueueName = keyof JobDataByQueue
@@ -51,6 +52,13 @@ export const DEFAULT_QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
     retryDelaySeconds: 5,
     retryBackoff: true,
     expireInSeconds: 12 * 3600,
+  },
+  // A run records its own outcome and resumes from its records; a retry covers a dead worker.
+  'flow-run': {
+    retryLimit: 5,
+    retryDelaySeconds: 2,
+    retryBackoff: true,
+    expireInSeconds: 23 * 3600,
   },
   'refresh-schedule': {
     retryLimit: 0,

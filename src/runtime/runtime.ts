@@ -3,6 +3,7 @@ import type { DuckDBInstance } from '@duckdb/node-api'
 import { ulid } from 'ulid'
 import { startDeliveryWorker, webhookSubscriber } from '../connector/webhooks/index.js'
 import { type Dispatcher, SubscriberRegistry, startDispatcher } from '../events/index.js'
+import { executeFlowRun, flowTrigger } from '../flows/index.js'
 import { DEFAULT_QUEUE_POLICIES, type JobQueue, startJobQueue } from '../jobs/index.js'
 import { dataLayout, openDuckDb, recoverAbandonedRefreshes, runSourceRefresh } from '../pipeline/index.js'
 import { insightsTrigger, runInsights } from '../pipeline/insights/index.js'
@@ -11,6 +12,7 @@ import { runDueSchedules } from '../pipeline/refresh-schedule.js'
 import { runUnify, unifyTrigger } from '../pipeline/unify/index.js'
 import { type Db, openDatabase } from '../store/database.js'
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../store/embedded-postgres.js'
+import { abandonedFlowRuns } from '../store/flows.js'
 import { migrate } from '../store/migrate.js'
 import type { Logger } from './logger.js'
 import type { Settings } from './settings.js'
@@ -24,6 +26,8 @@ export interface RuntimeOptions {
   logger: Logger
   /** Webhook deliveries sent at once by this process: two batches of half this (default 64). */
   deliveryConcurrency?: number
+  /** Flow runs executed at once by this process (default 8). */
+  flowConcurrency?: number
   /** Data source refreshes run at once by this process. */
   refreshConcurrency?: number
   /** How often a running refresh records its progress and proves it is alive (default 1 s). */
@@ -187,6 +191,32 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
           if (started.length) logger.info(`scheduled full refresh of ${started.join(', ')}`)
         })
       }
+      const flowEngine = {
+        db,
+        duck,
+        dataDir: settings.dataDir,
+        allowPrivateNetworks: settings.flowsAllowPrivate,
+        leaseSeconds: settings.flowLeaseSeconds,
+        retryScale: settings.flowRetryScale,
+        onEventsAppended: runtime.nudgeEvents,
+        log: (message: string) => logger.info(message),
+      }
+      subscribers.add(flowTrigger(jobs))
+      await jobs.work('flow-run', options.flowConcurrency ?? 8, async (job) => {
+        const result = await executeFlowRun(flowEngine, job.data.runId)
+        // Its flow is at its concurrency limit: look again in a second.
+        if (result === 'busy') await jobs.send(db, 'flow-run', job.data, { startAfterSeconds: 1 })
+      })
+      // Runs whose worker died (no lease renewal) are resumed by whoever notices first.
+      const resumeAbandoned = setInterval(() => {
+        void abandonedFlowRuns(db)
+          .then(async (runs) => {
+            for (const run of runs) await jobs.send(db, 'flow-run', { runId: run.id })
+            if (runs.length) jobs.nudge('flow-run')
+          })
+          .catch((error: unknown) => logger.warn(`resuming flow runs: ${String(error)}`))
+      }, settings.flowLeaseSeconds * 1000)
+      closers.push(async () => clearInterval(resumeAbandoned))
       await jobs.work('full-refresh', 1, async (job) => {
         await runFullRefresh(
           { db, jobs, onEventsAppended: runtime.nudgeEvents, log: (message) => logger.info(message) },

@@ -31,6 +31,12 @@ export interface Settings {
    * @odata.nextLink): OPENINSIGHTS_TRUST_PROXY=true, or a comma-separated list of proxy addresses.
    */
   trustProxy: boolean | string
+  /** Flows may call loopback and private addresses (OPENINSIGHTS_FLOWS_ALLOW_PRIVATE=true). */
+  flowsAllowPrivate: boolean
+  /** Multiplies flow action retry waits (OPENINSIGHTS_FLOW_RETRY_SCALE, default 1; tests shorten them). */
+  flowRetryScale: number
+  /** How long a worker holds a flow run before another may resume it (OPENINSIGHTS_FLOW_LEASE, default 30 s). */
+  flowLeaseSeconds: number
 }
 
 /** 8 attempts over about 4.5 hours: at once, then 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 3 h later. */
@@ -65,6 +71,12 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       'OPENINSIGHTS_DELIVERY_TIMEOUT',
     ),
     trustProxy: trustProxySetting(env.OPENINSIGHTS_TRUST_PROXY),
+    flowsAllowPrivate: env.OPENINSIGHTS_FLOWS_ALLOW_PRIVATE === 'true',
+    flowRetryScale: nonNegativeNumber(env.OPENINSIGHTS_FLOW_RETRY_SCALE, 1, 'OPENINSIGHTS_FLOW_RETRY_SCALE'),
+    flowLeaseSeconds: Math.max(
+      1,
+      nonNegativeNumber(env.OPENINSIGHTS_FLOW_LEASE, 30, 'OPENINSIGHTS_FLOW_LEASE'),
+    ),
   }
 }
 

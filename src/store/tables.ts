@@ -22,6 +22,9 @@ export interface Tables {
   segment_counts: SegmentCountsTable
   full_refreshes: FullRefreshesTable
   refresh_schedules: RefreshSchedulesTable
+  flows: FlowsTable
+  flow_runs: FlowRunsTable
+  flow_run_actions: FlowRunActionsTable
 }
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
@@ -308,3 +311,50 @@ export interface RefreshSchedulesTable {
 
 export type InsightRunRow = Selectable<InsightRunsTable>
 export type FullRefreshRow = Selectable<FullRefreshesTable>
+
+export interface FlowsTable {
+  instance_id: string
+  name: string
+  definition: Json<Record<string, unknown>>
+  enabled: Generated<boolean>
+  origin: string
+  created_at: Generated<Date>
+  updated_at: Generated<Date>
+}
+
+export type FlowRunState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
+
+export interface FlowRunsTable {
+  id: string
+  instance_id: string
+  flow_name: string
+  event_id: string | null
+  state: FlowRunState
+  definition: Json<Record<string, unknown>>
+  trigger: Json<Record<string, unknown>>
+  rerun_of: string | null
+  rerun_from: string | null
+  requested_at: Generated<Date>
+  started_at: NullableTimestamp
+  completed_at: NullableTimestamp
+  lease_until: NullableTimestamp
+  error_code: string | null
+  error_message: string | null
+}
+
+export interface FlowRunActionsTable {
+  run_id: string
+  path: string
+  name: string
+  type: string
+  status: 'Succeeded' | 'Failed' | 'Skipped' | 'TimedOut'
+  inputs: Json<unknown>
+  outputs: Json<unknown>
+  error: Json<unknown>
+  attempts: number
+  started_at: Timestamp
+  completed_at: Timestamp
+}
+
+export type FlowRunRow = Selectable<FlowRunsTable>
+export type FlowRunActionRow = Selectable<FlowRunActionsTable>

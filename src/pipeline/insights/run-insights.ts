@@ -11,6 +11,7 @@ import {
 } from '../../events/index.js'
 import type { Db, DbOrTx } from '../../store/database.js'
 import { listEntities, publishEntityVersion } from '../../store/entities.js'
+import { flowThresholds } from '../../store/flows.js'
 import {
   finishInsightRun,
   getInsightConfig,
@@ -44,7 +45,7 @@ export interface InsightsWorkerContext {
   log: (message: string) => void
 }
 
-/** Thresholds watched by subscriptions and by the configuration's own `thresholds` lists. */
+/** Thresholds watched by subscriptions, by flows, and by the configuration's own `thresholds` lists. */
 async function watchedThresholds(
   db: DbOrTx,
   instanceId: string,
@@ -53,6 +54,7 @@ async function watchedThresholds(
 ): Promise<WatchedThreshold[]> {
   return [
     ...(await subscribedThresholds(db, instanceId)),
+    ...(await flowThresholds(db, instanceId)),
     ...Object.entries(measures).flatMap(([name, m]) =>
       m.thresholds.map((threshold) => ({ kind: 'measure' as const, name, threshold })),
     ),

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { EVENT_TYPES } from '../../events/index.js'
+import { STORED_EVENT_TYPES } from '../../events/index.js'
 import type { Runtime } from '../../runtime/index.js'
 import { listEvents } from '../../store/events.js'
 import { type ApiApp, errorResponses, instanceParams } from '../api-types.js'
@@ -14,7 +14,7 @@ const typeList = z
       .map((t) => t.trim())
       .filter(Boolean),
   )
-  .pipe(z.array(z.enum(EVENT_TYPES)))
+  .pipe(z.array(z.enum(STORED_EVENT_TYPES)))
 
 export function registerEventRoutes(app: ApiApp, runtime: Runtime): void {
   app.get(
@@ -28,7 +28,7 @@ export function registerEventRoutes(app: ApiApp, runtime: Runtime): void {
         tags: ['events'],
         params: instanceParams,
         querystring: z.object({
-          type: typeList.optional().describe(`Comma-separated event types: ${EVENT_TYPES.join(', ')}`),
+          type: typeList.optional().describe(`Comma-separated event types: ${STORED_EVENT_TYPES.join(', ')}`),
           after: z.string().max(64).optional().describe('Cursor: only events after this event id'),
           $top: z.coerce.number().int().min(1).max(1000).default(100),
         }),

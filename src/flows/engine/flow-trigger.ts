@@ -1,0 +1,41 @@
+import { ulid } from 'ulid'
+import { matchesSubscription } from '../../connector/webhooks/trigger-parameters.js'
+import type { EventSubscriber } from '../../events/index.js'
+import type { JobQueue } from '../../jobs/index.js'
+import { insertFlowRun, listFlows } from '../../store/flows.js'
+
+/**
+ * Starts a run of every enabled flow whose trigger an event matches (type and parameters, as a
+ * webhook subscription would), in the dispatcher's transaction: one run per flow and event.
+ */
+export function flowTrigger(jobs: JobQueue): EventSubscriber {
+  return {
+    name: 'flows',
+    async handle(event, tx) {
+      const flows = await listFlows(tx, event.instanceId)
+      for (const flow of flows) {
+        if (!flow.enabled) continue
+        const trigger = flow.definition.trigger as { type: string; parameters?: Record<string, unknown> }
+        if (trigger.type !== event.type || !matchesSubscription(event, trigger.parameters ?? {})) continue
+        const run = await insertFlowRun(tx, {
+          id: ulid(),
+          instanceId: event.instanceId,
+          flowName: flow.name,
+          eventId: event.id,
+          definition: flow.definition,
+          trigger: {
+            type: event.type,
+            id: event.id,
+            occurredAt: event.occurredAt,
+            instanceId: event.instanceId,
+            data: event.data,
+          },
+        })
+        if (run) await jobs.send(tx, 'flow-run', { runId: run.id })
+      }
+    },
+    dispatched() {
+      jobs.nudge('flow-run')
+    },
+  }
+}

@@ -1,0 +1,421 @@
+/**
+ * Executes one flow run, durably: every action's inputs, outputs, status, timings and error are
+ * recorded as it finishes, keyed by its path in the run ('Check/actions/Post', 'Each[2]/Send').
+ * A run taken up again (its worker crashed, its lease ran out) replays the recorded actions
+ * instead of executing them, so a finished action never runs twice, and continues with the
+ * first unfinished one.
+ */
+
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { DuckDBInstance } from '@duckdb/node-api'
+import { appendEvent } from '../../events/index.js'
+import type { Db } from '../../store/database.js'
+import {
+  type ActionRecord,
+  claimFlowRun,
+  type FlowRun,
+  finishFlowRun,
+  getFlowRun,
+  listActionRecords,
+  recordAction,
+  renewFlowRunLease,
+} from '../../store/flows.js'
+import { ACTION_HANDLERS, type ActionContext } from '../actions/index.js'
+import {
+  type ActionDefinition,
+  type ActionStatus,
+  durationMs,
+  type FlowDefinition,
+  flowDefinitionSchema,
+} from '../definition/flow-definition.js'
+import { ExpressionError, type ExpressionScope, evaluateValue } from '../expressions/index.js'
+import { ActionFailure, RunTerminated } from './action-failure.js'
+import { DEFAULT_RETRY_POLICY, retryDelayMs } from './retry-policy.js'
+
+export interface FlowEngineContext {
+  db: Db
+  duck: DuckDBInstance
+  dataDir: string
+  allowPrivateNetworks: boolean
+  /** A worker holds a run for this long and renews it meanwhile (default 30 s). */
+  leaseSeconds?: number
+  /** Multiplies every retry wait (tests make them short). */
+  retryScale?: number
+  /** Default action timeout (an action's own `timeout` wins): 2 min. */
+  actionTimeoutMs?: number
+  onEventsAppended: () => void
+  log: (message: string) => void
+}
+
+type Outcome = { state: 'succeeded' | 'failed' | 'cancelled'; error?: { code: string; message: string } }
+
+/** Runs a flow run to its end; 'busy' when its flow is at its concurrency limit (try later). */
+export async function executeFlowRun(
+  context: FlowEngineContext,
+  runId: string,
+): Promise<'done' | 'busy' | 'gone'> {
+  const leaseSeconds = context.leaseSeconds ?? 30
+  const stored = await getFlowRun(context.db, runId)
+  if (!stored) return 'gone'
+  const definition = flowDefinitionSchema.parse(stored.definition)
+  const claim = await claimFlowRun(context.db, runId, definition.concurrency, leaseSeconds)
+  if (claim !== 'claimed') return claim
+  const renew = setInterval(
+    () => void renewFlowRunLease(context.db, runId, leaseSeconds).catch(() => undefined),
+    (leaseSeconds * 1000) / 3,
+  )
+  try {
+    const outcome = await new RunExecution(
+      context,
+      stored,
+      definition,
+      await listActionRecords(context.db, runId),
+    ).run()
+    const finished = await context.db.transaction().execute(async (tx) => {
+      const done = await finishFlowRun(tx, runId, outcome)
+      if (done?.state === 'failed' && stored.trigger.type !== 'flow.run.failed') {
+        const records = await listActionRecords(tx, runId)
+        const failedAction = records.find((r) => r.status === 'Failed' || r.status === 'TimedOut')
+        await appendEvent(tx, 'flow.run.failed', stored.instanceId, {
+          instanceId: stored.instanceId,
+          flowName: stored.flowName,
+          runId,
+          eventId: stored.eventId,
+          failedAction: failedAction?.path ?? null,
+          error: outcome.error ?? { code: 'RunFailed', message: 'the run failed' },
+          completedAt: done.completedAt ?? new Date().toISOString(),
+        })
+      }
+      return done
+    })
+    if (finished?.state === 'failed') context.onEventsAppended()
+    if (finished)
+      context.log(
+        `flow ${stored.flowName} run ${runId} ${finished.state}${outcome.error ? `: ${outcome.error.message}` : ''}`,
+      )
+    return 'done'
+  } finally {
+    clearInterval(renew)
+  }
+}
+
+const ENDED_BADLY = new Set<ActionStatus>(['Failed', 'TimedOut'])
+
+class RunExecution {
+  readonly #records: Map<string, ActionRecord>
+  readonly #scope: ExpressionScope
+  #terminated: RunTerminated | undefined
+
+  constructor(
+    readonly context: FlowEngineContext,
+    readonly flowRun: FlowRun,
+    readonly definition: FlowDefinition,
+    records: ActionRecord[],
+  ) {
+    this.#records = new Map(records.map((r) => [r.path, r]))
+    this.#scope = {
+      trigger: { body: (flowRun.trigger as { data?: unknown }).data ?? null, outputs: flowRun.trigger },
+      actions: {},
+      items: [],
+      workflow: { id: flowRun.flowName, name: flowRun.flowName, runId: flowRun.id },
+    }
+  }
+
+  async run(): Promise<Outcome> {
+    const statuses = await this.#executeScope(this.definition.actions, '', this.#scope)
+    if (this.#terminated) {
+      const t = this.#terminated
+      return t.runStatus === 'Succeeded'
+        ? { state: 'succeeded' }
+        : t.runStatus === 'Cancelled'
+          ? { state: 'cancelled' }
+          : { state: 'failed', error: t.runError ?? { code: 'Terminated', message: 'terminated' } }
+    }
+    const unhandled = unhandledFailure(this.definition.actions, statuses)
+    if (!unhandled) return { state: 'succeeded' }
+    const record = [...this.#records.values()].find((r) => ENDED_BADLY.has(r.status) && r.path === unhandled)
+    const inner = [...this.#records.values()].find(
+      (r) => ENDED_BADLY.has(r.status) && r.error && r.type !== 'condition' && r.type !== 'foreach',
+    )
+    const error =
+      record?.error && record.type !== 'condition' && record.type !== 'foreach' ? record.error : inner?.error
+    return {
+      state: 'failed',
+      error: {
+        code: error?.code ?? 'ActionFailed',
+        message: `${unhandled} failed${error ? `: ${error.message}` : ''}`,
+      },
+    }
+  }
+
+  /** Runs a scope's actions in runAfter order; independent branches run at the same time. */
+  async #executeScope(
+    actions: Record<string, ActionDefinition>,
+    prefix: string,
+    scope: ExpressionScope,
+  ): Promise<Record<string, ActionStatus>> {
+    const statuses: Record<string, ActionStatus> = {}
+    const pending = new Set(Object.keys(actions))
+    while (pending.size > 0 && !this.#terminated) {
+      const ready = [...pending].filter((name) =>
+        Object.keys((actions[name] as ActionDefinition).runAfter).every((before) => before in statuses),
+      )
+      if (ready.length === 0) break
+      for (const name of ready) pending.delete(name)
+      await Promise.all(
+        ready.map(async (name) => {
+          const action = actions[name] as ActionDefinition
+          const allowed = Object.entries(action.runAfter).every(([before, accepted]) =>
+            accepted.includes(statuses[before] as ActionStatus),
+          )
+          statuses[name] = allowed
+            ? await this.#executeAction(name, action, `${prefix}${name}`, scope)
+            : await this.#skip(name, action, `${prefix}${name}`, scope)
+        }),
+      )
+    }
+    for (const name of pending)
+      statuses[name] = await this.#skip(name, actions[name] as ActionDefinition, `${prefix}${name}`, scope)
+    return statuses
+  }
+
+  async #skip(
+    name: string,
+    action: ActionDefinition,
+    path: string,
+    scope: ExpressionScope,
+  ): Promise<ActionStatus> {
+    const now = new Date().toISOString()
+    await this.#record(scope, name, {
+      path,
+      name,
+      type: action.type,
+      status: 'Skipped',
+      inputs: null,
+      outputs: null,
+      error: null,
+      attempts: 0,
+      startedAt: now,
+      completedAt: now,
+    })
+    return 'Skipped'
+  }
+
+  async #record(
+    scope: ExpressionScope,
+    name: string,
+    record: Omit<ActionRecord, 'durationMs'>,
+  ): Promise<void> {
+    if (!this.#records.has(record.path)) {
+      await recordAction(this.context.db, this.flowRun.id, record)
+      this.#records.set(record.path, {
+        ...record,
+        durationMs: Date.parse(record.completedAt) - Date.parse(record.startedAt),
+      })
+    }
+    scope.actions[name] = {
+      status: record.status,
+      inputs: record.inputs,
+      outputs: record.outputs,
+      error: record.error,
+    }
+  }
+
+  async #executeAction(
+    name: string,
+    action: ActionDefinition,
+    path: string,
+    scope: ExpressionScope,
+  ): Promise<ActionStatus> {
+    const done = this.#records.get(path)
+    if (done) {
+      // Finished before the run was interrupted: replay, never execute again.
+      scope.actions[name] = {
+        status: done.status,
+        inputs: done.inputs,
+        outputs: done.outputs,
+        error: done.error,
+      }
+      if (action.type === 'terminate' && done.status === 'Succeeded') await this.#terminateFrom(done)
+      return done.status
+    }
+    const startedAt = new Date().toISOString()
+    const finish = async (
+      status: ActionStatus,
+      fields: {
+        inputs?: unknown
+        outputs?: unknown
+        error?: { code: string; message: string } | null
+        attempts?: number
+      },
+    ) => {
+      await this.#record(scope, name, {
+        path,
+        name,
+        type: action.type,
+        status,
+        inputs: fields.inputs ?? null,
+        outputs: fields.outputs ?? null,
+        error: fields.error ?? null,
+        attempts: fields.attempts ?? 1,
+        startedAt,
+        completedAt: new Date().toISOString(),
+      })
+      return status
+    }
+    try {
+      if (action.type === 'condition') {
+        const result = evaluateValue(action.expression, scope)
+        if (typeof result !== 'boolean')
+          return finish('Failed', {
+            error: {
+              code: 'InvalidCondition',
+              message: `the expression gave ${JSON.stringify(result)}, not true or false`,
+            },
+          })
+        const branch = result ? (action.actions ?? {}) : (action.else?.actions ?? {})
+        const statuses = await this.#executeScope(branch, `${path}/${result ? 'actions' : 'else'}/`, scope)
+        const failed = unhandledFailure(branch, statuses)
+        return finish(failed ? 'Failed' : 'Succeeded', {
+          inputs: { expression: result },
+          outputs: { expression: result },
+          error: failed ? { code: 'ActionFailed', message: `${failed} failed` } : null,
+        })
+      }
+      if (action.type === 'foreach') {
+        const items = evaluateValue(action.foreach, scope)
+        if (!Array.isArray(items))
+          return finish('Failed', {
+            error: {
+              code: 'InvalidForeach',
+              message: `foreach needs an array, got ${items === null ? 'null' : typeof items}`,
+            },
+          })
+        const concurrency = action.runtimeConfiguration?.concurrency?.repetitions ?? 1
+        const failures: number[] = []
+        let next = 0
+        const worker = async () => {
+          while (next < items.length && !this.#terminated) {
+            const index = next++
+            const iteration: ExpressionScope = {
+              ...scope,
+              actions: { ...scope.actions },
+              items: [...scope.items, [name, items[index]]],
+            }
+            const statuses = await this.#executeScope(action.actions ?? {}, `${path}[${index}]/`, iteration)
+            if (unhandledFailure(action.actions ?? {}, statuses)) failures.push(index)
+          }
+        }
+        await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(items.length, 1)) }, worker))
+        return finish(failures.length ? 'Failed' : 'Succeeded', {
+          inputs: { count: items.length },
+          outputs: { count: items.length, failed: failures.sort((a, b) => a - b) },
+          error: failures.length
+            ? { code: 'IterationsFailed', message: `${failures.length} of ${items.length} iterations failed` }
+            : null,
+        })
+      }
+      let inputs: unknown
+      try {
+        inputs = evaluateValue(action.inputs ?? {}, scope)
+      } catch (error) {
+        return finish('Failed', { error: { code: 'InvalidExpression', message: (error as Error).message } })
+      }
+      return await this.#runWithRetries(name, action, inputs, finish)
+    } catch (error) {
+      if (error instanceof RunTerminated) throw error
+      if (error instanceof ExpressionError)
+        return finish('Failed', { error: { code: 'InvalidExpression', message: error.message } })
+      throw error
+    }
+  }
+
+  async #runWithRetries(
+    name: string,
+    action: ActionDefinition,
+    inputs: unknown,
+    finish: (
+      status: ActionStatus,
+      fields: {
+        inputs?: unknown
+        outputs?: unknown
+        error?: { code: string; message: string } | null
+        attempts?: number
+      },
+    ) => Promise<ActionStatus>,
+  ): Promise<ActionStatus> {
+    const handler = ACTION_HANDLERS[action.type]
+    if (!handler)
+      return finish('Failed', {
+        inputs,
+        error: { code: 'UnsupportedAction', message: `${action.type} is not available` },
+      })
+    const policy = action.retryPolicy ?? DEFAULT_RETRY_POLICY
+    const timeoutMs = action.timeout ? durationMs(action.timeout) : (this.context.actionTimeoutMs ?? 120_000)
+    for (let attempt = 1; ; attempt++) {
+      const actionContext: ActionContext = {
+        instanceId: this.flowRun.instanceId,
+        runId: this.flowRun.id,
+        db: this.context.db,
+        duck: this.context.duck,
+        dataDir: this.context.dataDir,
+        signal: AbortSignal.timeout(timeoutMs),
+        allowPrivateNetworks: this.context.allowPrivateNetworks,
+      }
+      try {
+        const outputs = await handler(inputs as never, actionContext)
+        return await finish('Succeeded', { inputs, outputs, attempts: attempt })
+      } catch (error) {
+        if (error instanceof RunTerminated) {
+          await finish('Succeeded', { inputs, outputs: { runStatus: error.runStatus }, attempts: attempt })
+          this.#terminated = error
+          throw error
+        }
+        const failure =
+          error instanceof ActionFailure ? error : new ActionFailure('ActionFailed', (error as Error).message)
+        const wait = failure.options.retryable
+          ? retryDelayMs(policy, attempt, failure.options.retryAfterMs, this.context.retryScale ?? 1)
+          : undefined
+        if (wait === undefined)
+          return finish(failure.options.timedOut ? 'TimedOut' : 'Failed', {
+            inputs,
+            outputs: failure.options.outputs,
+            error: { code: failure.code, message: failure.message },
+            attempts: attempt,
+          })
+        this.context.log(
+          `flow ${this.flowRun.flowName} run ${this.flowRun.id}: ${name} attempt ${attempt} failed (${failure.message}); retrying in ${Math.round(wait)} ms`,
+        )
+        await sleep(wait)
+      }
+    }
+  }
+
+  async #terminateFrom(record: ActionRecord): Promise<void> {
+    const inputs = record.inputs as {
+      runStatus: 'Succeeded' | 'Failed' | 'Cancelled'
+      runError?: { code?: string; message?: string }
+    }
+    this.#terminated = new RunTerminated(
+      inputs.runStatus,
+      inputs.runStatus === 'Failed'
+        ? { code: inputs.runError?.code ?? 'Terminated', message: inputs.runError?.message ?? 'terminated' }
+        : undefined,
+    )
+  }
+}
+
+/**
+ * The first action of a scope that failed (or timed out) with no action of the scope running
+ * after it on failure: such a failure fails the scope (and the run), as in Power Automate.
+ */
+function unhandledFailure(
+  actions: Record<string, ActionDefinition>,
+  statuses: Record<string, ActionStatus>,
+): string | undefined {
+  return Object.keys(actions).find(
+    (name) =>
+      ENDED_BADLY.has(statuses[name] as ActionStatus) &&
+      !Object.values(actions).some((other) => other.runAfter[name]?.includes(statuses[name] as ActionStatus)),
+  )
+}

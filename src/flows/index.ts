@@ -1,0 +1,11 @@
+export {
+  ACTION_TYPES,
+  type ActionDefinition,
+  type FlowDefinition,
+  type FlowDefinitionInput,
+  flowDefinitionSchema,
+} from './definition/flow-definition.js'
+export { flowTrigger } from './engine/flow-trigger.js'
+export { executeFlowRun, type FlowEngineContext } from './engine/run-flow.js'
+export { EXPRESSION_FUNCTIONS, ExpressionError, evaluateValue } from './expressions/index.js'
+export { saveFlow } from './flow-service.js'

@@ -1,0 +1,345 @@
+import { sql } from 'kysely'
+import type { DbOrTx } from './database.js'
+import type { FlowRunActionRow, FlowRunRow, FlowRunState } from './tables.js'
+
+export interface StoredFlow {
+  instanceId: string
+  name: string
+  definition: Record<string, unknown>
+  enabled: boolean
+  origin: string
+  createdAt: string
+  updatedAt: string
+}
+
+export async function putFlow(
+  db: DbOrTx,
+  flow: {
+    instanceId: string
+    name: string
+    definition: Record<string, unknown>
+    enabled: boolean
+    origin: string
+  },
+): Promise<'created' | 'updated' | 'unchanged'> {
+  const existing = await getFlow(db, flow.instanceId, flow.name)
+  if (
+    existing &&
+    JSON.stringify(existing.definition) === JSON.stringify(flow.definition) &&
+    existing.enabled === flow.enabled
+  )
+    return 'unchanged'
+  const values = { definition: JSON.stringify(flow.definition), enabled: flow.enabled, origin: flow.origin }
+  await db
+    .insertInto('flows')
+    .values({ instance_id: flow.instanceId, name: flow.name, ...values })
+    .onConflict((oc) =>
+      oc.columns(['instance_id', 'name']).doUpdateSet({ ...values, updated_at: sql`now()` }),
+    )
+    .execute()
+  return existing ? 'updated' : 'created'
+}
+
+export async function getFlow(db: DbOrTx, instanceId: string, name: string): Promise<StoredFlow | undefined> {
+  const row = await db
+    .selectFrom('flows')
+    .selectAll()
+    .where('instance_id', '=', instanceId)
+    .where('name', '=', name)
+    .executeTakeFirst()
+  return row ? toFlow(row) : undefined
+}
+
+export async function listFlows(db: DbOrTx, instanceId: string): Promise<StoredFlow[]> {
+  const rows = await db
+    .selectFrom('flows')
+    .selectAll()
+    .where('instance_id', '=', instanceId)
+    .orderBy('name')
+    .execute()
+  return rows.map(toFlow)
+}
+
+export async function deleteFlow(db: DbOrTx, instanceId: string, name: string): Promise<boolean> {
+  const result = await db
+    .deleteFrom('flows')
+    .where('instance_id', '=', instanceId)
+    .where('name', '=', name)
+    .executeTakeFirst()
+  return Number(result.numDeletedRows) > 0
+}
+
+function toFlow(row: {
+  instance_id: string
+  name: string
+  definition: Record<string, unknown>
+  enabled: boolean
+  origin: string
+  created_at: Date
+  updated_at: Date
+}): StoredFlow {
+  return {
+    instanceId: row.instance_id,
+    name: row.name,
+    definition: row.definition,
+    enabled: row.enabled,
+    origin: row.origin,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  }
+}
+
+export interface FlowRun {
+  id: string
+  instanceId: string
+  flowName: string
+  eventId: string | null
+  state: FlowRunState
+  definition: Record<string, unknown>
+  trigger: Record<string, unknown>
+  rerunOf: string | null
+  rerunFrom: string | null
+  requestedAt: string
+  startedAt: string | null
+  completedAt: string | null
+  durationMs: number | null
+  error: { code: string; message: string } | null
+}
+
+export function toFlowRun(row: FlowRunRow): FlowRun {
+  return {
+    id: row.id,
+    instanceId: row.instance_id,
+    flowName: row.flow_name,
+    eventId: row.event_id,
+    state: row.state,
+    definition: row.definition,
+    trigger: row.trigger,
+    rerunOf: row.rerun_of,
+    rerunFrom: row.rerun_from,
+    requestedAt: row.requested_at.toISOString(),
+    startedAt: row.started_at?.toISOString() ?? null,
+    completedAt: row.completed_at?.toISOString() ?? null,
+    durationMs:
+      row.started_at && row.completed_at ? row.completed_at.getTime() - row.started_at.getTime() : null,
+    error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
+  }
+}
+
+/** Creates a queued run; for an event already started by this flow, returns undefined. */
+export async function insertFlowRun(
+  db: DbOrTx,
+  run: {
+    id: string
+    instanceId: string
+    flowName: string
+    eventId: string | null
+    definition: Record<string, unknown>
+    trigger: Record<string, unknown>
+    rerunOf?: string | null
+    rerunFrom?: string | null
+  },
+): Promise<FlowRun | undefined> {
+  const row = await db
+    .insertInto('flow_runs')
+    .values({
+      id: run.id,
+      instance_id: run.instanceId,
+      flow_name: run.flowName,
+      event_id: run.eventId,
+      state: 'queued',
+      definition: JSON.stringify(run.definition),
+      trigger: JSON.stringify(run.trigger),
+      rerun_of: run.rerunOf ?? null,
+      rerun_from: run.rerunFrom ?? null,
+    })
+    .onConflict((oc) =>
+      oc
+        .columns(['instance_id', 'flow_name', 'event_id'])
+        .where('event_id', 'is not', null)
+        .where('rerun_of', 'is', null)
+        .doNothing(),
+    )
+    .returningAll()
+    .executeTakeFirst()
+  return row ? toFlowRun(row) : undefined
+}
+
+export async function getFlowRun(db: DbOrTx, id: string): Promise<FlowRun | undefined> {
+  const row = await db.selectFrom('flow_runs').selectAll().where('id', '=', id).executeTakeFirst()
+  return row ? toFlowRun(row) : undefined
+}
+
+export async function listFlowRuns(
+  db: DbOrTx,
+  instanceId: string,
+  filter: { flowName?: string | undefined; state?: string | undefined; limit: number },
+): Promise<FlowRun[]> {
+  let query = db.selectFrom('flow_runs').selectAll().where('instance_id', '=', instanceId)
+  if (filter.flowName) query = query.where('flow_name', '=', filter.flowName)
+  if (filter.state) query = query.where('state', '=', filter.state as FlowRunState)
+  const rows = await query.orderBy('requested_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute()
+  return rows.map(toFlowRun)
+}
+
+/**
+ * Takes a run to execute: a queued one when fewer than `concurrency` runs of its flow are
+ * running, or a running one whose worker's lease ran out (resumed). The lease is this worker's
+ * for `leaseSeconds`; renew it while working.
+ */
+export async function claimFlowRun(
+  db: DbOrTx,
+  id: string,
+  concurrency: number,
+  leaseSeconds: number,
+): Promise<'claimed' | 'busy' | 'gone'> {
+  const result = await sql<{ id: string }>`
+    update flow_runs r set state = 'running', started_at = coalesce(r.started_at, now()),
+      lease_until = now() + make_interval(secs => ${leaseSeconds})
+    where r.id = ${id} and (
+      (r.state = 'queued' and (
+        select count(*) from flow_runs o
+        where o.instance_id = r.instance_id and o.flow_name = r.flow_name and o.state = 'running'
+          and o.lease_until > now()) < ${concurrency})
+      or (r.state = 'running' and (r.lease_until is null or r.lease_until <= now())))
+    returning r.id`.execute(db)
+  if (result.rows.length > 0) return 'claimed'
+  const row = await db.selectFrom('flow_runs').select('state').where('id', '=', id).executeTakeFirst()
+  return row && (row.state === 'queued' || row.state === 'running') ? 'busy' : 'gone'
+}
+
+export async function renewFlowRunLease(db: DbOrTx, id: string, leaseSeconds: number): Promise<boolean> {
+  const result = await db
+    .updateTable('flow_runs')
+    .set({ lease_until: sql`now() + make_interval(secs => ${leaseSeconds})` })
+    .where('id', '=', id)
+    .where('state', '=', 'running')
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) > 0
+}
+
+export async function finishFlowRun(
+  db: DbOrTx,
+  id: string,
+  outcome: {
+    state: 'succeeded' | 'failed' | 'cancelled'
+    error?: { code: string; message: string } | undefined
+  },
+): Promise<FlowRun | undefined> {
+  const row = await db
+    .updateTable('flow_runs')
+    .set({
+      state: outcome.state,
+      completed_at: sql`now()`,
+      lease_until: null,
+      error_code: outcome.error?.code ?? null,
+      error_message: outcome.error?.message ?? null,
+    })
+    .where('id', '=', id)
+    .where('state', 'in', ['queued', 'running'])
+    .returningAll()
+    .executeTakeFirst()
+  return row ? toFlowRun(row) : undefined
+}
+
+/** Runs whose worker stopped renewing its lease (it crashed): to be resumed. */
+export async function abandonedFlowRuns(db: DbOrTx): Promise<{ id: string }[]> {
+  return db
+    .selectFrom('flow_runs')
+    .select('id')
+    .where('state', '=', 'running')
+    .where('lease_until', '<=', sql<Date>`now()`)
+    .execute()
+}
+
+export interface ActionRecord {
+  path: string
+  name: string
+  type: string
+  status: 'Succeeded' | 'Failed' | 'Skipped' | 'TimedOut'
+  inputs: unknown
+  outputs: unknown
+  error: { code: string; message: string } | null
+  attempts: number
+  startedAt: string
+  completedAt: string
+  durationMs: number
+}
+
+function toActionRecord(row: FlowRunActionRow): ActionRecord {
+  return {
+    path: row.path,
+    name: row.name,
+    type: row.type,
+    status: row.status,
+    inputs: row.inputs,
+    outputs: row.outputs,
+    error: row.error as ActionRecord['error'],
+    attempts: row.attempts,
+    startedAt: row.started_at.toISOString(),
+    completedAt: row.completed_at.toISOString(),
+    durationMs: row.completed_at.getTime() - row.started_at.getTime(),
+  }
+}
+
+/** Records a finished action once; a second record of the same path (a resumed run) is ignored. */
+export async function recordAction(
+  db: DbOrTx,
+  runId: string,
+  record: Omit<ActionRecord, 'durationMs'>,
+): Promise<void> {
+  await db
+    .insertInto('flow_run_actions')
+    .values({
+      run_id: runId,
+      path: record.path,
+      name: record.name,
+      type: record.type,
+      status: record.status,
+      inputs: JSON.stringify(record.inputs ?? null),
+      outputs: JSON.stringify(record.outputs ?? null),
+      error: JSON.stringify(record.error ?? null),
+      attempts: record.attempts,
+      started_at: record.startedAt,
+      completed_at: record.completedAt,
+    })
+    .onConflict((oc) => oc.columns(['run_id', 'path']).doNothing())
+    .execute()
+}
+
+export async function listActionRecords(db: DbOrTx, runId: string): Promise<ActionRecord[]> {
+  const rows = await db
+    .selectFrom('flow_run_actions')
+    .selectAll()
+    .where('run_id', '=', runId)
+    .orderBy('started_at')
+    .orderBy('path')
+    .execute()
+  return rows.map(toActionRecord)
+}
+
+/** Thresholds enabled flows with a threshold trigger watch (evaluated like subscriptions'). */
+export async function flowThresholds(
+  db: DbOrTx,
+  instanceId: string,
+): Promise<{ kind: 'measure' | 'segment'; name: string; threshold: number; dimension?: string }[]> {
+  const flows = await listFlows(db, instanceId)
+  return flows.flatMap((flow) => {
+    const trigger = flow.definition.trigger as
+      | { type?: string; parameters?: Record<string, unknown> }
+      | undefined
+    if (!flow.enabled || !trigger?.type?.endsWith('.threshold.crossed')) return []
+    const p = trigger.parameters ?? {}
+    const kind = trigger.type === 'segment.threshold.crossed' ? 'segment' : 'measure'
+    const name = kind === 'segment' ? p.segmentName : p.measureName
+    if (typeof name !== 'string' || typeof p.threshold !== 'number') return []
+    return [
+      {
+        kind,
+        name,
+        threshold: p.threshold,
+        ...(typeof p.dimension === 'string' ? { dimension: p.dimension } : {}),
+      } as const,
+    ]
+  })
+}
