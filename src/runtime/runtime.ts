@@ -4,6 +4,7 @@ import { ulid } from 'ulid'
 import { startDeliveryWorker, webhookSubscriber } from '../connector/webhooks/index.js'
 import { type Dispatcher, SubscriberRegistry, startDispatcher } from '../events/index.js'
 import { executeFlowRun, flowTrigger } from '../flows/index.js'
+import { SecretBox } from '../flows/secrets/secret-box.js'
 import { DEFAULT_QUEUE_POLICIES, type JobQueue, startJobQueue } from '../jobs/index.js'
 import { dataLayout, openDuckDb, recoverAbandonedRefreshes, runSourceRefresh } from '../pipeline/index.js'
 import { insightsTrigger, runInsights } from '../pipeline/insights/index.js'
@@ -192,6 +193,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
         })
       }
       const flowEngine = {
+        secrets: SecretBox.forHome(settings.home),
         db,
         duck,
         dataDir: settings.dataDir,

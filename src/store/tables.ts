@@ -25,6 +25,7 @@ export interface Tables {
   flows: FlowsTable
   flow_runs: FlowRunsTable
   flow_run_actions: FlowRunActionsTable
+  secrets: SecretsTable
 }
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
@@ -358,3 +359,10 @@ export interface FlowRunActionsTable {
 
 export type FlowRunRow = Selectable<FlowRunsTable>
 export type FlowRunActionRow = Selectable<FlowRunActionsTable>
+
+export interface SecretsTable {
+  instance_id: string
+  name: string
+  ciphertext: string
+  updated_at: Generated<Date>
+}

@@ -12,6 +12,8 @@ export interface ActionContext {
   signal: AbortSignal
   /** Loopback and private addresses may be called (OPENINSIGHTS_FLOWS_ALLOW_PRIVATE). */
   allowPrivateNetworks: boolean
+  /** An instance secret, opened (e.g. 'smtp'); undefined when not set. */
+  secret: (name: string) => string | undefined
 }
 
 /** Runs one action with its evaluated inputs; returns its outputs or throws an ActionFailure. */

@@ -20,6 +20,7 @@ import {
   recordAction,
   renewFlowRunLease,
 } from '../../store/flows.js'
+import { sealedSecrets } from '../../store/secrets.js'
 import { ACTION_HANDLERS, type ActionContext } from '../actions/index.js'
 import {
   type ActionDefinition,
@@ -29,10 +30,13 @@ import {
   flowDefinitionSchema,
 } from '../definition/flow-definition.js'
 import { ExpressionError, type ExpressionScope, evaluateValue } from '../expressions/index.js'
+import type { SecretBox } from '../secrets/secret-box.js'
 import { ActionFailure, RunTerminated } from './action-failure.js'
 import { DEFAULT_RETRY_POLICY, retryDelayMs } from './retry-policy.js'
 
 export interface FlowEngineContext {
+  /** Opens the instance's secrets; runs without one cannot use secret(). */
+  secrets?: SecretBox
   db: Db
   duck: DuckDBInstance
   dataDir: string
@@ -65,11 +69,16 @@ export async function executeFlowRun(
     (leaseSeconds * 1000) / 3,
   )
   try {
+    const secrets: Record<string, string> = {}
+    if (context.secrets)
+      for (const [name, sealed] of Object.entries(await sealedSecrets(context.db, stored.instanceId)))
+        secrets[name] = context.secrets.open(sealed)
     const outcome = await new RunExecution(
       context,
       stored,
       definition,
       await listActionRecords(context.db, runId),
+      secrets,
     ).run()
     const finished = await context.db.transaction().execute(async (tx) => {
       const done = await finishFlowRun(tx, runId, outcome)
@@ -105,12 +114,23 @@ class RunExecution {
   readonly #records: Map<string, ActionRecord>
   readonly #scope: ExpressionScope
   #terminated: RunTerminated | undefined
+  readonly #secretValues: string[]
+
+  /** A value as run history may show it: every secret's text replaced by ***. */
+  #redact<T>(value: T): T {
+    if (this.#secretValues.length === 0 || value === null || value === undefined) return value
+    let text = JSON.stringify(value)
+    for (const secret of this.#secretValues)
+      text = text.split(JSON.stringify(secret).slice(1, -1)).join('***')
+    return JSON.parse(text) as T
+  }
 
   constructor(
     readonly context: FlowEngineContext,
     readonly flowRun: FlowRun,
     readonly definition: FlowDefinition,
     records: ActionRecord[],
+    readonly secrets: Record<string, string>,
   ) {
     this.#records = new Map(records.map((r) => [r.path, r]))
     this.#scope = {
@@ -118,7 +138,12 @@ class RunExecution {
       actions: {},
       items: [],
       workflow: { id: flowRun.flowName, name: flowRun.flowName, runId: flowRun.id },
+      secrets,
     }
+    // Longest first, so a secret containing another is hidden whole.
+    this.#secretValues = Object.values(secrets)
+      .filter((v) => v.length >= 4)
+      .sort((a, b) => b.length - a.length)
   }
 
   async run(): Promise<Outcome> {
@@ -207,9 +232,16 @@ class RunExecution {
     record: Omit<ActionRecord, 'durationMs'>,
   ): Promise<void> {
     if (!this.#records.has(record.path)) {
-      await recordAction(this.context.db, this.flowRun.id, record)
-      this.#records.set(record.path, {
+      // History never holds a secret; this run's later actions still see the real values.
+      const shown = {
         ...record,
+        inputs: this.#redact(record.inputs),
+        outputs: this.#redact(record.outputs),
+        error: this.#redact(record.error),
+      }
+      await recordAction(this.context.db, this.flowRun.id, shown)
+      this.#records.set(record.path, {
+        ...shown,
         durationMs: Date.parse(record.completedAt) - Date.parse(record.startedAt),
       })
     }
@@ -361,6 +393,7 @@ class RunExecution {
         dataDir: this.context.dataDir,
         signal: AbortSignal.timeout(timeoutMs),
         allowPrivateNetworks: this.context.allowPrivateNetworks,
+        secret: (name) => this.secrets[name],
       }
       try {
         const outputs = await handler(inputs as never, actionContext)

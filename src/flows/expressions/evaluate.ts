@@ -11,6 +11,8 @@ export interface ExpressionScope {
   items: [string, Value][]
   parameters?: Record<string, Value>
   workflow?: { id: string; name: string; runId: string }
+  /** The instance's secrets, opened: secret('name'). Run history never shows their values. */
+  secrets?: Record<string, string>
 }
 
 const WORKFLOW_FUNCTIONS = [
@@ -23,6 +25,7 @@ const WORKFLOW_FUNCTIONS = [
   'item',
   'parameters',
   'workflow',
+  'secret',
   'if',
 ] as const
 
@@ -129,6 +132,14 @@ export function evaluate(node: ExpressionNode, scope: ExpressionScope): Value {
           }
           case 'workflow':
             return scope.workflow ?? null
+          case 'secret': {
+            const secrets = scope.secrets ?? {}
+            if (typeof args[0] !== 'string' || !Object.hasOwn(secrets, args[0]))
+              throw new Error(
+                `no secret '${String(args[0])}'; set it with 'openinsights secrets set ${String(args[0])}'`,
+              )
+            return secrets[args[0]]
+          }
         }
         if (!hasFunction(name))
           throw new Error(

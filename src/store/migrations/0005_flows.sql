@@ -54,3 +54,13 @@ create table flow_run_actions (
   completed_at  timestamptz not null,
   primary key (run_id, path)
 );
+
+-- Secrets flows use (SMTP password, webhook URLs with tokens), encrypted with the instance key
+-- (AES-256-GCM; the key lives in $OPENINSIGHTS_HOME/secret.key or OPENINSIGHTS_SECRET_KEY).
+create table secrets (
+  instance_id  text not null references instances (id) on delete cascade,
+  name         text not null,
+  ciphertext   text not null,
+  updated_at   timestamptz not null default now(),
+  primary key (instance_id, name)
+);
