@@ -6,6 +6,7 @@ import { registerConnectorCommand } from './commands/connector-command.js'
 import { registerDataCommands } from './commands/data-commands.js'
 import { registerEventsCommand } from './commands/events-command.js'
 import { registerExportCommand } from './commands/export-command.js'
+import { registerFlowCommands } from './commands/flow-commands.js'
 import { registerInsightsCommands } from './commands/insights-command.js'
 import { registerKeysCommand } from './commands/keys-command.js'
 import { registerRefreshCommands } from './commands/refresh-command.js'
@@ -30,6 +31,7 @@ registerRefreshCommands(program, context)
 registerEventsCommand(program, context)
 registerDataCommands(program, context)
 registerInsightsCommands(program, context)
+registerFlowCommands(program, context)
 registerKeysCommand(program, context)
 registerWebhookCommands(program, context)
 registerConnectorCommand(program)

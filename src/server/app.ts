@@ -21,6 +21,7 @@ import { errorHandler } from './error-handler.js'
 import { registerConfigRoutes } from './routes/config-routes.js'
 import { registerDataSourceRoutes } from './routes/data-source-routes.js'
 import { registerEventRoutes } from './routes/event-routes.js'
+import { registerFlowRoutes } from './routes/flow-routes.js'
 import { registerHealthRoutes } from './routes/health-routes.js'
 import { registerInsightsRoutes } from './routes/insights-routes.js'
 import { registerInstanceRoutes } from './routes/instance-routes.js'
@@ -87,6 +88,7 @@ export async function buildApp(runtime: Runtime): Promise<ApiApp> {
   registerEventRoutes(app, runtime)
   registerUnifyRoutes(app, runtime)
   registerInsightsRoutes(app, runtime)
+  registerFlowRoutes(app, runtime)
   registerEntityRoutes(app, runtime)
   registerItemRoutes(app, runtime)
   registerPartitionRoutes(app, runtime)

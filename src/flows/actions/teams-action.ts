@@ -29,8 +29,8 @@ const MAX_BYTES = 28 * 1024
 /**
  * Posts an Adaptive Card to a Teams incoming-webhook or Workflows URL, in the envelope both take.
  * Old incoming webhooks answer 200 with body "1" — and sometimes 200 with an error, or "HTTP
- * error 429", in the body — so a 2xx is only success when its body says nothing else; Workflows
- * URLs answer 202.
+ * error 429", in the body — so a 2xx whose text reads as an error fails (429 is retried);
+ * Workflows URLs answer 202.
  */
 export async function postTeamsMessage(inputs: TeamsInputs, context: ActionContext): Promise<unknown> {
   const url = await checkOutboundUrl(String(inputs.webhookUrl), context.allowPrivateNetworks)
@@ -72,12 +72,9 @@ export async function postTeamsMessage(inputs: TeamsInputs, context: ActionConte
       retryAfterMs: retryAfterMs(response.headers.get('retry-after')) ?? 1000,
       outputs,
     })
-  if (
-    response.status >= 200 &&
-    response.status < 300 &&
-    (text === '' || text === '1' || typeof body !== 'string')
-  )
-    return outputs
+  // A 2xx whose text reads as an error (the old webhooks' way of refusing a card) is a failure.
+  const refused = /error|required|invalid|failed|not supported/i.test(text)
+  if (response.status >= 200 && response.status < 300 && !refused) return outputs
   throw new ActionFailure(
     response.status >= 300 ? `Http${response.status}` : 'TeamsRejected',
     `Teams answered ${response.status}${text ? `: ${text.slice(0, 200)}` : ''}`,

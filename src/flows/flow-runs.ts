@@ -1,0 +1,90 @@
+import { ulid } from 'ulid'
+import { AppError, notFound } from '../errors.js'
+import type { JobQueue } from '../jobs/index.js'
+import type { Db } from '../store/database.js'
+import {
+  type ActionRecord,
+  type FlowRun,
+  getFlow,
+  getFlowRun,
+  insertFlowRun,
+  listActionRecords,
+  recordAction,
+} from '../store/flows.js'
+
+/** Starts a run of a flow by hand, with the given trigger body (Power Automate's "Test"). */
+export async function startManualRun(
+  db: Db,
+  jobs: JobQueue,
+  instanceId: string,
+  flowName: string,
+  body: Record<string, unknown>,
+): Promise<FlowRun> {
+  const flow = await getFlow(db, instanceId, flowName)
+  if (!flow) throw notFound('Flow', flowName)
+  const trigger = flow.definition.trigger as { type: string }
+  const run = await db.transaction().execute(async (tx) => {
+    const created = (await insertFlowRun(tx, {
+      id: ulid(),
+      instanceId,
+      flowName,
+      eventId: null,
+      definition: flow.definition,
+      trigger: {
+        type: trigger.type,
+        id: null,
+        occurredAt: new Date().toISOString(),
+        instanceId,
+        data: body,
+        manual: true,
+      },
+    })) as FlowRun
+    await jobs.send(tx, 'flow-run', { runId: created.id })
+    return created
+  })
+  jobs.nudge('flow-run')
+  return run
+}
+
+/**
+ * Runs a finished run again with the same trigger and definition: from the start, or from the
+ * failed action (every action that succeeded is carried over and not executed again).
+ */
+export async function rerunFlowRun(
+  db: Db,
+  jobs: JobQueue,
+  instanceId: string,
+  runId: string,
+  from: 'start' | 'failed',
+): Promise<FlowRun> {
+  const original = await getFlowRun(db, runId)
+  if (!original || original.instanceId !== instanceId) throw notFound('Flow run', runId)
+  if (original.state === 'queued' || original.state === 'running')
+    throw new AppError('RunNotEnded', `run ${runId} is still ${original.state}`, {
+      target: runId,
+      status: 409,
+    })
+  const records =
+    from === 'failed' ? (await listActionRecords(db, runId)).filter((r) => r.status === 'Succeeded') : []
+  const failed = (await listActionRecords(db, runId)).find(
+    (r) => r.status === 'Failed' || r.status === 'TimedOut',
+  )
+  const run = await db.transaction().execute(async (tx) => {
+    const created = (await insertFlowRun(tx, {
+      id: ulid(),
+      instanceId,
+      flowName: original.flowName,
+      eventId: original.eventId,
+      definition: original.definition,
+      trigger: original.trigger,
+      rerunOf: original.id,
+      rerunFrom: from === 'failed' ? (failed?.path ?? '') : '',
+    })) as FlowRun
+    for (const record of records)
+      await recordAction(tx, created.id, record as Omit<ActionRecord, 'durationMs'>)
+    await jobs.send(tx, 'flow-run', { runId: created.id })
+    return created
+  })
+  jobs.nudge('flow-run')
+  return run
+}

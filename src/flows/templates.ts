@@ -1,0 +1,171 @@
+/**
+ * Ready-made flows for the original's two stories: a Teams message when a data source refresh
+ * fails, and an email to the data owners when a segment crosses a threshold. Installing one
+ * seals its secrets (the webhook URL) and stores an ordinary flow a person can then edit.
+ */
+import { AppError } from '../errors.js'
+import type { DbOrTx } from '../store/database.js'
+import { putSecret } from '../store/secrets.js'
+import type { FlowDefinitionInput } from './definition/flow-definition.js'
+import { saveFlow } from './flow-service.js'
+import type { SecretBox } from './secrets/secret-box.js'
+
+export interface FlowTemplate {
+  id: string
+  title: string
+  description: string
+  defaultName: string
+  parameters: Record<string, { description: string; required: boolean; secret?: boolean; number?: boolean }>
+  definition(values: Record<string, string>, secretName: (parameter: string) => string): FlowDefinitionInput
+}
+
+const fact = (title: string, value: string) => ({ title, value })
+
+export const FLOW_TEMPLATES: FlowTemplate[] = [
+  {
+    id: 'teams-on-refresh-failure',
+    title: 'Post to a Teams channel when a data source refresh fails',
+    description: 'An Adaptive Card naming the data source, the error and when it happened.',
+    defaultName: 'Teams on refresh failure',
+    parameters: {
+      webhookUrl: {
+        description: "The channel's incoming-webhook or Workflows URL (kept sealed)",
+        required: true,
+        secret: true,
+      },
+      dataSourceName: { description: 'Only this data source (all when empty)', required: false },
+    },
+    definition: (values, secretName) => ({
+      description: 'Posts to Teams when a data source refresh fails',
+      trigger: {
+        type: 'datasource.refresh.failed',
+        parameters: values.dataSourceName ? { dataSourceName: values.dataSourceName } : {},
+      },
+      actions: {
+        Post_message: {
+          type: 'teams.postMessage',
+          inputs: {
+            webhookUrl: `@secret('${secretName('webhookUrl')}')`,
+            card: {
+              $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+              type: 'AdaptiveCard',
+              version: '1.4',
+              body: [
+                {
+                  type: 'TextBlock',
+                  text: "Refresh of @{triggerBody()?['dataSourceName']} failed",
+                  weight: 'Bolder',
+                  size: 'Medium',
+                  color: 'Attention',
+                  wrap: true,
+                },
+                { type: 'TextBlock', text: "@{triggerBody()?['error']?['message']}", wrap: true },
+                {
+                  type: 'FactSet',
+                  facts: [
+                    fact('Data source', "@{triggerBody()?['dataSourceName']}"),
+                    fact('Error', "@{triggerBody()?['error']?['code']}"),
+                    fact('Instance', "@{triggerBody()?['instanceId']}"),
+                    fact('When', "@{formatDateTime(triggerBody()?['completedAt'], 'yyyy-MM-dd HH:mm')} UTC"),
+                    fact('Refresh', "@{triggerBody()?['refreshId']}"),
+                  ],
+                },
+              ],
+            },
+          },
+        },
+      },
+    }),
+  },
+  {
+    id: 'email-on-segment-threshold',
+    title: 'Email the data owners when a segment crosses a threshold',
+    description: "An email with the segment's name, its member count before and after, and the threshold.",
+    defaultName: 'Email on segment threshold',
+    parameters: {
+      to: { description: 'Recipients, separated by ; or ,', required: true },
+      segment: { description: 'The segment to watch', required: true },
+      threshold: { description: 'The member count that fires it', required: true, number: true },
+      direction: { description: 'up (default), down or both', required: false },
+    },
+    definition: (values) => ({
+      description: 'Emails the data owners when a segment crosses a threshold',
+      trigger: {
+        type: 'segment.threshold.crossed',
+        parameters: {
+          segmentName: values.segment,
+          threshold: Number(values.threshold),
+          direction: values.direction || 'up',
+        },
+      },
+      actions: {
+        Send_email: {
+          type: 'email.send',
+          inputs: {
+            to: values.to,
+            subject:
+              "Segment @{triggerBody()?['name']} went @{triggerBody()?['direction']} past @{triggerBody()?['threshold']} members",
+            body: [
+              "<h2>Segment @{triggerBody()?['name']}</h2>",
+              "<p>It now has <b>@{formatNumber(triggerBody()?['value'], 'N0')}</b> members",
+              "(before: @{if(equals(triggerBody()?['previousValue'], null), 'none', formatNumber(triggerBody()?['previousValue'], 'N0'))}),",
+              "crossing the threshold of @{triggerBody()?['threshold']} going @{triggerBody()?['direction']}.</p>",
+              "<p>Refresh @{triggerBody()?['refreshId']} of instance @{triggerBody()?['instanceId']}.</p>",
+            ].join('\n'),
+          },
+        },
+      },
+    }),
+  },
+]
+
+/** Installs a template as a flow with the given values (`--set name=value`). */
+export async function installTemplate(
+  db: DbOrTx,
+  box: SecretBox,
+  instanceId: string,
+  templateId: string,
+  values: Record<string, string>,
+  name?: string,
+) {
+  const template = FLOW_TEMPLATES.find((t) => t.id === templateId)
+  if (!template)
+    throw new AppError(
+      'UnknownTemplate',
+      `no template '${templateId}'; templates: ${FLOW_TEMPLATES.map((t) => t.id).join(', ')}`,
+      {
+        target: 'template',
+        status: 404,
+      },
+    )
+  for (const key of Object.keys(values))
+    if (!(key in template.parameters))
+      throw new AppError(
+        'UnknownParameter',
+        `${templateId} has no parameter '${key}'; it takes ${Object.keys(template.parameters).join(', ')}`,
+        { target: key },
+      )
+  for (const [key, parameter] of Object.entries(template.parameters)) {
+    if (parameter.required && !values[key])
+      throw new AppError(
+        'MissingParameter',
+        `${templateId} needs ${key}: ${parameter.description}; add --set ${key}=…`,
+        { target: key },
+      )
+    if (parameter.number && values[key] !== undefined && !Number.isFinite(Number(values[key])))
+      throw new AppError('InvalidParameter', `${key} must be a number, not '${values[key]}'`, { target: key })
+  }
+  const flowName = name ?? template.defaultName
+  const secretName = (parameter: string) => `flow:${flowName}:${parameter}`
+  for (const [key, parameter] of Object.entries(template.parameters))
+    if (parameter.secret && values[key])
+      await putSecret(db, instanceId, secretName(key), box.seal(values[key] as string))
+  const saved = await saveFlow(
+    db,
+    instanceId,
+    flowName,
+    template.definition(values, secretName),
+    `template:${template.id}`,
+  )
+  return { name: flowName, ...saved }
+}

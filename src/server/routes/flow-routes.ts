@@ -1,0 +1,420 @@
+import { z } from 'zod'
+import { notFound } from '../../errors.js'
+import { rerunFlowRun, startManualRun } from '../../flows/flow-runs.js'
+import {
+  FLOW_TEMPLATES,
+  installTemplate,
+  SecretBox,
+  saveFlow,
+  smtpSettingsSchema,
+} from '../../flows/index.js'
+import type { Runtime } from '../../runtime/index.js'
+import {
+  deleteFlow,
+  getFlow,
+  getFlowRun,
+  listActionRecords,
+  listFlowRuns,
+  listFlows,
+} from '../../store/flows.js'
+import { getInstance } from '../../store/instances.js'
+import { deleteSecret, listSecretNames, putSecret, sealedSecrets } from '../../store/secrets.js'
+import { type ApiApp, errorResponses, instanceParams } from '../api-types.js'
+
+const flowOut = z.object({
+  name: z.string(),
+  enabled: z.boolean(),
+  origin: z.string(),
+  definition: z.record(z.string(), z.unknown()),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+})
+const runOut = z.object({
+  id: z.string(),
+  flowName: z.string(),
+  eventId: z.string().nullable(),
+  state: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
+  rerunOf: z.string().nullable(),
+  rerunFrom: z.string().nullable(),
+  requestedAt: z.string(),
+  startedAt: z.string().nullable(),
+  completedAt: z.string().nullable(),
+  durationMs: z.number().nullable(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+})
+const actionOut = z.object({
+  path: z.string(),
+  name: z.string(),
+  type: z.string(),
+  status: z.enum(['Succeeded', 'Failed', 'Skipped', 'TimedOut']),
+  inputs: z.unknown(),
+  outputs: z.unknown(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  attempts: z.number(),
+  startedAt: z.string(),
+  completedAt: z.string(),
+  durationMs: z.number(),
+})
+const flowParams = instanceParams.extend({ name: z.string().min(1).max(100) })
+const tags = ['flows']
+
+export function registerFlowRoutes(app: ApiApp, runtime: Runtime): void {
+  const base = '/api/v1/instances/:instanceId'
+  const box = () => SecretBox.forHome(runtime.settings.home)
+  const instanceOrThrow = async (instanceId: string) => {
+    if (!(await getInstance(runtime.db, instanceId))) throw notFound('Instance', instanceId)
+  }
+  const run = (r: Awaited<ReturnType<typeof getFlowRun>> & object) => {
+    const { definition: _d, trigger: _t, instanceId: _i, ...rest } = r
+    return rest
+  }
+
+  app.get(
+    `${base}/flows`,
+    {
+      config: { scope: 'read' },
+      schema: {
+        summary: 'List flows',
+        tags,
+        params: instanceParams,
+        response: { 200: z.object({ value: z.array(flowOut) }), ...errorResponses },
+      },
+    },
+    async (request) => ({
+      value: (await listFlows(runtime.db, request.params.instanceId)).map(({ instanceId: _, ...f }) => f),
+    }),
+  )
+  app.get(
+    `${base}/flows/:name`,
+    {
+      config: { scope: 'read' },
+      schema: {
+        summary: 'Get a flow',
+        tags,
+        params: flowParams,
+        response: { 200: flowOut, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const flow = await getFlow(runtime.db, request.params.instanceId, request.params.name)
+      if (!flow) throw notFound('Flow', request.params.name)
+      const { instanceId: _, ...rest } = flow
+      return rest
+    },
+  )
+  app.put(
+    `${base}/flows/:name`,
+    {
+      config: { scope: 'admin' },
+      schema: {
+        summary: 'Create or replace a flow',
+        description:
+          'A trigger and named actions with runAfter, as a workflow definition; validated whole (trigger parameters, runAfter, expressions).',
+        tags,
+        params: flowParams,
+        body: z.record(z.string(), z.unknown()),
+        response: {
+          200: z.object({
+            name: z.string(),
+            action: z.string(),
+            definition: z.record(z.string(), z.unknown()),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      await instanceOrThrow(request.params.instanceId)
+      const saved = await saveFlow(
+        runtime.db,
+        request.params.instanceId,
+        request.params.name,
+        request.body,
+        'api',
+      )
+      return {
+        name: request.params.name,
+        action: saved.action,
+        definition: saved.definition as unknown as Record<string, unknown>,
+      }
+    },
+  )
+  app.delete(
+    `${base}/flows/:name`,
+    {
+      config: { scope: 'admin' },
+      schema: {
+        summary: 'Delete a flow',
+        description: 'Its run history stays.',
+        tags,
+        params: flowParams,
+        response: { 204: z.null(), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      if (!(await deleteFlow(runtime.db, request.params.instanceId, request.params.name)))
+        throw notFound('Flow', request.params.name)
+      return reply.status(204).send(null)
+    },
+  )
+  app.post(
+    `${base}/flows/:name/runs`,
+    {
+      config: { scope: 'admin' },
+      schema: {
+        summary: 'Run a flow now',
+        description: 'With the given trigger body, as if its event had happened (a test run).',
+        tags,
+        params: flowParams,
+        body: z.record(z.string(), z.unknown()).default({}),
+        response: { 202: runOut, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const started = await startManualRun(
+        runtime.db,
+        runtime.jobs,
+        request.params.instanceId,
+        request.params.name,
+        request.body,
+      )
+      void reply.status(202)
+      return run(started)
+    },
+  )
+
+  app.get(
+    `${base}/flow-templates`,
+    {
+      config: { scope: 'read' },
+      schema: {
+        summary: 'List flow templates',
+        tags,
+        params: instanceParams,
+        response: {
+          200: z.object({
+            value: z.array(
+              z.object({
+                id: z.string(),
+                title: z.string(),
+                description: z.string(),
+                parameters: z.record(
+                  z.string(),
+                  z.object({ description: z.string(), required: z.boolean() }).passthrough(),
+                ),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async () => ({ value: FLOW_TEMPLATES.map(({ definition: _, defaultName: __, ...t }) => t) }),
+  )
+  app.post(
+    `${base}/flow-templates/:templateId`,
+    {
+      config: { scope: 'admin' },
+      schema: {
+        summary: 'Install a flow template',
+        description:
+          'Stores a flow from the template with these values; secret values (webhook URLs) are sealed.',
+        tags,
+        params: instanceParams.extend({ templateId: z.string() }),
+        body: z.object({
+          name: z.string().min(1).max(100).optional(),
+          values: z.record(z.string(), z.string()).default({}),
+        }),
+        response: { 201: z.object({ name: z.string(), action: z.string() }), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await instanceOrThrow(request.params.instanceId)
+      const installed = await installTemplate(
+        runtime.db,
+        box(),
+        request.params.instanceId,
+        request.params.templateId,
+        request.body.values,
+        request.body.name,
+      )
+      void reply.status(201)
+      return { name: installed.name, action: installed.action }
+    },
+  )
+
+  app.get(
+    `${base}/flow-runs`,
+    {
+      config: { scope: 'read' },
+      schema: {
+        summary: 'List flow runs',
+        description: 'Newest first; filter by flow and state.',
+        tags,
+        params: instanceParams,
+        querystring: z.object({
+          flow: z.string().optional(),
+          state: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']).optional(),
+          $top: z.coerce.number().int().min(1).max(1000).default(20),
+        }),
+        response: { 200: z.object({ value: z.array(runOut) }), ...errorResponses },
+      },
+    },
+    async (request) => ({
+      value: (
+        await listFlowRuns(runtime.db, request.params.instanceId, {
+          flowName: request.query.flow,
+          state: request.query.state,
+          limit: request.query.$top,
+        })
+      ).map(run),
+    }),
+  )
+  app.get(
+    `${base}/flow-runs/:runId`,
+    {
+      config: { scope: 'read' },
+      schema: {
+        summary: 'Get a flow run with its actions',
+        description:
+          "The trigger and every action's inputs, outputs, status, timings and error (secrets shown as ***).",
+        tags,
+        params: instanceParams.extend({ runId: z.string() }),
+        response: {
+          200: runOut.extend({ trigger: z.unknown(), actions: z.array(actionOut) }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const found = await getFlowRun(runtime.db, request.params.runId)
+      if (!found || found.instanceId !== request.params.instanceId)
+        throw notFound('Flow run', request.params.runId)
+      return { ...run(found), trigger: found.trigger, actions: await listActionRecords(runtime.db, found.id) }
+    },
+  )
+  app.post(
+    `${base}/flow-runs/:runId/rerun`,
+    {
+      config: { scope: 'admin' },
+      schema: {
+        summary: 'Run a finished run again',
+        description:
+          'From the start, or from the failed action (actions that succeeded are kept, not executed again).',
+        tags,
+        params: instanceParams.extend({ runId: z.string() }),
+        body: z.object({ from: z.enum(['start', 'failed']).default('start') }).default({ from: 'start' }),
+        response: { 202: runOut, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const again = await rerunFlowRun(
+        runtime.db,
+        runtime.jobs,
+        request.params.instanceId,
+        request.params.runId,
+        request.body.from,
+      )
+      void reply.status(202)
+      return run(again)
+    },
+  )
+
+  app.put(
+    `${base}/settings/smtp`,
+    {
+      config: { scope: 'admin' },
+      schema: {
+        summary: "Set the instance's SMTP server",
+        description: 'Used by email.send; stored sealed, the password is never shown again.',
+        tags,
+        params: instanceParams,
+        body: smtpSettingsSchema,
+        response: { 204: z.null(), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await instanceOrThrow(request.params.instanceId)
+      await putSecret(runtime.db, request.params.instanceId, 'smtp', box().seal(JSON.stringify(request.body)))
+      return reply.status(204).send(null)
+    },
+  )
+  app.get(
+    `${base}/settings/smtp`,
+    {
+      config: { scope: 'admin' },
+      schema: {
+        summary: "Get the instance's SMTP server (without the password)",
+        tags,
+        params: instanceParams,
+        response: {
+          200: smtpSettingsSchema.omit({ password: true }).extend({ password: z.literal('***').optional() }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const sealed = (await sealedSecrets(runtime.db, request.params.instanceId)).smtp
+      if (!sealed) throw notFound('SMTP setting', 'smtp')
+      const { password, ...rest } = smtpSettingsSchema.parse(JSON.parse(box().open(sealed)))
+      return { ...rest, ...(password ? { password: '***' as const } : {}) }
+    },
+  )
+  app.get(
+    `${base}/secrets`,
+    {
+      config: { scope: 'admin' },
+      schema: {
+        summary: 'List secret names',
+        description: 'Values are never shown.',
+        tags,
+        params: instanceParams,
+        response: {
+          200: z.object({ value: z.array(z.object({ name: z.string(), updatedAt: z.string() })) }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => ({ value: await listSecretNames(runtime.db, request.params.instanceId) }),
+  )
+  app.put(
+    `${base}/secrets/:name`,
+    {
+      config: { scope: 'admin' },
+      schema: {
+        summary: 'Set a secret',
+        description: "Flows read it with secret('name').",
+        tags,
+        params: flowParams,
+        body: z.object({ value: z.string().min(1).max(10_000) }),
+        response: { 204: z.null(), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await instanceOrThrow(request.params.instanceId)
+      await putSecret(
+        runtime.db,
+        request.params.instanceId,
+        request.params.name,
+        box().seal(request.body.value),
+      )
+      return reply.status(204).send(null)
+    },
+  )
+  app.delete(
+    `${base}/secrets/:name`,
+    {
+      config: { scope: 'admin' },
+      schema: {
+        summary: 'Delete a secret',
+        tags,
+        params: flowParams,
+        response: { 204: z.null(), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      if (!(await deleteSecret(runtime.db, request.params.instanceId, request.params.name)))
+        throw notFound('Secret', request.params.name)
+      return reply.status(204).send(null)
+    },
+  )
+}

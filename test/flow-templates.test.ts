@@ -1,0 +1,228 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { simpleParser } from 'mailparser'
+import { SMTPServer } from 'smtp-server'
+import { afterAll, describe, expect, it } from 'vitest'
+import { freshHome, runCli, type ServerProcess, startServer } from './helpers/processes.js'
+import { waitFor } from './helpers/wait.js'
+import { startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver.js'
+
+// The UMD build: the package's ES build imports files without extensions, which Node refuses.
+const AdaptiveCards = createRequire(import.meta.url)('adaptivecards/dist/adaptivecards.js') as {
+  AdaptiveCard: new () => { parse(json: unknown, context: unknown): void; getItemCount(): number }
+  SerializationContext: new () => { eventCount: number; getEventAt(i: number): { message: string } }
+}
+
+let server: ServerProcess | undefined
+let receiver: WebhookReceiver | undefined
+let smtp: SMTPServer | undefined
+afterAll(async () => {
+  await server?.stop()
+  await receiver?.close()
+  await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()))
+})
+
+describe('flow templates on the demo, from the CLI', () => {
+  const home = freshHome({ store: 'empty' })
+  const env = {
+    OPENINSIGHTS_HOME: home,
+    OPENINSIGHTS_REFRESH_RETRIES: '0',
+    OPENINSIGHTS_FLOWS_ALLOW_PRIVATE: 'true',
+    OPENINSIGHTS_FLOW_LEASE: '2',
+  }
+  const mails: { to: string; subject: string; html: string }[] = []
+
+  it('(a) posts one valid Adaptive Card to Teams when a demo source refresh fails, naming the source and the error', async () => {
+    receiver = await startWebhookReceiver()
+    // As Teams' incoming webhooks answer.
+    receiver.on('/teams/webhookb2/TOKEN-123', () => ({ status: 200, body: '1' }))
+    server = await startServer(['--demo'], env)
+    await server.waitForOutput(/ready in [\d.]+ s/, 60_000)
+    const added = await runCli(
+      [
+        'flows',
+        'add',
+        '--template',
+        'teams-on-refresh-failure',
+        '--set',
+        `webhookUrl=${receiver.url}/teams/webhookb2/TOKEN-123`,
+      ],
+      env,
+    )
+    expect(added.code, added.stderr).toBe(0)
+    expect(added.stdout).toMatch(/created: flow "Teams on refresh failure"/)
+
+    const file = join(home, 'demo-data', 'crm-contacts.csv')
+    const original = readFileSync(file)
+    writeFileSync(file, 'this is not a CSV export\n')
+    try {
+      const refreshed = await runCli(['refresh', '--source', 'crm_contacts', '--wait'], env)
+      expect(refreshed.code).toBe(1)
+      const r = receiver
+      await waitFor(
+        async () => (r.requestsTo('/teams/webhookb2/TOKEN-123').length > 0 ? true : undefined),
+        'the Teams message',
+      )
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      const posts = r.requestsTo('/teams/webhookb2/TOKEN-123')
+      expect(posts).toHaveLength(1)
+      const message = JSON.parse(posts[0]!.body)
+      expect(message).toMatchObject({
+        type: 'message',
+        attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive' }],
+      })
+      const content = message.attachments[0].content
+      const card = new AdaptiveCards.AdaptiveCard()
+      const context = new AdaptiveCards.SerializationContext()
+      card.parse(content, context)
+      const problems = Array.from({ length: context.eventCount }, (_, i) => context.getEventAt(i).message)
+      expect(problems).toEqual([])
+      expect(card.getItemCount()).toBe(3)
+      const text = JSON.stringify(content)
+      expect(text).toContain('Refresh of crm_contacts failed')
+      expect(text).toContain('ColumnNotFound')
+      expect(text).toContain("column 'contact_id' named as its primary key is not in the data")
+    } finally {
+      writeFileSync(file, original)
+    }
+    // The run history reads like Power Automate's, and never shows the webhook's token.
+    const runs = await runCli(['runs'], env)
+    const runId = runs.stdout.split('\n')[1]?.split(/\s+/)[0] as string
+    const shown = await runCli(['runs', 'show', runId, '--full'], env)
+    expect(shown.stdout).toMatch(/^Run \w+ of "Teams on refresh failure": Succeeded in /)
+    expect(shown.stdout).toMatch(/⚡ Trigger datasource\.refresh\.failed \(event \w+\)/)
+    expect(shown.stdout).toMatch(/✓ Post_message {2}teams\.postMessage {2}Succeeded/)
+    expect(shown.stdout).not.toContain('TOKEN-123')
+  }, 180_000)
+
+  it('(b) emails the data owners with the segment name and count when it crosses the threshold', async () => {
+    smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      onData(stream, session, callback) {
+        simpleParser(stream)
+          .then((mail) => {
+            mails.push({
+              to: session.envelope.rcptTo.map((r) => r.address).join(','),
+              subject: mail.subject ?? '',
+              html: String(mail.html),
+            })
+            callback()
+          })
+          .catch(callback)
+      },
+    })
+    await new Promise<void>((resolve) => smtp!.listen(0, '127.0.0.1', resolve))
+    const port = (smtp.server.address() as AddressInfo).port
+    expect(
+      (
+        await runCli(
+          [
+            'smtp',
+            'set',
+            '--host',
+            '127.0.0.1',
+            '--port',
+            String(port),
+            '--from',
+            'Insights <insights@contoso.test>',
+          ],
+          env,
+        )
+      ).code,
+    ).toBe(0)
+
+    const segments = await server!.fetchJson('/api/v1/instances/demo/segments')
+    const before = segments.value.find((s: { name: string }) => s.name === 'HighValueCustomers')
+      .memberCount as number
+    const threshold = before + 1
+    const added = await runCli(
+      [
+        'flows',
+        'add',
+        '--template',
+        'email-on-segment-threshold',
+        '--set',
+        'to=owners@contoso.test',
+        '--set',
+        'segment=HighValueCustomers',
+        '--set',
+        `threshold=${threshold}`,
+      ],
+      env,
+    )
+    expect(added.code, added.stderr).toBe(0)
+    // Loosen the segment and recompute: its count goes past the threshold.
+    const put = await fetch(`${server!.url}/api/v1/instances/demo/segments/HighValueCustomers`, {
+      method: 'PUT',
+      headers: { 'x-api-key': server!.adminKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ filter: 'LifetimeValue ge 5000' }),
+    })
+    expect(put.status).toBe(200)
+    await server!.fetchJson('/api/v1/instances/demo/insights/runs', { method: 'POST' })
+    await waitFor(async () => (mails.length > 0 ? true : undefined), 'the email', 60_000)
+    const after = (await server!.fetchJson('/api/v1/instances/demo/segments')).value.find(
+      (s: { name: string }) => s.name === 'HighValueCustomers',
+    ).memberCount as number
+    expect(after).toBeGreaterThanOrEqual(threshold)
+    expect(mails).toHaveLength(1)
+    expect(mails[0]).toMatchObject({ to: 'owners@contoso.test' })
+    expect(mails[0]!.subject).toBe(`Segment HighValueCustomers went up past ${threshold} members`)
+    expect(mails[0]!.html).toContain(`<b>${after.toLocaleString('en-US')}</b> members`)
+    expect(mails[0]!.html).toContain(`before: ${before.toLocaleString('en-US')}`)
+  }, 180_000)
+
+  it('resumes a run after its worker is killed during a slow HTTP action, without repeating finished actions', async () => {
+    const r = receiver as WebhookReceiver
+    r.on('/slow', () => ({ status: 200, body: 'slow done', delayMs: 4000 }))
+    const definition = {
+      trigger: { type: 'unify.completed' },
+      actions: {
+        First: { type: 'http', inputs: { method: 'POST', uri: `${r.url}/first` } },
+        Slow: {
+          type: 'http',
+          runAfter: { First: ['Succeeded'] },
+          inputs: { method: 'POST', uri: `${r.url}/slow` },
+        },
+        Third: {
+          type: 'http',
+          runAfter: { Slow: ['Succeeded'] },
+          inputs: { method: 'POST', uri: `${r.url}/third`, body: "@body('Slow')" },
+        },
+      },
+    }
+    const saved = await fetch(`${server!.url}/api/v1/instances/demo/flows/Slow%20one`, {
+      method: 'PUT',
+      headers: { 'x-api-key': server!.adminKey, 'content-type': 'application/json' },
+      body: JSON.stringify(definition),
+    })
+    expect(saved.status).toBe(200)
+    const run = await server!.fetchJson('/api/v1/instances/demo/flows/Slow%20one/runs', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    })
+    await waitFor(async () => (r.requestsTo('/slow').length > 0 ? true : undefined), 'the slow request')
+    server!.child.kill('SIGKILL')
+    await server!.stop()
+    server = await startServer([], env)
+    await waitFor(
+      async () => {
+        const current = await server!.fetchJson(`/api/v1/instances/demo/flow-runs/${run.id}`)
+        return current.state === 'succeeded' ? current : undefined
+      },
+      'the resumed run',
+      60_000,
+    )
+    expect(r.requestsTo('/first')).toHaveLength(1)
+    expect(r.requestsTo('/third').map((q) => q.body)).toEqual(['slow done'])
+    const finished = await server!.fetchJson(`/api/v1/instances/demo/flow-runs/${run.id}`)
+    expect(finished.actions.map((a: { path: string; status: string }) => [a.path, a.status])).toEqual([
+      ['First', 'Succeeded'],
+      ['Slow', 'Succeeded'],
+      ['Third', 'Succeeded'],
+    ])
+  }, 180_000)
+})
