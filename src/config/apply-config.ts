@@ -1,13 +1,15 @@
+import { saveFlow } from '../flows/flow-service.js'
 import { putRefreshSchedule } from '../pipeline/refresh-schedule.js'
 import { deleteDataSource, listDataSources, upsertDataSource } from '../store/data-sources.js'
 import type { Db } from '../store/database.js'
+import { deleteFlow, listFlows } from '../store/flows.js'
 import { getInsightConfig, type InsightConfig, putInsightConfig } from '../store/insights.js'
 import { upsertInstance } from '../store/instances.js'
 import { deleteUnifyConfig, putUnifyConfig } from '../store/unify.js'
 import type { ConfigDocument } from './config-schema.js'
 
 export interface ConfigChange {
-  kind: 'instance' | 'dataSource' | 'unify' | 'insights' | 'schedule'
+  kind: 'instance' | 'dataSource' | 'unify' | 'insights' | 'schedule' | 'flow'
   name: string
   action: 'created' | 'updated' | 'unchanged' | 'deleted' | 'kept'
 }
@@ -62,6 +64,18 @@ export async function applyConfig(
       if (hasInsights || (await getInsightConfig(tx, instanceId))) {
         const action = await putInsightConfig(tx, instanceId, insights as InsightConfig)
         changes.push({ kind: 'insights', name: 'measures and segments', action })
+      }
+      const flowNames = new Set(
+        (await listFlows(tx, instanceId)).filter((f) => f.origin === 'config').map((f) => f.name),
+      )
+      for (const [name, flow] of Object.entries(config.flows ?? {})) {
+        const { action } = await saveFlow(tx, instanceId, name, flow, 'config')
+        changes.push({ kind: 'flow', name, action })
+        flowNames.delete(name)
+      }
+      for (const name of flowNames) {
+        if (options.prune) await deleteFlow(tx, instanceId, name)
+        changes.push({ kind: 'flow', name, action: options.prune ? 'deleted' : 'kept' })
       }
       if (config.schedule || options.prune) {
         const action = await putRefreshSchedule(tx, instanceId, config.schedule)

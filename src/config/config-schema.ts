@@ -1,5 +1,7 @@
 import { z } from 'zod'
 import { parseFilter } from '../connector/odata/index.js'
+import { flowDefinitionSchema } from '../flows/definition/flow-definition.js'
+import { FLOW_NAME } from '../flows/flow-service.js'
 import { insightNameSchema, measureSchema } from '../pipeline/measures/measure-config.js'
 import { scheduleProblem } from '../pipeline/schedule-cron.js'
 import { segmentSchema } from '../pipeline/segments/segment-config.js'
@@ -104,6 +106,10 @@ export const configSchema = z
       .strict()
       .optional()
       .describe('A full refresh (sources → unify → measures and segments) on a cron schedule'),
+    flows: z
+      .record(z.string().regex(FLOW_NAME, 'letters, digits, -, _ and spaces'), flowDefinitionSchema)
+      .default({})
+      .describe('Flows by name: a trigger and actions with runAfter, as a workflow definition'),
     segments: z
       .record(insightNameSchema, segmentSchema)
       .default({})

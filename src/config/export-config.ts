@@ -3,6 +3,7 @@ import { notFound } from '../errors.js'
 import { getRefreshSchedule } from '../pipeline/refresh-schedule.js'
 import { listDataSources } from '../store/data-sources.js'
 import type { Db } from '../store/database.js'
+import { listFlows } from '../store/flows.js'
 import { getInsightConfig } from '../store/insights.js'
 import { getInstance } from '../store/instances.js'
 import { getUnifyConfig } from '../store/unify.js'
@@ -16,6 +17,7 @@ export async function exportConfig(db: Db, instanceId: string): Promise<ConfigDo
   const unify = await getUnifyConfig(db, instanceId)
   const insights = await getInsightConfig(db, instanceId)
   const schedule = await getRefreshSchedule(db, instanceId)
+  const flows = await listFlows(db, instanceId)
   return {
     version: 1,
     instance: { id: instance.id, name: instance.name },
@@ -33,6 +35,7 @@ export async function exportConfig(db: Db, instanceId: string): Promise<ConfigDo
     ) as ConfigDocument['dataSources'],
     ...(unify ? { unify: unify as ConfigDocument['unify'] } : {}),
     ...(schedule ? { schedule } : {}),
+    flows: Object.fromEntries(flows.map((f) => [f.name, f.definition])) as ConfigDocument['flows'],
     measures: (insights?.measures ?? {}) as ConfigDocument['measures'],
     segments: (insights?.segments ?? {}) as ConfigDocument['segments'],
   }

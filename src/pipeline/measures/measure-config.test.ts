@@ -94,3 +94,30 @@ describe('the SQL escape hatch', () => {
     duck.closeSync()
   })
 })
+
+describe('flows in openinsights.yaml', () => {
+  it('accepts a flow and names a wrong runAfter, trigger parameter or expression with its path', () => {
+    const ok = parseConfig(
+      `${base}flows:
+  Tell the team:
+    trigger: { type: datasource.refresh.failed, parameters: { dataSourceName: orders } }
+    actions:
+      Post: { type: http, inputs: { method: POST, uri: "https://example.com/hook", body: "@triggerBody()?['error']" } }
+`,
+      '/cfg/openinsights.yaml',
+    )
+    if (!ok.ok) throw new Error(JSON.stringify(ok.problems))
+    expect(ok.config.flows['Tell the team']).toMatchObject({ enabled: true, concurrency: 10 })
+    const text = problems(`flows:
+  Broken:
+    trigger: { type: segment.threshold.crossed, parameters: { segmentName: Big, threshold: many } }
+    actions:
+      A: { type: compose, inputs: "@concat('x'", runAfter: { Nope: [Succeeded] } }
+`).join('\n')
+    expect(text).toMatch(/flows\.Broken\.trigger\.parameters\.threshold/)
+    expect(text).toMatch(
+      /flows\.Broken\.actions\.A\.runAfter\.Nope: 'Nope' is not an action in the same scope/,
+    )
+    expect(text).toMatch(/flows\.Broken\.actions\.A\.inputs: .*position/)
+  })
+})
