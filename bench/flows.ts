@@ -1,0 +1,264 @@
+/**
+ * npm run bench:flows [-- --events 1000]
+ *
+ * Events → a flow with one HTTP action → a local sink in its own process: executions per second
+ * (first event appended → last request at the sink) and p99 latency (event appended → its request
+ * at the sink). Ours runs the real path: outbox → dispatcher → flow trigger → durable run (each
+ * action recorded) → HTTP. In the same run, the same flow on Node-RED 4.1 (installed from the npm
+ * registry into bench/.work on first use; http in → http request → http response), fed the same
+ * events over HTTP at the same concurrency. Prints the ratio (goal ≥ 2).
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { appendEvent } from '../src/events/index.js'
+import { saveFlow } from '../src/flows/index.js'
+import { createLogger, openRuntime, readSettings } from '../src/runtime/index.js'
+import { upsertInstance } from '../src/store/instances.js'
+import { argument, printResult } from './bench-utils.js'
+
+const events = argument('events', 1000)
+const concurrency = argument('concurrency', 32)
+const work = resolve(import.meta.dirname, '.work', 'flows')
+mkdirSync(work, { recursive: true })
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number
+}
+
+// The sink: its own process, recording when each event's request arrived.
+const sinkScript = join(work, 'sink.mjs')
+writeFileSync(
+  sinkScript,
+  `import { createServer } from 'node:http'
+const arrivals = {}
+createServer((req, res) => {
+  if (req.method === 'GET') { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify(arrivals)); return }
+  let body = ''
+  req.on('data', (c) => (body += c))
+  req.on('end', () => {
+    const at = Date.now()
+    try { const id = JSON.parse(body).id; if (id) arrivals[id] = at } catch {}
+    if (req.url === '/reset') for (const k of Object.keys(arrivals)) delete arrivals[k]
+    res.end('ok')
+  })
+}).listen(0, '127.0.0.1', function () { console.log(this.address().port) })
+`,
+)
+function startProcess(
+  command: string,
+  args: string[],
+  ready: RegExp,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
+  return new Promise((resolvePromise, reject) => {
+    let output = ''
+    const onData = (d: Buffer) => {
+      output += d
+      const match = ready.exec(output)
+      if (match) resolvePromise({ child, match })
+    }
+    child.stdout?.on('data', onData)
+    child.stderr?.on('data', onData)
+    child.on('exit', (code) => reject(new Error(`${command} exited with ${code}: ${output.slice(-2000)}`)))
+  })
+}
+const sink = await startProcess(process.execPath, [sinkScript], /^(\d+)/m)
+const sinkUrl = `http://127.0.0.1:${sink.match[1]}`
+const arrivals = async () => (await (await fetch(sinkUrl)).json()) as Record<string, number>
+const reset = () => fetch(`${sinkUrl}/reset`, { method: 'POST', body: '{}' })
+const waitForArrivals = async (ids: string[], timeoutMs = 600_000) => {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const got = await arrivals()
+    if (ids.every((id) => got[id] !== undefined)) return got
+    if (Date.now() > deadline)
+      throw new Error(`only ${ids.filter((id) => got[id]).length}/${ids.length} arrived`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+// Ours.
+const home = join(work, 'home')
+rmSync(home, { recursive: true, force: true })
+const runtime = await openRuntime({
+  settings: readSettings({
+    OPENINSIGHTS_HOME: home,
+    OPENINSIGHTS_FLOWS_ALLOW_PRIVATE: 'true',
+    ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
+  }),
+  role: 'all',
+  logger: createLogger('warn'),
+  flowConcurrency: concurrency,
+})
+await upsertInstance(runtime.db, { id: 'bench', name: 'Bench' })
+await saveFlow(
+  runtime.db,
+  'bench',
+  'Forward',
+  {
+    trigger: { type: 'datasource.refresh.failed' },
+    concurrency: 100,
+    actions: {
+      Post: {
+        type: 'http',
+        inputs: {
+          method: 'POST',
+          uri: `${sinkUrl}/hook`,
+          body: { id: "@triggerBody()?['refreshId']", source: "@triggerBody()?['dataSourceName']" },
+        },
+      },
+    },
+  },
+  'api',
+)
+const runOurs = async (count: number) => {
+  await reset()
+  const sent: Record<string, number> = {}
+  const ids = Array.from({ length: count }, (_, i) => `ours-${Date.now()}-${i}`)
+  const started = Date.now()
+  // Events arrive as refreshes fail: appended in small transactions, as the pipeline does.
+  for (let i = 0; i < ids.length; i += 10) {
+    const batch = ids.slice(i, i + 10)
+    await runtime.db.transaction().execute(async (tx) => {
+      for (const id of batch)
+        await appendEvent(tx, 'datasource.refresh.failed', 'bench', {
+          instanceId: 'bench',
+          dataSourceName: 'crm',
+          refreshId: id,
+          startedAt: '',
+          completedAt: '',
+          rowCount: null,
+          rejectedRowCount: null,
+          error: { code: 'X', message: 'x' },
+        })
+    })
+    const now = Date.now()
+    for (const id of batch) sent[id] = now
+    runtime.nudgeEvents()
+  }
+  const got = await waitForArrivals(ids)
+  const last = Math.max(...ids.map((id) => got[id] as number))
+  return {
+    perSecond: count / ((last - started) / 1000),
+    p99: percentile(
+      ids.map((id) => (got[id] as number) - (sent[id] as number)),
+      99,
+    ),
+    p50: percentile(
+      ids.map((id) => (got[id] as number) - (sent[id] as number)),
+      50,
+    ),
+  }
+}
+
+// Node-RED 4.1 (5.x needs Node 22).
+const redDir = join(work, 'node-red')
+if (!existsSync(join(redDir, 'node_modules', 'node-red', 'red.js'))) {
+  console.log('installing node-red@4.1 into bench/.work/flows/node-red …')
+  mkdirSync(redDir, { recursive: true })
+  writeFileSync(join(redDir, 'package.json'), '{"name":"bench-node-red","private":true}')
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', 'node-red@4.1'], {
+    cwd: redDir,
+    stdio: 'inherit',
+  })
+}
+const userDir = join(work, 'node-red-user')
+rmSync(userDir, { recursive: true, force: true })
+mkdirSync(userDir, { recursive: true })
+// Node-RED writes a CommonJS settings.js here; this repository's package.json says "module".
+writeFileSync(join(userDir, 'package.json'), '{"type":"commonjs"}')
+writeFileSync(
+  join(userDir, 'flows.json'),
+  JSON.stringify([
+    { id: 'tab', type: 'tab', label: 'bench' },
+    { id: 'in', type: 'http in', z: 'tab', url: '/event', method: 'post', wires: [['req']] },
+    {
+      id: 'req',
+      type: 'http request',
+      z: 'tab',
+      method: 'POST',
+      ret: 'txt',
+      url: `${sinkUrl}/hook`,
+      wires: [['res']],
+    },
+    { id: 'res', type: 'http response', z: 'tab', statusCode: '200', wires: [] },
+  ]),
+)
+const red = await startProcess(
+  process.execPath,
+  [join(redDir, 'node_modules', 'node-red', 'red.js'), '-u', userDir, '-p', '0', 'flows.json'],
+  /Server now running at http:\/\/127\.0\.0\.1:(\d+)\/|Started flows/,
+  { NODE_RED_ENABLE_PROJECTS: 'false' },
+).catch(async (error) => {
+  throw error
+})
+// Port 0 is not supported by every Node-RED version: read it from the log if present.
+const redPort = await (async () => {
+  for (let i = 0; i < 100; i++) {
+    const port = /Server now running at http:\/\/[^:]+:(\d+)\//.exec(String(red.match.input))?.[1]
+    if (port) return port
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error('Node-RED did not say its port')
+})()
+const runRed = async (count: number) => {
+  await reset()
+  const ids = Array.from({ length: count }, (_, i) => `red-${Date.now()}-${i}`)
+  const sent: Record<string, number> = {}
+  const started = Date.now()
+  let next = 0
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < ids.length) {
+        const id = ids[next++] as string
+        sent[id] = Date.now()
+        await fetch(`http://127.0.0.1:${redPort}/event`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ id, source: 'crm' }),
+        })
+      }
+    }),
+  )
+  const got = await waitForArrivals(ids)
+  const last = Math.max(...ids.map((id) => got[id] as number))
+  return {
+    perSecond: count / ((last - started) / 1000),
+    p99: percentile(
+      ids.map((id) => (got[id] as number) - (sent[id] as number)),
+      99,
+    ),
+    p50: percentile(
+      ids.map((id) => (got[id] as number) - (sent[id] as number)),
+      50,
+    ),
+  }
+}
+
+// Warm both, then measure.
+await runOurs(50)
+await runRed(50)
+const ours = await runOurs(events)
+const peer = await runRed(events)
+console.log(
+  `ours: ${ours.perSecond.toFixed(1)} executions/s, p50 ${ours.p50} ms, p99 ${ours.p99} ms (durable: every run and action recorded)`,
+)
+console.log(
+  `Node-RED 4.1: ${peer.perSecond.toFixed(1)} executions/s, p50 ${peer.p50} ms, p99 ${peer.p99} ms (in memory)`,
+)
+console.log(`ratio ${(ours.perSecond / peer.perSecond).toFixed(2)} (goal ≥ 2)`)
+red.child.kill()
+sink.child.kill()
+await runtime.close()
+printResult({
+  events,
+  executions_per_s: ours.perSecond,
+  p99_ms: ours.p99,
+  node_red_executions_per_s: peer.perSecond,
+  node_red_p99_ms: peer.p99,
+  ratio: ours.perSecond / peer.perSecond,
+})
+process.exit(0)
