@@ -12,30 +12,49 @@ export function flowTrigger(jobs: JobQueue): EventSubscriber {
   return {
     name: 'flows',
     async handle(event, tx) {
-      const flows = await listFlows(tx, event.instanceId)
-      for (const flow of flows) {
-        if (!flow.enabled) continue
-        const trigger = flow.definition.trigger as { type: string; parameters?: Record<string, unknown> }
-        if (trigger.type !== event.type || !matchesSubscription(event, trigger.parameters ?? {})) continue
-        const run = await insertFlowRun(tx, {
-          id: ulid(),
-          instanceId: event.instanceId,
-          flowName: flow.name,
-          eventId: event.id,
-          definition: flow.definition,
-          trigger: {
-            type: event.type,
-            id: event.id,
-            occurredAt: event.occurredAt,
-            instanceId: event.instanceId,
-            data: event.data,
-          },
-        })
-        if (run) await jobs.send(tx, 'flow-run', { runId: run.id })
+      await this.handleBatch?.([event], tx)
+    },
+    async handleBatch(events, tx) {
+      // One look at each instance's flows per batch of events.
+      const flowsOf = new Map<string, Awaited<ReturnType<typeof listFlows>>>()
+      for (const event of events) {
+        let flows = flowsOf.get(event.instanceId)
+        if (!flows) {
+          flows = await listFlows(tx, event.instanceId)
+          flowsOf.set(event.instanceId, flows)
+        }
+        await startRuns(event, flows, tx)
       }
     },
     dispatched() {
       jobs.nudge('flow-run')
     },
+  }
+
+  async function startRuns(
+    event: Parameters<EventSubscriber['handle']>[0],
+    flows: Awaited<ReturnType<typeof listFlows>>,
+    tx: Parameters<EventSubscriber['handle']>[1],
+  ): Promise<void> {
+    for (const flow of flows) {
+      if (!flow.enabled) continue
+      const trigger = flow.definition.trigger as { type: string; parameters?: Record<string, unknown> }
+      if (trigger.type !== event.type || !matchesSubscription(event, trigger.parameters ?? {})) continue
+      const run = await insertFlowRun(tx, {
+        id: ulid(),
+        instanceId: event.instanceId,
+        flowName: flow.name,
+        eventId: event.id,
+        definition: flow.definition,
+        trigger: {
+          type: event.type,
+          id: event.id,
+          occurredAt: event.occurredAt,
+          instanceId: event.instanceId,
+          data: event.data,
+        },
+      })
+      if (run) await jobs.send(tx, 'flow-run', { runId: run.id })
+    }
   }
 }

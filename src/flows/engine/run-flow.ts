@@ -61,7 +61,8 @@ export async function executeFlowRun(
   const leaseSeconds = context.leaseSeconds ?? 30
   const stored = await getFlowRun(context.db, runId)
   if (!stored) return 'gone'
-  const definition = flowDefinitionSchema.parse(stored.definition)
+  const text = JSON.stringify(stored.definition)
+  const definition = parsedDefinition(text, stored.definition)
   const claim = await claimFlowRun(context.db, runId, definition.concurrency, leaseSeconds)
   if (claim !== 'claimed') return claim
   const renew = setInterval(
@@ -70,33 +71,38 @@ export async function executeFlowRun(
   )
   try {
     const secrets: Record<string, string> = {}
-    if (context.secrets)
+    // Only definitions that read secrets open them.
+    if (context.secrets && text.includes('secret('))
       for (const [name, sealed] of Object.entries(await sealedSecrets(context.db, stored.instanceId)))
         secrets[name] = context.secrets.open(sealed)
     const outcome = await new RunExecution(
       context,
       stored,
       definition,
-      await listActionRecords(context.db, runId),
+      // A fresh run has nothing recorded yet; a resumed or re-run one replays its records.
+      stored.state === 'queued' && !stored.rerunOf ? [] : await listActionRecords(context.db, runId),
       secrets,
     ).run()
-    const finished = await context.db.transaction().execute(async (tx) => {
-      const done = await finishFlowRun(tx, runId, outcome)
-      if (done?.state === 'failed' && stored.trigger.type !== 'flow.run.failed') {
-        const records = await listActionRecords(tx, runId)
-        const failedAction = records.find((r) => r.status === 'Failed' || r.status === 'TimedOut')
-        await appendEvent(tx, 'flow.run.failed', stored.instanceId, {
-          instanceId: stored.instanceId,
-          flowName: stored.flowName,
-          runId,
-          eventId: stored.eventId,
-          failedAction: failedAction?.path ?? null,
-          error: outcome.error ?? { code: 'RunFailed', message: 'the run failed' },
-          completedAt: done.completedAt ?? new Date().toISOString(),
-        })
-      }
-      return done
-    })
+    const finished =
+      outcome.state !== 'failed'
+        ? await finishFlowRun(context.db, runId, outcome)
+        : await context.db.transaction().execute(async (tx) => {
+            const done = await finishFlowRun(tx, runId, outcome)
+            if (done?.state === 'failed' && stored.trigger.type !== 'flow.run.failed') {
+              const records = await listActionRecords(tx, runId)
+              const failedAction = records.find((r) => r.status === 'Failed' || r.status === 'TimedOut')
+              await appendEvent(tx, 'flow.run.failed', stored.instanceId, {
+                instanceId: stored.instanceId,
+                flowName: stored.flowName,
+                runId,
+                eventId: stored.eventId,
+                failedAction: failedAction?.path ?? null,
+                error: outcome.error ?? { code: 'RunFailed', message: 'the run failed' },
+                completedAt: done.completedAt ?? new Date().toISOString(),
+              })
+            }
+            return done
+          })
     if (finished?.state === 'failed') context.onEventsAppended()
     if (finished)
       context.log(
@@ -109,6 +115,18 @@ export async function executeFlowRun(
 }
 
 const ENDED_BADLY = new Set<ActionStatus>(['Failed', 'TimedOut'])
+
+/** Parsed definitions by their text: a flow's runs share one. */
+const definitions = new Map<string, FlowDefinition>()
+function parsedDefinition(text: string, raw: Record<string, unknown>): FlowDefinition {
+  let found = definitions.get(text)
+  if (!found) {
+    found = flowDefinitionSchema.parse(raw)
+    if (definitions.size > 500) definitions.clear()
+    definitions.set(text, found)
+  }
+  return found
+}
 
 class RunExecution {
   readonly #records: Map<string, ActionRecord>
