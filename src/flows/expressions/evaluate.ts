@@ -206,8 +206,8 @@ export function checkExpressions(
     } catch (error) {
       problems.push({ path, message: (error as Error).message })
     }
-  } else if (Array.isArray(value))
-    value.forEach((item, i) => checkExpressions(item, `${path}[${i}]`, problems))
-  else if (value && typeof value === 'object')
+  } else if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) checkExpressions(item, `${path}[${i}]`, problems)
+  } else if (value && typeof value === 'object')
     for (const [k, v] of Object.entries(value)) checkExpressions(v, `${path}.${k}`, problems)
 }
