@@ -134,9 +134,25 @@ describe('flow templates on the demo, from the CLI', () => {
       ).code,
     ).toBe(0)
 
-    const segments = await server!.fetchJson('/api/v1/instances/demo/segments')
-    const before = segments.value.find((s: { name: string }) => s.name === 'HighValueCustomers')
-      .memberCount as number
+    // The demo's own first computation (after its first unification) must have ended first.
+    const before = await waitFor(
+      async () => {
+        const runs = (await server!.fetchJson('/api/v1/instances/demo/insights/runs')).value as {
+          state: string
+        }[]
+        const segments = await server!.fetchJson('/api/v1/instances/demo/segments')
+        const count = segments.value.find(
+          (s: { name: string }) => s.name === 'HighValueCustomers',
+        ).memberCount
+        return runs.length > 0 &&
+          runs.every((r) => r.state === 'succeeded' || r.state === 'failed') &&
+          count !== null
+          ? (count as number)
+          : undefined
+      },
+      'the demo segments',
+      60_000,
+    )
     const threshold = before + 1
     const added = await runCli(
       [

@@ -2,6 +2,7 @@ import { ulid } from 'ulid'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defineWritableEntity, writeItem } from '../src/connector/items/index.js'
 import { appendEvent } from '../src/events/index.js'
+import { rerunFlowRun, startManualRun } from '../src/flows/flow-runs.js'
 import { executeFlowRun, saveFlow } from '../src/flows/index.js'
 import type { Runtime } from '../src/runtime/index.js'
 import { listEvents } from '../src/store/events.js'
@@ -376,4 +377,78 @@ describe('the flow engine', () => {
       }),
     ).rejects.toThrow(/runAfter forms a cycle/)
   })
+  it('re-runs a failed run from the failed action (keeping what succeeded) or from the start', async () => {
+    sink.on('/shaky', (n) => (n === 1 ? { status: 500, body: 'down' } : { status: 200, body: 'up' }))
+    await saveFlow(
+      runtime.db,
+      'shop',
+      'Rerunnable',
+      {
+        trigger: { type: 'unify.completed' },
+        actions: {
+          Prepare: { type: 'http', inputs: { method: 'POST', uri: `${sink.url}/prepare` } },
+          Shaky: {
+            type: 'http',
+            runAfter: { Prepare: ['Succeeded'] },
+            retryPolicy: { type: 'none' },
+            inputs: { method: 'POST', uri: `${sink.url}/shaky` },
+          },
+        },
+      },
+      'api',
+    )
+    const first = await startManualRun(runtime.db, runtime.jobs, 'shop', 'Rerunnable', {})
+    const failed = await waitFor(async () => {
+      const r = await getFlowRun(runtime.db, first.id)
+      return r && r.state !== 'queued' && r.state !== 'running' ? r : undefined
+    }, 'the first run')
+    expect(failed.state).toBe('failed')
+    const fromFailed = await rerunFlowRun(runtime.db, runtime.jobs, 'shop', first.id, 'failed')
+    expect(fromFailed).toMatchObject({ rerunOf: first.id, rerunFrom: 'Shaky' })
+    const again = await waitFor(async () => {
+      const r = await getFlowRun(runtime.db, fromFailed.id)
+      return r && r.state !== 'queued' && r.state !== 'running' ? r : undefined
+    }, 'the re-run')
+    expect(again.state).toBe('succeeded')
+    expect(sink.requestsTo('/prepare')).toHaveLength(1)
+    expect(sink.requestsTo('/shaky')).toHaveLength(2)
+    const fromStart = await rerunFlowRun(runtime.db, runtime.jobs, 'shop', first.id, 'start')
+    await waitFor(
+      async () => ((await getFlowRun(runtime.db, fromStart.id))?.state === 'succeeded' ? true : undefined),
+      'the run from the start',
+    )
+    expect(sink.requestsTo('/prepare')).toHaveLength(2)
+  })
+
+  it("holds a flow's runs to its concurrency limit", async () => {
+    sink.on('/one-at-a-time', () => ({ status: 200, delayMs: 400 }))
+    await saveFlow(
+      runtime.db,
+      'shop',
+      'Serial',
+      {
+        trigger: { type: 'unify.completed' },
+        concurrency: 1,
+        actions: { Call: { type: 'http', inputs: { method: 'POST', uri: `${sink.url}/one-at-a-time` } } },
+      },
+      'api',
+    )
+    const runs = []
+    for (let i = 0; i < 3; i++)
+      runs.push(await startManualRun(runtime.db, runtime.jobs, 'shop', 'Serial', {}))
+    for (const run of runs)
+      await waitFor(
+        async () => ((await getFlowRun(runtime.db, run.id))?.state === 'succeeded' ? true : undefined),
+        'a serial run',
+        30_000,
+      )
+    const arrivals = sink
+      .requestsTo('/one-at-a-time')
+      .map((r) => r.at)
+      .sort((a, b) => a - b)
+    expect(arrivals).toHaveLength(3)
+    // Each request arrived only after the previous one's 400 ms answer.
+    for (let i = 1; i < arrivals.length; i++)
+      expect((arrivals[i] as number) - (arrivals[i - 1] as number)).toBeGreaterThanOrEqual(380)
+  }, 60_000)
 })

@@ -71,8 +71,8 @@ export async function executeFlowRun(
   )
   try {
     const secrets: Record<string, string> = {}
-    // Only definitions that read secrets open them.
-    if (context.secrets && text.includes('secret('))
+    // Only definitions that read secrets (or send email: the SMTP setting is one) open them.
+    if (context.secrets && (text.includes('secret(') || text.includes('"email.send"')))
       for (const [name, sealed] of Object.entries(await sealedSecrets(context.db, stored.instanceId)))
         secrets[name] = context.secrets.open(sealed)
     const outcome = await new RunExecution(
