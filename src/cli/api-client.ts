@@ -80,6 +80,8 @@ export async function connectApi(
     role: options.needsWorkers ? 'all' : 'api',
     // A short-lived CLI process runs the work it asked for, not the cron ticks of a server.
     schedules: false,
+    // Few pollers: a busy machine must not keep this process from ending.
+    flowConcurrency: 1,
     logger: createLogger(process.env.OPENINSIGHTS_LOG_LEVEL ? undefined : 'warn'),
   })
   return inProcessClient(runtime)

@@ -27,7 +27,7 @@ export interface RuntimeOptions {
   logger: Logger
   /** Webhook deliveries sent at once by this process: two batches of half this (default 64). */
   deliveryConcurrency?: number
-  /** Flow runs executed at once by this process (default 8). */
+  /** Flow runs executed at once by this process (default 2: each is a pg-boss worker polling the store). */
   flowConcurrency?: number
   /** Data source refreshes run at once by this process. */
   refreshConcurrency?: number
@@ -204,7 +204,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
         log: (message: string) => logger.info(message),
       }
       subscribers.add(flowTrigger(jobs))
-      await jobs.work('flow-run', options.flowConcurrency ?? 8, async (job) => {
+      await jobs.work('flow-run', options.flowConcurrency ?? 2, async (job) => {
         const result = await executeFlowRun(flowEngine, job.data.runId)
         // Its flow is at its concurrency limit: look again in a second.
         if (result === 'busy') await jobs.send(db, 'flow-run', job.data, { startAfterSeconds: 1 })
