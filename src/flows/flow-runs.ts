@@ -1,6 +1,5 @@
 import { ulid } from 'ulid'
 import { AppError, notFound } from '../errors.js'
-import type { JobQueue } from '../jobs/index.js'
 import type { Db } from '../store/database.js'
 import {
   type ActionRecord,
@@ -15,7 +14,7 @@ import {
 /** Starts a run of a flow by hand, with the given trigger body (Power Automate's "Test"). */
 export async function startManualRun(
   db: Db,
-  jobs: JobQueue,
+  nudgeWorker: () => void,
   instanceId: string,
   flowName: string,
   body: Record<string, unknown>,
@@ -39,10 +38,9 @@ export async function startManualRun(
         manual: true,
       },
     })) as FlowRun
-    await jobs.send(tx, 'flow-run', { runId: created.id })
     return created
   })
-  jobs.nudge('flow-run')
+  nudgeWorker()
   return run
 }
 
@@ -52,7 +50,7 @@ export async function startManualRun(
  */
 export async function rerunFlowRun(
   db: Db,
-  jobs: JobQueue,
+  nudgeWorker: () => void,
   instanceId: string,
   runId: string,
   from: 'start' | 'failed',
@@ -82,9 +80,8 @@ export async function rerunFlowRun(
     })) as FlowRun
     for (const record of records)
       await recordAction(tx, created.id, record as Omit<ActionRecord, 'durationMs'>)
-    await jobs.send(tx, 'flow-run', { runId: created.id })
     return created
   })
-  jobs.nudge('flow-run')
+  nudgeWorker()
   return run
 }

@@ -6,6 +6,7 @@ export {
   type FlowDefinitionInput,
   flowDefinitionSchema,
 } from './definition/flow-definition.js'
+export { type FlowRunWorker, startFlowRunWorker } from './engine/flow-run-worker.js'
 export { flowTrigger } from './engine/flow-trigger.js'
 export { executeFlowRun, type FlowEngineContext } from './engine/run-flow.js'
 export { EXPRESSION_FUNCTIONS, ExpressionError, evaluateValue } from './expressions/index.js'

@@ -11,7 +11,6 @@ export interface JobDataByQueue {
   'full-refresh': { instanceId: string; fullRefreshId: string }
   /** Each minute: start the full refreshes whose cron slot has come. */
   'refresh-schedule': Record<string, never>
-  'flow-run': { runId: string }
 }
 
 export type QueueName = keyof JobDataByQueue
@@ -52,13 +51,6 @@ export const DEFAULT_QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
     retryDelaySeconds: 5,
     retryBackoff: true,
     expireInSeconds: 12 * 3600,
-  },
-  // A run records its own outcome and resumes from its records; a retry covers a dead worker.
-  'flow-run': {
-    retryLimit: 5,
-    retryDelaySeconds: 2,
-    retryBackoff: true,
-    expireInSeconds: 23 * 3600,
   },
   'refresh-schedule': {
     retryLimit: 0,

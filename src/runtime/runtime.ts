@@ -3,7 +3,7 @@ import type { DuckDBInstance } from '@duckdb/node-api'
 import { ulid } from 'ulid'
 import { startDeliveryWorker, webhookSubscriber } from '../connector/webhooks/index.js'
 import { type Dispatcher, SubscriberRegistry, startDispatcher } from '../events/index.js'
-import { executeFlowRun, flowTrigger } from '../flows/index.js'
+import { flowTrigger, startFlowRunWorker } from '../flows/index.js'
 import { SecretBox } from '../flows/secrets/secret-box.js'
 import { DEFAULT_QUEUE_POLICIES, type JobQueue, startJobQueue } from '../jobs/index.js'
 import { dataLayout, openDuckDb, recoverAbandonedRefreshes, runSourceRefresh } from '../pipeline/index.js'
@@ -13,7 +13,6 @@ import { runDueSchedules } from '../pipeline/refresh-schedule.js'
 import { runUnify, unifyTrigger } from '../pipeline/unify/index.js'
 import { type Db, openDatabase } from '../store/database.js'
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../store/embedded-postgres.js'
-import { abandonedFlowRuns } from '../store/flows.js'
 import { migrate } from '../store/migrate.js'
 import type { Logger } from './logger.js'
 import type { Settings } from './settings.js'
@@ -27,7 +26,7 @@ export interface RuntimeOptions {
   logger: Logger
   /** Webhook deliveries sent at once by this process: two batches of half this (default 64). */
   deliveryConcurrency?: number
-  /** Flow runs executed at once by this process (default 2: each is a pg-boss worker polling the store). */
+  /** Flow runs executed at once by this process (default 32). */
   flowConcurrency?: number
   /** Data source refreshes run at once by this process. */
   refreshConcurrency?: number
@@ -52,6 +51,8 @@ export interface Runtime {
   workerId: string
   /** Wakes the dispatcher after events were committed (a no-op in an API-only process). */
   nudgeEvents(): void
+  /** Wakes this process's flow run worker (after a run was started or re-run; a no-op in an API-only process). */
+  nudgeFlowRuns(): void
   /** Wakes this process's webhook delivery worker (after a redrive; a no-op in an API-only process). */
   nudgeDeliveries(): void
   /** Dispatches every pending event now; for tests and one-shot CLI runs. */
@@ -100,6 +101,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     const workerId = `${hostname()}:${process.pid}:${ulid()}`
     let dispatcher: Dispatcher | undefined
     let nudgeDeliveries = () => {}
+    let nudgeFlowRuns = () => {}
     const runtime: Runtime = {
       settings,
       role: options.role,
@@ -112,6 +114,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       workerId,
       nudgeEvents: () => dispatcher?.nudge(),
       nudgeDeliveries: () => nudgeDeliveries(),
+      nudgeFlowRuns: () => nudgeFlowRuns(),
       drainEvents: async () => (dispatcher ? dispatcher.drain() : 0),
       close,
     }
@@ -203,22 +206,15 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
         onEventsAppended: runtime.nudgeEvents,
         log: (message: string) => logger.info(message),
       }
-      subscribers.add(flowTrigger(jobs))
-      await jobs.work('flow-run', options.flowConcurrency ?? 2, async (job) => {
-        const result = await executeFlowRun(flowEngine, job.data.runId)
-        // Its flow is at its concurrency limit: look again in a second.
-        if (result === 'busy') await jobs.send(db, 'flow-run', job.data, { startAfterSeconds: 1 })
+      const flowWorker = startFlowRunWorker({
+        ...flowEngine,
+        batchSize: options.flowConcurrency ?? 32,
+        pollIntervalMs: Math.min(1000, settings.flowLeaseSeconds * 500),
+        onError: (error) => logger.warn(`flow runs: ${error.message}`),
       })
-      // Runs whose worker died (no lease renewal) are resumed by whoever notices first.
-      const resumeAbandoned = setInterval(() => {
-        void abandonedFlowRuns(db)
-          .then(async (runs) => {
-            for (const run of runs) await jobs.send(db, 'flow-run', { runId: run.id })
-            if (runs.length) jobs.nudge('flow-run')
-          })
-          .catch((error: unknown) => logger.warn(`resuming flow runs: ${String(error)}`))
-      }, settings.flowLeaseSeconds * 1000)
-      closers.push(async () => clearInterval(resumeAbandoned))
+      nudgeFlowRuns = flowWorker.nudge
+      closers.push(() => flowWorker.stop())
+      subscribers.add(flowTrigger(() => flowWorker.nudge()))
       await jobs.work('full-refresh', 1, async (job) => {
         await runFullRefresh(
           { db, jobs, onEventsAppended: runtime.nudgeEvents, log: (message) => logger.info(message) },

@@ -343,3 +343,39 @@ export async function flowThresholds(
     ]
   })
 }
+
+/**
+ * Claims up to `limit` runs to execute, oldest first: queued ones, and running ones whose lease
+ * ran out (their worker died). Each flow's `concurrency` holds across the batch and the runs
+ * already running. SKIP LOCKED lets any number of workers claim at once.
+ */
+export async function claimFlowRuns(db: DbOrTx, limit: number, leaseSeconds: number): Promise<FlowRun[]> {
+  const result = await sql<FlowRunRow & { prev_state: FlowRunState }>`
+    with candidates as (
+      select r.id, r.instance_id, r.flow_name, r.requested_at, r.state as prev_state,
+        coalesce((r.definition ->> 'concurrency')::int, 10) as concurrency
+      from flow_runs r
+      where r.state = 'queued' or (r.state = 'running' and r.lease_until <= now())
+      order by r.requested_at, r.id
+      limit ${limit * 4}
+      for update skip locked
+    ),
+    ranked as (
+      select c.id, c.concurrency, c.prev_state,
+        row_number() over (partition by c.instance_id, c.flow_name order by c.requested_at, c.id) as place,
+        (select count(*) from flow_runs o
+          where o.instance_id = c.instance_id and o.flow_name = c.flow_name
+            and o.state = 'running' and o.lease_until > now()) as busy
+      from candidates c
+    )
+    update flow_runs f set state = 'running', started_at = coalesce(f.started_at, now()),
+      lease_until = now() + make_interval(secs => ${leaseSeconds})
+    from (select id, prev_state from ranked where place + busy <= concurrency order by id limit ${limit}) picked
+    where f.id = picked.id
+    returning f.*, picked.prev_state`.execute(db)
+  // As it was before the claim: a fresh queued run has nothing recorded to replay.
+  return result.rows.map((row) => ({
+    ...toFlowRun(row),
+    state: (row as FlowRunRow & { prev_state: FlowRunState }).prev_state,
+  }))
+}

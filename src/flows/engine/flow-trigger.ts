@@ -1,14 +1,13 @@
 import { ulid } from 'ulid'
 import { matchesSubscription } from '../../connector/webhooks/trigger-parameters.js'
 import type { EventSubscriber } from '../../events/index.js'
-import type { JobQueue } from '../../jobs/index.js'
 import { insertFlowRun, listFlows } from '../../store/flows.js'
 
 /**
  * Starts a run of every enabled flow whose trigger an event matches (type and parameters, as a
  * webhook subscription would), in the dispatcher's transaction: one run per flow and event.
  */
-export function flowTrigger(jobs: JobQueue): EventSubscriber {
+export function flowTrigger(nudgeWorker: () => void): EventSubscriber {
   return {
     name: 'flows',
     async handle(event, tx) {
@@ -27,7 +26,7 @@ export function flowTrigger(jobs: JobQueue): EventSubscriber {
       }
     },
     dispatched() {
-      jobs.nudge('flow-run')
+      nudgeWorker()
     },
   }
 
@@ -40,7 +39,7 @@ export function flowTrigger(jobs: JobQueue): EventSubscriber {
       if (!flow.enabled) continue
       const trigger = flow.definition.trigger as { type: string; parameters?: Record<string, unknown> }
       if (trigger.type !== event.type || !matchesSubscription(event, trigger.parameters ?? {})) continue
-      const run = await insertFlowRun(tx, {
+      await insertFlowRun(tx, {
         id: ulid(),
         instanceId: event.instanceId,
         flowName: flow.name,
@@ -54,7 +53,6 @@ export function flowTrigger(jobs: JobQueue): EventSubscriber {
           data: event.data,
         },
       })
-      if (run) await jobs.send(tx, 'flow-run', { runId: run.id })
     }
   }
 }

@@ -61,10 +61,22 @@ export async function executeFlowRun(
   const leaseSeconds = context.leaseSeconds ?? 30
   const stored = await getFlowRun(context.db, runId)
   if (!stored) return 'gone'
-  const text = JSON.stringify(stored.definition)
-  const definition = parsedDefinition(text, stored.definition)
+  const definition = parsedDefinition(JSON.stringify(stored.definition), stored.definition)
   const claim = await claimFlowRun(context.db, runId, definition.concurrency, leaseSeconds)
   if (claim !== 'claimed') return claim
+  await executeClaimedRun(context, stored)
+  return 'done'
+}
+
+/**
+ * Executes a run this worker has claimed (its lease is ours). `stored` is the run as it was
+ * before the claim: a queued run without a re-run has nothing recorded yet.
+ */
+export async function executeClaimedRun(context: FlowEngineContext, stored: FlowRun): Promise<void> {
+  const leaseSeconds = context.leaseSeconds ?? 30
+  const runId = stored.id
+  const text = JSON.stringify(stored.definition)
+  const definition = parsedDefinition(text, stored.definition)
   const renew = setInterval(
     () => void renewFlowRunLease(context.db, runId, leaseSeconds).catch(() => undefined),
     (leaseSeconds * 1000) / 3,
@@ -108,7 +120,6 @@ export async function executeFlowRun(
       context.log(
         `flow ${stored.flowName} run ${runId} ${finished.state}${outcome.error ? `: ${outcome.error.message}` : ''}`,
       )
-    return 'done'
   } finally {
     clearInterval(renew)
   }

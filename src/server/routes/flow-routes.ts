@@ -173,7 +173,7 @@ export function registerFlowRoutes(app: ApiApp, runtime: Runtime): void {
     async (request, reply) => {
       const started = await startManualRun(
         runtime.db,
-        runtime.jobs,
+        runtime.nudgeFlowRuns,
         request.params.instanceId,
         request.params.name,
         request.body,
@@ -309,7 +309,7 @@ export function registerFlowRoutes(app: ApiApp, runtime: Runtime): void {
     async (request, reply) => {
       const again = await rerunFlowRun(
         runtime.db,
-        runtime.jobs,
+        runtime.nudgeFlowRuns,
         request.params.instanceId,
         request.params.runId,
         request.body.from,
