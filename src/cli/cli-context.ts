@@ -30,7 +30,12 @@ export function createCliContext(program: Command): CliContext {
         process.stderr.write(`${formatCliError(error)}\n`)
         process.exitCode = process.exitCode || 1
       } finally {
+        // Closing the store waits for workers to stop; it must not wait forever.
+        setTimeout(() => process.exit(process.exitCode ?? 0), 20_000).unref()
         await client?.close().catch(() => {})
+        // The work is done and the store closed: a timer or socket left behind by a library must
+        // not keep the command from ending (seen on a busy machine). Unref'd, so a clean exit is not delayed.
+        setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref()
       }
     },
     async instanceId(client) {
