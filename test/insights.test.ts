@@ -6,7 +6,6 @@ import { applyConfig, configSchema } from '../src/config/index.js'
 import { defineWritableEntity, writeItem } from '../src/connector/items/index.js'
 import { matchesSubscription } from '../src/connector/webhooks/trigger-parameters.js'
 import { DEMO_FILE_NAMES, demoConfigYaml, generateDemoData } from '../src/demo/index.js'
-import { queryEntityRows } from '../src/pipeline/index.js'
 import { requestInsights, runInsights } from '../src/pipeline/insights/index.js'
 import { cancelFullRefresh, requestFullRefresh } from '../src/pipeline/refresh.js'
 import { putRefreshSchedule, runDueSchedules } from '../src/pipeline/refresh-schedule.js'
@@ -16,6 +15,7 @@ import { getEntity } from '../src/store/entities.js'
 import { listEvents } from '../src/store/events.js'
 import { getFullRefresh, listFullRefreshes } from '../src/store/full-refreshes.js'
 import { getInsightConfig, getInsightRun, putInsightConfig, valueHistory } from '../src/store/insights.js'
+import { entityRows } from './helpers/entity-rows.js'
 import { createTestStore, type TestStore } from './helpers/test-store.js'
 import { waitFor } from './helpers/wait.js'
 
@@ -56,20 +56,7 @@ describe('measures, segments, thresholds and the full refresh on the demo', () =
       60_000,
     )
   }
-  const rowsOf = async (entity: string) => {
-    const found = await getEntity(runtime.db, 'demo', entity)
-    if (!found) throw new Error(`${entity} is not published`)
-    const { rows } = await queryEntityRows(runtime.duck, found.current, {
-      select: found.current.schema.map((c) => c.name),
-      where: undefined,
-      params: [],
-      orderBy: [],
-      limit: 1_000_000,
-      offset: 0,
-      count: false,
-    })
-    return rows
-  }
+  const rowsOf = (entity: string) => entityRows(runtime, 'demo', entity)
 
   beforeAll(async () => {
     store = await createTestStore('pglite')

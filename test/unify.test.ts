@@ -5,12 +5,13 @@ import { parse as parseYaml } from 'yaml'
 import { explanationText } from '../src/cli/commands/unify-command.js'
 import { applyConfig, configSchema, parseConfig } from '../src/config/index.js'
 import { demoConfigYaml, generateDemoData } from '../src/demo/index.js'
-import { queryEntityRows, requestRefreshes, versionFiles } from '../src/pipeline/index.js'
+import { requestRefreshes, versionFiles } from '../src/pipeline/index.js'
 import { explainCustomer, requestUnify } from '../src/pipeline/unify/index.js'
 import type { Runtime } from '../src/runtime/index.js'
 import { getEntity } from '../src/store/entities.js'
 import { listEvents } from '../src/store/events.js'
 import { getUnifyRun, listUnifyRuns, type UnifyRun } from '../src/store/unify.js'
+import { entityRows } from './helpers/entity-rows.js'
 import { createTestStore, type TestStore } from './helpers/test-store.js'
 import { waitFor, waitForRefreshEnd } from './helpers/wait.js'
 
@@ -38,20 +39,7 @@ describe('unification of the demo data', () => {
       60_000,
     )
   }
-  const rowsOf = async (entity: string, select: string[]) => {
-    const found = await getEntity(runtime.db, 'demo', entity)
-    if (!found) throw new Error(`${entity} is not published`)
-    const { rows } = await queryEntityRows(runtime.duck, found.current, {
-      select,
-      where: undefined,
-      params: [],
-      orderBy: [],
-      limit: 1_000_000,
-      offset: 0,
-      count: false,
-    })
-    return rows
-  }
+  const rowsOf = (entity: string, select: string[]) => entityRows(runtime, 'demo', entity, select)
 
   beforeAll(async () => {
     store = await createTestStore('pglite')

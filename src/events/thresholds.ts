@@ -74,3 +74,23 @@ export function thresholdCrossings(
   }
   return events
 }
+
+/**
+ * The threshold a threshold trigger's parameters watch (a webhook subscription's or a flow's), or
+ * undefined for another trigger or incomplete parameters.
+ */
+export function watchedThreshold(
+  eventType: string,
+  parameters: Record<string, unknown>,
+): WatchedThreshold | undefined {
+  if (eventType !== 'segment.threshold.crossed' && eventType !== 'measure.threshold.crossed') return undefined
+  const kind = eventType === 'segment.threshold.crossed' ? 'segment' : 'measure'
+  const name = kind === 'segment' ? parameters.segmentName : parameters.measureName
+  if (typeof name !== 'string' || typeof parameters.threshold !== 'number') return undefined
+  return {
+    kind,
+    name,
+    threshold: parameters.threshold,
+    ...(typeof parameters.dimension === 'string' ? { dimension: parameters.dimension } : {}),
+  }
+}

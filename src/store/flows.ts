@@ -1,4 +1,5 @@
 import { sql } from 'kysely'
+import { type WatchedThreshold, watchedThreshold } from '../events/thresholds.js'
 import type { DbOrTx } from './database.js'
 import type { FlowRunActionRow, FlowRunRow, FlowRunState } from './tables.js'
 
@@ -319,28 +320,13 @@ export async function listActionRecords(db: DbOrTx, runId: string): Promise<Acti
 }
 
 /** Thresholds enabled flows with a threshold trigger watch (evaluated like subscriptions'). */
-export async function flowThresholds(
-  db: DbOrTx,
-  instanceId: string,
-): Promise<{ kind: 'measure' | 'segment'; name: string; threshold: number; dimension?: string }[]> {
+export async function flowThresholds(db: DbOrTx, instanceId: string): Promise<WatchedThreshold[]> {
   const flows = await listFlows(db, instanceId)
   return flows.flatMap((flow) => {
     const trigger = flow.definition.trigger as
       | { type?: string; parameters?: Record<string, unknown> }
       | undefined
-    if (!flow.enabled || !trigger?.type?.endsWith('.threshold.crossed')) return []
-    const p = trigger.parameters ?? {}
-    const kind = trigger.type === 'segment.threshold.crossed' ? 'segment' : 'measure'
-    const name = kind === 'segment' ? p.segmentName : p.measureName
-    if (typeof name !== 'string' || typeof p.threshold !== 'number') return []
-    return [
-      {
-        kind,
-        name,
-        threshold: p.threshold,
-        ...(typeof p.dimension === 'string' ? { dimension: p.dimension } : {}),
-      } as const,
-    ]
+    return (flow.enabled && trigger?.type && watchedThreshold(trigger.type, trigger.parameters ?? {})) || []
   })
 }
 

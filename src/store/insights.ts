@@ -1,4 +1,5 @@
 import { sql } from 'kysely'
+import { type WatchedThreshold, watchedThreshold } from '../events/thresholds.js'
 import type { DbOrTx } from './database.js'
 import type { InsightRunRow, RunState } from './tables.js'
 
@@ -266,10 +267,7 @@ export async function valueHistory(
 }
 
 /** Thresholds active webhook subscriptions watch: (name, threshold, dimension?) per trigger. */
-export async function subscribedThresholds(
-  db: DbOrTx,
-  instanceId: string,
-): Promise<{ kind: 'measure' | 'segment'; name: string; threshold: number; dimension?: string }[]> {
+export async function subscribedThresholds(db: DbOrTx, instanceId: string): Promise<WatchedThreshold[]> {
   const rows = await db
     .selectFrom('subscriptions')
     .select(['event_type', 'parameters'])
@@ -277,18 +275,5 @@ export async function subscribedThresholds(
     .where('removed_at', 'is', null)
     .where('event_type', 'in', ['segment.threshold.crossed', 'measure.threshold.crossed'])
     .execute()
-  return rows.flatMap((r) => {
-    const p = r.parameters as Record<string, unknown>
-    const kind = r.event_type === 'segment.threshold.crossed' ? 'segment' : 'measure'
-    const name = kind === 'segment' ? p.segmentName : p.measureName
-    if (typeof name !== 'string' || typeof p.threshold !== 'number') return []
-    return [
-      {
-        kind,
-        name,
-        threshold: p.threshold,
-        ...(typeof p.dimension === 'string' ? { dimension: p.dimension } : {}),
-      } as const,
-    ]
-  })
+  return rows.flatMap((r) => watchedThreshold(r.event_type, r.parameters as Record<string, unknown>) ?? [])
 }
