@@ -52,7 +52,7 @@ function startProcess(
   ready: RegExp,
   env: NodeJS.ProcessEnv = {},
 ): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } })
   return new Promise((resolvePromise, reject) => {
     let output = ''
     const onData = (d: Buffer) => {
@@ -91,7 +91,7 @@ const runtime = await openRuntime({
   }),
   role: 'all',
   logger: createLogger('warn'),
-  flowConcurrency: concurrency,
+  flowConcurrency: argument('run-concurrency', 100),
 })
 await upsertInstance(runtime.db, { id: 'bench', name: 'Bench' })
 await saveFlow(
@@ -114,34 +114,69 @@ await saveFlow(
   },
   'api',
 )
+// Server mode (DATABASE_URL): events come from a process of their own, as they do from API and
+// pipeline processes, and reach this one by LISTEN/NOTIFY. Embedded: PGlite admits one process,
+// so they are appended here, competing with the engine for this process's CPU.
+const feeder = process.env.DATABASE_URL
+  ? await startProcess(
+      process.execPath,
+      ['--import', 'tsx', resolve(import.meta.dirname, 'flows-feeder.ts'), String(concurrency)],
+      /^ready$/m,
+    )
+  : undefined
+const feederLines: string[] = []
+let feederBuffer = ''
+feeder?.child.stdout?.on('data', (d: Buffer) => {
+  feederBuffer += d
+  const lines = feederBuffer.split('\n')
+  feederBuffer = lines.pop() as string
+  feederLines.push(...lines.filter((l) => l.startsWith('{')))
+})
+const feed = async (prefix: string, count: number): Promise<Record<string, number>> => {
+  feederLines.length = 0
+  feeder?.child.stdin?.write(`run ${prefix} ${count}\n`)
+  while (feederLines.length === 0) await new Promise((r) => setTimeout(r, 10))
+  return JSON.parse(feederLines[0] as string)
+}
+
 const runOurs = async (count: number) => {
   await reset()
-  const sent: Record<string, number> = {}
-  const ids = Array.from({ length: count }, (_, i) => `ours-${Date.now()}-${i}`)
-  const started = Date.now()
-  // Events arrive as refreshes fail: appended in small transactions, as the pipeline does.
-  for (let i = 0; i < ids.length; i += 10) {
-    const batch = ids.slice(i, i + 10)
-    await runtime.db.transaction().execute(async (tx) => {
-      for (const id of batch)
-        await appendEvent(tx, 'datasource.refresh.failed', 'bench', {
-          instanceId: 'bench',
-          dataSourceName: 'crm',
-          refreshId: id,
-          startedAt: '',
-          completedAt: '',
-          rowCount: null,
-          rejectedRowCount: null,
-          error: { code: 'X', message: 'x' },
-        })
-    })
-    const now = Date.now()
-    for (const id of batch) sent[id] = now
-    runtime.nudgeEvents()
+  const prefix = `ours-${Date.now()}`
+  const ids = Array.from({ length: count }, (_, i) => `${prefix}-${i}`)
+  let sent: Record<string, number> = {}
+  let started = Date.now()
+  if (feeder) {
+    sent = await feed(prefix, count)
+    started = Math.min(...Object.values(sent))
+  } else {
+    // `concurrency` producers at once, each event committed in its own transaction (as a
+    // refresh's end is) — the concurrency Node-RED is fed at below.
+    let next = 0
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < ids.length) {
+          const id = ids[next++] as string
+          sent[id] = Date.now()
+          await appendEvent(runtime.db, 'datasource.refresh.failed', 'bench', {
+            instanceId: 'bench',
+            dataSourceName: 'crm',
+            refreshId: id,
+            startedAt: '',
+            completedAt: '',
+            rowCount: null,
+            rejectedRowCount: null,
+            error: { code: 'X', message: 'x' },
+          })
+          runtime.nudgeEvents()
+        }
+      }),
+    )
   }
+  const fedIn = Math.max(...Object.values(sent)) - started
   const got = await waitForArrivals(ids)
   const last = Math.max(...ids.map((id) => got[id] as number))
   return {
+    fedPerSecond: count / (Math.max(fedIn, 1) / 1000),
     perSecond: count / ((last - started) / 1000),
     p99: percentile(
       ids.map((id) => (got[id] as number) - (sent[id] as number)),
@@ -223,9 +258,11 @@ const runRed = async (count: number) => {
       }
     }),
   )
+  const fedIn = Math.max(...Object.values(sent)) - started
   const got = await waitForArrivals(ids)
   const last = Math.max(...ids.map((id) => got[id] as number))
   return {
+    fedPerSecond: count / (Math.max(fedIn, 1) / 1000),
     perSecond: count / ((last - started) / 1000),
     p99: percentile(
       ids.map((id) => (got[id] as number) - (sent[id] as number)),
@@ -241,22 +278,33 @@ const runRed = async (count: number) => {
 // Warm both, then measure.
 await runOurs(50)
 await runRed(50)
+const cpuBefore = process.cpuUsage()
 const ours = await runOurs(events)
+const cpu = process.cpuUsage(cpuBefore)
+const cpuMsPerRun = (cpu.user + cpu.system) / 1000 / events
 const peer = await runRed(events)
 console.log(
   `ours: ${ours.perSecond.toFixed(1)} executions/s, p50 ${ours.p50} ms, p99 ${ours.p99} ms (durable: every run and action recorded)`,
 )
 console.log(
+  `ours: ${cpuMsPerRun.toFixed(2)} ms of the engine process's CPU per execution (${feeder ? 'events appended by another process' : 'events appended in the same process'})`,
+)
+console.log(
   `Node-RED 4.1: ${peer.perSecond.toFixed(1)} executions/s, p50 ${peer.p50} ms, p99 ${peer.p99} ms (in memory)`,
+)
+console.log(
+  `events were offered at ${ours.fedPerSecond.toFixed(0)}/s to ours and ${peer.fedPerSecond.toFixed(0)}/s to Node-RED`,
 )
 console.log(`ratio ${(ours.perSecond / peer.perSecond).toFixed(2)} (goal ≥ 2)`)
 red.child.kill()
+feeder?.child.kill()
 sink.child.kill()
 await runtime.close()
 printResult({
   events,
   executions_per_s: ours.perSecond,
   p99_ms: ours.p99,
+  cpu_ms_per_execution: cpuMsPerRun,
   node_red_executions_per_s: peer.perSecond,
   node_red_p99_ms: peer.p99,
   ratio: ours.perSecond / peer.perSecond,

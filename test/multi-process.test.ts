@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applyConfig, configSchema } from '../src/config/index.js'
-import type { EventSubscriber } from '../src/events/index.js'
+import { appendEvent, type EventSubscriber } from '../src/events/index.js'
 import { requestRefreshes } from '../src/pipeline/index.js'
 import type { Runtime } from '../src/runtime/index.js'
 import { listEvents } from '../src/store/events.js'
@@ -20,6 +20,7 @@ describe.skipIf(!available)('two worker processes sharing PostgreSQL', () => {
     name: 'recorder',
     async handle(event) {
       seen.push({ worker, eventId: event.id })
+      return false
     },
   })
 
@@ -54,5 +55,33 @@ describe.skipIf(!available)('two worker processes sharing PostgreSQL', () => {
     expect(seen.map((s) => s.eventId).sort()).toEqual(events.map((e) => e.id).sort())
     const workers = await a.db.selectFrom('refreshes').select('worker_id').distinct().execute()
     expect(workers.length).toBeGreaterThanOrEqual(1)
+  })
+
+  it('wakes a dispatcher at once for an event another process committed (LISTEN/NOTIFY), not at its next poll', async () => {
+    // This worker polls once a minute: only the notification can bring the event within the wait.
+    const listener = await store.open({ role: 'worker', eventPollIntervalMs: 60_000 })
+    const got: string[] = []
+    listener.subscribers.add({
+      name: 'listener',
+      async handle(event) {
+        got.push(event.id)
+        return false
+      },
+    })
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    // Appended by an API-only process: it has no dispatcher of its own to nudge.
+    const api = await store.open({ role: 'api' })
+    for (const runtime of [a, b]) await runtime.close()
+    const event = await appendEvent(api.db, 'datasource.refresh.failed', 'acme', {
+      instanceId: 'acme',
+      dataSourceName: 's0',
+      refreshId: 'r-notify',
+      startedAt: '',
+      completedAt: '',
+      rowCount: null,
+      rejectedRowCount: null,
+      error: { code: 'X', message: 'x' },
+    })
+    await waitFor(async () => (got.includes(event.id) ? true : undefined), 'the notified dispatcher', 10_000)
   })
 })

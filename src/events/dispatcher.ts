@@ -12,11 +12,15 @@ import type { Tables } from '../store/tables.js'
 export interface EventSubscriber {
   /** A stable name, for logs ('webhooks', 'flows'). */
   readonly name: string
-  /** Takes this subscriber's share of one event. Throwing rolls the batch back for a later retry. */
-  handle(event: StoredEvent, tx: Transaction<Tables>): Promise<void>
+  /**
+   * Takes this subscriber's share of one event; answers true when it made work (a delivery, a
+   * run, a job) that `dispatched` should wake someone for. Throwing rolls the batch back for a
+   * later retry.
+   */
+  handle(event: StoredEvent, tx: Transaction<Tables>): Promise<boolean | undefined>
   /** Takes its share of several events at once, when it can do better than one by one. */
-  handleBatch?(events: StoredEvent[], tx: Transaction<Tables>): Promise<void>
-  /** Called after a batch this subscriber took part in has committed (e.g. to wake workers). */
+  handleBatch?(events: StoredEvent[], tx: Transaction<Tables>): Promise<boolean | undefined>
+  /** Called after a batch in which this subscriber made work has committed (e.g. to wake workers). */
   dispatched?(): void
 }
 
@@ -67,12 +71,15 @@ export function startDispatcher(options: DispatcherOptions): Dispatcher {
   let timer: NodeJS.Timeout | undefined
 
   async function dispatchBatch(): Promise<number> {
+    // Only subscribers that made work are told (waking an idle worker costs a query).
+    const madeWork = new Set<EventSubscriber>()
     const count = await options.db.transaction().execute(async (tx) => {
       const events = await claimUndispatchedEvents(tx, batchSize)
       if (events.length > 0) {
         for (const subscriber of options.registry.list()) {
-          if (subscriber.handleBatch) await subscriber.handleBatch(events, tx)
-          else for (const event of events) await subscriber.handle(event, tx)
+          if (subscriber.handleBatch) {
+            if (await subscriber.handleBatch(events, tx)) madeWork.add(subscriber)
+          } else for (const event of events) if (await subscriber.handle(event, tx)) madeWork.add(subscriber)
         }
       }
       await markEventsDispatched(
@@ -81,7 +88,7 @@ export function startDispatcher(options: DispatcherOptions): Dispatcher {
       )
       return events.length
     })
-    if (count > 0) for (const subscriber of options.registry.list()) subscriber.dispatched?.()
+    for (const subscriber of madeWork) subscriber.dispatched?.()
     return count
   }
 

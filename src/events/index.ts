@@ -1,4 +1,5 @@
 export { type Dispatcher, type EventSubscriber, SubscriberRegistry, startDispatcher } from './dispatcher.js'
+export { listenForEvents } from './event-notifications.js'
 export {
   type DataSourceRefreshEventData,
   EVENT_TYPES,

@@ -1,9 +1,9 @@
-import { monotonicFactory } from 'ulid'
+import { monotonicIds } from '../ids.js'
 import type { DbOrTx } from '../store/database.js'
 import { insertEvent, type StoredEvent } from '../store/events.js'
 import type { EventDataByType, StoredEventType } from './event-types.js'
 
-const nextId = monotonicFactory()
+const nextId = monotonicIds()
 
 /**
  * Appends an event in the caller's transaction: it exists exactly when the state change it

@@ -1,5 +1,5 @@
-import { ulid } from 'ulid'
 import { AppError, notFound } from '../errors.js'
+import { newId } from '../ids.js'
 import type { Db } from '../store/database.js'
 import {
   type ActionRecord,
@@ -24,7 +24,7 @@ export async function startManualRun(
   const trigger = flow.definition.trigger as { type: string }
   const run = await db.transaction().execute(async (tx) => {
     const created = (await insertFlowRun(tx, {
-      id: ulid(),
+      id: newId(),
       instanceId,
       flowName,
       eventId: null,
@@ -69,7 +69,7 @@ export async function rerunFlowRun(
   )
   const run = await db.transaction().execute(async (tx) => {
     const created = (await insertFlowRun(tx, {
-      id: ulid(),
+      id: newId(),
       instanceId,
       flowName: original.flowName,
       eventId: original.eventId,

@@ -8,9 +8,9 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { sql } from 'kysely'
-import { ulid } from 'ulid'
 import { AppError, notFound } from '../errors.js'
 import { appendEvent, type FullRefreshCompletedEventData } from '../events/index.js'
+import { newId } from '../ids.js'
 import type { JobQueue } from '../jobs/index.js'
 import { listDataSources } from '../store/data-sources.js'
 import type { Db, DbOrTx } from '../store/database.js'
@@ -74,7 +74,7 @@ export async function requestFullRefresh(
         ? [pending('insights', 'insights')]
         : []),
     ]
-    const queued = await insertQueuedFullRefresh(tx, { id: ulid(), instanceId, reason, steps })
+    const queued = await insertQueuedFullRefresh(tx, { id: newId(), instanceId, reason, steps })
     if (queued.created)
       await jobs.send(tx, 'full-refresh', { instanceId, fullRefreshId: queued.fullRefresh.id })
     return queued
@@ -153,7 +153,7 @@ export async function runFullRefresh(
     for (const step of sources) {
       if (step.runId) continue
       const { refresh, created } = await queueRefresh(tx, {
-        id: ulid(),
+        id: newId(),
         instanceId,
         dataSourceName: step.name.slice('source:'.length),
         fullRefreshId,

@@ -1,5 +1,5 @@
-import { ulid } from 'ulid'
 import { AppError, notFound } from '../errors.js'
+import { newId } from '../ids.js'
 import type { JobQueue } from '../jobs/index.js'
 import { listDataSources } from '../store/data-sources.js'
 import type { Db } from '../store/database.js'
@@ -33,7 +33,7 @@ export async function requestRefreshes(
     const outcomes: { refresh: Refresh; created: boolean }[] = []
     for (const name of names) {
       if (!existing.has(name)) throw notFound('Data source', name)
-      const queued = await queueRefresh(tx, { id: ulid(), instanceId, dataSourceName: name })
+      const queued = await queueRefresh(tx, { id: newId(), instanceId, dataSourceName: name })
       if (queued.created)
         await jobs.send(tx, 'datasource-refresh', { instanceId, refreshId: queued.refresh.id })
       outcomes.push(queued)

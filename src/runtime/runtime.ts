@@ -1,10 +1,10 @@
 import { hostname } from 'node:os'
 import type { DuckDBInstance } from '@duckdb/node-api'
-import { ulid } from 'ulid'
 import { startDeliveryWorker, webhookSubscriber } from '../connector/webhooks/index.js'
-import { type Dispatcher, SubscriberRegistry, startDispatcher } from '../events/index.js'
+import { type Dispatcher, listenForEvents, SubscriberRegistry, startDispatcher } from '../events/index.js'
 import { flowTrigger, startFlowRunWorker } from '../flows/index.js'
 import { SecretBox } from '../flows/secrets/secret-box.js'
+import { newId } from '../ids.js'
 import { DEFAULT_QUEUE_POLICIES, type JobQueue, startJobQueue } from '../jobs/index.js'
 import { dataLayout, openDuckDb, recoverAbandonedRefreshes, runSourceRefresh } from '../pipeline/index.js'
 import { insightsTrigger, runInsights } from '../pipeline/insights/index.js'
@@ -36,6 +36,11 @@ export interface RuntimeOptions {
   abandonAfterMs?: number
   /** Run scheduled full refreshes (default true; a CLI process working in the store says false). */
   schedules?: boolean
+  /**
+   * How often the dispatcher looks for events nobody told it about (default 1 s). In server mode
+   * events committed by other processes wake it at once (LISTEN/NOTIFY); this is the fallback.
+   */
+  eventPollIntervalMs?: number
 }
 
 /** An open instance of openinsights: the control plane, the data plane and the workers. */
@@ -98,7 +103,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     closers.push(() => jobs.stop())
 
     const subscribers = new SubscriberRegistry()
-    const workerId = `${hostname()}:${process.pid}:${ulid()}`
+    const workerId = `${hostname()}:${process.pid}:${newId()}`
     let dispatcher: Dispatcher | undefined
     let nudgeDeliveries = () => {}
     let nudgeFlowRuns = () => {}
@@ -142,10 +147,23 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       const activeDispatcher = startDispatcher({
         db,
         registry: subscribers,
+        ...(options.eventPollIntervalMs ? { pollIntervalMs: options.eventPollIntervalMs } : {}),
         onError: (error) => logger.warn(`event dispatch: ${error.message}`),
       })
       dispatcher = activeDispatcher
       closers.push(() => activeDispatcher.stop())
+      if (!embedded) {
+        // Events other processes append (an API process, another worker) wake this dispatcher at once.
+        const stopListening = await listenForEvents(
+          connectionString,
+          () => activeDispatcher.nudge(),
+          (error) => logger.warn(`event notifications: ${error.message}`),
+        ).catch((error: unknown) => {
+          logger.warn(`event notifications unavailable, polling instead: ${String(error)}`)
+          return async () => {}
+        })
+        closers.push(stopListening)
+      }
 
       const deliveryWorker = startDeliveryWorker({
         db,

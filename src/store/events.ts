@@ -21,17 +21,18 @@ function toEvent(row: EventRow): StoredEvent {
   }
 }
 
+/** Told (NOTIFY) when an event is appended, so dispatchers in other processes start at once. */
+export const EVENTS_CHANNEL = 'openinsights_events'
+
 export async function insertEvent(db: DbOrTx, event: StoredEvent): Promise<void> {
-  await db
-    .insertInto('events')
-    .values({
-      id: event.id,
-      instance_id: event.instanceId,
-      type: event.type,
-      occurred_at: event.occurredAt,
-      data: JSON.stringify(event.data),
-    })
-    .execute()
+  // One statement: the row, and a notification delivered when (and only if) it commits.
+  await sql`
+    with appended as (
+      insert into events (id, instance_id, type, occurred_at, data)
+      values (${event.id}, ${event.instanceId}, ${event.type}, ${event.occurredAt}, ${JSON.stringify(event.data)})
+      returning id
+    )
+    select pg_notify(${EVENTS_CHANNEL}, '') from appended`.execute(db)
 }
 
 /** Events of an instance in id order, after a cursor (an event id). */

@@ -127,33 +127,43 @@ export function toFlowRun(row: FlowRunRow): FlowRun {
   }
 }
 
+export interface NewFlowRun {
+  id: string
+  instanceId: string
+  flowName: string
+  eventId: string | null
+  definition: Record<string, unknown>
+  trigger: Record<string, unknown>
+  rerunOf?: string | null
+  rerunFrom?: string | null
+}
+
 /** Creates a queued run; for an event already started by this flow, returns undefined. */
-export async function insertFlowRun(
-  db: DbOrTx,
-  run: {
-    id: string
-    instanceId: string
-    flowName: string
-    eventId: string | null
-    definition: Record<string, unknown>
-    trigger: Record<string, unknown>
-    rerunOf?: string | null
-    rerunFrom?: string | null
-  },
-): Promise<FlowRun | undefined> {
-  const row = await db
+export async function insertFlowRun(db: DbOrTx, run: NewFlowRun): Promise<FlowRun | undefined> {
+  return (await insertFlowRuns(db, [run]))[0]
+}
+
+/**
+ * Creates queued runs in one statement (the dispatcher's batch of events); runs for an event a
+ * flow has already started are left out of the answer.
+ */
+export async function insertFlowRuns(db: DbOrTx, runs: NewFlowRun[]): Promise<FlowRun[]> {
+  if (runs.length === 0) return []
+  const rows = await db
     .insertInto('flow_runs')
-    .values({
-      id: run.id,
-      instance_id: run.instanceId,
-      flow_name: run.flowName,
-      event_id: run.eventId,
-      state: 'queued',
-      definition: JSON.stringify(run.definition),
-      trigger: JSON.stringify(run.trigger),
-      rerun_of: run.rerunOf ?? null,
-      rerun_from: run.rerunFrom ?? null,
-    })
+    .values(
+      runs.map((run) => ({
+        id: run.id,
+        instance_id: run.instanceId,
+        flow_name: run.flowName,
+        event_id: run.eventId,
+        state: 'queued' as const,
+        definition: JSON.stringify(run.definition),
+        trigger: JSON.stringify(run.trigger),
+        rerun_of: run.rerunOf ?? null,
+        rerun_from: run.rerunFrom ?? null,
+      })),
+    )
     .onConflict((oc) =>
       oc
         .columns(['instance_id', 'flow_name', 'event_id'])
@@ -162,8 +172,8 @@ export async function insertFlowRun(
         .doNothing(),
     )
     .returningAll()
-    .executeTakeFirst()
-  return row ? toFlowRun(row) : undefined
+    .execute()
+  return rows.map(toFlowRun)
 }
 
 export async function getFlowRun(db: DbOrTx, id: string): Promise<FlowRun | undefined> {
@@ -219,28 +229,52 @@ export async function renewFlowRunLease(db: DbOrTx, id: string, leaseSeconds: nu
   return Number(result.numUpdatedRows) > 0
 }
 
+export type FlowRunOutcome = {
+  state: 'succeeded' | 'failed' | 'cancelled'
+  error?: { code: string; message: string } | undefined
+}
+
 export async function finishFlowRun(
   db: DbOrTx,
   id: string,
-  outcome: {
-    state: 'succeeded' | 'failed' | 'cancelled'
-    error?: { code: string; message: string } | undefined
-  },
+  outcome: FlowRunOutcome,
 ): Promise<FlowRun | undefined> {
-  const row = await db
-    .updateTable('flow_runs')
-    .set({
-      state: outcome.state,
-      completed_at: sql`now()`,
-      lease_until: null,
-      error_code: outcome.error?.code ?? null,
-      error_message: outcome.error?.message ?? null,
-    })
-    .where('id', '=', id)
-    .where('state', 'in', ['queued', 'running'])
-    .returningAll()
-    .executeTakeFirst()
-  return row ? toFlowRun(row) : undefined
+  return (await finishFlowRuns(db, [{ id, outcome }]))[0]
+}
+
+/**
+ * Ends runs that are still queued or running; one statement per distinct outcome (a batch of
+ * successes is one). Answers the runs it ended; one already ended elsewhere is left out.
+ */
+export async function finishFlowRuns(
+  db: DbOrTx,
+  runs: { id: string; outcome: FlowRunOutcome }[],
+): Promise<FlowRun[]> {
+  const byOutcome = new Map<string, { outcome: FlowRunOutcome; ids: string[] }>()
+  for (const run of runs) {
+    const key = JSON.stringify([run.outcome.state, run.outcome.error?.code, run.outcome.error?.message])
+    const group = byOutcome.get(key) ?? { outcome: run.outcome, ids: [] }
+    group.ids.push(run.id)
+    byOutcome.set(key, group)
+  }
+  const finished: FlowRun[] = []
+  for (const { outcome, ids } of byOutcome.values()) {
+    const rows = await db
+      .updateTable('flow_runs')
+      .set({
+        state: outcome.state,
+        completed_at: sql`now()`,
+        lease_until: null,
+        error_code: outcome.error?.code ?? null,
+        error_message: outcome.error?.message ?? null,
+      })
+      .where('id', 'in', ids)
+      .where('state', 'in', ['queued', 'running'])
+      .returningAll()
+      .execute()
+    finished.push(...rows.map(toFlowRun))
+  }
+  return finished
 }
 
 /** Runs whose worker stopped renewing its lease (it crashed): to be resumed. */
@@ -289,21 +323,32 @@ export async function recordAction(
   runId: string,
   record: Omit<ActionRecord, 'durationMs'>,
 ): Promise<void> {
+  await recordActions(db, [{ runId, record }])
+}
+
+/** Records finished actions of any runs in one statement (see recordAction). */
+export async function recordActions(
+  db: DbOrTx,
+  records: { runId: string; record: Omit<ActionRecord, 'durationMs'> }[],
+): Promise<void> {
+  if (records.length === 0) return
   await db
     .insertInto('flow_run_actions')
-    .values({
-      run_id: runId,
-      path: record.path,
-      name: record.name,
-      type: record.type,
-      status: record.status,
-      inputs: JSON.stringify(record.inputs ?? null),
-      outputs: JSON.stringify(record.outputs ?? null),
-      error: JSON.stringify(record.error ?? null),
-      attempts: record.attempts,
-      started_at: record.startedAt,
-      completed_at: record.completedAt,
-    })
+    .values(
+      records.map(({ runId, record }) => ({
+        run_id: runId,
+        path: record.path,
+        name: record.name,
+        type: record.type,
+        status: record.status,
+        inputs: JSON.stringify(record.inputs ?? null),
+        outputs: JSON.stringify(record.outputs ?? null),
+        error: JSON.stringify(record.error ?? null),
+        attempts: record.attempts,
+        started_at: record.startedAt,
+        completed_at: record.completedAt,
+      })),
+    )
     .onConflict((oc) => oc.columns(['run_id', 'path']).doNothing())
     .execute()
 }

@@ -25,7 +25,11 @@ export interface TestStore {
   mode: StoreMode
   settings: Settings
   /** Opens a runtime on this store (several may be open at once in PostgreSQL mode). */
-  open(options?: { role?: Role; env?: Record<string, string> }): Promise<Runtime>
+  open(options?: {
+    role?: Role
+    env?: Record<string, string>
+    eventPollIntervalMs?: number
+  }): Promise<Runtime>
   dispose(): Promise<void>
 }
 
@@ -58,6 +62,7 @@ export async function createTestStore(mode: StoreMode, env: Record<string, strin
         role: options.role ?? 'all',
         logger: createLogger(process.env.OPENINSIGHTS_TEST_LOG ? 'debug' : 'silent'),
         heartbeatIntervalMs: 500,
+        ...(options.eventPollIntervalMs ? { eventPollIntervalMs: options.eventPollIntervalMs } : {}),
       })
       opened.push(runtime)
       return runtime

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { ulid } from 'ulid'
 import { AppError } from '../../errors.js'
+import { newId } from '../../ids.js'
 import { type ApiKey, findActiveApiKeyByHash, insertApiKey, revokeApiKey } from '../../store/api-keys.js'
 import type { DbOrTx } from '../../store/database.js'
 import { displayPrefix, generateKey, hashKey } from './key-material.js'
@@ -28,7 +28,7 @@ export async function createApiKey(
   const key = generateKey()
   try {
     const apiKey = await insertApiKey(db, {
-      id: ulid(),
+      id: newId(),
       name: request.name,
       prefix: displayPrefix(key),
       hash: hashKey(key),

@@ -2,8 +2,8 @@ import { mkdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { DuckDBInstance } from '@duckdb/node-api'
 import { sql } from 'kysely'
-import { ulid } from 'ulid'
 import { AppError, notFound } from '../../errors.js'
+import { newId } from '../../ids.js'
 import { dataLayout, type JsonValue, queryEntityRows, versionFiles } from '../../pipeline/index.js'
 import { pruneEntityVersions } from '../../pipeline/prune-versions.js'
 import { copyWithReplacedRow, countParquet } from '../../pipeline/sql/duckdb-sql.js'
@@ -86,7 +86,7 @@ async function writeVersion(
   },
   tx: DbOrTx = store.db,
 ): Promise<void> {
-  const versionId = ulid()
+  const versionId = newId()
   const directory = dataLayout.versionDir(store.dataDir, instanceId, name, versionId)
   await mkdir(directory, { recursive: true })
   const file = join(directory, 'part-00000.parquet')
@@ -194,7 +194,7 @@ export async function writeItem(
       const keyType = columns.find((c) => c.name === keyColumn)?.type ?? ''
       if (!/VARCHAR/i.test(keyType))
         throw new AppError('ValidationFailed', `${keyColumn}: required (the key)`, { target: keyColumn })
-      keyValue = ulid()
+      keyValue = newId()
     }
   }
 

@@ -1,6 +1,6 @@
-import { ulid } from 'ulid'
 import { z } from 'zod'
 import { notFound } from '../../errors.js'
+import { newId } from '../../ids.js'
 import type { Runtime } from '../../runtime/index.js'
 import { type ApiApp, errorResponses, instanceParams } from '../../server/api-types.js'
 import { getInstance } from '../../store/instances.js'
@@ -47,7 +47,7 @@ export function registerStatusReportRoutes(app: ApiApp, runtime: Runtime): void 
       const { instanceId } = request.params
       if (!(await getInstance(runtime.db, instanceId))) throw notFound('Instance', instanceId)
       const report = await insertStatusReport(runtime.db, {
-        id: ulid(),
+        id: newId(),
         instanceId,
         runId: request.body.runId,
         flowName: request.body.flowName ?? null,

@@ -1,7 +1,7 @@
-import { ulid } from 'ulid'
 import type { z } from 'zod'
 import { AppError } from '../../errors.js'
 import type { EventType } from '../../events/index.js'
+import { newId } from '../../ids.js'
 import type { DbOrTx } from '../../store/database.js'
 import { cancelPendingDeliveries } from '../../store/deliveries.js'
 import { getInstance } from '../../store/instances.js'
@@ -57,7 +57,7 @@ export async function createSubscription(
     })
   }
   return insertSubscription(db, {
-    id: ulid(),
+    id: newId(),
     instanceId: request.instanceId,
     eventType: request.eventType,
     callbackUrl: validateCallbackUrl(request.callbackUrl),

@@ -11,7 +11,7 @@ import { matchesSubscription } from './trigger-parameters.js'
  * `onCreated` wakes the delivery worker once they are committed.
  */
 export function webhookSubscriber(onCreated: () => void): EventSubscriber {
-  async function handleBatch(events: StoredEvent[], tx: Transaction<Tables>): Promise<void> {
+  async function handleBatch(events: StoredEvent[], tx: Transaction<Tables>): Promise<boolean> {
     const instances = [...new Set(events.map((e) => e.instanceId))]
     const types = [...new Set(events.map((e) => e.type))]
     const subscriptions = await tx
@@ -21,7 +21,7 @@ export function webhookSubscriber(onCreated: () => void): EventSubscriber {
       .where('event_type', 'in', types)
       .where('removed_at', 'is', null)
       .execute()
-    if (subscriptions.length === 0) return
+    if (subscriptions.length === 0) return false
     const rows = events.flatMap((event) =>
       subscriptions
         .filter((s) => s.instance_id === event.instanceId && s.event_type === event.type)
@@ -35,12 +35,13 @@ export function webhookSubscriber(onCreated: () => void): EventSubscriber {
           next_attempt_at: new Date(),
         })),
     )
-    if (rows.length === 0) return
+    if (rows.length === 0) return false
     await tx
       .insertInto('deliveries')
       .values(rows)
       .onConflict((oc) => oc.column('id').doNothing())
       .execute()
+    return true
   }
   return {
     name: 'webhooks',

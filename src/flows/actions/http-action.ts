@@ -1,6 +1,7 @@
+import { STATUS_CODES } from 'node:http'
 import { ActionFailure } from '../engine/action-failure.js'
 import type { ActionContext } from './action-context.js'
-import { checkOutboundUrl } from './outbound-url.js'
+import { checkOutboundUrl, type OutboundResponse, outboundRequest } from './outbound-url.js'
 
 export interface HttpInputs {
   method?: string
@@ -20,11 +21,11 @@ export function retryAfterMs(header: string | null): number | undefined {
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now())
 }
 
-/** Reads a response body as JSON when it says so (or looks like it), else as text. */
-export async function readBody(response: Response): Promise<unknown> {
-  const text = await response.text()
+/** A response body as JSON when it says so (or looks like it), else as text. */
+export function readBody(response: OutboundResponse): unknown {
+  const text = response.text
   if (!text) return null
-  if (/json/i.test(response.headers.get('content-type') ?? '') || /^\s*[[{]/.test(text)) {
+  if (/json/i.test(response.headers['content-type'] ?? '') || /^\s*[[{]/.test(text)) {
     try {
       return JSON.parse(text)
     } catch {
@@ -39,7 +40,7 @@ export async function readBody(response: Response): Promise<unknown> {
  * action with those outputs; 408, 429 and 5xx (and network errors) are retried by the policy.
  */
 export async function sendHttp(inputs: HttpInputs, context: ActionContext): Promise<unknown> {
-  const url = await checkOutboundUrl(String(inputs.uri), context.allowPrivateNetworks)
+  const url = checkOutboundUrl(String(inputs.uri), context.allowPrivateNetworks)
   for (const [k, v] of Object.entries(inputs.queries ?? {})) url.searchParams.set(k, String(v))
   const headers: Record<string, string> = Object.fromEntries(
     Object.entries(inputs.headers ?? {}).map(([k, v]) => [k, String(v)]),
@@ -57,39 +58,19 @@ export async function sendHttp(inputs: HttpInputs, context: ActionContext): Prom
         headers['content-type'] = 'application/json'
     }
   }
-  let response: Response
-  try {
-    response = await fetch(url, {
-      method: (inputs.method ?? 'GET').toUpperCase(),
-      headers,
-      ...(body === undefined ? {} : { body }),
-      signal: context.signal,
-      redirect: 'manual',
-    })
-  } catch (error) {
-    if (context.signal.aborted)
-      throw new ActionFailure('Timeout', `no answer from ${url.host} in time`, {
-        timedOut: true,
-        retryable: true,
-      })
-    throw new ActionFailure(
-      'ConnectionFailed',
-      `${url.host}: ${(error as Error).cause ?? (error as Error).message}`,
-      { retryable: true },
-    )
-  }
-  const outputs = {
-    statusCode: response.status,
-    headers: Object.fromEntries(response.headers.entries()),
-    body: await readBody(response),
-  }
+  const response = await outboundRequest(
+    url,
+    { method: (inputs.method ?? 'GET').toUpperCase(), headers, body, signal: context.signal },
+    context.allowPrivateNetworks,
+  )
+  const outputs = { statusCode: response.status, headers: response.headers, body: readBody(response) }
   if (response.status >= 200 && response.status < 300) return outputs
   throw new ActionFailure(
     `Http${response.status}`,
-    `${url.host} answered ${response.status} ${response.statusText}`,
+    `${url.host} answered ${response.status} ${STATUS_CODES[response.status] ?? ''}`.trim(),
     {
       retryable: response.status === 408 || response.status === 429 || response.status >= 500,
-      retryAfterMs: retryAfterMs(response.headers.get('retry-after')),
+      retryAfterMs: retryAfterMs(response.headers['retry-after'] ?? null),
       outputs,
     },
   )

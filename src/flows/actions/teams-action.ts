@@ -1,7 +1,7 @@
 import { ActionFailure } from '../engine/action-failure.js'
 import type { ActionContext } from './action-context.js'
 import { readBody, retryAfterMs } from './http-action.js'
-import { checkOutboundUrl } from './outbound-url.js'
+import { checkOutboundUrl, outboundRequest } from './outbound-url.js'
 
 export interface TeamsInputs {
   webhookUrl: string
@@ -33,7 +33,7 @@ const MAX_BYTES = 28 * 1024
  * Workflows URLs answer 202.
  */
 export async function postTeamsMessage(inputs: TeamsInputs, context: ActionContext): Promise<unknown> {
-  const url = await checkOutboundUrl(String(inputs.webhookUrl), context.allowPrivateNetworks)
+  const url = checkOutboundUrl(String(inputs.webhookUrl), context.allowPrivateNetworks)
   if (!inputs.card && !inputs.text) throw new ActionFailure('NothingToPost', 'give text or a card')
   const card = inputs.card ?? textCard(inputs.title, String(inputs.text))
   const payload = JSON.stringify({
@@ -47,29 +47,28 @@ export async function postTeamsMessage(inputs: TeamsInputs, context: ActionConte
       'MessageTooLarge',
       `the message is ${Buffer.byteLength(payload)} bytes; Teams takes at most ${MAX_BYTES}`,
     )
-  let response: Response
-  try {
-    response = await fetch(url, {
+  const response = await outboundRequest(
+    url,
+    {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: payload,
       signal: context.signal,
-    })
-  } catch (error) {
-    if (context.signal.aborted)
+    },
+    context.allowPrivateNetworks,
+  ).catch((error: unknown) => {
+    if (error instanceof ActionFailure && error.code === 'Timeout')
       throw new ActionFailure('Timeout', 'Teams did not answer in time', { timedOut: true, retryable: true })
-    throw new ActionFailure('ConnectionFailed', `${url.host}: ${(error as Error).message}`, {
-      retryable: true,
-    })
-  }
-  const body = await readBody(response)
+    throw error
+  })
+  const body = readBody(response)
   const outputs = { statusCode: response.status, body }
   const text = typeof body === 'string' ? body.trim() : ''
   const throttled = response.status === 429 || /HTTP error 429/i.test(text)
   if (throttled)
     throw new ActionFailure('Throttled', 'Teams is throttling this webhook (about 4 messages a second)', {
       retryable: true,
-      retryAfterMs: retryAfterMs(response.headers.get('retry-after')) ?? 1000,
+      retryAfterMs: retryAfterMs(response.headers['retry-after'] ?? null) ?? 1000,
       outputs,
     })
   // A 2xx whose text reads as an error (the old webhooks' way of refusing a card) is a failure.

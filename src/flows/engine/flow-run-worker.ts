@@ -1,6 +1,7 @@
 import { coerceError } from '../../errors.js'
 import { claimFlowRuns } from '../../store/flows.js'
 import { executeClaimedRun, type FlowEngineContext } from './run-flow.js'
+import { groupedRunWrites } from './run-writes.js'
 
 export interface FlowRunWorker {
   /** Looks for runs now (after the dispatcher committed new ones, or a re-run). */
@@ -27,7 +28,10 @@ export function startFlowRunWorker(
   let running: Promise<void> | undefined
   let again = false
   let timer: NodeJS.Timeout | undefined
+  let soon: NodeJS.Immediate | undefined
   const active = new Set<Promise<void>>()
+  // Concurrent runs' records and ends go to the database together (group commit).
+  const runContext: FlowEngineContext = { ...context, writes: context.writes ?? groupedRunWrites(context.db) }
 
   async function drain(): Promise<void> {
     while (!stopped) {
@@ -39,12 +43,17 @@ export function startFlowRunWorker(
       const claimed = await claimFlowRuns(context.db, free, leaseSeconds)
       if (claimed.length === 0) return
       for (const run of claimed) {
-        const work: Promise<void> = executeClaimedRun(context, run)
+        const work: Promise<void> = executeClaimedRun(runContext, run)
           .catch((error: unknown) => context.onError?.(coerceError(error)))
           .finally(() => {
             active.delete(work)
-            // A slot is free, and a run of the same flow may have been waiting for it.
-            tick()
+            // A slot is free, and a run of the same flow may have been waiting for it. Runs
+            // whose ends were committed together free their slots together: one claim for all.
+            if (!soon)
+              soon = setImmediate(() => {
+                soon = undefined
+                tick()
+              })
           })
         active.add(work)
       }
@@ -76,6 +85,7 @@ export function startFlowRunWorker(
     async stop() {
       stopped = true
       clearTimeout(timer)
+      if (soon) clearImmediate(soon)
       await running
       await Promise.allSettled([...active])
     },

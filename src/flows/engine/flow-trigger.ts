@@ -1,7 +1,8 @@
-import { ulid } from 'ulid'
 import { matchesSubscription } from '../../connector/webhooks/trigger-parameters.js'
 import type { EventSubscriber } from '../../events/index.js'
-import { insertFlowRun, listFlows } from '../../store/flows.js'
+import { newId } from '../../ids.js'
+import type { StoredEvent } from '../../store/events.js'
+import { insertFlowRuns, listFlows, type NewFlowRun, type StoredFlow } from '../../store/flows.js'
 
 /**
  * Starts a run of every enabled flow whose trigger an event matches (type and parameters, as a
@@ -11,36 +12,36 @@ export function flowTrigger(nudgeWorker: () => void): EventSubscriber {
   return {
     name: 'flows',
     async handle(event, tx) {
-      await this.handleBatch?.([event], tx)
+      return this.handleBatch?.([event], tx)
     },
     async handleBatch(events, tx) {
-      // One look at each instance's flows per batch of events.
+      // One look at each instance's flows, and one insert of all the runs, per batch of events.
       const flowsOf = new Map<string, Awaited<ReturnType<typeof listFlows>>>()
+      const runs: NewFlowRun[] = []
       for (const event of events) {
         let flows = flowsOf.get(event.instanceId)
         if (!flows) {
           flows = await listFlows(tx, event.instanceId)
           flowsOf.set(event.instanceId, flows)
         }
-        await startRuns(event, flows, tx)
+        runs.push(...runsFor(event, flows))
       }
+      return (await insertFlowRuns(tx, runs)).length > 0
     },
     dispatched() {
       nudgeWorker()
     },
   }
 
-  async function startRuns(
-    event: Parameters<EventSubscriber['handle']>[0],
-    flows: Awaited<ReturnType<typeof listFlows>>,
-    tx: Parameters<EventSubscriber['handle']>[1],
-  ): Promise<void> {
-    for (const flow of flows) {
-      if (!flow.enabled) continue
-      const trigger = flow.definition.trigger as { type: string; parameters?: Record<string, unknown> }
-      if (trigger.type !== event.type || !matchesSubscription(event, trigger.parameters ?? {})) continue
-      await insertFlowRun(tx, {
-        id: ulid(),
+  function runsFor(event: StoredEvent, flows: StoredFlow[]): NewFlowRun[] {
+    return flows
+      .filter((flow) => {
+        if (!flow.enabled) return false
+        const trigger = flow.definition.trigger as { type: string; parameters?: Record<string, unknown> }
+        return trigger.type === event.type && matchesSubscription(event, trigger.parameters ?? {})
+      })
+      .map((flow) => ({
+        id: newId(),
         instanceId: event.instanceId,
         flowName: flow.name,
         eventId: event.id,
@@ -52,7 +53,6 @@ export function flowTrigger(nudgeWorker: () => void): EventSubscriber {
           instanceId: event.instanceId,
           data: event.data,
         },
-      })
-    }
+      }))
   }
 }

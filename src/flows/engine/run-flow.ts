@@ -17,7 +17,6 @@ import {
   finishFlowRun,
   getFlowRun,
   listActionRecords,
-  recordAction,
   renewFlowRunLease,
 } from '../../store/flows.js'
 import { sealedSecrets } from '../../store/secrets.js'
@@ -33,6 +32,7 @@ import { ExpressionError, type ExpressionScope, evaluateValue } from '../express
 import type { SecretBox } from '../secrets/secret-box.js'
 import { ActionFailure, RunTerminated } from './action-failure.js'
 import { DEFAULT_RETRY_POLICY, retryDelayMs } from './retry-policy.js'
+import { directRunWrites, type RunWrites } from './run-writes.js'
 
 export interface FlowEngineContext {
   /** Opens the instance's secrets; runs without one cannot use secret(). */
@@ -49,6 +49,8 @@ export interface FlowEngineContext {
   actionTimeoutMs?: number
   onEventsAppended: () => void
   log: (message: string) => void
+  /** How records and ends are written (a worker group-commits its runs'); default: one by one. */
+  writes?: RunWrites
 }
 
 type Outcome = { state: 'succeeded' | 'failed' | 'cancelled'; error?: { code: string; message: string } }
@@ -97,7 +99,7 @@ export async function executeClaimedRun(context: FlowEngineContext, stored: Flow
     ).run()
     const finished =
       outcome.state !== 'failed'
-        ? await finishFlowRun(context.db, runId, outcome)
+        ? await (context.writes ?? directRunWrites(context.db)).finish(runId, outcome)
         : await context.db.transaction().execute(async (tx) => {
             const done = await finishFlowRun(tx, runId, outcome)
             if (done?.state === 'failed' && stored.trigger.type !== 'flow.run.failed') {
@@ -144,6 +146,7 @@ class RunExecution {
   readonly #scope: ExpressionScope
   #terminated: RunTerminated | undefined
   readonly #secretValues: string[]
+  readonly #writes: RunWrites
 
   /** A value as run history may show it: every secret's text replaced by ***. */
   #redact<T>(value: T): T {
@@ -162,6 +165,7 @@ class RunExecution {
     readonly secrets: Record<string, string>,
   ) {
     this.#records = new Map(records.map((r) => [r.path, r]))
+    this.#writes = context.writes ?? directRunWrites(context.db)
     this.#scope = {
       trigger: { body: (flowRun.trigger as { data?: unknown }).data ?? null, outputs: flowRun.trigger },
       actions: {},
@@ -268,7 +272,7 @@ class RunExecution {
         outputs: this.#redact(record.outputs),
         error: this.#redact(record.error),
       }
-      await recordAction(this.context.db, this.flowRun.id, shown)
+      await this.#writes.record(this.flowRun.id, shown)
       this.#records.set(record.path, {
         ...shown,
         durationMs: Date.parse(record.completedAt) - Date.parse(record.startedAt),

@@ -11,16 +11,18 @@ export function insightsTrigger(jobs: JobQueue): EventSubscriber {
   return {
     name: 'insights-trigger',
     async handle(event, tx) {
-      if (event.type !== 'unify.completed' || event.data.status !== 'succeeded') return
+      if (event.type !== 'unify.completed' || event.data.status !== 'succeeded') return false
       const run = await tx
         .selectFrom('unify_runs')
         .select('full_refresh_id')
         .where('id', '=', String(event.data.unifyRunId))
         .executeTakeFirst()
-      if (run?.full_refresh_id) return
+      if (run?.full_refresh_id) return false
       const config = await getInsightConfig(tx, event.instanceId)
-      if (!config || Object.keys(config.measures).length + Object.keys(config.segments).length === 0) return
+      if (!config || Object.keys(config.measures).length + Object.keys(config.segments).length === 0)
+        return false
       await requestInsights(tx, jobs, event.instanceId, `unify:${String(event.data.unifyRunId)}`)
+      return true
     },
     dispatched() {
       jobs.nudge('insights')

@@ -1,4 +1,4 @@
-import { ulid } from 'ulid'
+import { newId } from '../../ids.js'
 import type { JobQueue } from '../../jobs/index.js'
 import type { DbOrTx } from '../../store/database.js'
 import { type InsightRun, insertQueuedInsightRun } from '../../store/insights.js'
@@ -14,7 +14,12 @@ export async function requestInsights(
   reason: string,
   fullRefreshId?: string,
 ): Promise<InsightRun> {
-  const { run, created } = await insertQueuedInsightRun(tx, { id: ulid(), instanceId, reason, fullRefreshId })
+  const { run, created } = await insertQueuedInsightRun(tx, {
+    id: newId(),
+    instanceId,
+    reason,
+    fullRefreshId,
+  })
   if (created) await jobs.send(tx, 'insights', { instanceId, runId: run.id })
   return run
 }

@@ -1,6 +1,5 @@
 import { rm } from 'node:fs/promises'
 import type { DuckDBInstance } from '@duckdb/node-api'
-import { ulid } from 'ulid'
 import { z } from 'zod'
 import { AppError, coerceError } from '../../errors.js'
 import {
@@ -9,6 +8,7 @@ import {
   type ValueChange,
   type WatchedThreshold,
 } from '../../events/index.js'
+import { newId } from '../../ids.js'
 import type { Db, DbOrTx } from '../../store/database.js'
 import { listEntities, publishEntityVersion } from '../../store/entities.js'
 import { flowThresholds } from '../../store/flows.js'
@@ -131,7 +131,7 @@ export async function runInsights(
         await publishEntityVersion(
           tx,
           {
-            id: ulid(),
+            id: newId(),
             instanceId,
             entityName: output.entity,
             refreshId: runId,

@@ -1,4 +1,4 @@
-import { ulid } from 'ulid'
+import { newId } from '../../ids.js'
 import type { JobQueue } from '../../jobs/index.js'
 import type { DbOrTx } from '../../store/database.js'
 import { insertQueuedUnifyRun, type UnifyRun } from '../../store/unify.js'
@@ -14,7 +14,7 @@ export async function requestUnify(
   reason: string,
   fullRefreshId?: string,
 ): Promise<UnifyRun> {
-  const { run, created } = await insertQueuedUnifyRun(tx, { id: ulid(), instanceId, reason, fullRefreshId })
+  const { run, created } = await insertQueuedUnifyRun(tx, { id: newId(), instanceId, reason, fullRefreshId })
   if (created) await jobs.send(tx, 'unify', { instanceId, runId: run.id })
   return run
 }

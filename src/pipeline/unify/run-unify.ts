@@ -1,8 +1,8 @@
 import { rm } from 'node:fs/promises'
 import type { DuckDBInstance } from '@duckdb/node-api'
-import { ulid } from 'ulid'
 import { AppError, coerceError } from '../../errors.js'
 import { appendEvent, type UnifyCompletedEventData } from '../../events/index.js'
+import { newId } from '../../ids.js'
 import { listDataSources } from '../../store/data-sources.js'
 import type { Db } from '../../store/database.js'
 import { getEntity, publishEntityVersion } from '../../store/entities.js'
@@ -97,7 +97,7 @@ export async function runUnify(
         await publishEntityVersion(
           tx,
           {
-            id: ulid(),
+            id: newId(),
             instanceId,
             entityName: output.entity,
             refreshId: job.runId,

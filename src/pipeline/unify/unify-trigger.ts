@@ -11,7 +11,7 @@ export function unifyTrigger(jobs: JobQueue): EventSubscriber {
   return {
     name: 'unify-trigger',
     async handle(event, tx) {
-      if (event.type !== 'datasource.refresh.succeeded') return
+      if (event.type !== 'datasource.refresh.succeeded') return false
       const config = (await getUnifyConfig(tx, event.instanceId)) as
         | { sources?: Record<string, unknown> }
         | undefined
@@ -21,9 +21,9 @@ export function unifyTrigger(jobs: JobQueue): EventSubscriber {
         .select('full_refresh_id')
         .where('id', '=', String(event.data.refreshId))
         .executeTakeFirst()
-      if (refresh?.full_refresh_id) return
+      if (refresh?.full_refresh_id) return false
       const source = String(event.data.dataSourceName)
-      if (!config?.sources || !(source in config.sources)) return
+      if (!config?.sources || !(source in config.sources)) return false
       // Until every mapped source has data there is nothing whole to unify; the last one to arrive triggers it.
       const published = await tx
         .selectFrom('entities')
@@ -31,8 +31,9 @@ export function unifyTrigger(jobs: JobQueue): EventSubscriber {
         .where('instance_id', '=', event.instanceId)
         .where('name', 'in', Object.keys(config.sources))
         .execute()
-      if (published.length < Object.keys(config.sources).length) return
+      if (published.length < Object.keys(config.sources).length) return false
       await requestUnify(tx, jobs, event.instanceId, `refresh:${String(event.data.refreshId)}`)
+      return true
     },
     dispatched() {
       jobs.nudge('unify')
