@@ -41,6 +41,7 @@ describe.each(STORE_MODES)('control-plane store on %s', (mode) => {
       '0003_unify.sql',
       '0004_insights.sql',
       '0005_flows.sql',
+      '0006_web_admin.sql',
     ])
   })
 

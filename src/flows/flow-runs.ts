@@ -1,6 +1,8 @@
+import { matchesSubscription } from '../connector/webhooks/trigger-parameters.js'
 import { AppError, notFound } from '../errors.js'
 import { newId } from '../ids.js'
 import type { Db } from '../store/database.js'
+import { recentEvents } from '../store/events.js'
 import {
   type ActionRecord,
   type FlowRun,
@@ -11,6 +13,31 @@ import {
   recordAction,
 } from '../store/flows.js'
 
+/**
+ * "Test with the last event": runs a flow on the newest stored event of its trigger's type that
+ * its trigger parameters match (else the newest of that type), as Power Automate's test does.
+ */
+export async function startTestRun(
+  db: Db,
+  nudgeWorker: () => void,
+  instanceId: string,
+  flowName: string,
+): Promise<{ run: FlowRun; eventId: string }> {
+  const flow = await getFlow(db, instanceId, flowName)
+  if (!flow) throw notFound('Flow', flowName)
+  const trigger = flow.definition.trigger as { type: string; parameters?: Record<string, unknown> }
+  const recent = await recentEvents(db, instanceId, trigger.type, 200)
+  const event = recent.find((e) => matchesSubscription(e, trigger.parameters ?? {})) ?? recent[0]
+  if (!event)
+    throw new AppError(
+      'NoEventYet',
+      `no ${trigger.type} event has happened on ${instanceId} yet; make one happen (e.g. refresh) or run the flow with a trigger body`,
+      { target: 'trigger.type', status: 409 },
+    )
+  const run = await startManualRun(db, nudgeWorker, instanceId, flowName, event.data, event.id)
+  return { run, eventId: event.id }
+}
+
 /** Starts a run of a flow by hand, with the given trigger body (Power Automate's "Test"). */
 export async function startManualRun(
   db: Db,
@@ -18,6 +45,8 @@ export async function startManualRun(
   instanceId: string,
   flowName: string,
   body: Record<string, unknown>,
+  /** The stored event a test run replays (recorded in its trigger, not as the run's event). */
+  testOf?: string,
 ): Promise<FlowRun> {
   const flow = await getFlow(db, instanceId, flowName)
   if (!flow) throw notFound('Flow', flowName)
@@ -36,6 +65,7 @@ export async function startManualRun(
         instanceId,
         data: body,
         manual: true,
+        ...(testOf ? { testOf } : {}),
       },
     })) as FlowRun
     return created

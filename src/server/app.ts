@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs'
+import fastifyCookie from '@fastify/cookie'
 import fastifySwagger from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
 import Fastify from 'fastify'
@@ -8,6 +10,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod'
 import { ConnectionRateLimiter } from '../connector/auth/rate-limiter.js'
+import { registerConnectorExportRoutes } from '../connector/routes/connector-export-routes.js'
 import { registerDeliveryRoutes } from '../connector/routes/delivery-routes.js'
 import { registerEntityRoutes } from '../connector/routes/entity-routes.js'
 import { registerItemRoutes } from '../connector/routes/item-routes.js'
@@ -28,6 +31,9 @@ import { registerInstanceRoutes } from './routes/instance-routes.js'
 import { registerKeyRoutes } from './routes/key-routes.js'
 import { registerRefreshRoutes } from './routes/refresh-routes.js'
 import { registerUnifyRoutes } from './routes/unify-routes.js'
+import { registerWebSessionRoutes } from './routes/web-session-routes.js'
+import { SESSION_COOKIE, sessionUser } from './web-admin/index.js'
+import { isUiPage, registerWebUi, WEB_DIST } from './web-ui.js'
 
 /** The HTTP API over a runtime, with OpenAPI docs at /docs. Not listening yet. */
 export async function buildApp(runtime: Runtime): Promise<ApiApp> {
@@ -40,6 +46,9 @@ export async function buildApp(runtime: Runtime): Promise<ApiApp> {
   app.setSerializerCompiler(serializerCompiler)
   app.setErrorHandler(errorHandler(runtime.logger))
   app.setNotFoundHandler((request, reply) => {
+    // The UI's own page addresses (/flows, /admin/export-destinations…) are index.html.
+    if (isUiPage(request.method, request.url) && existsSync(`${WEB_DIST}index.html`))
+      return reply.header('cache-control', 'no-cache').sendFile('index.html')
     void reply.status(404).send({
       error: {
         code: 'NotFound',
@@ -50,9 +59,16 @@ export async function buildApp(runtime: Runtime): Promise<ApiApp> {
   })
 
   const rateLimiter = new ConnectionRateLimiter(runtime.db, runtime.settings.rateLimitWindowSeconds)
-  const checkKey = authenticate({ db: runtime.db, rateLimiter, defaultRateLimit: runtime.settings.rateLimit })
+  await app.register(fastifyCookie)
+  const checkKey = authenticate({
+    db: runtime.db,
+    rateLimiter,
+    defaultRateLimit: runtime.settings.rateLimit,
+    sessionUser: (request) => sessionUser(runtime.db, request.cookies[SESSION_COOKIE]),
+  })
   app.addHook('onRequest', async (request, reply) => {
-    if (request.url.startsWith('/docs')) return
+    // The API is under /api; everything else is docs and the web UI's files, open to all.
+    if (!request.url.startsWith('/api/')) return
     await checkKey(request, reply)
   })
   const sweep = setInterval(() => void rateLimiter.sweep().catch(() => {}), 600_000)
@@ -95,6 +111,9 @@ export async function buildApp(runtime: Runtime): Promise<ApiApp> {
   registerSubscriptionRoutes(app, runtime)
   registerDeliveryRoutes(app, runtime)
   registerStatusReportRoutes(app, runtime)
+  registerConnectorExportRoutes(app, runtime)
+  registerWebSessionRoutes(app, runtime)
+  await registerWebUi(app)
   await app.ready()
   return app
 }

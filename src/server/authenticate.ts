@@ -14,13 +14,17 @@ declare module 'fastify' {
     public?: boolean
   }
   interface FastifyRequest {
-    /** The connection that made the call (set by authentication). */
+    /** The connection that made the call (set by authentication; for a web session, a stand-in). */
     apiKey?: ApiKey
+    /** The person at the web UI who made the call, when it came with a session cookie. */
+    webUser?: { id: string; username: string }
   }
 }
 
 export interface AuthenticationOptions {
   db: Db
+  /** The web UI's signed-in person behind a request's session cookie, if any. */
+  sessionUser?: (request: FastifyRequest) => Promise<{ id: string; username: string } | undefined>
   rateLimiter: ConnectionRateLimiter
   /** Calls per window for keys without their own limit. */
   defaultRateLimit: number
@@ -48,6 +52,38 @@ export function authenticate(options: AuthenticationOptions) {
     const config = request.routeOptions.config
     if (config.public || request.routeOptions.url === undefined) return
     const key = presentedKey(request)
+    if (!key && options.sessionUser) {
+      const user = await options.sessionUser(request)
+      if (user) {
+        // A person at the web UI acts as an admin; they are not a connection (no rate limit).
+        // A cookie rides along on any request a browser makes, so changes must carry a header
+        // that only our own pages send (a cross-site form cannot; a cross-site script would need CORS).
+        if (
+          !['GET', 'HEAD', 'OPTIONS'].includes(request.method) &&
+          request.headers['x-openinsights-ui'] !== '1'
+        )
+          throw new AppError(
+            'Forbidden',
+            'a change made with a session cookie needs the header x-openinsights-ui: 1',
+            {
+              target: 'x-openinsights-ui',
+              status: 403,
+            },
+          )
+        request.webUser = user
+        request.apiKey = {
+          id: `web:${user.id}`,
+          name: `web UI (${user.username})`,
+          prefix: 'web',
+          scopes: ['admin'],
+          rateLimit: 0,
+          createdAt: new Date(0).toISOString(),
+          lastUsedAt: null,
+          revokedAt: null,
+        }
+        return
+      }
+    }
     if (!key) {
       throw new AppError(
         'Unauthorized',

@@ -26,6 +26,9 @@ export interface Tables {
   flow_runs: FlowRunsTable
   flow_run_actions: FlowRunActionsTable
   secrets: SecretsTable
+  web_users: WebUsersTable
+  web_sessions: WebSessionsTable
+  web_setup_tokens: WebSetupTokensTable
 }
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
@@ -365,4 +368,23 @@ export interface SecretsTable {
   name: string
   ciphertext: string
   updated_at: Generated<Date>
+}
+
+export interface WebUsersTable {
+  id: string
+  username: string
+  password_hash: string
+  created_at: Generated<Date>
+}
+
+export interface WebSessionsTable {
+  token_hash: string
+  user_id: string
+  created_at: Generated<Date>
+  expires_at: Timestamp
+}
+
+export interface WebSetupTokensTable {
+  token_hash: string
+  expires_at: Timestamp
 }

@@ -5,6 +5,7 @@ import { DEMO_INSTANCE_ID, DEMO_NOTES_ENTITY, prepareDemo } from '../../demo/ind
 import { requestRefreshes } from '../../pipeline/index.js'
 import { createLogger, openRuntime, type Role } from '../../runtime/index.js'
 import { buildApp } from '../../server/index.js'
+import { createSetupToken } from '../../server/web-admin/index.js'
 import { listEntities } from '../../store/entities.js'
 import { injectClient, writeServerInfo } from '../api-client.js'
 import type { CliContext } from '../cli-context.js'
@@ -101,6 +102,14 @@ export async function start(context: CliContext, options: StartOptions): Promise
   )
   if (url) {
     const instance = demo ? DEMO_INSTANCE_ID : '{instanceId}'
+    const uiUrl = url.replace('://[::1]', '://localhost')
+    const setupToken = await createSetupToken(runtime.db)
+    if (setupToken) {
+      out(
+        `  web UI       ${uiUrl}/  — first start: create the admin account with this one-time link (valid 24 h):`,
+      )
+      out(`               ${uiUrl}/setup#token=${setupToken}`)
+    } else out(`  web UI       ${uiUrl}/ (sign in with the admin account)`)
     out(`  API key      ${localAdminKeyFile(settings.home)} (admin; send as x-api-key)`)
     out(`  API docs     ${url}/docs`)
     out(`  instance     ${url}/api/v1/instances/${instance}`)

@@ -54,7 +54,7 @@ export function registerStatusReportRoutes(app: ApiApp, runtime: Runtime): void 
         status: request.body.status,
         message: request.body.message ?? null,
         details: request.body.details ?? null,
-        keyId: request.apiKey?.id ?? null,
+        keyId: request.webUser ? null : (request.apiKey?.id ?? null),
       })
       void reply.status(201).header('location', `/api/v1/instances/${instanceId}/statusreports/${report.id}`)
       return report

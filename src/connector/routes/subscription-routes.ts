@@ -95,7 +95,7 @@ export function registerSubscriptionRoutes(app: ApiApp, runtime: Runtime): void 
       callbackUrl: url,
       parameters: { ...flat, ...parameters },
       description,
-      createdByKey: request.apiKey?.id,
+      createdByKey: request.webUser ? undefined : request.apiKey?.id,
     })
     reply
       .status(201)

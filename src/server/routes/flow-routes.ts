@@ -1,6 +1,7 @@
 import { z } from 'zod'
+import { TRIGGERS } from '../../connector/export/index.js'
 import { notFound } from '../../errors.js'
-import { rerunFlowRun, startManualRun } from '../../flows/flow-runs.js'
+import { rerunFlowRun, startManualRun, startTestRun } from '../../flows/flow-runs.js'
 import {
   FLOW_TEMPLATES,
   installTemplate,
@@ -242,6 +243,44 @@ export function registerFlowRoutes(app: ApiApp, runtime: Runtime): void {
     },
   )
 
+  app.post(
+    `${base}/flows/:name/test`,
+    {
+      config: { scope: 'admin' },
+      schema: {
+        summary: 'Test a flow with the last event',
+        description:
+          "Runs the flow on the newest stored event of its trigger's type (one its parameters match, if any), as Power Automate's test does.",
+        tags,
+        params: flowParams,
+        response: { 202: runOut.extend({ testedWithEvent: z.string() }), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { run: started, eventId } = await startTestRun(
+        runtime.db,
+        runtime.nudgeFlowRuns,
+        request.params.instanceId,
+        request.params.name,
+      )
+      void reply.status(202)
+      return { ...run(started), testedWithEvent: eventId }
+    },
+  )
+  app.get(
+    '/api/v1/flow-triggers',
+    {
+      config: { scope: 'read' },
+      schema: {
+        summary: 'List the triggers a flow can start from',
+        description:
+          'The six connector triggers: their parameters and the fields of their body (the dynamic content of a flow designer).',
+        tags,
+        response: { 200: z.object({ value: z.array(z.record(z.string(), z.unknown())) }) },
+      },
+    },
+    async () => ({ value: TRIGGERS as unknown as Record<string, unknown>[] }),
+  )
   app.get(
     `${base}/flow-runs`,
     {

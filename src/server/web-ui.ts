@@ -1,0 +1,45 @@
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import fastifyStatic from '@fastify/static'
+import type { ApiApp } from './api-types.js'
+
+/** Where `npm run build:web` puts the React UI (web/ built by Vite). */
+export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url))
+
+/**
+ * Serves the web UI at `/`: its files, and index.html for any other page address (the UI routes
+ * in the browser). API addresses keep their JSON 404s.
+ */
+export async function registerWebUi(app: ApiApp): Promise<void> {
+  if (!existsSync(`${WEB_DIST}index.html`)) {
+    app.get('/', { config: { public: true }, schema: { hide: true } }, async (_request, reply) =>
+      reply
+        .type('text/html')
+        .send(
+          '<!doctype html><title>openinsights</title><p>The web UI is not built. Run <code>npm run build:web</code> (npm start does it) and reload.</p>',
+        ),
+    )
+    return
+  }
+  await app.register(fastifyStatic, {
+    root: WEB_DIST,
+    wildcard: false,
+    // Hashed asset names never change content: cache them for a year; index.html never.
+    setHeaders(res, path) {
+      res.setHeader(
+        'cache-control',
+        path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+      )
+    },
+  })
+}
+
+/** Whether a request that matched no route is a page of the UI (answer index.html). */
+export function isUiPage(method: string, url: string): boolean {
+  return (
+    (method === 'GET' || method === 'HEAD') &&
+    !url.startsWith('/api/') &&
+    !url.startsWith('/docs') &&
+    !/\.[a-z0-9]+(\?|$)/i.test(url.split('?')[0] ?? '')
+  )
+}

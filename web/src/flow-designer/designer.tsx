@@ -1,0 +1,586 @@
+import { type ReactNode, useEffect, useId, useMemo, useRef, useState } from 'react'
+import { Link, useLocation, useSearchParams } from 'wouter'
+import { ApiError, api, type FlowRun, instancePath, type StoredFlow } from '../api'
+import { Async, ErrorBox, Field, Json, Loading, PageHeader } from '../components'
+import { useApi, useInstance } from '../hooks'
+import {
+  type DesignerState,
+  dynamicContent,
+  type FieldSpec,
+  fromDefinition,
+  newStep,
+  STEP_TYPES,
+  type Step,
+  type StepType,
+  secretsToSeal,
+  stepSpec,
+  type Token,
+  type TriggerInfo,
+  toDefinition,
+  tokenText,
+  validate,
+} from './model'
+
+const EMPTY: DesignerState = { flowName: '', triggerType: '', triggerParameters: {}, steps: [] }
+
+function replaceStep(steps: Step[], old: Step, next: Step | null): Step[] {
+  return steps.flatMap((s) => {
+    if (s === old) return next ? [next] : []
+    if (!s.yes && !s.no) return [s]
+    return [{ ...s, yes: replaceStep(s.yes ?? [], old, next), no: replaceStep(s.no ?? [], old, next) }]
+  })
+}
+
+/** Admin → Export destinations → Power Automate → Configure: pick a trigger, add steps, save, test. */
+export default function FlowDesigner() {
+  const instanceId = useInstance()
+  const [params] = useSearchParams()
+  const editing = params.get('flow') ?? undefined
+  const triggers = useApi<{ value: TriggerInfo[] }>('/api/v1/flow-triggers')
+  const existing = useApi<StoredFlow>(
+    editing ? instancePath(instanceId, `/flows/${encodeURIComponent(editing)}`) : null,
+  )
+  const [state, setState] = useState<DesignerState>(EMPTY)
+  const [loadedFrom, setLoadedFrom] = useState<string>()
+  const [codeOnly, setCodeOnly] = useState(false)
+
+  useEffect(() => {
+    if (!editing || !existing.data || loadedFrom === editing) return
+    const read = fromDefinition(editing, existing.data.definition)
+    if (read) setState(read)
+    else setCodeOnly(true)
+    setLoadedFrom(editing)
+  }, [editing, existing.data, loadedFrom])
+
+  if (editing && existing.loading && !existing.data) return <Loading what="Loading the flow" />
+  if (editing && existing.error) return <ErrorBox error={existing.error} onRetry={existing.reload} />
+  return (
+    <>
+      <nav aria-label="Breadcrumb" className="breadcrumb">
+        <Link href="/admin/export-destinations">Export destinations</Link> › Power Automate › Configure
+      </nav>
+      <PageHeader
+        title={editing ? `Edit flow: ${editing}` : 'New flow'}
+        subtitle="Choose what starts the flow, then add the steps it takes. Insert the trigger's outputs into any field from the dynamic-content list."
+      />
+      <Async loaded={triggers} what="Loading triggers">
+        {(t) =>
+          codeOnly && existing.data ? (
+            <CodeEditor name={editing as string} definition={existing.data.definition} />
+          ) : (
+            <Designer state={state} setState={setState} triggers={t.value} editing={editing} />
+          )
+        }
+      </Async>
+    </>
+  )
+}
+
+function Designer({
+  state,
+  setState,
+  triggers,
+  editing,
+}: {
+  state: DesignerState
+  setState: (s: DesignerState) => void
+  triggers: TriggerInfo[]
+  editing: string | undefined
+}) {
+  const instanceId = useInstance()
+  const [, navigate] = useLocation()
+  const trigger = triggers.find((t) => t.eventType === state.triggerType)
+  const problems = validate(state, trigger)
+  const [showProblems, setShowProblems] = useState(false)
+  const [saving, setSaving] = useState(false)
+  const [saved, setSaved] = useState<string | undefined>(editing)
+  const [error, setError] = useState<Error>()
+  const [showCode, setShowCode] = useState(false)
+  const update = (change: Partial<DesignerState>) => {
+    setState({ ...state, ...change })
+  }
+
+  const save = async (): Promise<boolean> => {
+    setShowProblems(true)
+    if (problems.length > 0) return false
+    setSaving(true)
+    setError(undefined)
+    try {
+      let next = state
+      // Webhook URLs hold tokens: they are sealed as secrets, and the flow refers to them.
+      for (const secret of secretsToSeal(state)) {
+        await api(instancePath(instanceId, `/secrets/${encodeURIComponent(secret.name)}`), {
+          method: 'PUT',
+          body: { value: secret.value },
+        })
+        next = {
+          ...next,
+          steps: replaceStep(next.steps, secret.step, {
+            ...secret.step,
+            fields: { ...secret.step.fields, webhookUrl: `@secret('${secret.name}')` },
+          }),
+        }
+      }
+      await api(instancePath(instanceId, `/flows/${encodeURIComponent(state.flowName)}`), {
+        method: 'PUT',
+        body: toDefinition(state),
+      })
+      setState(next)
+      setSaved(state.flowName)
+      return true
+    } catch (e) {
+      setError(e as Error)
+      return false
+    } finally {
+      setSaving(false)
+    }
+  }
+  const test = async () => {
+    if (!(await save())) return
+    try {
+      const run = await api<FlowRun>(
+        instancePath(instanceId, `/flows/${encodeURIComponent(state.flowName)}/test`),
+        { method: 'POST' },
+      )
+      navigate(`/flow-runs/${run.id}`)
+    } catch (e) {
+      setError(e as Error)
+    }
+  }
+
+  return (
+    <div className="designer">
+      <Field label="Flow name">
+        {(id) => (
+          <input
+            id={id}
+            value={state.flowName}
+            onChange={(e) => update({ flowName: e.target.value })}
+            readOnly={editing !== undefined}
+            placeholder="Teams on refresh failure"
+          />
+        )}
+      </Field>
+      <section className="designer-card trigger-card" aria-labelledby="trigger-title">
+        <h2 id="trigger-title">
+          <span aria-hidden="true">⚡</span> Trigger
+        </h2>
+        <fieldset>
+          <legend>Start this flow</legend>
+          <div className="choices">
+            {triggers.map((t) => (
+              <label
+                key={t.eventType}
+                className={`choice ${t.eventType === state.triggerType ? 'chosen' : ''}`}
+              >
+                <input
+                  type="radio"
+                  name="trigger"
+                  value={t.eventType}
+                  checked={t.eventType === state.triggerType}
+                  onChange={() => update({ triggerType: t.eventType, triggerParameters: {} })}
+                />
+                <span>
+                  <strong>{t.summary}</strong>
+                  <small>{t.description}</small>
+                </span>
+              </label>
+            ))}
+          </div>
+        </fieldset>
+        {trigger && Object.keys(trigger.parameters).length > 0 && (
+          <div className="parameters">
+            {Object.entries(trigger.parameters).map(([key, p]) => (
+              <Field
+                key={key}
+                label={`${p['x-ms-summary'] ?? key}${trigger.required.includes(key) ? ' *' : ''}`}
+                hint={p.description}
+              >
+                {(id) =>
+                  p.enum ? (
+                    <select
+                      id={id}
+                      value={state.triggerParameters[key] ?? String(p.default ?? p.enum[0])}
+                      onChange={(e) =>
+                        update({ triggerParameters: { ...state.triggerParameters, [key]: e.target.value } })
+                      }
+                    >
+                      {p.enum.map((v) => (
+                        <option key={String(v)}>{String(v)}</option>
+                      ))}
+                    </select>
+                  ) : (
+                    <input
+                      id={id}
+                      type={p.type === 'number' || p.type === 'integer' ? 'number' : 'text'}
+                      value={state.triggerParameters[key] ?? ''}
+                      onChange={(e) =>
+                        update({ triggerParameters: { ...state.triggerParameters, [key]: e.target.value } })
+                      }
+                    />
+                  )
+                }
+              </Field>
+            ))}
+          </div>
+        )}
+      </section>
+      <StepList
+        steps={state.steps}
+        setSteps={(steps) => update({ steps })}
+        all={state.steps}
+        before={[]}
+        trigger={trigger}
+        label="Steps"
+      />
+      {showProblems && problems.length > 0 && (
+        <div className="error-box" role="alert">
+          <strong>Before saving:</strong>
+          <ul>
+            {problems.map((p) => (
+              <li key={p}>{p}</li>
+            ))}
+          </ul>
+        </div>
+      )}
+      {error && <ErrorBox error={error} />}
+      <div className="designer-actions">
+        <button type="button" onClick={() => void save()} disabled={saving}>
+          {saving ? 'Saving…' : 'Save'}
+        </button>
+        <button
+          type="button"
+          className="secondary"
+          onClick={() => void test()}
+          disabled={saving || !state.flowName}
+        >
+          Test with the last event
+        </button>
+        <button
+          type="button"
+          className="secondary"
+          aria-expanded={showCode}
+          onClick={() => setShowCode(!showCode)}
+        >
+          Peek code
+        </button>
+        {saved && (
+          <span role="status">
+            Saved. <Link href={`/flows/${encodeURIComponent(saved)}`}>Run history</Link>
+          </span>
+        )}
+      </div>
+      {showCode && <Json value={toDefinition(state)} label="Workflow definition" />}
+      {error instanceof ApiError && error.code === 'NoEventYet' && (
+        <p className="hint">
+          The test replays the newest event of the trigger's type: make one happen first (e.g. refresh a data
+          source).
+        </p>
+      )}
+    </div>
+  )
+}
+
+function StepList({
+  steps,
+  setSteps,
+  all,
+  before,
+  trigger,
+  label,
+}: {
+  steps: Step[]
+  setSteps: (steps: Step[]) => void
+  all: Step[]
+  before: Step[]
+  trigger: TriggerInfo | undefined
+  label: string
+}) {
+  const [adding, setAdding] = useState(false)
+  const pickId = useId()
+  const add = (type: StepType) => {
+    setSteps([...steps, newStep(type, all)])
+    setAdding(false)
+  }
+  const move = (i: number, by: number) => {
+    const next = [...steps]
+    const [s] = next.splice(i, 1)
+    next.splice(i + by, 0, s as Step)
+    setSteps(next)
+  }
+  return (
+    <section className="step-list" aria-label={label}>
+      {steps.map((step, i) => (
+        <StepCard
+          key={step.uid}
+          step={step}
+          trigger={trigger}
+          all={all}
+          before={[...before, ...steps.slice(0, i)]}
+          onChange={(next) => setSteps(steps.map((s) => (s === step ? next : s)))}
+          onRemove={() => setSteps(steps.filter((s) => s !== step))}
+          {...(i > 0 ? { onUp: () => move(i, -1) } : {})}
+          {...(i < steps.length - 1 ? { onDown: () => move(i, 1) } : {})}
+        />
+      ))}
+      {adding ? (
+        <fieldset className="designer-card add-step" id={pickId}>
+          <legend>Choose an operation</legend>
+          <div className="choices">
+            {STEP_TYPES.map((t) => (
+              <button key={t.type} type="button" className="choice" onClick={() => add(t.type)}>
+                <strong>{t.label}</strong>
+                <small>{t.description}</small>
+              </button>
+            ))}
+          </div>
+          <button type="button" className="link" onClick={() => setAdding(false)}>
+            Cancel
+          </button>
+        </fieldset>
+      ) : (
+        <button type="button" className="new-step" aria-controls={pickId} onClick={() => setAdding(true)}>
+          + {steps.length === 0 && label === 'Steps' ? 'New step' : 'Add an action'}
+        </button>
+      )}
+    </section>
+  )
+}
+
+function StepCard({
+  step,
+  trigger,
+  all,
+  before,
+  onChange,
+  onRemove,
+  onUp,
+  onDown,
+}: {
+  step: Step
+  trigger: TriggerInfo | undefined
+  all: Step[]
+  before: Step[]
+  onChange: (s: Step) => void
+  onRemove: () => void
+  onUp?: () => void
+  onDown?: () => void
+}) {
+  const spec = stepSpec(step.type)
+  const tokens = useMemo(() => dynamicContent(trigger, before), [trigger, before])
+  const setField = (key: string, value: string) =>
+    onChange({ ...step, fields: { ...step.fields, [key]: value } })
+  return (
+    <article className="designer-card step-card" aria-label={`Step ${step.name.replaceAll('_', ' ')}`}>
+      <header>
+        <input
+          className="step-name"
+          aria-label="Step name"
+          value={step.name}
+          onChange={(e) => onChange({ ...step, name: e.target.value.replaceAll(' ', '_') })}
+        />
+        <span className="muted">{spec.label}</span>
+        <span className="spacer" />
+        {onUp && (
+          <button type="button" className="icon" aria-label={`Move ${step.name} up`} onClick={onUp}>
+            ↑
+          </button>
+        )}
+        {onDown && (
+          <button type="button" className="icon" aria-label={`Move ${step.name} down`} onClick={onDown}>
+            ↓
+          </button>
+        )}
+        <button type="button" className="icon" aria-label={`Delete ${step.name}`} onClick={onRemove}>
+          ✕
+        </button>
+      </header>
+      <div className={step.type === 'condition' ? 'condition-row' : ''}>
+        {spec.fields.map((field) => (
+          <TokenField
+            key={field.key}
+            field={field}
+            value={step.fields[field.key] ?? ''}
+            tokens={tokens}
+            onChange={(v) => setField(field.key, v)}
+          />
+        ))}
+      </div>
+      {step.type === 'condition' && (
+        <div className="branches">
+          <div className="branch yes">
+            <h3>If yes</h3>
+            <StepList
+              steps={step.yes ?? []}
+              setSteps={(yes) => onChange({ ...step, yes })}
+              all={all}
+              before={before}
+              trigger={trigger}
+              label={`If yes of ${step.name}`}
+            />
+          </div>
+          <div className="branch no">
+            <h3>If no</h3>
+            <StepList
+              steps={step.no ?? []}
+              setSteps={(no) => onChange({ ...step, no })}
+              all={all}
+              before={before}
+              trigger={trigger}
+              label={`If no of ${step.name}`}
+            />
+          </div>
+        </div>
+      )}
+    </article>
+  )
+}
+
+/** A field that takes text and dynamic content: the list inserts a token where the cursor is. */
+function TokenField({
+  field,
+  value,
+  tokens,
+  onChange,
+}: {
+  field: FieldSpec
+  value: string
+  tokens: Token[]
+  onChange: (v: string) => void
+}) {
+  const id = useId()
+  const listId = useId()
+  const ref = useRef<HTMLInputElement & HTMLTextAreaElement>(null)
+  const [open, setOpen] = useState(false)
+  const [search, setSearch] = useState('')
+  const sealed = field.secret && value.startsWith('@secret(')
+  const insert = (token: Token) => {
+    const text = tokenText(token)
+    const el = ref.current
+    const at = el?.selectionStart ?? value.length
+    const end = el?.selectionEnd ?? at
+    onChange(value.slice(0, at) + text + value.slice(end))
+    setOpen(false)
+    requestAnimationFrame(() => {
+      el?.focus()
+      el?.setSelectionRange(at + text.length, at + text.length)
+    })
+  }
+  const common = {
+    id,
+    ref,
+    value: sealed ? '' : value,
+    onChange: (e: { target: { value: string } }) => onChange(e.target.value),
+    ...(sealed ? { placeholder: 'Kept encrypted — type a new value to replace it' } : {}),
+  }
+  let input: ReactNode
+  if (field.options)
+    input = (
+      <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
+        {field.options.map((o) => (
+          <option key={o}>{o}</option>
+        ))}
+      </select>
+    )
+  else if (field.multiline) input = <textarea {...common} rows={3} />
+  else input = <input {...common} type={field.secret ? 'url' : 'text'} />
+  const groups = [...new Set(tokens.map((t) => t.group))]
+  const shown = tokens.filter((t) => !search || t.label.toLowerCase().includes(search.toLowerCase()))
+  return (
+    <div className="field token-field">
+      <label htmlFor={id}>
+        {field.label}
+        {field.required ? ' *' : ''}
+      </label>
+      <div className="token-input">
+        {input}
+        {!field.options && !field.secret && (
+          <button
+            type="button"
+            className="secondary dynamic"
+            aria-expanded={open}
+            aria-controls={listId}
+            onClick={() => setOpen(!open)}
+          >
+            Dynamic content
+          </button>
+        )}
+      </div>
+      {field.hint && <small className="hint">{field.hint}</small>}
+      {open && (
+        <div
+          id={listId}
+          className="dynamic-list"
+          role="dialog"
+          aria-label={`Dynamic content for ${field.label}`}
+        >
+          <input
+            aria-label="Search dynamic content"
+            placeholder="Search dynamic content"
+            value={search}
+            onChange={(e) => setSearch(e.target.value)}
+          />
+          {groups.map((group) => (
+            <div key={group}>
+              <h4>{group}</h4>
+              <ul>
+                {shown
+                  .filter((t) => t.group === group)
+                  .map((t) => (
+                    <li key={t.expression}>
+                      <button type="button" className="token" title={t.description} onClick={() => insert(t)}>
+                        {t.label}
+                      </button>
+                    </li>
+                  ))}
+              </ul>
+            </div>
+          ))}
+          {tokens.length === 0 && <p className="muted">Choose a trigger first.</p>}
+        </div>
+      )}
+    </div>
+  )
+}
+
+/** A flow the designer cannot draw (loops, parallel branches): its definition as JSON. */
+function CodeEditor({ name, definition }: { name: string; definition: Record<string, unknown> }) {
+  const instanceId = useInstance()
+  const [text, setText] = useState(JSON.stringify(definition, null, 2))
+  const [error, setError] = useState<Error>()
+  const [saved, setSaved] = useState(false)
+  const save = async () => {
+    setError(undefined)
+    setSaved(false)
+    try {
+      await api(instancePath(instanceId, `/flows/${encodeURIComponent(name)}`), {
+        method: 'PUT',
+        body: JSON.parse(text),
+      })
+      setSaved(true)
+    } catch (e) {
+      setError(e as Error)
+    }
+  }
+  return (
+    <section>
+      <p>This flow uses steps the designer does not draw; edit its workflow definition as code.</p>
+      <Field label="Workflow definition (JSON)">
+        {(id) => (
+          <textarea
+            id={id}
+            className="code"
+            rows={24}
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+          />
+        )}
+      </Field>
+      {error && <ErrorBox error={error} />}
+      <button type="button" onClick={() => void save()}>
+        Save
+      </button>{' '}
+      {saved && <span role="status">Saved.</span>}
+    </section>
+  )
+}

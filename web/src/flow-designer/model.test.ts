@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest'
+import { TRIGGERS } from '../../../src/connector/export/index.js'
+import { flowDefinitionSchema } from '../../../src/flows/definition/flow-definition.js'
+import { checkExpressions } from '../../../src/flows/expressions/index.js'
+import {
+  type DesignerState,
+  dynamicContent,
+  fromDefinition,
+  newStep,
+  operand,
+  secretsToSeal,
+  type TriggerInfo,
+  toDefinition,
+  tokenText,
+  validate,
+} from './model'
+
+const expressionProblems = (value: unknown) => {
+  const problems: { path: string; message: string }[] = []
+  checkExpressions(value as never, '', problems)
+  return problems
+}
+const triggers = TRIGGERS as unknown as TriggerInfo[]
+const refreshFailed = triggers.find((t) => t.eventType === 'datasource.refresh.failed') as TriggerInfo
+
+function teamsFlow(): DesignerState {
+  const post = newStep('teams.postMessage', [])
+  const tokens = dynamicContent(refreshFailed, [])
+  const source = tokens.find((t) => t.label === 'Data source name')
+  const message = tokens.find((t) => t.label === 'Error message')
+  post.fields.webhookUrl = 'https://example.webhook.office.com/webhookb2/abc'
+  post.fields.title = `Refresh of ${tokenText(source!)} failed`
+  post.fields.text = tokenText(message!)
+  return {
+    flowName: 'Teams on failure',
+    triggerType: refreshFailed.eventType,
+    triggerParameters: {},
+    steps: [post],
+  }
+}
+
+describe('the flow designer model', () => {
+  it('lists the trigger outputs as dynamic content, nested fields included', () => {
+    const tokens = dynamicContent(refreshFailed, [])
+    expect(tokens.find((t) => t.label === 'Data source name')?.expression).toBe(
+      "triggerBody()?['dataSourceName']",
+    )
+    expect(tokens.find((t) => t.label === 'Error message')?.expression).toBe(
+      "triggerBody()?['error']?['message']",
+    )
+    const http = newStep('http', [])
+    expect(dynamicContent(refreshFailed, [http]).map((t) => t.expression)).toContain(
+      "outputs('HTTP')?['statusCode']",
+    )
+  })
+
+  it('makes a definition the server accepts, with the webhook URL sealed as a secret', () => {
+    const state = teamsFlow()
+    const definition = toDefinition(state)
+    const parsed = flowDefinitionSchema.parse(definition)
+    expect(expressionProblems(parsed)).toEqual([])
+    const post = (
+      definition.actions as Record<
+        string,
+        { inputs: { webhookUrl: string; card: { body: { text: string }[] } } }
+      >
+    ).Post_message
+    expect(post?.inputs.webhookUrl).toBe("@secret('flow:Teams on failure:Post_message.webhookUrl')")
+    expect(post?.inputs.card.body[0]?.text).toBe("Refresh of @{triggerBody()?['dataSourceName']} failed")
+    expect(secretsToSeal(state)).toEqual([
+      expect.objectContaining({
+        name: 'flow:Teams on failure:Post_message.webhookUrl',
+        value: 'https://example.webhook.office.com/webhookb2/abc',
+      }),
+    ])
+  })
+
+  it('chains steps with runAfter and builds conditions with typed operands', () => {
+    const state = teamsFlow()
+    const condition = newStep('condition', state.steps)
+    condition.fields = { left: "@{triggerBody()?['rejectedRowCount']}", operator: 'greater', right: '100' }
+    condition.yes = [newStep('http', [...state.steps, condition])]
+    ;(condition.yes[0] as { fields: Record<string, string> }).fields.uri = 'https://example.com/hook'
+    state.steps.push(condition)
+    const definition = toDefinition(state)
+    const parsed = flowDefinitionSchema.parse(definition)
+    expect(expressionProblems(parsed)).toEqual([])
+    const actions = definition.actions as Record<string, { runAfter: unknown; expression?: string }>
+    expect(actions.Condition?.runAfter).toEqual({ Post_message: ['Succeeded'] })
+    expect(actions.Condition?.expression).toBe("@greater(triggerBody()?['rejectedRowCount'], 100)")
+    expect(operand("Hi @{triggerBody()?['name']}!")).toBe(
+      "concat('Hi ', string(triggerBody()?['name']), '!')",
+    )
+    expect(operand("it's")).toBe("'it''s'")
+  })
+
+  it('names what is missing before saving, and reads a saved flow back', () => {
+    const empty: DesignerState = {
+      flowName: 'x',
+      triggerType: 'segment.threshold.crossed',
+      triggerParameters: {},
+      steps: [],
+    }
+    const segment = triggers.find((t) => t.eventType === 'segment.threshold.crossed')
+    expect(validate(empty, segment)).toEqual(
+      expect.arrayContaining(['Trigger: Segment name is required', 'Add at least one step']),
+    )
+    const state = teamsFlow()
+    expect(validate(state, refreshFailed)).toEqual([])
+    const back = fromDefinition(state.flowName, toDefinition(state))
+    expect(back?.steps[0]?.fields.title).toBe(state.steps[0]?.fields.title)
+  })
+})

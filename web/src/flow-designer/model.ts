@@ -1,0 +1,537 @@
+/**
+ * The flow designer's model: what a person picks and types (a trigger, its parameters, steps with
+ * their fields) and the workflow definition it becomes — the same JSON the API, the CLI and
+ * openinsights.yaml take. Pure functions, tested without a browser.
+ */
+
+export type StepType =
+  | 'teams.postMessage'
+  | 'email.send'
+  | 'http'
+  | 'condition'
+  | 'compose'
+  | 'delay'
+  | 'connector.getItems'
+  | 'terminate'
+
+export interface Step {
+  /** Identifies the step while it is edited (renaming keeps it). */
+  uid: string
+  /** The action's name in the definition (Post_message). */
+  name: string
+  type: StepType
+  /** Field values as typed: text that may hold @{…} dynamic content. */
+  fields: Record<string, string>
+  /** condition: the steps of the yes and no branches. */
+  yes?: Step[]
+  no?: Step[]
+}
+
+export interface DesignerState {
+  flowName: string
+  triggerType: string
+  triggerParameters: Record<string, string>
+  steps: Step[]
+}
+
+/** A trigger as GET /api/v1/flow-triggers describes it. */
+export interface TriggerInfo {
+  eventType: string
+  summary: string
+  description: string
+  parameters: Record<string, SchemaField>
+  required: string[]
+  data: Record<string, SchemaField>
+}
+export interface SchemaField {
+  type?: string
+  description?: string
+  'x-ms-summary'?: string
+  properties?: Record<string, SchemaField>
+  enum?: (string | number)[]
+  default?: unknown
+}
+
+export interface FieldSpec {
+  key: string
+  label: string
+  hint?: string
+  multiline?: boolean
+  required?: boolean
+  options?: string[]
+  /** A value people should not see again once saved (kept sealed as a secret). */
+  secret?: boolean
+}
+
+export const STEP_TYPES: { type: StepType; label: string; description: string; fields: FieldSpec[] }[] = [
+  {
+    type: 'teams.postMessage',
+    label: 'Post message in a Teams channel',
+    description: 'An Adaptive Card to a Teams incoming-webhook or Workflows URL',
+    fields: [
+      {
+        key: 'webhookUrl',
+        label: 'Webhook URL',
+        hint: "The channel's incoming-webhook or Workflows URL; kept encrypted",
+        required: true,
+        secret: true,
+      },
+      { key: 'title', label: 'Title', required: true },
+      { key: 'text', label: 'Message', multiline: true, required: true },
+    ],
+  },
+  {
+    type: 'email.send',
+    label: 'Send an email',
+    description: "Through the instance's SMTP server",
+    fields: [
+      { key: 'to', label: 'To', hint: 'Addresses separated by ;', required: true },
+      { key: 'cc', label: 'CC' },
+      { key: 'subject', label: 'Subject', required: true },
+      { key: 'body', label: 'Body (HTML)', multiline: true, required: true },
+    ],
+  },
+  {
+    type: 'http',
+    label: 'HTTP',
+    description: 'Call any HTTP API',
+    fields: [
+      { key: 'method', label: 'Method', options: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], required: true },
+      { key: 'uri', label: 'URI', required: true },
+      { key: 'headers', label: 'Headers (JSON)', hint: '{"x-key": "value"}', multiline: true },
+      { key: 'body', label: 'Body', hint: 'JSON or text', multiline: true },
+    ],
+  },
+  {
+    type: 'condition',
+    label: 'Condition',
+    description: 'Run the yes or the no branch',
+    fields: [
+      { key: 'left', label: 'Value', required: true },
+      {
+        key: 'operator',
+        label: 'is',
+        options: ['equals', 'not equals', 'greater', 'greaterOrEquals', 'less', 'lessOrEquals', 'contains'],
+        required: true,
+      },
+      { key: 'right', label: 'Value to compare', required: true },
+    ],
+  },
+  {
+    type: 'connector.getItems',
+    label: 'Get items from an entity',
+    description: 'OData $filter, $select, $orderby and $top on an entity of this instance',
+    fields: [
+      { key: 'entity', label: 'Entity', required: true },
+      { key: '$filter', label: 'Filter query', hint: "e.g. Country eq 'DK'" },
+      { key: '$select', label: 'Select' },
+      { key: '$orderby', label: 'Order by' },
+      { key: '$top', label: 'Top count' },
+    ],
+  },
+  {
+    type: 'compose',
+    label: 'Compose',
+    description: 'Make a value',
+    fields: [{ key: 'inputs', label: 'Inputs', multiline: true, required: true }],
+  },
+  {
+    type: 'delay',
+    label: 'Delay',
+    description: 'Wait, e.g. PT30S',
+    fields: [{ key: 'interval', label: 'Wait for (ISO 8601, e.g. PT5M)', required: true }],
+  },
+  {
+    type: 'terminate',
+    label: 'Terminate',
+    description: 'End the run with a status',
+    fields: [
+      { key: 'runStatus', label: 'Status', options: ['Succeeded', 'Failed', 'Cancelled'], required: true },
+      { key: 'message', label: 'Message' },
+    ],
+  },
+]
+
+export const stepSpec = (type: StepType) =>
+  STEP_TYPES.find((s) => s.type === type) ?? (STEP_TYPES[0] as (typeof STEP_TYPES)[number])
+
+const DEFAULT_NAMES: Record<StepType, string> = {
+  'teams.postMessage': 'Post_message',
+  'email.send': 'Send_an_email',
+  http: 'HTTP',
+  condition: 'Condition',
+  compose: 'Compose',
+  delay: 'Delay',
+  'connector.getItems': 'Get_items',
+  terminate: 'Terminate',
+}
+
+/** Every step name in the flow, branches included. */
+export function allSteps(steps: Step[]): Step[] {
+  return steps.flatMap((s) => [s, ...allSteps(s.yes ?? []), ...allSteps(s.no ?? [])])
+}
+
+/** A new step with a name not used yet (Post_message, Post_message_2, …). */
+export function newStep(type: StepType, existing: Step[]): Step {
+  const taken = new Set(allSteps(existing).map((s) => s.name))
+  const base = DEFAULT_NAMES[type]
+  let name = base
+  for (let i = 2; taken.has(name); i++) name = `${base}_${i}`
+  const fields: Record<string, string> = {}
+  for (const f of stepSpec(type).fields) if (f.options) fields[f.key] = f.options[0] as string
+  if (type === 'http') fields.method = 'POST'
+  return { uid: uid(), name, type, fields, ...(type === 'condition' ? { yes: [], no: [] } : {}) }
+}
+
+let uids = 0
+const uid = () => `step-${++uids}`
+
+/** A dynamic-content token: what the list shows, and the expression it inserts. */
+export interface Token {
+  label: string
+  description: string
+  group: string
+  expression: string
+}
+
+/** The trigger's outputs and earlier steps' outputs, as Power Automate's dynamic-content list. */
+export function dynamicContent(trigger: TriggerInfo | undefined, before: Step[]): Token[] {
+  const tokens: Token[] = []
+  if (trigger) {
+    const walk = (fields: Record<string, SchemaField>, path: string[], prefix: string) => {
+      for (const [key, field] of Object.entries(fields)) {
+        const at = [...path, key]
+        const label = field['x-ms-summary'] ?? key
+        if (field.type === 'object' && field.properties) walk(field.properties, at, `${label} `)
+        else
+          tokens.push({
+            label: prefix && !label.startsWith(prefix.trim()) ? `${prefix}${label}` : label,
+            description: field.description ?? '',
+            group: trigger.summary,
+            expression: `triggerBody()${at.map((k) => `?['${k}']`).join('')}`,
+          })
+      }
+    }
+    walk(trigger.data, [], '')
+    tokens.push(
+      {
+        label: 'Event ID',
+        description: 'Identifies the event',
+        group: trigger.summary,
+        expression: "triggerOutputs()?['id']",
+      },
+      {
+        label: 'Occurred at',
+        description: 'When the event happened',
+        group: trigger.summary,
+        expression: "triggerOutputs()?['occurredAt']",
+      },
+    )
+  }
+  for (const step of before) {
+    const group = step.name.replaceAll('_', ' ')
+    const out = (label: string, expression: string, description: string) =>
+      tokens.push({ label, expression, description, group })
+    if (step.type === 'http') {
+      out('Status code', `outputs('${step.name}')?['statusCode']`, 'The HTTP status the API answered')
+      out('Body', `body('${step.name}')`, 'What the API answered')
+    } else if (step.type === 'connector.getItems') {
+      out('value', `body('${step.name}')?['value']`, 'The items found')
+      out('Count', `length(body('${step.name}')?['value'])`, 'How many items were found')
+    } else if (step.type === 'compose') out('Outputs', `outputs('${step.name}')`, 'The composed value')
+  }
+  return tokens
+}
+
+/** The text a token inserts into a field: string interpolation, as Power Automate inserts it. */
+export const tokenText = (token: Token) => `@{${token.expression}}`
+
+const parseJsonOr = (text: string | undefined): unknown => {
+  if (text === undefined || text.trim() === '') return undefined
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}
+
+const CONDITION_FUNCTIONS: Record<string, (l: string, r: string) => string> = {
+  equals: (l, r) => `equals(${l}, ${r})`,
+  'not equals': (l, r) => `not(equals(${l}, ${r}))`,
+  greater: (l, r) => `greater(${l}, ${r})`,
+  greaterOrEquals: (l, r) => `greaterOrEquals(${l}, ${r})`,
+  less: (l, r) => `less(${l}, ${r})`,
+  lessOrEquals: (l, r) => `lessOrEquals(${l}, ${r})`,
+  contains: (l, r) => `contains(${l}, ${r})`,
+}
+
+/**
+ * An operand of a condition as an expression: a lone token is its expression, a number is a
+ * number, other text is a string literal (with tokens inside it concatenated).
+ */
+export function operand(text: string): string {
+  const trimmed = text.trim()
+  const lone = /^@\{([^{}]*)\}$/.exec(trimmed)
+  if (lone) return lone[1] as string
+  if (trimmed !== '' && !Number.isNaN(Number(trimmed))) return trimmed
+  if (trimmed === 'true' || trimmed === 'false' || trimmed === 'null') return trimmed
+  const parts: string[] = []
+  let rest = text
+  for (let m = /@\{([^{}]*)\}/.exec(rest); m; m = /@\{([^{}]*)\}/.exec(rest)) {
+    if (m.index > 0) parts.push(`'${rest.slice(0, m.index).replaceAll("'", "''")}'`)
+    parts.push(`string(${m[1]})`)
+    rest = rest.slice(m.index + m[0].length)
+  }
+  if (rest || parts.length === 0) parts.push(`'${rest.replaceAll("'", "''")}'`)
+  return parts.length === 1 ? (parts[0] as string) : `concat(${parts.join(', ')})`
+}
+
+/** An HTML-escaped body would hide the tokens; people type HTML on purpose here. */
+function stepAction(step: Step, secretRef: (step: Step) => string | undefined): Record<string, unknown> {
+  const f = step.fields
+  switch (step.type) {
+    case 'teams.postMessage':
+      return {
+        type: step.type,
+        inputs: {
+          webhookUrl: secretRef(step) ?? f.webhookUrl ?? '',
+          card: {
+            $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+            type: 'AdaptiveCard',
+            version: '1.4',
+            body: [
+              { type: 'TextBlock', text: f.title ?? '', weight: 'Bolder', size: 'Medium', wrap: true },
+              { type: 'TextBlock', text: f.text ?? '', wrap: true },
+            ],
+          },
+        },
+      }
+    case 'email.send': {
+      const list = (text: string | undefined) =>
+        (text ?? '')
+          .split(/[;,]/)
+          .map((a) => a.trim())
+          .filter(Boolean)
+      const cc = list(f.cc)
+      return {
+        type: step.type,
+        inputs: {
+          to: list(f.to),
+          ...(cc.length ? { cc } : {}),
+          subject: f.subject ?? '',
+          body: f.body ?? '',
+        },
+      }
+    }
+    case 'http': {
+      const headers = parseJsonOr(f.headers)
+      const body = parseJsonOr(f.body)
+      return {
+        type: step.type,
+        inputs: {
+          method: f.method || 'GET',
+          uri: f.uri ?? '',
+          ...(headers && typeof headers === 'object' ? { headers } : {}),
+          ...(body === undefined ? {} : { body }),
+        },
+      }
+    }
+    case 'condition': {
+      const make = CONDITION_FUNCTIONS[f.operator ?? 'equals'] ?? CONDITION_FUNCTIONS.equals
+      return {
+        type: step.type,
+        expression: `@${(make as (l: string, r: string) => string)(operand(f.left ?? ''), operand(f.right ?? ''))}`,
+        actions: sequence(step.yes ?? [], secretRef),
+        else: { actions: sequence(step.no ?? [], secretRef) },
+      }
+    }
+    case 'connector.getItems': {
+      const inputs: Record<string, unknown> = { entity: f.entity ?? '' }
+      for (const key of ['$filter', '$select', '$orderby'] as const)
+        if (f[key]?.trim()) inputs[key] = f[key]?.trim()
+      if (f.$top?.trim()) inputs.$top = Number.isInteger(Number(f.$top)) ? Number(f.$top) : f.$top
+      return { type: step.type, inputs }
+    }
+    case 'compose':
+      return { type: step.type, inputs: parseJsonOr(f.inputs) ?? '' }
+    case 'delay':
+      return { type: step.type, inputs: { interval: f.interval ?? 'PT1M' } }
+    case 'terminate':
+      return {
+        type: step.type,
+        inputs: {
+          runStatus: f.runStatus || 'Failed',
+          ...(f.message ? { runError: { message: f.message } } : {}),
+        },
+      }
+  }
+}
+
+/** Steps one after another: each runs after the one before it succeeded. */
+function sequence(steps: Step[], secretRef: (step: Step) => string | undefined): Record<string, unknown> {
+  const actions: Record<string, unknown> = {}
+  steps.forEach((step, i) => {
+    const previous = steps[i - 1]
+    actions[step.name] = {
+      ...stepAction(step, secretRef),
+      runAfter: previous ? { [previous.name]: ['Succeeded'] } : {},
+    }
+  })
+  return actions
+}
+
+/** The secret a step's sealed field is kept in. */
+export const secretName = (flowName: string, step: Step, field: string) =>
+  `flow:${flowName}:${step.name}.${field}`
+
+/** Fields a save must seal first: typed values that are not already a reference. */
+export function secretsToSeal(state: DesignerState): { name: string; value: string; step: Step }[] {
+  return allSteps(state.steps)
+    .filter(
+      (s) => s.type === 'teams.postMessage' && s.fields.webhookUrl && !s.fields.webhookUrl.startsWith('@'),
+    )
+    .map((s) => ({
+      name: secretName(state.flowName, s, 'webhookUrl'),
+      value: s.fields.webhookUrl as string,
+      step: s,
+    }))
+}
+
+/** The workflow definition the designer's state stands for; sealed fields as secret('…'). */
+export function toDefinition(state: DesignerState): Record<string, unknown> {
+  const parameters: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(state.triggerParameters)) {
+    if (value.trim() === '') continue
+    parameters[key] = key === 'threshold' && !Number.isNaN(Number(value)) ? Number(value) : value.trim()
+  }
+  const sealed = new Set(secretsToSeal(state).map((s) => s.step))
+  return {
+    trigger: { type: state.triggerType, parameters },
+    actions: sequence(state.steps, (step) =>
+      sealed.has(step) ? `@secret('${secretName(state.flowName, step, 'webhookUrl')}')` : undefined,
+    ),
+  }
+}
+
+/** Problems a person can fix before saving, each naming the step and the field. */
+export function validate(state: DesignerState, trigger: TriggerInfo | undefined): string[] {
+  const problems: string[] = []
+  if (!/^[A-Za-z0-9][A-Za-z0-9 _-]{0,99}$/.test(state.flowName))
+    problems.push('Flow name: use letters, digits, spaces, - and _ (starting with a letter or digit)')
+  if (!trigger) problems.push('Choose a trigger')
+  for (const key of trigger?.required ?? [])
+    if (!state.triggerParameters[key]?.trim())
+      problems.push(`Trigger: ${trigger?.parameters[key]?.['x-ms-summary'] ?? key} is required`)
+  if (state.steps.length === 0) problems.push('Add at least one step')
+  const names = new Set<string>()
+  for (const step of allSteps(state.steps)) {
+    if (names.has(step.name)) problems.push(`Two steps are named ${step.name}; rename one`)
+    names.add(step.name)
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_ -]{0,79}$/.test(step.name))
+      problems.push(`${step.name}: a step name uses letters, digits, _, - and spaces`)
+    for (const field of stepSpec(step.type).fields)
+      if (field.required && !step.fields[field.key]?.trim())
+        problems.push(`${step.name.replaceAll('_', ' ')}: ${field.label} is required`)
+  }
+  return problems
+}
+
+/**
+ * A stored definition back in the designer, when it has the designer's shape (a sequence of
+ * steps it knows); undefined otherwise (edit it as code).
+ */
+export function fromDefinition(
+  flowName: string,
+  definition: Record<string, unknown>,
+): DesignerState | undefined {
+  const trigger = definition.trigger as { type?: string; parameters?: Record<string, unknown> } | undefined
+  if (!trigger?.type) return undefined
+  const steps = stepsFrom(definition.actions as Record<string, Record<string, unknown>> | undefined)
+  if (!steps) return undefined
+  return {
+    flowName,
+    triggerType: trigger.type,
+    triggerParameters: Object.fromEntries(
+      Object.entries(trigger.parameters ?? {}).map(([k, v]) => [k, String(v)]),
+    ),
+    steps,
+  }
+}
+
+function stepsFrom(actions: Record<string, Record<string, unknown>> | undefined): Step[] | undefined {
+  const entries = Object.entries(actions ?? {})
+  const steps: Step[] = []
+  for (const [name, action] of entries) {
+    const inputs = (action.inputs ?? {}) as Record<string, unknown>
+    const text = (v: unknown) => (v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v))
+    switch (action.type) {
+      case 'teams.postMessage': {
+        const body = ((inputs.card as { body?: { text?: string }[] } | undefined)?.body ?? []) as {
+          text?: string
+        }[]
+        steps.push({
+          uid: uid(),
+          name,
+          type: 'teams.postMessage',
+          fields: {
+            webhookUrl: text(inputs.webhookUrl),
+            title: text(inputs.title ?? body[0]?.text),
+            text: text(
+              inputs.text ??
+                body
+                  .slice(1)
+                  .map((b) => b.text ?? '')
+                  .join('\n'),
+            ),
+          },
+        })
+        break
+      }
+      case 'email.send': {
+        const list = (v: unknown) => (Array.isArray(v) ? v.join('; ') : text(v))
+        steps.push({
+          uid: uid(),
+          name,
+          type: 'email.send',
+          fields: {
+            to: list(inputs.to),
+            cc: list(inputs.cc),
+            subject: text(inputs.subject),
+            body: text(inputs.body),
+          },
+        })
+        break
+      }
+      case 'http':
+        steps.push({
+          uid: uid(),
+          name,
+          type: 'http',
+          fields: {
+            method: text(inputs.method ?? 'GET'),
+            uri: text(inputs.uri),
+            headers: inputs.headers ? JSON.stringify(inputs.headers) : '',
+            body: text(inputs.body),
+          },
+        })
+        break
+      case 'compose':
+        steps.push({ uid: uid(), name, type: 'compose', fields: { inputs: text(action.inputs) } })
+        break
+      case 'delay':
+        steps.push({ uid: uid(), name, type: 'delay', fields: { interval: text(inputs.interval) } })
+        break
+      case 'connector.getItems':
+        steps.push({
+          uid: uid(),
+          name,
+          type: 'connector.getItems',
+          fields: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, text(v)])),
+        })
+        break
+      default:
+        return undefined
+    }
+  }
+  return steps
+}

@@ -1,0 +1,22 @@
+const numbers = new Intl.NumberFormat('en')
+
+export const formatCount = (n: number | null | undefined) =>
+  n === null || n === undefined ? '—' : numbers.format(n)
+
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '—'
+  if (ms < 1000) return `${ms} ms`
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`
+  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`
+}
+
+/** "3 min ago", and the exact time in a tooltip (see <Time>). */
+export function timeAgo(iso: string | null | undefined, now = Date.now()): string {
+  if (!iso) return '—'
+  const seconds = Math.round((now - Date.parse(iso)) / 1000)
+  if (seconds < 5) return 'just now'
+  if (seconds < 60) return `${seconds} s ago`
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`
+  if (seconds < 86400) return `${Math.floor(seconds / 3600)} h ago`
+  return new Date(iso).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric' })
+}

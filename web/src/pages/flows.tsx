@@ -1,0 +1,141 @@
+import { Link } from 'wouter'
+import { api, type FlowRun, instancePath, type StoredFlow, withQuery } from '../api'
+import { Async, Empty, ErrorBox, PageHeader, Status, Time } from '../components'
+import { formatDuration } from '../format'
+import { useAction, useApi, useInstance } from '../hooks'
+
+export const designerHref = (flow?: string) =>
+  `/admin/export-destinations/power-automate/configure${flow ? `?flow=${encodeURIComponent(flow)}` : ''}`
+
+export default function Flows({ selected }: { selected?: string }) {
+  const instanceId = useInstance()
+  const flows = useApi<{ value: StoredFlow[] }>(instancePath(instanceId, '/flows'))
+  return (
+    <>
+      <PageHeader
+        title="Flows"
+        subtitle="Events that act: each flow starts on a trigger and runs its steps. Every run is kept with each step's inputs and outputs."
+        actions={
+          <Link className="button" href={designerHref()}>
+            New flow
+          </Link>
+        }
+      />
+      <Async loaded={flows}>
+        {(f) =>
+          f.value.length === 0 ? (
+            <Empty>
+              No flows yet.{' '}
+              <Link href="/admin/export-destinations">Admin → Export destinations → Power Automate</Link> sets
+              one up.
+            </Empty>
+          ) : (
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Trigger</th>
+                  <th scope="col">Steps</th>
+                  <th scope="col">State</th>
+                  <th scope="col">Modified</th>
+                  <th scope="col">
+                    <span className="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {f.value.map((flow) => (
+                  <tr key={flow.name} className={flow.name === selected ? 'selected' : ''}>
+                    <td>
+                      <Link href={`/flows/${encodeURIComponent(flow.name)}`}>{flow.name}</Link>
+                    </td>
+                    <td>{(flow.definition.trigger as { type: string }).type}</td>
+                    <td>{Object.keys((flow.definition.actions as object) ?? {}).join(', ')}</td>
+                    <td>{flow.enabled ? <Status value="active" /> : <Status value="cancelled" />}</td>
+                    <td>
+                      <Time at={flow.updatedAt} />
+                    </td>
+                    <td>
+                      <Link href={designerHref(flow.name)}>Edit</Link>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )
+        }
+      </Async>
+      {selected && <RunHistory flow={selected} />}
+    </>
+  )
+}
+
+/** A flow's 28-day run history, as Power Automate lists it: start, duration, status. */
+export function RunHistory({ flow }: { flow: string }) {
+  const instanceId = useInstance()
+  const runs = useApi<{ value: FlowRun[] }>(
+    withQuery(instancePath(instanceId, '/flow-runs'), { flow, $top: 50 }),
+    { pollMs: 3000 },
+  )
+  const test = useAction(() =>
+    api<FlowRun>(instancePath(instanceId, `/flows/${encodeURIComponent(flow)}/test`), { method: 'POST' }),
+  )
+  return (
+    <section aria-labelledby="runs-title">
+      <div className="section-head">
+        <h2 id="runs-title">Run history of {flow}</h2>
+        <button
+          type="button"
+          className="secondary"
+          disabled={test.busy}
+          onClick={() => void test.run().then(runs.reload)}
+        >
+          Test with the last event
+        </button>
+      </div>
+      {test.error && <ErrorBox error={test.error} />}
+      <Async loaded={runs}>
+        {(r) =>
+          r.value.length === 0 ? (
+            <Empty>This flow has not run yet.</Empty>
+          ) : (
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Start</th>
+                  <th scope="col">Duration</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Started by</th>
+                  <th scope="col">Error</th>
+                </tr>
+              </thead>
+              <tbody>
+                {r.value.map((run) => (
+                  <tr key={run.id}>
+                    <td>
+                      <Link href={`/flow-runs/${run.id}`} aria-label={`Run ${run.id} of ${run.flowName}`}>
+                        {new Date(run.requestedAt).toLocaleString()}
+                      </Link>
+                    </td>
+                    <td className="num">{formatDuration(run.durationMs)}</td>
+                    <td>
+                      <Status value={run.state} />
+                    </td>
+                    <td>
+                      {run.rerunOf
+                        ? `re-run of ${run.rerunOf.slice(-6)}`
+                        : run.eventId
+                          ? 'event'
+                          : 'manual test'}
+                    </td>
+                    <td>{run.error?.message}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )
+        }
+      </Async>
+    </section>
+  )
+}

@@ -1,0 +1,231 @@
+import { type FormEvent, useState } from 'react'
+import { api, instancePath } from '../api'
+import { Async, Empty, ErrorBox, Field, PageHeader } from '../components'
+import { formatCount } from '../format'
+import { useAction, useApi, useInstance } from '../hooks'
+import { History } from './measures'
+
+interface Segment {
+  name: string
+  definition: { description?: string; filter?: string; thresholds: number[] }
+  memberCount: number | null
+}
+
+export interface Condition {
+  attribute: string
+  operator: string
+  value: string
+}
+
+const OPERATORS: { op: string; label: string }[] = [
+  { op: 'eq', label: 'equals' },
+  { op: 'ne', label: 'does not equal' },
+  { op: 'gt', label: 'greater than' },
+  { op: 'ge', label: 'at least' },
+  { op: 'lt', label: 'less than' },
+  { op: 'le', label: 'at most' },
+  { op: 'contains', label: 'contains' },
+  { op: 'startswith', label: 'starts with' },
+]
+
+/** The rule builder's rows as an OData filter: numbers bare, text quoted, rows joined by and/or. */
+export function filterOf(conditions: Condition[], join: 'and' | 'or'): string {
+  const literal = (v: string) =>
+    v.trim() !== '' && !Number.isNaN(Number(v)) ? v.trim() : `'${v.replaceAll("'", "''")}'`
+  return conditions
+    .filter((c) => c.attribute && c.value !== '')
+    .map((c) =>
+      c.operator === 'contains' || c.operator === 'startswith'
+        ? `${c.operator}(${c.attribute}, ${literal(c.value)})`
+        : `${c.attribute} ${c.operator} ${literal(c.value)}`,
+    )
+    .join(` ${join} `)
+}
+
+export default function Segments() {
+  const instanceId = useInstance()
+  const segments = useApi<{ value: Segment[] }>(instancePath(instanceId, '/segments'))
+  const [selected, setSelected] = useState<string>()
+  return (
+    <>
+      <PageHeader
+        title="Segments"
+        subtitle="Rule-based sets of customers, with their member counts over time."
+      />
+      <Async loaded={segments}>
+        {(s) =>
+          s.value.length === 0 ? (
+            <Empty>No segments yet: build one below.</Empty>
+          ) : (
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Rule</th>
+                  <th scope="col">Members</th>
+                  <th scope="col">Thresholds</th>
+                </tr>
+              </thead>
+              <tbody>
+                {s.value.map((segment) => (
+                  <tr key={segment.name} className={selected === segment.name ? 'selected' : ''}>
+                    <td>
+                      <button type="button" className="link" onClick={() => setSelected(segment.name)}>
+                        {segment.name}
+                      </button>
+                      {segment.definition.description && (
+                        <div className="muted">{segment.definition.description}</div>
+                      )}
+                    </td>
+                    <td>
+                      <code>{segment.definition.filter}</code>
+                    </td>
+                    <td className="num">{formatCount(segment.memberCount)}</td>
+                    <td>{segment.definition.thresholds.map((t) => formatCount(t)).join(', ')}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )
+        }
+      </Async>
+      {selected && <History kind="segments" name={selected} />}
+      <RuleBuilder onSaved={segments.reload} />
+    </>
+  )
+}
+
+function RuleBuilder({ onSaved }: { onSaved: () => void }) {
+  const instanceId = useInstance()
+  const entity = useApi<{ value: { name: string; schema: { name: string }[] }[] }>(
+    instancePath(instanceId, '/entities'),
+  )
+  const attributes = [
+    ...new Set(
+      (entity.data?.value ?? [])
+        .filter((e) => e.name === 'UnifiedCustomer' || e.name === 'CustomerMeasures')
+        .flatMap((e) => e.schema.map((c) => c.name))
+        .filter((n) => n !== 'CustomerId'),
+    ),
+  ]
+  const [name, setName] = useState('')
+  const [join, setJoin] = useState<'and' | 'or'>('and')
+  const [conditions, setConditions] = useState<Condition[]>([
+    { attribute: 'Country', operator: 'eq', value: '' },
+  ])
+  const [estimate, setEstimate] = useState<number>()
+  const filter = filterOf(conditions, join)
+  const estimateAction = useAction(async () => {
+    const r = await api<{ memberCount: number }>(instancePath(instanceId, '/segments/estimate'), {
+      method: 'POST',
+      body: { filter },
+    })
+    setEstimate(r.memberCount)
+  })
+  const save = useAction(async (event: FormEvent) => {
+    event.preventDefault()
+    await api(instancePath(instanceId, `/segments/${encodeURIComponent(name)}`), {
+      method: 'PUT',
+      body: { filter },
+    })
+    onSaved()
+  })
+  const update = (i: number, change: Partial<Condition>) =>
+    setConditions(conditions.map((c, j) => (j === i ? { ...c, ...change } : c)))
+  return (
+    <form className="card" onSubmit={(e) => void save.run(e)} aria-labelledby="builder-title">
+      <h2 id="builder-title">Build a segment</h2>
+      <Field label="Segment name">
+        {(id) => (
+          <input
+            id={id}
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            required
+            pattern="[A-Za-z][A-Za-z0-9_]*"
+          />
+        )}
+      </Field>
+      <fieldset>
+        <legend>Customers where</legend>
+        <label>
+          Combine rows with{' '}
+          <select value={join} onChange={(e) => setJoin(e.target.value as 'and' | 'or')}>
+            <option value="and">and (all rows)</option>
+            <option value="or">or (any row)</option>
+          </select>
+        </label>
+        {conditions.map((c, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: rows are edited in place
+          <div className="rule-row" key={i}>
+            <select
+              aria-label={`Attribute of row ${i + 1}`}
+              value={c.attribute}
+              onChange={(e) => update(i, { attribute: e.target.value })}
+            >
+              {(attributes.length ? attributes : [c.attribute]).map((a) => (
+                <option key={a}>{a}</option>
+              ))}
+            </select>
+            <select
+              aria-label={`Operator of row ${i + 1}`}
+              value={c.operator}
+              onChange={(e) => update(i, { operator: e.target.value })}
+            >
+              {OPERATORS.map((o) => (
+                <option key={o.op} value={o.op}>
+                  {o.label}
+                </option>
+              ))}
+            </select>
+            <input
+              aria-label={`Value of row ${i + 1}`}
+              value={c.value}
+              onChange={(e) => update(i, { value: e.target.value })}
+            />
+            <button
+              type="button"
+              className="secondary"
+              aria-label={`Remove row ${i + 1}`}
+              onClick={() => setConditions(conditions.filter((_, j) => j !== i))}
+            >
+              Remove
+            </button>
+          </div>
+        ))}
+        <button
+          type="button"
+          className="secondary"
+          onClick={() =>
+            setConditions([
+              ...conditions,
+              { attribute: attributes[0] ?? 'Country', operator: 'eq', value: '' },
+            ])
+          }
+        >
+          Add row
+        </button>
+      </fieldset>
+      <p>
+        Filter: <code>{filter || '(all customers)'}</code>
+      </p>
+      <div className="actions">
+        <button
+          type="button"
+          className="secondary"
+          disabled={estimateAction.busy}
+          onClick={() => void estimateAction.run()}
+        >
+          Estimate members
+        </button>
+        {estimate !== undefined && <span aria-live="polite">about {formatCount(estimate)} customers</span>}
+        <button type="submit" disabled={save.busy || !name}>
+          Save segment
+        </button>
+      </div>
+      {(estimateAction.error ?? save.error) && (
+        <ErrorBox error={(estimateAction.error ?? save.error) as Error} />
+      )}
+    </form>
+  )
+}

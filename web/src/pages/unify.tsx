@@ -1,0 +1,288 @@
+import { type FormEvent, useState } from 'react'
+import { Link } from 'wouter'
+import { api, instancePath } from '../api'
+import { Async, Empty, ErrorBox, Json, PageHeader, Status, Time } from '../components'
+import { formatCount, formatDuration } from '../format'
+import { useAction, useApi, useInstance } from '../hooks'
+
+interface UnifyConfig {
+  sources?: Record<string, { attributes: Record<string, string>; updatedAt?: string }>
+  rules?: {
+    name: string
+    conditions: {
+      attribute: string
+      algorithm: string
+      precision: string
+      threshold: number
+      normalize?: string[]
+    }[]
+  }[]
+  merge?: { default?: string; keepAll?: string[]; attributes?: Record<string, string> }
+}
+interface UnifyRun {
+  id: string
+  state: string
+  reason: string
+  requestedAt: string
+  completedAt: string | null
+  durationMs: number | null
+  stats: Record<string, number> | null
+  error: { code: string; message: string } | null
+}
+interface Explanation {
+  customer: Record<string, unknown>
+  records: { source: string; key: string; record: Record<string, unknown> }[]
+  matches: {
+    sourceA: string
+    keyA: string
+    sourceB: string
+    keyB: string
+    rule: string
+    score: number
+    similarities: string | null
+  }[]
+}
+
+export default function Unify() {
+  const instanceId = useInstance()
+  const config = useApi<{ unify?: UnifyConfig }>(instancePath(instanceId, '/config'))
+  const runs = useApi<{ value: UnifyRun[] }>(instancePath(instanceId, '/unify/runs'), { pollMs: 5000 })
+  const start = useAction(() => api(instancePath(instanceId, '/unify/runs'), { method: 'POST', body: {} }))
+  const latest = runs.data?.value[0]
+  return (
+    <>
+      <PageHeader
+        title="Unify"
+        subtitle="Map source columns to the profile, match records that are the same person, merge them into one customer."
+        actions={
+          <button
+            type="button"
+            disabled={start.busy || latest?.state === 'running'}
+            onClick={() => void start.run().then(runs.reload)}
+          >
+            Run unification
+          </button>
+        }
+      />
+      {start.error && <ErrorBox error={start.error} />}
+      <h2>Match statistics</h2>
+      <Async loaded={runs}>
+        {(r) =>
+          latest ? (
+            <>
+              <section className="tiles" aria-label="Last unification">
+                <div className="tile">
+                  <span className="tile-value">{formatCount(latest.stats?.sourceRecords)}</span>
+                  <span className="tile-label">Source records</span>
+                </div>
+                <div className="tile">
+                  <span className="tile-value">{formatCount(latest.stats?.unifiedProfiles)}</span>
+                  <span className="tile-label">Unified profiles</span>
+                </div>
+                <div className="tile">
+                  <span className="tile-value">{formatCount(latest.stats?.matchPairs)}</span>
+                  <span className="tile-label">Match pairs</span>
+                </div>
+                <div className="tile">
+                  <span className="tile-value">
+                    {latest.stats?.sourceRecords && latest.stats.unifiedProfiles
+                      ? `${(100 * (1 - latest.stats.unifiedProfiles / latest.stats.sourceRecords)).toFixed(1)}%`
+                      : '—'}
+                  </span>
+                  <span className="tile-label">Records merged away</span>
+                </div>
+              </section>
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">When</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Why</th>
+                    <th scope="col">Map</th>
+                    <th scope="col">Match</th>
+                    <th scope="col">Merge</th>
+                    <th scope="col">Total</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {r.value.slice(0, 10).map((run) => (
+                    <tr key={run.id}>
+                      <td>
+                        <Time at={run.completedAt ?? run.requestedAt} />
+                      </td>
+                      <td>
+                        <Status value={run.state} /> {run.error?.message}
+                      </td>
+                      <td>{run.reason}</td>
+                      <td className="num">{formatDuration(run.stats?.mapMs)}</td>
+                      <td className="num">{formatDuration(run.stats?.matchMs)}</td>
+                      <td className="num">{formatDuration(run.stats?.mergeMs)}</td>
+                      <td className="num">{formatDuration(run.durationMs)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </>
+          ) : (
+            <Empty>No unification has run yet.</Empty>
+          )
+        }
+      </Async>
+      <Async loaded={config}>
+        {(c) =>
+          c.unify ? (
+            <div className="columns">
+              <section>
+                <h2>Map</h2>
+                {Object.entries(c.unify.sources ?? {}).map(([source, map]) => (
+                  <table key={source} className="compact">
+                    <caption>{source}</caption>
+                    <thead>
+                      <tr>
+                        <th scope="col">Column</th>
+                        <th scope="col">Profile attribute</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {Object.entries(map.attributes).map(([column, attribute]) => (
+                        <tr key={column}>
+                          <td>{column}</td>
+                          <td>{attribute}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                ))}
+              </section>
+              <section>
+                <h2>Match rules</h2>
+                <ol>
+                  {(c.unify.rules ?? []).map((rule) => (
+                    <li key={rule.name}>
+                      <strong>{rule.name}</strong>
+                      <ul>
+                        {rule.conditions.map((cond) => (
+                          <li key={cond.attribute}>
+                            {cond.attribute}: {cond.precision} ({cond.algorithm} ≥ {cond.threshold}
+                            {cond.normalize?.length ? `, normalised as ${cond.normalize.join(', ')}` : ''})
+                          </li>
+                        ))}
+                      </ul>
+                    </li>
+                  ))}
+                </ol>
+                <h2>Merge</h2>
+                <p>
+                  Default: {c.unify.merge?.default ?? 'mostFrequent'}; keep all values of{' '}
+                  {c.unify.merge?.keepAll?.join(', ') || 'none'}.
+                </p>
+                {c.unify.merge?.attributes && (
+                  <ul>
+                    {Object.entries(c.unify.merge.attributes).map(([a, p]) => (
+                      <li key={a}>
+                        {a}: {p}
+                      </li>
+                    ))}
+                  </ul>
+                )}
+              </section>
+            </div>
+          ) : (
+            <Empty>No unify section yet: add one to openinsights.yaml (openinsights apply).</Empty>
+          )
+        }
+      </Async>
+      <Explain />
+    </>
+  )
+}
+
+function Explain() {
+  const instanceId = useInstance()
+  const [draft, setDraft] = useState('')
+  const [customerId, setCustomerId] = useState<string>()
+  const explanation = useApi<Explanation>(
+    customerId
+      ? instancePath(instanceId, `/unify/customers/${encodeURIComponent(customerId)}/explain`)
+      : null,
+  )
+  const submit = (event: FormEvent) => {
+    event.preventDefault()
+    setCustomerId(draft.trim() || undefined)
+  }
+  return (
+    <section aria-labelledby="explain-title">
+      <h2 id="explain-title">Explain a customer</h2>
+      <form className="inline-form" onSubmit={submit}>
+        <label>
+          CustomerId{' '}
+          <input
+            value={draft}
+            onChange={(e) => setDraft(e.target.value)}
+            placeholder="e.g. from Entities → UnifiedCustomer"
+          />
+        </label>
+        <button type="submit" className="secondary">
+          Explain
+        </button>
+        <Link href="/entities/UnifiedCustomer">Browse customers</Link>
+      </form>
+      {customerId && (
+        <Async loaded={explanation}>
+          {(e) => (
+            <>
+              <h3>Profile</h3>
+              <Json value={e.customer} label="Unified profile" />
+              <h3>{e.records.length} source records</h3>
+              <table className="compact">
+                <thead>
+                  <tr>
+                    <th scope="col">Source</th>
+                    <th scope="col">Key</th>
+                    <th scope="col">Record</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {e.records.map((r) => (
+                    <tr key={`${r.source}:${r.key}`}>
+                      <td>{r.source}</td>
+                      <td>{r.key}</td>
+                      <td className="clip">{JSON.stringify(r.record)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              <h3>Why they match ({e.matches.length} pairs)</h3>
+              <table className="compact">
+                <thead>
+                  <tr>
+                    <th scope="col">Record</th>
+                    <th scope="col">Matched</th>
+                    <th scope="col">Rule</th>
+                    <th scope="col">Score</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {e.matches.slice(0, 100).map((m) => (
+                    <tr key={`${m.keyA}-${m.keyB}-${m.rule}`}>
+                      <td>
+                        {m.sourceA}:{m.keyA}
+                      </td>
+                      <td>
+                        {m.sourceB}:{m.keyB}
+                      </td>
+                      <td>
+                        {m.rule} {m.similarities && <small className="muted">({m.similarities})</small>}
+                      </td>
+                      <td className="num">{m.score}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </>
+          )}
+        </Async>
+      )}
+    </section>
+  )
+}
