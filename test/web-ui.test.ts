@@ -1,0 +1,271 @@
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { gzipSync } from 'node:zlib'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { validateAdaptiveCard } from './helpers/adaptive-cards.js'
+import { browserAvailable, launchBrowser } from './helpers/browser.js'
+import { freshHome, type ServerProcess, startServer } from './helpers/processes.js'
+import { waitFor } from './helpers/wait.js'
+import { startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver.js'
+
+const root = resolve(import.meta.dirname, '..')
+const SHOTS = join(root, 'test-results', 'screenshots')
+const TEAMS_PATH = '/teams/webhookb2/SECRET-TOKEN-9'
+
+let server: ServerProcess | undefined
+let receiver: WebhookReceiver | undefined
+let browser: Browser | undefined
+afterAll(async () => {
+  await browser?.close()
+  await server?.stop()
+  await receiver?.close()
+})
+
+describe.skipIf(!browserAvailable())('the web UI in a real browser (Debian chromium, headless)', () => {
+  const home = freshHome({ store: 'empty' })
+  const env = {
+    OPENINSIGHTS_HOME: home,
+    OPENINSIGHTS_REFRESH_RETRIES: '0',
+    OPENINSIGHTS_FLOWS_ALLOW_PRIVATE: 'true',
+  }
+  let page: Page
+  const shot = async (name: string) => {
+    // Nothing at 1280×800 is wider than the window (no layout broken sideways).
+    const width = Number(await page.evaluate('document.documentElement.scrollWidth'))
+    expect(width, `${name} is ${width}px wide`).toBeLessThanOrEqual(1280)
+    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
+  }
+  const nav = (name: string) =>
+    page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true }).click()
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true })
+    // The UI as `npm start` serves it (built when missing or stale).
+    const built = spawnSync(process.execPath, [join(root, 'scripts', 'build-web.js')], {
+      cwd: root,
+      encoding: 'utf8',
+    })
+    expect(built.status, built.stderr).toBe(0)
+    receiver = await startWebhookReceiver()
+    receiver.on(TEAMS_PATH, () => ({ status: 200, body: '1' }))
+    server = await startServer(['--demo'], env)
+    await server.waitForOutput(/ready in [\d.]+ s/, 90_000)
+    browser = await launchBrowser()
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+    page.setDefaultTimeout(20_000)
+  }, 180_000)
+
+  it('keeps first-load JavaScript under 300 KB gzip', () => {
+    const dist = join(root, 'web', 'dist')
+    const html = readFileSync(join(dist, 'index.html'), 'utf8')
+    const scripts = [...html.matchAll(/(?:src|href)="\/(assets\/[^"]+\.js)"/g)].map((m) => m[1] as string)
+    const gzip = scripts.reduce((sum, f) => sum + gzipSync(readFileSync(join(dist, f))).length, 0)
+    console.log(`first-load JavaScript: ${(gzip / 1024).toFixed(1)} KB gzip`)
+    expect(gzip).toBeLessThan(300 * 1024)
+  })
+
+  it('sets up the admin account from the one-time link, signs out and in with a session cookie', async () => {
+    const link = /(http:\/\/\S+\/setup#token=\S+)/.exec(server!.output())?.[1] as string
+    expect(link).toBeDefined()
+    await page.goto(link)
+    await page.getByLabel('User name').fill('admin')
+    await page.getByLabel('Password', { exact: true }).fill('correct horse battery')
+    await page.getByLabel('Repeat password').fill('correct horse battery')
+    await shot('setup')
+    await page.getByRole('button', { name: 'Create account' }).click()
+    await page.getByRole('heading', { name: 'Home' }).waitFor()
+    // The link works once.
+    const again = await fetch(`${server!.url}/api/v1/web/setup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: link.split('token=')[1], username: 'eve', password: 'another password' }),
+    })
+    expect(again.status).toBe(409)
+    const cookies = await page.context().cookies()
+    expect(cookies.find((c) => c.name === 'oi_session')).toMatchObject({ httpOnly: true, sameSite: 'Lax' })
+
+    await page.getByRole('button', { name: 'Sign out' }).click()
+    await page.getByRole('heading', { name: 'Sign in to openinsights' }).waitFor()
+    await page.getByLabel('User name').fill('admin')
+    await page.getByLabel('Password').fill('wrong password!')
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.getByText('wrong user name or password').waitFor()
+    await page.getByLabel('Password').fill('correct horse battery')
+    await shot('sign-in')
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.getByRole('heading', { name: 'Home' }).waitFor()
+    await page.getByText('Unified customers').waitFor()
+    await shot('home')
+  })
+
+  it('builds the Teams flow through Admin → Export destinations → Power Automate → Configure', async () => {
+    await nav('Export destinations')
+    const tile = page.getByRole('article', { name: 'Power Automate' })
+    await tile.getByText('Use real Power Automate').click()
+    await expect(
+      tile.getByRole('link', { name: 'apiDefinition.swagger.json' }).getAttribute('href'),
+    ).resolves.toMatch(/\/api\/v1\/connector\/apiDefinition\.swagger\.json\?host=/)
+    await shot('export-destinations')
+    await tile.getByRole('link', { name: 'Configure' }).click()
+    await page.getByRole('heading', { name: 'New flow' }).waitFor()
+
+    await page.getByLabel('Flow name').fill('Teams on failure')
+    await page.getByRole('radio', { name: /When a data source refresh failed/ }).check()
+    await page.getByRole('button', { name: '+ New step' }).click()
+    await page.getByRole('button', { name: /Post message in a Teams channel/ }).click()
+    await page.getByLabel('Webhook URL').fill(`${receiver!.url}${TEAMS_PATH}`)
+
+    // Text and dynamic content, inserted where the cursor is.
+    const title = page.locator('.token-field', { has: page.getByLabel('Title') })
+    await title.getByLabel('Title').fill('Refresh of ')
+    await title.getByRole('button', { name: 'Dynamic content' }).click()
+    await title.getByRole('dialog').getByRole('button', { name: 'Data source name', exact: true }).click()
+    await title.getByLabel('Title').press('End')
+    await title.getByLabel('Title').pressSequentially(' failed')
+    const message = page.locator('.token-field', { has: page.getByLabel('Message') })
+    await message.getByRole('button', { name: 'Dynamic content' }).click()
+    await message.getByRole('dialog').getByRole('button', { name: 'Error code', exact: true }).click()
+    await message.getByLabel('Message').press('End')
+    await message.getByLabel('Message').pressSequentially(': ')
+    await message.getByRole('button', { name: 'Dynamic content' }).click()
+    await message.getByRole('dialog').getByRole('button', { name: 'Error message', exact: true }).click()
+    await expect(title.getByLabel('Title').inputValue()).resolves.toBe(
+      "Refresh of @{triggerBody()?['dataSourceName']} failed",
+    )
+    await page.getByRole('button', { name: 'Peek code' }).click()
+    await shot('flow-designer')
+    await page.getByRole('button', { name: 'Save', exact: true }).click()
+    await page.getByText('Saved.').waitFor()
+
+    const flow = await server!.fetchJson('/api/v1/instances/demo/flows/Teams%20on%20failure')
+    expect(flow.definition.trigger.type).toBe('datasource.refresh.failed')
+    // The webhook URL (a token) was sealed as a secret: the flow refers to it.
+    expect(JSON.stringify(flow.definition)).not.toContain('SECRET-TOKEN-9')
+    expect(flow.definition.actions.Post_message.inputs.webhookUrl).toMatch(
+      /^@secret\('flow:Teams on failure:Post_message/,
+    )
+  })
+
+  it('breaks a source, refreshes it, and shows the run with the card it sent', async () => {
+    const file = join(home, 'demo-data', 'crm-contacts.csv')
+    const original = readFileSync(file, 'utf8')
+    writeFileSync(file, 'this is not a CSV export\n')
+    try {
+      await nav('Data sources')
+      await page.getByRole('button', { name: 'Refresh crm_contacts now' }).click()
+      const row = page.getByRole('row', { name: /crm_contacts/ })
+      await row.getByText('failed', { exact: true }).waitFor({ timeout: 60_000 })
+      await row.getByRole('link', { name: 'crm_contacts' }).click()
+      await page.getByRole('heading', { name: 'Refresh history of crm_contacts' }).waitFor()
+      await page
+        .getByText(/ColumnNotFound/)
+        .first()
+        .waitFor()
+      await shot('data-sources')
+    } finally {
+      writeFileSync(file, original)
+    }
+
+    const r = receiver!
+    await waitFor(
+      async () => (r.requestsTo(TEAMS_PATH).length > 0 ? true : undefined),
+      'the Teams message',
+      60_000,
+    )
+    await new Promise((done) => setTimeout(done, 500))
+    const posts = r.requestsTo(TEAMS_PATH)
+    expect(posts).toHaveLength(1)
+    const content = JSON.parse(posts[0]!.body).attachments[0].content
+    expect(validateAdaptiveCard(content).problems).toEqual([])
+    expect(JSON.stringify(content)).toContain('Refresh of crm_contacts failed')
+    expect(JSON.stringify(content)).toContain('ColumnNotFound: ')
+
+    await nav('Flows')
+    await page.getByRole('link', { name: 'Teams on failure' }).click()
+    await page.getByRole('heading', { name: 'Run history of Teams on failure' }).waitFor()
+    const runLink = page.getByRole('link', { name: /^Run \w+ of Teams on failure$/ })
+    await runLink.first().waitFor({ timeout: 30_000 })
+    await shot('flows')
+    await runLink.first().click()
+    await page.getByRole('heading', { name: 'Teams on failure: run' }).waitFor()
+    const step = page.getByRole('listitem').filter({ hasText: 'Post message' })
+    await step.getByText('Succeeded').first().waitFor()
+    const inputs = await step.getByRole('region', { name: 'Inputs of Post_message' }).textContent()
+    expect(inputs).toContain('Refresh of crm_contacts failed')
+    expect(inputs).toContain('"type": "AdaptiveCard"')
+    const outputs = await step.getByRole('region', { name: 'Outputs of Post_message' }).textContent()
+    expect(outputs).toContain('"statusCode": 200')
+    // History never shows the webhook's token.
+    expect(await page.content()).not.toContain('SECRET-TOKEN-9')
+    await shot('flow-run')
+  })
+
+  it('shows every other page, with large entities paged by the server', async () => {
+    await nav('Entities')
+    await page.getByRole('link', { name: 'UnifiedCustomer', exact: true }).click()
+    await page.getByText('Rows 1–50 of 4,736').waitFor()
+    await page.getByRole('button', { name: 'Next' }).click()
+    await page.getByText('Rows 51–100 of 4,736').waitFor()
+    await shot('entities')
+
+    await nav('Unify')
+    await page.getByText('Unified profiles').waitFor()
+    const customerId = (await server!.fetchJson('/api/v1/instances/demo/data/UnifiedCustomer?$top=1'))
+      .value[0].CustomerId
+    await page.getByLabel('CustomerId').fill(customerId)
+    await page.getByRole('button', { name: 'Explain' }).click()
+    await page.getByRole('heading', { name: /Why they match/ }).waitFor()
+    await shot('unify')
+
+    await nav('Measures')
+    await page.getByRole('button', { name: 'TotalRevenue' }).click()
+    await page.getByRole('img', { name: 'TotalRevenue over time' }).waitFor()
+    await shot('measures')
+
+    await nav('Segments')
+    await page.getByRole('button', { name: 'HighValueCustomers' }).click()
+    await page.getByRole('img', { name: 'HighValueCustomers over time' }).waitFor()
+    await page.getByLabel('Value of row 1').fill('DK')
+    await page.getByRole('button', { name: 'Estimate members' }).click()
+    await page.getByText(/about [\d,]+ customers/).waitFor()
+    await shot('segments')
+
+    await nav('Deliveries')
+    await page.getByRole('heading', { name: 'Deliveries' }).waitFor()
+    await shot('deliveries')
+
+    await nav('Connections and API keys')
+    await page.getByLabel('Name').fill('power-automate')
+    await page.getByRole('button', { name: 'Create key' }).click()
+    const key = await page.locator('code.secret').textContent()
+    expect(key).toMatch(/^oi_/)
+    if (!key) throw new Error('no key shown')
+    await shot('connections')
+    // The key is a connection of its own, apart from the session.
+    const withKey = await fetch(`${server!.url}/api/v1/instances/demo/entities`, {
+      headers: { 'x-api-key': key },
+    })
+    expect(withKey.status).toBe(200)
+
+    await nav('Events')
+    await page.getByLabel('Type').selectOption('datasource.refresh.failed')
+    await page.getByRole('listitem').filter({ hasText: 'crm_contacts' }).first().waitFor()
+    await shot('events')
+  })
+
+  it('refuses session changes without the UI header, and API calls without a session or key', async () => {
+    const cookie = (await page.context().cookies()).find((c) => c.name === 'oi_session')
+    const headers = { cookie: `oi_session=${cookie?.value}`, 'content-type': 'application/json' }
+    const forged = await fetch(`${server!.url}/api/v1/keys`, {
+      method: 'POST',
+      headers,
+      body: '{"name":"x"}',
+    })
+    expect(forged.status).toBe(403)
+    const read = await fetch(`${server!.url}/api/v1/keys`, { headers })
+    expect(read.status).toBe(200)
+    expect((await fetch(`${server!.url}/api/v1/keys`)).status).toBe(401)
+  })
+})
