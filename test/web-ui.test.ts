@@ -192,6 +192,10 @@ describe.skipIf(!browserAvailable())('the web UI in a real browser (Debian chrom
     await page.getByRole('heading', { name: 'Teams on failure: run' }).waitFor()
     const step = page.getByRole('listitem').filter({ hasText: 'Post message' })
     await step.getByText('Succeeded').first().waitFor()
+    // The card, drawn as Teams shows it, and its JSON as the step's inputs.
+    const preview = step.getByRole('figure', { name: 'The card as sent' })
+    await preview.getByText('Refresh of crm_contacts failed').waitFor()
+    await preview.getByText(/^ColumnNotFound: data source 'crm_contacts'/).waitFor()
     const inputs = await step.getByRole('region', { name: 'Inputs of Post_message' }).textContent()
     expect(inputs).toContain('Refresh of crm_contacts failed')
     expect(inputs).toContain('"type": "AdaptiveCard"')

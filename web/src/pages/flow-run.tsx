@@ -99,6 +99,7 @@ export default function FlowRunPage({ runId }: { runId: string }) {
                       <strong>{a.error.code}</strong> {a.error.message}
                     </p>
                   )}
+                  {a.type === 'teams.postMessage' && <CardPreview inputs={a.inputs} />}
                   <div className="io">
                     <div>
                       <h4>Inputs</h4>
@@ -121,5 +122,48 @@ export default function FlowRunPage({ runId }: { runId: string }) {
         </>
       )}
     </Async>
+  )
+}
+
+interface CardElement {
+  type?: string
+  text?: string
+  weight?: string
+  size?: string
+  facts?: { title?: string; value?: string }[]
+}
+
+/** The Adaptive Card a Teams step sent, drawn roughly as Teams shows it (text blocks and fact sets). */
+function CardPreview({ inputs }: { inputs: unknown }) {
+  const card = (inputs as { card?: { body?: CardElement[] }; title?: string; text?: string } | null) ?? {}
+  const body: CardElement[] = card.card?.body ?? [
+    ...(card.title ? [{ type: 'TextBlock', text: card.title, weight: 'Bolder' }] : []),
+    ...(card.text ? [{ type: 'TextBlock', text: card.text }] : []),
+  ]
+  return (
+    <figure className="card-preview" aria-label="The card as sent">
+      <figcaption className="muted">The card as sent</figcaption>
+      {body.map((element, i) =>
+        element.type === 'FactSet' ? (
+          // biome-ignore lint/suspicious/noArrayIndexKey: card elements have no identity
+          <dl key={i}>
+            {(element.facts ?? []).map((f) => (
+              <div key={`${f.title}-${f.value}`}>
+                <dt>{f.title}</dt>
+                <dd>{f.value}</dd>
+              </div>
+            ))}
+          </dl>
+        ) : (
+          <p
+            // biome-ignore lint/suspicious/noArrayIndexKey: card elements have no identity
+            key={i}
+            className={`${element.weight === 'Bolder' ? 'bold' : ''} ${element.size === 'Medium' || element.size === 'Large' ? 'big' : ''}`}
+          >
+            {element.text}
+          </p>
+        ),
+      )}
+    </figure>
   )
 }
