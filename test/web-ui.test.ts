@@ -108,6 +108,13 @@ describe.skipIf(!browserAvailable())('the web UI in a real browser (Debian chrom
       tile.getByRole('link', { name: 'apiDefinition.swagger.json' }).getAttribute('href'),
     ).resolves.toMatch(/\/api\/v1\/connector\/apiDefinition\.swagger\.json\?host=/)
     await shot('export-destinations')
+    // The custom connector for real Power Automate, for the address the page was opened at.
+    const href = (await tile
+      .getByRole('link', { name: 'apiDefinition.swagger.json' })
+      .getAttribute('href')) as string
+    const swagger = await page.evaluate(async (url) => (await fetch(url)).json(), href)
+    expect(swagger).toMatchObject({ swagger: '2.0', host: new URL(server!.url).host, basePath: '/api/v1' })
+    expect(JSON.stringify(swagger)).toContain('OnDataSourceRefreshFailed')
     await tile.getByRole('link', { name: 'Configure' }).click()
     await page.getByRole('heading', { name: 'New flow' }).waitFor()
 
@@ -204,6 +211,16 @@ describe.skipIf(!browserAvailable())('the web UI in a real browser (Debian chrom
     // History never shows the webhook's token.
     expect(await page.content()).not.toContain('SECRET-TOKEN-9')
     await shot('flow-run')
+
+    // Test with the last event: the newest datasource.refresh.failed event, replayed by hand.
+    await page.getByRole('link', { name: 'All runs of Teams on failure' }).click()
+    await page.getByRole('button', { name: 'Test with the last event' }).click()
+    await page.getByRole('cell', { name: 'manual test' }).waitFor({ timeout: 30_000 })
+    await waitFor(
+      async () => (r.requestsTo(TEAMS_PATH).length === 2 ? true : undefined),
+      "the test run's message",
+    )
+    expect(JSON.parse(r.requestsTo(TEAMS_PATH)[1]!.body).attachments[0].content).toEqual(content)
   })
 
   it('shows every other page, with large entities paged by the server', async () => {
@@ -271,5 +288,17 @@ describe.skipIf(!browserAvailable())('the web UI in a real browser (Debian chrom
     const read = await fetch(`${server!.url}/api/v1/keys`, { headers })
     expect(read.status).toBe(200)
     expect((await fetch(`${server!.url}/api/v1/keys`)).status).toBe(401)
+    // Guessing passwords: ten failures (the first was the browser's, above), then 429 with
+    // Retry-After, even for the right password.
+    const login = (password: string) =>
+      fetch(`${server!.url}/api/v1/web/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'admin', password }),
+      })
+    for (let i = 0; i < 9; i++) expect((await login(`guess ${i}`)).status).toBe(401)
+    const locked = await login('correct horse battery')
+    expect(locked.status).toBe(429)
+    expect(locked.headers.get('retry-after')).toBe('900')
   })
 })
