@@ -194,6 +194,7 @@ describe.skipIf(!browserAvailable())('the web UI in a real browser (Debian chrom
     await page.getByRole('heading', { name: 'Run history of Teams on failure' }).waitFor()
     const runLink = page.getByRole('link', { name: /^Run \w+ of Teams on failure$/ })
     await runLink.first().waitFor({ timeout: 30_000 })
+    await page.getByRole('form', { name: 'Email the data owners when a segment crosses a threshold' }).waitFor()
     await shot('flows')
     await runLink.first().click()
     await page.getByRole('heading', { name: 'Teams on failure: run' }).waitFor()

@@ -1,6 +1,7 @@
+import { type FormEvent, useState } from 'react'
 import { Link } from 'wouter'
 import { api, type FlowRun, instancePath, type StoredFlow, withQuery } from '../api'
-import { Async, Empty, ErrorBox, PageHeader, Status, Time } from '../components'
+import { Async, Empty, ErrorBox, Field, PageHeader, Status, Time } from '../components'
 import { formatDuration } from '../format'
 import { useAction, useApi, useInstance } from '../hooks'
 
@@ -66,7 +67,79 @@ export default function Flows({ selected }: { selected?: string }) {
         }
       </Async>
       {selected && <RunHistory flow={selected} />}
+      <Templates onInstalled={flows.reload} />
     </>
+  )
+}
+
+interface Template {
+  id: string
+  title: string
+  description: string
+  parameters: Record<string, { description: string; required: boolean; secret?: boolean }>
+}
+
+/** Start from a template (as Power Automate's templates gallery): fill its values, install. */
+function Templates({ onInstalled }: { onInstalled: () => void }) {
+  const instanceId = useInstance()
+  const templates = useApi<{ value: Template[] }>(instancePath(instanceId, '/flow-templates'))
+  return (
+    <section aria-labelledby="templates-title">
+      <h2 id="templates-title">Start from a template</h2>
+      <Async loaded={templates}>
+        {(t) => (
+          <div className="template-list">
+            {t.value.map((template) => (
+              <TemplateForm key={template.id} template={template} onInstalled={onInstalled} />
+            ))}
+          </div>
+        )}
+      </Async>
+    </section>
+  )
+}
+
+function TemplateForm({ template, onInstalled }: { template: Template; onInstalled: () => void }) {
+  const instanceId = useInstance()
+  const [values, setValues] = useState<Record<string, string>>({})
+  const [done, setDone] = useState<string>()
+  const install = useAction(async (event: FormEvent) => {
+    event.preventDefault()
+    const filled = Object.fromEntries(Object.entries(values).filter(([, v]) => v.trim() !== ''))
+    const result = await api<{ name: string }>(instancePath(instanceId, `/flow-templates/${template.id}`), {
+      method: 'POST',
+      body: { values: filled },
+    })
+    setDone(result.name)
+    onInstalled()
+  })
+  return (
+    <form className="card" onSubmit={(e) => void install.run(e)} aria-label={template.title}>
+      <h3>{template.title}</h3>
+      <p className="muted">{template.description}</p>
+      {Object.entries(template.parameters).map(([key, p]) => (
+        <Field key={key} label={`${key}${p.required ? ' *' : ''}`} hint={p.description}>
+          {(id) => (
+            <input
+              id={id}
+              type={p.secret ? 'password' : 'text'}
+              required={p.required}
+              value={values[key] ?? ''}
+              onChange={(e) => setValues({ ...values, [key]: e.target.value })}
+            />
+          )}
+        </Field>
+      ))}
+      <button type="submit" disabled={install.busy}>
+        Use this template
+      </button>{' '}
+      {done && (
+        <span role="status">
+          Created <Link href={`/flows/${encodeURIComponent(done)}`}>{done}</Link>
+        </span>
+      )}
+      {install.error && <ErrorBox error={install.error} />}
+    </form>
   )
 }
 
