@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { join, resolve } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import type { Browser, Page } from 'playwright-core'
@@ -13,6 +14,7 @@ import { startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-re
 const root = resolve(import.meta.dirname, '..')
 const SHOTS = join(root, 'test-results', 'screenshots')
 const TEAMS_PATH = '/teams/webhookb2/SECRET-TOKEN-9'
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
 
 let server: ServerProcess | undefined
 let receiver: WebhookReceiver | undefined
@@ -36,6 +38,12 @@ describe.skipIf(!browserAvailable())('the web UI in a real browser (Debian chrom
     const width = Number(await page.evaluate('document.documentElement.scrollWidth'))
     expect(width, `${name} is ${width}px wide`).toBeLessThanOrEqual(1280)
     await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
+    // Labels, names, roles and contrast (WCAG 2 A/AA) as axe-core checks them.
+    await page.addScriptTag({ path: AXE })
+    const violations = (await page.evaluate(
+      "axe.run(document, { runOnly: ['wcag2a', 'wcag2aa'] }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) })))",
+    )) as { id: string; impact: string; nodes: string[] }[]
+    expect(violations, `${name}: accessibility`).toEqual([])
   }
   const nav = (name: string) =>
     page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true }).click()
@@ -194,7 +202,9 @@ describe.skipIf(!browserAvailable())('the web UI in a real browser (Debian chrom
     await page.getByRole('heading', { name: 'Run history of Teams on failure' }).waitFor()
     const runLink = page.getByRole('link', { name: /^Run \w+ of Teams on failure$/ })
     await runLink.first().waitFor({ timeout: 30_000 })
-    await page.getByRole('form', { name: 'Email the data owners when a segment crosses a threshold' }).waitFor()
+    await page
+      .getByRole('form', { name: 'Email the data owners when a segment crosses a threshold' })
+      .waitFor()
     await shot('flows')
     await runLink.first().click()
     await page.getByRole('heading', { name: 'Teams on failure: run' }).waitFor()

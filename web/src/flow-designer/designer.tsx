@@ -339,7 +339,7 @@ function StepList({
           </button>
         </fieldset>
       ) : (
-        <button type="button" className="new-step" aria-controls={pickId} onClick={() => setAdding(true)}>
+        <button type="button" className="new-step" aria-expanded={false} onClick={() => setAdding(true)}>
           + {steps.length === 0 && label === 'Steps' ? 'New step' : 'Add an action'}
         </button>
       )}
