@@ -149,6 +149,10 @@ describe.skipIf(!browserAvailable())('the web UI in a real browser (Debian chrom
     await expect(title.getByLabel('Title').inputValue()).resolves.toBe(
       "Refresh of @{triggerBody()?['dataSourceName']} failed",
     )
+    // The field reads with the token's name, as Power Automate's chips do.
+    await expect(title.locator('.readable').textContent()).resolves.toBe(
+      'Title reads as: Refresh of Data source name failed',
+    )
     await page.getByRole('button', { name: 'Peek code' }).click()
     await shot('flow-designer')
     await page.getByRole('button', { name: 'Save', exact: true }).click()

@@ -9,6 +9,7 @@ import {
   type FieldSpec,
   fromDefinition,
   newStep,
+  readable,
   STEP_TYPES,
   type Step,
   type StepType,
@@ -506,6 +507,22 @@ function TokenField({
           </button>
         )}
       </div>
+      {!sealed && value.includes('@{') && (
+        <p className="readable">
+          <span className="sr-only">{field.label} reads as: </span>
+          {readable(value, tokens).map((part, i) =>
+            'token' in part ? (
+              // biome-ignore lint/suspicious/noArrayIndexKey: parts of one text, in order
+              <span key={i} className="chip" title={part.expression}>
+                {part.token}
+              </span>
+            ) : (
+              // biome-ignore lint/suspicious/noArrayIndexKey: parts of one text, in order
+              <span key={i}>{part.text}</span>
+            ),
+          )}
+        </p>
+      )}
       {field.hint && <small className="hint">{field.hint}</small>}
       {open && (
         <div
@@ -513,6 +530,12 @@ function TokenField({
           className="dynamic-list"
           role="dialog"
           aria-label={`Dynamic content for ${field.label}`}
+          onKeyDown={(e) => {
+            if (e.key === 'Escape') {
+              setOpen(false)
+              ref.current?.focus()
+            }
+          }}
         >
           <input
             aria-label="Search dynamic content"

@@ -8,6 +8,7 @@ import {
   fromDefinition,
   newStep,
   operand,
+  readable,
   secretsToSeal,
   type TriggerInfo,
   toDefinition,
@@ -72,6 +73,16 @@ describe('the flow designer model', () => {
         name: 'flow:Teams on failure:Post_message.webhookUrl',
         value: 'https://example.webhook.office.com/webhookb2/abc',
       }),
+    ])
+  })
+
+  it('reads a field back with its tokens by name', () => {
+    const tokens = dynamicContent(refreshFailed, [])
+    expect(readable("Refresh of @{triggerBody()?['dataSourceName']} failed @{utcNow()}", tokens)).toEqual([
+      { text: 'Refresh of ' },
+      { token: 'Data source name', expression: "triggerBody()?['dataSourceName']" },
+      { text: ' failed ' },
+      { token: 'utcNow()', expression: 'utcNow()' },
     ])
   })
 

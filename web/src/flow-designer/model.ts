@@ -243,6 +243,23 @@ export function dynamicContent(trigger: TriggerInfo | undefined, before: Step[])
   return tokens
 }
 
+/** A field's text as a person reads it: plain text, and tokens shown by their labels. */
+export function readable(
+  text: string,
+  tokens: Token[],
+): ({ text: string } | { token: string; expression: string })[] {
+  const parts: ({ text: string } | { token: string; expression: string })[] = []
+  let rest = text
+  for (let m = /@\{([^{}]*)\}/.exec(rest); m; m = /@\{([^{}]*)\}/.exec(rest)) {
+    if (m.index > 0) parts.push({ text: rest.slice(0, m.index) })
+    const expression = m[1] as string
+    parts.push({ token: tokens.find((t) => t.expression === expression)?.label ?? expression, expression })
+    rest = rest.slice(m.index + m[0].length)
+  }
+  if (rest) parts.push({ text: rest })
+  return parts
+}
+
 /** The text a token inserts into a field: string interpolation, as Power Automate inserts it. */
 export const tokenText = (token: Token) => `@{${token.expression}}`
 
