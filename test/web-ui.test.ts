@@ -165,6 +165,37 @@ describe.skipIf(!browserAvailable())('the web UI in a real browser (Debian chrom
     expect(flow.definition.actions.Post_message.inputs.webhookUrl).toMatch(
       /^@secret\('flow:Teams on failure:Post_message/,
     )
+
+    // Editing it again: the sealed URL stays sealed (shown as such, not as text) and is kept.
+    await nav('Flows')
+    await page
+      .getByRole('row', { name: /Teams on failure/ })
+      .getByRole('link', { name: 'Edit' })
+      .click()
+    await page.getByRole('heading', { name: 'Edit flow: Teams on failure' }).waitFor()
+    await expect(page.getByLabel('Webhook URL').getAttribute('placeholder')).resolves.toMatch(
+      /Kept encrypted/,
+    )
+    await expect(page.getByLabel('Webhook URL').inputValue()).resolves.toBe('')
+    await page.getByLabel('Title').fill("Refresh of @{triggerBody()?['dataSourceName']} failed!")
+    await page.getByRole('button', { name: 'Save', exact: true }).click()
+    await page.getByText('Saved.').waitFor()
+    const edited = await server!.fetchJson('/api/v1/instances/demo/flows/Teams%20on%20failure')
+    expect(edited.definition.actions.Post_message.inputs.webhookUrl).toBe(
+      flow.definition.actions.Post_message.inputs.webhookUrl,
+    )
+    expect(edited.definition.actions.Post_message.inputs.card.body[0].text).toBe(
+      "Refresh of @{triggerBody()?['dataSourceName']} failed!",
+    )
+    // Back as it was, for the card checked below.
+    await page.getByLabel('Title').fill("Refresh of @{triggerBody()?['dataSourceName']} failed")
+    await page.getByRole('button', { name: 'Save', exact: true }).click()
+    await waitFor(async () => {
+      const back = await server!.fetchJson('/api/v1/instances/demo/flows/Teams%20on%20failure')
+      return back.definition.actions.Post_message.inputs.card.body[0].text.endsWith('failed')
+        ? true
+        : undefined
+    }, 'the flow saved back')
   })
 
   it('breaks a source, refreshes it, and shows the run with the card it sent', async () => {

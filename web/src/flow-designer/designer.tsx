@@ -94,7 +94,7 @@ function Designer({
   const problems = validate(state, trigger)
   const [showProblems, setShowProblems] = useState(false)
   const [saving, setSaving] = useState(false)
-  const [saved, setSaved] = useState<string | undefined>(editing)
+  const [saved, setSaved] = useState<string>()
   const [error, setError] = useState<Error>()
   const [showCode, setShowCode] = useState(false)
   const update = (change: Partial<DesignerState>) => {
