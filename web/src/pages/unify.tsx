@@ -274,7 +274,7 @@ function Explain() {
                       <td>
                         {m.rule} {m.similarities && <small className="muted">({m.similarities})</small>}
                       </td>
-                      <td className="num">{m.score}</td>
+                      <td className="num">{m.score.toFixed(3)}</td>
                     </tr>
                   ))}
                 </tbody>
