@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applyConfig, configSchema } from '../src/config/index.js'
 import { appendEvent, type EventSubscriber } from '../src/events/index.js'
+import { saveFlow } from '../src/flows/index.js'
 import { requestRefreshes } from '../src/pipeline/index.js'
 import type { Runtime } from '../src/runtime/index.js'
 import { listEvents } from '../src/store/events.js'
@@ -83,5 +84,58 @@ describe.skipIf(!available)('two worker processes sharing PostgreSQL', () => {
       error: { code: 'X', message: 'x' },
     })
     await waitFor(async () => (got.includes(event.id) ? true : undefined), 'the notified dispatcher', 10_000)
+  })
+})
+
+describe.skipIf(!available)('a worker starting on a backlog of events (PostgreSQL)', () => {
+  let store: TestStore
+  beforeAll(async () => {
+    store = await createTestStore('postgres')
+  })
+  afterAll(async () => store?.dispose())
+
+  it('starts a run for every waiting event: its dispatcher waits until every subscriber is registered', async () => {
+    // An API process takes events while no worker runs (the dispatcher batch is 100: three batches).
+    const api = await store.open({ role: 'api' })
+    await api.db.insertInto('instances').values({ id: 'acme', name: 'Acme' }).execute()
+    await saveFlow(
+      api.db,
+      'acme',
+      'Note',
+      { trigger: { type: 'datasource.refresh.failed' }, actions: { Keep: { type: 'compose', inputs: 'x' } } },
+      'api',
+    )
+    const count = 250
+    await api.db.transaction().execute(async (tx) => {
+      for (let i = 0; i < count; i++)
+        await appendEvent(tx, 'datasource.refresh.failed', 'acme', {
+          instanceId: 'acme',
+          dataSourceName: 'crm',
+          refreshId: `r${i}`,
+          startedAt: '',
+          completedAt: '',
+          rowCount: null,
+          rejectedRowCount: null,
+          error: { code: 'X', message: 'x' },
+        })
+    })
+    const worker = await store.open({ role: 'worker' })
+    const runs = async () =>
+      Number(
+        (
+          await worker.db
+            .selectFrom('flow_runs')
+            .select((eb) => eb.fn.countAll<string>().as('n'))
+            .where('state', '=', 'succeeded')
+            .executeTakeFirstOrThrow()
+        ).n,
+      )
+    await waitFor(
+      async () => ((await runs()) === count ? true : undefined),
+      `${count} succeeded runs`,
+      60_000,
+    ).catch(async (error: Error) => {
+      throw new Error(`${error.message}; ${await runs()} runs for ${count} events`)
+    })
   })
 })

@@ -144,27 +144,6 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
         closers.push(async () => clearInterval(sweep))
       }
 
-      const activeDispatcher = startDispatcher({
-        db,
-        registry: subscribers,
-        ...(options.eventPollIntervalMs ? { pollIntervalMs: options.eventPollIntervalMs } : {}),
-        onError: (error) => logger.warn(`event dispatch: ${error.message}`),
-      })
-      dispatcher = activeDispatcher
-      closers.push(() => activeDispatcher.stop())
-      if (!embedded) {
-        // Events other processes append (an API process, another worker) wake this dispatcher at once.
-        const stopListening = await listenForEvents(
-          connectionString,
-          () => activeDispatcher.nudge(),
-          (error) => logger.warn(`event notifications: ${error.message}`),
-        ).catch((error: unknown) => {
-          logger.warn(`event notifications unavailable, polling instead: ${String(error)}`)
-          return async () => {}
-        })
-        closers.push(stopListening)
-      }
-
       const deliveryWorker = startDeliveryWorker({
         db,
         schedule: settings.deliverySchedule,
@@ -255,6 +234,30 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
           { ...job.data, isLastAttempt: job.isLastAttempt },
         )
       })
+
+      // The dispatcher starts last: its first look takes every waiting event, and each must reach
+      // every subscriber (an event dispatched before the flows subscriber was added would never
+      // start its flows' runs).
+      const activeDispatcher = startDispatcher({
+        db,
+        registry: subscribers,
+        ...(options.eventPollIntervalMs ? { pollIntervalMs: options.eventPollIntervalMs } : {}),
+        onError: (error) => logger.warn(`event dispatch: ${error.message}`),
+      })
+      dispatcher = activeDispatcher
+      closers.push(() => activeDispatcher.stop())
+      if (!embedded) {
+        // Events other processes append (an API process, another worker) wake this dispatcher at once.
+        const stopListening = await listenForEvents(
+          connectionString,
+          () => activeDispatcher.nudge(),
+          (error) => logger.warn(`event notifications: ${error.message}`),
+        ).catch((error: unknown) => {
+          logger.warn(`event notifications unavailable, polling instead: ${String(error)}`)
+          return async () => {}
+        })
+        closers.push(stopListening)
+      }
     }
     return runtime
   } catch (error) {
