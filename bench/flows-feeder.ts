@@ -1,8 +1,9 @@
 /**
  * bench:flows' event source in server mode: a process of its own (as an API or pipeline process
  * is) appending datasource.refresh.failed events to the shared PostgreSQL, `concurrency` at a
- * time, each in its own transaction. Reads `run <prefix> <count>` lines on stdin and answers each
- * with one JSON line: when each event was committed.
+ * time, each in its own transaction (`run <prefix> <count>`), or as a burst of 100 events per
+ * transaction (`burst <prefix> <count>`). Answers each line with one JSON line: when each event
+ * was committed.
  */
 import { createInterface } from 'node:readline'
 import { appendEvent } from '../src/events/index.js'
@@ -10,27 +11,41 @@ import { openDatabase } from '../src/store/database.js'
 
 const db = openDatabase({ connectionString: String(process.env.DATABASE_URL), maxConnections: 32 })
 const concurrency = Number(process.argv[2] ?? 32)
+const event = (refreshId: string) => ({
+  instanceId: 'bench',
+  dataSourceName: 'crm',
+  refreshId,
+  startedAt: '',
+  completedAt: '',
+  rowCount: null,
+  rejectedRowCount: null,
+  error: { code: 'X', message: 'x' },
+})
 console.log('ready')
 for await (const line of createInterface({ input: process.stdin })) {
-  const [, prefix, count] = line.split(' ')
+  const [mode, prefix, count] = line.split(' ')
   const ids = Array.from({ length: Number(count) }, (_, i) => `${prefix}-${i}`)
   const sent: Record<string, number> = {}
+  if (mode === 'burst') {
+    // A burst (a bulk load, a full refresh crossing many thresholds): 100 events per transaction.
+    for (let i = 0; i < ids.length; i += 100) {
+      const chunk = ids.slice(i, i + 100)
+      await db.transaction().execute(async (tx) => {
+        for (const id of chunk) await appendEvent(tx, 'datasource.refresh.failed', 'bench', event(id))
+      })
+      const at = Date.now()
+      for (const id of chunk) sent[id] = at
+    }
+    console.log(JSON.stringify(sent))
+    continue
+  }
   let next = 0
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < ids.length) {
         const id = ids[next++] as string
         sent[id] = Date.now()
-        await appendEvent(db, 'datasource.refresh.failed', 'bench', {
-          instanceId: 'bench',
-          dataSourceName: 'crm',
-          refreshId: id,
-          startedAt: '',
-          completedAt: '',
-          rowCount: null,
-          rejectedRowCount: null,
-          error: { code: 'X', message: 'x' },
-        })
+        await appendEvent(db, 'datasource.refresh.failed', 'bench', event(id))
       }
     }),
   )
