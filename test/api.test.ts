@@ -151,6 +151,11 @@ describe('HTTP API', () => {
     expect(second.json.value[0].id > firstPage.json.value[0].id).toBe(true)
     const empty = await api('GET', `/api/v1/instances/acme/events?after=${all.json.value.at(-1).id}`)
     expect(empty.json).toEqual({ value: [] })
+    // Newest first, paging back in time.
+    const newest = await api('GET', '/api/v1/instances/acme/events?order=desc&$top=1')
+    expect(newest.json.value[0].id).toBe(all.json.value.at(-1).id)
+    const older = await api('GET', newest.json['@odata.nextLink'])
+    expect(older.json.value[0].id).toBe(all.json.value.at(-2).id)
 
     const history = await api('GET', '/api/v1/instances/acme/refreshes?dataSource=contacts&$top=1')
     expect(history.json.value[0]).toMatchObject({

@@ -57,12 +57,16 @@ export async function recentEvents(
 export async function listEvents(
   db: DbOrTx,
   instanceId: string,
-  filter: { types?: string[]; after?: string; limit: number },
+  filter: { types?: string[]; after?: string; before?: string; newestFirst?: boolean; limit: number },
 ): Promise<StoredEvent[]> {
   let query = db.selectFrom('events').selectAll().where('instance_id', '=', instanceId)
   if (filter.types && filter.types.length > 0) query = query.where('type', 'in', filter.types)
   if (filter.after) query = query.where('id', '>', filter.after)
-  const rows = await query.orderBy('id').limit(filter.limit).execute()
+  if (filter.before) query = query.where('id', '<', filter.before)
+  const rows = await query
+    .orderBy('id', filter.newestFirst ? 'desc' : 'asc')
+    .limit(filter.limit)
+    .execute()
   return rows.map(toEvent)
 }
 

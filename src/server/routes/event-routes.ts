@@ -24,12 +24,17 @@ export function registerEventRoutes(app: ApiApp, runtime: Runtime): void {
       schema: {
         summary: 'List events in the order they occurred',
         description:
-          'Page forward with ?after=<id of the last event you saw> (or follow @odata.nextLink). Filter with ?type=a,b.',
+          'Page forward with ?after=<id of the last event you saw> (or follow @odata.nextLink). Newest first with ?order=desc, paging back with ?before=<id>. Filter with ?type=a,b.',
         tags: ['events'],
         params: instanceParams,
         querystring: z.object({
           type: typeList.optional().describe(`Comma-separated event types: ${STORED_EVENT_TYPES.join(', ')}`),
           after: z.string().max(64).optional().describe('Cursor: only events after this event id'),
+          before: z.string().max(64).optional().describe('Cursor: only events before this event id'),
+          order: z
+            .enum(['asc', 'desc'])
+            .default('asc')
+            .describe('asc: oldest first (default); desc: newest first'),
           $top: z.coerce.number().int().min(1).max(1000).default(100),
         }),
         response: {
@@ -40,17 +45,19 @@ export function registerEventRoutes(app: ApiApp, runtime: Runtime): void {
     },
     async (request) => {
       const { instanceId } = request.params
-      const { type, after, $top } = request.query
+      const { type, after, before, order, $top } = request.query
       const value = await listEvents(runtime.db, instanceId, {
         limit: $top,
         ...(type ? { types: type } : {}),
         ...(after ? { after } : {}),
+        ...(before ? { before } : {}),
+        newestFirst: order === 'desc',
       })
       const last = value.at(-1)
       if (value.length < $top || !last) return { value }
       const next = new URLSearchParams({
         ...(type ? { type: type.join(',') } : {}),
-        after: last.id,
+        ...(order === 'desc' ? { order, before: last.id } : { after: last.id }),
         $top: String($top),
       })
       return { value, '@odata.nextLink': `/api/v1/instances/${instanceId}/events?${next}` }

@@ -13,14 +13,14 @@ const TYPES = [
   'flow.run.failed',
 ]
 
-/** What happened, oldest first, a page at a time (the outbox every trigger and flow reads). */
+/** What happened, newest first, a page at a time (the outbox every trigger and flow reads). */
 export default function Events() {
   const instanceId = useInstance()
   const [type, setType] = useState('')
   const [cursors, setCursors] = useState<string[]>([])
-  const after = cursors[cursors.length - 1]
+  const before = cursors[cursors.length - 1]
   const events = useApi<{ value: StoredEvent[]; '@odata.nextLink'?: string }>(
-    withQuery(instancePath(instanceId, '/events'), { type, after, $top: 50 }),
+    withQuery(instancePath(instanceId, '/events'), { type, order: 'desc', before, $top: 50 }),
     { pollMs: 5000 },
   )
   return (
@@ -70,7 +70,7 @@ export default function Events() {
                 disabled={cursors.length === 0}
                 onClick={() => setCursors(cursors.slice(0, -1))}
               >
-                Previous
+                Newer
               </button>
               <button
                 type="button"
@@ -78,7 +78,7 @@ export default function Events() {
                 disabled={!e['@odata.nextLink']}
                 onClick={() => setCursors([...cursors, e.value[e.value.length - 1]?.id as string])}
               >
-                Next
+                Older
               </button>
             </div>
           </>
