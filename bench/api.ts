@@ -10,7 +10,7 @@
  * Everything runs on 127.0.0.1, embedded store, in one run.
  */
 import { spawn } from 'node:child_process'
-import { mkdirSync, rmSync, statSync } from 'node:fs'
+import { mkdirSync, rmSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import Fastify from 'fastify'
 import { ulid } from 'ulid'
@@ -22,8 +22,9 @@ import { versionFiles } from '../src/pipeline/index.js'
 import { selectFromParquet } from '../src/pipeline/sql/duckdb-sql.js'
 import { createLogger, openRuntime, readSettings } from '../src/runtime/index.js'
 import { buildApp } from '../src/server/index.js'
-import { getEntity, publishEntityVersion } from '../src/store/entities.js'
+import { getEntity } from '../src/store/entities.js'
 import { upsertInstance } from '../src/store/instances.js'
+import { publishGeneratedEntity } from './bench-entities.js'
 import { argument, median, printResult } from './bench-utils.js'
 
 const rows = argument('rows', 1_000_000)
@@ -53,55 +54,31 @@ const runtime = await openRuntime({
 await upsertInstance(runtime.db, { id: 'bench', name: 'Bench' })
 
 // A 1M-row entity in 4 partitions.
-const versionDir = join(runtime.settings.dataDir, 'bench', 'entities', 'customers', 'v1')
-mkdirSync(versionDir, { recursive: true })
-const duckConnection = await runtime.duck.connect()
-const partitions = []
-const perPart = Math.ceil(rows / 4)
-for (let p = 0; p < 4; p++) {
-  const file = `part-0000${p}.parquet`
-  await duckConnection.run(`copy (
-    select (range + 1)::BIGINT as customer_id,
+await publishGeneratedEntity(runtime, {
+  instanceId: 'bench',
+  name: 'customers',
+  rows,
+  partitions: 4,
+  columns: `(range + 1)::BIGINT as customer_id,
       ['Anne','Bo','Carl','Dorte','Erik','Frida','Gustav','Hanne'][range % 8 + 1] as first_name,
       'Surname' || (range % 5000) as last_name,
       'user' || range || '@example.com' as email,
       ['Aarhus','Odense','Aalborg','København','Esbjerg'][range % 5 + 1] as city,
       (18 + range % 70)::INTEGER as age,
       round((range % 100000) / 7.0, 2)::DOUBLE as lifetime_value,
-      date '1950-01-01' + (range % 20000)::int as birth_date
-    from range(${p * perPart}, ${Math.min(rows, (p + 1) * perPart)})) to '${join(versionDir, file)}' (format parquet)`)
-  partitions.push({
-    name: `part-0000${p}`,
-    file,
-    rowCount: Math.min(rows, (p + 1) * perPart) - p * perPart,
-    sizeBytes: statSync(join(versionDir, file)).size,
-  })
-}
-duckConnection.closeSync()
-await publishEntityVersion(
-  runtime.db,
-  {
-    id: 'v1',
-    instanceId: 'bench',
-    entityName: 'customers',
-    refreshId: 'v1',
-    directory: versionDir,
-    rowCount: rows,
-    schema: [
-      { name: 'customer_id', type: 'BIGINT' },
-      { name: 'first_name', type: 'VARCHAR' },
-      { name: 'last_name', type: 'VARCHAR' },
-      { name: 'email', type: 'VARCHAR' },
-      { name: 'city', type: 'VARCHAR' },
-      { name: 'age', type: 'INTEGER' },
-      { name: 'lifetime_value', type: 'DOUBLE' },
-      { name: 'birth_date', type: 'DATE' },
-    ],
-    partitions,
-    keyColumn: 'customer_id',
-  },
-  'bench',
-)
+      date '1950-01-01' + (range % 20000)::int as birth_date`,
+  schema: [
+    { name: 'customer_id', type: 'BIGINT' },
+    { name: 'first_name', type: 'VARCHAR' },
+    { name: 'last_name', type: 'VARCHAR' },
+    { name: 'email', type: 'VARCHAR' },
+    { name: 'city', type: 'VARCHAR' },
+    { name: 'age', type: 'INTEGER' },
+    { name: 'lifetime_value', type: 'DOUBLE' },
+    { name: 'birth_date', type: 'DATE' },
+  ],
+  keyColumn: 'customer_id',
+})
 
 const app = await buildApp(runtime)
 const base = (await app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '')

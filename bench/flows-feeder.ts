@@ -8,19 +8,10 @@
 import { createInterface } from 'node:readline'
 import { appendEvent } from '../src/events/index.js'
 import { openDatabase } from '../src/store/database.js'
+import { refreshFailedEvent } from './refresh-failed-event.js'
 
 const db = openDatabase({ connectionString: String(process.env.DATABASE_URL), maxConnections: 32 })
 const concurrency = Number(process.argv[2] ?? 32)
-const event = (refreshId: string) => ({
-  instanceId: 'bench',
-  dataSourceName: 'crm',
-  refreshId,
-  startedAt: '',
-  completedAt: '',
-  rowCount: null,
-  rejectedRowCount: null,
-  error: { code: 'X', message: 'x' },
-})
 console.log('ready')
 for await (const line of createInterface({ input: process.stdin })) {
   const [mode, prefix, count] = line.split(' ')
@@ -31,7 +22,8 @@ for await (const line of createInterface({ input: process.stdin })) {
     for (let i = 0; i < ids.length; i += 100) {
       const chunk = ids.slice(i, i + 100)
       await db.transaction().execute(async (tx) => {
-        for (const id of chunk) await appendEvent(tx, 'datasource.refresh.failed', 'bench', event(id))
+        for (const id of chunk)
+          await appendEvent(tx, 'datasource.refresh.failed', 'bench', refreshFailedEvent(id))
       })
       const at = Date.now()
       for (const id of chunk) sent[id] = at
@@ -45,7 +37,7 @@ for await (const line of createInterface({ input: process.stdin })) {
       while (next < ids.length) {
         const id = ids[next++] as string
         sent[id] = Date.now()
-        await appendEvent(db, 'datasource.refresh.failed', 'bench', event(id))
+        await appendEvent(db, 'datasource.refresh.failed', 'bench', refreshFailedEvent(id))
       }
     }),
   )

@@ -17,6 +17,7 @@ import { saveFlow } from '../src/flows/index.js'
 import { createLogger, openRuntime, readSettings } from '../src/runtime/index.js'
 import { upsertInstance } from '../src/store/instances.js'
 import { argument, printResult } from './bench-utils.js'
+import { refreshFailedEvent } from './refresh-failed-event.js'
 
 const events = argument('events', 1000)
 const concurrency = argument('concurrency', 32)
@@ -140,17 +141,6 @@ const feed = async (prefix: string, count: number, burst: boolean): Promise<Reco
   return JSON.parse(feederLines[0] as string)
 }
 
-const failedEvent = (refreshId: string) => ({
-  instanceId: 'bench',
-  dataSourceName: 'crm',
-  refreshId,
-  startedAt: '',
-  completedAt: '',
-  rowCount: null,
-  rejectedRowCount: null,
-  error: { code: 'X', message: 'x' },
-})
-
 /** Steady: `concurrency` producers, one event per transaction. Burst: 100 events per transaction, at once. */
 const runOurs = async (count: number, burst = false) => {
   await reset()
@@ -165,7 +155,8 @@ const runOurs = async (count: number, burst = false) => {
     for (let i = 0; i < ids.length; i += 100) {
       const chunk = ids.slice(i, i + 100)
       await runtime.db.transaction().execute(async (tx) => {
-        for (const id of chunk) await appendEvent(tx, 'datasource.refresh.failed', 'bench', failedEvent(id))
+        for (const id of chunk)
+          await appendEvent(tx, 'datasource.refresh.failed', 'bench', refreshFailedEvent(id))
       })
       const at = Date.now()
       for (const id of chunk) sent[id] = at
@@ -180,7 +171,7 @@ const runOurs = async (count: number, burst = false) => {
         while (next < ids.length) {
           const id = ids[next++] as string
           sent[id] = Date.now()
-          await appendEvent(runtime.db, 'datasource.refresh.failed', 'bench', failedEvent(id))
+          await appendEvent(runtime.db, 'datasource.refresh.failed', 'bench', refreshFailedEvent(id))
           runtime.nudgeEvents()
         }
       }),

@@ -6,15 +6,15 @@
  * screen — against the same API calls made bare from Node (what the server alone takes).
  * Prints both, their ratio and the first-load JavaScript size.
  */
-import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { gzipSync } from 'node:zlib'
-import { chromium } from 'playwright-core'
 import { createLogger, openRuntime, readSettings } from '../src/runtime/index.js'
 import { buildApp } from '../src/server/index.js'
 import { createSetupToken } from '../src/server/web-admin/index.js'
-import { publishEntityVersion } from '../src/store/entities.js'
 import { upsertInstance } from '../src/store/instances.js'
+import { launchBrowser } from '../test/helpers/browser.js'
+import { publishGeneratedEntity } from './bench-entities.js'
 import { argument, median, printResult } from './bench-utils.js'
 
 const rows = argument('rows', 1_000_000)
@@ -42,55 +42,26 @@ const runtime = await openRuntime({
   logger: createLogger('warn'),
 })
 await upsertInstance(runtime.db, { id: 'bench', name: 'Bench' })
-const versionDir = join(runtime.settings.dataDir, 'bench', 'entities', 'customers', 'v1')
-mkdirSync(versionDir, { recursive: true })
-const duck = await runtime.duck.connect()
-await duck.run(`copy (
-  select (range + 1)::BIGINT as customer_id, 'Name' || range as name,
-    ['DK','DE','SE','GB'][range % 4 + 1] as country, round((range * 7919 % 100000) / 100.0, 2)::DOUBLE as amount
-  from range(${rows})) to '${join(versionDir, 'part-00000.parquet')}' (format parquet)`)
-duck.closeSync()
-await publishEntityVersion(
-  runtime.db,
-  {
-    id: 'v1',
-    instanceId: 'bench',
-    entityName: 'customers',
-    refreshId: 'v1',
-    directory: versionDir,
-    rowCount: rows,
-    schema: [
-      { name: 'customer_id', type: 'BIGINT' },
-      { name: 'name', type: 'VARCHAR' },
-      { name: 'country', type: 'VARCHAR' },
-      { name: 'amount', type: 'DOUBLE' },
-    ],
-    partitions: [
-      {
-        name: 'part-00000',
-        file: 'part-00000.parquet',
-        rowCount: rows,
-        sizeBytes: statSync(join(versionDir, 'part-00000.parquet')).size,
-      },
-    ],
-    keyColumn: 'customer_id',
-  },
-  'bench',
-)
+await publishGeneratedEntity(runtime, {
+  instanceId: 'bench',
+  name: 'customers',
+  rows,
+  partitions: 1,
+  columns: `(range + 1)::BIGINT as customer_id, 'Name' || range as name,
+    ['DK','DE','SE','GB'][range % 4 + 1] as country, round((range * 7919 % 100000) / 100.0, 2)::DOUBLE as amount`,
+  schema: [
+    { name: 'customer_id', type: 'BIGINT' },
+    { name: 'name', type: 'VARCHAR' },
+    { name: 'country', type: 'VARCHAR' },
+    { name: 'amount', type: 'DOUBLE' },
+  ],
+  keyColumn: 'customer_id',
+})
 const app = await buildApp(runtime)
 const base = (await app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '')
 const token = await createSetupToken(runtime.db)
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-})
+const browser = await launchBrowser()
 const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
 await page.goto(`${base}/setup#token=${token}`)
 await page.getByLabel('User name').fill('admin')

@@ -2,7 +2,7 @@ import { matchesSubscription } from '../connector/webhooks/trigger-parameters.js
 import { AppError, notFound } from '../errors.js'
 import { newId } from '../ids.js'
 import type { Db } from '../store/database.js'
-import { recentEvents } from '../store/events.js'
+import { listEvents } from '../store/events.js'
 import {
   type ActionRecord,
   type FlowRun,
@@ -26,7 +26,7 @@ export async function startTestRun(
   const flow = await getFlow(db, instanceId, flowName)
   if (!flow) throw notFound('Flow', flowName)
   const trigger = flow.definition.trigger as { type: string; parameters?: Record<string, unknown> }
-  const recent = await recentEvents(db, instanceId, trigger.type, 200)
+  const recent = await listEvents(db, instanceId, { types: [trigger.type], newestFirst: true, limit: 200 })
   const event = recent.find((e) => matchesSubscription(e, trigger.parameters ?? {})) ?? recent[0]
   if (!event)
     throw new AppError(

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs'
 import fastifyCookie from '@fastify/cookie'
 import fastifySwagger from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
@@ -33,7 +32,7 @@ import { registerRefreshRoutes } from './routes/refresh-routes.js'
 import { registerUnifyRoutes } from './routes/unify-routes.js'
 import { registerWebSessionRoutes } from './routes/web-session-routes.js'
 import { SESSION_COOKIE, sessionUser } from './web-admin/index.js'
-import { isUiPage, registerWebUi, WEB_DIST } from './web-ui.js'
+import { isUiPage, registerWebUi } from './web-ui.js'
 
 /** The HTTP API over a runtime, with OpenAPI docs at /docs. Not listening yet. */
 export async function buildApp(runtime: Runtime): Promise<ApiApp> {
@@ -45,9 +44,10 @@ export async function buildApp(runtime: Runtime): Promise<ApiApp> {
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   app.setErrorHandler(errorHandler(runtime.logger))
+  let uiServed = false
   app.setNotFoundHandler((request, reply) => {
     // The UI's own page addresses (/flows, /admin/export-destinations…) are index.html.
-    if (isUiPage(request.method, request.url) && existsSync(`${WEB_DIST}index.html`))
+    if (uiServed && isUiPage(request.method, request.url))
       return reply.header('cache-control', 'no-cache').sendFile('index.html')
     void reply.status(404).send({
       error: {
@@ -113,7 +113,7 @@ export async function buildApp(runtime: Runtime): Promise<ApiApp> {
   registerStatusReportRoutes(app, runtime)
   registerConnectorExportRoutes(app, runtime)
   registerWebSessionRoutes(app, runtime)
-  await registerWebUi(app)
+  uiServed = await registerWebUi(app)
   await app.ready()
   return app
 }

@@ -7,10 +7,10 @@ import type { ApiApp } from './api-types.js'
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url))
 
 /**
- * Serves the web UI at `/`: its files, and index.html for any other page address (the UI routes
- * in the browser). API addresses keep their JSON 404s.
+ * Serves the web UI at `/` when it is built, and answers whether it is: its files here; index.html
+ * for the UI's other page addresses comes from the not-found handler (see isUiPage).
  */
-export async function registerWebUi(app: ApiApp): Promise<void> {
+export async function registerWebUi(app: ApiApp): Promise<boolean> {
   if (!existsSync(`${WEB_DIST}index.html`)) {
     app.get('/', { config: { public: true }, schema: { hide: true } }, async (_request, reply) =>
       reply
@@ -19,7 +19,7 @@ export async function registerWebUi(app: ApiApp): Promise<void> {
           '<!doctype html><title>openinsights</title><p>The web UI is not built. Run <code>npm run build:web</code> (npm start does it) and reload.</p>',
         ),
     )
-    return
+    return false
   }
   await app.register(fastifyStatic, {
     root: WEB_DIST,
@@ -32,6 +32,7 @@ export async function registerWebUi(app: ApiApp): Promise<void> {
       )
     },
   })
+  return true
 }
 
 /** Whether a request that matched no route is a page of the UI (answer index.html). */

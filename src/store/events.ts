@@ -35,24 +35,6 @@ export async function insertEvent(db: DbOrTx, event: StoredEvent): Promise<void>
     select pg_notify(${EVENTS_CHANNEL}, '') from appended`.execute(db)
 }
 
-/** The newest events of one type, newest first. */
-export async function recentEvents(
-  db: DbOrTx,
-  instanceId: string,
-  type: string,
-  limit: number,
-): Promise<StoredEvent[]> {
-  const rows = await db
-    .selectFrom('events')
-    .selectAll()
-    .where('instance_id', '=', instanceId)
-    .where('type', '=', type)
-    .orderBy('id', 'desc')
-    .limit(limit)
-    .execute()
-  return rows.map(toEvent)
-}
-
 /** Events of an instance in id order, after a cursor (an event id). */
 export async function listEvents(
   db: DbOrTx,

@@ -1,4 +1,4 @@
-import { type ReactNode, useId, useState } from 'react'
+import { type ReactNode, useId } from 'react'
 import { timeAgo } from './format'
 import type { Loaded } from './hooks'
 
@@ -141,38 +141,6 @@ export function Field({
   )
 }
 
-/** A section that opens and closes (keyboard: Enter/Space on its header). */
-export function Collapsible({
-  title,
-  children,
-  open: initial = false,
-}: {
-  title: ReactNode
-  children: ReactNode
-  open?: boolean
-}) {
-  const [open, setOpen] = useState(initial)
-  const id = useId()
-  return (
-    <section className="collapsible">
-      <button
-        type="button"
-        className="collapsible-head"
-        aria-expanded={open}
-        aria-controls={id}
-        onClick={() => setOpen(!open)}
-      >
-        <span aria-hidden="true">{open ? '▾' : '▸'}</span> {title}
-      </button>
-      {open && (
-        <div id={id} className="collapsible-body">
-          {children}
-        </div>
-      )}
-    </section>
-  )
-}
-
 /** A line chart of values over time (segment member counts), with labelled axes. */
 export function LineChart({ points, label }: { points: { at: string; value: number }[]; label: string }) {
   const width = 640
@@ -214,5 +182,21 @@ export function LineChart({ points, label }: { points: { at: string; value: numb
         </circle>
       ))}
     </svg>
+  )
+}
+
+/** A table's header row; an empty name is an actions column (named for screen readers only). */
+export function TableHead({ columns }: { columns: string[] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((name, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: columns are fixed
+          <th key={i} scope="col">
+            {name || <span className="sr-only">Actions</span>}
+          </th>
+        ))}
+      </tr>
+    </thead>
   )
 }

@@ -1,4 +1,4 @@
-import { createContext, useCallback, useContext, useEffect, useRef, useState } from 'react'
+import { createContext, useCallback, useContext, useEffect, useState } from 'react'
 import { api } from './api'
 
 export interface Loaded<T> {
@@ -9,16 +9,22 @@ export interface Loaded<T> {
 }
 
 /**
- * GETs a path and keeps the answer; `pollMs` reloads it while the page shows (progress of a
- * refresh, a run that is still going). A null path loads nothing.
+ * GETs a path and keeps the answer; `pollMs` reloads it while the page shows — only while
+ * `pollWhile` says the answer can still change (a refresh or run under way), when given. A null
+ * path loads nothing.
  */
-export function useApi<T>(path: string | null, options: { pollMs?: number | undefined } = {}): Loaded<T> {
+export function useApi<T>(
+  path: string | null,
+  options: { pollMs?: number | undefined; pollWhile?: (data: T) => boolean } = {},
+): Loaded<T> {
   const [data, setData] = useState<T>()
   const [error, setError] = useState<Error>()
   const [loading, setLoading] = useState(path !== null)
   const [generation, setGeneration] = useState(0)
-  const current = useRef(path)
-  current.current = path
+  const polling =
+    path !== null &&
+    options.pollMs !== undefined &&
+    (!options.pollWhile || (data !== undefined && options.pollWhile(data)))
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: generation asks for a reload
   useEffect(() => {
@@ -43,10 +49,10 @@ export function useApi<T>(path: string | null, options: { pollMs?: number | unde
   }, [path, generation])
 
   useEffect(() => {
-    if (!options.pollMs || path === null) return
+    if (!polling) return
     const timer = setInterval(() => setGeneration((g) => g + 1), options.pollMs)
     return () => clearInterval(timer)
-  }, [options.pollMs, path])
+  }, [polling, options.pollMs])
 
   const reload = useCallback(() => setGeneration((g) => g + 1), [])
   return { data, error, loading, reload }

@@ -89,8 +89,10 @@ export async function executeClaimedRun(context: FlowEngineContext, stored: Flow
     if (context.secrets && (text.includes('secret(') || text.includes('"email.send"')))
       for (const [name, sealed] of Object.entries(await sealedSecrets(context.db, stored.instanceId)))
         secrets[name] = context.secrets.open(sealed)
+    const writes = context.writes ?? directRunWrites(context.db)
     const outcome = await new RunExecution(
       context,
+      writes,
       stored,
       definition,
       // A fresh run has nothing recorded yet; a resumed or re-run one replays its records.
@@ -99,7 +101,7 @@ export async function executeClaimedRun(context: FlowEngineContext, stored: Flow
     ).run()
     const finished =
       outcome.state !== 'failed'
-        ? await (context.writes ?? directRunWrites(context.db)).finish(runId, outcome)
+        ? await writes.finish(runId, outcome)
         : await context.db.transaction().execute(async (tx) => {
             const done = await finishFlowRun(tx, runId, outcome)
             if (done?.state === 'failed' && stored.trigger.type !== 'flow.run.failed') {
@@ -146,7 +148,6 @@ class RunExecution {
   readonly #scope: ExpressionScope
   #terminated: RunTerminated | undefined
   readonly #secretValues: string[]
-  readonly #writes: RunWrites
 
   /** A value as run history may show it: every secret's text replaced by ***. */
   #redact<T>(value: T): T {
@@ -159,13 +160,13 @@ class RunExecution {
 
   constructor(
     readonly context: FlowEngineContext,
+    readonly writes: RunWrites,
     readonly flowRun: FlowRun,
     readonly definition: FlowDefinition,
     records: ActionRecord[],
     readonly secrets: Record<string, string>,
   ) {
     this.#records = new Map(records.map((r) => [r.path, r]))
-    this.#writes = context.writes ?? directRunWrites(context.db)
     this.#scope = {
       trigger: { body: (flowRun.trigger as { data?: unknown }).data ?? null, outputs: flowRun.trigger },
       actions: {},
@@ -272,7 +273,7 @@ class RunExecution {
         outputs: this.#redact(record.outputs),
         error: this.#redact(record.error),
       }
-      await this.#writes.record(this.flowRun.id, shown)
+      await this.writes.record(this.flowRun.id, shown)
       this.#records.set(record.path, {
         ...shown,
         durationMs: Date.parse(record.completedAt) - Date.parse(record.startedAt),

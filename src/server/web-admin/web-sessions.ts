@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { hashKey } from '../../connector/auth/key-material.js'
 import { AppError } from '../../errors.js'
 import { newId } from '../../ids.js'
-import type { Db } from '../../store/database.js'
+import type { Db, DbOrTx } from '../../store/database.js'
 import {
   consumeSetupToken,
   countWebUsers,
@@ -42,7 +42,7 @@ export async function setupNeeded(db: Db): Promise<boolean> {
   return (await countWebUsers(db)) === 0
 }
 
-async function startSession(db: Db, userId: string): Promise<string> {
+async function startSession(db: DbOrTx, userId: string): Promise<string> {
   const value = token()
   await insertWebSession(db, {
     tokenHash: hashKey(value),
@@ -71,13 +71,7 @@ export async function setUpAdmin(
       )
     const user = { id: newId(), username: input.username, passwordHash: await hashPassword(input.password) }
     await insertWebUser(tx, user)
-    const value = token()
-    await insertWebSession(tx, {
-      tokenHash: hashKey(value),
-      userId: user.id,
-      expiresAt: new Date(Date.now() + SESSION_DAYS * 86400_000),
-    })
-    return { session: value, user: { id: user.id, username: user.username } }
+    return { session: await startSession(tx, user.id), user: { id: user.id, username: user.username } }
   })
 }
 

@@ -298,7 +298,6 @@ function StepList({
   label: string
 }) {
   const [adding, setAdding] = useState(false)
-  const pickId = useId()
   const add = (type: StepType) => {
     setSteps([...steps, newStep(type, all)])
     setAdding(false)
@@ -325,7 +324,7 @@ function StepList({
         />
       ))}
       {adding ? (
-        <fieldset className="designer-card add-step" id={pickId}>
+        <fieldset className="designer-card add-step">
           <legend>Choose an operation</legend>
           <div className="choices">
             {STEP_TYPES.map((t) => (

@@ -1,6 +1,6 @@
 import { type FormEvent, useState } from 'react'
 import { api, instancePath } from '../api'
-import { Async, Empty, ErrorBox, Field, PageHeader, Time } from '../components'
+import { Async, Empty, ErrorBox, Field, PageHeader, TableHead, Time } from '../components'
 import { useAction, useApi, useInstance } from '../hooks'
 
 interface ApiKey {
@@ -92,18 +92,7 @@ export default function Connections() {
       <Async loaded={keys}>
         {(k) => (
           <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Key</th>
-                <th scope="col">Scopes</th>
-                <th scope="col">Rate limit</th>
-                <th scope="col">Last used</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={['Name', 'Key', 'Scopes', 'Rate limit', 'Last used', '']} />
             <tbody>
               {k.value.map((key) => (
                 <tr key={key.id}>
@@ -150,14 +139,7 @@ export default function Connections() {
             </Empty>
           ) : (
             <table>
-              <thead>
-                <tr>
-                  <th scope="col">Trigger</th>
-                  <th scope="col">Callback</th>
-                  <th scope="col">Parameters</th>
-                  <th scope="col">Since</th>
-                </tr>
-              </thead>
+              <TableHead columns={['Trigger', 'Callback', 'Parameters', 'Since']} />
               <tbody>
                 {s.value.map((sub) => (
                   <tr key={sub.id}>

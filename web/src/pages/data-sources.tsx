@@ -1,7 +1,7 @@
 import { useState } from 'react'
 import { Link } from 'wouter'
 import { api, type DataSource, instancePath, type Refresh, withQuery } from '../api'
-import { Async, Empty, ErrorBox, Json, PageHeader, Progress, Status, Time } from '../components'
+import { Async, Empty, ErrorBox, Json, PageHeader, Progress, Status, TableHead, Time } from '../components'
 import { formatCount, formatDuration } from '../format'
 import { useAction, useApi, useInstance } from '../hooks'
 
@@ -9,13 +9,12 @@ const busy = (r: Refresh | null | undefined) => r?.state === 'queued' || r?.stat
 
 export default function DataSources({ selected }: { selected?: string }) {
   const instanceId = useInstance()
-  const sources = useApi<{ value: DataSource[] }>(instancePath(instanceId, '/datasources'))
-  const anyBusy = sources.data?.value.some((s) => busy(s.lastRefresh))
   // While a refresh runs, its progress is polled.
-  const polled = useApi<{ value: DataSource[] }>(anyBusy ? instancePath(instanceId, '/datasources') : null, {
+  const sources = useApi<{ value: DataSource[] }>(instancePath(instanceId, '/datasources'), {
     pollMs: 1000,
+    pollWhile: (d) => d.value.some((s) => busy(s.lastRefresh)),
   })
-  const list = polled.data ?? sources.data
+  const list = sources.data
   const refresh = useAction(async (name: string) => {
     await api(instancePath(instanceId, `/datasources/${encodeURIComponent(name)}/refresh`), {
       method: 'POST',
@@ -31,22 +30,10 @@ export default function DataSources({ selected }: { selected?: string }) {
         subtitle="Where customer data comes from; each refresh succeeds or fails, and says so as an event."
       />
       {refresh.error && <ErrorBox error={refresh.error} />}
-      <Async loaded={{ ...sources, data: list }}>
+      <Async loaded={sources}>
         {() => (
           <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Status</th>
-                <th scope="col">Rows</th>
-                <th scope="col">Rejected</th>
-                <th scope="col">Last refresh</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={['Name', 'Kind', 'Status', 'Rows', 'Rejected', 'Last refresh', '']} />
             <tbody>
               {list?.value.map((s) => (
                 <tr key={s.name} className={s.name === selected ? 'selected' : ''}>
@@ -105,17 +92,7 @@ function SourceDetail({ name }: { name: string }) {
             <Empty>Never refreshed.</Empty>
           ) : (
             <table>
-              <thead>
-                <tr>
-                  <th scope="col">Started</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Attempt</th>
-                  <th scope="col">Rows</th>
-                  <th scope="col">Rejected</th>
-                  <th scope="col">Took</th>
-                  <th scope="col">Error</th>
-                </tr>
-              </thead>
+              <TableHead columns={['Started', 'Status', 'Attempt', 'Rows', 'Rejected', 'Took', 'Error']} />
               <tbody>
                 {h.value.map((r) => (
                   <tr key={r.id}>

@@ -1,6 +1,6 @@
 import { useState } from 'react'
 import { api, instancePath, withQuery } from '../api'
-import { Async, Empty, ErrorBox, PageHeader, Status, Time } from '../components'
+import { Async, Empty, ErrorBox, PageHeader, Status, TableHead, Time } from '../components'
 import { useAction, useApi, useInstance } from '../hooks'
 
 interface Delivery {
@@ -74,19 +74,9 @@ export default function Deliveries() {
             </Empty>
           ) : (
             <table>
-              <thead>
-                <tr>
-                  <th scope="col">Created</th>
-                  <th scope="col">Event</th>
-                  <th scope="col">Subscription</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Attempts</th>
-                  <th scope="col">Last answer</th>
-                  <th scope="col">
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
+              <TableHead
+                columns={['Created', 'Event', 'Subscription', 'State', 'Attempts', 'Last answer', '']}
+              />
               <tbody>
                 {d.value.map((delivery) => (
                   <DeliveryRow
@@ -156,15 +146,7 @@ function DeliveryRow({
             <Async loaded={detail}>
               {(d) => (
                 <table className="compact">
-                  <thead>
-                    <tr>
-                      <th scope="col">#</th>
-                      <th scope="col">When</th>
-                      <th scope="col">Status</th>
-                      <th scope="col">Latency</th>
-                      <th scope="col">Answer</th>
-                    </tr>
-                  </thead>
+                  <TableHead columns={['#', 'When', 'Status', 'Latency', 'Answer']} />
                   <tbody>
                     {d.attempts.map((a) => (
                       <tr key={a.attempt}>

@@ -12,7 +12,10 @@ const ICONS: Record<string, string> = { Succeeded: '✓', Failed: '✕', TimedOu
 export default function FlowRunPage({ runId }: { runId: string }) {
   const instanceId = useInstance()
   const [, navigate] = useLocation()
-  const run = useApi<RunDetail>(instancePath(instanceId, `/flow-runs/${runId}`), { pollMs: 2000 })
+  const run = useApi<RunDetail>(instancePath(instanceId, `/flow-runs/${runId}`), {
+    pollMs: 2000,
+    pollWhile: (r) => r.state === 'queued' || r.state === 'running',
+  })
   const rerun = useAction(async (from: 'start' | 'failed') => {
     const next = await api<FlowRun>(instancePath(instanceId, `/flow-runs/${runId}/rerun`), {
       method: 'POST',

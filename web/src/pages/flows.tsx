@@ -1,7 +1,7 @@
 import { type FormEvent, useState } from 'react'
 import { Link } from 'wouter'
 import { api, type FlowRun, instancePath, type StoredFlow, withQuery } from '../api'
-import { Async, Empty, ErrorBox, Field, PageHeader, Status, Time } from '../components'
+import { Async, Empty, ErrorBox, Field, PageHeader, Status, TableHead, Time } from '../components'
 import { formatDuration } from '../format'
 import { useAction, useApi, useInstance } from '../hooks'
 
@@ -32,18 +32,7 @@ export default function Flows({ selected }: { selected?: string }) {
             </Empty>
           ) : (
             <table>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Trigger</th>
-                  <th scope="col">Steps</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Modified</th>
-                  <th scope="col">
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
+              <TableHead columns={['Name', 'Trigger', 'Steps', 'State', 'Modified', '']} />
               <tbody>
                 {f.value.map((flow) => (
                   <tr key={flow.name} className={flow.name === selected ? 'selected' : ''}>
@@ -173,15 +162,7 @@ export function RunHistory({ flow }: { flow: string }) {
             <Empty>This flow has not run yet.</Empty>
           ) : (
             <table>
-              <thead>
-                <tr>
-                  <th scope="col">Start</th>
-                  <th scope="col">Duration</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Started by</th>
-                  <th scope="col">Error</th>
-                </tr>
-              </thead>
+              <TableHead columns={['Start', 'Duration', 'Status', 'Started by', 'Error']} />
               <tbody>
                 {r.value.map((run) => (
                   <tr key={run.id}>

@@ -1,6 +1,6 @@
 import { Link } from 'wouter'
 import { api, type FlowRun, instancePath, type Refresh } from '../api'
-import { Async, ErrorBox, PageHeader, Progress, Status, Time } from '../components'
+import { Async, ErrorBox, PageHeader, Progress, Status, TableHead, Time } from '../components'
 import { formatCount, formatDuration } from '../format'
 import { useAction, useApi, useInstance } from '../hooks'
 
@@ -26,6 +26,7 @@ export default function Home() {
   const instance = useApi<Instance>(instancePath(instanceId))
   const full = useApi<{ value: FullRefresh[] }>(`${instancePath(instanceId, '/full-refreshes')}?$top=1`, {
     pollMs: 2000,
+    pollWhile: (d) => d.value[0]?.state === 'running' || d.value[0]?.state === 'queued',
   })
   const runs = useApi<{ value: FlowRun[] }>(`${instancePath(instanceId, '/flow-runs')}?$top=5`)
   const customers = useApi<{ '@odata.count': number }>(
@@ -89,15 +90,7 @@ export default function Home() {
           <Async loaded={instance}>
             {(i) => (
               <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Data source</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Rows</th>
-                    <th scope="col">Took</th>
-                    <th scope="col">When</th>
-                  </tr>
-                </thead>
+                <TableHead columns={['Data source', 'Status', 'Rows', 'Took', 'When']} />
                 <tbody>
                   {i.lastRefreshes.map((r) => (
                     <tr key={r.id}>

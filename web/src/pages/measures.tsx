@@ -1,6 +1,6 @@
 import { useState } from 'react'
 import { instancePath } from '../api'
-import { Async, Empty, LineChart, PageHeader } from '../components'
+import { Async, Empty, LineChart, PageHeader, TableHead } from '../components'
 import { formatCount } from '../format'
 import { useApi, useInstance } from '../hooks'
 
@@ -34,15 +34,7 @@ export default function Measures() {
             <Empty>No measures yet: add a measures section to openinsights.yaml.</Empty>
           ) : (
             <table>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Kind</th>
-                  <th scope="col">Definition</th>
-                  <th scope="col">Latest value</th>
-                  <th scope="col">Thresholds</th>
-                </tr>
-              </thead>
+              <TableHead columns={['Name', 'Kind', 'Definition', 'Latest value', 'Thresholds']} />
               <tbody>
                 {m.value.map((measure) => (
                   <tr key={measure.name} className={selected === measure.name ? 'selected' : ''}>

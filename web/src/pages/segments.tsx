@@ -1,6 +1,6 @@
 import { type FormEvent, useState } from 'react'
 import { api, instancePath } from '../api'
-import { Async, Empty, ErrorBox, Field, PageHeader } from '../components'
+import { Async, Empty, ErrorBox, Field, PageHeader, TableHead } from '../components'
 import { formatCount } from '../format'
 import { useAction, useApi, useInstance } from '../hooks'
 import { History } from './measures'
@@ -58,14 +58,7 @@ export default function Segments() {
             <Empty>No segments yet: build one below.</Empty>
           ) : (
             <table>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Rule</th>
-                  <th scope="col">Members</th>
-                  <th scope="col">Thresholds</th>
-                </tr>
-              </thead>
+              <TableHead columns={['Name', 'Rule', 'Members', 'Thresholds']} />
               <tbody>
                 {s.value.map((segment) => (
                   <tr key={segment.name} className={selected === segment.name ? 'selected' : ''}>

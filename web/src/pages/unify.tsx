@@ -1,7 +1,7 @@
 import { type FormEvent, useState } from 'react'
 import { Link } from 'wouter'
 import { api, instancePath } from '../api'
-import { Async, Empty, ErrorBox, Json, PageHeader, Status, Time } from '../components'
+import { Async, Empty, ErrorBox, Json, PageHeader, Status, TableHead, Time } from '../components'
 import { formatCount, formatDuration } from '../format'
 import { useAction, useApi, useInstance } from '../hooks'
 
@@ -46,7 +46,10 @@ interface Explanation {
 export default function Unify() {
   const instanceId = useInstance()
   const config = useApi<{ unify?: UnifyConfig }>(instancePath(instanceId, '/config'))
-  const runs = useApi<{ value: UnifyRun[] }>(instancePath(instanceId, '/unify/runs'), { pollMs: 5000 })
+  const runs = useApi<{ value: UnifyRun[] }>(instancePath(instanceId, '/unify/runs'), {
+    pollMs: 2000,
+    pollWhile: (d) => d.value[0]?.state === 'running' || d.value[0]?.state === 'queued',
+  })
   const start = useAction(() => api(instancePath(instanceId, '/unify/runs'), { method: 'POST', body: {} }))
   const latest = runs.data?.value[0]
   return (
@@ -93,17 +96,7 @@ export default function Unify() {
                 </div>
               </section>
               <table>
-                <thead>
-                  <tr>
-                    <th scope="col">When</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Why</th>
-                    <th scope="col">Map</th>
-                    <th scope="col">Match</th>
-                    <th scope="col">Merge</th>
-                    <th scope="col">Total</th>
-                  </tr>
-                </thead>
+                <TableHead columns={['When', 'Status', 'Why', 'Map', 'Match', 'Merge', 'Total']} />
                 <tbody>
                   {r.value.slice(0, 10).map((run) => (
                     <tr key={run.id}>
@@ -137,12 +130,7 @@ export default function Unify() {
                 {Object.entries(c.unify.sources ?? {}).map(([source, map]) => (
                   <table key={source} className="compact">
                     <caption>{source}</caption>
-                    <thead>
-                      <tr>
-                        <th scope="col">Column</th>
-                        <th scope="col">Profile attribute</th>
-                      </tr>
-                    </thead>
+                    <TableHead columns={['Column', 'Profile attribute']} />
                     <tbody>
                       {Object.entries(map.attributes).map(([column, attribute]) => (
                         <tr key={column}>
@@ -235,13 +223,7 @@ function Explain() {
               <Json value={e.customer} label="Unified profile" />
               <h3>{e.records.length} source records</h3>
               <table className="compact">
-                <thead>
-                  <tr>
-                    <th scope="col">Source</th>
-                    <th scope="col">Key</th>
-                    <th scope="col">Record</th>
-                  </tr>
-                </thead>
+                <TableHead columns={['Source', 'Key', 'Record']} />
                 <tbody>
                   {e.records.map((r) => (
                     <tr key={`${r.source}:${r.key}`}>
@@ -254,14 +236,7 @@ function Explain() {
               </table>
               <h3>Why they match ({e.matches.length} pairs)</h3>
               <table className="compact">
-                <thead>
-                  <tr>
-                    <th scope="col">Record</th>
-                    <th scope="col">Matched</th>
-                    <th scope="col">Rule</th>
-                    <th scope="col">Score</th>
-                  </tr>
-                </thead>
+                <TableHead columns={['Record', 'Matched', 'Rule', 'Score']} />
                 <tbody>
                   {e.matches.slice(0, 100).map((m) => (
                     <tr key={`${m.keyA}-${m.keyB}-${m.rule}`}>
