@@ -2,11 +2,11 @@
  * bench:flows' event source in server mode: a process of its own (as an API or pipeline process
  * is) appending datasource.refresh.failed events to the shared PostgreSQL, `concurrency` at a
  * time, each in its own transaction (`run <prefix> <count>`), or as a burst of 100 events per
- * transaction (`burst <prefix> <count>`). Answers each line with one JSON line: when each event
+ * statement (`burst <prefix> <count>`). Answers each line with one JSON line: when each event
  * was committed.
  */
 import { createInterface } from 'node:readline'
-import { appendEvent } from '../src/events/index.js'
+import { appendEvent, appendEvents } from '../src/events/index.js'
 import { openDatabase } from '../src/store/database.js'
 import { refreshFailedEvent } from './refresh-failed-event.js'
 
@@ -18,13 +18,14 @@ for await (const line of createInterface({ input: process.stdin })) {
   const ids = Array.from({ length: Number(count) }, (_, i) => `${prefix}-${i}`)
   const sent: Record<string, number> = {}
   if (mode === 'burst') {
-    // A burst (a bulk load, a full refresh crossing many thresholds): 100 events per transaction.
+    // A burst (a bulk load, a full refresh crossing many thresholds): 100 events per statement.
     for (let i = 0; i < ids.length; i += 100) {
       const chunk = ids.slice(i, i + 100)
-      await db.transaction().execute(async (tx) => {
-        for (const id of chunk)
-          await appendEvent(tx, 'datasource.refresh.failed', 'bench', refreshFailedEvent(id))
-      })
+      await appendEvents(
+        db,
+        'bench',
+        chunk.map((id) => ({ type: 'datasource.refresh.failed', data: refreshFailedEvent(id) })),
+      )
       const at = Date.now()
       for (const id of chunk) sent[id] = at
     }

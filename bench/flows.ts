@@ -12,7 +12,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { appendEvent } from '../src/events/index.js'
+import { appendEvent, appendEvents } from '../src/events/index.js'
 import { saveFlow } from '../src/flows/index.js'
 import { createLogger, openRuntime, readSettings } from '../src/runtime/index.js'
 import { upsertInstance } from '../src/store/instances.js'
@@ -141,7 +141,7 @@ const feed = async (prefix: string, count: number, burst: boolean): Promise<Reco
   return JSON.parse(feederLines[0] as string)
 }
 
-/** Steady: `concurrency` producers, one event per transaction. Burst: 100 events per transaction, at once. */
+/** Steady: `concurrency` producers, one event per transaction. Burst: 100 events per statement, at once. */
 const runOurs = async (count: number, burst = false) => {
   await reset()
   const prefix = `ours-${Date.now()}`
@@ -154,10 +154,11 @@ const runOurs = async (count: number, burst = false) => {
   } else if (burst) {
     for (let i = 0; i < ids.length; i += 100) {
       const chunk = ids.slice(i, i + 100)
-      await runtime.db.transaction().execute(async (tx) => {
-        for (const id of chunk)
-          await appendEvent(tx, 'datasource.refresh.failed', 'bench', refreshFailedEvent(id))
-      })
+      await appendEvents(
+        runtime.db,
+        'bench',
+        chunk.map((id) => ({ type: 'datasource.refresh.failed', data: refreshFailedEvent(id) })),
+      )
       const at = Date.now()
       for (const id of chunk) sent[id] = at
       runtime.nudgeEvents()
@@ -303,7 +304,7 @@ console.log(
 console.log(
   `steady ratio ${(ours.perSecond / peer.perSecond).toFixed(2)} (both run at about the rate offered)`,
 )
-// Capacity: a burst of events at once. Ours: committed 100 per transaction and drained from the
+// Capacity: a burst of events at once. Ours: committed 100 per statement and drained from the
 // outbox; Node-RED has no queue, so it gets the same number of requests from 256 clients at once.
 const burstCount = argument('burst', 3000)
 const oursBurst = await runOurs(burstCount, true)

@@ -456,4 +456,65 @@ describe('the flow engine', () => {
     for (let i = 1; i < arrivals.length; i++)
       expect((arrivals[i] as number) - (arrivals[i - 1] as number)).toBeGreaterThanOrEqual(380)
   }, 60_000)
+
+  it('ends the run at a terminate action, inside a branch too, running nothing after it', async () => {
+    sink.on('/after-terminate', () => ({ status: 200 }))
+    await saveFlow(
+      runtime.db,
+      'shop',
+      'Stop early',
+      {
+        trigger: { type: 'datasource.refresh.failed', parameters: { dataSourceName: 'stop' } },
+        actions: {
+          Check: {
+            type: 'condition',
+            expression: "@equals(triggerBody()?['error']?['code'], 'Fatal')",
+            actions: {
+              Stop: {
+                type: 'terminate',
+                inputs: {
+                  runStatus: 'Failed',
+                  runError: { code: 'Fatal', message: 'stopped on a fatal error' },
+                },
+              },
+            },
+          },
+          After: {
+            type: 'http',
+            runAfter: { Check: ['Succeeded', 'Failed'] },
+            inputs: { method: 'POST', uri: `${sink.url}/after-terminate` },
+          },
+        },
+      },
+      'api',
+    )
+    const started = Date.now()
+    const fatal = await fire({ dataSourceName: 'stop', error: { code: 'Fatal', message: 'x' } })
+    // Within seconds: not when a worker's lease on the run runs out (30 s).
+    const run = await waitFor(
+      async () => {
+        const [found] = (await listFlowRuns(runtime.db, 'shop', { flowName: 'Stop early', limit: 5 })).filter(
+          (r) => r.eventId === fatal.id && !['queued', 'running'].includes(r.state),
+        )
+        return found
+      },
+      'the terminated run',
+      10_000,
+    )
+    expect(Date.now() - started).toBeLessThan(10_000)
+    expect(run.state).toBe('failed')
+    expect(run.error).toEqual({ code: 'Fatal', message: 'stopped on a fatal error' })
+    const records = await listActionRecords(runtime.db, run.id)
+    // What was not run after it shows as skipped, as in Power Automate's run history.
+    expect(records.map((r) => [r.path, r.status]).sort()).toEqual([
+      ['After', 'Skipped'],
+      ['Check', 'Succeeded'],
+      ['Check/actions/Stop', 'Succeeded'],
+    ])
+    expect(sink.requestsTo('/after-terminate')).toHaveLength(0)
+    // A terminate with runStatus Succeeded ends the run as succeeded.
+    const fine = await fire({ dataSourceName: 'stop', error: { code: 'Other', message: 'y' } })
+    expect((await runOf('Stop early', fine.id)).state).toBe('succeeded')
+    expect(sink.requestsTo('/after-terminate')).toHaveLength(1)
+  }, 30_000)
 })

@@ -42,6 +42,7 @@ describe.each(STORE_MODES)('control-plane store on %s', (mode) => {
       '0004_insights.sql',
       '0005_flows.sql',
       '0006_web_admin.sql',
+      '0007_flow_run_queue.sql',
     ])
   })
 

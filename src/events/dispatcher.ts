@@ -1,7 +1,7 @@
 import type { Transaction } from 'kysely'
 import { coerceError } from '../errors.js'
 import type { Db } from '../store/database.js'
-import { claimUndispatchedEvents, markEventsDispatched, type StoredEvent } from '../store/events.js'
+import { claimUndispatchedEvents, type StoredEvent } from '../store/events.js'
 import type { Tables } from '../store/tables.js'
 
 /**
@@ -82,10 +82,6 @@ export function startDispatcher(options: DispatcherOptions): Dispatcher {
           } else for (const event of events) if (await subscriber.handle(event, tx)) madeWork.add(subscriber)
         }
       }
-      await markEventsDispatched(
-        tx,
-        events.map((e) => e.id),
-      )
       return events.length
     })
     for (const subscriber of madeWork) subscriber.dispatched?.()

@@ -14,7 +14,7 @@ export {
   type ThresholdCrossedEventData,
   type UnifyCompletedEventData,
 } from './event-types.js'
-export { appendEvent } from './outbox.js'
+export { appendEvent, appendEvents, type NewEvent } from './outbox.js'
 export {
   type CrossingDirection,
   crossing,

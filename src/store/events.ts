@@ -24,15 +24,24 @@ function toEvent(row: EventRow): StoredEvent {
 /** Told (NOTIFY) when an event is appended, so dispatchers in other processes start at once. */
 export const EVENTS_CHANNEL = 'openinsights_events'
 
-export async function insertEvent(db: DbOrTx, event: StoredEvent): Promise<void> {
-  // One statement: the row, and a notification delivered when (and only if) it commits.
-  await sql`
-    with appended as (
-      insert into events (id, instance_id, type, occurred_at, data)
-      values (${event.id}, ${event.instanceId}, ${event.type}, ${event.occurredAt}, ${JSON.stringify(event.data)})
-      returning id
-    )
-    select pg_notify(${EVENTS_CHANNEL}, '') from appended`.execute(db)
+/** Inserts events (a thousand per statement) and notifies listeners once they commit. */
+export async function insertEvents(db: DbOrTx, events: readonly StoredEvent[]): Promise<void> {
+  for (let i = 0; i < events.length; i += 1000) {
+    const rows = events
+      .slice(i, i + 1000)
+      .map(
+        (event) =>
+          sql`(${event.id}, ${event.instanceId}, ${event.type}, ${event.occurredAt}::timestamptz, ${JSON.stringify(event.data)}::jsonb)`,
+      )
+    // One statement: the rows, and one notification delivered when (and only if) they commit.
+    await sql`
+      with appended as (
+        insert into events (id, instance_id, type, occurred_at, data)
+        values ${sql.join(rows)}
+        returning 1
+      )
+      select pg_notify(${EVENTS_CHANNEL}, '') from (select 1 from appended limit 1) one`.execute(db)
+  }
 }
 
 /** Events of an instance in id order, after a cursor (an event id). */
@@ -53,23 +62,19 @@ export async function listEvents(
 }
 
 /**
- * Locks up to `limit` undispatched events for the caller's transaction. Rows another dispatcher
- * holds are skipped, so several processes can dispatch side by side without doing work twice.
+ * Takes up to `limit` of the oldest undispatched events in the caller's transaction, in one
+ * statement: locked (rows another dispatcher holds are skipped, so several processes can
+ * dispatch side by side without doing work twice) and marked dispatched, which commits or rolls
+ * back with what the caller does with them.
  */
 export async function claimUndispatchedEvents(db: DbOrTx, limit: number): Promise<StoredEvent[]> {
-  const rows = await db
-    .selectFrom('events')
-    .selectAll()
-    .where('dispatched_at', 'is', null)
-    .orderBy('id')
-    .limit(limit)
-    .forUpdate()
-    .skipLocked()
-    .execute()
-  return rows.map(toEvent)
-}
-
-export async function markEventsDispatched(db: DbOrTx, ids: string[]): Promise<void> {
-  if (ids.length === 0) return
-  await db.updateTable('events').set({ dispatched_at: sql`now()` }).where('id', 'in', ids).execute()
+  const result = await sql<EventRow>`
+    update events set dispatched_at = now()
+    where id in (
+      select id from events where dispatched_at is null
+      order by id limit ${limit}
+      for update skip locked
+    )
+    returning *`.execute(db)
+  return result.rows.map(toEvent).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
 }

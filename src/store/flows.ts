@@ -382,14 +382,24 @@ export async function flowThresholds(db: DbOrTx, instanceId: string): Promise<Wa
  */
 export async function claimFlowRuns(db: DbOrTx, limit: number, leaseSeconds: number): Promise<FlowRun[]> {
   const result = await sql<FlowRunRow & { prev_state: FlowRunState }>`
-    with candidates as (
+    -- The oldest queued runs (in index order) and runs whose worker's lease ran out, each locked
+    -- as found so that concurrent claimers take different ones.
+    with queued as (
+      select id from flow_runs where state = 'queued'
+      order by requested_at, id
+      limit ${limit * 4}
+      for update skip locked
+    ),
+    expired as (
+      select id from flow_runs where state = 'running' and lease_until <= now()
+      limit ${limit * 4}
+      for update skip locked
+    ),
+    candidates as (
       select r.id, r.instance_id, r.flow_name, r.requested_at, r.state as prev_state,
         coalesce((r.definition ->> 'concurrency')::int, 10) as concurrency
       from flow_runs r
-      where r.state = 'queued' or (r.state = 'running' and r.lease_until <= now())
-      order by r.requested_at, r.id
-      limit ${limit * 4}
-      for update skip locked
+      where r.id in (select id from queued union all select id from expired)
     ),
     -- Runs in flight per flow, counted once from the partial index of active runs (counting per
     -- candidate through the per-flow index read every finished run of the flow: 100+ ms with a backlog).

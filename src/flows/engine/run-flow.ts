@@ -389,7 +389,6 @@ class RunExecution {
       }
       return await this.#runWithRetries(name, action, inputs, finish)
     } catch (error) {
-      if (error instanceof RunTerminated) throw error
       if (error instanceof ExpressionError)
         return finish('Failed', { error: { code: 'InvalidExpression', message: error.message } })
       throw error
@@ -434,9 +433,13 @@ class RunExecution {
         return await finish('Succeeded', { inputs, outputs, attempts: attempt })
       } catch (error) {
         if (error instanceof RunTerminated) {
-          await finish('Succeeded', { inputs, outputs: { runStatus: error.runStatus }, attempts: attempt })
+          // The action succeeds; every scope stops starting actions, and the run ends as it says.
           this.#terminated = error
-          throw error
+          return await finish('Succeeded', {
+            inputs,
+            outputs: { runStatus: error.runStatus },
+            attempts: attempt,
+          })
         }
         const failure =
           error instanceof ActionFailure ? error : new ActionFailure('ActionFailed', (error as Error).message)

@@ -3,7 +3,7 @@ import type { DuckDBInstance } from '@duckdb/node-api'
 import { z } from 'zod'
 import { AppError, coerceError } from '../../errors.js'
 import {
-  appendEvent,
+  appendEvents,
   thresholdCrossings,
   type ValueChange,
   type WatchedThreshold,
@@ -173,7 +173,7 @@ export async function runInsights(
       await insertSegmentCounts(tx, instanceId, runId, asOf, computed.segmentCounts)
       const watched = await watchedThresholds(tx, instanceId, definitions.measures, definitions.segments)
       const events = thresholdCrossings(instanceId, runId, changes, watched)
-      for (const event of events) await appendEvent(tx, event.type, instanceId, event.data)
+      await appendEvents(tx, instanceId, events)
       return { run: done, events: events.length }
     })
     if (!finished) {
