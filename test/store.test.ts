@@ -1,11 +1,18 @@
 import { sql } from 'kysely'
 import { ulid } from 'ulid'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { appendEvent } from '../src/events/index.js'
+import { appendEvent, appendEvents } from '../src/events/index.js'
 import type { Runtime } from '../src/runtime/index.js'
 import { upsertDataSource } from '../src/store/data-sources.js'
 import { getEntity, listEntityVersions, publishEntityVersion } from '../src/store/entities.js'
 import { claimUndispatchedEvents, listEvents } from '../src/store/events.js'
+import {
+  claimFlowRuns,
+  finishAndClaimFlowRuns,
+  getFlowRun,
+  insertFlowRuns,
+  listActionRecords,
+} from '../src/store/flows.js'
 import { upsertInstance } from '../src/store/instances.js'
 import { migrate } from '../src/store/migrate.js'
 import { finishRefresh, listRefreshes, queueRefresh, startRefresh } from '../src/store/refreshes.js'
@@ -177,4 +184,88 @@ describe.each(STORE_MODES)('control-plane store on %s', (mode) => {
       expect(secondClaim.filter((id) => firstClaim.includes(id))).toEqual([])
     },
   )
+
+  it.skipIf(!storeModeAvailable(mode))(
+    'claims queued runs oldest first within the flow limit; an end refills its slot in the same statement',
+    async () => {
+      const definition = { concurrency: 2, trigger: { type: 'unify.completed' }, actions: {} }
+      const run = (i: number) => ({
+        id: `run-${mode}-${i}`,
+        instanceId: 'acme',
+        flowName: 'Queue',
+        eventId: `event-${i}`,
+        definition,
+        trigger: {},
+      })
+      // One at a time, so that requested_at orders them as their numbers do.
+      for (let i = 1; i <= 5; i++) await insertFlowRuns(runtime.db, [run(i)])
+      const ids = (runs: { id: string }[]) => runs.map((r) => r.id.replace(`run-${mode}-`, '')).sort()
+      // The flow admits 2 at once: a claim of 10 takes the 2 oldest.
+      const first = await claimFlowRuns(runtime.db, 10, 30)
+      expect(ids(first)).toEqual(['1', '2'])
+      expect(first.every((r) => r.state === 'queued')).toBe(true) // as they were before the claim
+      expect(await claimFlowRuns(runtime.db, 10, 30)).toEqual([])
+      // Ending run 1 (with its last action's record) frees one slot, claimed in the same statement.
+      const ended = await finishAndClaimFlowRuns(
+        runtime.db,
+        [{ id: `run-${mode}-1`, outcome: { state: 'succeeded' } }],
+        [
+          {
+            runId: `run-${mode}-1`,
+            record: {
+              path: 'Post',
+              name: 'Post',
+              type: 'http',
+              status: 'Succeeded',
+              inputs: { a: 1 },
+              outputs: { statusCode: 200 },
+              error: null,
+              attempts: 1,
+              startedAt: new Date().toISOString(),
+              completedAt: new Date().toISOString(),
+            },
+          },
+        ],
+        { limit: 5, leaseSeconds: 30 },
+      )
+      expect(ended.finished.map((r) => [r.id, r.state])).toEqual([[`run-${mode}-1`, 'succeeded']])
+      expect(ids(ended.claimed)).toEqual(['3'])
+      expect((await getFlowRun(runtime.db, `run-${mode}-3`))?.state).toBe('running')
+      expect((await listActionRecords(runtime.db, `run-${mode}-1`)).map((r) => r.outputs)).toEqual([
+        { statusCode: 200 },
+      ])
+      // Ending a run that has ended already changes nothing and claims only the free slots.
+      const again = await finishAndClaimFlowRuns(
+        runtime.db,
+        [{ id: `run-${mode}-1`, outcome: { state: 'failed', error: { code: 'X', message: 'x' } } }],
+        [],
+        { limit: 5, leaseSeconds: 30 },
+      )
+      expect(again).toEqual({ finished: [], claimed: [] })
+      expect((await getFlowRun(runtime.db, `run-${mode}-1`))?.state).toBe('succeeded')
+      // A run whose worker's lease ran out is claimed again (resumed), as running.
+      await sql`update flow_runs set lease_until = now() - interval '1 second' where id = ${`run-${mode}-2`}`.execute(
+        runtime.db,
+      )
+      const resumed = await claimFlowRuns(runtime.db, 10, 30)
+      expect(resumed.map((r) => [r.id, r.state])).toEqual([[`run-${mode}-2`, 'running']])
+    },
+  )
+
+  it.skipIf(!storeModeAvailable(mode))('appends many events in one statement, in order', async () => {
+    const appended = await appendEvents(
+      runtime.db,
+      'acme',
+      Array.from({ length: 1500 }, (_, i) => ({
+        type: 'segment.threshold.crossed' as const,
+        data: { bulk: i } as never,
+      })),
+    )
+    expect(appended).toHaveLength(1500)
+    expect([...appended.map((e) => e.id)].sort()).toEqual(appended.map((e) => e.id))
+    const stored = await listEvents(runtime.db, 'acme', { types: ['segment.threshold.crossed'], limit: 2000 })
+    expect(stored.filter((e) => 'bulk' in e.data).map((e) => e.data.bulk)).toEqual(
+      Array.from({ length: 1500 }, (_, i) => i),
+    )
+  })
 })

@@ -1,7 +1,7 @@
-import { sql } from 'kysely'
+import { type QueryCreator, sql } from 'kysely'
 import { type WatchedThreshold, watchedThreshold } from '../events/thresholds.js'
 import type { DbOrTx } from './database.js'
-import type { FlowRunActionRow, FlowRunRow, FlowRunState } from './tables.js'
+import type { FlowRunActionRow, FlowRunRow, FlowRunState, Tables } from './tables.js'
 
 export interface StoredFlow {
   instanceId: string
@@ -234,47 +234,170 @@ export type FlowRunOutcome = {
   error?: { code: string; message: string } | undefined
 }
 
+/** A run as its end left it. */
+export type EndedFlowRun = Pick<FlowRun, 'id' | 'state' | 'completedAt' | 'error'>
+
 export async function finishFlowRun(
   db: DbOrTx,
   id: string,
   outcome: FlowRunOutcome,
-): Promise<FlowRun | undefined> {
+): Promise<EndedFlowRun | undefined> {
   return (await finishFlowRuns(db, [{ id, outcome }]))[0]
 }
 
+/** A finished action's record, for the run it belongs to. */
+export type RunActionRecord = { runId: string; record: Omit<ActionRecord, 'durationMs'> }
+
 /**
- * Ends runs that are still queued or running; one statement per distinct outcome (a batch of
- * successes is one). Answers the runs it ended; one already ended elsewhere is left out.
+ * Ends runs that are still queued or running, in one statement with `records` (their last
+ * actions', say), so that those commit together with the ends. Answers the runs it ended; one
+ * already ended elsewhere is left out.
  */
 export async function finishFlowRuns(
   db: DbOrTx,
   runs: { id: string; outcome: FlowRunOutcome }[],
-): Promise<FlowRun[]> {
-  const byOutcome = new Map<string, { outcome: FlowRunOutcome; ids: string[] }>()
-  for (const run of runs) {
-    const key = JSON.stringify([run.outcome.state, run.outcome.error?.code, run.outcome.error?.message])
-    const group = byOutcome.get(key) ?? { outcome: run.outcome, ids: [] }
-    group.ids.push(run.id)
-    byOutcome.set(key, group)
+  records: RunActionRecord[] = [],
+): Promise<EndedFlowRun[]> {
+  return (await finishAndClaimFlowRuns(db, runs, records, { limit: 0, leaseSeconds: 0 })).finished
+}
+
+/**
+ * Ends runs (as finishFlowRuns) and, in the same statement, claims up to `claim.limit` runs to
+ * execute next (as claimFlowRuns, counting the runs it ends as no longer running): a worker's
+ * slots are refilled as they free, without a claim of their own.
+ */
+export async function finishAndClaimFlowRuns(
+  db: DbOrTx,
+  runs: { id: string; outcome: FlowRunOutcome }[],
+  records: RunActionRecord[],
+  claim: { limit: number; leaseSeconds: number },
+): Promise<{ finished: EndedFlowRun[]; claimed: FlowRun[] }> {
+  if (runs.length === 0 && claim.limit <= 0) {
+    await recordActions(db, records)
+    return { finished: [], claimed: [] }
   }
-  const finished: FlowRun[] = []
-  for (const { outcome, ids } of byOutcome.values()) {
-    const rows = await db
-      .updateTable('flow_runs')
-      .set({
-        state: outcome.state,
-        completed_at: sql`now()`,
-        lease_until: null,
-        error_code: outcome.error?.code ?? null,
-        error_message: outcome.error?.message ?? null,
-      })
-      .where('id', 'in', ids)
-      .where('state', 'in', ['queued', 'running'])
-      .returningAll()
-      .execute()
-    finished.push(...rows.map(toFlowRun))
+  const outcomes =
+    runs.length > 0
+      ? sql.join(
+          runs.map(
+            ({ id, outcome }) =>
+              sql`(${id}::text, ${outcome.state}::text, ${outcome.error?.code ?? null}::text, ${outcome.error?.message ?? null}::text)`,
+          ),
+        )
+      : sql`(null::text, null::text, null::text, null::text)`
+  const recorded = records.length > 0 ? sql`recorded as (${insertActionRecords(db, records)}),` : sql``
+  const result = await sql<{ finished: EndedRow[]; claimed: JsonFlowRunRow[] }>`
+    with ${recorded}
+    ending (id, state, error_code, error_message) as (values ${outcomes}),
+    finished as (
+      update flow_runs f set state = e.state, completed_at = now(), lease_until = null,
+        error_code = e.error_code, error_message = e.error_message
+      from ending e
+      where f.id = e.id and f.state in ('queued', 'running')
+      returning f.id, f.state, f.completed_at, f.error_code, f.error_message
+    ),
+    ${claimCtes(claim.limit, claim.leaseSeconds)}
+    select
+      (select coalesce(json_agg(finished), '[]') from finished) as finished,
+      (select coalesce(json_agg(claimed), '[]') from claimed) as claimed`.execute(db)
+  const row = result.rows[0] as { finished: EndedRow[]; claimed: JsonFlowRunRow[] }
+  return {
+    finished: row.finished.map((ended) => ({
+      id: ended.id,
+      state: ended.state,
+      completedAt: ended.completed_at ? new Date(ended.completed_at).toISOString() : null,
+      error: ended.error_code ? { code: ended.error_code, message: ended.error_message ?? '' } : null,
+    })),
+    claimed: row.claimed.map(fromJsonRow),
   }
-  return finished
+}
+
+type EndedRow = {
+  id: string
+  state: FlowRunState
+  completed_at: string | null
+  error_code: string | null
+  error_message: string | null
+}
+/** A claimed run as json_agg renders it (timestamps as text), with its state before the claim. */
+type JsonFlowRunRow = Omit<FlowRunRow, 'requested_at' | 'started_at' | 'completed_at' | 'lease_until'> & {
+  requested_at: string
+  started_at: string | null
+  completed_at: string | null
+  lease_until: string | null
+  prev_state: FlowRunState
+}
+function fromJsonRow(row: JsonFlowRunRow): FlowRun {
+  const date = (value: string | null) => (value === null ? null : new Date(value))
+  return {
+    ...toFlowRun({
+      ...row,
+      requested_at: new Date(row.requested_at),
+      started_at: date(row.started_at),
+      completed_at: date(row.completed_at),
+      lease_until: date(row.lease_until),
+    }),
+    // As it was before the claim: a fresh queued run has nothing recorded to replay.
+    state: row.prev_state,
+  }
+}
+
+/**
+ * The claim, as common table expressions after one named `ending` (runs this statement ends,
+ * which count as no longer running): `claimed` holds the runs claimed, with their state before.
+ */
+function claimCtes(limit: number, leaseSeconds: number) {
+  if (limit <= 0) return sql`claimed as (select f.*, f.state as prev_state from flow_runs f where false)`
+  return sql`
+    -- The oldest queued runs (in index order) and runs whose worker's lease ran out. Only the
+    -- runs picked from them are locked (SKIP LOCKED: concurrent claimers take different ones).
+    queued as (
+      select id from flow_runs where state = 'queued'
+      order by requested_at, id
+      limit ${limit * 4}
+    ),
+    expired as (
+      select id from flow_runs
+      where state = 'running' and lease_until <= now() and id not in (select id from ending where id is not null)
+      limit ${limit * 4}
+    ),
+    candidates as (
+      select r.id, r.instance_id, r.flow_name, r.requested_at, r.state as prev_state,
+        coalesce((r.definition ->> 'concurrency')::int, 10) as concurrency
+      from flow_runs r
+      where r.id in (select id from queued union all select id from expired)
+    ),
+    -- Runs in flight per flow of the candidates, from the index of running runs.
+    busy as (
+      select w.instance_id, w.flow_name, (
+        select count(*) from flow_runs o
+        where o.instance_id = w.instance_id and o.flow_name = w.flow_name and o.state = 'running'
+          and o.lease_until > now() and o.id not in (select id from ending where id is not null)
+      ) as n
+      from (select distinct instance_id, flow_name from candidates) w
+    ),
+    ranked as (
+      select c.id, c.concurrency, c.prev_state,
+        row_number() over (partition by c.instance_id, c.flow_name order by c.requested_at, c.id) as place,
+        coalesce(b.n, 0) as busy
+      from candidates c
+      left join busy b on b.instance_id = c.instance_id and b.flow_name = c.flow_name
+    ),
+    picked as (
+      select f.id, r.prev_state
+      from flow_runs f
+      join (select id, prev_state from ranked where place + busy <= concurrency order by id limit ${limit}) r
+        on r.id = f.id
+      where f.state = 'queued' or (f.state = 'running' and f.lease_until <= now())
+      for update of f skip locked
+    ),
+    claimed as (
+      update flow_runs f set state = 'running', started_at = coalesce(f.started_at, now()),
+        lease_until = now() + make_interval(secs => ${leaseSeconds})
+      from picked
+      where f.id = picked.id
+      returning f.*, picked.prev_state
+    )`
 }
 
 /** Runs whose worker stopped renewing its lease (it crashed): to be resumed. */
@@ -327,12 +450,13 @@ export async function recordAction(
 }
 
 /** Records finished actions of any runs in one statement (see recordAction). */
-export async function recordActions(
-  db: DbOrTx,
-  records: { runId: string; record: Omit<ActionRecord, 'durationMs'> }[],
-): Promise<void> {
+export async function recordActions(db: DbOrTx, records: RunActionRecord[]): Promise<void> {
   if (records.length === 0) return
-  await db
+  await insertActionRecords(db, records).execute()
+}
+
+function insertActionRecords(db: QueryCreator<Tables>, records: RunActionRecord[]) {
+  return db
     .insertInto('flow_run_actions')
     .values(
       records.map(({ runId, record }) => ({
@@ -350,7 +474,6 @@ export async function recordActions(
       })),
     )
     .onConflict((oc) => oc.columns(['run_id', 'path']).doNothing())
-    .execute()
 }
 
 export async function listActionRecords(db: DbOrTx, runId: string): Promise<ActionRecord[]> {
@@ -381,49 +504,5 @@ export async function flowThresholds(db: DbOrTx, instanceId: string): Promise<Wa
  * already running. SKIP LOCKED lets any number of workers claim at once.
  */
 export async function claimFlowRuns(db: DbOrTx, limit: number, leaseSeconds: number): Promise<FlowRun[]> {
-  const result = await sql<FlowRunRow & { prev_state: FlowRunState }>`
-    -- The oldest queued runs (in index order) and runs whose worker's lease ran out, each locked
-    -- as found so that concurrent claimers take different ones.
-    with queued as (
-      select id from flow_runs where state = 'queued'
-      order by requested_at, id
-      limit ${limit * 4}
-      for update skip locked
-    ),
-    expired as (
-      select id from flow_runs where state = 'running' and lease_until <= now()
-      limit ${limit * 4}
-      for update skip locked
-    ),
-    candidates as (
-      select r.id, r.instance_id, r.flow_name, r.requested_at, r.state as prev_state,
-        coalesce((r.definition ->> 'concurrency')::int, 10) as concurrency
-      from flow_runs r
-      where r.id in (select id from queued union all select id from expired)
-    ),
-    -- Runs in flight per flow, counted once from the partial index of active runs (counting per
-    -- candidate through the per-flow index read every finished run of the flow: 100+ ms with a backlog).
-    busy as (
-      select o.instance_id, o.flow_name, count(*) as n
-      from flow_runs o
-      where o.state = 'running' and o.lease_until > now()
-      group by o.instance_id, o.flow_name
-    ),
-    ranked as (
-      select c.id, c.concurrency, c.prev_state,
-        row_number() over (partition by c.instance_id, c.flow_name order by c.requested_at, c.id) as place,
-        coalesce(b.n, 0) as busy
-      from candidates c
-      left join busy b on b.instance_id = c.instance_id and b.flow_name = c.flow_name
-    )
-    update flow_runs f set state = 'running', started_at = coalesce(f.started_at, now()),
-      lease_until = now() + make_interval(secs => ${leaseSeconds})
-    from (select id, prev_state from ranked where place + busy <= concurrency order by id limit ${limit}) picked
-    where f.id = picked.id
-    returning f.*, picked.prev_state`.execute(db)
-  // As it was before the claim: a fresh queued run has nothing recorded to replay.
-  return result.rows.map((row) => ({
-    ...toFlowRun(row),
-    state: (row as FlowRunRow & { prev_state: FlowRunState }).prev_state,
-  }))
+  return (await finishAndClaimFlowRuns(db, [], [], { limit, leaseSeconds })).claimed
 }

@@ -1,5 +1,5 @@
 import { coerceError } from '../../errors.js'
-import { claimFlowRuns } from '../../store/flows.js'
+import { claimFlowRuns, type FlowRun } from '../../store/flows.js'
 import { executeClaimedRun, type FlowEngineContext } from './run-flow.js'
 import { groupedRunWrites } from './run-writes.js'
 
@@ -12,8 +12,10 @@ export interface FlowRunWorker {
 /**
  * Executes flow runs. The flow_runs table is the queue (as deliveries are): the worker claims a
  * batch with SKIP LOCKED and a lease, runs them at once, and goes on while batches come back
- * full. Runs whose worker died are claimed again once their lease runs out, and resume from
- * their records. Any number of processes may run workers against one database.
+ * full. The statement that ends finished runs claims the next ones for their slots, so a busy
+ * worker needs no claims of its own. Runs whose worker died are claimed again once their lease
+ * runs out, and resume from their records. Any number of processes may run workers against one
+ * database.
  */
 export function startFlowRunWorker(
   context: FlowEngineContext & {
@@ -30,8 +32,46 @@ export function startFlowRunWorker(
   let timer: NodeJS.Timeout | undefined
   let soon: NodeJS.Immediate | undefined
   const active = new Set<Promise<void>>()
-  // Concurrent runs' records and ends go to the database together (group commit).
-  const runContext: FlowEngineContext = { ...context, writes: context.writes ?? groupedRunWrites(context.db) }
+  // A refill came back short with no nudge since it began: the queue is (as good as) empty, so
+  // freed slots wait for a nudge (or the poll) instead of each asking the database again.
+  let nudges = 0
+  let queueLooksEmpty = false
+  // Concurrent runs' records and ends go to the database together (group commit); the ends
+  // claim the runs that take the freed slots.
+  const runContext: FlowEngineContext = {
+    ...context,
+    writes:
+      context.writes ??
+      groupedRunWrites(context.db, {
+        leaseSeconds,
+        limit: (ending) => {
+          if (stopped) return 0
+          refillStartedAt = nudges
+          return Math.max(0, Math.min(ending, context.batchSize - active.size + ending))
+        },
+        claimed: (runs, asked) => {
+          for (const run of runs) start(run)
+          if (runs.length < asked && nudges === refillStartedAt) queueLooksEmpty = true
+        },
+      }),
+  }
+  let refillStartedAt = 0
+
+  function start(run: FlowRun): void {
+    const work: Promise<void> = executeClaimedRun(runContext, run)
+      .catch((error: unknown) => context.onError?.(coerceError(error)))
+      .finally(() => {
+        active.delete(work)
+        // A slot is free, and a run of the same flow may have been waiting for it. Runs whose
+        // ends were committed together free their slots together: one claim for all.
+        if (!soon && !queueLooksEmpty)
+          soon = setImmediate(() => {
+            soon = undefined
+            tick()
+          })
+      })
+    active.add(work)
+  }
 
   async function drain(): Promise<void> {
     while (!stopped) {
@@ -41,22 +81,11 @@ export function startFlowRunWorker(
         continue
       }
       const claimed = await claimFlowRuns(context.db, free, leaseSeconds)
-      if (claimed.length === 0) return
-      for (const run of claimed) {
-        const work: Promise<void> = executeClaimedRun(runContext, run)
-          .catch((error: unknown) => context.onError?.(coerceError(error)))
-          .finally(() => {
-            active.delete(work)
-            // A slot is free, and a run of the same flow may have been waiting for it. Runs
-            // whose ends were committed together free their slots together: one claim for all.
-            if (!soon)
-              soon = setImmediate(() => {
-                soon = undefined
-                tick()
-              })
-          })
-        active.add(work)
+      if (claimed.length === 0) {
+        queueLooksEmpty = true
+        return
       }
+      for (const run of claimed) start(run)
     }
   }
 
@@ -67,6 +96,7 @@ export function startFlowRunWorker(
       return
     }
     clearTimeout(timer)
+    queueLooksEmpty = false
     running = drain()
       .catch((error: unknown) => context.onError?.(coerceError(error)))
       .finally(() => {
@@ -81,13 +111,16 @@ export function startFlowRunWorker(
 
   tick()
   return {
-    nudge: tick,
+    nudge() {
+      nudges++
+      tick()
+    },
     async stop() {
       stopped = true
       clearTimeout(timer)
       if (soon) clearImmediate(soon)
       await running
-      await Promise.allSettled([...active])
+      while (active.size > 0) await Promise.allSettled([...active])
     },
   }
 }

@@ -17,6 +17,7 @@ import {
   finishFlowRun,
   getFlowRun,
   listActionRecords,
+  recordActions,
   renewFlowRunLease,
 } from '../../store/flows.js'
 import { sealedSecrets } from '../../store/secrets.js'
@@ -90,7 +91,7 @@ export async function executeClaimedRun(context: FlowEngineContext, stored: Flow
       for (const [name, sealed] of Object.entries(await sealedSecrets(context.db, stored.instanceId)))
         secrets[name] = context.secrets.open(sealed)
     const writes = context.writes ?? directRunWrites(context.db)
-    const outcome = await new RunExecution(
+    const execution = new RunExecution(
       context,
       writes,
       stored,
@@ -98,11 +99,16 @@ export async function executeClaimedRun(context: FlowEngineContext, stored: Flow
       // A fresh run has nothing recorded yet; a resumed or re-run one replays its records.
       stored.state === 'queued' && !stored.rerunOf ? [] : await listActionRecords(context.db, runId),
       secrets,
-    ).run()
+    )
+    const outcome = await execution.run()
     const finished =
       outcome.state !== 'failed'
-        ? await writes.finish(runId, outcome)
+        ? await writes.finish(runId, outcome, execution.heldRecords)
         : await context.db.transaction().execute(async (tx) => {
+            await recordActions(
+              tx,
+              execution.heldRecords.map((record) => ({ runId, record })),
+            )
             const done = await finishFlowRun(tx, runId, outcome)
             if (done?.state === 'failed' && stored.trigger.type !== 'flow.run.failed') {
               const records = await listActionRecords(tx, runId)
@@ -145,6 +151,14 @@ function parsedDefinition(text: string, raw: Record<string, unknown>): FlowDefin
 
 class RunExecution {
   readonly #records: Map<string, ActionRecord>
+  /**
+   * Records made as the run ends (its last top-level action's, and those of actions skipped
+   * after it): written with the run's end, in the same statement, instead of one by one — the
+   * action still counts as recorded only once that commits.
+   */
+  readonly heldRecords: Omit<ActionRecord, 'durationMs'>[] = []
+  #lastPath: string | undefined
+  #ending = false
   readonly #scope: ExpressionScope
   #terminated: RunTerminated | undefined
   readonly #secretValues: string[]
@@ -221,6 +235,8 @@ class RunExecution {
       )
       if (ready.length === 0) break
       for (const name of ready) pending.delete(name)
+      // The run's last action: its record can wait for the run's end.
+      if (prefix === '' && pending.size === 0 && ready.length === 1) this.#lastPath = ready[0]
       await Promise.all(
         ready.map(async (name) => {
           const action = actions[name] as ActionDefinition
@@ -233,6 +249,7 @@ class RunExecution {
         }),
       )
     }
+    if (prefix === '') this.#ending = true
     for (const name of pending)
       statuses[name] = await this.#skip(name, actions[name] as ActionDefinition, `${prefix}${name}`, scope)
     return statuses
@@ -273,7 +290,8 @@ class RunExecution {
         outputs: this.#redact(record.outputs),
         error: this.#redact(record.error),
       }
-      await this.writes.record(this.flowRun.id, shown)
+      if (this.#ending || record.path === this.#lastPath) this.heldRecords.push(shown)
+      else await this.writes.record(this.flowRun.id, shown)
       this.#records.set(record.path, {
         ...shown,
         durationMs: Date.parse(record.completedAt) - Date.parse(record.startedAt),
