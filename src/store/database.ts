@@ -1,4 +1,5 @@
-import { Kysely, PostgresDialect, type Transaction } from 'kysely'
+import { createHash } from 'node:crypto'
+import { Kysely, PostgresDialect, type RawBuilder, sql, type Transaction } from 'kysely'
 import pg from 'pg'
 import type { Tables } from './tables.js'
 
@@ -13,12 +14,45 @@ export interface OpenDatabaseOptions {
   maxConnections?: number
 }
 
+const PREPARED = '/* prepared */'
+
+/**
+ * Marks a statement whose text never varies (arrays, not lists, carry its rows) as one each
+ * connection prepares once: PostgreSQL parses it once and, after a few runs, plans it once,
+ * instead of for every call — over a third of the time of the flow engine's statements.
+ */
+export function prepared<T>(statement: RawBuilder<T>): RawBuilder<T> {
+  return sql<T>`${sql.raw(PREPARED)} ${statement}`
+}
+
+/** Statement names by text (the texts are few: the marked statements are written that way). */
+const statementNames = new Map<string, string>()
+function statementName(text: string): string {
+  let name = statementNames.get(text)
+  if (!name) {
+    name = `oi_${createHash('sha1').update(text).digest('base64url')}`
+    statementNames.set(text, name)
+  }
+  return name
+}
+
+/** A pg client that sends statements marked `prepared` as named prepared statements. */
+class PreparingClient extends pg.Client {
+  // biome-ignore lint/suspicious/noExplicitAny: pg's query has many overloads; this forwards them.
+  override query(config: any, values?: any, callback?: any): any {
+    if (typeof config === 'string' && config.startsWith(PREPARED))
+      return super.query({ name: statementName(config), text: config, values }, callback)
+    return super.query(config, values, callback)
+  }
+}
+
 export function openDatabase(options: OpenDatabaseOptions): Db {
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.maxConnections ?? 10,
     // A dead pool connection must not crash the process; queries on it fail and are retried.
     allowExitOnIdle: false,
+    Client: PreparingClient,
   })
   pool.on('error', () => {})
   return new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) })

@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import type { DbOrTx } from './database.js'
+import { type DbOrTx, prepared } from './database.js'
 import type { EventRow } from './tables.js'
 
 /** An event as stored in the outbox: `{ id (ULID), type, instanceId, occurredAt, data }`. */
@@ -24,24 +24,19 @@ function toEvent(row: EventRow): StoredEvent {
 /** Told (NOTIFY) when an event is appended, so dispatchers in other processes start at once. */
 export const EVENTS_CHANNEL = 'openinsights_events'
 
-/** Inserts events (a thousand per statement) and notifies listeners once they commit. */
+/** Inserts events in one statement and notifies listeners once they commit. */
 export async function insertEvents(db: DbOrTx, events: readonly StoredEvent[]): Promise<void> {
-  for (let i = 0; i < events.length; i += 1000) {
-    const rows = events
-      .slice(i, i + 1000)
-      .map(
-        (event) =>
-          sql`(${event.id}, ${event.instanceId}, ${event.type}, ${event.occurredAt}::timestamptz, ${JSON.stringify(event.data)}::jsonb)`,
-      )
-    // One statement: the rows, and one notification delivered when (and only if) they commit.
-    await sql`
-      with appended as (
-        insert into events (id, instance_id, type, occurred_at, data)
-        values ${sql.join(rows)}
-        returning 1
-      )
-      select pg_notify(${EVENTS_CHANNEL}, '') from (select 1 from appended limit 1) one`.execute(db)
-  }
+  if (events.length === 0) return
+  // One statement: the rows, and one notification delivered when (and only if) they commit.
+  await prepared(sql`
+    with appended as (
+      insert into events (id, instance_id, type, occurred_at, data)
+      select * from unnest(${events.map((e) => e.id)}::text[], ${events.map((e) => e.instanceId)}::text[],
+        ${events.map((e) => e.type)}::text[], ${events.map((e) => e.occurredAt)}::timestamptz[],
+        ${events.map((e) => JSON.stringify(e.data))}::jsonb[])
+      returning 1
+    )
+    select pg_notify(${EVENTS_CHANNEL}, '') from (select 1 from appended limit 1) one`).execute(db)
 }
 
 /** Events of an instance in id order, after a cursor (an event id). */
@@ -68,13 +63,13 @@ export async function listEvents(
  * back with what the caller does with them.
  */
 export async function claimUndispatchedEvents(db: DbOrTx, limit: number): Promise<StoredEvent[]> {
-  const result = await sql<EventRow>`
+  const result = await prepared(sql<EventRow>`
     update events set dispatched_at = now()
     where id in (
       select id from events where dispatched_at is null
       order by id limit ${limit}
       for update skip locked
     )
-    returning *`.execute(db)
+    returning *`).execute(db)
   return result.rows.map(toEvent).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
 }

@@ -1,7 +1,7 @@
-import { type QueryCreator, sql } from 'kysely'
+import { sql } from 'kysely'
 import { type WatchedThreshold, watchedThreshold } from '../events/thresholds.js'
-import type { DbOrTx } from './database.js'
-import type { FlowRunActionRow, FlowRunRow, FlowRunState, Tables } from './tables.js'
+import { type DbOrTx, prepared } from './database.js'
+import type { FlowRunActionRow, FlowRunRow, FlowRunState } from './tables.js'
 
 export interface StoredFlow {
   instanceId: string
@@ -140,40 +140,28 @@ export interface NewFlowRun {
 
 /** Creates a queued run; for an event already started by this flow, returns undefined. */
 export async function insertFlowRun(db: DbOrTx, run: NewFlowRun): Promise<FlowRun | undefined> {
-  return (await insertFlowRuns(db, [run]))[0]
+  const [id] = await insertFlowRuns(db, [run])
+  return id ? getFlowRun(db, id) : undefined
 }
 
 /**
- * Creates queued runs in one statement (the dispatcher's batch of events); runs for an event a
- * flow has already started are left out of the answer.
+ * Creates queued runs in one statement (the dispatcher's batch of events); answers the ids of
+ * those created: a run for an event a flow has already started is not created again.
  */
-export async function insertFlowRuns(db: DbOrTx, runs: NewFlowRun[]): Promise<FlowRun[]> {
+export async function insertFlowRuns(db: DbOrTx, runs: NewFlowRun[]): Promise<string[]> {
   if (runs.length === 0) return []
-  const rows = await db
-    .insertInto('flow_runs')
-    .values(
-      runs.map((run) => ({
-        id: run.id,
-        instance_id: run.instanceId,
-        flow_name: run.flowName,
-        event_id: run.eventId,
-        state: 'queued' as const,
-        definition: JSON.stringify(run.definition),
-        trigger: JSON.stringify(run.trigger),
-        rerun_of: run.rerunOf ?? null,
-        rerun_from: run.rerunFrom ?? null,
-      })),
-    )
-    .onConflict((oc) =>
-      oc
-        .columns(['instance_id', 'flow_name', 'event_id'])
-        .where('event_id', 'is not', null)
-        .where('rerun_of', 'is', null)
-        .doNothing(),
-    )
-    .returningAll()
-    .execute()
-  return rows.map(toFlowRun)
+  const column = <T>(pick: (run: NewFlowRun) => T) => runs.map(pick)
+  const result = await prepared(sql<{ id: string }>`
+    insert into flow_runs (id, instance_id, flow_name, event_id, state, definition, trigger, rerun_of, rerun_from)
+    select id, instance_id, flow_name, event_id, 'queued', definition, trigger, rerun_of, rerun_from
+    from unnest(${column((r) => r.id)}::text[], ${column((r) => r.instanceId)}::text[],
+      ${column((r) => r.flowName)}::text[], ${column((r) => r.eventId)}::text[],
+      ${column((r) => JSON.stringify(r.definition))}::jsonb[], ${column((r) => JSON.stringify(r.trigger))}::jsonb[],
+      ${column((r) => r.rerunOf ?? null)}::text[], ${column((r) => r.rerunFrom ?? null)}::text[])
+      as r (id, instance_id, flow_name, event_id, definition, trigger, rerun_of, rerun_from)
+    on conflict (instance_id, flow_name, event_id) where event_id is not null and rerun_of is null do nothing
+    returning id`).execute(db)
+  return result.rows.map((row) => row.id)
 }
 
 export async function getFlowRun(db: DbOrTx, id: string): Promise<FlowRun | undefined> {
@@ -276,19 +264,13 @@ export async function finishAndClaimFlowRuns(
     await recordActions(db, records)
     return { finished: [], claimed: [] }
   }
-  const outcomes =
-    runs.length > 0
-      ? sql.join(
-          runs.map(
-            ({ id, outcome }) =>
-              sql`(${id}::text, ${outcome.state}::text, ${outcome.error?.code ?? null}::text, ${outcome.error?.message ?? null}::text)`,
-          ),
-        )
-      : sql`(null::text, null::text, null::text, null::text)`
-  const recorded = records.length > 0 ? sql`recorded as (${insertActionRecords(db, records)}),` : sql``
-  const result = await sql<{ finished: EndedRow[]; claimed: JsonFlowRunRow[] }>`
+  const recorded = records.length > 0 ? sql`recorded as (${insertActionRecords(records)}),` : sql``
+  const result = await prepared(sql<{ finished: EndedRow[]; claimed: JsonFlowRunRow[] }>`
     with ${recorded}
-    ending (id, state, error_code, error_message) as (values ${outcomes}),
+    ending (id, state, error_code, error_message) as (
+      select * from unnest(${runs.map((r) => r.id)}::text[], ${runs.map((r) => r.outcome.state)}::text[],
+        ${runs.map((r) => r.outcome.error?.code ?? null)}::text[], ${runs.map((r) => r.outcome.error?.message ?? null)}::text[])
+    ),
     finished as (
       update flow_runs f set state = e.state, completed_at = now(), lease_until = null,
         error_code = e.error_code, error_message = e.error_message
@@ -299,7 +281,7 @@ export async function finishAndClaimFlowRuns(
     ${claimCtes(claim.limit, claim.leaseSeconds)}
     select
       (select coalesce(json_agg(finished), '[]') from finished) as finished,
-      (select coalesce(json_agg(claimed), '[]') from claimed) as claimed`.execute(db)
+      (select coalesce(json_agg(claimed), '[]') from claimed) as claimed`).execute(db)
   const row = result.rows[0] as { finished: EndedRow[]; claimed: JsonFlowRunRow[] }
   return {
     finished: row.finished.map((ended) => ({
@@ -452,28 +434,21 @@ export async function recordAction(
 /** Records finished actions of any runs in one statement (see recordAction). */
 export async function recordActions(db: DbOrTx, records: RunActionRecord[]): Promise<void> {
   if (records.length === 0) return
-  await insertActionRecords(db, records).execute()
+  await prepared(insertActionRecords(records)).execute(db)
 }
 
-function insertActionRecords(db: QueryCreator<Tables>, records: RunActionRecord[]) {
-  return db
-    .insertInto('flow_run_actions')
-    .values(
-      records.map(({ runId, record }) => ({
-        run_id: runId,
-        path: record.path,
-        name: record.name,
-        type: record.type,
-        status: record.status,
-        inputs: JSON.stringify(record.inputs ?? null),
-        outputs: JSON.stringify(record.outputs ?? null),
-        error: JSON.stringify(record.error ?? null),
-        attempts: record.attempts,
-        started_at: record.startedAt,
-        completed_at: record.completedAt,
-      })),
-    )
-    .onConflict((oc) => oc.columns(['run_id', 'path']).doNothing())
+function insertActionRecords(records: RunActionRecord[]) {
+  const column = <T>(pick: (record: Omit<ActionRecord, 'durationMs'>) => T) =>
+    records.map(({ record }) => pick(record))
+  return sql`
+    insert into flow_run_actions
+      (run_id, path, name, type, status, inputs, outputs, error, attempts, started_at, completed_at)
+    select * from unnest(${records.map((r) => r.runId)}::text[], ${column((r) => r.path)}::text[],
+      ${column((r) => r.name)}::text[], ${column((r) => r.type)}::text[], ${column((r) => r.status)}::text[],
+      ${column((r) => JSON.stringify(r.inputs ?? null))}::jsonb[], ${column((r) => JSON.stringify(r.outputs ?? null))}::jsonb[],
+      ${column((r) => JSON.stringify(r.error ?? null))}::jsonb[], ${column((r) => r.attempts)}::int[],
+      ${column((r) => r.startedAt)}::timestamptz[], ${column((r) => r.completedAt)}::timestamptz[])
+    on conflict (run_id, path) do nothing`
 }
 
 export async function listActionRecords(db: DbOrTx, runId: string): Promise<ActionRecord[]> {

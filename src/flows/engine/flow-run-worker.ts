@@ -32,39 +32,39 @@ export function startFlowRunWorker(
   let timer: NodeJS.Timeout | undefined
   let soon: NodeJS.Immediate | undefined
   const active = new Set<Promise<void>>()
-  // A refill came back short with no nudge since it began: the queue is (as good as) empty, so
-  // freed slots wait for a nudge (or the poll) instead of each asking the database again.
-  let nudges = 0
-  let queueLooksEmpty = false
-  // Concurrent runs' records and ends go to the database together (group commit); the ends
-  // claim the runs that take the freed slots.
+  // Concurrent runs' records and ends go to the database together (group commit); the statement
+  // that ends runs claims the runs that take their slots. Runs ended that way need no claim of
+  // their own; a run that ended otherwise (failed, or its end failed) frees its slot for one.
+  const grouped = groupedRunWrites(context.db, {
+    leaseSeconds,
+    limit: (ending) =>
+      stopped ? 0 : Math.max(0, Math.min(ending, context.batchSize - active.size + ending)),
+    claimed: (runs) => {
+      for (const run of runs) start(run)
+    },
+  })
+  const refilled = new Set<string>()
   const runContext: FlowEngineContext = {
     ...context,
-    writes:
-      context.writes ??
-      groupedRunWrites(context.db, {
-        leaseSeconds,
-        limit: (ending) => {
-          if (stopped) return 0
-          refillStartedAt = nudges
-          return Math.max(0, Math.min(ending, context.batchSize - active.size + ending))
-        },
-        claimed: (runs, asked) => {
-          for (const run of runs) start(run)
-          if (runs.length < asked && nudges === refillStartedAt) queueLooksEmpty = true
-        },
-      }),
+    writes: {
+      record: (runId, record) => grouped.record(runId, record),
+      finish: async (runId, outcome, records) => {
+        const ended = await grouped.finish(runId, outcome, records)
+        refilled.add(runId)
+        return ended
+      },
+    },
   }
-  let refillStartedAt = 0
 
   function start(run: FlowRun): void {
     const work: Promise<void> = executeClaimedRun(runContext, run)
       .catch((error: unknown) => context.onError?.(coerceError(error)))
       .finally(() => {
         active.delete(work)
-        // A slot is free, and a run of the same flow may have been waiting for it. Runs whose
-        // ends were committed together free their slots together: one claim for all.
-        if (!soon && !queueLooksEmpty)
+        if (refilled.delete(run.id)) return
+        // A slot is free, and a run of the same flow may have been waiting for it. Runs that
+        // end together free their slots together: one claim for all.
+        if (!soon)
           soon = setImmediate(() => {
             soon = undefined
             tick()
@@ -81,10 +81,7 @@ export function startFlowRunWorker(
         continue
       }
       const claimed = await claimFlowRuns(context.db, free, leaseSeconds)
-      if (claimed.length === 0) {
-        queueLooksEmpty = true
-        return
-      }
+      if (claimed.length === 0) return
       for (const run of claimed) start(run)
     }
   }
@@ -96,7 +93,6 @@ export function startFlowRunWorker(
       return
     }
     clearTimeout(timer)
-    queueLooksEmpty = false
     running = drain()
       .catch((error: unknown) => context.onError?.(coerceError(error)))
       .finally(() => {
@@ -111,10 +107,7 @@ export function startFlowRunWorker(
 
   tick()
   return {
-    nudge() {
-      nudges++
-      tick()
-    },
+    nudge: tick,
     async stop() {
       stopped = true
       clearTimeout(timer)
