@@ -81,7 +81,11 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       connectionString = embedded.connectionString
     }
     // PGlite is one session: a single connection serves Kysely and pg-boss alike (see embedded-postgres.ts).
-    const db = openDatabase({ connectionString, maxConnections: embedded ? 1 : 10 })
+    const db = openDatabase({
+      connectionString,
+      maxConnections: embedded ? 1 : 10,
+      planEveryRun: embedded !== undefined,
+    })
     closers.push(() => db.destroy())
     await migrate(db)
 

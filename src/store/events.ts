@@ -65,11 +65,11 @@ export async function listEvents(
 export async function claimUndispatchedEvents(db: DbOrTx, limit: number): Promise<StoredEvent[]> {
   const result = await prepared(sql<EventRow>`
     update events set dispatched_at = now()
-    where id in (
+    where id = any(array(
       select id from events where dispatched_at is null
       order by id limit ${limit}
       for update skip locked
-    )
+    ))
     returning *`).execute(db)
   return result.rows.map(toEvent).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
 }

@@ -265,20 +265,24 @@ export async function finishAndClaimFlowRuns(
     return { finished: [], claimed: [] }
   }
   const recorded = records.length > 0 ? sql`recorded as (${insertActionRecords(records)}),` : sql``
+  const endingIds = runs.map((r) => r.id)
+  // Every access to flow_runs below goes through its primary key (= any of an array) or an
+  // ordered partial index, whatever the planner estimates: a queue's statistics are usually
+  // taken while it is empty (1 queued run, it believes), and a prepared statement keeps its plan.
   const result = await prepared(sql<{ finished: EndedRow[]; claimed: JsonFlowRunRow[] }>`
     with ${recorded}
     ending (id, state, error_code, error_message) as (
-      select * from unnest(${runs.map((r) => r.id)}::text[], ${runs.map((r) => r.outcome.state)}::text[],
+      select * from unnest(${endingIds}::text[], ${runs.map((r) => r.outcome.state)}::text[],
         ${runs.map((r) => r.outcome.error?.code ?? null)}::text[], ${runs.map((r) => r.outcome.error?.message ?? null)}::text[])
     ),
     finished as (
       update flow_runs f set state = e.state, completed_at = now(), lease_until = null,
         error_code = e.error_code, error_message = e.error_message
       from ending e
-      where f.id = e.id and f.state in ('queued', 'running')
+      where f.id = any(${endingIds}::text[]) and f.id = e.id and f.state in ('queued', 'running')
       returning f.id, f.state, f.completed_at, f.error_code, f.error_message
     ),
-    ${claimCtes(claim.limit, claim.leaseSeconds)}
+    ${claimCtes(claim.limit, claim.leaseSeconds, endingIds)}
     select
       (select coalesce(json_agg(finished), '[]') from finished) as finished,
       (select coalesce(json_agg(claimed), '[]') from claimed) as claimed`).execute(db)
@@ -328,56 +332,52 @@ function fromJsonRow(row: JsonFlowRunRow): FlowRun {
  * The claim, as common table expressions after one named `ending` (runs this statement ends,
  * which count as no longer running): `claimed` holds the runs claimed, with their state before.
  */
-function claimCtes(limit: number, leaseSeconds: number) {
+function claimCtes(limit: number, leaseSeconds: number, endingIds: string[]) {
   if (limit <= 0) return sql`claimed as (select f.*, f.state as prev_state from flow_runs f where false)`
   return sql`
-    -- The oldest queued runs (in index order) and runs whose worker's lease ran out. Only the
-    -- runs picked from them are locked (SKIP LOCKED: concurrent claimers take different ones).
+    -- The oldest queued runs (in the order of their index) and runs whose worker's lease ran out.
+    -- Only the runs picked from them are locked (SKIP LOCKED: concurrent claimers take others).
     queued as (
-      select id from flow_runs where state = 'queued'
+      select id, instance_id, flow_name, requested_at, coalesce((definition ->> 'concurrency')::int, 10) as concurrency
+      from flow_runs where state = 'queued'
       order by requested_at, id
       limit ${limit * 4}
     ),
     expired as (
-      select id from flow_runs
-      where state = 'running' and lease_until <= now() and id not in (select id from ending where id is not null)
+      select id, instance_id, flow_name, requested_at, coalesce((definition ->> 'concurrency')::int, 10) as concurrency
+      from flow_runs
+      where state = 'running' and lease_until <= now() and id <> all(${endingIds}::text[])
       limit ${limit * 4}
     ),
-    candidates as (
-      select r.id, r.instance_id, r.flow_name, r.requested_at, r.state as prev_state,
-        coalesce((r.definition ->> 'concurrency')::int, 10) as concurrency
-      from flow_runs r
-      where r.id in (select id from queued union all select id from expired)
-    ),
+    candidates as (select * from queued union all select * from expired),
     -- Runs in flight per flow of the candidates, from the index of running runs.
     busy as (
       select w.instance_id, w.flow_name, (
         select count(*) from flow_runs o
         where o.instance_id = w.instance_id and o.flow_name = w.flow_name and o.state = 'running'
-          and o.lease_until > now() and o.id not in (select id from ending where id is not null)
+          and o.lease_until > now() and o.id <> all(${endingIds}::text[])
       ) as n
       from (select distinct instance_id, flow_name from candidates) w
     ),
     ranked as (
-      select c.id, c.concurrency, c.prev_state,
+      select c.id, c.concurrency,
         row_number() over (partition by c.instance_id, c.flow_name order by c.requested_at, c.id) as place,
         coalesce(b.n, 0) as busy
       from candidates c
       left join busy b on b.instance_id = c.instance_id and b.flow_name = c.flow_name
     ),
     picked as (
-      select f.id, r.prev_state
+      select f.id, f.state as prev_state
       from flow_runs f
-      join (select id, prev_state from ranked where place + busy <= concurrency order by id limit ${limit}) r
-        on r.id = f.id
-      where f.state = 'queued' or (f.state = 'running' and f.lease_until <= now())
-      for update of f skip locked
+      where f.id = any(array(select id from ranked where place + busy <= concurrency order by id limit ${limit}))
+        and (f.state = 'queued' or (f.state = 'running' and f.lease_until <= now()))
+      for update skip locked
     ),
     claimed as (
       update flow_runs f set state = 'running', started_at = coalesce(f.started_at, now()),
         lease_until = now() + make_interval(secs => ${leaseSeconds})
       from picked
-      where f.id = picked.id
+      where f.id = any(array(select id from picked)) and f.id = picked.id
       returning f.*, picked.prev_state
     )`
 }

@@ -9,6 +9,9 @@ create index flow_runs_queued on flow_runs (requested_at, id) where state = 'que
 create index flow_runs_running on flow_runs (instance_id, flow_name) where state = 'running';
 drop index flow_runs_active;
 -- Every run is inserted once and updated twice: vacuum these queue-like tables sooner than the
--- default 20% of their rows, so dead index entries do not pile up under a long burst.
-alter table flow_runs set (autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_insert_scale_factor = 0.05);
-alter table events set (autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_insert_scale_factor = 0.05);
+-- default 20% of their rows, so dead index entries do not pile up under a long burst, and
+-- analyze them sooner (which also makes prepared statements plan again with what it finds).
+alter table flow_runs set (autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_insert_scale_factor = 0.05,
+  autovacuum_analyze_scale_factor = 0.05);
+alter table events set (autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_insert_scale_factor = 0.05,
+  autovacuum_analyze_scale_factor = 0.05);
