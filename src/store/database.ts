@@ -31,15 +31,23 @@ export function prepared<T>(statement: RawBuilder<T>): RawBuilder<T> {
   return sql<T>`${sql.raw(PREPARED)} ${statement}`
 }
 
-/** Statement names by text (the texts are few: the marked statements are written that way). */
-const statementNames = new Map<string, string>()
+/**
+ * A marked statement's name: its text's hash and a generation that moves on at 64, 128, 256 …
+ * runs of it. PostgreSQL keeps a prepared statement's plan until its tables are analyzed; a plan
+ * made while a table was tiny (a sequential scan, say) would otherwise outlive the table's
+ * growth. A new generation is prepared and planned afresh, at the table's size then; their
+ * number stays small (about 20 in a million runs).
+ */
+const statements = new Map<string, { hash: string; runs: number }>()
 function statementName(text: string): string {
-  let name = statementNames.get(text)
-  if (!name) {
-    name = `oi_${createHash('sha1').update(text).digest('base64url')}`
-    statementNames.set(text, name)
+  let statement = statements.get(text)
+  if (!statement) {
+    statement = { hash: createHash('sha1').update(text).digest('base64url'), runs: 0 }
+    statements.set(text, statement)
   }
-  return name
+  statement.runs++
+  const generation = statement.runs < 64 ? 0 : Math.floor(Math.log2(statement.runs)) - 5
+  return `oi_${statement.hash}_${generation}`
 }
 
 /** A pg client that sends statements marked `prepared` as named prepared statements. */

@@ -1,5 +1,5 @@
 import { coerceError } from '../../errors.js'
-import { claimFlowRuns, type FlowRun } from '../../store/flows.js'
+import type { FlowRun } from '../../store/flows.js'
 import { executeClaimedRun, type FlowEngineContext } from './run-flow.js'
 import { groupedRunWrites } from './run-writes.js'
 
@@ -10,12 +10,13 @@ export interface FlowRunWorker {
 }
 
 /**
- * Executes flow runs. The flow_runs table is the queue (as deliveries are): the worker claims a
- * batch with SKIP LOCKED and a lease, runs them at once, and goes on while batches come back
- * full. The statement that ends finished runs claims the next ones for their slots, so a busy
- * worker needs no claims of its own. Runs whose worker died are claimed again once their lease
- * runs out, and resume from their records. Any number of processes may run workers against one
- * database.
+ * Executes flow runs. The flow_runs table is the queue (as deliveries are): the worker claims
+ * runs with SKIP LOCKED and a lease, runs them at once, and claims again while claims come back
+ * full. The statement that ends finished runs also claims the runs for the slots they free, and
+ * claims asked for otherwise (a nudge, the poll) go in the same stream of statements, so a
+ * worker's claims never race each other. Runs whose worker died are claimed again once their
+ * lease runs out, and resume from their records. Any number of processes may run workers
+ * against one database.
  */
 export function startFlowRunWorker(
   context: FlowEngineContext & {
@@ -27,29 +28,25 @@ export function startFlowRunWorker(
   const pollIntervalMs = context.pollIntervalMs ?? 500
   const leaseSeconds = context.leaseSeconds ?? 30
   let stopped = false
-  let running: Promise<void> | undefined
+  let claiming: Promise<void> | undefined
   let again = false
   let timer: NodeJS.Timeout | undefined
-  let soon: NodeJS.Immediate | undefined
   const active = new Set<Promise<void>>()
-  // Concurrent runs' records and ends go to the database together (group commit); the statement
-  // that ends runs claims the runs that take their slots. Runs ended that way need no claim of
-  // their own; a run that ended otherwise (failed, or its end failed) frees its slot for one.
-  const grouped = groupedRunWrites(context.db, {
+  const writes = groupedRunWrites(context.db, {
     leaseSeconds,
-    limit: (ending) =>
-      stopped ? 0 : Math.max(0, Math.min(ending, context.batchSize - active.size + ending)),
+    limit: (ending) => (stopped ? 0 : Math.max(0, context.batchSize - active.size + ending)),
     claimed: (runs) => {
       for (const run of runs) start(run)
     },
   })
+  // Runs whose end went with a claim for their slot: they need no claim of their own.
   const refilled = new Set<string>()
   const runContext: FlowEngineContext = {
     ...context,
     writes: {
-      record: (runId, record) => grouped.record(runId, record),
+      record: (runId, record) => writes.record(runId, record),
       finish: async (runId, outcome, records) => {
-        const ended = await grouped.finish(runId, outcome, records)
+        const ended = await writes.finish(runId, outcome, records)
         refilled.add(runId)
         return ended
       },
@@ -61,44 +58,33 @@ export function startFlowRunWorker(
       .catch((error: unknown) => context.onError?.(coerceError(error)))
       .finally(() => {
         active.delete(work)
-        if (refilled.delete(run.id)) return
-        // A slot is free, and a run of the same flow may have been waiting for it. Runs that
-        // end together free their slots together: one claim for all.
-        if (!soon)
-          soon = setImmediate(() => {
-            soon = undefined
-            tick()
-          })
+        // A run that ended otherwise (failed, or its end failed) frees its slot for a claim.
+        if (!refilled.delete(run.id)) tick()
       })
     active.add(work)
   }
 
-  async function drain(): Promise<void> {
-    while (!stopped) {
-      const free = context.batchSize - active.size
-      if (free <= 0) {
-        await Promise.race(active)
-        continue
-      }
-      const claimed = await claimFlowRuns(context.db, free, leaseSeconds)
-      if (claimed.length === 0) return
-      for (const run of claimed) start(run)
-    }
-  }
-
   function tick(): void {
     if (stopped) return
-    if (running) {
+    if (claiming) {
+      // New runs may have committed after the claim in flight looked: look again after it.
       again = true
       return
     }
     clearTimeout(timer)
-    running = drain()
-      .catch((error: unknown) => context.onError?.(coerceError(error)))
-      .finally(() => {
-        running = undefined
+    claiming = writes
+      .claim()
+      .then(
+        ({ asked, claimed }) => asked > 0 && claimed === asked,
+        (error: unknown) => {
+          context.onError?.(coerceError(error))
+          return false
+        },
+      )
+      .then((full) => {
+        claiming = undefined
         if (stopped) return
-        if (again) {
+        if (full || again) {
           again = false
           tick()
         } else timer = setTimeout(tick, pollIntervalMs)
@@ -111,8 +97,7 @@ export function startFlowRunWorker(
     async stop() {
       stopped = true
       clearTimeout(timer)
-      if (soon) clearImmediate(soon)
-      await running
+      await claiming
       while (active.size > 0) await Promise.allSettled([...active])
     },
   }
