@@ -2,6 +2,7 @@ import { ulid } from 'ulid'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defineWritableEntity, writeItem } from '../src/connector/items/index.js'
 import { appendEvent } from '../src/events/index.js'
+import { eventRunId } from '../src/flows/engine/flow-trigger.js'
 import { rerunFlowRun, startManualRun } from '../src/flows/flow-runs.js'
 import { executeFlowRun, saveFlow } from '../src/flows/index.js'
 import type { Runtime } from '../src/runtime/index.js'
@@ -108,10 +109,12 @@ describe('the flow engine', () => {
       ['Summary', 'Succeeded'],
     ])
     expect(records[1]?.outputs).toBe(200)
-    // The same event dispatched again does not start a second run.
+    // The same event dispatched again does not start a second run: the run's id is derived
+    // from the flow and the event.
+    expect(run.id).toBe(eventRunId('shop', 'Alert on failure', event.id))
     expect(
       await insertFlowRun(runtime.db, {
-        id: ulid(),
+        id: eventRunId('shop', 'Alert on failure', event.id),
         instanceId: 'shop',
         flowName: 'Alert on failure',
         eventId: event.id,

@@ -146,7 +146,8 @@ export async function insertFlowRun(db: DbOrTx, run: NewFlowRun): Promise<FlowRu
 
 /**
  * Creates queued runs in one statement (the dispatcher's batch of events); answers the ids of
- * those created: a run for an event a flow has already started is not created again.
+ * those created: a run whose id is taken is not created again (an event's run of a flow has an
+ * id derived from both: see eventRunId).
  */
 export async function insertFlowRuns(db: DbOrTx, runs: NewFlowRun[]): Promise<string[]> {
   if (runs.length === 0) return []
@@ -159,7 +160,7 @@ export async function insertFlowRuns(db: DbOrTx, runs: NewFlowRun[]): Promise<st
       ${column((r) => JSON.stringify(r.definition))}::jsonb[], ${column((r) => JSON.stringify(r.trigger))}::jsonb[],
       ${column((r) => r.rerunOf ?? null)}::text[], ${column((r) => r.rerunFrom ?? null)}::text[])
       as r (id, instance_id, flow_name, event_id, definition, trigger, rerun_of, rerun_from)
-    on conflict (instance_id, flow_name, event_id) where event_id is not null and rerun_of is null do nothing
+    on conflict (id) do nothing
     returning id`).execute(db)
   return result.rows.map((row) => row.id)
 }

@@ -1,6 +1,6 @@
+import { createHash } from 'node:crypto'
 import { matchesSubscription } from '../../connector/webhooks/trigger-parameters.js'
 import type { EventSubscriber } from '../../events/index.js'
-import { newId } from '../../ids.js'
 import type { StoredEvent } from '../../store/events.js'
 import { insertFlowRuns, listFlows, type NewFlowRun, type StoredFlow } from '../../store/flows.js'
 
@@ -41,7 +41,7 @@ export function flowTrigger(nudgeWorker: () => void): EventSubscriber {
         return trigger.type === event.type && matchesSubscription(event, trigger.parameters ?? {})
       })
       .map((flow) => ({
-        id: newId(),
+        id: eventRunId(event.instanceId, flow.name, event.id),
         instanceId: event.instanceId,
         flowName: flow.name,
         eventId: event.id,
@@ -55,4 +55,15 @@ export function flowTrigger(nudgeWorker: () => void): EventSubscriber {
         },
       }))
   }
+}
+
+/**
+ * The id of the run an event starts of a flow: the event's id (a ULID, so runs still sort by
+ * time) and a digest of the flow. Derived, not drawn, so the primary key is what makes one run
+ * per flow and event — a second dispatch of the event finds the run there — and no index of its
+ * own has to be kept up to date at every change of every run.
+ */
+export function eventRunId(instanceId: string, flowName: string, eventId: string): string {
+  const digest = createHash('sha1').update(`${instanceId}\u0000${flowName}`).digest('hex').slice(0, 12)
+  return `${eventId}${digest.toUpperCase()}`
 }

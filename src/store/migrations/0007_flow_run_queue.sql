@@ -8,6 +8,9 @@ create index flow_runs_queued on flow_runs (requested_at, id) where state = 'que
 -- adds one entry where flow_runs_active took two (at insert and at claim).
 create index flow_runs_running on flow_runs (instance_id, flow_name) where state = 'running';
 drop index flow_runs_active;
+-- One run per flow and event: its id is derived from both now (eventRunId), so the primary key
+-- holds that, and this index no longer takes an entry at every change of every run.
+drop index flow_runs_one_per_event;
 -- Every run is inserted once and updated twice: vacuum these queue-like tables sooner than the
 -- default 20% of their rows, so dead index entries do not pile up under a long burst, and
 -- analyze them sooner (which also makes prepared statements plan again with what it finds).
