@@ -50,6 +50,7 @@ describe.each(STORE_MODES)('control-plane store on %s', (mode) => {
       '0005_flows.sql',
       '0006_web_admin.sql',
       '0007_flow_run_queue.sql',
+      '0008_event_outbox.sql',
     ])
   })
 
@@ -162,7 +163,9 @@ describe.each(STORE_MODES)('control-plane store on %s', (mode) => {
   it.skipIf(mode !== 'postgres' || !storeModeAvailable(mode))(
     'lets two dispatchers claim disjoint events (SKIP LOCKED)',
     async () => {
-      await runtime.db.updateTable('events').set({ dispatched_at: null }).execute()
+      await sql`insert into event_outbox (id) select id from events on conflict do nothing`.execute(
+        runtime.db,
+      )
       const total = (await listEvents(runtime.db, 'acme', { limit: 1000 })).length
       let release!: () => void
       const held = new Promise<void>((resolve) => {

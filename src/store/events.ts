@@ -27,16 +27,18 @@ export const EVENTS_CHANNEL = 'openinsights_events'
 /** Inserts events in one statement and notifies listeners once they commit. */
 export async function insertEvents(db: DbOrTx, events: readonly StoredEvent[]): Promise<void> {
   if (events.length === 0) return
-  // One statement: the rows, and one notification delivered when (and only if) they commit.
+  // The history row, the outbox entry the dispatcher takes, and one notification delivered when
+  // (and only if) they commit.
   await prepared(sql`
     with appended as (
       insert into events (id, instance_id, type, occurred_at, data)
       select * from unnest(${events.map((e) => e.id)}::text[], ${events.map((e) => e.instanceId)}::text[],
         ${events.map((e) => e.type)}::text[], ${events.map((e) => e.occurredAt)}::timestamptz[],
         ${events.map((e) => JSON.stringify(e.data))}::jsonb[])
-      returning 1
-    )
-    select pg_notify(${EVENTS_CHANNEL}, '') from (select 1 from appended limit 1) one`).execute(db)
+      returning id
+    ),
+    waiting as (insert into event_outbox (id) select id from appended returning 1)
+    select pg_notify(${EVENTS_CHANNEL}, '') from (select 1 from waiting limit 1) one`).execute(db)
 }
 
 /** Events of an instance in id order, after a cursor (an event id). */
@@ -58,18 +60,17 @@ export async function listEvents(
 
 /**
  * Takes up to `limit` of the oldest undispatched events in the caller's transaction, in one
- * statement: locked (rows another dispatcher holds are skipped, so several processes can
- * dispatch side by side without doing work twice) and marked dispatched, which commits or rolls
- * back with what the caller does with them.
+ * statement: their outbox entries locked (entries another dispatcher holds are skipped, so
+ * several processes can dispatch side by side without doing work twice) and deleted, which
+ * commits or rolls back with what the caller does with them.
  */
 export async function claimUndispatchedEvents(db: DbOrTx, limit: number): Promise<StoredEvent[]> {
   const result = await prepared(sql<EventRow>`
-    update events set dispatched_at = now()
-    where id = any(array(
-      select id from events where dispatched_at is null
-      order by id limit ${limit}
-      for update skip locked
-    ))
-    returning *`).execute(db)
+    with taken as (
+      delete from event_outbox
+      where id = any(array(select id from event_outbox order by id limit ${limit} for update skip locked))
+      returning id
+    )
+    select e.* from events e where e.id = any(array(select id from taken))`).execute(db)
   return result.rows.map(toEvent).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
 }

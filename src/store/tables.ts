@@ -8,6 +8,7 @@ export interface Tables {
   entity_versions: EntityVersionsTable
   entities: EntitiesTable
   events: EventsTable
+  event_outbox: EventOutboxTable
   api_keys: ApiKeysTable
   rate_limits: RateLimitsTable
   subscriptions: SubscriptionsTable
@@ -127,7 +128,11 @@ export interface EventsTable {
   type: string
   occurred_at: Timestamp
   data: Json<Record<string, unknown>>
-  dispatched_at: NullableTimestamp
+}
+
+/** Events not yet dispatched (by id); the dispatcher deletes what it takes. */
+export interface EventOutboxTable {
+  id: string
 }
 
 export interface ApiKeysTable {
