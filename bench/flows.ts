@@ -317,7 +317,10 @@ function medianRun<T extends { perSecond: number }>(runs: T[]): T {
 }
 for (let i = 0; i < 2; i++) await runOurs(burstCount, true)
 const oursBursts: Awaited<ReturnType<typeof runOurs>>[] = []
+const burstCpuBefore = process.cpuUsage()
 for (let i = 0; i < burstRounds; i++) oursBursts.push(await runOurs(burstCount, true))
+const burstCpu = process.cpuUsage(burstCpuBefore)
+const burstCpuMsPerRun = (burstCpu.user + burstCpu.system) / 1000 / (burstCount * burstRounds)
 for (const clients of [64, 256]) await runRed(burstCount, clients)
 const peerBurstsByClients = new Map<number, Awaited<ReturnType<typeof runRed>>[]>()
 for (const clients of [64, 256]) {
@@ -338,6 +341,7 @@ console.log(
     .map(([clients, runs]) => `${clients} clients: ${medianRun(runs).perSecond.toFixed(0)}/s`)
     .join(', ')})`,
 )
+console.log(`ours in the bursts: ${burstCpuMsPerRun.toFixed(2)} ms of the engine process's CPU per execution`)
 console.log(`burst ratio ${(oursBurst.perSecond / peerBurst.perSecond).toFixed(2)} (goal ≥ 2)`)
 red.child.kill()
 feeder?.child.kill()
@@ -353,6 +357,7 @@ printResult({
   steady_ratio: ours.perSecond / peer.perSecond,
   burst_executions_per_s: oursBurst.perSecond,
   burst_p99_ms: oursBurst.p99,
+  burst_cpu_ms_per_execution: burstCpuMsPerRun,
   node_red_burst_executions_per_s: peerBurst.perSecond,
   node_red_burst_p99_ms: peerBurst.p99,
   node_red_burst_clients: peerClients,
