@@ -2,13 +2,14 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applyConfig, configSchema } from '../src/config/index.js'
-import { appendEvent, type EventSubscriber } from '../src/events/index.js'
+import { appendEvent, appendEvents, type EventSubscriber } from '../src/events/index.js'
 import { saveFlow } from '../src/flows/index.js'
 import { requestRefreshes } from '../src/pipeline/index.js'
 import type { Runtime } from '../src/runtime/index.js'
 import { listEvents } from '../src/store/events.js'
 import { createTestStore, storeModeAvailable, type TestStore } from './helpers/test-store.js'
 import { waitFor, waitForRefreshEnd } from './helpers/wait.js'
+import { startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver.js'
 
 const available = storeModeAvailable('postgres')
 
@@ -138,4 +139,81 @@ describe.skipIf(!available)('a worker starting on a backlog of events (PostgreSQ
       throw new Error(`${error.message}; ${await runs()} runs for ${count} events`)
     })
   })
+})
+
+describe.skipIf(!available)("two worker processes executing one flow's runs (PostgreSQL)", () => {
+  let store: TestStore
+  let sink: WebhookReceiver
+  beforeAll(async () => {
+    store = await createTestStore('postgres', { OPENINSIGHTS_FLOWS_ALLOW_PRIVATE: 'true' })
+    sink = await startWebhookReceiver()
+  })
+  afterAll(async () => {
+    await sink?.close()
+    await store?.dispose()
+  })
+
+  it("executes each event's run once between them, claims and refills racing over one queue", async () => {
+    sink.on('/hook', () => ({ status: 200, delayMs: 5 }))
+    const api = await store.open({ role: 'api' })
+    await api.db.insertInto('instances').values({ id: 'acme', name: 'Acme' }).execute()
+    await saveFlow(
+      api.db,
+      'acme',
+      'Forward',
+      {
+        trigger: { type: 'datasource.refresh.failed' },
+        concurrency: 12,
+        actions: {
+          Post: {
+            type: 'http',
+            inputs: { method: 'POST', uri: `${sink.url}/hook`, body: { id: "@triggerBody()?['refreshId']" } },
+          },
+        },
+      },
+      'api',
+    )
+    // Small worker pools, so that runs end, refill and claim many times over.
+    await store.open({ role: 'worker', flowConcurrency: 8 })
+    await store.open({ role: 'worker', flowConcurrency: 8 })
+    const count = 400
+    await appendEvents(
+      api.db,
+      'acme',
+      Array.from({ length: count }, (_, i) => ({
+        type: 'datasource.refresh.failed' as const,
+        data: {
+          instanceId: 'acme',
+          dataSourceName: 'crm',
+          refreshId: `r${i}`,
+          startedAt: '',
+          completedAt: '',
+          rowCount: null,
+          rejectedRowCount: null,
+          error: { code: 'X', message: 'x' },
+        },
+      })),
+    )
+    const succeeded = async () =>
+      Number(
+        (
+          await api.db
+            .selectFrom('flow_runs')
+            .select((eb) => eb.fn.countAll<string>().as('n'))
+            .where('state', '=', 'succeeded')
+            .executeTakeFirstOrThrow()
+        ).n,
+      )
+    await waitFor(async () => ((await succeeded()) === count ? true : undefined), `${count} runs`, 60_000)
+    const posted = sink.requestsTo('/hook').map((r) => JSON.parse(r.body).id as string)
+    expect(posted).toHaveLength(count)
+    expect(new Set(posted).size).toBe(count)
+    const records = await api.db
+      .selectFrom('flow_run_actions')
+      .select(['run_id', (eb) => eb.fn.countAll<string>().as('n')])
+      .groupBy('run_id')
+      .execute()
+    expect(records).toHaveLength(count)
+    expect(records.every((r) => Number(r.n) === 1)).toBe(true)
+  }, 90_000)
 })

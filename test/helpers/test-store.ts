@@ -29,6 +29,8 @@ export interface TestStore {
     role?: Role
     env?: Record<string, string>
     eventPollIntervalMs?: number
+    /** Flow runs a worker executes at once. */
+    flowConcurrency?: number
   }): Promise<Runtime>
   dispose(): Promise<void>
 }
@@ -63,6 +65,7 @@ export async function createTestStore(mode: StoreMode, env: Record<string, strin
         logger: createLogger(process.env.OPENINSIGHTS_TEST_LOG ? 'debug' : 'silent'),
         heartbeatIntervalMs: 500,
         ...(options.eventPollIntervalMs ? { eventPollIntervalMs: options.eventPollIntervalMs } : {}),
+        ...(options.flowConcurrency ? { flowConcurrency: options.flowConcurrency } : {}),
       })
       opened.push(runtime)
       return runtime
