@@ -13,6 +13,29 @@ import { startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-re
 
 const available = storeModeAvailable('postgres')
 
+/** A datasource.refresh.failed payload; `refreshId` tells events apart. */
+const refreshFailed = (refreshId: string) => ({
+  instanceId: 'acme',
+  dataSourceName: 'crm',
+  refreshId,
+  startedAt: '',
+  completedAt: '',
+  rowCount: null,
+  rejectedRowCount: null,
+  error: { code: 'X', message: 'x' },
+})
+
+const succeededRuns = async (runtime: Runtime) =>
+  Number(
+    (
+      await runtime.db
+        .selectFrom('flow_runs')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('state', '=', 'succeeded')
+        .executeTakeFirstOrThrow()
+    ).n,
+  )
+
 describe.skipIf(!available)('two worker processes sharing PostgreSQL', () => {
   let store: TestStore
   let a: Runtime
@@ -109,28 +132,10 @@ describe.skipIf(!available)('a worker starting on a backlog of events (PostgreSQ
     const count = 250
     await api.db.transaction().execute(async (tx) => {
       for (let i = 0; i < count; i++)
-        await appendEvent(tx, 'datasource.refresh.failed', 'acme', {
-          instanceId: 'acme',
-          dataSourceName: 'crm',
-          refreshId: `r${i}`,
-          startedAt: '',
-          completedAt: '',
-          rowCount: null,
-          rejectedRowCount: null,
-          error: { code: 'X', message: 'x' },
-        })
+        await appendEvent(tx, 'datasource.refresh.failed', 'acme', refreshFailed(`r${i}`))
     })
     const worker = await store.open({ role: 'worker' })
-    const runs = async () =>
-      Number(
-        (
-          await worker.db
-            .selectFrom('flow_runs')
-            .select((eb) => eb.fn.countAll<string>().as('n'))
-            .where('state', '=', 'succeeded')
-            .executeTakeFirstOrThrow()
-        ).n,
-      )
+    const runs = () => succeededRuns(worker)
     await waitFor(
       async () => ((await runs()) === count ? true : undefined),
       `${count} succeeded runs`,
@@ -182,29 +187,14 @@ describe.skipIf(!available)("two worker processes executing one flow's runs (Pos
       'acme',
       Array.from({ length: count }, (_, i) => ({
         type: 'datasource.refresh.failed' as const,
-        data: {
-          instanceId: 'acme',
-          dataSourceName: 'crm',
-          refreshId: `r${i}`,
-          startedAt: '',
-          completedAt: '',
-          rowCount: null,
-          rejectedRowCount: null,
-          error: { code: 'X', message: 'x' },
-        },
+        data: refreshFailed(`r${i}`),
       })),
     )
-    const succeeded = async () =>
-      Number(
-        (
-          await api.db
-            .selectFrom('flow_runs')
-            .select((eb) => eb.fn.countAll<string>().as('n'))
-            .where('state', '=', 'succeeded')
-            .executeTakeFirstOrThrow()
-        ).n,
-      )
-    await waitFor(async () => ((await succeeded()) === count ? true : undefined), `${count} runs`, 60_000)
+    await waitFor(
+      async () => ((await succeededRuns(api)) === count ? true : undefined),
+      `${count} runs`,
+      60_000,
+    )
     const posted = sink.requestsTo('/hook').map((r) => JSON.parse(r.body).id as string)
     expect(posted).toHaveLength(count)
     expect(new Set(posted).size).toBe(count)

@@ -383,16 +383,6 @@ function claimCtes(limit: number, leaseSeconds: number, endingIds: string[]) {
     )`
 }
 
-/** Runs whose worker stopped renewing its lease (it crashed): to be resumed. */
-export async function abandonedFlowRuns(db: DbOrTx): Promise<{ id: string }[]> {
-  return db
-    .selectFrom('flow_runs')
-    .select('id')
-    .where('state', '=', 'running')
-    .where('lease_until', '<=', sql<Date>`now()`)
-    .execute()
-}
-
 export interface ActionRecord {
   path: string
   name: string
