@@ -45,6 +45,7 @@ const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6
 const runtime = await openRuntime({
   settings: readSettings({
     OPENINSIGHTS_HOME: home,
+    OPENINSIGHTS_OUTBOUND_ALLOW: '127.0.0.0/8',
     ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
   }),
   role: 'all',
@@ -170,7 +171,7 @@ const receiverPort = await new Promise<number>((resolvePort) => {
   })
 })
 const callbackUrl = `http://127.0.0.1:${receiverPort}/hook`
-const subscription = await createSubscription(runtime.db, {
+const subscription = await createSubscription(runtime.db, runtime.outbound, {
   instanceId: 'bench',
   eventType: 'datasource.refresh.succeeded',
   callbackUrl,

@@ -90,7 +90,7 @@ rmSync(home, { recursive: true, force: true })
 const runtime = await openRuntime({
   settings: readSettings({
     OPENINSIGHTS_HOME: home,
-    OPENINSIGHTS_FLOWS_ALLOW_PRIVATE: 'true',
+    OPENINSIGHTS_OUTBOUND_ALLOW: '127.0.0.0/8',
     ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
   }),
   role: 'all',

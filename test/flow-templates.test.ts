@@ -23,7 +23,7 @@ describe('flow templates on the demo, from the CLI', () => {
   const env = {
     OPENINSIGHTS_HOME: home,
     OPENINSIGHTS_REFRESH_RETRIES: '0',
-    OPENINSIGHTS_FLOWS_ALLOW_PRIVATE: 'true',
+    OPENINSIGHTS_OUTBOUND_ALLOW: '127.0.0.0/8',
     OPENINSIGHTS_FLOW_LEASE: '2',
   }
   const mails: { to: string; subject: string; html: string }[] = []

@@ -49,7 +49,7 @@ describe('the flow engine', () => {
 
   beforeAll(async () => {
     store = await createTestStore('pglite', {
-      OPENINSIGHTS_FLOWS_ALLOW_PRIVATE: 'true',
+      OPENINSIGHTS_OUTBOUND_ALLOW: '127.0.0.0/8',
       OPENINSIGHTS_FLOW_RETRY_SCALE: '0.01',
     })
     runtime = await store.open()
@@ -316,7 +316,7 @@ describe('the flow engine', () => {
       db: runtime.db,
       duck: runtime.duck,
       dataDir: runtime.settings.dataDir,
-      allowPrivateNetworks: true,
+      outbound: runtime.outbound,
       onEventsAppended: () => {},
       log: () => {},
     }

@@ -150,7 +150,7 @@ describe.skipIf(!available)("two worker processes executing one flow's runs (Pos
   let store: TestStore
   let sink: WebhookReceiver
   beforeAll(async () => {
-    store = await createTestStore('postgres', { OPENINSIGHTS_FLOWS_ALLOW_PRIVATE: 'true' })
+    store = await createTestStore('postgres', { OPENINSIGHTS_OUTBOUND_ALLOW: '127.0.0.0/8' })
     sink = await startWebhookReceiver()
   })
   afterAll(async () => {

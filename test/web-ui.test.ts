@@ -30,7 +30,7 @@ describe.skipIf(!browserAvailable())('the web UI in a real browser (Debian chrom
   const env = {
     OPENINSIGHTS_HOME: home,
     OPENINSIGHTS_REFRESH_RETRIES: '0',
-    OPENINSIGHTS_FLOWS_ALLOW_PRIVATE: 'true',
+    OPENINSIGHTS_OUTBOUND_ALLOW: '127.0.0.0/8',
   }
   let page: Page
   const shot = async (name: string) => {

@@ -14,6 +14,7 @@ import { runUnify, unifyTrigger } from '../pipeline/unify/index.js'
 import { type Db, openDatabase } from '../store/database.js'
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../store/embedded-postgres.js'
 import { migrate } from '../store/migrate.js'
+import { OutboundGuard, type Resolver } from '../outbound/index.js'
 import type { Logger } from './logger.js'
 import type { Settings } from './settings.js'
 
@@ -41,6 +42,8 @@ export interface RuntimeOptions {
    * events committed by other processes wake it at once (LISTEN/NOTIFY); this is the fallback.
    */
   eventPollIntervalMs?: number
+  /** Resolves host names for outbound calls (default: the system's resolver; tests give their own). */
+  resolver?: Resolver
 }
 
 /** An open instance of openinsights: the control plane, the data plane and the workers. */
@@ -52,6 +55,8 @@ export interface Runtime {
   db: Db
   duck: DuckDBInstance
   jobs: JobQueue
+  /** The one gate of every outbound call: webhook deliveries, subscriptions' callback URLs, flow actions. */
+  outbound: OutboundGuard
   subscribers: SubscriberRegistry
   workerId: string
   /** Wakes the dispatcher after events were committed (a no-op in an API-only process). */
@@ -106,6 +111,8 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     })
     closers.push(() => jobs.stop())
 
+    const outbound = new OutboundGuard(settings.outboundPolicy, options.resolver)
+    closers.push(() => outbound.close())
     const subscribers = new SubscriberRegistry()
     const workerId = `${hostname()}:${process.pid}:${newId()}`
     let dispatcher: Dispatcher | undefined
@@ -119,6 +126,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       db,
       duck,
       jobs,
+      outbound,
       subscribers,
       workerId,
       nudgeEvents: () => dispatcher?.nudge(),
@@ -152,6 +160,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
         db,
         schedule: settings.deliverySchedule,
         timeoutSeconds: settings.deliveryTimeoutSeconds,
+        outbound,
         batchSize: Math.max(1, Math.floor((options.deliveryConcurrency ?? 64) / 2)),
         log: (message: string) => logger.info(message),
         onError: (error) => logger.warn(`webhook delivery: ${error.message}`),
@@ -201,7 +210,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
         db,
         duck,
         dataDir: settings.dataDir,
-        allowPrivateNetworks: settings.flowsAllowPrivate,
+        outbound,
         leaseSeconds: settings.flowLeaseSeconds,
         retryScale: settings.flowRetryScale,
         onEventsAppended: runtime.nudgeEvents,

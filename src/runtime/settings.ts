@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path'
 import { AppError } from '../errors.js'
+import { type OutboundPolicy, parseOutboundAllow } from '../outbound/index.js'
 
 /** Where an instance keeps its state, read from the environment once. */
 export interface Settings {
@@ -31,8 +32,12 @@ export interface Settings {
    * @odata.nextLink): OPENINSIGHTS_TRUST_PROXY=true, or a comma-separated list of proxy addresses.
    */
   trustProxy: boolean | string
-  /** Flows may call loopback and private addresses (OPENINSIGHTS_FLOWS_ALLOW_PRIVATE=true). */
-  flowsAllowPrivate: boolean
+  /**
+   * What outbound calls (webhook deliveries, flow actions) may reach beyond public addresses:
+   * OPENINSIGHTS_OUTBOUND_ALLOW=private, or CIDR ranges (the older OPENINSIGHTS_FLOWS_ALLOW_PRIVATE=true
+   * means `private`). Default: public addresses only.
+   */
+  outboundPolicy: OutboundPolicy
   /** Multiplies flow action retry waits (OPENINSIGHTS_FLOW_RETRY_SCALE, default 1; tests shorten them). */
   flowRetryScale: number
   /** How long a worker holds a flow run before another may resume it (OPENINSIGHTS_FLOW_LEASE, default 30 s). */
@@ -71,7 +76,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       'OPENINSIGHTS_DELIVERY_TIMEOUT',
     ),
     trustProxy: trustProxySetting(env.OPENINSIGHTS_TRUST_PROXY),
-    flowsAllowPrivate: env.OPENINSIGHTS_FLOWS_ALLOW_PRIVATE === 'true',
+    outboundPolicy: outboundPolicySetting(env),
     flowRetryScale: nonNegativeNumber(env.OPENINSIGHTS_FLOW_RETRY_SCALE, 1, 'OPENINSIGHTS_FLOW_RETRY_SCALE'),
     flowLeaseSeconds: Math.max(
       1,
@@ -99,4 +104,14 @@ function numberList(value: string | undefined, fallback: number[], name: string)
 function trustProxySetting(value: string | undefined): boolean | string {
   if (value === undefined || value === '' || value === 'false') return false
   return value === 'true' ? true : value
+}
+
+function outboundPolicySetting(env: NodeJS.ProcessEnv): OutboundPolicy {
+  const parts = [env.OPENINSIGHTS_OUTBOUND_ALLOW ?? '']
+  if (env.OPENINSIGHTS_FLOWS_ALLOW_PRIVATE === 'true') parts.push('private')
+  try {
+    return parseOutboundAllow(parts.join(','))
+  } catch (error) {
+    throw new AppError('InvalidSetting', (error as Error).message, { target: 'OPENINSIGHTS_OUTBOUND_ALLOW' })
+  }
 }

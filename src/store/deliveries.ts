@@ -25,7 +25,6 @@ export interface DeliveryAttempt {
   latencyMs: number
   status: number | null
   error: string | null
-  responseExcerpt: string | null
 }
 
 function toDelivery(row: DeliveryRow): Delivery {
@@ -52,7 +51,6 @@ function toAttempt(row: DeliveryAttemptRow): DeliveryAttempt {
     latencyMs: row.latency_ms,
     status: row.status,
     error: row.error,
-    responseExcerpt: row.response_excerpt,
   }
 }
 
@@ -128,7 +126,6 @@ export async function recordDeliveryAttempt(db: DbOrTx, id: string, attempt: Del
       latency_ms: attempt.latencyMs,
       status: attempt.status,
       error: attempt.error,
-      response_excerpt: attempt.responseExcerpt,
     })
     .onConflict((oc) => oc.columns(['delivery_id', 'attempt']).doNothing())
     .execute()

@@ -192,7 +192,6 @@ export interface DeliveryAttemptsTable {
   latency_ms: number
   status: number | null
   error: string | null
-  response_excerpt: string | null
 }
 
 export interface StatusReportsTable {

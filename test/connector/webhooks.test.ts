@@ -154,7 +154,10 @@ describe('webhook triggers: subscribe, signed delivery, retries, dead letters, r
       return d?.state === 'succeeded' ? d : undefined
     }, 'the flaky delivery')
     expect(flakyDone.attempts.map((a: { status: number }) => a.status)).toEqual([500, 500, 200])
-    expect(flakyDone.attempts[0]).toMatchObject({ error: 'HTTP 500', responseExcerpt: 'not yet' })
+    expect(flakyDone.attempts[0]).toMatchObject({ error: 'HTTP 500' })
+    // The receiver's answer ('not yet') is never kept: a read key could otherwise read what a
+    // service behind the firewall said.
+    expect(JSON.stringify(flakyDone)).not.toContain('not yet')
     expect(flakyDone.attempts[0].latencyMs).toBeGreaterThanOrEqual(0)
     const flakyTimes = receiver.requestsTo('/flaky').map((r) => r.at)
     expect(flakyTimes[1]! - flakyTimes[0]!).toBeGreaterThanOrEqual(700)
@@ -287,7 +290,7 @@ describe.skipIf(!storeModeAvailable('postgres'))(
       const b = await store.open()
       receiver = await startWebhookReceiver()
       await upsertInstance(a.db, { id: 'acme', name: 'Acme' })
-      await createSubscription(a.db, {
+      await createSubscription(a.db, a.outbound, {
         instanceId: 'acme',
         eventType: 'unify.completed',
         callbackUrl: `${receiver.url}/both`,

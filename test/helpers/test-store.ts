@@ -2,6 +2,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { inject } from 'vitest'
+import type { Resolver } from '../../src/outbound/index.js'
 import {
   createLogger,
   openRuntime,
@@ -31,6 +32,8 @@ export interface TestStore {
     eventPollIntervalMs?: number
     /** Flow runs a worker executes at once. */
     flowConcurrency?: number
+    /** Resolves host names for outbound calls instead of the system's DNS. */
+    resolver?: Resolver
   }): Promise<Runtime>
   dispose(): Promise<void>
 }
@@ -50,6 +53,9 @@ export async function createTestStore(mode: StoreMode, env: Record<string, strin
   const baseEnv = {
     OPENINSIGHTS_HOME: home,
     OPENINSIGHTS_REFRESH_RETRIES: '0',
+    // The suites' webhook receivers and sinks listen on loopback, which the outbound guard
+    // refuses by default; the guard's own tests set this to '' (public addresses only).
+    OPENINSIGHTS_OUTBOUND_ALLOW: '127.0.0.0/8',
     ...(database ? { DATABASE_URL: databaseUrl(database) } : {}),
     ...env,
   }
@@ -66,6 +72,7 @@ export async function createTestStore(mode: StoreMode, env: Record<string, strin
         heartbeatIntervalMs: 500,
         ...(options.eventPollIntervalMs ? { eventPollIntervalMs: options.eventPollIntervalMs } : {}),
         ...(options.flowConcurrency ? { flowConcurrency: options.flowConcurrency } : {}),
+        ...(options.resolver ? { resolver: options.resolver } : {}),
       })
       opened.push(runtime)
       return runtime

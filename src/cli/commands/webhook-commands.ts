@@ -30,7 +30,6 @@ interface DeliveryOut {
     latencyMs: number
     status: number | null
     error: string | null
-    responseExcerpt: string | null
   }[]
 }
 
@@ -171,7 +170,7 @@ export function registerWebhookCommands(program: Command, context: CliContext): 
             startedAt: time(a.startedAt),
             latency: `${a.latencyMs} ms`,
           })),
-          ['attempt', 'startedAt', 'status', 'latency', 'error', 'responseExcerpt'],
+          ['attempt', 'startedAt', 'status', 'latency', 'error'],
         )
       })
     })

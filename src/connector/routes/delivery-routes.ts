@@ -31,7 +31,6 @@ const attemptOut = z.object({
   latencyMs: z.number(),
   status: z.number().nullable(),
   error: z.string().nullable(),
-  responseExcerpt: z.string().nullable(),
 })
 
 const toOut = ({ scheduleStart: _s, ...rest }: Awaited<ReturnType<typeof getDelivery>> & object) => rest

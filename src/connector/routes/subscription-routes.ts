@@ -89,7 +89,7 @@ export function registerSubscriptionRoutes(app: ApiApp, runtime: Runtime): void 
           target: 'callbackUrl',
         },
       )
-    const subscription = await createSubscription(runtime.db, {
+    const subscription = await createSubscription(runtime.db, runtime.outbound, {
       instanceId: request.params.instanceId,
       eventType,
       callbackUrl: url,

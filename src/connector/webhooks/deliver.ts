@@ -1,4 +1,5 @@
 import { sql } from 'kysely'
+import type { OutboundGuard } from '../../outbound/index.js'
 import type { Db, DbOrTx } from '../../store/database.js'
 import { cancelPendingDeliveries, updateDelivery } from '../../store/deliveries.js'
 import type { StoredEvent } from '../../store/events.js'
@@ -13,6 +14,8 @@ export interface DeliveryContext {
   /** Delays before attempts 2, 3, … in seconds. */
   schedule: readonly number[]
   timeoutSeconds: number
+  /** The gate every delivery passes: receivers' addresses are checked as connections are made. */
+  outbound: OutboundGuard
   log: (message: string) => void
 }
 
@@ -90,6 +93,7 @@ async function send(context: DeliveryContext, delivery: Loaded): Promise<Sent> {
     secret: delivery.subscription.secret,
     body: JSON.stringify(webhookPayload(delivery.event, delivery.subscription.id)),
     timeoutMs: context.timeoutSeconds * 1000,
+    outbound: context.outbound,
   })
   const status = response.status
   const error =
@@ -104,7 +108,6 @@ const attemptRow = (s: Sent) => ({
   latency_ms: s.response.latencyMs,
   status: s.response.status,
   error: s.error,
-  response_excerpt: s.response.excerpt,
 })
 
 /**
@@ -116,11 +119,11 @@ async function settleSuccesses(db: Db, sent: Sent[]): Promise<string[]> {
   const values = sql.join(
     sent.map(
       (s) =>
-        sql`(${s.id}::text, ${s.attemptCount}::int, ${s.attempt}::int, ${s.startedAt.toISOString()}::timestamptz, ${s.response.latencyMs}::int, ${s.response.status}::int, ${s.response.excerpt}::text)`,
+        sql`(${s.id}::text, ${s.attemptCount}::int, ${s.attempt}::int, ${s.startedAt.toISOString()}::timestamptz, ${s.response.latencyMs}::int, ${s.response.status}::int)`,
     ),
   )
   const result = await sql<{ delivery_id: string }>`
-    with v (id, expected, attempt, started_at, latency_ms, status, excerpt) as (values ${values}),
+    with v (id, expected, attempt, started_at, latency_ms, status) as (values ${values}),
     updated as (
       update deliveries d
       set state = 'succeeded', attempt_count = v.attempt, next_attempt_at = null, lease_until = null,
@@ -129,8 +132,8 @@ async function settleSuccesses(db: Db, sent: Sent[]): Promise<string[]> {
       where d.id = v.id and d.state = 'pending' and d.attempt_count = v.expected
       returning d.id
     )
-    insert into delivery_attempts (delivery_id, attempt, started_at, latency_ms, status, error, response_excerpt)
-    select v.id, v.attempt, v.started_at, v.latency_ms, v.status, null, v.excerpt
+    insert into delivery_attempts (delivery_id, attempt, started_at, latency_ms, status, error)
+    select v.id, v.attempt, v.started_at, v.latency_ms, v.status, null
     from v join updated on updated.id = v.id
     on conflict (delivery_id, attempt) do nothing
     returning delivery_id`.execute(db)

@@ -1,4 +1,5 @@
-import { Agent, request } from 'undici'
+import { request } from 'undici'
+import { type OutboundGuard, OutboundRefused } from '../../outbound/index.js'
 import { signatureHeaders } from './standard-webhooks.js'
 
 export interface WebhookResponse {
@@ -6,29 +7,33 @@ export interface WebhookResponse {
   status: number | null
   latencyMs: number
   retryAfter: string | undefined
-  /** The first 500 characters of the answer, for the attempt log. */
-  excerpt: string | null
+  /** Why no answer came (or the guard's refusal), short; the receiver's body is never kept. */
   error: string | null
 }
 
-const EXCERPT = 500
-/** One connection pool for every delivery a process sends. */
-const agent = new Agent({ keepAliveTimeout: 10_000, connections: 64 })
+/** A reason kept for the attempt log: one line, bounded. */
+const shortError = (text: string) => text.replace(/\s+/g, ' ').slice(0, 300)
 
-/** POSTs one signed delivery. Never throws: every outcome is a WebhookResponse to log. */
+/**
+ * POSTs one signed delivery through the outbound guard (the address is checked as the
+ * connection is made). Never throws: every outcome is a WebhookResponse to log. The answer's
+ * body is read and dropped: a receiver's reply is no business of whoever reads the log.
+ */
 export async function sendWebhook(options: {
   url: string
   id: string
   secret: string
   body: string
   timeoutMs: number
+  outbound: OutboundGuard
 }): Promise<WebhookResponse> {
   const started = performance.now()
   const elapsed = () => Math.round(performance.now() - started)
   try {
-    const response = await request(options.url, {
+    const url = options.outbound.checkUrl(options.url)
+    const response = await request(url, {
       method: 'POST',
-      dispatcher: agent,
+      dispatcher: options.outbound.dispatcher({ keepAliveTimeout: 10_000, connections: 64 }),
       headers: {
         'content-type': 'application/json',
         'user-agent': 'openinsights-webhooks/1',
@@ -39,26 +44,24 @@ export async function sendWebhook(options: {
       bodyTimeout: options.timeoutMs,
       signal: AbortSignal.timeout(options.timeoutMs),
     })
-    let excerpt = ''
-    for await (const chunk of response.body) {
-      if (excerpt.length < EXCERPT) excerpt += String(chunk)
-    }
+    await response.body.dump({ limit: 64 * 1024 }).catch(() => {})
     const retryAfter = response.headers['retry-after']
     return {
       status: response.statusCode,
       latencyMs: elapsed(),
       retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
-      excerpt: excerpt.slice(0, EXCERPT),
       error: null,
     }
   } catch (thrown) {
     const error = thrown as Error & { code?: string }
-    const reason =
-      error.name === 'TimeoutError' ||
+    const refused = [error, error.cause].find((e) => e instanceof OutboundRefused) as OutboundRefused | undefined
+    const reason = refused
+      ? `${refused.code}: ${refused.message}`
+      : error.name === 'TimeoutError' ||
       error.code === 'UND_ERR_HEADERS_TIMEOUT' ||
       error.code === 'UND_ERR_BODY_TIMEOUT'
         ? `no answer within ${options.timeoutMs} ms`
         : `${error.code ?? error.name}: ${error.message}`
-    return { status: null, latencyMs: elapsed(), retryAfter: undefined, excerpt: null, error: reason }
+    return { status: null, latencyMs: elapsed(), retryAfter: undefined, error: shortError(reason) }
   }
 }

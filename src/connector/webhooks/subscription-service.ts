@@ -2,6 +2,7 @@ import type { z } from 'zod'
 import { AppError } from '../../errors.js'
 import type { EventType } from '../../events/index.js'
 import { newId } from '../../ids.js'
+import { type OutboundGuard, OutboundRefused } from '../../outbound/index.js'
 import type { DbOrTx } from '../../store/database.js'
 import { cancelPendingDeliveries } from '../../store/deliveries.js'
 import { getInstance } from '../../store/instances.js'
@@ -9,28 +10,24 @@ import { insertSubscription, removeSubscription, type Subscription } from '../..
 import { generateSigningSecret } from './standard-webhooks.js'
 import { TRIGGER_PARAMETERS } from './trigger-parameters.js'
 
-/** Checks a callback URL: absolute http(s), no credentials in it. */
-export function validateCallbackUrl(url: string): string {
-  let parsed: URL
+/**
+ * Checks a callback URL with the outbound guard: absolute http(s), to an address deliveries may
+ * reach (a host name's current addresses too; each delivery checks them again as it connects).
+ */
+export async function validateCallbackUrl(url: string, outbound: OutboundGuard): Promise<string> {
   try {
-    parsed = new URL(url)
-  } catch {
-    throw new AppError('InvalidCallbackUrl', `'${url}' is not an absolute URL`, { target: 'callbackUrl' })
+    return (await outbound.checkUrlNow(url, 'callbackUrl')).toString()
+  } catch (error) {
+    if (error instanceof OutboundRefused && error.code === 'InvalidUrl')
+      throw new AppError('InvalidCallbackUrl', error.message, { target: 'callbackUrl' })
+    throw error
   }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
-    throw new AppError(
-      'InvalidCallbackUrl',
-      `the callback URL must be http or https, not ${parsed.protocol}`,
-      {
-        target: 'callbackUrl',
-      },
-    )
-  return parsed.toString()
 }
 
 /** Subscribes a callback URL to one trigger of an instance, with the trigger's parameters validated. */
 export async function createSubscription(
   db: DbOrTx,
+  outbound: OutboundGuard,
   request: {
     instanceId: string
     eventType: EventType
@@ -60,7 +57,7 @@ export async function createSubscription(
     id: newId(),
     instanceId: request.instanceId,
     eventType: request.eventType,
-    callbackUrl: validateCallbackUrl(request.callbackUrl),
+    callbackUrl: await validateCallbackUrl(request.callbackUrl, outbound),
     parameters: parsed.data,
     secret: generateSigningSecret(),
     description: request.description ?? null,

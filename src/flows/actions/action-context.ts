@@ -1,4 +1,5 @@
 import type { DuckDBInstance } from '@duckdb/node-api'
+import type { OutboundGuard } from '../../outbound/index.js'
 import type { Db } from '../../store/database.js'
 
 /** What an action may use while it runs. */
@@ -10,8 +11,8 @@ export interface ActionContext {
   dataDir: string
   /** Aborts when the action's timeout passes. */
   signal: AbortSignal
-  /** Loopback and private addresses may be called (OPENINSIGHTS_FLOWS_ALLOW_PRIVATE). */
-  allowPrivateNetworks: boolean
+  /** The gate of every outbound call (addresses checked by their bytes, at connect time). */
+  outbound: OutboundGuard
   /** An instance secret, opened (e.g. 'smtp'); undefined when not set. */
   secret: (name: string) => string | undefined
 }

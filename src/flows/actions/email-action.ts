@@ -1,5 +1,7 @@
+import { isIP } from 'node:net'
 import nodemailer from 'nodemailer'
 import { z } from 'zod'
+import { judgeAddress, OutboundRefused, PUBLIC_ONLY } from '../../outbound/index.js'
 import { ActionFailure } from '../engine/action-failure.js'
 import type { ActionContext } from './action-context.js'
 
@@ -36,16 +38,27 @@ export async function sendEmail(
   const smtp = smtpSettingsSchema.parse(JSON.parse(stored))
   const to = list(inputs.to)
   if (to.length === 0) throw new ActionFailure('NoRecipients', 'to is empty')
+  // Connect to an address the outbound guard allows (nodemailer would resolve the name itself).
+  let address: string
+  try {
+    ;[address] = (await context.outbound.allowedAddresses(smtp.host, 'smtp.host')) as [string]
+  } catch (error) {
+    if (error instanceof OutboundRefused)
+      throw new ActionFailure(error.code, `SMTP server: ${error.message}`, { retryable: error.retryable })
+    throw error
+  }
+  const internal = !judgeAddress(address, PUBLIC_ONLY).allowed
   const transport = nodemailer.createTransport({
-    host: smtp.host,
+    host: address,
     port: smtp.port,
     secure: smtp.secure,
     ...(smtp.user ? { auth: { user: smtp.user, pass: smtp.password ?? '' } } : {}),
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
     socketTimeout: 30_000,
-    // Local test servers and internal relays often present self-signed certificates.
-    tls: { rejectUnauthorized: !context.allowPrivateNetworks },
+    // Certificates name the host, not its address. Internal relays (an address the admin
+    // allowed beyond the public internet) often present self-signed ones.
+    tls: { ...(isIP(smtp.host) ? {} : { servername: smtp.host }), rejectUnauthorized: !internal },
   })
   try {
     const sent = await transport.sendMail({

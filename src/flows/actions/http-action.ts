@@ -40,7 +40,7 @@ export function readBody(response: OutboundResponse): unknown {
  * action with those outputs; 408, 429 and 5xx (and network errors) are retried by the policy.
  */
 export async function sendHttp(inputs: HttpInputs, context: ActionContext): Promise<unknown> {
-  const url = checkOutboundUrl(String(inputs.uri), context.allowPrivateNetworks)
+  const url = checkOutboundUrl(String(inputs.uri), context.outbound)
   for (const [k, v] of Object.entries(inputs.queries ?? {})) url.searchParams.set(k, String(v))
   const headers: Record<string, string> = Object.fromEntries(
     Object.entries(inputs.headers ?? {}).map(([k, v]) => [k, String(v)]),
@@ -61,7 +61,7 @@ export async function sendHttp(inputs: HttpInputs, context: ActionContext): Prom
   const response = await outboundRequest(
     url,
     { method: (inputs.method ?? 'GET').toUpperCase(), headers, body, signal: context.signal },
-    context.allowPrivateNetworks,
+    context.outbound,
   )
   const outputs = { statusCode: response.status, headers: response.headers, body: readBody(response) }
   if (response.status >= 200 && response.status < 300) return outputs

@@ -33,7 +33,7 @@ const MAX_BYTES = 28 * 1024
  * Workflows URLs answer 202.
  */
 export async function postTeamsMessage(inputs: TeamsInputs, context: ActionContext): Promise<unknown> {
-  const url = checkOutboundUrl(String(inputs.webhookUrl), context.allowPrivateNetworks)
+  const url = checkOutboundUrl(String(inputs.webhookUrl), context.outbound)
   if (!inputs.card && !inputs.text) throw new ActionFailure('NothingToPost', 'give text or a card')
   const card = inputs.card ?? textCard(inputs.title, String(inputs.text))
   const payload = JSON.stringify({
@@ -55,7 +55,7 @@ export async function postTeamsMessage(inputs: TeamsInputs, context: ActionConte
       body: payload,
       signal: context.signal,
     },
-    context.allowPrivateNetworks,
+    context.outbound,
   ).catch((error: unknown) => {
     if (error instanceof ActionFailure && error.code === 'Timeout')
       throw new ActionFailure('Timeout', 'Teams did not answer in time', { timedOut: true, retryable: true })

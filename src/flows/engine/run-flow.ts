@@ -9,6 +9,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { DuckDBInstance } from '@duckdb/node-api'
 import { appendEvent } from '../../events/index.js'
+import type { OutboundGuard } from '../../outbound/index.js'
 import type { Db } from '../../store/database.js'
 import {
   type ActionRecord,
@@ -41,7 +42,8 @@ export interface FlowEngineContext {
   db: Db
   duck: DuckDBInstance
   dataDir: string
-  allowPrivateNetworks: boolean
+  /** The gate of every outbound call the actions make. */
+  outbound: OutboundGuard
   /** A worker holds a run for this long and renews it meanwhile (default 30 s). */
   leaseSeconds?: number
   /** Multiplies every retry wait (tests make them short). */
@@ -443,7 +445,7 @@ class RunExecution {
         duck: this.context.duck,
         dataDir: this.context.dataDir,
         signal: AbortSignal.timeout(timeoutMs),
-        allowPrivateNetworks: this.context.allowPrivateNetworks,
+        outbound: this.context.outbound,
         secret: (name) => this.secrets[name],
       }
       try {

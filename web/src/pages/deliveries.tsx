@@ -21,7 +21,6 @@ interface Attempt {
   latencyMs: number
   status: number | null
   error: string | null
-  responseExcerpt: string | null
 }
 
 export default function Deliveries() {
@@ -146,7 +145,7 @@ function DeliveryRow({
             <Async loaded={detail}>
               {(d) => (
                 <table className="compact">
-                  <TableHead columns={['#', 'When', 'Status', 'Latency', 'Answer']} />
+                  <TableHead columns={['#', 'When', 'Status', 'Latency', 'Error']} />
                   <tbody>
                     {d.attempts.map((a) => (
                       <tr key={a.attempt}>
@@ -154,9 +153,9 @@ function DeliveryRow({
                         <td>
                           <Time at={a.startedAt} />
                         </td>
-                        <td>{a.status ?? a.error}</td>
+                        <td>{a.status ?? '—'}</td>
                         <td className="num">{a.latencyMs} ms</td>
-                        <td className="clip">{a.responseExcerpt}</td>
+                        <td className="clip">{a.error}</td>
                       </tr>
                     ))}
                   </tbody>
