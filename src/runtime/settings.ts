@@ -38,6 +38,11 @@ export interface Settings {
    * means `private`). Default: public addresses only.
    */
   outboundPolicy: OutboundPolicy
+  /**
+   * Host names (beyond IP addresses, localhost and this machine's name) the HTTP API answers to:
+   * OPENINSIGHTS_ALLOWED_HOSTS, comma-separated, `*.example.com` for subdomains, `*` for any.
+   */
+  allowedHosts: readonly string[] | '*'
   /** Multiplies flow action retry waits (OPENINSIGHTS_FLOW_RETRY_SCALE, default 1; tests shorten them). */
   flowRetryScale: number
   /** How long a worker holds a flow run before another may resume it (OPENINSIGHTS_FLOW_LEASE, default 30 s). */
@@ -77,6 +82,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     ),
     trustProxy: trustProxySetting(env.OPENINSIGHTS_TRUST_PROXY),
     outboundPolicy: outboundPolicySetting(env),
+    allowedHosts: parseAllowedHosts(env.OPENINSIGHTS_ALLOWED_HOSTS),
     flowRetryScale: nonNegativeNumber(env.OPENINSIGHTS_FLOW_RETRY_SCALE, 1, 'OPENINSIGHTS_FLOW_RETRY_SCALE'),
     flowLeaseSeconds: Math.max(
       1,
@@ -114,4 +120,13 @@ function outboundPolicySetting(env: NodeJS.ProcessEnv): OutboundPolicy {
   } catch (error) {
     throw new AppError('InvalidSetting', (error as Error).message, { target: 'OPENINSIGHTS_OUTBOUND_ALLOW' })
   }
+}
+
+/** OPENINSIGHTS_ALLOWED_HOSTS: `*`, or comma-separated names (`*.example.com` for subdomains). */
+function parseAllowedHosts(text: string | undefined): readonly string[] | '*' {
+  const names = (text ?? '')
+    .split(',')
+    .map((n) => n.trim().toLowerCase())
+    .filter(Boolean)
+  return names.includes('*') ? '*' : names
 }

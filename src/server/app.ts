@@ -1,7 +1,7 @@
 import fastifyCookie from '@fastify/cookie'
 import fastifySwagger from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
-import Fastify from 'fastify'
+import Fastify, { type FastifySchema } from 'fastify'
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -19,6 +19,7 @@ import { registerSubscriptionRoutes } from '../connector/routes/subscription-rou
 import type { Runtime } from '../runtime/index.js'
 import type { ApiApp } from './api-types.js'
 import { authenticate } from './authenticate.js'
+import { assertHostAllowed, assertOriginForm } from './request-guard.js'
 import { errorHandler } from './error-handler.js'
 import { registerConfigRoutes } from './routes/config-routes.js'
 import { registerDataSourceRoutes } from './routes/data-source-routes.js'
@@ -47,7 +48,7 @@ export async function buildApp(runtime: Runtime): Promise<ApiApp> {
   let uiServed = false
   app.setNotFoundHandler((request, reply) => {
     // The UI's own page addresses (/flows, /admin/export-destinations…) are index.html.
-    if (uiServed && isUiPage(request.method, request.url))
+    if (uiServed && isUiPage(request.method, request.raw.url ?? '/'))
       return reply.header('cache-control', 'no-cache').sendFile('index.html')
     void reply.status(404).send({
       error: {
@@ -67,13 +68,37 @@ export async function buildApp(runtime: Runtime): Promise<ApiApp> {
     sessionUser: (request) => sessionUser(runtime.db, request.cookies[SESSION_COOKIE]),
   })
   app.addHook('onRequest', async (request, reply) => {
-    // The API is under /api; everything else is docs and the web UI's files, open to all.
-    if (!request.url.startsWith('/api/')) return
+    assertOriginForm(request.raw.url)
+    assertHostAllowed(request.headers.host, runtime.settings.allowedHosts)
+    // Decided on the route the router matched (however the path was spelled): private unless
+    // the route says it is public.
     await checkKey(request, reply)
   })
   const sweep = setInterval(() => void rateLimiter.sweep().catch(() => {}), 600_000)
   sweep.unref()
   app.addHook('onClose', async () => clearInterval(sweep))
+
+  // Every route says who may call it, in its config and in the OpenAPI document. Routes that
+  // plugins add (the docs pages, the web UI's files) are public because they are registered as such.
+  let registeringPublic = false
+  app.addHook('onRoute', (route) => {
+    if (registeringPublic) route.config = { ...route.config, public: true }
+    const schema: FastifySchema = { ...route.schema }
+    if (route.config?.public) schema.security = []
+    else {
+      const scope = route.config?.scope ?? 'admin'
+      schema.description = `${schema.description ? `${schema.description}\n\n` : ''}Needs an API key with scope \`${scope}\`.`
+    }
+    route.schema = schema
+  })
+  const registerPublic = async (register: () => PromiseLike<unknown>) => {
+    registeringPublic = true
+    try {
+      await register()
+    } finally {
+      registeringPublic = false
+    }
+  }
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -93,7 +118,7 @@ export async function buildApp(runtime: Runtime): Promise<ApiApp> {
     },
     transform: jsonSchemaTransform,
   })
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' })
+  await registerPublic(() => app.register(fastifySwaggerUi, { routePrefix: '/docs' }))
 
   registerHealthRoutes(app, runtime)
   registerKeyRoutes(app, runtime)
@@ -113,7 +138,9 @@ export async function buildApp(runtime: Runtime): Promise<ApiApp> {
   registerStatusReportRoutes(app, runtime)
   registerConnectorExportRoutes(app, runtime)
   registerWebSessionRoutes(app, runtime)
-  uiServed = await registerWebUi(app)
+  await registerPublic(async () => {
+    uiServed = await registerWebUi(app)
+  })
   await app.ready()
   return app
 }

@@ -35,12 +35,29 @@ export async function registerWebUi(app: ApiApp): Promise<boolean> {
   return true
 }
 
-/** Whether a request that matched no route is a page of the UI (answer index.html). */
+/** The UI's sections (web/src/app.tsx): the first segment of each of its page addresses. */
+const UI_SECTIONS = new Set([
+  'data-sources',
+  'entities',
+  'unify',
+  'measures',
+  'segments',
+  'flows',
+  'flow-runs',
+  'deliveries',
+  'events',
+  'admin',
+  'setup',
+])
+
+/**
+ * Whether a request that matched no route is a page of the UI (answer index.html): a GET of
+ * one of its sections, spelled plainly. Anything else (`//api/…`, `/API/…`, a missing file) is
+ * the API's 404.
+ */
 export function isUiPage(method: string, url: string): boolean {
-  return (
-    (method === 'GET' || method === 'HEAD') &&
-    !url.startsWith('/api/') &&
-    !url.startsWith('/docs') &&
-    !/\.[a-z0-9]+(\?|$)/i.test(url.split('?')[0] ?? '')
-  )
+  if (method !== 'GET' && method !== 'HEAD') return false
+  const path = url.split('?')[0] ?? '/'
+  const section = path.split('/')[1] ?? ''
+  return UI_SECTIONS.has(section) && !path.includes('//') && !/\.[a-z0-9]+$/i.test(path)
 }
