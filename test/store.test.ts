@@ -51,6 +51,7 @@ describe.each(STORE_MODES)('control-plane store on %s', (mode) => {
       '0006_web_admin.sql',
       '0007_flow_run_queue.sql',
       '0008_event_outbox.sql',
+      '0009_hardening.sql',
     ])
   })
 

@@ -5,6 +5,7 @@ import type { MeasureConfig } from '../measures/measure-config.js'
 import { validateMeasureSql } from '../measures/validate-measure-sql.js'
 import type { SegmentConfig } from '../segments/segment-config.js'
 import { ident, literal } from '../sql/duckdb-sql.js'
+import { openSqlSandbox, type SqlSandbox } from '../sql/sql-sandbox.js'
 import {
   activitySql,
   type CustomerLink,
@@ -29,6 +30,8 @@ export interface InsightsInput {
   outDir: (entity: string) => string
   /** Count segment members without writing anything (the estimate route). */
   dryRun?: boolean
+  /** Where SQL measures' sandbox keeps its results while they are read (default: the OS's temp dir). */
+  scratchDir?: string
 }
 
 export interface MeasureValue {
@@ -68,6 +71,14 @@ export async function computeInsights(duck: DuckDBInstance, input: InsightsInput
     statements.push(text)
     return (await connection.runAndReadAll(text)).getRowObjectsJS()
   }
+  // Measures written in SQL run in a DuckDB of their own that can read the entities and nothing else.
+  let sandbox: SqlSandbox | undefined
+  const sandboxed = async () => {
+    sandbox ??= await openSqlSandbox([...input.entities.values()], {
+      ...(input.scratchDir ? { scratchParent: input.scratchDir } : {}),
+    })
+    return sandbox
+  }
   try {
     for (const entity of input.entities.values()) await run(entityViewSql(entity))
     const entityOf = (path: string, name: string | undefined): EntityRef => {
@@ -103,8 +114,16 @@ export async function computeInsights(duck: DuckDBInstance, input: InsightsInput
       const path = `measures.${name}`
       let query: string
       if (measure.sql !== undefined) {
-        await validateMeasureSql(connection, path, measure.sql, new Set(input.entities.keys()))
-        query = await checkedSqlMeasure(connection, path, measure)
+        const box = await sandboxed()
+        await validateMeasureSql(box.connection, path, measure.sql, new Set(input.entities.keys()))
+        const checked = await checkedSqlMeasure(box.connection, path, measure)
+        const file = await box.copyToFile(checked, name).catch((error: unknown) => {
+          throw new AppError('InvalidMeasureSql', `${path}.sql: ${(error as Error).message.split('\n')[0]}`, {
+            target: `${path}.sql`,
+          })
+        })
+        // Read back below, into a temp table or values, before the sandbox and its file go.
+        query = `select * from read_parquet(${literal(file)})`
       } else {
         const entity = entityOf(`${path}.entity`, measure.entity)
         query = measureSql(name, measure, entity, input.asOf, linkOf(entity, measure.customer))
@@ -113,12 +132,7 @@ export async function computeInsights(duck: DuckDBInstance, input: InsightsInput
         await run(`create or replace temp table ${ident(`measure_${name}`)} as ${query}`)
         customerMeasures.push(name)
       } else {
-        for (const row of await rows(query))
-          measureValues.push({
-            measure: name,
-            dimension: row.dimension === null || row.dimension === undefined ? null : String(row.dimension),
-            value: row.value === null || row.value === undefined ? null : Number(row.value),
-          })
+        for (const row of await rows(query)) measureValues.push(measureValue(name, row))
       }
     }
 
@@ -199,6 +213,15 @@ export async function computeInsights(duck: DuckDBInstance, input: InsightsInput
     }
   } finally {
     connection.closeSync()
+    await sandbox?.close()
+  }
+}
+
+function measureValue(measure: string, row: Record<string, unknown>): MeasureValue {
+  return {
+    measure,
+    dimension: row.dimension === null || row.dimension === undefined ? null : String(row.dimension),
+    value: row.value === null || row.value === undefined ? null : Number(row.value),
   }
 }
 

@@ -90,6 +90,17 @@ describe('the SQL escape hatch', () => {
       /secrets is not an entity; entities are UnifiedCustomer, orders/,
     )
     await expect(check('select count(* as value from orders')).rejects.toThrow(/measures\.X\.sql: .*syntax/i)
+    // A CTE's name counts only where it is defined: one named after a file in one subquery does
+    // not make a read of that file in another one pass (it did: names were pooled across scopes).
+    await expect(
+      check(
+        `select (select count(*) from (with "/srv/server.json" as (select 1) select * from "/srv/server.json"))
+          + (select count(*) from '/srv/server.json') as value`,
+      ),
+    ).rejects.toThrow(/\/srv\/server\.json is not an entity/)
+    await expect(check('select count(*) as value from other.main.orders')).rejects.toThrow(
+      /other\.main\.orders is not an entity/,
+    )
     connection.closeSync()
     duck.closeSync()
   })

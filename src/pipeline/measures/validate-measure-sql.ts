@@ -5,7 +5,8 @@ import { literal } from '../sql/duckdb-sql.js'
 /**
  * Checks a measure's SQL escape hatch before it runs: exactly one SELECT (DuckDB's own parser
  * decides: it serialises only SELECT statements), reading only entities by name or its own CTEs —
- * no table functions (read_csv, glob…), so it cannot reach files or anything but published data.
+ * no table functions (read_csv, glob…). This is the first line only: the SQL then runs in a
+ * DuckDB that cannot touch files (see sql-sandbox.ts).
  */
 export async function validateMeasureSql(
   connection: DuckDBConnection,
@@ -29,27 +30,34 @@ export async function validateMeasureSql(
         : `${parsed.error_message}`,
     )
   if (parsed.statements?.length !== 1) fail('write exactly one SELECT statement')
-  const ctes = new Set<string>()
   const tables: string[] = []
   const functions: string[] = []
-  const walk = (node: unknown): void => {
+  // A CTE's name resolves only in the query that defines it (and what that query holds), so
+  // names are tracked per scope: a CTE named '/srv/x.json' in one subquery must not make
+  // `FROM '/srv/x.json'` in another pass as a reference to it.
+  const walk = (node: unknown, visible: ReadonlySet<string>): void => {
     if (Array.isArray(node)) {
-      for (const item of node) walk(item)
+      for (const item of node) walk(item, visible)
       return
     }
     if (!node || typeof node !== 'object') return
     const record = node as Record<string, unknown>
-    if (record.type === 'BASE_TABLE') tables.push(String(record.table_name))
+    const cteMap = record.cte_map as { map?: { key: string }[] } | undefined
+    const scope = cteMap?.map?.length ? new Set([...visible, ...cteMap.map.map((e) => e.key)]) : visible
+    if (record.type === 'BASE_TABLE') {
+      const name = String(record.table_name)
+      const qualifier = [record.catalog_name, record.schema_name].filter(Boolean).join('.')
+      if (qualifier) tables.push(`${qualifier}.${name}`)
+      else if (!(entityNames.has(name) || scope.has(name))) tables.push(name)
+    }
     if (record.type === 'TABLE_FUNCTION')
       functions.push(String((record.function as { function_name?: string } | undefined)?.function_name))
-    const cteMap = record.cte_map as { map?: { key: string }[] } | undefined
-    for (const entry of cteMap?.map ?? []) ctes.add(entry.key)
-    for (const value of Object.values(record)) walk(value)
+    for (const value of Object.values(record)) walk(value, scope)
   }
-  walk(parsed.statements)
+  walk(parsed.statements, new Set())
   if (functions.length > 0)
     fail(`table functions are not allowed (${[...new Set(functions)].join(', ')}); read entities by name`)
-  const unknown = [...new Set(tables.filter((t) => !entityNames.has(t) && !ctes.has(t)))]
+  const unknown = [...new Set(tables)]
   if (unknown.length > 0)
     fail(
       `${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not an entity; entities are ${[...entityNames].sort().join(', ')}`,
