@@ -15,7 +15,11 @@ afterAll(async () => {
 
 describe('openinsights start --demo (what `npm start` runs)', () => {
   const home = freshHome({ store: 'empty' })
-  const env = { OPENINSIGHTS_HOME: home, OPENINSIGHTS_REFRESH_RETRIES: '0', OPENINSIGHTS_OUTBOUND_ALLOW: '127.0.0.0/8' }
+  const env = {
+    OPENINSIGHTS_HOME: home,
+    OPENINSIGHTS_REFRESH_RETRIES: '0',
+    OPENINSIGHTS_OUTBOUND_ALLOW: '127.0.0.0/8',
+  }
 
   it('starts from nothing, refreshes every demo source and lists their events within 60 s', async () => {
     const started = Date.now()

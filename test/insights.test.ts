@@ -202,6 +202,7 @@ describe('measures, segments, thresholds and the full refresh on the demo', () =
       duck: runtime.duck,
       dataDir: runtime.settings.dataDir,
       keepVersions: 3,
+      watchdog: { stallMs: 60_000, maxMs: 600_000 },
       onEventsAppended: () => {},
       log: () => {},
     }

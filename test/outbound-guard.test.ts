@@ -22,7 +22,10 @@ describe('outbound calls refuse private and special addresses (default policy)',
   let rebindLookups = 0
 
   beforeAll(async () => {
-    store = await createTestStore('pglite', { OPENINSIGHTS_OUTBOUND_ALLOW: '', OPENINSIGHTS_FLOW_RETRY_SCALE: '0.01' })
+    store = await createTestStore('pglite', {
+      OPENINSIGHTS_OUTBOUND_ALLOW: '',
+      OPENINSIGHTS_FLOW_RETRY_SCALE: '0.01',
+    })
     runtime = await store.open({
       // rebind.test: public when a subscription is saved, loopback whenever a delivery connects.
       resolver: async (host) =>
@@ -81,7 +84,9 @@ describe('outbound calls refuse private and special addresses (default policy)',
         url: `/api/v1/instances/acme/deliveries?subscriptionId=${created.json().id}`,
         headers: { 'x-api-key': admin },
       })
-      const delivery = list.json().value.find((d: { subscriptionId: string }) => d.subscriptionId === created.json().id)
+      const delivery = list
+        .json()
+        .value.find((d: { subscriptionId: string }) => d.subscriptionId === created.json().id)
       if (!delivery || delivery.attemptCount === 0) return undefined
       const detail = await app.inject({
         method: 'GET',

@@ -54,16 +54,17 @@ describe('every route is private unless it says it is public', () => {
     await revokeApiKey(runtime.db, 'revoked')
 
     const document = JSON.parse((await rawRequest(port, 'GET', '/docs/json')).body)
-    operations = Object.entries(document.paths as Record<string, Record<string, Record<string, unknown>>>).flatMap(
-      ([path, methods]) =>
-        Object.entries(methods)
-          .filter(([method]) => method !== 'head' && method !== 'parameters')
-          .map(([method, operation]) => ({
-            method: method.toUpperCase(),
-            path: path.replace(/\{(\w+)\}/g, (_, name: string) => PARAMS[name] ?? 'x'),
-            public: Array.isArray(operation.security) && operation.security.length === 0,
-            scope: /Needs an API key with scope `(\w+)`/.exec(String(operation.description ?? ''))?.[1],
-          })),
+    operations = Object.entries(
+      document.paths as Record<string, Record<string, Record<string, unknown>>>,
+    ).flatMap(([path, methods]) =>
+      Object.entries(methods)
+        .filter(([method]) => method !== 'head' && method !== 'parameters')
+        .map(([method, operation]) => ({
+          method: method.toUpperCase(),
+          path: path.replace(/\{(\w+)\}/g, (_, name: string) => PARAMS[name] ?? 'x'),
+          public: Array.isArray(operation.security) && operation.security.length === 0,
+          scope: /Needs an API key with scope `(\w+)`/.exec(String(operation.description ?? ''))?.[1],
+        })),
     )
   }, 60_000)
   afterAll(async () => {
@@ -83,9 +84,12 @@ describe('every route is private unless it says it is public', () => {
 
   it('documents who may call each route: public ones are exactly the known few', () => {
     expect(operations.length).toBeGreaterThan(60)
-    expect(operations.filter((op) => op.public).map((op) => `${op.method} ${op.path}`).sort()).toEqual(
-      [...PUBLIC].sort(),
-    )
+    expect(
+      operations
+        .filter((op) => op.public)
+        .map((op) => `${op.method} ${op.path}`)
+        .sort(),
+    ).toEqual([...PUBLIC].sort())
     for (const op of operations.filter((o) => !o.public))
       expect(op.scope, `${op.method} ${op.path} names its scope`).toMatch(/^(read|write|subscribe|admin)$/)
   })
@@ -129,14 +133,22 @@ describe('every route is private unless it says it is public', () => {
           wrong.push(`${op.method} ${target}: ${response.status}`)
       }
     expect(wrong).toEqual([])
-    const absolute = await send(operations[0] as Operation, `http://127.0.0.1:${port}/api/v1/keys`, keys.admin)
+    const absolute = await send(
+      operations[0] as Operation,
+      `http://127.0.0.1:${port}/api/v1/keys`,
+      keys.admin,
+    )
     expect(absolute.status).toBe(400)
     expect(JSON.parse(absolute.body).error.code).toBe('BadRequestTarget')
     // An encoded spelling of a route is that route: it needs its key and counts against its limit.
     const limited = (await createApiKey(runtime.db, { name: 'limited', scopes: ['read'], rateLimit: 2 })).key
     const entities = { method: 'GET', path: '/api/v1/instances/acme/entities' } as Operation
     const statuses = []
-    for (const target of ['/%61pi/v1/instances/acme/entities', '/api/v1/instances/%61cme/entities', entities.path])
+    for (const target of [
+      '/%61pi/v1/instances/acme/entities',
+      '/api/v1/instances/%61cme/entities',
+      entities.path,
+    ])
       statuses.push((await send(entities, target, limited)).status)
     expect(statuses).toEqual([200, 200, 429])
   })

@@ -8,3 +8,4 @@ export {
   type QueuePolicy,
   startJobQueue,
 } from './job-queue.js'
+export { JobWatchdogError, type Watch, type WatchdogLimits, watched } from './watchdog.js'

@@ -15,16 +15,24 @@ export interface OutboundPolicy {
 export const PUBLIC_ONLY: OutboundPolicy = { allowPrivate: false, allowRanges: [] }
 
 /** Parses `private, 10.1.0.0/16, 192.168.4.7, fd00::/8` (empty: public addresses only). */
-export function parseOutboundAllow(text: string | undefined, setting = 'OPENINSIGHTS_OUTBOUND_ALLOW'): OutboundPolicy {
+export function parseOutboundAllow(
+  text: string | undefined,
+  setting = 'OPENINSIGHTS_OUTBOUND_ALLOW',
+): OutboundPolicy {
   const policy = { allowPrivate: false, allowRanges: [] as [Address, number][] }
-  for (const part of (text ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of (text ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     if (part === 'private') {
       policy.allowPrivate = true
       continue
     }
     try {
       policy.allowRanges.push(
-        part.includes('/') ? ipaddr.parseCIDR(part) : [ipaddr.parse(part), ipaddr.parse(part).kind() === 'ipv4' ? 32 : 128],
+        part.includes('/')
+          ? ipaddr.parseCIDR(part)
+          : [ipaddr.parse(part), ipaddr.parse(part).kind() === 'ipv4' ? 32 : 128],
       )
     } catch {
       throw new Error(
@@ -64,7 +72,9 @@ export function judgeAddress(text: string, policy: OutboundPolicy): AddressVerdi
   const shown = address.toString()
   const range = rangeOf(address)
   if (NEVER.has(range)) return { allowed: false, code: 'ForbiddenAddress', range, address: shown }
-  const inAllowed = policy.allowRanges.some(([base, bits]) => sameKind(address, base) && address.match(base, bits))
+  const inAllowed = policy.allowRanges.some(
+    ([base, bits]) => sameKind(address, base) && address.match(base, bits),
+  )
   const embedded = embeddedIPv4(address)
   if (embedded) {
     const inner = judgeAddress(embedded.toString(), policy)
@@ -72,7 +82,8 @@ export function judgeAddress(text: string, policy: OutboundPolicy): AddressVerdi
     return { allowed: true }
   }
   if (inAllowed || range === 'unicast') return { allowed: true }
-  if (FORBIDDEN.has(range) || range === 'metadata') return { allowed: false, code: 'ForbiddenAddress', range, address: shown }
+  if (FORBIDDEN.has(range) || range === 'metadata')
+    return { allowed: false, code: 'ForbiddenAddress', range, address: shown }
   if (policy.allowPrivate) return { allowed: true }
   return { allowed: false, code: 'PrivateAddress', range, address: shown }
 }

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { OUTBOUND_TABLE, testResolver } from '../../test/helpers/outbound-table.js'
-import { judgeAddress, parseOutboundAllow, PUBLIC_ONLY } from './address-policy.js'
+import { judgeAddress, PUBLIC_ONLY, parseOutboundAllow } from './address-policy.js'
 import { OutboundGuard } from './outbound-guard.js'
 
 const outcome = (promise: Promise<unknown>) =>
@@ -28,7 +28,10 @@ describe('the outbound guard', () => {
   })
 
   it('opens exactly the CIDR ranges an admin writes', async () => {
-    const guard = new OutboundGuard(parseOutboundAllow('10.1.0.0/16, 169.254.10.0/24, fd00::/8'), testResolver)
+    const guard = new OutboundGuard(
+      parseOutboundAllow('10.1.0.0/16, 169.254.10.0/24, fd00::/8'),
+      testResolver,
+    )
     expect(await outcome(guard.checkUrlNow('http://internal.test/'))).toBe('allowed')
     expect(await outcome(guard.checkUrlNow('http://10.2.0.1/'))).toBe('PrivateAddress')
     expect(await outcome(guard.checkUrlNow('http://169.254.10.5/'))).toBe('allowed')
@@ -40,7 +43,13 @@ describe('the outbound guard', () => {
   })
 
   it('judges addresses by their bytes, whatever their spelling', () => {
-    for (const spelling of ['127.0.0.1', '::ffff:127.0.0.1', '::ffff:7f00:1', '::127.0.0.1', '64:ff9b::7f00:1'])
+    for (const spelling of [
+      '127.0.0.1',
+      '::ffff:127.0.0.1',
+      '::ffff:7f00:1',
+      '::127.0.0.1',
+      '64:ff9b::7f00:1',
+    ])
       expect(judgeAddress(spelling, PUBLIC_ONLY)).toMatchObject({ allowed: false, code: 'PrivateAddress' })
     expect(judgeAddress('not an address', PUBLIC_ONLY)).toMatchObject({ allowed: false })
   })
@@ -74,7 +83,9 @@ describe('the outbound guard', () => {
       const guard = new OutboundGuard(parseOutboundAllow('127.0.0.0/8'), async () => [
         { address: '127.0.0.1', family: 4 },
       ])
-      const response = await request(guard.checkUrl(`http://sink.test:${port}/`), { dispatcher: guard.dispatcher() })
+      const response = await request(guard.checkUrl(`http://sink.test:${port}/`), {
+        dispatcher: guard.dispatcher(),
+      })
       expect(await response.body.text()).toBe('reached')
       await guard.close()
     })

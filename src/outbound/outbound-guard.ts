@@ -49,7 +49,11 @@ export class OutboundGuard {
       throw new OutboundRefused('InvalidUrl', `'${text}' is not an absolute URL`, target)
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:')
-      throw new OutboundRefused('InvalidUrl', `only http and https URLs can be called, not ${url.protocol}`, target)
+      throw new OutboundRefused(
+        'InvalidUrl',
+        `only http and https URLs can be called, not ${url.protocol}`,
+        target,
+      )
     // WHATWG URL parsing has already turned 2130706433, 0x7f.1 and 0177.0.0.1 into 127.0.0.1.
     const host = url.hostname.replace(/^\[|\]$/g, '')
     if (isIP(host)) this.checkAddress(host, host, target)
@@ -63,7 +67,8 @@ export class OutboundGuard {
   async checkUrlNow(text: string, target = 'url'): Promise<URL> {
     const url = this.checkUrl(text, target)
     const host = url.hostname.replace(/^\[|\]$/g, '')
-    if (!isIP(host)) for (const { address } of await this.resolve(host, target)) this.checkAddress(host, address, target)
+    if (!isIP(host))
+      for (const { address } of await this.resolve(host, target)) this.checkAddress(host, address, target)
     return url
   }
 

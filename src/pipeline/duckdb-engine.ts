@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs'
-import { DuckDBInstance } from '@duckdb/node-api'
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
+import type { Watch } from '../jobs/index.js'
 
 export interface DuckDbOptions {
   /** Where DuckDB spills when a query outgrows memory. */
@@ -20,4 +21,31 @@ export async function openDuckDb(options: DuckDbOptions): Promise<DuckDBInstance
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'true',
   })
+}
+
+/**
+ * Ties a connection to a job's watchdog: an abort interrupts its running statement, and every
+ * change in DuckDB's own progress of what it runs counts as progress. Returns the undo.
+ */
+export async function superviseConnection(
+  connection: DuckDBConnection,
+  watch: Watch | undefined,
+): Promise<() => void> {
+  if (!watch) return () => {}
+  // DuckDB tracks a statement's progress only with its progress bar on (printing stays off).
+  await connection.run('set enable_progress_bar = true; set enable_progress_bar_print = false')
+  const interrupt = () => connection.interrupt()
+  watch.signal.addEventListener('abort', interrupt, { once: true })
+  let last = ''
+  const timer = setInterval(() => {
+    const { percentage, rows_processed, total_rows_to_process } = connection.progress
+    const now = `${percentage}/${rows_processed}/${total_rows_to_process}`
+    if (now !== last) watch.progress()
+    last = now
+  }, 500)
+  timer.unref()
+  return () => {
+    clearInterval(timer)
+    watch.signal.removeEventListener('abort', interrupt)
+  }
 }

@@ -17,7 +17,7 @@ export async function recoverAbandonedRefreshes(
   for (const refresh of await findAbandonedRefreshes(db, criteria)) {
     const failed = await failRefresh(db, refresh.id, 'failed', {
       code: 'RefreshInterrupted',
-      message: `the process running this refresh stopped before it finished (attempt ${refresh.attempt}); the previously published version of ${refresh.dataSourceName} stays current`,
+      message: `this refresh stopped before it finished (attempt ${refresh.attempt}): its process stopped, or it lost its job without recording an end; the previously published version of ${refresh.dataSourceName} stays current`,
     })
     if (!failed) continue
     await rm(dataLayout.versionDir(dataDir, refresh.instanceId, refresh.dataSourceName, refresh.id), {

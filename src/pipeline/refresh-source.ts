@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises'
 import type { DuckDBInstance } from '@duckdb/node-api'
 import { AppError, coerceError } from '../errors.js'
 import { appendEvent, type DataSourceRefreshEventData } from '../events/index.js'
+import { type WatchdogLimits, watched } from '../jobs/index.js'
 import { getDataSource } from '../store/data-sources.js'
 import type { Db } from '../store/database.js'
 import { publishEntityVersion } from '../store/entities.js'
@@ -27,6 +28,8 @@ export interface RefreshWorkerContext {
   /** Versions kept per entity (the current one included) for rollback and slow readers. */
   keepVersions: number
   heartbeatIntervalMs: number
+  /** When a refresh that stops moving, or runs too long, is stopped and failed. */
+  watchdog: WatchdogLimits
   /** Called after events were committed, so the dispatcher can pick them up at once. */
   onEventsAppended: () => void
   log: (message: string) => void
@@ -62,20 +65,27 @@ export async function runSourceRefresh(
         status: 404,
       })
     }
-    const result = await ingestSource(
-      context.duck,
-      source,
-      {
-        versionDir,
-        rejectsFile: dataLayout.rejectsFile(dataDir, job.instanceId, source.name, refresh.id),
-        workDir: dataLayout.workDir(dataDir, job.instanceId, refresh.id),
-      },
-      {
-        signal: controller.signal,
-        onProgress: (p: IngestProgress) => {
-          progress = { phase: p.phase, fraction: p.fraction }
-        },
-      },
+    // However the ingestion gets stuck (a reader that never returns), the refresh ends.
+    const result = await watched(
+      context.watchdog,
+      { name: `the refresh of '${source.name}'`, target: `dataSources.${source.name}` },
+      (watch) =>
+        ingestSource(
+          context.duck,
+          source,
+          {
+            versionDir,
+            rejectsFile: dataLayout.rejectsFile(dataDir, job.instanceId, source.name, refresh.id),
+            workDir: dataLayout.workDir(dataDir, job.instanceId, refresh.id),
+          },
+          {
+            signal: AbortSignal.any([controller.signal, watch.signal]),
+            onProgress: (p: IngestProgress) => {
+              if (p.phase !== progress.phase || p.fraction !== progress.fraction) watch.progress()
+              progress = { phase: p.phase, fraction: p.fraction }
+            },
+          },
+        ),
     )
     progress = { phase: 'publishing', fraction: 0.95 }
     const finished = await db.transaction().execute(async (tx) => {

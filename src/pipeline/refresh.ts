@@ -37,6 +37,11 @@ export interface FullRefreshContext {
   log: (message: string) => void
   /** How often to look at the steps' jobs (default 250 ms). */
   pollMs?: number
+  /**
+   * How long a full refresh may take in all (its steps have watchdogs of their own; this ends one
+   * whose step never even starts, say for want of a worker). Default 6 h.
+   */
+  maxMs?: number
 }
 
 const pending = (name: string, kind: FullRefreshStep['kind']): FullRefreshStep => ({
@@ -136,11 +141,31 @@ export async function runFullRefresh(
   if (!started) return undefined
   const steps = started.steps
   const pollMs = context.pollMs ?? 250
+  const maxMs = context.maxMs ?? 6 * 3600_000
+  const deadline = Date.parse(started.startedAt ?? started.requestedAt) + maxMs
+  let timedOut = false
 
-  /** Waits until the given steps have ended; false when the full refresh was cancelled meanwhile. */
+  /**
+   * Waits until the given steps have ended; false when the full refresh was cancelled meanwhile.
+   * Past the deadline, the steps not ended are failed as timed out (in this summary; each run's
+   * own watchdog ends it) and no further step starts.
+   */
   const waitFor = async (group: FullRefreshStep[]): Promise<boolean> => {
     for (;;) {
       for (const step of group) await observe(db, step)
+      if (Date.now() > deadline && !group.every((s) => ENDED.has(s.state))) {
+        timedOut = true
+        for (const step of group.filter((s) => !ENDED.has(s.state)))
+          Object.assign(step, {
+            state: 'failed',
+            error: {
+              code: 'TimedOut',
+              message: `did not end within the full refresh's limit of ${Math.round(maxMs / 1000)} s`,
+            },
+          })
+        for (const step of steps.filter((s) => s.state === 'pending' && !s.runId))
+          Object.assign(step, { state: 'skipped' })
+      }
       if (!(await saveFullRefreshSteps(db, fullRefreshId, steps))) return false
       if (group.every((s) => ENDED.has(s.state))) return true
       await sleep(pollMs)
@@ -171,7 +196,7 @@ export async function runFullRefresh(
   // 2. Unification, then 3. measures and segments, each on the last good data of what failed.
   for (const kind of ['unify', 'insights'] as const) {
     const step = steps.find((s) => s.kind === kind)
-    if (!step) continue
+    if (!step || timedOut) continue
     if (!step.runId) {
       await db.transaction().execute(async (tx) => {
         const run =

@@ -6,6 +6,7 @@ import { flowTrigger, startFlowRunWorker } from '../flows/index.js'
 import { SecretBox } from '../flows/secrets/secret-box.js'
 import { newId } from '../ids.js'
 import { DEFAULT_QUEUE_POLICIES, type JobQueue, startJobQueue } from '../jobs/index.js'
+import { OutboundGuard, type Resolver } from '../outbound/index.js'
 import { dataLayout, openDuckDb, recoverAbandonedRefreshes, runSourceRefresh } from '../pipeline/index.js'
 import { insightsTrigger, runInsights } from '../pipeline/insights/index.js'
 import { runFullRefresh } from '../pipeline/refresh.js'
@@ -14,7 +15,6 @@ import { runUnify, unifyTrigger } from '../pipeline/unify/index.js'
 import { type Db, openDatabase } from '../store/database.js'
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../store/embedded-postgres.js'
 import { migrate } from '../store/migrate.js'
-import { OutboundGuard, type Resolver } from '../outbound/index.js'
 import type { Logger } from './logger.js'
 import type { Settings } from './settings.js'
 
@@ -97,6 +97,12 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     const duck = await openDuckDb({ tempDir: dataLayout.duckTempDir(settings.dataDir) })
     closers.push(async () => duck.closeSync())
 
+    const watchdog = {
+      stallMs: settings.jobStallSeconds * 1000,
+      maxMs: settings.jobTimeoutSeconds * 1000,
+    }
+    // pg-boss hands a job to another worker when it expires: only once the watchdog has had its say.
+    const expireInSeconds = Math.ceil(settings.jobTimeoutSeconds + 600)
     const jobs = await startJobQueue({
       db,
       schedules: options.schedules !== false,
@@ -105,7 +111,11 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
           ...DEFAULT_QUEUE_POLICIES['datasource-refresh'],
           retryLimit: settings.refreshRetries,
           retryDelaySeconds: settings.refreshRetryDelaySeconds,
+          expireInSeconds,
         },
+        unify: { ...DEFAULT_QUEUE_POLICIES.unify, expireInSeconds },
+        insights: { ...DEFAULT_QUEUE_POLICIES.insights, expireInSeconds },
+        'full-refresh': { ...DEFAULT_QUEUE_POLICIES['full-refresh'], expireInSeconds: 3 * expireInSeconds },
       },
       onError: (error) => logger.warn(`job queue: ${error.message}`),
     })
@@ -145,16 +155,22 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       )
       for (const r of abandoned)
         logger.warn(`refresh ${r.id} of ${r.dataSourceName} was interrupted; marked failed`)
-      if (!embedded) {
-        const sweep = setInterval(() => {
-          recoverAbandonedRefreshes(db, settings.dataDir, {
-            heartbeatOlderThanMs: options.abandonAfterMs ?? 60_000,
-          })
-            .then(() => runtime.nudgeEvents())
+      // Then, in either mode, any refresh whose heartbeat stops (a dead process, a job lost
+      // before it recorded its end) is failed with its event: none stays running for ever.
+      const abandonAfterMs = options.abandonAfterMs ?? 60_000
+      const sweep = setInterval(
+        () => {
+          recoverAbandonedRefreshes(db, settings.dataDir, { heartbeatOlderThanMs: abandonAfterMs })
+            .then((found) => {
+              for (const r of found)
+                logger.warn(`refresh ${r.id} of ${r.dataSourceName} stopped without ending; marked failed`)
+              if (found.length > 0) runtime.nudgeEvents()
+            })
             .catch((e: unknown) => logger.warn(`abandoned-refresh sweep: ${String(e)}`))
-        }, 30_000)
-        closers.push(async () => clearInterval(sweep))
-      }
+        },
+        Math.min(30_000, abandonAfterMs / 2),
+      )
+      closers.push(async () => clearInterval(sweep))
 
       const deliveryWorker = startDeliveryWorker({
         db,
@@ -177,6 +193,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
             duck,
             dataDir: settings.dataDir,
             keepVersions: 3,
+            watchdog,
             onEventsAppended: runtime.nudgeEvents,
             log: (message) => logger.info(message),
           },
@@ -192,6 +209,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
             duck,
             dataDir: settings.dataDir,
             keepVersions: 3,
+            watchdog,
             onEventsAppended: runtime.nudgeEvents,
             log: (message) => logger.info(message),
           },
@@ -227,7 +245,13 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       subscribers.add(flowTrigger(() => flowWorker.nudge()))
       await jobs.work('full-refresh', 1, async (job) => {
         await runFullRefresh(
-          { db, jobs, onEventsAppended: runtime.nudgeEvents, log: (message) => logger.info(message) },
+          {
+            db,
+            jobs,
+            maxMs: 3 * watchdog.maxMs,
+            onEventsAppended: runtime.nudgeEvents,
+            log: (message) => logger.info(message),
+          },
           job.data,
         )
       })
@@ -241,6 +265,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
             workerId,
             keepVersions: 3,
             heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1_000,
+            watchdog,
             onEventsAppended: runtime.nudgeEvents,
             log: (message) => logger.info(message),
           },

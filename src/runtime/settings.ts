@@ -45,6 +45,13 @@ export interface Settings {
   allowedHosts: readonly string[] | '*'
   /** Multiplies flow action retry waits (OPENINSIGHTS_FLOW_RETRY_SCALE, default 1; tests shorten them). */
   flowRetryScale: number
+  /**
+   * The watchdog of refreshes, unification, measures and full refreshes: a job with no progress
+   * for OPENINSIGHTS_JOB_STALL seconds (default 1800), or running OPENINSIGHTS_JOB_TIMEOUT seconds
+   * in all (default 7200; full refreshes get three times that), is stopped and fails with a reason.
+   */
+  jobStallSeconds: number
+  jobTimeoutSeconds: number
   /** How long a worker holds a flow run before another may resume it (OPENINSIGHTS_FLOW_LEASE, default 30 s). */
   flowLeaseSeconds: number
 }
@@ -84,6 +91,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     outboundPolicy: outboundPolicySetting(env),
     allowedHosts: parseAllowedHosts(env.OPENINSIGHTS_ALLOWED_HOSTS),
     flowRetryScale: nonNegativeNumber(env.OPENINSIGHTS_FLOW_RETRY_SCALE, 1, 'OPENINSIGHTS_FLOW_RETRY_SCALE'),
+    jobStallSeconds: positive(env.OPENINSIGHTS_JOB_STALL, 1800, 'OPENINSIGHTS_JOB_STALL'),
+    jobTimeoutSeconds: positive(env.OPENINSIGHTS_JOB_TIMEOUT, 7200, 'OPENINSIGHTS_JOB_TIMEOUT'),
     flowLeaseSeconds: Math.max(
       1,
       nonNegativeNumber(env.OPENINSIGHTS_FLOW_LEASE, 30, 'OPENINSIGHTS_FLOW_LEASE'),
@@ -100,6 +109,12 @@ function nonNegativeNumber(value: string | undefined, fallback: number, name: st
     })
   }
   return n
+}
+
+function positive(value: string | undefined, fallback: number, name: string): number {
+  const n = nonNegativeNumber(value, fallback, name)
+  if (n > 0) return n
+  throw new AppError('InvalidSetting', `${name}=${value} must be more than 0 seconds`, { target: name })
 }
 
 function numberList(value: string | undefined, fallback: number[], name: string): number[] {

@@ -1,5 +1,5 @@
-import { hostname } from 'node:os'
 import { isIP } from 'node:net'
+import { hostname } from 'node:os'
 import { AppError } from '../errors.js'
 
 /**
@@ -37,7 +37,9 @@ export function hostAllowed(hostHeader: string | undefined, allowed: AllowedHost
   const machine = hostname().toLowerCase()
   if (name === machine || name === `${machine}.local`) return true
   return allowed.some((pattern) =>
-    pattern.startsWith('*.') ? name.endsWith(pattern.slice(1)) || name === pattern.slice(2) : name === pattern,
+    pattern.startsWith('*.')
+      ? name.endsWith(pattern.slice(1)) || name === pattern.slice(2)
+      : name === pattern,
   )
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { Kysely, PostgresDialect, type RawBuilder, sql, type Transaction } from 'kysely'
 import pg from 'pg'
+import { storableValues } from './safe-values.js'
 import type { Tables } from './tables.js'
 
 /** The control-plane database: one typed code path for embedded PGlite and PostgreSQL. */
@@ -50,10 +51,16 @@ function statementName(text: string): string {
   return `oi_${statement.hash}_${generation}`
 }
 
-/** A pg client that sends statements marked `prepared` as named prepared statements. */
+/**
+ * A pg client that sends statements marked `prepared` as named prepared statements, and every
+ * statement's values in a form PostgreSQL can store (see safe-values.ts).
+ */
 class PreparingClient extends pg.Client {
   // biome-ignore lint/suspicious/noExplicitAny: pg's query has many overloads; this forwards them.
   override query(config: any, values?: any, callback?: any): any {
+    if (Array.isArray(values)) values = storableValues(values)
+    else if (config && typeof config === 'object' && Array.isArray(config.values))
+      config = { ...config, values: storableValues(config.values) }
     if (typeof config === 'string' && config.startsWith(PREPARED))
       return super.query({ name: statementName(config), text: config, values }, callback)
     return super.query(config, values, callback)

@@ -54,12 +54,14 @@ export async function sendWebhook(options: {
     }
   } catch (thrown) {
     const error = thrown as Error & { code?: string }
-    const refused = [error, error.cause].find((e) => e instanceof OutboundRefused) as OutboundRefused | undefined
+    const refused = [error, error.cause].find((e) => e instanceof OutboundRefused) as
+      | OutboundRefused
+      | undefined
     const reason = refused
       ? `${refused.code}: ${refused.message}`
       : error.name === 'TimeoutError' ||
-      error.code === 'UND_ERR_HEADERS_TIMEOUT' ||
-      error.code === 'UND_ERR_BODY_TIMEOUT'
+          error.code === 'UND_ERR_HEADERS_TIMEOUT' ||
+          error.code === 'UND_ERR_BODY_TIMEOUT'
         ? `no answer within ${options.timeoutMs} ms`
         : `${error.code ?? error.name}: ${error.message}`
     return { status: null, latencyMs: elapsed(), retryAfter: undefined, error: shortError(reason) }

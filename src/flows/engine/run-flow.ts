@@ -35,6 +35,7 @@ import type { SecretBox } from '../secrets/secret-box.js'
 import { ActionFailure, RunTerminated } from './action-failure.js'
 import { DEFAULT_RETRY_POLICY, retryDelayMs } from './retry-policy.js'
 import { directRunWrites, type RunWrites } from './run-writes.js'
+import { settledBy } from './settled-by.js'
 
 export interface FlowEngineContext {
   /** Opens the instance's secrets; runs without one cannot use secret(). */
@@ -449,7 +450,16 @@ class RunExecution {
         secret: (name) => this.secrets[name],
       }
       try {
-        const outputs = await handler(inputs as never, actionContext)
+        const outputs = await settledBy(handler(inputs as never, actionContext), actionContext.signal, () => {
+          return new ActionFailure(
+            'Timeout',
+            `${name} did not end within its timeout of ${timeoutMs / 1000} s`,
+            {
+              timedOut: true,
+              retryable: true,
+            },
+          )
+        })
         return await finish('Succeeded', { inputs, outputs, attempts: attempt })
       } catch (error) {
         if (error instanceof RunTerminated) {

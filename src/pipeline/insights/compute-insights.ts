@@ -1,11 +1,12 @@
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
 import { AppError } from '../../errors.js'
+import type { Watch } from '../../jobs/index.js'
 import type { ColumnSchema } from '../../store/tables.js'
+import { superviseConnection } from '../duckdb-engine.js'
 import type { MeasureConfig } from '../measures/measure-config.js'
 import { validateMeasureSql } from '../measures/validate-measure-sql.js'
 import type { SegmentConfig } from '../segments/segment-config.js'
 import { ident, literal } from '../sql/duckdb-sql.js'
-import { openSqlSandbox, type SqlSandbox } from '../sql/sql-sandbox.js'
 import {
   activitySql,
   type CustomerLink,
@@ -16,6 +17,7 @@ import {
   NUMERIC_TYPE,
   segmentMembersSql,
 } from '../sql/insights-sql.js'
+import { openSqlSandbox, type SqlSandbox } from '../sql/sql-sandbox.js'
 import { type EntityOutput, writeEntityOutput } from '../write-entity-output.js'
 
 export interface InsightsInput {
@@ -30,6 +32,8 @@ export interface InsightsInput {
   outDir: (entity: string) => string
   /** Count segment members without writing anything (the estimate route). */
   dryRun?: boolean
+  /** The job's watchdog: its abort interrupts the running statement. */
+  watch?: Watch
   /** Where SQL measures' sandbox keeps its results while they are read (default: the OS's temp dir). */
   scratchDir?: string
 }
@@ -61,6 +65,7 @@ export const segmentEntityName = (segment: string) => `Segment${segment}`
 export async function computeInsights(duck: DuckDBInstance, input: InsightsInput): Promise<InsightsResult> {
   const started = performance.now()
   const connection = await duck.connect()
+  const unsupervise = [await superviseConnection(connection, input.watch)]
   const statements: string[] = []
   const record = (text: string) => statements.push(text)
   const run = async (text: string) => {
@@ -74,9 +79,12 @@ export async function computeInsights(duck: DuckDBInstance, input: InsightsInput
   // Measures written in SQL run in a DuckDB of their own that can read the entities and nothing else.
   let sandbox: SqlSandbox | undefined
   const sandboxed = async () => {
-    sandbox ??= await openSqlSandbox([...input.entities.values()], {
-      ...(input.scratchDir ? { scratchParent: input.scratchDir } : {}),
-    })
+    if (!sandbox) {
+      sandbox = await openSqlSandbox([...input.entities.values()], {
+        ...(input.scratchDir ? { scratchParent: input.scratchDir } : {}),
+      })
+      unsupervise.push(await superviseConnection(sandbox.connection, input.watch))
+    }
     return sandbox
   }
   try {
@@ -212,6 +220,7 @@ export async function computeInsights(duck: DuckDBInstance, input: InsightsInput
       durationMs: Math.round(performance.now() - started),
     }
   } finally {
+    for (const undo of unsupervise) undo()
     connection.closeSync()
     await sandbox?.close()
   }

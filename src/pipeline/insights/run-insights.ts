@@ -9,6 +9,7 @@ import {
   type WatchedThreshold,
 } from '../../events/index.js'
 import { newId } from '../../ids.js'
+import { type WatchdogLimits, watched } from '../../jobs/index.js'
 import type { Db, DbOrTx } from '../../store/database.js'
 import { listEntities, publishEntityVersion } from '../../store/entities.js'
 import { flowThresholds } from '../../store/flows.js'
@@ -41,6 +42,8 @@ export interface InsightsWorkerContext {
   duck: DuckDBInstance
   dataDir: string
   keepVersions: number
+  /** When a run that stops moving, or runs too long, is stopped and failed. */
+  watchdog: WatchdogLimits
   onEventsAppended: () => void
   log: (message: string) => void
 }
@@ -110,12 +113,20 @@ export async function runInsights(
   let result: InsightsResult | undefined
   try {
     const definitions = await loadInsightDefinitions(db, instanceId)
-    result = await computeInsights(context.duck, {
-      ...definitions,
-      entities: await currentEntityRefs(db, instanceId),
-      asOf,
-      outDir,
-    })
+    const entities = await currentEntityRefs(db, instanceId)
+    result = await watched(
+      context.watchdog,
+      { name: `the measures and segments of ${instanceId}`, target: 'measures' },
+      (watch) =>
+        computeInsights(context.duck, {
+          ...definitions,
+          entities,
+          asOf,
+          outDir,
+          watch,
+          scratchDir: dataLayout.duckTempDir(context.dataDir),
+        }),
+    )
     const computed = result
     const stats = {
       measures: Object.keys(definitions.measures).length,

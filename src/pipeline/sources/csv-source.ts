@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
+import { open, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { DuckDBConnection } from '@duckdb/node-api'
 import { z } from 'zod'
@@ -36,13 +36,17 @@ export const csvSource: SourceReader<CsvOptions> = {
   async open(context, options) {
     const paths = asPathList(options.path)
     await assertFilesExist(paths, context.dataSourceName)
+    const first = String(
+      (await context.connection.runAndReadAll(firstFile(paths))).getRowObjectsJS()[0]?.file ?? paths[0],
+    )
+    const encoding = await effectiveEncoding(first, options.encoding, context.dataSourceName)
     const read = (rejectsTable: string, layout?: CsvLayout) =>
       readCsv(paths, {
         header: options.header,
         delimiter: options.delimiter,
         quote: options.quote,
         escape: options.escape,
-        encoding: options.encoding,
+        encoding,
         columnTypes: context.columnTypes,
         rejectsTable,
         rejectsScanTable: `${rejectsTable}_scans`,
@@ -58,11 +62,8 @@ export const csvSource: SourceReader<CsvOptions> = {
       // last quote never closes). The file's start then decides the layout; the damage becomes rejects.
       async recover(error) {
         if (!isSniffError(error)) return undefined
-        const first = String(
-          (await context.connection.runAndReadAll(firstFile(paths))).getRowObjectsJS()[0]?.file ?? paths[0],
-        )
         for (const lines of PREFIX_LINES) {
-          const layout = await sniffPrefix(context, first, lines, options)
+          const layout = await sniffPrefix(context, first, lines, { ...options, encoding })
           const rejectsTable = `csv_rejects_${lines}`
           if (layout && (await readable(context.connection, read(rejectsTable, layout))))
             return opened(read(rejectsTable, layout), rejectsTable)
@@ -75,6 +76,43 @@ export const csvSource: SourceReader<CsvOptions> = {
       },
     }
   },
+}
+
+/**
+ * The encoding to read with: the configured one, except that a file whose bytes say UTF-16 (a
+ * byte-order mark, or a NUL in every other byte — what Excel's "Unicode text" writes) is read as
+ * UTF-16 when UTF-8 (the default) was set: such bytes are never UTF-8 anyway.
+ */
+async function effectiveEncoding(
+  file: string,
+  configured: CsvOptions['encoding'],
+  dataSourceName: string,
+): Promise<CsvOptions['encoding']> {
+  if (configured !== 'utf-8') return configured
+  // A glob that matches nothing is for the reader to report.
+  const head = await readHead(file, 4096).catch(() => Buffer.alloc(0))
+  if (head[0] === 0xfe && head[1] === 0xff)
+    throw new AppError(
+      'SourceUnreadable',
+      `data source '${dataSourceName}': ${file} is UTF-16 big-endian, which cannot be read; save it as UTF-8 (or UTF-16 little-endian, Excel's "Unicode text")`,
+      { target: `dataSources.${dataSourceName}.options.encoding`, status: 422 },
+    )
+  if (head[0] === 0xff && head[1] === 0xfe) return 'utf-16'
+  const pairs = Math.floor(head.length / 2)
+  let oddNuls = 0
+  for (let i = 1; i < head.length; i += 2) if (head[i] === 0 && head[i - 1] !== 0) oddNuls++
+  return pairs >= 8 && oddNuls / pairs > 0.4 ? 'utf-16' : 'utf-8'
+}
+
+async function readHead(file: string, bytes: number): Promise<Buffer> {
+  const handle = await open(file, 'r')
+  try {
+    const buffer = Buffer.alloc(bytes)
+    const { bytesRead } = await handle.read(buffer, 0, bytes, 0)
+    return buffer.subarray(0, bytesRead)
+  } finally {
+    await handle.close()
+  }
 }
 
 const isSniffError = (error: unknown) =>

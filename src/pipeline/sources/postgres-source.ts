@@ -54,13 +54,17 @@ export const postgresSource: SourceReader<PostgresOptions> = {
     } catch (error) {
       throw connectionError(error, where, context.dataSourceName)
     }
+    let backendPid: number
     try {
+      backendPid = Number((await client.query('select pg_backend_pid() as pid')).rows[0]?.pid)
       const text = options.table
         ? `select * from ${quoteQualified(options.table)}`
         : (options.query as string)
       // Rows as arrays keep duplicate column names of a query apart; values stay the server's text.
       const cursor = client.query(new Cursor(text, undefined, { rowMode: 'array', types: textTypes }))
-      const onAbort = () => void cursor.close(() => {})
+      // Cancel the statement on the server (a query that never returns would hold its read for
+      // ever), from a connection of its own as the same role.
+      const onAbort = () => void cancelBackend(options, backendPid)
       context.signal.addEventListener('abort', onAbort, { once: true })
       let appender: Awaited<ReturnType<typeof context.connection.createAppender>> | undefined
       let columns: { name: string; type: string }[] = []
@@ -113,6 +117,22 @@ export const postgresSource: SourceReader<PostgresOptions> = {
       await client.end().catch(() => {})
     }
   },
+}
+
+async function cancelBackend(options: PostgresOptions, pid: number): Promise<void> {
+  const canceller = new pg.Client({
+    connectionString: options.connectionString,
+    connectionTimeoutMillis: options.connectTimeoutSeconds * 1000,
+  })
+  canceller.on('error', () => {})
+  try {
+    await canceller.connect()
+    await canceller.query('select pg_cancel_backend($1)', [pid])
+  } catch {
+    // The watchdog ends the refresh anyway; the server's statement_timeout is the last resort.
+  } finally {
+    await canceller.end().catch(() => {})
+  }
 }
 
 interface Field {

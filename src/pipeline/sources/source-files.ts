@@ -1,4 +1,5 @@
-import { access } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { access, stat } from 'node:fs/promises'
 import { z } from 'zod'
 import { AppError } from '../../errors.js'
 
@@ -9,19 +10,32 @@ export function asPathList(path: string | string[]): string[] {
   return Array.isArray(path) ? path : [path]
 }
 
-/** Fails with SourceNotFound when a plain (non-glob) path does not exist. */
+/**
+ * Fails with SourceNotFound when a plain (non-glob) path does not exist, and with
+ * SourceUnreadable when it is not a regular file: a named pipe or a device (/dev/zero) would
+ * keep a refresh reading for ever.
+ */
 export async function assertFilesExist(paths: string[], dataSourceName: string): Promise<void> {
+  const target = `dataSources.${dataSourceName}.options.path`
   for (const path of paths) {
     if (GLOB.test(path)) continue
+    let kind: Awaited<ReturnType<typeof stat>>
     try {
-      await access(path)
+      await access(path, constants.R_OK)
+      kind = await stat(path)
     } catch {
       throw new AppError(
         'SourceNotFound',
         `data source '${dataSourceName}': file ${path} does not exist or cannot be read; fix the path in its options or restore the file`,
-        { target: `dataSources.${dataSourceName}.options.path`, status: 422 },
+        { target, status: 422 },
       )
     }
+    if (!kind.isFile())
+      throw new AppError(
+        'SourceUnreadable',
+        `data source '${dataSourceName}': ${path} is ${kind.isDirectory() ? 'a directory' : 'not a regular file (a pipe, socket or device)'}; point the path at a file, or use a glob such as ${path.replace(/\/$/, '')}/*.csv`,
+        { target, status: 422 },
+      )
   }
 }
 

@@ -1,4 +1,6 @@
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
+import type { Watch } from '../../jobs/index.js'
+import { superviseConnection } from '../duckdb-engine.js'
 import { ident, literal, literalList } from '../sql/duckdb-sql.js'
 import {
   customerIdsSql,
@@ -58,6 +60,8 @@ export async function computeUnification(
     /** Files of the current CustomerSourceKeys, for stable ids. */
     previousKeys: string[] | undefined
     outDir: (entity: UnifyEntity) => string
+    /** The job's watchdog: its abort interrupts the running statement. */
+    watch?: Watch
   },
 ): Promise<UnificationResult> {
   const { config } = input
@@ -93,6 +97,7 @@ export async function computeUnification(
     }))
 
   const connection = await duck.connect()
+  const unsupervise = await superviseConnection(connection, input.watch)
   const one = async (text: string) => Number((await connection.runAndReadAll(text)).getRowsJS()[0]?.[0] ?? 0)
   const phases: number[] = [performance.now()]
   const mark = () => phases.push(performance.now())
@@ -199,6 +204,7 @@ export async function computeUnification(
       },
     }
   } finally {
+    unsupervise()
     connection.closeSync()
   }
 }

@@ -3,6 +3,7 @@ import type { DuckDBInstance } from '@duckdb/node-api'
 import { AppError, coerceError } from '../../errors.js'
 import { appendEvent, type UnifyCompletedEventData } from '../../events/index.js'
 import { newId } from '../../ids.js'
+import { type WatchdogLimits, watched } from '../../jobs/index.js'
 import { listDataSources } from '../../store/data-sources.js'
 import type { Db } from '../../store/database.js'
 import { getEntity, publishEntityVersion } from '../../store/entities.js'
@@ -19,6 +20,8 @@ export interface UnifyWorkerContext {
   duck: DuckDBInstance
   dataDir: string
   keepVersions: number
+  /** When a run that stops moving, or runs too long, is stopped and failed. */
+  watchdog: WatchdogLimits
   onEventsAppended: () => void
   log: (message: string) => void
 }
@@ -81,12 +84,18 @@ export async function runUnify(
       })
     }
     const previous = await getEntity(db, instanceId, 'CustomerSourceKeys')
-    const result = await computeUnification(context.duck, {
-      config,
-      sources,
-      previousKeys: previous ? versionFiles(previous.current) : undefined,
-      outDir,
-    })
+    const result = await watched(
+      context.watchdog,
+      { name: `the unification of ${instanceId}`, target: 'unify' },
+      (watch) =>
+        computeUnification(context.duck, {
+          config,
+          sources,
+          previousKeys: previous ? versionFiles(previous.current) : undefined,
+          outDir,
+          watch,
+        }),
+    )
     const finished = await db.transaction().execute(async (tx) => {
       const done = await finishUnifyRun(tx, job.runId, {
         state: 'succeeded',
