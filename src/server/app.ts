@@ -20,6 +20,7 @@ import type { Runtime } from '../runtime/index.js'
 import type { ApiApp } from './api-types.js'
 import { authenticate } from './authenticate.js'
 import { errorHandler } from './error-handler.js'
+import { parseJsonBody } from './json-body.js'
 import { assertHostAllowed, assertOriginForm } from './request-guard.js'
 import { registerConfigRoutes } from './routes/config-routes.js'
 import { registerDataSourceRoutes } from './routes/data-source-routes.js'
@@ -39,9 +40,22 @@ import { isUiPage, registerWebUi } from './web-ui.js'
 export async function buildApp(runtime: Runtime): Promise<ApiApp> {
   const app = Fastify({
     logger: false,
-    bodyLimit: 10 * 1024 * 1024,
+    // Bodies are configuration, items and reports: 2 MB is generous (routes may say less).
+    bodyLimit: 2 * 1024 * 1024,
     trustProxy: runtime.settings.trustProxy,
   }).withTypeProvider<ZodTypeProvider>()
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser(
+    /^application\/([\w.+-]+\+)?json(\s*;|$)/i,
+    { parseAs: 'string' },
+    (_request, body, done) => {
+      try {
+        done(null, parseJsonBody(String(body)))
+      } catch (error) {
+        done(error as Error, undefined)
+      }
+    },
+  )
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   app.setErrorHandler(errorHandler(runtime.logger))

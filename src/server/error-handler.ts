@@ -13,6 +13,16 @@ export interface ErrorBody {
   }
 }
 
+/** Fastify's own refusals, in the API's words. */
+const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PayloadTooLarge',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UnsupportedMediaType',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'InvalidContentLength',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'EmptyBody',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'InvalidJson',
+  FST_ERR_VALIDATION: 'ValidationFailed',
+}
+
 /** Maps everything thrown in a route to a status and an ErrorBody, in one place. */
 export function errorHandler(logger: Logger) {
   return (thrown: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
@@ -62,7 +72,12 @@ export function toErrorResponse(thrown: FastifyError | Error): { status: number;
   if (fastifyError.statusCode && fastifyError.statusCode < 500) {
     return {
       status: fastifyError.statusCode,
-      body: { error: { code: fastifyError.code ?? 'BadRequest', message: fastifyError.message } },
+      body: {
+        error: {
+          code: FASTIFY_CODES[fastifyError.code] ?? fastifyError.code ?? 'BadRequest',
+          message: fastifyError.message,
+        },
+      },
     }
   }
   return {

@@ -31,7 +31,10 @@ export function rawRequest(
     const chunks: Buffer[] = []
     socket.setTimeout(30_000, () => socket.destroy(new Error(`no answer to ${method} ${target}`)))
     socket.on('data', (chunk) => chunks.push(chunk))
-    socket.on('error', reject)
+    // A server may answer (413) and close before the whole body is written: keep its answer.
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      if (!['EPIPE', 'ECONNRESET'].includes(error.code ?? '')) reject(error)
+    })
     socket.on('close', () => {
       const text = Buffer.concat(chunks).toString('utf8')
       const [headText = '', ...rest] = text.split('\r\n\r\n')

@@ -27,10 +27,12 @@ export function registerStatusReportRoutes(app: ApiApp, runtime: Runtime): void 
     base,
     {
       config: { scope: 'write' },
+      // A report is a status, a message and a few details: not a place to store files.
+      bodyLimit: 64 * 1024,
       schema: {
         summary: 'Send status report',
         description:
-          "A flow reports how its run went: status, a message and any details; stored with the run's id.",
+          "A flow reports how its run went: status, a message and any details (the whole body at most 64 KB: 413 beyond); stored with the run's id.",
         tags: ['status reports'],
         params: instanceParams,
         body: z.object({
@@ -72,7 +74,7 @@ export function registerStatusReportRoutes(app: ApiApp, runtime: Runtime): void 
         params: instanceParams,
         querystring: z.object({
           runId: z.string().max(200).optional(),
-          $top: z.coerce.number().int().min(1).max(1000).default(100),
+          $top: z.coerce.number().int().min(1).max(200).default(100),
         }),
         response: { 200: z.object({ value: z.array(statusReportOut) }), ...errorResponses },
       },
