@@ -50,7 +50,7 @@ const runtime = await openRuntime({
   logger: createLogger('warn'),
 })
 await applyConfig(
-  runtime.db,
+  runtime,
   configSchema.parse({
     instance: { id: 'bench' },
     dataSources: { customers: { kind: 'csv', primaryKey: 'customer_id', options: { path: csv } } },

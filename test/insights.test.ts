@@ -64,7 +64,7 @@ describe('measures, segments, thresholds and the full refresh on the demo', () =
     dir = join(store.settings.home, 'demo-data')
     mkdirSync(dir, { recursive: true })
     await generateDemoData(dir)
-    await applyConfig(runtime.db, configSchema.parse(demoConfig(dir)))
+    await applyConfig(runtime, configSchema.parse(demoConfig(dir)))
   }, 60_000)
   afterAll(async () => store?.dispose())
 
@@ -226,6 +226,28 @@ describe('measures, segments, thresholds and the full refresh on the demo', () =
       130, 80, 120, 110, 90,
     ])
   }, 180_000)
+  it('fails a measure whose SQL reaches for a server file, with its reason, and shows nothing of the file', async () => {
+    const serverFile = join(runtime.settings.home, 'server-secret.json')
+    writeFileSync(serverFile, JSON.stringify({ adminKey: 'oi_do-not-leak' }))
+    const config = await getInsightConfig(runtime.db, 'demo')
+    // The reported exploit: a CTE named after the path in one subquery, the file read in another.
+    await putInsightConfig(runtime.db, 'demo', {
+      measures: {
+        Leak: {
+          kind: 'business',
+          sql: `select (select count(*) from (with "${serverFile}" as (select 1) select * from "${serverFile}"))
+                 + (select count(*) from '${serverFile}') as value`,
+        },
+      },
+      segments: {},
+    })
+    const run = await insightsAndWait()
+    expect(run.state).toBe('failed')
+    expect(run.error).toMatchObject({ code: 'InvalidMeasureSql' })
+    expect(JSON.stringify(run)).not.toContain('oi_do-not-leak')
+    await putInsightConfig(runtime.db, 'demo', config ?? { measures: {}, segments: {} })
+  })
+
   it('fails only the broken source: unification and measures run on its last good data, and the summary names it', async () => {
     const loyalty = join(dir, DEMO_FILE_NAMES.loyaltyMembers)
     copyFileSync(loyalty, `${loyalty}.good`)

@@ -65,7 +65,7 @@ describe.skipIf(!available)('two worker processes sharing PostgreSQL', () => {
       )
       dataSources[`s${i}`] = { kind: 'csv', primaryKey: 'id', options: { path: join(files, `s${i}.csv`) } }
     }
-    await applyConfig(a.db, configSchema.parse({ instance: { id: 'acme' }, dataSources }))
+    await applyConfig(a, configSchema.parse({ instance: { id: 'acme' }, dataSources }))
   })
   afterAll(async () => store?.dispose())
 

@@ -24,7 +24,7 @@ describe.each(STORE_MODES)('data source refresh on %s', (mode) => {
   const instanceId = 'acme'
 
   async function configure(dataSources: ConfigInput['dataSources']): Promise<void> {
-    await applyConfig(runtime.db, configSchema.parse({ instance: { id: instanceId }, dataSources }))
+    await applyConfig(runtime, configSchema.parse({ instance: { id: instanceId }, dataSources }))
   }
 
   async function refresh(name: string) {

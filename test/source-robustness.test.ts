@@ -29,7 +29,7 @@ async function harness(store: TestStore) {
   const files = join(store.settings.home, 'files')
   mkdirSync(files, { recursive: true })
   const configure = (dataSources: ConfigInput['dataSources']) =>
-    applyConfig(runtime.db, configSchema.parse({ instance: { id: instanceId }, dataSources }))
+    applyConfig(runtime, configSchema.parse({ instance: { id: instanceId }, dataSources }))
   const refresh = async (name: string): Promise<Refresh> => {
     const [queued] = await requestRefreshes(runtime.db, runtime.jobs, instanceId, [name])
     return waitForRefreshEnd(runtime, instanceId, queued!.refresh.id, BOUND_MS)

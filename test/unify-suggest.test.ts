@@ -36,7 +36,7 @@ describe('intelligent mapping and suggested rules', () => {
     }
     delete doc.unify
     for (const source of Object.values(doc.dataSources)) source.options.path = join(dir, source.options.path)
-    await applyConfig(runtime.db, configSchema.parse(doc))
+    await applyConfig(runtime, configSchema.parse(doc))
   }, 60_000)
   afterAll(async () => {
     await app?.close()

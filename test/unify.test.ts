@@ -47,7 +47,7 @@ describe('unification of the demo data', () => {
     dir = join(store.settings.home, 'demo-data')
     mkdirSync(dir, { recursive: true })
     await generateDemoData(dir)
-    await applyConfig(runtime.db, configSchema.parse(demoConfig(dir)))
+    await applyConfig(runtime, configSchema.parse(demoConfig(dir)))
   }, 60_000)
   afterAll(async () => store?.dispose())
 
@@ -181,7 +181,7 @@ describe('unification of the demo data', () => {
       unify: { sources: { crm_contacts: { attributes: Record<string, string> } } }
     }
     broken.unify.sources.crm_contacts.attributes.shoe_size = 'ShoeSize'
-    await applyConfig(runtime.db, configSchema.parse(broken))
+    await applyConfig(runtime, configSchema.parse(broken))
     const run = await runAndWait()
     expect(run.state).toBe('failed')
     expect(run.error).toMatchObject({ code: 'ColumnNotFound' })
@@ -189,7 +189,7 @@ describe('unification of the demo data', () => {
     expect((await getEntity(runtime.db, 'demo', 'UnifiedCustomer'))?.current.id).toBe(before?.current.id)
     const events = await listEvents(runtime.db, 'demo', { types: ['unify.completed'], limit: 10 })
     expect(events.at(-1)?.data).toMatchObject({ status: 'failed', error: { code: 'ColumnNotFound' } })
-    await applyConfig(runtime.db, configSchema.parse(demoConfig(dir)))
+    await applyConfig(runtime, configSchema.parse(demoConfig(dir)))
     expect(versionFiles((await getEntity(runtime.db, 'demo', 'UnifiedCustomer'))!.current).length).toBe(1)
   }, 120_000)
 

@@ -1,5 +1,7 @@
 import { saveFlow } from '../flows/flow-service.js'
 import { putRefreshSchedule } from '../pipeline/refresh-schedule.js'
+import { sealSourceOptions } from '../pipeline/sources/source-secrets.js'
+import type { SecretBox } from '../secrets/index.js'
 import { deleteDataSource, listDataSources, upsertDataSource } from '../store/data-sources.js'
 import type { Db } from '../store/database.js'
 import { deleteFlow, listFlows } from '../store/flows.js'
@@ -22,7 +24,7 @@ class DryRun extends Error {}
  * and the changes that would be made are returned.
  */
 export async function applyConfig(
-  db: Db,
+  { db, secrets }: { db: Db; secrets: SecretBox },
   config: ConfigDocument,
   options: { prune?: boolean; dryRun?: boolean } = {},
 ): Promise<ConfigChange[]> {
@@ -32,12 +34,18 @@ export async function applyConfig(
     await db.transaction().execute(async (tx) => {
       await upsertInstance(tx, { id: instanceId, name: config.instance.name ?? instanceId })
       changes.push({ kind: 'instance', name: instanceId, action: 'updated' })
-      const existing = new Set((await listDataSources(tx, instanceId)).map((s) => s.name))
+      const stored = new Map((await listDataSources(tx, instanceId)).map((s) => [s.name, s]))
+      const existing = new Set(stored.keys())
       for (const [name, source] of Object.entries(config.dataSources)) {
+        const previous = stored.get(name)
         const action = await upsertDataSource(tx, instanceId, {
           name,
           kind: source.kind,
-          options: source.options,
+          options: sealSourceOptions(
+            { name, kind: source.kind, options: source.options },
+            secrets,
+            previous?.kind === source.kind ? previous.options : undefined,
+          ),
           primaryKey: source.primaryKey,
           columnTypes: source.columnTypes,
           rejectRatio: source.rejectRatio,

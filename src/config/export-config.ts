@@ -1,6 +1,8 @@
 import { stringify } from 'yaml'
 import { notFound } from '../errors.js'
 import { getRefreshSchedule } from '../pipeline/refresh-schedule.js'
+import { publicSourceOptions } from '../pipeline/sources/source-secrets.js'
+import type { SecretBox } from '../secrets/index.js'
 import { listDataSources } from '../store/data-sources.js'
 import type { Db } from '../store/database.js'
 import { listFlows } from '../store/flows.js'
@@ -10,7 +12,10 @@ import { getUnifyConfig } from '../store/unify.js'
 import type { ConfigDocument } from './config-schema.js'
 
 /** The configuration document that describes an instance as stored: `apply` of it changes nothing. */
-export async function exportConfig(db: Db, instanceId: string): Promise<ConfigDocument> {
+export async function exportConfig(
+  { db, secrets }: { db: Db; secrets: SecretBox },
+  instanceId: string,
+): Promise<ConfigDocument> {
   const instance = await getInstance(db, instanceId)
   if (!instance) throw notFound('Instance', instanceId)
   const sources = await listDataSources(db, instanceId)
@@ -27,7 +32,8 @@ export async function exportConfig(db: Db, instanceId: string): Promise<ConfigDo
         {
           kind: s.kind,
           primaryKey: s.primaryKey,
-          options: s.options,
+          // Credentials masked: applying the document as it is keeps the stored ones.
+          options: publicSourceOptions(s.kind, s.options, secrets),
           columnTypes: s.columnTypes,
           rejectRatio: s.rejectRatio,
         },

@@ -1,3 +1,4 @@
+export { SecretBox } from '../secrets/index.js'
 export { type SmtpSettings, smtpSettingsSchema } from './actions/index.js'
 export {
   ACTION_TYPES,
@@ -11,5 +12,4 @@ export { flowTrigger } from './engine/flow-trigger.js'
 export { executeFlowRun, type FlowEngineContext } from './engine/run-flow.js'
 export { EXPRESSION_FUNCTIONS, ExpressionError, evaluateValue } from './expressions/index.js'
 export { saveFlow } from './flow-service.js'
-export { SecretBox } from './secrets/secret-box.js'
 export { FLOW_TEMPLATES, type FlowTemplate, installTemplate } from './templates.js'

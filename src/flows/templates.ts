@@ -4,11 +4,11 @@
  * seals its secrets (the webhook URL) and stores an ordinary flow a person can then edit.
  */
 import { AppError } from '../errors.js'
+import type { SecretBox } from '../secrets/index.js'
 import type { DbOrTx } from '../store/database.js'
 import { putSecret } from '../store/secrets.js'
 import type { FlowDefinitionInput } from './definition/flow-definition.js'
 import { saveFlow } from './flow-service.js'
-import type { SecretBox } from './secrets/secret-box.js'
 
 export interface FlowTemplate {
   id: string

@@ -32,8 +32,10 @@ export async function superviseConnection(
   watch: Watch | undefined,
 ): Promise<() => void> {
   if (!watch) return () => {}
-  // DuckDB tracks a statement's progress only with its progress bar on (printing stays off).
-  await connection.run('set enable_progress_bar = true; set enable_progress_bar_print = false')
+  // DuckDB tracks a statement's progress only with its progress bar on (printing stays off);
+  // a sandbox turns it on before it locks its configuration.
+  if (!(await progressBarOn(connection)))
+    await connection.run('set enable_progress_bar = true; set enable_progress_bar_print = false')
   const interrupt = () => connection.interrupt()
   watch.signal.addEventListener('abort', interrupt, { once: true })
   let last = ''
@@ -48,4 +50,9 @@ export async function superviseConnection(
     clearInterval(timer)
     watch.signal.removeEventListener('abort', interrupt)
   }
+}
+
+async function progressBarOn(connection: DuckDBConnection): Promise<boolean> {
+  const result = await connection.runAndReadAll("select current_setting('enable_progress_bar') as on")
+  return result.getRowObjectsJS()[0]?.on === true
 }

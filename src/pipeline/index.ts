@@ -12,3 +12,9 @@ export { recoverAbandonedRefreshes } from './recover-refreshes.js'
 export { type RefreshWorkerContext, runSourceRefresh } from './refresh-source.js'
 export { cancelRefresh, requestRefreshes } from './request-refresh.js'
 export { redact, SOURCE_KINDS, sourceReader, sourceReaders } from './sources/index.js'
+export {
+  openSourceOptions,
+  publicSourceOptions,
+  sealClearSourceSecrets,
+  sealSourceOptions,
+} from './sources/source-secrets.js'

@@ -3,6 +3,7 @@ import type { DuckDBInstance } from '@duckdb/node-api'
 import { AppError, coerceError } from '../errors.js'
 import { appendEvent, type DataSourceRefreshEventData } from '../events/index.js'
 import { type WatchdogLimits, watched } from '../jobs/index.js'
+import type { SecretBox } from '../secrets/index.js'
 import { getDataSource } from '../store/data-sources.js'
 import type { Db } from '../store/database.js'
 import { publishEntityVersion } from '../store/entities.js'
@@ -18,6 +19,7 @@ import type { RefreshProgress } from '../store/tables.js'
 import { dataLayout } from './data-layout.js'
 import { pruneEntityVersions } from './prune-versions.js'
 import { type IngestProgress, ingestSource } from './sources/ingest.js'
+import { openSourceOptions } from './sources/source-secrets.js'
 
 export interface RefreshWorkerContext {
   db: Db
@@ -30,6 +32,8 @@ export interface RefreshWorkerContext {
   heartbeatIntervalMs: number
   /** When a refresh that stops moving, or runs too long, is stopped and failed. */
   watchdog: WatchdogLimits
+  /** Opens the data source's sealed credentials for its reader. */
+  secrets: SecretBox
   /** Called after events were committed, so the dispatcher can pick them up at once. */
   onEventsAppended: () => void
   log: (message: string) => void
@@ -58,13 +62,14 @@ export async function runSourceRefresh(
       .catch(() => {}) // a missed heartbeat is harmless; many missed ones make the refresh abandoned
   }, context.heartbeatIntervalMs)
   try {
-    const source = await getDataSource(db, job.instanceId, refresh.dataSourceName)
-    if (!source) {
+    const stored = await getDataSource(db, job.instanceId, refresh.dataSourceName)
+    if (!stored) {
       throw new AppError('DataSourceNotFound', `data source '${refresh.dataSourceName}' was deleted`, {
         target: refresh.dataSourceName,
         status: 404,
       })
     }
+    const source = { ...stored, options: openSourceOptions(stored.kind, stored.options, context.secrets) }
     // However the ingestion gets stuck (a reader that never returns), the refresh ends.
     const result = await watched(
       context.watchdog,

@@ -3,15 +3,21 @@ import type { DuckDBInstance } from '@duckdb/node-api'
 import { startDeliveryWorker, webhookSubscriber } from '../connector/webhooks/index.js'
 import { type Dispatcher, listenForEvents, SubscriberRegistry, startDispatcher } from '../events/index.js'
 import { flowTrigger, startFlowRunWorker } from '../flows/index.js'
-import { SecretBox } from '../flows/secrets/secret-box.js'
 import { newId } from '../ids.js'
 import { DEFAULT_QUEUE_POLICIES, type JobQueue, startJobQueue } from '../jobs/index.js'
 import { OutboundGuard, type Resolver } from '../outbound/index.js'
-import { dataLayout, openDuckDb, recoverAbandonedRefreshes, runSourceRefresh } from '../pipeline/index.js'
+import {
+  dataLayout,
+  openDuckDb,
+  recoverAbandonedRefreshes,
+  runSourceRefresh,
+  sealClearSourceSecrets,
+} from '../pipeline/index.js'
 import { insightsTrigger, runInsights } from '../pipeline/insights/index.js'
 import { runFullRefresh } from '../pipeline/refresh.js'
 import { runDueSchedules } from '../pipeline/refresh-schedule.js'
 import { runUnify, unifyTrigger } from '../pipeline/unify/index.js'
+import { SecretBox } from '../secrets/index.js'
 import { type Db, openDatabase } from '../store/database.js'
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../store/embedded-postgres.js'
 import { migrate } from '../store/migrate.js'
@@ -55,6 +61,8 @@ export interface Runtime {
   db: Db
   duck: DuckDBInstance
   jobs: JobQueue
+  /** Seals and opens secrets at rest (flow secrets, data sources' credentials). */
+  secrets: SecretBox
   /** The one gate of every outbound call: webhook deliveries, subscriptions' callback URLs, flow actions. */
   outbound: OutboundGuard
   subscribers: SubscriberRegistry
@@ -121,6 +129,8 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     })
     closers.push(() => jobs.stop())
 
+    const secrets = SecretBox.forHome(settings.home)
+    await sealClearSourceSecrets(db, secrets)
     const outbound = new OutboundGuard(settings.outboundPolicy, options.resolver)
     closers.push(() => outbound.close())
     const subscribers = new SubscriberRegistry()
@@ -136,6 +146,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       db,
       duck,
       jobs,
+      secrets,
       outbound,
       subscribers,
       workerId,
@@ -224,7 +235,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
         })
       }
       const flowEngine = {
-        secrets: SecretBox.forHome(settings.home),
+        secrets,
         db,
         duck,
         dataDir: settings.dataDir,
@@ -266,6 +277,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
             keepVersions: 3,
             heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1_000,
             watchdog,
+            secrets,
             onEventsAppended: runtime.nudgeEvents,
             log: (message) => logger.info(message),
           },

@@ -100,6 +100,17 @@ export async function listDataSources(db: DbOrTx, instanceId: string): Promise<D
   return rows.map(toDataSource)
 }
 
+/** Every instance's data sources (for maintenance that spans instances). */
+export async function listAllDataSources(db: DbOrTx): Promise<DataSource[]> {
+  const rows = await db
+    .selectFrom('data_sources')
+    .selectAll()
+    .orderBy('instance_id')
+    .orderBy('name')
+    .execute()
+  return rows.map(toDataSource)
+}
+
 export async function deleteDataSource(db: DbOrTx, instanceId: string, name: string): Promise<boolean> {
   const result = await db
     .deleteFrom('data_sources')

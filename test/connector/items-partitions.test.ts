@@ -47,7 +47,7 @@ describe('Create item, Update item, partitions and status reports', () => {
       `id,city\n${Array.from({ length: 50 }, (_, i) => `${i + 1},${i % 2 ? 'Aarhus' : 'Oslo'}`).join('\n')}\n`,
     )
     await applyConfig(
-      runtime.db,
+      runtime,
       configSchema.parse({
         instance: { id: 'acme' },
         dataSources: {

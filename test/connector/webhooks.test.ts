@@ -72,7 +72,7 @@ describe('webhook triggers: subscribe, signed delivery, retries, dead letters, r
     mkdirSync(files, { recursive: true })
     writeFileSync(join(files, 'contacts.csv'), 'id,name\n1,Ann\n')
     await applyConfig(
-      runtime.db,
+      runtime,
       configSchema.parse({
         instance: { id: 'acme' },
         dataSources: {

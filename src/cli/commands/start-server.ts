@@ -67,7 +67,7 @@ export async function start(context: CliContext, options: StartOptions): Promise
 
   if (demo) {
     const config = loadConfigFile(demo.configFile)
-    await applyConfig(runtime.db, config)
+    await applyConfig(runtime, config)
     await defineWritableEntity(
       { db: runtime.db, duck: runtime.duck, dataDir: settings.dataDir },
       DEMO_INSTANCE_ID,

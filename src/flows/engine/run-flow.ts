@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { DuckDBInstance } from '@duckdb/node-api'
 import { appendEvent } from '../../events/index.js'
 import type { OutboundGuard } from '../../outbound/index.js'
+import type { SecretBox } from '../../secrets/index.js'
 import type { Db } from '../../store/database.js'
 import {
   type ActionRecord,
@@ -31,7 +32,6 @@ import {
   flowDefinitionSchema,
 } from '../definition/flow-definition.js'
 import { ExpressionError, type ExpressionScope, evaluateValue } from '../expressions/index.js'
-import type { SecretBox } from '../secrets/secret-box.js'
 import { ActionFailure, RunTerminated } from './action-failure.js'
 import { DEFAULT_RETRY_POLICY, retryDelayMs } from './retry-policy.js'
 import { directRunWrites, type RunWrites } from './run-writes.js'

@@ -101,7 +101,10 @@ async function effectiveEncoding(
   const pairs = Math.floor(head.length / 2)
   let oddNuls = 0
   for (let i = 1; i < head.length; i += 2) if (head[i] === 0 && head[i - 1] !== 0) oddNuls++
-  return pairs >= 8 && oddNuls / pairs > 0.4 ? 'utf-16' : 'utf-8'
+  // Without a mark: text that starts as UTF-16 little-endian does (a character, then a zero byte)
+  // and goes on so.
+  const startsLikeUtf16 = head[0] !== 0 && head[1] === 0
+  return startsLikeUtf16 && pairs >= 8 && oddNuls / pairs > 0.4 ? 'utf-16' : 'utf-8'
 }
 
 async function readHead(file: string, bytes: number): Promise<Buffer> {

@@ -2,8 +2,9 @@ import pg from 'pg'
 import Cursor from 'pg-cursor'
 import { z } from 'zod'
 import { AppError } from '../../errors.js'
+import { redactCredentials, scrubSecret } from '../../secrets/index.js'
 import { castColumns, createTextTable, noRejects } from '../sql/duckdb-sql.js'
-import type { SourceReader } from './source-reader.js'
+import type { OpenedSource, ReadContext, SourceReader } from './source-reader.js'
 
 const postgresOptions = z
   .object({
@@ -40,83 +41,112 @@ export const postgresSource: SourceReader<PostgresOptions> = {
   kind: 'postgres',
   options: postgresOptions,
   appliesColumnTypes: false,
+  secretOptions: ['connectionString'],
   describe: (options) => `${redact(options.connectionString)} ${options.table ?? 'query'}`,
   async open(context, options) {
-    const client = new pg.Client({
-      connectionString: options.connectionString,
-      connectionTimeoutMillis: options.connectTimeoutSeconds * 1000,
-      types: textTypes,
-    })
-    client.on('error', () => {})
-    const where = `data source '${context.dataSourceName}' (${redact(options.connectionString)})`
     try {
-      await client.connect()
+      return await openPostgres(context, options)
     } catch (error) {
-      throw connectionError(error, where, context.dataSourceName)
-    }
-    let backendPid: number
-    try {
-      backendPid = Number((await client.query('select pg_backend_pid() as pid')).rows[0]?.pid)
-      const text = options.table
-        ? `select * from ${quoteQualified(options.table)}`
-        : (options.query as string)
-      // Rows as arrays keep duplicate column names of a query apart; values stay the server's text.
-      const cursor = client.query(new Cursor(text, undefined, { rowMode: 'array', types: textTypes }))
-      // Cancel the statement on the server (a query that never returns would hold its read for
-      // ever), from a connection of its own as the same role.
-      const onAbort = () => void cancelBackend(options, backendPid)
-      context.signal.addEventListener('abort', onAbort, { once: true })
-      let appender: Awaited<ReturnType<typeof context.connection.createAppender>> | undefined
-      let columns: { name: string; type: string }[] = []
-      try {
-        for (;;) {
-          const { rows, fields } = await readBatch(cursor, options.batchSize)
-          if (!appender) {
-            columns = fields.map((f) => ({
-              name: f.name,
-              type: duckTypeFor(f.dataTypeID, f.dataTypeModifier),
-            }))
-            await context.connection.run(
-              createTextTable(
-                STAGING_TABLE,
-                columns.map((c) => c.name),
-              ),
-            )
-            appender = await context.connection.createAppender(STAGING_TABLE)
-          }
-          for (const row of rows) {
-            for (const value of row) {
-              if (value === null) appender.appendNull()
-              else appender.appendVarchar(value)
-            }
-            appender.endRow()
-          }
-          if (rows.length < options.batchSize) break
-        }
-        appender?.closeSync()
-      } finally {
-        context.signal.removeEventListener('abort', onAbort)
-        await new Promise<void>((resolve) => cursor.close(() => resolve()))
-      }
-      return { relation: castColumns(STAGING_TABLE, columns), rejects: noRejects }
-    } catch (error) {
-      if (error instanceof AppError) throw error
-      const pgError = error as { code?: string; message?: string; position?: string }
-      if (pgError.code) {
-        throw new AppError(
-          'SourceQueryFailed',
-          `${where}: ${pgError.message} (SQLSTATE ${pgError.code}${pgError.position ? `, at character ${pgError.position}` : ''})`,
-          {
-            target: `dataSources.${context.dataSourceName}.options.${options.table ? 'table' : 'query'}`,
-            status: 422,
-          },
-        )
-      }
-      throw connectionError(error, where, context.dataSourceName)
-    } finally {
-      await client.end().catch(() => {})
+      // A last net: no message about this source says its password, whatever the driver wrote.
+      if (!(error instanceof AppError)) throw error
+      const message = passwordsIn(options.connectionString).reduce(scrubSecret, error.message)
+      if (message === error.message) throw error
+      throw new AppError(error.code, message, {
+        ...(error.target ? { target: error.target } : {}),
+        status: error.status,
+        retryable: error.retryable,
+      })
     }
   },
+}
+
+/** The passwords a connection string carries (userinfo, password= and sslpassword= parameters). */
+function passwordsIn(connectionString: string): string[] {
+  try {
+    const url = new URL(connectionString)
+    return [
+      decodeURIComponent(url.password),
+      url.searchParams.get('password') ?? '',
+      url.searchParams.get('sslpassword') ?? '',
+    ].filter((p) => p.length > 0)
+  } catch {
+    return []
+  }
+}
+
+async function openPostgres(context: ReadContext, options: PostgresOptions): Promise<OpenedSource> {
+  const client = new pg.Client({
+    connectionString: options.connectionString,
+    connectionTimeoutMillis: options.connectTimeoutSeconds * 1000,
+    types: textTypes,
+  })
+  client.on('error', () => {})
+  const where = `data source '${context.dataSourceName}' (${redact(options.connectionString)})`
+  try {
+    await client.connect()
+  } catch (error) {
+    throw connectionError(error, where, context.dataSourceName)
+  }
+  let backendPid: number
+  try {
+    backendPid = Number((await client.query('select pg_backend_pid() as pid')).rows[0]?.pid)
+    const text = options.table ? `select * from ${quoteQualified(options.table)}` : (options.query as string)
+    // Rows as arrays keep duplicate column names of a query apart; values stay the server's text.
+    const cursor = client.query(new Cursor(text, undefined, { rowMode: 'array', types: textTypes }))
+    // Cancel the statement on the server (a query that never returns would hold its read for
+    // ever), from a connection of its own as the same role.
+    const onAbort = () => void cancelBackend(options, backendPid)
+    context.signal.addEventListener('abort', onAbort, { once: true })
+    let appender: Awaited<ReturnType<typeof context.connection.createAppender>> | undefined
+    let columns: { name: string; type: string }[] = []
+    try {
+      for (;;) {
+        const { rows, fields } = await readBatch(cursor, options.batchSize)
+        if (!appender) {
+          columns = fields.map((f) => ({
+            name: f.name,
+            type: duckTypeFor(f.dataTypeID, f.dataTypeModifier),
+          }))
+          await context.connection.run(
+            createTextTable(
+              STAGING_TABLE,
+              columns.map((c) => c.name),
+            ),
+          )
+          appender = await context.connection.createAppender(STAGING_TABLE)
+        }
+        for (const row of rows) {
+          for (const value of row) {
+            if (value === null) appender.appendNull()
+            else appender.appendVarchar(value)
+          }
+          appender.endRow()
+        }
+        if (rows.length < options.batchSize) break
+      }
+      appender?.closeSync()
+    } finally {
+      context.signal.removeEventListener('abort', onAbort)
+      await new Promise<void>((resolve) => cursor.close(() => resolve()))
+    }
+    return { relation: castColumns(STAGING_TABLE, columns), rejects: noRejects }
+  } catch (error) {
+    if (error instanceof AppError) throw error
+    const pgError = error as { code?: string; message?: string; position?: string }
+    if (pgError.code) {
+      throw new AppError(
+        'SourceQueryFailed',
+        `${where}: ${pgError.message} (SQLSTATE ${pgError.code}${pgError.position ? `, at character ${pgError.position}` : ''})`,
+        {
+          target: `dataSources.${context.dataSourceName}.options.${options.table ? 'table' : 'query'}`,
+          status: 422,
+        },
+      )
+    }
+    throw connectionError(error, where, context.dataSourceName)
+  } finally {
+    await client.end().catch(() => {})
+  }
 }
 
 async function cancelBackend(options: PostgresOptions, pid: number): Promise<void> {
@@ -198,14 +228,9 @@ function quoteQualified(table: string): string {
 }
 
 /** The connection string without its password, for messages. */
+/** A connection string with its credentials masked, in every form (see redactCredentials). */
 export function redact(connectionString: string): string {
-  try {
-    const url = new URL(connectionString)
-    if (url.password) url.password = '***'
-    return url.toString()
-  } catch {
-    return 'postgres://…'
-  }
+  return redactCredentials(connectionString)
 }
 
 function connectionError(error: unknown, where: string, dataSourceName: string): AppError {

@@ -40,6 +40,8 @@ export interface SourceReader<Options> {
   readonly options: z.ZodType<Options>
   /** True when the reader applies column type overrides itself while reading (CSV does). */
   readonly appliesColumnTypes: boolean
+  /** Options that hold credentials: sealed at rest, shown with their secrets masked. */
+  readonly secretOptions?: readonly string[]
   /** One line saying where the data comes from, for messages and listings. */
   describe(options: Options): string
   /**

@@ -37,6 +37,9 @@ export async function openSqlSandbox(
         `set allowed_paths = ${literalList(files)}`,
         `set allowed_directories = ${literalList([`${scratch}/`])}`,
         `set temp_directory = ${literal(join(scratch, 'spill'))}`,
+        // Progress is watched (see superviseConnection); printing stays off.
+        'set enable_progress_bar = true',
+        'set enable_progress_bar_print = false',
         'set enable_external_access = false',
         ...entities.map(
           (e) => `create view ${ident(e.name)} as select * from read_parquet(${literalList(e.files)})`,

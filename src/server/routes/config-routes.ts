@@ -39,7 +39,7 @@ export function registerConfigRoutes(app: ApiApp, runtime: Runtime): void {
           { target: 'instance.id' },
         )
       }
-      const value = await applyConfig(runtime.db, request.body, {
+      const value = await applyConfig(runtime, request.body, {
         prune: request.query.prune === 'true',
         dryRun: request.query.dryRun === 'true',
       })
@@ -60,7 +60,7 @@ export function registerConfigRoutes(app: ApiApp, runtime: Runtime): void {
       },
     },
     async (request, reply) => {
-      const config = await exportConfig(runtime.db, request.params.instanceId)
+      const config = await exportConfig(runtime, request.params.instanceId)
       if (request.headers.accept?.includes('yaml')) {
         return reply.header('content-type', 'application/yaml; charset=utf-8').send(configToYaml(config))
       }

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { dataSourceSchema, nameSchema } from '../../config/index.js'
 import { notFound } from '../../errors.js'
-import { redact, requestRefreshes } from '../../pipeline/index.js'
+import { publicSourceOptions, requestRefreshes, sealSourceOptions } from '../../pipeline/index.js'
 import type { Runtime } from '../../runtime/index.js'
 import {
   deleteDataSource,
@@ -28,13 +28,6 @@ const dataSourceOut = z.object({
 
 const sourceParams = instanceParams.extend({ name: nameSchema.describe('Data source name') })
 
-/** Connection strings are secrets: never echo a password back. */
-function publicOptions(options: Record<string, unknown>): Record<string, unknown> {
-  return typeof options.connectionString === 'string'
-    ? { ...options, connectionString: redact(options.connectionString) }
-    : options
-}
-
 export function registerDataSourceRoutes(app: ApiApp, runtime: Runtime): void {
   const { db } = runtime
   const withLastRefresh = async (instanceId: string) =>
@@ -59,7 +52,7 @@ export function registerDataSourceRoutes(app: ApiApp, runtime: Runtime): void {
       return {
         value: sources.map((s) => ({
           ...s,
-          options: publicOptions(s.options),
+          options: publicSourceOptions(s.kind, s.options, runtime.secrets),
           lastRefresh: last.get(s.name) ?? null,
         })),
       }
@@ -82,7 +75,11 @@ export function registerDataSourceRoutes(app: ApiApp, runtime: Runtime): void {
       const source = await getDataSource(db, instanceId, name)
       if (!source) throw notFound('Data source', name)
       const [last] = await listRefreshes(db, instanceId, { dataSourceName: name, limit: 1 })
-      return { ...source, options: publicOptions(source.options), lastRefresh: last ?? null }
+      return {
+        ...source,
+        options: publicSourceOptions(source.kind, source.options, runtime.secrets),
+        lastRefresh: last ?? null,
+      }
     },
   )
 
@@ -103,10 +100,15 @@ export function registerDataSourceRoutes(app: ApiApp, runtime: Runtime): void {
       const body = request.body
       const action = await db.transaction().execute(async (tx) => {
         if (!(await getInstance(tx, instanceId))) throw notFound('Instance', instanceId)
+        const stored = await getDataSource(tx, instanceId, name)
         return upsertDataSource(tx, instanceId, {
           name,
           kind: body.kind,
-          options: body.options,
+          options: sealSourceOptions(
+            { name, kind: body.kind, options: body.options },
+            runtime.secrets,
+            stored?.kind === body.kind ? stored.options : undefined,
+          ),
           primaryKey: body.primaryKey,
           columnTypes: body.columnTypes,
           rejectRatio: body.rejectRatio,

@@ -2,13 +2,7 @@ import { z } from 'zod'
 import { TRIGGERS } from '../../connector/export/index.js'
 import { notFound } from '../../errors.js'
 import { rerunFlowRun, startManualRun, startTestRun } from '../../flows/flow-runs.js'
-import {
-  FLOW_TEMPLATES,
-  installTemplate,
-  SecretBox,
-  saveFlow,
-  smtpSettingsSchema,
-} from '../../flows/index.js'
+import { FLOW_TEMPLATES, installTemplate, saveFlow, smtpSettingsSchema } from '../../flows/index.js'
 import type { Runtime } from '../../runtime/index.js'
 import {
   deleteFlow,
@@ -61,7 +55,7 @@ const tags = ['flows']
 
 export function registerFlowRoutes(app: ApiApp, runtime: Runtime): void {
   const base = '/api/v1/instances/:instanceId'
-  const box = () => SecretBox.forHome(runtime.settings.home)
+  const box = () => runtime.secrets
   const instanceOrThrow = async (instanceId: string) => {
     if (!(await getInstance(runtime.db, instanceId))) throw notFound('Instance', instanceId)
   }

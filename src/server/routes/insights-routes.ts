@@ -202,7 +202,7 @@ export function registerInsightsRoutes(app: ApiApp, runtime: Runtime): void {
     const itemParams = instanceParams.extend({ name: insightNameSchema })
     const save = async (instanceId: string, change: (section: Record<string, unknown>) => boolean) => {
       await instanceOrThrow(instanceId)
-      const document = (await exportConfig(runtime.db, instanceId)) as unknown as Record<string, unknown>
+      const document = (await exportConfig(runtime, instanceId)) as unknown as Record<string, unknown>
       const section = { ...(document[kind] as Record<string, unknown>) }
       if (!change(section)) return false
       const parsed = configSchema.safeParse({ ...document, [kind]: section })

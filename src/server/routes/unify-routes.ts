@@ -177,10 +177,10 @@ export function registerUnifyRoutes(app: ApiApp, runtime: Runtime): void {
       const { instanceId } = request.params
       const proposal = await proposeUnify(runtime.db, runtime.duck, instanceId)
       const document = configSchema.parse({
-        ...(await exportConfig(runtime.db, instanceId)),
+        ...(await exportConfig(runtime, instanceId)),
         unify: proposal.unify,
       })
-      const changes = await applyConfig(runtime.db, document)
+      const changes = await applyConfig(runtime, document)
       const run = await runtime.db
         .transaction()
         .execute((tx) => requestUnify(tx, runtime.jobs, instanceId, 'suggest'))

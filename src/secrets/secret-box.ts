@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { AppError } from '../../errors.js'
+import { AppError } from '../errors.js'
 
 /**
  * AES-256-GCM with one key per home: `OPENINSIGHTS_SECRET_KEY` (base64, 32 bytes) or

@@ -1,0 +1,2 @@
+export { redactCredentials, scrubSecret } from './redact.js'
+export { SecretBox } from './secret-box.js'
