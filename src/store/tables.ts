@@ -1,7 +1,15 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
 
 /** Control-plane tables as Kysely sees them; one interface per table in migrations/*.sql. */
+export interface SignInAttemptsTable {
+  key: string
+  failures: number
+  next_at: Date
+  updated_at: Generated<Date>
+}
+
 export interface Tables {
+  sign_in_attempts: SignInAttemptsTable
   instances: InstancesTable
   data_sources: DataSourcesTable
   refreshes: RefreshesTable

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
-import { AppError } from '../../errors.js'
+import type { AppError } from '../../errors.js'
 import type { Runtime } from '../../runtime/index.js'
 import { type ApiApp, errorResponses } from '../api-types.js'
 import {
@@ -12,6 +12,7 @@ import {
   signIn,
   signOut,
 } from '../web-admin/index.js'
+import { SignInThrottle } from '../web-admin/sign-in-throttle.js'
 
 const userSchema = z.object({ username: z.string() })
 const sessionSchema = z.object({
@@ -28,18 +29,12 @@ const credentials = z.object({
   password: z.string().min(10, 'use at least 10 characters').max(200),
 })
 
-/** Failed sign-ins per client address in the last 15 minutes (10 allowed). */
-const FAILURE_WINDOW_MS = 15 * 60_000
-const MAX_FAILURES = 10
-
 /** Sign-in to the web UI: a person with a session cookie, separate from connector API keys. */
 export function registerWebSessionRoutes(app: ApiApp, runtime: Runtime): void {
-  const failures = new Map<string, number[]>()
-  const recentFailures = (ip: string) => {
-    const recent = (failures.get(ip) ?? []).filter((at) => at > Date.now() - FAILURE_WINDOW_MS)
-    failures.set(ip, recent)
-    return recent
-  }
+  const throttle = new SignInThrottle(runtime.db)
+  const prune = setInterval(() => void throttle.prune().catch(() => {}), 3_600_000)
+  prune.unref()
+  app.addHook('onClose', async () => clearInterval(prune))
   const setCookie = (request: FastifyRequest, reply: FastifyReply, value: string) =>
     reply.setCookie(SESSION_COOKIE, value, {
       path: '/',
@@ -98,21 +93,18 @@ export function registerWebSessionRoutes(app: ApiApp, runtime: Runtime): void {
       },
     },
     async (request, reply) => {
-      if (recentFailures(request.ip).length >= MAX_FAILURES) {
-        void reply.header('Retry-After', String(FAILURE_WINDOW_MS / 1000))
-        throw new AppError('TooManyRequests', 'too many failed sign-ins from this address; wait 15 minutes', {
-          target: 'password',
-          status: 429,
-        })
-      }
+      const { username } = request.body
       try {
-        const { session, user } = await signIn(runtime.db, request.body)
-        setCookie(request, reply, session)
-        return { user: { username: user.username }, setupNeeded: false }
+        await throttle.admit(username, request.ip)
       } catch (error) {
-        recentFailures(request.ip).push(Date.now())
+        const details = (error as AppError).details as { retryAfterSeconds?: number } | undefined
+        if (details?.retryAfterSeconds) void reply.header('Retry-After', String(details.retryAfterSeconds))
         throw error
       }
+      const { session, user } = await signIn(runtime.db, request.body)
+      await throttle.succeeded(username, request.ip)
+      setCookie(request, reply, session)
+      return { user: { username: user.username }, setupNeeded: false }
     },
   )
 
