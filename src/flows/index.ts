@@ -10,6 +10,7 @@ export {
 export { type FlowRunWorker, startFlowRunWorker } from './engine/flow-run-worker.js'
 export { flowTrigger } from './engine/flow-trigger.js'
 export { executeFlowRun, type FlowEngineContext } from './engine/run-flow.js'
+export { hideSecure } from './engine/secure-actions.js'
 export { EXPRESSION_FUNCTIONS, ExpressionError, evaluateValue } from './expressions/index.js'
 export { saveFlow } from './flow-service.js'
 export { FLOW_TEMPLATES, type FlowTemplate, installTemplate } from './templates.js'

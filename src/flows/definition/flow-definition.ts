@@ -57,6 +57,14 @@ export const retryPolicySchema = z
     "When an action fails with a transient error (timeouts, 408, 429, 5xx): Power Automate's default is exponential, 4 retries",
   )
 
+/** Power Automate's "Secure inputs" / "Secure outputs" settings of an action. */
+const secureDataSchema = z
+  .object({ properties: z.array(z.enum(['inputs', 'outputs'])).min(1) })
+  .strict()
+  .describe(
+    'Secure inputs and/or outputs: kept sealed in run history and shown as hidden (actions that read a secret get both)',
+  )
+
 const actionBase = {
   description: z.string().max(500).optional(),
   runAfter: z
@@ -65,6 +73,7 @@ const actionBase = {
     .describe('Actions (in the same scope) this one waits for, and the statuses that let it run'),
   retryPolicy: retryPolicySchema.optional(),
   timeout: isoDurationSchema.optional().describe('The action fails as TimedOut after this long'),
+  runtimeConfiguration: z.object({ secureData: secureDataSchema.optional() }).strict().optional(),
 }
 
 export type ActionDefinition = {
@@ -80,7 +89,12 @@ export type ActionDefinition = {
   foreach?: unknown
   actions?: Record<string, ActionDefinition>
   else?: { actions: Record<string, ActionDefinition> }
-  runtimeConfiguration?: { concurrency?: { repetitions: number } } | undefined
+  runtimeConfiguration?:
+    | {
+        concurrency?: { repetitions: number } | undefined
+        secureData?: { properties: ('inputs' | 'outputs')[] } | undefined
+      }
+    | undefined
 }
 
 export const actionsSchema: z.ZodType<Record<string, ActionDefinition>> = z.lazy(() =>
@@ -116,16 +130,17 @@ export const actionSchema: z.ZodType<ActionDefinition> = z.lazy(() =>
         type: z.literal('foreach'),
         foreach: z.string().describe("The array to go through, e.g. @body('Get_items')?['value']"),
         actions: actionsSchema,
+        ...actionBase,
         runtimeConfiguration: z
           .object({
             concurrency: z
               .object({ repetitions: z.number().int().min(1).max(50) })
               .strict()
               .optional(),
+            secureData: secureDataSchema.optional(),
           })
           .strict()
           .optional(),
-        ...actionBase,
       })
       .strict(),
     z.object({ type: z.literal('compose'), inputs: z.unknown(), ...actionBase }).strict(),

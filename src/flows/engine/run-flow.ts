@@ -35,6 +35,7 @@ import { ExpressionError, type ExpressionScope, evaluateValue } from '../express
 import { ActionFailure, RunTerminated } from './action-failure.js'
 import { DEFAULT_RETRY_POLICY, retryDelayMs } from './retry-policy.js'
 import { directRunWrites, type RunWrites } from './run-writes.js'
+import { SECURE_KEY, type SecureData, secureActions } from './secure-actions.js'
 import { settledBy } from './settled-by.js'
 
 export interface FlowEngineContext {
@@ -165,6 +166,22 @@ class RunExecution {
   readonly #scope: ExpressionScope
   #terminated: RunTerminated | undefined
   readonly #secretValues: string[]
+  readonly #secure: Map<string, SecureData>
+
+  /** A secure value as run history keeps it: sealed (null without a key to seal with). */
+  #seal(value: unknown): unknown {
+    if (value === null || value === undefined) return value
+    return { [SECURE_KEY]: this.context.secrets ? this.context.secrets.seal(JSON.stringify(value)) : null }
+  }
+
+  /** A recorded value as a resumed run uses it: sealed ones opened again. */
+  #unseal(value: unknown): unknown {
+    if (!value || typeof value !== 'object' || !(SECURE_KEY in value)) return value
+    const sealed = (value as Record<string, unknown>)[SECURE_KEY]
+    return typeof sealed === 'string' && this.context.secrets
+      ? JSON.parse(this.context.secrets.open(sealed))
+      : null
+  }
 
   /** A value as run history may show it: every secret's text replaced by ***. */
   #redact<T>(value: T): T {
@@ -184,6 +201,7 @@ class RunExecution {
     readonly secrets: Record<string, string>,
   ) {
     this.#records = new Map(records.map((r) => [r.path, r]))
+    this.#secure = secureActions(definition.actions)
     this.#scope = {
       trigger: { body: (flowRun.trigger as { data?: unknown }).data ?? null, outputs: flowRun.trigger },
       actions: {},
@@ -286,11 +304,13 @@ class RunExecution {
     record: Omit<ActionRecord, 'durationMs'>,
   ): Promise<void> {
     if (!this.#records.has(record.path)) {
-      // History never holds a secret; this run's later actions still see the real values.
+      // History never holds a secret: secure inputs and outputs are sealed, anything else has
+      // each secret's text masked. This run's later actions still see the real values.
+      const secure = this.#secure.get(name)
       const shown = {
         ...record,
-        inputs: this.#redact(record.inputs),
-        outputs: this.#redact(record.outputs),
+        inputs: secure?.inputs ? this.#seal(record.inputs) : this.#redact(record.inputs),
+        outputs: secure?.outputs ? this.#seal(record.outputs) : this.#redact(record.outputs),
         error: this.#redact(record.error),
       }
       if (this.#ending || record.path === this.#lastPath) this.heldRecords.push(shown)
@@ -319,8 +339,8 @@ class RunExecution {
       // Finished before the run was interrupted: replay, never execute again.
       scope.actions[name] = {
         status: done.status,
-        inputs: done.inputs,
-        outputs: done.outputs,
+        inputs: this.#unseal(done.inputs),
+        outputs: this.#unseal(done.outputs),
         error: done.error,
       }
       if (action.type === 'terminate' && done.status === 'Succeeded') await this.#terminateFrom(done)
@@ -492,7 +512,7 @@ class RunExecution {
   }
 
   async #terminateFrom(record: ActionRecord): Promise<void> {
-    const inputs = record.inputs as {
+    const inputs = this.#unseal(record.inputs) as {
       runStatus: 'Succeeded' | 'Failed' | 'Cancelled'
       runError?: { code?: string; message?: string }
     }

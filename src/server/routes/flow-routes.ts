@@ -2,7 +2,13 @@ import { z } from 'zod'
 import { TRIGGERS } from '../../connector/export/index.js'
 import { notFound } from '../../errors.js'
 import { rerunFlowRun, startManualRun, startTestRun } from '../../flows/flow-runs.js'
-import { FLOW_TEMPLATES, installTemplate, saveFlow, smtpSettingsSchema } from '../../flows/index.js'
+import {
+  FLOW_TEMPLATES,
+  hideSecure,
+  installTemplate,
+  saveFlow,
+  smtpSettingsSchema,
+} from '../../flows/index.js'
 import type { Runtime } from '../../runtime/index.js'
 import {
   deleteFlow,
@@ -322,7 +328,12 @@ export function registerFlowRoutes(app: ApiApp, runtime: Runtime): void {
       const found = await getFlowRun(runtime.db, request.params.runId)
       if (!found || found.instanceId !== request.params.instanceId)
         throw notFound('Flow run', request.params.runId)
-      return { ...run(found), trigger: found.trigger, actions: await listActionRecords(runtime.db, found.id) }
+      const actions = (await listActionRecords(runtime.db, found.id)).map((a) => ({
+        ...a,
+        inputs: hideSecure(a.inputs),
+        outputs: hideSecure(a.outputs),
+      }))
+      return { ...run(found), trigger: found.trigger, actions }
     },
   )
   app.post(

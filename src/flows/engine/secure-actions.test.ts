@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest'
+import { flowDefinitionSchema } from '../definition/flow-definition.js'
+import { hideSecure, secureActions } from './secure-actions.js'
+
+describe('secure actions', () => {
+  const definition = flowDefinitionSchema.parse({
+    trigger: { type: 'unify.completed', parameters: {} },
+    actions: {
+      Token: { type: 'compose', inputs: "@base64(secret('pager'))" },
+      Lower: { type: 'compose', inputs: "@{toLower(secret('pager'))}", runAfter: { Token: ['Succeeded'] } },
+      Uses: {
+        type: 'compose',
+        inputs: "@concat('Bearer ', outputs('Token'))",
+        runAfter: { Lower: ['Succeeded'] },
+      },
+      Then: { type: 'compose', inputs: "@body('Uses')", runAfter: { Uses: ['Succeeded'] } },
+      Plain: { type: 'compose', inputs: "@triggerBody()?['x']" },
+      Marked: {
+        type: 'compose',
+        inputs: 'visible',
+        runtimeConfiguration: { secureData: { properties: ['outputs'] } },
+      },
+      Each: {
+        type: 'foreach',
+        foreach: "@triggerBody()?['items']",
+        actions: { Inner: { type: 'compose', inputs: "@json(secret('cfg'))?['password']" } },
+      },
+    },
+  })
+
+  it('secures what reads a secret, what the maker marks, and what uses a secure action’s outputs', () => {
+    const secure = secureActions(definition.actions)
+    expect(Object.fromEntries(secure)).toEqual({
+      Token: { inputs: true, outputs: true },
+      Lower: { inputs: true, outputs: true },
+      Uses: { inputs: true, outputs: true },
+      Then: { inputs: true, outputs: true },
+      Marked: { inputs: false, outputs: true },
+      Inner: { inputs: true, outputs: true },
+    })
+  })
+
+  it('shows a stored secure value as hidden', () => {
+    expect(hideSecure({ $secure: 'v1.abc' })).toEqual({
+      $secure: true,
+      message: 'Content not shown due to security configuration.',
+    })
+    expect(hideSecure({ other: 1 })).toEqual({ other: 1 })
+  })
+})
