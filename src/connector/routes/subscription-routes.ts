@@ -4,6 +4,7 @@ import { EVENT_TYPES, type EventType } from '../../events/index.js'
 import type { Runtime } from '../../runtime/index.js'
 import { type ApiApp, errorResponses, instanceParams } from '../../server/api-types.js'
 import { getSubscription, listSubscriptions, type Subscription } from '../../store/subscriptions.js'
+import { hasScope } from '../auth/scopes.js'
 import { createSubscription, deleteSubscription } from '../webhooks/index.js'
 import { origin } from './entity-routes.js'
 
@@ -21,7 +22,41 @@ export const subscriptionOut = z
   })
   .describe('A webhook subscription to one trigger')
 
-const toOut = ({ secret: _secret, createdByKey: _key, ...rest }: Subscription) => rest
+/** Query parameters that carry a capability (Power Automate's sig=, SAS tokens, API keys). */
+const CAPABILITY = /^(sig|signature|code|token|access_token|key|apikey|api[-_]key|secret|password|pwd)$/i
+
+/**
+ * A callback URL as listings show it: Power Automate's `sig=` (a bearer capability: whoever has
+ * the URL can start the flow) and other credential-like parameters masked.
+ */
+export function maskCallbackUrl(text: string): string {
+  try {
+    const url = new URL(text)
+    if (url.password) url.password = '***'
+    for (const name of [...url.searchParams.keys()])
+      if (CAPABILITY.test(name)) url.searchParams.set(name, '***')
+    return url.toString()
+  } catch {
+    return '***'
+  }
+}
+
+const toOut = ({ secret: _secret, createdByKey: _key, ...rest }: Subscription) => ({
+  ...rest,
+  callbackUrl: maskCallbackUrl(rest.callbackUrl),
+})
+
+/**
+ * Whose subscriptions a caller may see and end: a connection its own (as Power Automate's
+ * connection does), an admin key or the web UI all. Undefined: all.
+ */
+function ownerFilter(request: {
+  apiKey?: { id: string; scopes: readonly string[] } | undefined
+}): string | undefined {
+  const key = request.apiKey
+  if (!key || hasScope(key.scopes, 'admin')) return undefined
+  return key.id
+}
 
 const subscribeBody = z
   .object({
@@ -146,7 +181,8 @@ export function registerSubscriptionRoutes(app: ApiApp, runtime: Runtime): void 
       config: { scope: 'read' },
       schema: {
         summary: 'List subscriptions',
-        description: 'Active subscriptions; ?includeRemoved=true adds ended ones with the reason.',
+        description:
+          'Active subscriptions; ?includeRemoved=true adds ended ones with the reason. A connection sees the subscriptions it made (an admin key all); callback URLs are shown with their sig= and other capability parameters masked.',
         tags: ['subscriptions'],
         params: instanceParams,
         querystring: z.object({
@@ -156,20 +192,26 @@ export function registerSubscriptionRoutes(app: ApiApp, runtime: Runtime): void 
         response: { 200: z.object({ value: z.array(subscriptionOut) }), ...errorResponses },
       },
     },
-    async (request) => ({
-      value: (
-        await listSubscriptions(runtime.db, request.params.instanceId, {
-          ...(request.query.eventType ? { eventType: request.query.eventType } : {}),
-          includeRemoved: request.query.includeRemoved === 'true',
-        })
-      ).map(toOut),
-    }),
+    async (request) => {
+      const owner = ownerFilter(request)
+      const all = await listSubscriptions(runtime.db, request.params.instanceId, {
+        ...(request.query.eventType ? { eventType: request.query.eventType } : {}),
+        includeRemoved: request.query.includeRemoved === 'true',
+      })
+      return { value: all.filter((s) => owner === undefined || s.createdByKey === owner).map(toOut) }
+    },
   )
 
   const oneParams = instanceParams.extend({ subscriptionId: z.string().min(1).max(64) })
-  const find = async (instanceId: string, id: string) => {
+  /** A subscription the caller may see: another connection's is as good as missing. */
+  const find = async (
+    request: { apiKey?: { id: string; scopes: readonly string[] } | undefined },
+    instanceId: string,
+    id: string,
+  ) => {
     const found = await getSubscription(runtime.db, instanceId, id)
-    if (!found) throw notFound('Subscription', id)
+    const owner = ownerFilter(request)
+    if (!found || (owner !== undefined && found.createdByKey !== owner)) throw notFound('Subscription', id)
     return found
   }
 
@@ -185,7 +227,7 @@ export function registerSubscriptionRoutes(app: ApiApp, runtime: Runtime): void 
         response: { 200: subscriptionOut, ...errorResponses },
       },
     },
-    async (request) => toOut(await find(request.params.instanceId, request.params.subscriptionId)),
+    async (request) => toOut(await find(request, request.params.instanceId, request.params.subscriptionId)),
   )
 
   app.get(
@@ -201,7 +243,7 @@ export function registerSubscriptionRoutes(app: ApiApp, runtime: Runtime): void 
       },
     },
     async (request) => ({
-      secret: (await find(request.params.instanceId, request.params.subscriptionId)).secret,
+      secret: (await find(request, request.params.instanceId, request.params.subscriptionId)).secret,
     }),
   )
 
@@ -219,6 +261,7 @@ export function registerSubscriptionRoutes(app: ApiApp, runtime: Runtime): void 
       },
     },
     async (request) => {
+      await find(request, request.params.instanceId, request.params.subscriptionId)
       const removed = await deleteSubscription(
         runtime.db,
         request.params.instanceId,
