@@ -46,7 +46,15 @@ export function parseOutboundAllow(
 /** The verdict on one address: allowed, or why not (the address as parsed, its range). */
 export type AddressVerdict =
   | { allowed: true }
-  | { allowed: false; code: 'ForbiddenAddress' | 'PrivateAddress'; range: string; address: string }
+  | {
+      allowed: false
+      code: 'ForbiddenAddress' | 'PrivateAddress'
+      /** The special-purpose range (ipaddr.js's name, or ours: metadata, unassigned, …). */
+      range: string
+      address: string
+      /** The IPv4 address an IPv6 form carries, when that is what was judged. */
+      carries?: string
+    }
 
 /** Never reachable, whatever the policy: these are not hosts (or not ones to call). */
 const NEVER = new Set(['unspecified', 'broadcast', 'multicast'])
@@ -78,7 +86,7 @@ export function judgeAddress(text: string, policy: OutboundPolicy): AddressVerdi
   const embedded = embeddedIPv4(address)
   if (embedded) {
     const inner = judgeAddress(embedded.toString(), policy)
-    if (!inner.allowed && !inAllowed) return { ...inner, range: `${range} of ${inner.range}`, address: shown }
+    if (!inner.allowed && !inAllowed) return { ...inner, address: shown, carries: embedded.toString() }
     return { allowed: true }
   }
   if (inAllowed || range === 'unicast') return { allowed: true }
@@ -114,4 +122,31 @@ function embeddedIPv4(address: Address): ipaddr.IPv4 | undefined {
 
 function sameKind(a: Address, b: Address): boolean {
   return a.kind() === b.kind()
+}
+
+const RANGE_TEXT: Record<string, string> = {
+  loopback: 'a loopback address',
+  private: 'a private-network address',
+  uniqueLocal: 'a private-network (unique local) address',
+  carrierGradeNat: 'a carrier-grade NAT address',
+  linkLocal: 'a link-local address (cloud metadata services live there)',
+  metadata: 'a cloud metadata service',
+  unspecified: 'the unspecified address',
+  broadcast: 'the broadcast address',
+  multicast: 'a multicast address',
+  reserved: 'a reserved address',
+  unassigned: 'an unassigned IPv6 address',
+  teredo: 'a Teredo tunnel address',
+}
+
+/**
+ * The verdict in words: "::ffff:7f00:1 (which carries 127.0.0.1) is a loopback address", or with
+ * the host name that resolved to it: "intranet resolves to 10.0.0.5, a private-network address".
+ */
+export function describeVerdict(verdict: Exclude<AddressVerdict, { allowed: true }>, host?: string): string {
+  const carries = verdict.carries ? ` (which carries ${verdict.carries})` : ''
+  const kind = RANGE_TEXT[verdict.range] ?? `a special-purpose (${verdict.range}) address`
+  return host
+    ? `${host} resolves to ${verdict.address}${carries}, ${kind}`
+    : `${verdict.address}${carries} is ${kind}`
 }

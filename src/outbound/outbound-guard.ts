@@ -2,7 +2,7 @@ import { type LookupAddress, lookup } from 'node:dns'
 import { isIP } from 'node:net'
 import { Agent } from 'undici'
 import { AppError } from '../errors.js'
-import { judgeAddress, type OutboundPolicy } from './address-policy.js'
+import { describeVerdict, judgeAddress, type OutboundPolicy } from './address-policy.js'
 
 /** Resolves a host name to all its addresses (dns.lookup by default; tests give their own). */
 export type Resolver = (hostname: string) => Promise<LookupAddress[]>
@@ -23,8 +23,6 @@ export class OutboundRefused extends AppError {
     this.name = 'OutboundRefused'
   }
 }
-
-const ALLOW_HINT = 'an admin can allow it with OPENINSIGHTS_OUTBOUND_ALLOW=private (or a CIDR range)'
 
 /**
  * The one gate every outbound call passes (webhook deliveries, flow HTTP/Teams/e-mail actions):
@@ -84,16 +82,17 @@ export class OutboundGuard {
   checkAddress(host: string, address: string, target = 'url'): void {
     const verdict = judgeAddress(address, this.policy)
     if (verdict.allowed) return
-    const what = host === address ? verdict.address : `${host} resolves to ${verdict.address}, which`
+    const named = host.replace(/^\[|\]$/g, '') !== address
+    const what = describeVerdict(verdict, named ? host : undefined)
     throw verdict.code === 'ForbiddenAddress'
       ? new OutboundRefused(
           'ForbiddenAddress',
-          `${what} is ${article(verdict.range)} ${verdict.range} address that is never called (link-local and cloud metadata, unspecified, multicast); ${ALLOW_HINT.replace('private (or a CIDR range)', 'a CIDR range naming it')}`,
+          `${what}: never called, unless an admin names its range in OPENINSIGHTS_OUTBOUND_ALLOW`,
           target,
         )
       : new OutboundRefused(
           'PrivateAddress',
-          `${what} is ${article(verdict.range)} ${verdict.range} (private) address; ${ALLOW_HINT}`,
+          `${what}: outbound calls reach public addresses only, unless an admin allows more with OPENINSIGHTS_OUTBOUND_ALLOW=private (or CIDR ranges)`,
           target,
         )
   }
@@ -144,8 +143,4 @@ export class OutboundGuard {
         .catch((error: Error) => callback(error, options.all ? [] : ''))
     }
   }
-}
-
-function article(word: string): string {
-  return /^[aeiou]/i.test(word) ? 'an' : 'a'
 }
