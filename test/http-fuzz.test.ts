@@ -1,18 +1,8 @@
-import type { AddressInfo } from 'node:net'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApiKey } from '../src/connector/auth/api-key-service.js'
-import type { Runtime } from '../src/runtime/index.js'
-import { type ApiApp, buildApp } from '../src/server/index.js'
-import { upsertInstance } from '../src/store/instances.js'
+import { type DocumentedOperation, startApiServer } from './helpers/api-server.js'
 import { rawRequest } from './helpers/raw-http.js'
-import { createTestStore, type TestStore } from './helpers/test-store.js'
-
-interface Operation {
-  method: string
-  /** The path with `{param}` placeholders. */
-  template: string
-}
 
 const deep = (depth: number, open = '[', close = ']') => `${open.repeat(depth)}${close.repeat(depth)}`
 const deepObject = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`
@@ -107,33 +97,17 @@ const headers = fc.dictionary(
  * never a 5xx, and the server still answers afterwards.
  */
 describe('HTTP fuzzing of every route', () => {
-  let store: TestStore
-  let runtime: Runtime
-  let app: ApiApp
+  let server: Awaited<ReturnType<typeof startApiServer>>
   let port: number
   let admin: string
-  let operations: Operation[]
+  let operations: DocumentedOperation[]
 
   beforeAll(async () => {
-    store = await createTestStore('pglite')
-    runtime = await store.open({ role: 'api' })
-    app = await buildApp(runtime)
-    await app.listen({ port: 0, host: '127.0.0.1' })
-    port = (app.server.address() as AddressInfo).port
-    await upsertInstance(runtime.db, { id: 'acme', name: 'Acme' })
-    admin = (await createApiKey(runtime.db, { name: 'admin', scopes: ['admin'], rateLimit: 0 })).key
-    const document = JSON.parse((await rawRequest(port, 'GET', '/docs/json')).body)
-    operations = Object.entries(document.paths as Record<string, Record<string, unknown>>).flatMap(
-      ([template, methods]) =>
-        Object.keys(methods)
-          .filter((m) => m !== 'head' && m !== 'parameters')
-          .map((method) => ({ method: method.toUpperCase(), template })),
-    )
+    server = await startApiServer()
+    ;({ port, operations } = server)
+    admin = (await createApiKey(server.runtime.db, { name: 'admin', scopes: ['admin'], rateLimit: 0 })).key
   }, 60_000)
-  afterAll(async () => {
-    await app?.close()
-    await store?.dispose()
-  })
+  afterAll(() => server?.close())
 
   it('answers every request with a status below 500 and an error body in the one shape', async () => {
     const failures: string[] = []

@@ -1,18 +1,12 @@
-import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApiKey } from '../src/connector/auth/api-key-service.js'
 import type { Runtime } from '../src/runtime/index.js'
-import { type ApiApp, buildApp } from '../src/server/index.js'
 import { revokeApiKey } from '../src/store/api-keys.js'
-import { upsertInstance } from '../src/store/instances.js'
+import { type DocumentedOperation, startApiServer } from './helpers/api-server.js'
 import { rawRequest } from './helpers/raw-http.js'
-import { createTestStore, type TestStore } from './helpers/test-store.js'
 
-interface Operation {
-  method: string
+interface Operation extends DocumentedOperation {
   path: string
-  public: boolean
-  scope: string | undefined
 }
 
 /** What a route's path parameters are filled with; a real instance, so routes get past lookups. */
@@ -34,43 +28,25 @@ const PUBLIC = [
  * routes the document marks public may answer 2xx, and none may answer 5xx.
  */
 describe('every route is private unless it says it is public', () => {
-  let store: TestStore
+  let server: Awaited<ReturnType<typeof startApiServer>>
   let runtime: Runtime
-  let app: ApiApp
   let port: number
   let operations: Operation[]
   const keys: Record<string, string> = {}
 
   beforeAll(async () => {
-    store = await createTestStore('pglite')
-    runtime = await store.open({ role: 'api' })
-    app = await buildApp(runtime)
-    await app.listen({ port: 0, host: '127.0.0.1' })
-    port = (app.server.address() as AddressInfo).port
-    await upsertInstance(runtime.db, { id: 'acme', name: 'Acme' })
+    server = await startApiServer()
+    ;({ runtime, port } = server)
     for (const scope of ['read', 'write', 'subscribe', 'admin'] as const)
       keys[scope] = (await createApiKey(runtime.db, { name: scope, scopes: [scope], rateLimit: 0 })).key
     keys.revoked = (await createApiKey(runtime.db, { name: 'revoked', scopes: ['admin'] })).key
     await revokeApiKey(runtime.db, 'revoked')
-
-    const document = JSON.parse((await rawRequest(port, 'GET', '/docs/json')).body)
-    operations = Object.entries(
-      document.paths as Record<string, Record<string, Record<string, unknown>>>,
-    ).flatMap(([path, methods]) =>
-      Object.entries(methods)
-        .filter(([method]) => method !== 'head' && method !== 'parameters')
-        .map(([method, operation]) => ({
-          method: method.toUpperCase(),
-          path: path.replace(/\{(\w+)\}/g, (_, name: string) => PARAMS[name] ?? 'x'),
-          public: Array.isArray(operation.security) && operation.security.length === 0,
-          scope: /Needs an API key with scope `(\w+)`/.exec(String(operation.description ?? ''))?.[1],
-        })),
-    )
+    operations = server.operations.map((op) => ({
+      ...op,
+      path: op.template.replace(/\{(\w+)\}/g, (_, name: string) => PARAMS[name] ?? 'x'),
+    }))
   }, 60_000)
-  afterAll(async () => {
-    await app?.close()
-    await store?.dispose()
-  })
+  afterAll(() => server?.close())
 
   const send = (op: Operation, target: string, key?: string, extra: Record<string, string> = {}) =>
     rawRequest(port, op.method, target, {
