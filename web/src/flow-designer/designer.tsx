@@ -406,6 +406,27 @@ function StepCard({
           />
         ))}
       </div>
+      {step.type !== 'condition' && (
+        <fieldset className="step-settings">
+          <legend>Settings</legend>
+          {(['inputs', 'outputs'] as const).map((part) => (
+            <label key={part} className="check">
+              <input
+                type="checkbox"
+                checked={step.secure?.[part] ?? false}
+                onChange={(e) =>
+                  onChange({
+                    ...step,
+                    secure: { inputs: false, outputs: false, ...step.secure, [part]: e.target.checked },
+                  })
+                }
+              />
+              Secure {part}
+            </label>
+          ))}
+          <span className="muted">hidden in run history (steps that read a secret always are)</span>
+        </fieldset>
+      )}
       {step.type === 'condition' && (
         <div className="branches">
           <div className="branch yes">

@@ -121,4 +121,26 @@ describe('the flow designer model', () => {
     const back = fromDefinition(state.flowName, toDefinition(state))
     expect(back?.steps[0]?.fields.title).toBe(state.steps[0]?.fields.title)
   })
+
+  it('marks a step’s inputs or outputs secure, as the engine reads it, and reads the setting back', () => {
+    const state = teamsFlow()
+    const compose = newStep('compose', state.steps)
+    compose.fields.inputs = 'token'
+    compose.secure = { inputs: false, outputs: true }
+    state.steps.push(compose)
+    const definition = toDefinition(state)
+    const action = (definition.actions as Record<string, Record<string, unknown>>)[compose.name]
+    expect(action?.runtimeConfiguration).toEqual({ secureData: { properties: ['outputs'] } })
+    expect(flowDefinitionSchema.safeParse(definition).success).toBe(true)
+    expect(fromDefinition(state.flowName, definition)?.steps[1]?.secure).toEqual({
+      inputs: false,
+      outputs: true,
+    })
+    // A runtime setting the designer does not draw means: edit as code, not lose it.
+    const custom = structuredClone(definition) as { actions: Record<string, Record<string, unknown>> }
+    ;(custom.actions[compose.name] as Record<string, unknown>).runtimeConfiguration = {
+      concurrency: { repetitions: 2 },
+    }
+    expect(fromDefinition(state.flowName, custom)).toBeUndefined()
+  })
 })

@@ -25,6 +25,8 @@ export interface Step {
   /** condition: the steps of the yes and no branches. */
   yes?: Step[]
   no?: Step[]
+  /** Settings → Secure inputs / Secure outputs: kept sealed and shown hidden in run history. */
+  secure?: { inputs: boolean; outputs: boolean }
 }
 
 export interface DesignerState {
@@ -389,12 +391,21 @@ function sequence(steps: Step[], secretRef: (step: Step) => string | undefined):
   const actions: Record<string, unknown> = {}
   steps.forEach((step, i) => {
     const previous = steps[i - 1]
+    const secure = secureProperties(step)
     actions[step.name] = {
       ...stepAction(step, secretRef),
       runAfter: previous ? { [previous.name]: ['Succeeded'] } : {},
+      ...(secure.length ? { runtimeConfiguration: { secureData: { properties: secure } } } : {}),
     }
   })
   return actions
+}
+
+function secureProperties(step: Step): ('inputs' | 'outputs')[] {
+  return [
+    ...(step.secure?.inputs ? (['inputs'] as const) : []),
+    ...(step.secure?.outputs ? (['outputs'] as const) : []),
+  ]
 }
 
 /** The secret a step's sealed field is kept in. */
@@ -479,76 +490,97 @@ function stepsFrom(actions: Record<string, Record<string, unknown>> | undefined)
   const entries = Object.entries(actions ?? {})
   const steps: Step[] = []
   for (const [name, action] of entries) {
-    const inputs = (action.inputs ?? {}) as Record<string, unknown>
-    const text = (v: unknown) => (v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v))
-    switch (action.type) {
-      case 'teams.postMessage': {
-        const body = ((inputs.card as { body?: { text?: string }[] } | undefined)?.body ?? []) as {
-          text?: string
-        }[]
-        steps.push({
-          uid: uid(),
-          name,
-          type: 'teams.postMessage',
-          fields: {
-            webhookUrl: text(inputs.webhookUrl),
-            title: text(inputs.title ?? body[0]?.text),
-            text: text(
-              inputs.text ??
-                body
-                  .slice(1)
-                  .map((b) => b.text ?? '')
-                  .join('\n'),
-            ),
-          },
-        })
-        break
-      }
-      case 'email.send': {
-        const list = (v: unknown) => (Array.isArray(v) ? v.join('; ') : text(v))
-        steps.push({
-          uid: uid(),
-          name,
-          type: 'email.send',
-          fields: {
-            to: list(inputs.to),
-            cc: list(inputs.cc),
-            subject: text(inputs.subject),
-            body: text(inputs.body),
-          },
-        })
-        break
-      }
-      case 'http':
-        steps.push({
-          uid: uid(),
-          name,
-          type: 'http',
-          fields: {
-            method: text(inputs.method ?? 'GET'),
-            uri: text(inputs.uri),
-            headers: inputs.headers ? JSON.stringify(inputs.headers) : '',
-            body: text(inputs.body),
-          },
-        })
-        break
-      case 'compose':
-        steps.push({ uid: uid(), name, type: 'compose', fields: { inputs: text(action.inputs) } })
-        break
-      case 'delay':
-        steps.push({ uid: uid(), name, type: 'delay', fields: { interval: text(inputs.interval) } })
-        break
-      case 'connector.getItems':
-        steps.push({
-          uid: uid(),
-          name,
-          type: 'connector.getItems',
-          fields: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, text(v)])),
-        })
-        break
-      default:
-        return undefined
-    }
+    // Secure inputs/outputs are settings the designer shows; other runtime settings mean: edit as code.
+    const { runtimeConfiguration, ...rest } = action as { runtimeConfiguration?: unknown }
+    const settings = parseSecureSettings(runtimeConfiguration)
+    if (settings === null) return undefined
+    const before = steps.length
+    const parsed = stepsFromOne(name, rest as Record<string, unknown>, steps)
+    if (!parsed) return undefined
+    if (settings && steps.length > before) (steps[steps.length - 1] as Step).secure = settings
   }
   return steps
+}
+
+/** runtimeConfiguration as the designer knows it: secure data only (null: something else). */
+function parseSecureSettings(value: unknown): Step['secure'] | null {
+  if (value === undefined) return undefined
+  const config = value as { secureData?: { properties?: string[] } }
+  if (Object.keys(config).some((k) => k !== 'secureData')) return null
+  const properties = config.secureData?.properties ?? []
+  return { inputs: properties.includes('inputs'), outputs: properties.includes('outputs') }
+}
+
+function stepsFromOne(name: string, action: Record<string, unknown>, steps: Step[]): boolean {
+  const inputs = (action.inputs ?? {}) as Record<string, unknown>
+  const text = (v: unknown) => (v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v))
+  switch (action.type) {
+    case 'teams.postMessage': {
+      const body = ((inputs.card as { body?: { text?: string }[] } | undefined)?.body ?? []) as {
+        text?: string
+      }[]
+      steps.push({
+        uid: uid(),
+        name,
+        type: 'teams.postMessage',
+        fields: {
+          webhookUrl: text(inputs.webhookUrl),
+          title: text(inputs.title ?? body[0]?.text),
+          text: text(
+            inputs.text ??
+              body
+                .slice(1)
+                .map((b) => b.text ?? '')
+                .join('\n'),
+          ),
+        },
+      })
+      break
+    }
+    case 'email.send': {
+      const list = (v: unknown) => (Array.isArray(v) ? v.join('; ') : text(v))
+      steps.push({
+        uid: uid(),
+        name,
+        type: 'email.send',
+        fields: {
+          to: list(inputs.to),
+          cc: list(inputs.cc),
+          subject: text(inputs.subject),
+          body: text(inputs.body),
+        },
+      })
+      break
+    }
+    case 'http':
+      steps.push({
+        uid: uid(),
+        name,
+        type: 'http',
+        fields: {
+          method: text(inputs.method ?? 'GET'),
+          uri: text(inputs.uri),
+          headers: inputs.headers ? JSON.stringify(inputs.headers) : '',
+          body: text(inputs.body),
+        },
+      })
+      break
+    case 'compose':
+      steps.push({ uid: uid(), name, type: 'compose', fields: { inputs: text(action.inputs) } })
+      break
+    case 'delay':
+      steps.push({ uid: uid(), name, type: 'delay', fields: { interval: text(inputs.interval) } })
+      break
+    case 'connector.getItems':
+      steps.push({
+        uid: uid(),
+        name,
+        type: 'connector.getItems',
+        fields: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, text(v)])),
+      })
+      break
+    default:
+      return false
+  }
+  return true
 }
