@@ -248,7 +248,21 @@ describe('source fuzzing: any bytes, for every file reader', () => {
             expect(await h.failedEvent(done.id)).toBeDefined()
           } else expect(await h.readable(kind)).toBe(done.rowCount)
         }),
-        { numRuns: 12, seed: Number(process.env.FUZZ_SEED ?? Date.now() % 100000) },
+        {
+          numRuns: 24,
+          seed: Number(process.env.FUZZ_SEED ?? Date.now() % 100000),
+          // Every kind of damage the issue lists, each time; then random ones.
+          examples: [
+            [{ op: 'nuls', at: 0, count: 2 }],
+            [{ op: 'nuls', at: 3, count: 1 }],
+            [{ op: 'quote', at: 4 }],
+            [{ op: 'truncate', at: 17 }],
+            [{ op: 'bytes', at: 0, bytes: new Uint8Array([0xff, 0xfe, 0x00, 0x01]) }],
+            ...(['bom8', 'bom16', 'utf16', 'longLine', 'headerOnly', 'empty', 'random'] as const).map(
+              (op) => [{ op }],
+            ),
+          ] as [Mutation][],
+        },
       )
       writeFileSync(fileOf(kind), valid)
       expect((await h.refresh(kind)).state).toBe('succeeded')
