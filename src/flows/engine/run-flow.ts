@@ -35,7 +35,7 @@ import { ExpressionError, type ExpressionScope, evaluateValue } from '../express
 import { ActionFailure, RunTerminated } from './action-failure.js'
 import { DEFAULT_RETRY_POLICY, retryDelayMs } from './retry-policy.js'
 import { directRunWrites, type RunWrites } from './run-writes.js'
-import { SECURE_KEY, type SecureData, secureActions } from './secure-actions.js'
+import { mapSealed, SECURE_KEY, type SecureData, secureActions } from './secure-actions.js'
 import { settledBy } from './settled-by.js'
 
 export interface FlowEngineContext {
@@ -174,13 +174,28 @@ class RunExecution {
     return { [SECURE_KEY]: this.context.secrets ? this.context.secrets.seal(JSON.stringify(value)) : null }
   }
 
+  /** Inputs as run history keeps them: whole, or the fields that read a secret, sealed. */
+  #sealInputs(inputs: unknown, secure: SecureData | undefined): unknown {
+    if (secure?.inputs) return this.#seal(inputs)
+    const fields = secure?.inputFields
+    if (!fields?.length || !inputs || typeof inputs !== 'object' || Array.isArray(inputs))
+      return this.#redact(inputs)
+    return Object.fromEntries(
+      Object.entries(this.#redact(inputs) as Record<string, unknown>).map(([k, v]) => [
+        k,
+        fields.includes(k) ? this.#seal((inputs as Record<string, unknown>)[k]) : v,
+      ]),
+    )
+  }
+
   /** A recorded value as a resumed run uses it: sealed ones opened again. */
   #unseal(value: unknown): unknown {
-    if (!value || typeof value !== 'object' || !(SECURE_KEY in value)) return value
-    const sealed = (value as Record<string, unknown>)[SECURE_KEY]
-    return typeof sealed === 'string' && this.context.secrets
-      ? JSON.parse(this.context.secrets.open(sealed))
-      : null
+    return mapSealed(value, (sealed) => {
+      const text = sealed[SECURE_KEY]
+      return typeof text === 'string' && this.context.secrets
+        ? JSON.parse(this.context.secrets.open(text))
+        : null
+    })
   }
 
   /** A value as run history may show it: every secret's text replaced by ***. */
@@ -309,7 +324,7 @@ class RunExecution {
       const secure = this.#secure.get(name)
       const shown = {
         ...record,
-        inputs: secure?.inputs ? this.#seal(record.inputs) : this.#redact(record.inputs),
+        inputs: this.#sealInputs(record.inputs, secure),
         outputs: secure?.outputs ? this.#seal(record.outputs) : this.#redact(record.outputs),
         error: this.#redact(record.error),
       }

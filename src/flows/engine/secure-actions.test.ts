@@ -20,6 +20,14 @@ describe('secure actions', () => {
         inputs: 'visible',
         runtimeConfiguration: { secureData: { properties: ['outputs'] } },
       },
+      Post: {
+        type: 'teams.postMessage',
+        inputs: { webhookUrl: "@secret('teams')", text: "@triggerBody()?['x']" },
+      },
+      Call: {
+        type: 'http',
+        inputs: { method: 'POST', uri: 'https://api.example.com/token', body: { key: "@secret('api')" } },
+      },
       Each: {
         type: 'foreach',
         foreach: "@triggerBody()?['items']",
@@ -36,6 +44,10 @@ describe('secure actions', () => {
       Uses: { inputs: true, outputs: true },
       Then: { inputs: true, outputs: true },
       Marked: { inputs: false, outputs: true },
+      // Only the field that reads the secret; a Teams webhook's answer is an acknowledgment.
+      Post: { inputs: false, inputFields: ['webhookUrl'], outputs: false },
+      // What a call made with a secret answers may be secret too.
+      Call: { inputs: false, inputFields: ['body'], outputs: true },
       Inner: { inputs: true, outputs: true },
     })
   })
@@ -46,5 +58,9 @@ describe('secure actions', () => {
       message: 'Content not shown due to security configuration.',
     })
     expect(hideSecure({ other: 1 })).toEqual({ other: 1 })
+    expect(hideSecure({ webhookUrl: { $secure: 'v1.abc' }, text: 'shown' })).toEqual({
+      webhookUrl: { $secure: true, message: 'Content not shown due to security configuration.' },
+      text: 'shown',
+    })
   })
 })
