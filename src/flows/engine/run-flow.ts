@@ -153,6 +153,17 @@ function parsedDefinition(text: string, raw: Record<string, unknown>): FlowDefin
   return found
 }
 
+/** Which actions are secure, by definition (a flow's runs share one parsed definition). */
+const secureByDefinition = new WeakMap<FlowDefinition, Map<string, SecureData>>()
+function secureActionsOf(definition: FlowDefinition): Map<string, SecureData> {
+  let found = secureByDefinition.get(definition)
+  if (!found) {
+    found = secureActions(definition.actions)
+    secureByDefinition.set(definition, found)
+  }
+  return found
+}
+
 class RunExecution {
   readonly #records: Map<string, ActionRecord>
   /**
@@ -216,7 +227,7 @@ class RunExecution {
     readonly secrets: Record<string, string>,
   ) {
     this.#records = new Map(records.map((r) => [r.path, r]))
-    this.#secure = secureActions(definition.actions)
+    this.#secure = secureActionsOf(definition)
     this.#scope = {
       trigger: { body: (flowRun.trigger as { data?: unknown }).data ?? null, outputs: flowRun.trigger },
       actions: {},
