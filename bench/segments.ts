@@ -14,8 +14,8 @@ import { openDuckDb } from '../src/pipeline/index.js'
 import { computeInsights } from '../src/pipeline/insights/index.js'
 import { measureSchema } from '../src/pipeline/measures/measure-config.js'
 import { segmentSchema } from '../src/pipeline/segments/segment-config.js'
-import { literal } from '../src/pipeline/sql/duckdb-sql.js'
 import type { EntityRef } from '../src/pipeline/sql/insights-sql.js'
+import { literal } from '../src/query/index.js'
 import { argument, median, printResult, timed, trackPeakMemory } from './bench-utils.js'
 
 const customers = argument('customers', 1_000_000)

@@ -1,10 +1,10 @@
 import { ulid } from 'ulid'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { defineWritableEntity, writeItem } from '../src/connector/items/index.js'
 import { appendEvent } from '../src/events/index.js'
 import { eventRunId } from '../src/flows/engine/flow-trigger.js'
 import { rerunFlowRun, startManualRun } from '../src/flows/flow-runs.js'
 import { executeFlowRun, saveFlow } from '../src/flows/index.js'
+import { defineWritableEntity, writeItem } from '../src/pipeline/entities/index.js'
 import type { Runtime } from '../src/runtime/index.js'
 import { listEvents } from '../src/store/events.js'
 import {

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createApiKey } from '../src/connector/auth/api-key-service.js'
+import { createApiKey } from '../src/server/auth/api-key-service.js'
 import { type DocumentedOperation, startApiServer } from './helpers/api-server.js'
 import { rawRequest } from './helpers/raw-http.js'
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createApiKey } from '../src/connector/auth/api-key-service.js'
 import type { Runtime } from '../src/runtime/index.js'
+import { createApiKey } from '../src/server/auth/api-key-service.js'
 import { revokeApiKey } from '../src/store/api-keys.js'
 import { type DocumentedOperation, startApiServer } from './helpers/api-server.js'
 import { rawRequest } from './helpers/raw-http.js'

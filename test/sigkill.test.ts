@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { literal } from '../src/pipeline/sql/duckdb-sql.js'
+import { literal } from '../src/query/index.js'
 import { freshHome, runCli, type ServerProcess, startServer } from './helpers/processes.js'
 import { waitFor } from './helpers/wait.js'
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createApiKey } from '../src/connector/auth/api-key-service.js'
 import type { Runtime } from '../src/runtime/index.js'
+import { createApiKey } from '../src/server/auth/api-key-service.js'
 import { type ApiApp, buildApp } from '../src/server/index.js'
 import { upsertInstance } from '../src/store/instances.js'
 import { createTestStore, type TestStore } from './helpers/test-store.js'

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { ensureLocalAdminKey, readLocalAdminKey } from '../connector/auth/api-key-service.js'
 import { AppError } from '../errors.js'
 import { isProcessAlive } from '../process-alive.js'
 import type { Runtime, Settings } from '../runtime/index.js'
+import { ensureLocalAdminKey, readLocalAdminKey } from '../server/auth/api-key-service.js'
 import type { ApiApp } from '../server/index.js'
 
 type Query = Record<string, string | number | boolean | undefined>

@@ -1,5 +1,4 @@
 import { z } from 'zod'
-import { parseFilter } from '../connector/odata/index.js'
 import { flowDefinitionSchema } from '../flows/definition/flow-definition.js'
 import { FLOW_NAME } from '../flows/flow-service.js'
 import { insightNameSchema, measureSchema } from '../pipeline/measures/measure-config.js'
@@ -8,6 +7,7 @@ import { segmentSchema } from '../pipeline/segments/segment-config.js'
 import { sourceReaders } from '../pipeline/sources/index.js'
 import { COLUMN_TYPES, isColumnType } from '../pipeline/sql/duckdb-sql.js'
 import { unifyConfigSchema, unifyReferenceProblems } from '../pipeline/unify/unify-config.js'
+import { parseFilter } from '../query/index.js'
 import type { DataSourceKind } from '../store/data-sources.js'
 
 /** Names of instances, data sources and entities: safe in paths, SQL identifiers and URLs. */

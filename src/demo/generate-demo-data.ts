@@ -1,7 +1,7 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
-import { literal } from '../pipeline/sql/duckdb-sql.js'
+import { literal } from '../query/index.js'
 import { ascii, makePeople, type Person } from './demo-people.js'
 import { Random } from './random.js'
 import { formatPhone, typo, varyEmail, varyFirstName, varyLastName } from './typos.js'

@@ -1,8 +1,8 @@
 import { mkdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { DuckDBConnection } from '@duckdb/node-api'
+import { literal } from '../query/index.js'
 import type { ColumnSchema, PartitionInfo } from '../store/tables.js'
-import { literal } from './sql/duckdb-sql.js'
 
 /** A computed entity version written to disk, ready to publish. */
 export interface EntityOutput {

@@ -1,10 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { hashKey } from '../connector/auth/key-material.js'
-import type { ConnectionRateLimiter } from '../connector/auth/rate-limiter.js'
-import { hasScope, type Scope } from '../connector/auth/scopes.js'
 import { AppError } from '../errors.js'
 import { type ApiKey, findActiveApiKeyByHash, touchApiKey } from '../store/api-keys.js'
 import type { Db } from '../store/database.js'
+import { hashKey } from './auth/key-material.js'
+import type { ConnectionRateLimiter } from './auth/rate-limiter.js'
+import { hasScope, type Scope } from './auth/scopes.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {

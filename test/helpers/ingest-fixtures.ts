@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { DuckDBInstance } from '@duckdb/node-api'
 import { type IngestProgress, type IngestResult, ingestSource } from '../../src/pipeline/sources/ingest.js'
-import { literal, readParquet } from '../../src/pipeline/sql/duckdb-sql.js'
+import { readParquet } from '../../src/pipeline/sql/duckdb-sql.js'
+import { literal } from '../../src/query/index.js'
 import type { DataSource, DataSourceKind } from '../../src/store/data-sources.js'
 
 /** A scratch directory and helpers for ingestion tests (imported by *.test.ts only). */

@@ -1,12 +1,12 @@
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
 import { AppError } from '../../errors.js'
 import type { Watch } from '../../jobs/index.js'
+import { ident, literal } from '../../query/index.js'
 import type { ColumnSchema } from '../../store/tables.js'
 import { superviseConnection } from '../duckdb-engine.js'
 import type { MeasureConfig } from '../measures/measure-config.js'
 import { validateMeasureSql } from '../measures/validate-measure-sql.js'
 import type { SegmentConfig } from '../segments/segment-config.js'
-import { ident, literal } from '../sql/duckdb-sql.js'
 import {
   activitySql,
   type CustomerLink,

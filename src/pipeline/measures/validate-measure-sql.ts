@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
 import { AppError } from '../../errors.js'
-import { literal } from '../sql/duckdb-sql.js'
+import { literal } from '../../query/index.js'
 
 /**
  * Checks a measure's SQL escape hatch before it runs: exactly one SELECT (DuckDB's own parser

@@ -3,9 +3,9 @@ import type { DuckDBInstance } from '@duckdb/node-api'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { dataSource, ingestInto, readRejects, scratch } from '../../../test/helpers/ingest-fixtures.js'
 import { AppError } from '../../errors.js'
+import { literal } from '../../query/index.js'
 import type { DataSourceKind } from '../../store/data-sources.js'
 import { openDuckDb } from '../duckdb-engine.js'
-import { literal } from '../sql/duckdb-sql.js'
 
 let duck: DuckDBInstance
 let dir: ReturnType<typeof scratch>

@@ -1,7 +1,8 @@
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ident, isColumnType, literal, literalList } from './duckdb-sql.js'
+import { ident, literal, literalList } from '../../query/index.js'
+import { isColumnType } from './duckdb-sql.js'
 
 let duck: DuckDBInstance
 let connection: DuckDBConnection

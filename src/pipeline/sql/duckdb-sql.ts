@@ -3,20 +3,7 @@
  * a distributed engine (Trino, Spark SQL) would get its own implementation of these builders.
  * User-supplied values only ever enter SQL through `literal`/`ident`, or as bound parameters.
  */
-
-/** Quotes an identifier (column, table). */
-export function ident(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`
-}
-
-/** Quotes a string literal. */
-export function literal(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`
-}
-
-export function literalList(values: readonly string[]): string {
-  return `[${values.map(literal).join(', ')}]`
-}
+import { ident, literal, literalList } from '../../query/index.js'
 
 /** `{'col': 'TYPE', ...}` as DuckDB's reader functions take it. */
 function structLiteral(entries: Record<string, string>): string {

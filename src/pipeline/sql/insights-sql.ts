@@ -4,12 +4,12 @@
  * user filters are OData, translated by the connector's translator with values inlined as
  * quoted literals (never raw user text).
  */
-import { filterToSql, parseFilter, SqlParameters } from '../../connector/odata/index.js'
+
 import { AppError } from '../../errors.js'
+import { filterToSql, ident, literal, literalList, parseFilter, SqlParameters } from '../../query/index.js'
 import type { ColumnSchema } from '../../store/tables.js'
 import type { MeasureConfig } from '../measures/measure-config.js'
 import type { ActivityConfig, SegmentConfig } from '../segments/segment-config.js'
-import { ident, literal, literalList } from './duckdb-sql.js'
 
 /** Values become quoted SQL literals instead of $n placeholders, so generated SQL composes. */
 export class InlineSqlValues extends SqlParameters {

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
-import { ident, literal, literalList } from './duckdb-sql.js'
+import { ident, literal, literalList } from '../../query/index.js'
 
 /** A DuckDB that runs SQL a user wrote, over named entities and nothing else. */
 export interface SqlSandbox {

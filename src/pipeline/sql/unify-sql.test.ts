@@ -1,7 +1,7 @@
 import { DuckDBInstance } from '@duckdb/node-api'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { literal } from '../../query/index.js'
 import type { Normalization } from '../unify/unify-config.js'
-import { literal } from './duckdb-sql.js'
 import { normalizeExpression } from './unify-sql.js'
 
 describe('unify normalisations', () => {

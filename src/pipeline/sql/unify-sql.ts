@@ -2,8 +2,9 @@
  * Every SQL text unification runs on DuckDB is built here (the dialect seam, as duckdb-sql.ts is
  * for ingestion). Column names and values from configuration enter only through ident/literal.
  */
+
+import { ident, literal, literalList } from '../../query/index.js'
 import type { MatchCondition, Normalization } from '../unify/unify-config.js'
-import { ident, literal, literalList } from './duckdb-sql.js'
 
 /** One unified source: where its current rows are and how its columns map to attributes. */
 export interface UnifySourceInput {

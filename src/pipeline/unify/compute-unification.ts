@@ -1,7 +1,7 @@
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
 import type { Watch } from '../../jobs/index.js'
+import { ident, literal, literalList } from '../../query/index.js'
 import { superviseConnection } from '../duckdb-engine.js'
-import { ident, literal, literalList } from '../sql/duckdb-sql.js'
 import {
   customerIdsSql,
   edgesSql,

@@ -1,9 +1,9 @@
 import type { DuckDBInstance } from '@duckdb/node-api'
 import { notFound } from '../../errors.js'
+import { ident } from '../../query/index.js'
 import type { Db } from '../../store/database.js'
 import { type Entity, getEntity } from '../../store/entities.js'
 import { type JsonValue, queryEntityRows } from '../entity-reader.js'
-import { ident } from '../sql/duckdb-sql.js'
 
 export interface CustomerExplanation {
   customer: Record<string, JsonValue>

@@ -1,7 +1,7 @@
 import type { DuckDBInstance } from '@duckdb/node-api'
+import { ident, literalList } from '../../query/index.js'
 import type { Entity } from '../../store/entities.js'
 import { versionFiles } from '../entity-reader.js'
-import { ident, literalList } from '../sql/duckdb-sql.js'
 import type { UnifyConfig } from './unify-config.js'
 
 /** Column names, in several spellings and languages, by the attribute they usually hold. */

@@ -1,10 +1,10 @@
 import { z } from 'zod'
-import { createApiKey } from '../../connector/auth/api-key-service.js'
-import { SCOPES } from '../../connector/auth/scopes.js'
 import { notFound } from '../../errors.js'
 import type { Runtime } from '../../runtime/index.js'
 import { listApiKeys, revokeApiKey } from '../../store/api-keys.js'
 import { type ApiApp, errorResponses } from '../api-types.js'
+import { createApiKey } from '../auth/api-key-service.js'
+import { SCOPES } from '../auth/scopes.js'
 
 export const apiKeySchema = z
   .object({

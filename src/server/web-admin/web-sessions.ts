@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto'
-import { hashKey } from '../../connector/auth/key-material.js'
 import { AppError } from '../../errors.js'
 import { newId } from '../../ids.js'
 import type { Db, DbOrTx } from '../../store/database.js'
@@ -13,6 +12,7 @@ import {
   insertWebUser,
   replaceSetupToken,
 } from '../../store/web-admin.js'
+import { hashKey } from '../auth/key-material.js'
 import { hashPassword, verifyPassword } from './passwords.js'
 
 /** The session cookie: HttpOnly, SameSite=Lax, the whole site. */

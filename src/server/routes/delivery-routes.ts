@@ -1,13 +1,13 @@
 import { z } from 'zod'
 import { notFound } from '../../errors.js'
 import type { Runtime } from '../../runtime/index.js'
-import { type ApiApp, errorResponses, instanceParams } from '../../server/api-types.js'
 import {
   getDelivery,
   listDeliveries,
   listDeliveryAttempts,
   redriveDeliveries,
 } from '../../store/deliveries.js'
+import { type ApiApp, errorResponses, instanceParams } from '../api-types.js'
 
 const deliveryOut = z
   .object({

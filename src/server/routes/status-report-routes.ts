@@ -2,9 +2,9 @@ import { z } from 'zod'
 import { notFound } from '../../errors.js'
 import { newId } from '../../ids.js'
 import type { Runtime } from '../../runtime/index.js'
-import { type ApiApp, errorResponses, instanceParams } from '../../server/api-types.js'
 import { getInstance } from '../../store/instances.js'
 import { insertStatusReport, listStatusReports } from '../../store/status-reports.js'
+import { type ApiApp, errorResponses, instanceParams } from '../api-types.js'
 
 export const STATUS_VALUES = ['Succeeded', 'Failed', 'Cancelled', 'Running', 'Skipped'] as const
 

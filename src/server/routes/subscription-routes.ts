@@ -1,11 +1,11 @@
 import { z } from 'zod'
+import { createSubscription, deleteSubscription } from '../../connector/webhooks/index.js'
 import { AppError, notFound } from '../../errors.js'
 import { EVENT_TYPES, type EventType } from '../../events/index.js'
 import type { Runtime } from '../../runtime/index.js'
-import { type ApiApp, errorResponses, instanceParams } from '../../server/api-types.js'
 import { getSubscription, listSubscriptions, type Subscription } from '../../store/subscriptions.js'
+import { type ApiApp, errorResponses, instanceParams } from '../api-types.js'
 import { hasScope } from '../auth/scopes.js'
-import { createSubscription, deleteSubscription } from '../webhooks/index.js'
 import { origin } from './entity-routes.js'
 
 export const subscriptionOut = z

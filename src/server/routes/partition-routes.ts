@@ -4,9 +4,9 @@ import { z } from 'zod'
 import { nameSchema } from '../../config/index.js'
 import { AppError, notFound } from '../../errors.js'
 import { queryEntityRows } from '../../pipeline/index.js'
+import { MAX_PAGE_SIZE, parseEntityQuery } from '../../query/index.js'
 import type { Runtime } from '../../runtime/index.js'
-import { type ApiApp, errorResponses, instanceParams } from '../../server/api-types.js'
-import { MAX_PAGE_SIZE, parseEntityQuery } from '../odata/index.js'
+import { type ApiApp, errorResponses, instanceParams } from '../api-types.js'
 import { asQueryError, origin, requireEntity } from './entity-routes.js'
 
 const partitionOut = z

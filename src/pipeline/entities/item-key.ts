@@ -1,7 +1,7 @@
 import { AppError } from '../../errors.js'
+import { filterToSql, SqlParameters } from '../../query/index.js'
+import { valueTypeOf } from '../../query/odata/value-types.js'
 import type { Entity } from '../../store/entities.js'
-import { filterToSql, SqlParameters } from '../odata/index.js'
-import { valueTypeOf } from '../odata/value-types.js'
 
 /**
  * The condition that selects one item by key. In the OData form `Entity('a''b')` or `Entity(42)`

@@ -2,13 +2,13 @@ import type { FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import { nameSchema } from '../../config/index.js'
 import { AppError, notFound } from '../../errors.js'
+import { keyCondition } from '../../pipeline/entities/index.js'
 import { type JsonValue, queryEntityRows } from '../../pipeline/index.js'
+import { parseEntityQuery } from '../../query/index.js'
 import type { Runtime } from '../../runtime/index.js'
-import { type ApiApp, errorResponses, instanceParams } from '../../server/api-types.js'
-import { columnSchema } from '../../server/routes/api-objects.js'
 import { type Entity, getEntity, listEntities } from '../../store/entities.js'
-import { keyCondition } from '../items/index.js'
-import { parseEntityQuery } from '../odata/index.js'
+import { type ApiApp, errorResponses, instanceParams } from '../api-types.js'
+import { columnSchema } from './api-objects.js'
 
 export const entityOut = z
   .object({

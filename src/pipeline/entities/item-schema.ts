@@ -1,6 +1,6 @@
 import { z } from 'zod'
+import { valueTypeOf } from '../../query/odata/value-types.js'
 import type { ColumnSchema } from '../../store/tables.js'
-import { valueTypeOf } from '../odata/value-types.js'
 
 const INTEGER = /^(TINYINT|SMALLINT|INTEGER|BIGINT|UTINYINT|USMALLINT|UINTEGER)$/
 

@@ -1,5 +1,5 @@
-import { ident } from '../../pipeline/sql/duckdb-sql.js'
 import type { ColumnSchema } from '../../store/tables.js'
+import { ident } from '../sql-text.js'
 import type { FilterExpression } from './filter-ast.js'
 import { odataSyntaxError } from './odata-syntax-error.js'
 import { type ValueType, valueTypeOf } from './value-types.js'

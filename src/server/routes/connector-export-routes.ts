@@ -1,7 +1,7 @@
 import { z } from 'zod'
+import { apiDefinition, apiProperties } from '../../connector/export/index.js'
 import type { Runtime } from '../../runtime/index.js'
-import type { ApiApp } from '../../server/api-types.js'
-import { apiDefinition, apiProperties } from '../export/index.js'
+import type { ApiApp } from '../api-types.js'
 
 const files = {
   'apiDefinition.swagger.json': (host: string) => apiDefinition({ host }),

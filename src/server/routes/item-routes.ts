@@ -1,9 +1,9 @@
 import { z } from 'zod'
 import { nameSchema } from '../../config/index.js'
+import { defineWritableEntity, writeItem } from '../../pipeline/entities/index.js'
 import { COLUMN_TYPES, isColumnType } from '../../pipeline/sql/duckdb-sql.js'
 import type { Runtime } from '../../runtime/index.js'
-import { type ApiApp, errorResponses, instanceParams } from '../../server/api-types.js'
-import { defineWritableEntity, writeItem } from '../items/index.js'
+import { type ApiApp, errorResponses, instanceParams } from '../api-types.js'
 import { entityOut, origin, toEntityOut } from './entity-routes.js'
 
 const itemBody = z.record(z.string(), z.unknown()).describe("The item's fields, by column name")

@@ -1,0 +1,2 @@
+export * from './odata/index.js'
+export { ident, literal, literalList } from './sql-text.js'
