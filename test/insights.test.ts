@@ -3,8 +3,8 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse as parseYaml } from 'yaml'
 import { applyConfig, configSchema } from '../src/config/index.js'
-import { matchesSubscription } from '../src/connector/webhooks/trigger-parameters.js'
 import { DEMO_FILE_NAMES, demoConfigYaml, generateDemoData } from '../src/demo/index.js'
+import { matchesTrigger, triggerOf } from '../src/events/index.js'
 import { defineWritableEntity, writeItem } from '../src/pipeline/entities/index.js'
 import { requestInsights, runInsights } from '../src/pipeline/insights/index.js'
 import { cancelFullRefresh, requestFullRefresh } from '../src/pipeline/refresh.js'
@@ -219,7 +219,7 @@ describe('measures, segments, thresholds and the full refresh on the demo', () =
         [80, 130, 'up'],
       ])
       const received = (direction: string) =>
-        mine.filter((e) => matchesSubscription(e, { [key]: name, threshold: 100, direction })).length
+        mine.filter((e) => matchesTrigger(e, { [key]: name, threshold: 100, direction })).length
       expect([received('up'), received('down'), received('both')]).toEqual([2, 1, 3])
     }
     expect((await valueHistory(runtime.db, 'demo', 'measure', 'Reading', 10)).map((v) => v.value)).toEqual([
@@ -303,6 +303,34 @@ describe('measures, segments, thresholds and the full refresh on the demo', () =
     // The next full refresh runs normally.
     expect((await fullRefreshAndWait()).state).toBe('succeeded')
   }, 180_000)
+  it('stores every event with the payload its trigger definition describes (and the connector documents)', async () => {
+    await runtime.drainEvents()
+    const events = await listEvents(runtime.db, 'demo', { limit: 10000 })
+    const types = new Set<string>()
+    for (const event of events) {
+      const trigger = triggerOf(event.type)
+      expect(trigger, event.type).toBeDefined()
+      const parsed = trigger!.payload.safeParse(event.data)
+      expect(parsed.success ? [] : parsed.error.issues, `${event.type} ${event.id}`).toEqual([])
+      // Nothing delivered that the definition does not name (it would be dynamic content nobody sees).
+      const named = Object.keys((trigger!.payload as unknown as { shape: object }).shape)
+      expect(
+        Object.keys(event.data).filter((k) => !named.includes(k)),
+        event.type,
+      ).toEqual([])
+      types.add(event.type)
+    }
+    expect([...types].sort()).toEqual(
+      expect.arrayContaining([
+        'datasource.refresh.succeeded',
+        'measure.threshold.crossed',
+        'refresh.full.completed',
+        'segment.threshold.crossed',
+        'unify.completed',
+      ]),
+    )
+  })
+
   it('starts a full refresh when its cron slot comes, once per slot, and not for a slot that passed before it was set', async () => {
     await putRefreshSchedule(runtime.db, 'demo', { cron: '*/5 * * * *', timezone: 'Europe/Copenhagen' })
     await runtime.db

@@ -1,6 +1,14 @@
 export { type Dispatcher, type EventSubscriber, SubscriberRegistry, startDispatcher } from './dispatcher.js'
 export { listenForEvents } from './event-notifications.js'
+export { appendEvent, appendEvents, type NewEvent } from './outbox.js'
 export {
+  type CrossingDirection,
+  crossing,
+  thresholdCrossings,
+  type ValueChange,
+} from './thresholds.js'
+export {
+  ALL_TRIGGERS,
   type DataSourceRefreshEventData,
   EVENT_TYPES,
   type EventDataByType,
@@ -9,16 +17,15 @@ export {
   type FullRefreshCompletedEventData,
   type FullRefreshStepSummary,
   isEventType,
+  matchesTrigger,
+  OFFERED_TRIGGERS,
   STORED_EVENT_TYPES,
   type StoredEventType,
   type ThresholdCrossedEventData,
+  type TriggerDefinition,
+  type TriggerParametersByType,
+  triggerOf,
   type UnifyCompletedEventData,
-} from './event-types.js'
-export { appendEvent, appendEvents, type NewEvent } from './outbox.js'
-export {
-  type CrossingDirection,
-  crossing,
-  thresholdCrossings,
-  type ValueChange,
   type WatchedThreshold,
-} from './thresholds.js'
+  watchedThreshold,
+} from './triggers/index.js'

@@ -1,7 +1,7 @@
 import { monotonicIds } from '../ids.js'
 import type { DbOrTx } from '../store/database.js'
 import { insertEvents, type StoredEvent } from '../store/events.js'
-import type { EventDataByType, StoredEventType } from './event-types.js'
+import type { EventDataByType, StoredEventType } from './triggers/index.js'
 
 const nextId = monotonicIds()
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { matchesSubscription } from '../connector/webhooks/trigger-parameters.js'
 import type { StoredEvent } from '../store/events.js'
 import { crossing, thresholdCrossings } from './thresholds.js'
+import { matchesTrigger } from './triggers/index.js'
 
 describe('threshold crossings', () => {
   it('fires up twice, down once and both three times on 90, 110, 120, 80, 130 with threshold 100', () => {
@@ -28,7 +28,7 @@ describe('threshold crossings', () => {
       previous = value
     }
     const received = (direction: string) =>
-      events.filter((e) => matchesSubscription(e, { segmentName: 'Big', threshold: 100, direction })).length
+      events.filter((e) => matchesTrigger(e, { segmentName: 'Big', threshold: 100, direction })).length
     expect(received('up')).toBe(2)
     expect(received('down')).toBe(1)
     expect(received('both')).toBe(3)
@@ -39,9 +39,9 @@ describe('threshold crossings', () => {
     ])
     // Other thresholds and other segments hear nothing.
     expect(
-      events.filter((e) => matchesSubscription(e, { segmentName: 'Big', threshold: 50, direction: 'both' })),
+      events.filter((e) => matchesTrigger(e, { segmentName: 'Big', threshold: 50, direction: 'both' })),
     ).toEqual([])
-    expect(events.filter((e) => matchesSubscription(e, { segmentName: 'Small', threshold: 100 }))).toEqual([])
+    expect(events.filter((e) => matchesTrigger(e, { segmentName: 'Small', threshold: 100 }))).toEqual([])
   })
 
   it('treats reaching the threshold exactly as crossing it, a first value as coming from nothing, a missing value as no crossing', () => {
@@ -73,12 +73,10 @@ describe('threshold crossings', () => {
       data: { ...e.data },
     }))
     expect(
-      stored.filter((e) =>
-        matchesSubscription(e, { measureName: 'Revenue', threshold: 1000, dimension: 'SE' }),
-      ),
+      stored.filter((e) => matchesTrigger(e, { measureName: 'Revenue', threshold: 1000, dimension: 'SE' })),
     ).toHaveLength(1)
-    expect(
-      stored.filter((e) => matchesSubscription(e, { measureName: 'Revenue', threshold: 1000 })),
-    ).toHaveLength(2)
+    expect(stored.filter((e) => matchesTrigger(e, { measureName: 'Revenue', threshold: 1000 }))).toHaveLength(
+      2,
+    )
   })
 })

@@ -1,4 +1,4 @@
-import type { ThresholdCrossedEventData } from './event-types.js'
+import type { ThresholdCrossedEventData, WatchedThreshold } from './triggers/index.js'
 
 export type CrossingDirection = 'up' | 'down'
 
@@ -16,14 +16,6 @@ export function crossing(
   if ((previous === null || previous < threshold) && value >= threshold) return 'up'
   if (previous !== null && previous >= threshold && value < threshold) return 'down'
   return null
-}
-
-export interface WatchedThreshold {
-  kind: 'measure' | 'segment'
-  name: string
-  threshold: number
-  /** Only this dimension value of a dimensional measure; every value when absent. */
-  dimension?: string | undefined
 }
 
 export interface ValueChange {
@@ -73,24 +65,4 @@ export function thresholdCrossings(
     }
   }
   return events
-}
-
-/**
- * The threshold a threshold trigger's parameters watch (a webhook subscription's or a flow's), or
- * undefined for another trigger or incomplete parameters.
- */
-export function watchedThreshold(
-  eventType: string,
-  parameters: Record<string, unknown>,
-): WatchedThreshold | undefined {
-  if (eventType !== 'segment.threshold.crossed' && eventType !== 'measure.threshold.crossed') return undefined
-  const kind = eventType === 'segment.threshold.crossed' ? 'segment' : 'measure'
-  const name = kind === 'segment' ? parameters.segmentName : parameters.measureName
-  if (typeof name !== 'string' || typeof parameters.threshold !== 'number') return undefined
-  return {
-    kind,
-    name,
-    threshold: parameters.threshold,
-    ...(typeof parameters.dimension === 'string' ? { dimension: parameters.dimension } : {}),
-  }
 }

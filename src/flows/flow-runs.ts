@@ -1,5 +1,5 @@
-import { matchesSubscription } from '../connector/webhooks/trigger-parameters.js'
 import { AppError, notFound } from '../errors.js'
+import { matchesTrigger } from '../events/index.js'
 import { newId } from '../ids.js'
 import type { Db } from '../store/database.js'
 import { listEvents } from '../store/events.js'
@@ -27,7 +27,7 @@ export async function startTestRun(
   if (!flow) throw notFound('Flow', flowName)
   const trigger = flow.definition.trigger as { type: string; parameters?: Record<string, unknown> }
   const recent = await listEvents(db, instanceId, { types: [trigger.type], newestFirst: true, limit: 200 })
-  const event = recent.find((e) => matchesSubscription(e, trigger.parameters ?? {})) ?? recent[0]
+  const event = recent.find((e) => matchesTrigger(e, trigger.parameters ?? {})) ?? recent[0]
   if (!event)
     throw new AppError(
       'NoEventYet',

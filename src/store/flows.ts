@@ -1,7 +1,12 @@
 import { sql } from 'kysely'
-import { type WatchedThreshold, watchedThreshold } from '../events/thresholds.js'
 import { type DbOrTx, prepared } from './database.js'
 import type { FlowRunActionRow, FlowRunRow, FlowRunState } from './tables.js'
+
+/** A trigger some subscription or flow uses: its event type and parameters as stored. */
+export interface TriggerUse {
+  eventType: string
+  parameters: Record<string, unknown>
+}
 
 export interface StoredFlow {
   instanceId: string
@@ -453,14 +458,16 @@ export async function listActionRecords(db: DbOrTx, runId: string): Promise<Acti
   return rows.map(toActionRecord)
 }
 
-/** Thresholds enabled flows with a threshold trigger watch (evaluated like subscriptions'). */
-export async function flowThresholds(db: DbOrTx, instanceId: string): Promise<WatchedThreshold[]> {
+/** The triggers of an instance's enabled flows: their event types and parameters. */
+export async function enabledFlowTriggers(db: DbOrTx, instanceId: string): Promise<TriggerUse[]> {
   const flows = await listFlows(db, instanceId)
   return flows.flatMap((flow) => {
     const trigger = flow.definition.trigger as
       | { type?: string; parameters?: Record<string, unknown> }
       | undefined
-    return (flow.enabled && trigger?.type && watchedThreshold(trigger.type, trigger.parameters ?? {})) || []
+    return flow.enabled && trigger?.type
+      ? [{ eventType: trigger.type, parameters: trigger.parameters ?? {} }]
+      : []
   })
 }
 

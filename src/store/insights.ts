@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
-import { type WatchedThreshold, watchedThreshold } from '../events/thresholds.js'
 import type { DbOrTx } from './database.js'
+import type { TriggerUse } from './flows.js'
 import type { InsightRunRow, RunState } from './tables.js'
 
 export interface InsightConfig {
@@ -266,14 +266,18 @@ export async function valueHistory(
   }))
 }
 
-/** Thresholds active webhook subscriptions watch: (name, threshold, dimension?) per trigger. */
-export async function subscribedThresholds(db: DbOrTx, instanceId: string): Promise<WatchedThreshold[]> {
+/** The triggers active webhook subscriptions use, of the given event types. */
+export async function subscribedTriggers(
+  db: DbOrTx,
+  instanceId: string,
+  eventTypes: readonly string[],
+): Promise<TriggerUse[]> {
   const rows = await db
     .selectFrom('subscriptions')
     .select(['event_type', 'parameters'])
     .where('instance_id', '=', instanceId)
     .where('removed_at', 'is', null)
-    .where('event_type', 'in', ['segment.threshold.crossed', 'measure.threshold.crossed'])
+    .where('event_type', 'in', eventTypes)
     .execute()
-  return rows.flatMap((r) => watchedThreshold(r.event_type, r.parameters as Record<string, unknown>) ?? [])
+  return rows.map((r) => ({ eventType: r.event_type, parameters: r.parameters as Record<string, unknown> }))
 }

@@ -1,4 +1,5 @@
-import type { EventType } from '../../events/index.js'
+import { z } from 'zod'
+import { type EventType, OFFERED_TRIGGERS } from '../../events/index.js'
 
 /** A Swagger 2.0 schema with the x-ms-* hints Power Automate reads. */
 export type SwaggerSchema = {
@@ -27,81 +28,6 @@ const field = (
   ...extra,
 })
 
-const refreshData: Record<string, SwaggerSchema> = {
-  instanceId: field('string', 'Instance', 'The instance the data source belongs to'),
-  dataSourceName: field('string', 'Data source name', 'The data source that was refreshed'),
-  refreshId: field('string', 'Refresh ID', 'Identifies the refresh in the refresh history'),
-  startedAt: field('string', 'Started at', 'When the refresh started', { format: 'date-time' }),
-  completedAt: field('string', 'Completed at', 'When the refresh ended', { format: 'date-time' }),
-  rowCount: field('integer', 'Row count', 'Rows published (failed refreshes: rows read, if known)'),
-  rejectedRowCount: field('integer', 'Rejected row count', 'Rows rejected as malformed'),
-  error: {
-    type: 'object',
-    'x-ms-summary': 'Error',
-    description: 'Why the refresh failed; empty when it succeeded',
-    properties: {
-      code: field('string', 'Error code', 'A stable code, e.g. ColumnNotFound or FileNotFound'),
-      message: field('string', 'Error message', 'What went wrong and how to fix it'),
-    },
-  },
-}
-
-const thresholdData = (what: 'Segment' | 'Measure'): Record<string, SwaggerSchema> => ({
-  instanceId: field('string', 'Instance', 'The instance'),
-  name: field('string', `${what} name`, `The ${what.toLowerCase()} whose value crossed the threshold`),
-  ...(what === 'Measure'
-    ? {
-        dimension: field(
-          'string',
-          'Dimension value',
-          'For a measure with a dimension, the value that crossed',
-        ),
-      }
-    : {}),
-  threshold: field('number', 'Threshold', 'The threshold that was crossed'),
-  direction: field('string', 'Direction', 'up: reached it from below; down: fell below it', {
-    enum: ['up', 'down'],
-  }),
-  previousValue: field(
-    'number',
-    'Previous value',
-    what === 'Segment' ? 'Member count before the refresh' : 'Value before the refresh',
-  ),
-  value: field(
-    'number',
-    'Value',
-    what === 'Segment' ? 'Member count after the refresh' : 'Value after the refresh',
-  ),
-  refreshId: field('string', 'Refresh ID', 'The refresh that computed the new value'),
-})
-
-const nameParameter = (what: 'segment' | 'measure') => ({
-  [`${what}Name`]: field(
-    'string',
-    what === 'segment' ? 'Segment name' : 'Measure name',
-    `The ${what} to watch`,
-  ),
-  threshold: field(
-    'number',
-    'Threshold',
-    what === 'segment' ? 'Fires when the member count crosses it' : 'Fires when the value crosses it',
-  ),
-  direction: field('string', 'Direction', 'up (the default): from below to at or above; down; both', {
-    enum: ['up', 'down', 'both'],
-    default: 'up',
-  }),
-  ...(what === 'measure'
-    ? {
-        dimension: field(
-          'string',
-          'Dimension value',
-          'For a measure with a dimension: only this value (e.g. DK); leave empty for every value',
-          { 'x-ms-visibility': 'advanced' },
-        ),
-      }
-    : {}),
-})
-
 export interface TriggerDescription {
   eventType: EventType
   operationId: string
@@ -112,131 +38,72 @@ export interface TriggerDescription {
   data: Record<string, SwaggerSchema>
 }
 
-/** The six triggers, as the exported connector and the docs describe them. */
-export const TRIGGERS: TriggerDescription[] = [
-  {
-    eventType: 'datasource.refresh.failed',
-    operationId: 'OnDataSourceRefreshFailed',
-    summary: 'When a data source refresh failed',
-    description: 'Fires when a refresh of a data source fails; the previous data stays published.',
-    parameters: {
-      dataSourceName: field('string', 'Data source name', 'Only this data source; leave empty for all', {
-        'x-ms-visibility': 'important',
-      }),
-    },
-    required: [],
-    data: refreshData,
-  },
-  {
-    eventType: 'datasource.refresh.succeeded',
-    operationId: 'OnDataSourceRefreshSucceeded',
-    summary: 'When a data source refresh succeeded',
-    description: 'Fires when a refresh of a data source publishes a new version of its entity.',
-    parameters: {
-      dataSourceName: field('string', 'Data source name', 'Only this data source; leave empty for all', {
-        'x-ms-visibility': 'important',
-      }),
-    },
-    required: [],
-    data: refreshData,
-  },
-  {
-    eventType: 'segment.threshold.crossed',
-    operationId: 'OnSegmentThresholdCrossed',
-    summary: 'When a segment crosses a threshold',
-    description: "Fires when a refresh moves a segment's member count across the threshold you set.",
-    parameters: nameParameter('segment'),
-    required: ['segmentName', 'threshold'],
-    data: thresholdData('Segment'),
-  },
-  {
-    eventType: 'measure.threshold.crossed',
-    operationId: 'OnMeasureThresholdCrossed',
-    summary: 'When a business measure crosses a threshold',
-    description: "Fires when a refresh moves a business measure's value across the threshold you set.",
-    parameters: nameParameter('measure'),
-    required: ['measureName', 'threshold'],
-    data: thresholdData('Measure'),
-  },
-  {
-    eventType: 'refresh.full.completed',
-    operationId: 'OnFullRefreshCompleted',
-    summary: 'When a full refresh completed',
-    description:
-      'Fires when a full refresh (sources, unification, measures, segments) ends, successfully or not.',
-    parameters: {},
-    required: [],
-    data: {
-      instanceId: field('string', 'Instance', 'The instance'),
-      fullRefreshId: field('string', 'Full refresh ID', 'Identifies the full refresh'),
-      status: field(
-        'string',
-        'Status',
-        'succeeded, failed (a step failed; the rest ran on the last good data) or cancelled',
-        {
-          enum: ['succeeded', 'failed', 'cancelled'],
-        },
-      ),
-      startedAt: field('string', 'Started at', 'When it started', { format: 'date-time' }),
-      completedAt: field('string', 'Completed at', 'When it ended', { format: 'date-time' }),
-      durationMs: field('integer', 'Duration (ms)', 'How long it took'),
-      failedStep: field('string', 'Failed step', 'The first step that failed, if any'),
-      steps: {
-        type: 'array',
-        'x-ms-summary': 'Steps',
-        description: 'Each step (sources, unification, measures and segments) with its outcome',
-        items: {
-          type: 'object',
-          properties: {
-            name: field('string', 'Step', 'e.g. source:crm_contacts, unify, insights'),
-            kind: field('string', 'Kind', 'source, unify or insights'),
-            status: field('string', 'Status', 'succeeded, failed, skipped or cancelled'),
-            durationMs: field('integer', 'Duration (ms)', 'How long the step took'),
-          },
-        },
-      },
-    },
-  },
-  {
-    eventType: 'unify.completed',
-    operationId: 'OnUnificationCompleted',
-    summary: 'When a unification completed',
-    description: 'Fires when map, match and merge have produced a new set of unified customer profiles.',
-    parameters: {},
-    required: [],
-    data: {
-      instanceId: field('string', 'Instance', 'The instance'),
-      unifyRunId: field('string', 'Unification run ID', 'Identifies the run'),
-      status: field('string', 'Status', 'succeeded or failed (the previous profiles then stay current)', {
-        enum: ['succeeded', 'failed'],
-      }),
-      sourceRecords: field(
-        'integer',
-        'Source records',
-        'Records of the mapped sources that went into unification',
-      ),
-      unifiedProfiles: field('integer', 'Unified profiles', 'Customer profiles made of them'),
-      matchPairs: field('integer', 'Match pairs', 'Pairs of records a rule joined'),
-      durationMs: field('integer', 'Duration (ms)', 'How long the run took'),
-      completedAt: field('string', 'Completed at', 'When it ended', { format: 'date-time' }),
-      unmappedSources: {
-        type: 'array',
-        items: { type: 'string' },
-        'x-ms-summary': 'Unmapped sources',
-        description: 'Data sources no mapping covers',
-      },
-      error: {
-        type: 'object',
-        'x-ms-summary': 'Error',
-        description: 'Why the run failed; empty when it succeeded',
-        properties: {
-          code: field('string', 'Error code', 'A stable code, e.g. ColumnNotFound'),
-          message: field('string', 'Error message', 'What went wrong and how to fix it'),
-        },
-      },
-    },
-  },
-]
+const SAFE_INTEGER = Number.MAX_SAFE_INTEGER
+
+/**
+ * A JSON Schema (draft 4, from zod) as Swagger 2.0 takes it: `null` is no type there (a field
+ * that may be empty is its other type), and the checks a consumer of events has no use for (the
+ * date-time pattern, safe-integer bounds, closed objects) are left out.
+ */
+function toSwagger(schema: Record<string, unknown>): SwaggerSchema {
+  let out: Record<string, unknown> = { ...schema }
+  const anyOf = out.anyOf as Record<string, unknown>[] | undefined
+  if (anyOf) {
+    const [only, ...more] = anyOf.filter((s) => s.type !== 'null')
+    if (only && more.length === 0) {
+      const { anyOf: _anyOf, ...rest } = out
+      out = { ...only, ...rest }
+    }
+  }
+  if (Array.isArray(out.type)) {
+    const types = (out.type as string[]).filter((t) => t !== 'null')
+    out.type = types.length === 1 ? types[0] : types
+  }
+  if (out.format === 'date-time') delete out.pattern
+  if (out.minimum === -SAFE_INTEGER) delete out.minimum
+  if (out.maximum === SAFE_INTEGER) delete out.maximum
+  delete out.additionalProperties
+  delete out.$schema
+  if (out.properties) {
+    out.properties = Object.fromEntries(
+      Object.entries(out.properties as Record<string, Record<string, unknown>>).map(([k, v]) => [
+        k,
+        toSwagger(v),
+      ]),
+    )
+    delete out.required
+  }
+  if (out.items) out.items = toSwagger(out.items as Record<string, unknown>)
+  return out as SwaggerSchema
+}
+
+function described(schema: z.ZodType): { properties: Record<string, SwaggerSchema>; required: string[] } {
+  const json = z.toJSONSchema(schema, { target: 'draft-4', io: 'input', unrepresentable: 'any' }) as {
+    properties?: Record<string, Record<string, unknown>>
+    required?: string[]
+  }
+  return {
+    properties: Object.fromEntries(Object.entries(json.properties ?? {}).map(([k, v]) => [k, toSwagger(v)])),
+    required: json.required ?? [],
+  }
+}
+
+/**
+ * The six triggers, as the exported connector, the flow designer and the docs describe them:
+ * derived from their definitions (src/events/triggers), each field's name and description there.
+ */
+export const TRIGGERS: TriggerDescription[] = OFFERED_TRIGGERS.map((trigger) => {
+  const parameters = described(trigger.parameters)
+  return {
+    eventType: trigger.type,
+    operationId: trigger.operationId,
+    summary: trigger.summary,
+    description: trigger.description,
+    parameters: parameters.properties,
+    required: parameters.required,
+    data: described(trigger.payload).properties,
+  }
+})
 
 /** The delivered body (see webhook-payload.ts) as Power Automate's dynamic content. */
 export function payloadSchema(trigger: TriggerDescription): SwaggerSchema {

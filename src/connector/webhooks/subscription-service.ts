@@ -1,6 +1,6 @@
 import type { z } from 'zod'
 import { AppError } from '../../errors.js'
-import type { EventType } from '../../events/index.js'
+import { type EventType, triggerOf } from '../../events/index.js'
 import { newId } from '../../ids.js'
 import { type OutboundGuard, OutboundRefused } from '../../outbound/index.js'
 import type { DbOrTx } from '../../store/database.js'
@@ -8,7 +8,6 @@ import { cancelPendingDeliveries } from '../../store/deliveries.js'
 import { getInstance } from '../../store/instances.js'
 import { insertSubscription, removeSubscription, type Subscription } from '../../store/subscriptions.js'
 import { generateSigningSecret } from './standard-webhooks.js'
-import { TRIGGER_PARAMETERS } from './trigger-parameters.js'
 
 /**
  * Checks a callback URL with the outbound guard: absolute http(s), to an address deliveries may
@@ -43,7 +42,7 @@ export async function createSubscription(
       status: 404,
     })
   }
-  const schema: z.ZodType<Record<string, unknown>> = TRIGGER_PARAMETERS[request.eventType]
+  const schema = triggerOf(request.eventType)?.parameters as z.ZodType<Record<string, unknown>>
   const parsed = schema.safeParse(request.parameters)
   if (!parsed.success) {
     const issue = parsed.error.issues[0] as z.core.$ZodIssue

@@ -1,9 +1,9 @@
 import type { Transaction } from 'kysely'
 import type { EventSubscriber } from '../../events/index.js'
+import { matchesTrigger } from '../../events/index.js'
 import { deliveryId } from '../../store/deliveries.js'
 import type { StoredEvent } from '../../store/events.js'
 import type { Tables } from '../../store/tables.js'
-import { matchesSubscription } from './trigger-parameters.js'
 
 /**
  * The dispatcher's webhook share: for each event, one due delivery per matching active
@@ -25,7 +25,7 @@ export function webhookSubscriber(onCreated: () => void): EventSubscriber {
     const rows = events.flatMap((event) =>
       subscriptions
         .filter((s) => s.instance_id === event.instanceId && s.event_type === event.type)
-        .filter((s) => matchesSubscription(event, s.parameters))
+        .filter((s) => matchesTrigger(event, s.parameters))
         .map((s) => ({
           id: deliveryId(event.id, s.id),
           instance_id: event.instanceId,

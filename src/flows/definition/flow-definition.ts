@@ -4,8 +4,7 @@
  * foreach actions hold actions of their own.
  */
 import { z } from 'zod'
-import { TRIGGER_PARAMETERS } from '../../connector/webhooks/trigger-parameters.js'
-import { EVENT_TYPES } from '../../events/event-types.js'
+import { EVENT_TYPES, triggerOf } from '../../events/index.js'
 import { checkExpressions } from '../expressions/index.js'
 
 export const ACTION_STATUSES = ['Succeeded', 'Failed', 'Skipped', 'TimedOut'] as const
@@ -250,8 +249,8 @@ export const flowDefinitionSchema = z
   .superRefine((flow, ctx) => {
     const issue = (path: (string | number)[], message: string, fix: string) =>
       ctx.addIssue({ code: 'custom', path, message, params: { fix } })
-    const parameters = TRIGGER_PARAMETERS[flow.trigger.type].safeParse(flow.trigger.parameters)
-    if (!parameters.success)
+    const parameters = triggerOf(flow.trigger.type)?.parameters.safeParse(flow.trigger.parameters)
+    if (parameters && !parameters.success)
       for (const problem of parameters.error.issues)
         issue(
           ['trigger', 'parameters', ...problem.path.map(String)],

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto'
-import { matchesSubscription } from '../../connector/webhooks/trigger-parameters.js'
-import type { EventSubscriber } from '../../events/index.js'
+import { type EventSubscriber, matchesTrigger } from '../../events/index.js'
 import type { StoredEvent } from '../../store/events.js'
 import { insertFlowRuns, listFlows, type NewFlowRun, type StoredFlow } from '../../store/flows.js'
 
@@ -38,7 +37,7 @@ export function flowTrigger(nudgeWorker: () => void): EventSubscriber {
       .filter((flow) => {
         if (!flow.enabled) return false
         const trigger = flow.definition.trigger as { type: string; parameters?: Record<string, unknown> }
-        return trigger.type === event.type && matchesSubscription(event, trigger.parameters ?? {})
+        return trigger.type === event.type && matchesTrigger(event, trigger.parameters ?? {})
       })
       .map((flow) => ({
         id: eventRunId(event.instanceId, flow.name, event.id),

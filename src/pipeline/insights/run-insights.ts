@@ -7,12 +7,13 @@ import {
   thresholdCrossings,
   type ValueChange,
   type WatchedThreshold,
+  watchedThreshold,
 } from '../../events/index.js'
 import { newId } from '../../ids.js'
 import { type WatchdogLimits, watched } from '../../jobs/index.js'
 import type { Db, DbOrTx } from '../../store/database.js'
 import { listEntities, publishEntityVersion } from '../../store/entities.js'
-import { flowThresholds } from '../../store/flows.js'
+import { enabledFlowTriggers } from '../../store/flows.js'
 import {
   finishInsightRun,
   getInsightConfig,
@@ -23,7 +24,7 @@ import {
   latestSegmentCounts,
   type RecordedValue,
   startInsightRun,
-  subscribedThresholds,
+  subscribedTriggers,
 } from '../../store/insights.js'
 import { getUnifyConfig } from '../../store/unify.js'
 import { dataLayout } from '../data-layout.js'
@@ -55,9 +56,12 @@ async function watchedThresholds(
   measures: z.infer<typeof measuresSchema>,
   segments: z.infer<typeof segmentsSchema>,
 ): Promise<WatchedThreshold[]> {
+  const uses = [
+    ...(await subscribedTriggers(db, instanceId, ['segment.threshold.crossed', 'measure.threshold.crossed'])),
+    ...(await enabledFlowTriggers(db, instanceId)),
+  ]
   return [
-    ...(await subscribedThresholds(db, instanceId)),
-    ...(await flowThresholds(db, instanceId)),
+    ...uses.flatMap((use) => watchedThreshold(use.eventType, use.parameters) ?? []),
     ...Object.entries(measures).flatMap(([name, m]) =>
       m.thresholds.map((threshold) => ({ kind: 'measure' as const, name, threshold })),
     ),
