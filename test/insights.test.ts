@@ -6,15 +6,16 @@ import { applyConfig, configSchema } from '../src/config/index.js'
 import { DEMO_FILE_NAMES, demoConfigYaml, generateDemoData } from '../src/demo/index.js'
 import { matchesTrigger, triggerOf } from '../src/events/index.js'
 import { defineWritableEntity, writeItem } from '../src/pipeline/entities/index.js'
-import { requestInsights, runInsights } from '../src/pipeline/insights/index.js'
+import { requestRun } from '../src/pipeline/index.js'
+import { runInsights } from '../src/pipeline/insights/index.js'
 import { cancelFullRefresh, requestFullRefresh } from '../src/pipeline/refresh.js'
 import { putRefreshSchedule, runDueSchedules } from '../src/pipeline/refresh-schedule.js'
 import { scheduleProblem } from '../src/pipeline/schedule-cron.js'
 import type { Runtime } from '../src/runtime/index.js'
 import { getEntity } from '../src/store/entities.js'
 import { listEvents } from '../src/store/events.js'
-import { getFullRefresh, listFullRefreshes } from '../src/store/full-refreshes.js'
-import { getInsightConfig, getInsightRun, putInsightConfig, valueHistory } from '../src/store/insights.js'
+import { getInsightConfig, putInsightConfig, valueHistory } from '../src/store/insights.js'
+import { getRun, listRuns } from '../src/store/runs.js'
 import { entityRows } from './helpers/entity-rows.js'
 import { createTestStore, type TestStore } from './helpers/test-store.js'
 import { waitFor } from './helpers/wait.js'
@@ -33,7 +34,7 @@ describe('measures, segments, thresholds and the full refresh on the demo', () =
     const { fullRefresh } = await requestFullRefresh(runtime.db, runtime.jobs, 'demo', 'test')
     return waitFor(
       async () => {
-        const current = await getFullRefresh(runtime.db, 'demo', fullRefresh.id)
+        const current = await getRun(runtime.db, 'full-refresh', 'demo', fullRefresh.id)
         return current && !['queued', 'running'].includes(current.state) ? current : undefined
       },
       'the full refresh',
@@ -45,11 +46,11 @@ describe('measures, segments, thresholds and the full refresh on the demo', () =
   const insightsAndWait = async () => {
     const run = await runtime.db
       .transaction()
-      .execute((tx) => requestInsights(tx, runtime.jobs, 'demo', 'test'))
+      .execute((tx) => requestRun(tx, runtime.jobs, 'insights', 'demo', 'test'))
     runtime.jobs.nudge('insights')
     return waitFor(
       async () => {
-        const current = await getInsightRun(runtime.db, 'demo', run.id)
+        const current = await getRun(runtime.db, 'insights', 'demo', run.id)
         return current && ['succeeded', 'failed'].includes(current.state) ? current : undefined
       },
       'the insights run',
@@ -76,7 +77,7 @@ describe('measures, segments, thresholds and the full refresh on the demo', () =
     expect(again).toMatchObject({ created: false, fullRefresh: { id: fullRefresh.id } })
     const done = await waitFor(
       async () => {
-        const current = await getFullRefresh(runtime.db, 'demo', fullRefresh.id)
+        const current = await getRun(runtime.db, 'full-refresh', 'demo', fullRefresh.id)
         return current && !['queued', 'running'].includes(current.state) ? current : undefined
       },
       'the full refresh',
@@ -342,7 +343,7 @@ describe('measures, segments, thresholds and the full refresh on the demo', () =
     expect(await at('10:03:00')).toEqual([])
     expect(await at('10:05:10')).toEqual(['demo'])
     expect(await Promise.all([at('10:05:40'), at('10:06:00')])).toEqual([[], []])
-    const scheduled = (await listFullRefreshes(runtime.db, 'demo', 1))[0]
+    const scheduled = (await listRuns(runtime.db, 'full-refresh', 'demo', 1))[0]
     expect(scheduled?.reason).toBe('schedule:2026-03-02T10:05:00.000Z')
     // Two workers ticking at once on the next slot start it once.
     const both = await Promise.all([at('10:10:01'), at('10:10:02')])
@@ -350,7 +351,7 @@ describe('measures, segments, thresholds and the full refresh on the demo', () =
     await cancelFullRefresh(
       runtime.db,
       'demo',
-      (await listFullRefreshes(runtime.db, 'demo', 1))[0]?.id as string,
+      (await listRuns(runtime.db, 'full-refresh', 'demo', 1))[0]?.id as string,
     ).catch(() => undefined)
     expect(scheduleProblem({ cron: '61 * * * *', timezone: 'UTC' })).toMatch(/./)
     expect(scheduleProblem({ cron: '0 3 * * *', timezone: 'Mars/Olympus' })).toMatch(/./)

@@ -16,6 +16,7 @@ import {
 import { upsertInstance } from '../src/store/instances.js'
 import { migrate } from '../src/store/migrate.js'
 import { finishRefresh, listRefreshes, queueRefresh, startRefresh } from '../src/store/refreshes.js'
+import { finishRun, getRun, listRuns, queueRun, startRun } from '../src/store/runs.js'
 import { createTestStore, STORE_MODES, storeModeAvailable, type TestStore } from './helpers/test-store.js'
 
 describe.each(STORE_MODES)('control-plane store on %s', (mode) => {
@@ -37,6 +38,53 @@ describe.each(STORE_MODES)('control-plane store on %s', (mode) => {
   })
   afterAll(async () => store?.dispose())
 
+  it.skipIf(!storeModeAvailable(mode))(
+    'runs one lifecycle for unify, insights and full refreshes: joins, starts, ends once, cancels',
+    async () => {
+      for (const kind of ['unify', 'insights', 'full-refresh'] as const) {
+        const first = await queueRun(runtime.db, kind, {
+          id: ulid(),
+          instanceId: 'acme',
+          reason: 'test',
+          steps: [],
+        })
+        const joined = await queueRun(runtime.db, kind, {
+          id: ulid(),
+          instanceId: 'acme',
+          reason: 'again',
+          steps: [],
+        })
+        expect(first.created, kind).toBe(true)
+        expect(joined).toMatchObject({ created: false, run: { id: first.run.id, state: 'queued' } })
+        expect(await startRun(runtime.db, kind, first.run.id)).toMatchObject({ state: 'running' })
+        // A full refresh joins the one running too; unify and insights queue the next.
+        const next = await queueRun(runtime.db, kind, {
+          id: ulid(),
+          instanceId: 'acme',
+          reason: 'next',
+          steps: [],
+        })
+        expect(next.created, kind).toBe(kind !== 'full-refresh')
+        const done = await finishRun(runtime.db, kind, first.run.id, { state: 'succeeded', stats: { n: 1 } })
+        expect(done).toMatchObject({ state: 'succeeded' })
+        expect(done?.durationMs).toBeGreaterThanOrEqual(0)
+        expect(await finishRun(runtime.db, kind, first.run.id, { state: 'failed' }), kind).toBeUndefined()
+        if (next.created) {
+          // Cancelling ends a queued run too (a unification could not be cancelled before).
+          const cancelled = await finishRun(runtime.db, kind, next.run.id, {
+            state: 'cancelled',
+            error: { code: 'Cancelled', message: 'on request' },
+          })
+          expect(cancelled).toMatchObject({ state: 'cancelled', error: { code: 'Cancelled' } })
+          expect(await startRun(runtime.db, kind, next.run.id)).toBeUndefined()
+        }
+        const listed = await listRuns(runtime.db, kind, 'acme', 10)
+        expect((listed[0]?.requestedAt ?? '') >= (listed.at(-1)?.requestedAt ?? '')).toBe(true)
+        expect((await getRun(runtime.db, kind, 'acme', first.run.id))?.state).toBe('succeeded')
+      }
+    },
+  )
+
   it.skipIf(!storeModeAvailable(mode))('applies migrations once', async () => {
     expect(await migrate(runtime.db)).toEqual([])
     const applied = await sql<{ name: string }>`select name from schema_migrations order by name`.execute(
@@ -52,6 +100,7 @@ describe.each(STORE_MODES)('control-plane store on %s', (mode) => {
       '0007_flow_run_queue.sql',
       '0008_event_outbox.sql',
       '0009_hardening.sql',
+      '0010_run_lifecycle.sql',
     ])
   })
 

@@ -10,7 +10,7 @@ import type { Runtime } from '../src/runtime/index.js'
 import { createApiKey } from '../src/server/auth/api-key-service.js'
 import { type ApiApp, buildApp } from '../src/server/index.js'
 import { getEntity, publishEntityVersion } from '../src/store/entities.js'
-import { getUnifyRun } from '../src/store/unify.js'
+import { getRun } from '../src/store/runs.js'
 import { createTestStore, type TestStore } from './helpers/test-store.js'
 import { waitFor, waitForRefreshEnd } from './helpers/wait.js'
 
@@ -126,7 +126,7 @@ describe('intelligent mapping and suggested rules', () => {
     const runId = applied.json().runId as string
     const run = await waitFor(
       async () => {
-        const r = await getUnifyRun(runtime.db, 'demo', runId)
+        const r = await getRun(runtime.db, 'unify', 'demo', runId)
         return r && (r.state === 'succeeded' || r.state === 'failed') ? r : undefined
       },
       'the unify run',

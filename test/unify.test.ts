@@ -5,12 +5,12 @@ import { parse as parseYaml } from 'yaml'
 import { explanationText } from '../src/cli/commands/unify-command.js'
 import { applyConfig, configSchema, parseConfig } from '../src/config/index.js'
 import { demoConfigYaml, generateDemoData } from '../src/demo/index.js'
-import { requestRefreshes, versionFiles } from '../src/pipeline/index.js'
-import { explainCustomer, requestUnify } from '../src/pipeline/unify/index.js'
+import { requestRefreshes, requestRun, versionFiles } from '../src/pipeline/index.js'
+import { explainCustomer } from '../src/pipeline/unify/index.js'
 import type { Runtime } from '../src/runtime/index.js'
 import { getEntity } from '../src/store/entities.js'
 import { listEvents } from '../src/store/events.js'
-import { getUnifyRun, listUnifyRuns, type UnifyRun } from '../src/store/unify.js'
+import { getRun, listRuns, type Run } from '../src/store/runs.js'
 import { entityRows } from './helpers/entity-rows.js'
 import { createTestStore, type TestStore } from './helpers/test-store.js'
 import { waitFor, waitForRefreshEnd } from './helpers/wait.js'
@@ -27,12 +27,14 @@ describe('unification of the demo data', () => {
   let runtime: Runtime
   let dir: string
 
-  const runAndWait = async (): Promise<UnifyRun> => {
-    const run = await runtime.db.transaction().execute((tx) => requestUnify(tx, runtime.jobs, 'demo', 'test'))
+  const runAndWait = async (): Promise<Run> => {
+    const run = await runtime.db
+      .transaction()
+      .execute((tx) => requestRun(tx, runtime.jobs, 'unify', 'demo', 'test'))
     runtime.jobs.nudge('unify')
     return waitFor(
       async () => {
-        const current = await getUnifyRun(runtime.db, 'demo', run.id)
+        const current = await getRun(runtime.db, 'unify', 'demo', run.id)
         return current && (current.state === 'succeeded' || current.state === 'failed') ? current : undefined
       },
       'the unify run',
@@ -57,7 +59,7 @@ describe('unification of the demo data', () => {
       expect((await waitForRefreshEnd(runtime, 'demo', q.refresh.id)).state).toBe('succeeded')
     const run = await waitFor(
       async () => {
-        const [latest] = await listUnifyRuns(runtime.db, 'demo', 1)
+        const [latest] = await listRuns(runtime.db, 'unify', 'demo', 1)
         return latest?.state === 'succeeded' ? latest : undefined
       },
       'the unify run a refresh queues',

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress'
-import type { FullRefresh } from '../store/full-refreshes.js'
+import type { FullRefresh } from '../store/runs.js'
 import type { ApiClient } from './api-client.js'
 import { formatDuration } from './output.js'
 

@@ -11,6 +11,7 @@ export {
 export { recoverAbandonedRefreshes } from './recover-refreshes.js'
 export { type RefreshWorkerContext, runSourceRefresh } from './refresh-source.js'
 export { cancelRefresh, requestRefreshes } from './request-refresh.js'
+export { requestRun } from './request-run.js'
 export { redact, SOURCE_KINDS, sourceReader, sourceReaders } from './sources/index.js'
 export {
   openSourceOptions,

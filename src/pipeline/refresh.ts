@@ -7,28 +7,26 @@
  * the summary says which step failed.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { sql } from 'kysely'
 import { AppError, notFound } from '../errors.js'
 import { appendEvent, type FullRefreshCompletedEventData } from '../events/index.js'
 import { newId } from '../ids.js'
 import type { JobQueue } from '../jobs/index.js'
 import { listDataSources } from '../store/data-sources.js'
 import type { Db, DbOrTx } from '../store/database.js'
+import { getInsightConfig } from '../store/insights.js'
+import { queueRefresh } from '../store/refreshes.js'
 import {
   type FullRefresh,
-  finishFullRefresh,
-  getFullRefresh,
-  insertQueuedFullRefresh,
+  finishRun,
+  getRun,
+  queueRun,
   saveFullRefreshSteps,
-  startFullRefresh,
-} from '../store/full-refreshes.js'
-import { finishInsightRun, getInsightConfig } from '../store/insights.js'
-import { queueRefresh } from '../store/refreshes.js'
+  startRun,
+} from '../store/runs.js'
 import type { FullRefreshStep } from '../store/tables.js'
 import { getUnifyConfig } from '../store/unify.js'
-import { requestInsights } from './insights/request-insights.js'
 import { cancelRefresh } from './request-refresh.js'
-import { requestUnify } from './unify/request-unify.js'
+import { requestRun } from './request-run.js'
 
 export interface FullRefreshContext {
   db: Db
@@ -79,10 +77,9 @@ export async function requestFullRefresh(
         ? [pending('insights', 'insights')]
         : []),
     ]
-    const queued = await insertQueuedFullRefresh(tx, { id: newId(), instanceId, reason, steps })
-    if (queued.created)
-      await jobs.send(tx, 'full-refresh', { instanceId, fullRefreshId: queued.fullRefresh.id })
-    return queued
+    const queued = await queueRun(tx, 'full-refresh', { id: newId(), instanceId, reason, steps })
+    if (queued.created) await jobs.send(tx, 'full-refresh', { instanceId, fullRefreshId: queued.run.id })
+    return { fullRefresh: queued.run, created: queued.created }
   })
   jobs.nudge('full-refresh')
   return result
@@ -137,7 +134,7 @@ export async function runFullRefresh(
 ): Promise<FullRefresh | undefined> {
   const { db, jobs } = context
   const { instanceId, fullRefreshId } = job
-  const started = await startFullRefresh(db, fullRefreshId)
+  const started = await startRun(db, 'full-refresh', fullRefreshId)
   if (!started) return undefined
   const steps = started.steps
   const pollMs = context.pollMs ?? 250
@@ -199,10 +196,7 @@ export async function runFullRefresh(
     if (!step || timedOut) continue
     if (!step.runId) {
       await db.transaction().execute(async (tx) => {
-        const run =
-          kind === 'unify'
-            ? await requestUnify(tx, jobs, instanceId, `full:${fullRefreshId}`, fullRefreshId)
-            : await requestInsights(tx, jobs, instanceId, `full:${fullRefreshId}`, fullRefreshId)
+        const run = await requestRun(tx, jobs, kind, instanceId, `full:${fullRefreshId}`, fullRefreshId)
         step.runId = run.id
         step.state = 'running'
         step.startedAt = new Date().toISOString()
@@ -215,7 +209,7 @@ export async function runFullRefresh(
 
   const failed = steps.find((s) => s.state === 'failed')
   const finished = await db.transaction().execute(async (tx) => {
-    const done = await finishFullRefresh(tx, fullRefreshId, {
+    const done = await finishRun(tx, 'full-refresh', fullRefreshId, {
       state: failed ? 'failed' : 'succeeded',
       steps,
       error: failed
@@ -263,38 +257,24 @@ export function completedEventData(done: FullRefresh): FullRefreshCompletedEvent
  * ends), so published data stays as it was. Raises `refresh.full.completed` with status cancelled.
  */
 export async function cancelFullRefresh(db: Db, instanceId: string, id: string): Promise<FullRefresh> {
-  const current = await getFullRefresh(db, instanceId, id)
+  const current = await getRun(db, 'full-refresh', instanceId, id)
   if (!current) throw notFound('Full refresh', id)
   const running = current.steps.filter((s) => s.runId && !ENDED.has(s.state))
   for (const step of running.filter((s) => s.kind === 'source'))
     await cancelRefresh(db, instanceId, step.runId as string).catch(() => undefined)
   const done = await db.transaction().execute(async (tx) => {
-    for (const step of running) {
-      if (step.kind === 'unify')
-        await tx
-          .updateTable('unify_runs')
-          .set({
-            state: 'failed',
-            completed_at: sql`now()`,
-            error_code: 'Cancelled',
-            error_message: `cancelled with full refresh ${id}`,
-          })
-          .where('id', '=', step.runId as string)
-          .where('state', 'in', ['queued', 'running'])
-          .execute()
-      if (step.kind === 'insights')
-        await finishInsightRun(tx, step.runId as string, {
+    for (const step of running)
+      if (step.kind === 'unify' || step.kind === 'insights')
+        await finishRun(tx, step.kind, step.runId as string, {
           state: 'cancelled',
           error: { code: 'Cancelled', message: `cancelled with full refresh ${id}` },
         })
-    }
     const steps = current.steps.map((s) => (ENDED.has(s.state) ? s : { ...s, state: 'cancelled' as const }))
-    const ended = await finishFullRefresh(
-      tx,
-      id,
-      { state: 'cancelled', steps, error: { code: 'Cancelled', message: 'cancelled on request' } },
-      ['queued', 'running'],
-    )
+    const ended = await finishRun(tx, 'full-refresh', id, {
+      state: 'cancelled',
+      steps,
+      error: { code: 'Cancelled', message: 'cancelled on request' },
+    })
     if (ended) await appendEvent(tx, 'refresh.full.completed', instanceId, completedEventData(ended))
     return ended
   })

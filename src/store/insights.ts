@@ -1,7 +1,6 @@
 import { sql } from 'kysely'
 import type { DbOrTx } from './database.js'
 import type { TriggerUse } from './flows.js'
-import type { InsightRunRow, RunState } from './tables.js'
 
 export interface InsightConfig {
   measures: Record<string, unknown>
@@ -32,127 +31,6 @@ export async function putInsightConfig(
     .onConflict((oc) => oc.column('instance_id').doUpdateSet({ ...values, updated_at: sql`now()` }))
     .execute()
   return existing ? 'updated' : 'created'
-}
-
-export interface InsightRun {
-  id: string
-  instanceId: string
-  state: RunState
-  reason: string
-  fullRefreshId: string | null
-  requestedAt: string
-  startedAt: string | null
-  completedAt: string | null
-  durationMs: number | null
-  stats: Record<string, number> | null
-  error: { code: string; message: string } | null
-}
-
-export function toInsightRun(row: InsightRunRow): InsightRun {
-  return {
-    id: row.id,
-    instanceId: row.instance_id,
-    state: row.state,
-    reason: row.reason,
-    fullRefreshId: row.full_refresh_id,
-    requestedAt: row.requested_at.toISOString(),
-    startedAt: row.started_at?.toISOString() ?? null,
-    completedAt: row.completed_at?.toISOString() ?? null,
-    durationMs:
-      row.started_at && row.completed_at ? row.completed_at.getTime() - row.started_at.getTime() : null,
-    stats: row.stats,
-    error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
-  }
-}
-
-/** Queues a run, or returns the one already queued (it will see the same data). */
-export async function insertQueuedInsightRun(
-  db: DbOrTx,
-  run: { id: string; instanceId: string; reason: string; fullRefreshId?: string | undefined },
-): Promise<{ run: InsightRun; created: boolean }> {
-  const inserted = await db
-    .insertInto('insight_runs')
-    .values({
-      id: run.id,
-      instance_id: run.instanceId,
-      state: 'queued',
-      reason: run.reason,
-      full_refresh_id: run.fullRefreshId ?? null,
-    })
-    .onConflict((oc) => oc.column('instance_id').where('state', '=', 'queued').doNothing())
-    .returningAll()
-    .executeTakeFirst()
-  if (inserted) return { run: toInsightRun(inserted), created: true }
-  const queued = await db
-    .selectFrom('insight_runs')
-    .selectAll()
-    .where('instance_id', '=', run.instanceId)
-    .where('state', '=', 'queued')
-    .executeTakeFirstOrThrow()
-  return { run: toInsightRun(queued), created: false }
-}
-
-export async function getInsightRun(
-  db: DbOrTx,
-  instanceId: string,
-  id: string,
-): Promise<InsightRun | undefined> {
-  const row = await db
-    .selectFrom('insight_runs')
-    .selectAll()
-    .where('instance_id', '=', instanceId)
-    .where('id', '=', id)
-    .executeTakeFirst()
-  return row ? toInsightRun(row) : undefined
-}
-
-export async function listInsightRuns(db: DbOrTx, instanceId: string, limit: number): Promise<InsightRun[]> {
-  const rows = await db
-    .selectFrom('insight_runs')
-    .selectAll()
-    .where('instance_id', '=', instanceId)
-    .orderBy('requested_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(limit)
-    .execute()
-  return rows.map(toInsightRun)
-}
-
-/** Moves a queued (or interrupted running) run to running; false if it has ended. */
-export async function startInsightRun(db: DbOrTx, id: string): Promise<boolean> {
-  const result = await db
-    .updateTable('insight_runs')
-    .set({ state: 'running', started_at: sql`now()` })
-    .where('id', '=', id)
-    .where('state', 'in', ['queued', 'running'])
-    .executeTakeFirst()
-  return Number(result.numUpdatedRows) > 0
-}
-
-/** Ends a running run; undefined when it had already ended (so its outcome is recorded once). */
-export async function finishInsightRun(
-  db: DbOrTx,
-  id: string,
-  outcome: {
-    state: 'succeeded' | 'failed' | 'cancelled'
-    stats?: Record<string, number>
-    error?: { code: string; message: string }
-  },
-): Promise<InsightRun | undefined> {
-  const row = await db
-    .updateTable('insight_runs')
-    .set({
-      state: outcome.state,
-      completed_at: sql`now()`,
-      stats: outcome.stats ? JSON.stringify(outcome.stats) : null,
-      error_code: outcome.error?.code ?? null,
-      error_message: outcome.error?.message ?? null,
-    })
-    .where('id', '=', id)
-    .where('state', 'in', outcome.state === 'cancelled' ? ['queued', 'running'] : ['running'])
-    .returningAll()
-    .executeTakeFirst()
-  return row ? toInsightRun(row) : undefined
 }
 
 export interface RecordedValue {

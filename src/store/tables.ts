@@ -220,12 +220,10 @@ export interface UnifyConfigsTable {
   updated_at: Timestamp
 }
 
-export type UnifyRunState = 'queued' | 'running' | 'succeeded' | 'failed'
-
 export interface UnifyRunsTable {
   id: string
   instance_id: string
-  state: UnifyRunState
+  state: RunState
   reason: string
   requested_at: Timestamp
   started_at: NullableTimestamp

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
-import type { FullRefresh } from '../../store/full-refreshes.js'
 import type { Refresh } from '../../store/refreshes.js'
+import type { FullRefresh } from '../../store/runs.js'
 import type { CliContext } from '../cli-context.js'
 import { describeFullRefresh, waitForFullRefresh } from '../full-refresh-progress.js'
 import { formatCount, formatDuration, printTable } from '../output.js'

@@ -1,10 +1,10 @@
 import type { Command } from 'commander'
 import type { CustomerExplanation, UnifyProposal } from '../../pipeline/unify/index.js'
-import type { UnifyRun } from '../../store/unify.js'
+import type { Run } from '../../store/runs.js'
 import type { CliContext } from '../cli-context.js'
 import { formatCount, formatDuration, printTable } from '../output.js'
 
-function describe(run: UnifyRun): string {
+function describe(run: Run): string {
   if (run.state === 'succeeded' && run.stats)
     return `✓ unify ${run.id}: ${formatCount(run.stats.sourceRecords)} records → ${formatCount(run.stats.unifiedProfiles)} customer profiles (${formatCount(run.stats.matchPairs)} match pairs) in ${formatDuration(run.durationMs)}`
   if (run.state === 'failed') return `✗ unify ${run.id}: failed: ${run.error?.message} [${run.error?.code}]`
@@ -22,14 +22,14 @@ export function registerUnifyCommand(program: Command, context: CliContext): voi
     .action(async (options: { wait: boolean }) => {
       await context.withApi({ needsWorkers: true }, async (client) => {
         const instanceId = await context.instanceId(client)
-        let run = await client.request<UnifyRun>('POST', `/api/v1/instances/${instanceId}/unify/runs`)
+        let run = await client.request<Run>('POST', `/api/v1/instances/${instanceId}/unify/runs`)
         if (!options.wait) {
           process.stdout.write(`${describe(run)}\n`)
           return
         }
         while (run.state === 'queued' || run.state === 'running') {
           await new Promise((resolve) => setTimeout(resolve, 250))
-          run = await client.request<UnifyRun>('GET', `/api/v1/instances/${instanceId}/unify/runs/${run.id}`)
+          run = await client.request<Run>('GET', `/api/v1/instances/${instanceId}/unify/runs/${run.id}`)
         }
         process.stdout.write(`${describe(run)}\n`)
         if (run.state === 'failed') process.exitCode = 1
@@ -41,7 +41,7 @@ export function registerUnifyCommand(program: Command, context: CliContext): voi
     .action(async () => {
       await context.withApi({}, async (client) => {
         const instanceId = await context.instanceId(client)
-        const { value } = await client.request<{ value: UnifyRun[] }>(
+        const { value } = await client.request<{ value: Run[] }>(
           'GET',
           `/api/v1/instances/${instanceId}/unify/runs`,
         )

@@ -5,7 +5,6 @@ export {
   segmentEntityName,
 } from './compute-insights.js'
 export { insightsTrigger } from './insights-trigger.js'
-export { requestInsights } from './request-insights.js'
 export {
   currentEntityRefs,
   type InsightsWorkerContext,

@@ -1,7 +1,7 @@
 import type { EventSubscriber } from '../../events/index.js'
 import type { JobQueue } from '../../jobs/index.js'
 import { getInsightConfig } from '../../store/insights.js'
-import { requestInsights } from './request-insights.js'
+import { requestRun } from '../request-run.js'
 
 /**
  * Recomputes measures and segments after a unification outside a full refresh (a full refresh
@@ -21,7 +21,7 @@ export function insightsTrigger(jobs: JobQueue): EventSubscriber {
       const config = await getInsightConfig(tx, event.instanceId)
       if (!config || Object.keys(config.measures).length + Object.keys(config.segments).length === 0)
         return false
-      await requestInsights(tx, jobs, event.instanceId, `unify:${String(event.data.unifyRunId)}`)
+      await requestRun(tx, jobs, 'insights', event.instanceId, `unify:${String(event.data.unifyRunId)}`)
       return true
     },
     dispatched() {

@@ -15,17 +15,15 @@ import type { Db, DbOrTx } from '../../store/database.js'
 import { listEntities, publishEntityVersion } from '../../store/entities.js'
 import { enabledFlowTriggers } from '../../store/flows.js'
 import {
-  finishInsightRun,
   getInsightConfig,
-  type InsightRun,
   insertMeasureValues,
   insertSegmentCounts,
   latestMeasureValues,
   latestSegmentCounts,
   type RecordedValue,
-  startInsightRun,
   subscribedTriggers,
 } from '../../store/insights.js'
+import { finishRun, type Run, startRun } from '../../store/runs.js'
 import { getUnifyConfig } from '../../store/unify.js'
 import { dataLayout } from '../data-layout.js'
 import { versionFiles } from '../entity-reader.js'
@@ -107,10 +105,10 @@ export async function loadInsightDefinitions(db: DbOrTx, instanceId: string) {
 export async function runInsights(
   context: InsightsWorkerContext,
   job: { instanceId: string; runId: string },
-): Promise<InsightRun | undefined> {
+): Promise<Run | undefined> {
   const { db } = context
   const { instanceId, runId } = job
-  if (!(await startInsightRun(db, runId))) return undefined
+  if (!(await startRun(db, 'insights', runId))) return undefined
   const started = Date.now()
   const asOf = new Date()
   const outDir = (entity: string) => dataLayout.versionDir(context.dataDir, instanceId, entity, runId)
@@ -140,7 +138,7 @@ export async function runInsights(
       durationMs: Date.now() - started,
     }
     const finished = await db.transaction().execute(async (tx) => {
-      const done = await finishInsightRun(tx, runId, { state: 'succeeded', stats })
+      const done = await finishRun(tx, 'insights', runId, { state: 'succeeded', stats })
       if (!done) return undefined
       for (const output of computed.outputs)
         await publishEntityVersion(
@@ -209,7 +207,7 @@ export async function runInsights(
       code: error instanceof AppError ? error.code : 'InsightsFailed',
       message: error.message.split('\n')[0] as string,
     }
-    const failed = await finishInsightRun(db, runId, { state: 'failed', error: reason })
+    const failed = await finishRun(db, 'insights', runId, { state: 'failed', error: reason })
     context.log(`insights ${runId} of ${instanceId} failed: ${reason.code}: ${reason.message}`)
     return failed
   }

@@ -7,7 +7,8 @@ import { type WatchdogLimits, watched } from '../../jobs/index.js'
 import { listDataSources } from '../../store/data-sources.js'
 import type { Db } from '../../store/database.js'
 import { getEntity, publishEntityVersion } from '../../store/entities.js'
-import { finishUnifyRun, getUnifyConfig, startUnifyRun, type UnifyRun } from '../../store/unify.js'
+import { finishRun, type Run, startRun } from '../../store/runs.js'
+import { getUnifyConfig } from '../../store/unify.js'
 import { dataLayout } from '../data-layout.js'
 import { versionFiles } from '../entity-reader.js'
 import { pruneEntityVersions } from '../prune-versions.js'
@@ -35,9 +36,9 @@ export interface UnifyWorkerContext {
 export async function runUnify(
   context: UnifyWorkerContext,
   job: { instanceId: string; runId: string },
-): Promise<UnifyRun | undefined> {
+): Promise<Run | undefined> {
   const { db, instanceId } = { db: context.db, instanceId: job.instanceId }
-  if (!(await startUnifyRun(db, job.runId))) return undefined
+  if (!(await startRun(db, 'unify', job.runId))) return undefined
   const started = Date.now()
   const outDir = (entity: string) => dataLayout.versionDir(context.dataDir, instanceId, entity, job.runId)
   try {
@@ -97,7 +98,7 @@ export async function runUnify(
         }),
     )
     const finished = await db.transaction().execute(async (tx) => {
-      const done = await finishUnifyRun(tx, job.runId, {
+      const done = await finishRun(tx, 'unify', job.runId, {
         state: 'succeeded',
         stats: { ...result.stats, durationMs: Date.now() - started },
       })
@@ -152,7 +153,7 @@ export async function runUnify(
       message: error.message.split('\n')[0] as string,
     }
     const failed = await db.transaction().execute(async (tx) => {
-      const done = await finishUnifyRun(tx, job.runId, { state: 'failed', error: reason })
+      const done = await finishRun(tx, 'unify', job.runId, { state: 'failed', error: reason })
       if (!done) return undefined
       await appendEvent(tx, 'unify.completed', instanceId, {
         instanceId,

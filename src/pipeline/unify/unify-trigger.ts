@@ -1,7 +1,7 @@
 import type { EventSubscriber } from '../../events/index.js'
 import type { JobQueue } from '../../jobs/index.js'
 import { getUnifyConfig } from '../../store/unify.js'
-import { requestUnify } from './request-unify.js'
+import { requestRun } from '../request-run.js'
 
 /**
  * Queues a unification when a data source it maps has been refreshed (once all of them have data),
@@ -32,7 +32,7 @@ export function unifyTrigger(jobs: JobQueue): EventSubscriber {
         .where('name', 'in', Object.keys(config.sources))
         .execute()
       if (published.length < Object.keys(config.sources).length) return false
-      await requestUnify(tx, jobs, event.instanceId, `refresh:${String(event.data.refreshId)}`)
+      await requestRun(tx, jobs, 'unify', event.instanceId, `refresh:${String(event.data.refreshId)}`)
       return true
     },
     dispatched() {

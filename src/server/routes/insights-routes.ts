@@ -1,27 +1,21 @@
 import { z } from 'zod'
 import { configSchema, exportConfig } from '../../config/index.js'
 import { AppError, notFound } from '../../errors.js'
-import {
-  computeInsights,
-  currentEntityRefs,
-  loadInsightDefinitions,
-  requestInsights,
-} from '../../pipeline/insights/index.js'
+import { requestRun } from '../../pipeline/index.js'
+import { computeInsights, currentEntityRefs, loadInsightDefinitions } from '../../pipeline/insights/index.js'
 import { insightNameSchema, measureSchema } from '../../pipeline/measures/measure-config.js'
 import { cancelFullRefresh, requestFullRefresh } from '../../pipeline/refresh.js'
 import { segmentSchema } from '../../pipeline/segments/segment-config.js'
 import type { Runtime } from '../../runtime/index.js'
-import { getFullRefresh, listFullRefreshes } from '../../store/full-refreshes.js'
 import {
-  getInsightRun,
   type InsightConfig,
   latestMeasureValues,
   latestSegmentCounts,
-  listInsightRuns,
   putInsightConfig,
   valueHistory,
 } from '../../store/insights.js'
 import { getInstance } from '../../store/instances.js'
+import { getRun, listRuns } from '../../store/runs.js'
 import { type ApiApp, errorResponses, instanceParams } from '../api-types.js'
 
 const runState = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled'])
@@ -316,7 +310,7 @@ export function registerInsightsRoutes(app: ApiApp, runtime: Runtime): void {
       await instanceOrThrow(instanceId)
       const run = await runtime.db
         .transaction()
-        .execute((tx) => requestInsights(tx, runtime.jobs, instanceId, 'api'))
+        .execute((tx) => requestRun(tx, runtime.jobs, 'insights', instanceId, 'api'))
       runtime.jobs.nudge('insights')
       void reply.status(202).header('location', `${request.url}/${run.id}`)
       return run
@@ -335,7 +329,7 @@ export function registerInsightsRoutes(app: ApiApp, runtime: Runtime): void {
       },
     },
     async (request) => ({
-      value: await listInsightRuns(runtime.db, request.params.instanceId, request.query.$top),
+      value: await listRuns(runtime.db, 'insights', request.params.instanceId, request.query.$top),
     }),
   )
   app.get(
@@ -350,7 +344,7 @@ export function registerInsightsRoutes(app: ApiApp, runtime: Runtime): void {
       },
     },
     async (request) => {
-      const run = await getInsightRun(runtime.db, request.params.instanceId, request.params.runId)
+      const run = await getRun(runtime.db, 'insights', request.params.instanceId, request.params.runId)
       if (!run) throw notFound('Insights run', request.params.runId)
       return run
     },
@@ -392,7 +386,7 @@ export function registerInsightsRoutes(app: ApiApp, runtime: Runtime): void {
       },
     },
     async (request) => ({
-      value: await listFullRefreshes(runtime.db, request.params.instanceId, request.query.$top),
+      value: await listRuns(runtime.db, 'full-refresh', request.params.instanceId, request.query.$top),
     }),
   )
   app.get(
@@ -408,7 +402,7 @@ export function registerInsightsRoutes(app: ApiApp, runtime: Runtime): void {
       },
     },
     async (request) => {
-      const found = await getFullRefresh(runtime.db, request.params.instanceId, request.params.id)
+      const found = await getRun(runtime.db, 'full-refresh', request.params.instanceId, request.params.id)
       if (!found) throw notFound('Full refresh', request.params.id)
       return found
     },

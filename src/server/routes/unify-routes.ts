@@ -1,17 +1,18 @@
 import { z } from 'zod'
 import { applyConfig, configSchema, exportConfig } from '../../config/index.js'
 import { notFound } from '../../errors.js'
-import { explainCustomer, proposeUnify, requestUnify } from '../../pipeline/unify/index.js'
+import { requestRun } from '../../pipeline/index.js'
+import { explainCustomer, proposeUnify } from '../../pipeline/unify/index.js'
 import type { Runtime } from '../../runtime/index.js'
 import { getInstance } from '../../store/instances.js'
-import { getUnifyRun, listUnifyRuns } from '../../store/unify.js'
+import { getRun, listRuns } from '../../store/runs.js'
 import { type ApiApp, errorResponses, instanceParams } from '../api-types.js'
 
 const unifyRunSchema = z
   .object({
     id: z.string(),
     instanceId: z.string(),
-    state: z.enum(['queued', 'running', 'succeeded', 'failed']),
+    state: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
     reason: z.string().describe("What asked for it: 'api', or 'refresh:<refreshId>'"),
     requestedAt: z.string(),
     startedAt: z.string().nullable(),
@@ -42,7 +43,7 @@ export function registerUnifyRoutes(app: ApiApp, runtime: Runtime): void {
       if (!(await getInstance(runtime.db, instanceId))) throw notFound('Instance', instanceId)
       const run = await runtime.db
         .transaction()
-        .execute((tx) => requestUnify(tx, runtime.jobs, instanceId, 'api'))
+        .execute((tx) => requestRun(tx, runtime.jobs, 'unify', instanceId, 'api'))
       runtime.jobs.nudge('unify')
       void reply.status(202).header('location', `/api/v1/instances/${instanceId}/unify/runs/${run.id}`)
       return run
@@ -62,7 +63,7 @@ export function registerUnifyRoutes(app: ApiApp, runtime: Runtime): void {
       },
     },
     async (request) => ({
-      value: await listUnifyRuns(runtime.db, request.params.instanceId, request.query.$top),
+      value: await listRuns(runtime.db, 'unify', request.params.instanceId, request.query.$top),
     }),
   )
   app.get(
@@ -78,7 +79,7 @@ export function registerUnifyRoutes(app: ApiApp, runtime: Runtime): void {
       },
     },
     async (request) => {
-      const run = await getUnifyRun(runtime.db, request.params.instanceId, request.params.runId)
+      const run = await getRun(runtime.db, 'unify', request.params.instanceId, request.params.runId)
       if (!run) throw notFound('Unify run', request.params.runId)
       return run
     },
@@ -183,7 +184,7 @@ export function registerUnifyRoutes(app: ApiApp, runtime: Runtime): void {
       const changes = await applyConfig(runtime, document)
       const run = await runtime.db
         .transaction()
-        .execute((tx) => requestUnify(tx, runtime.jobs, instanceId, 'suggest'))
+        .execute((tx) => requestRun(tx, runtime.jobs, 'unify', instanceId, 'suggest'))
       runtime.jobs.nudge('unify')
       return { ...proposal, changes, runId: run.id }
     },
