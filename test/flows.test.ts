@@ -7,14 +7,8 @@ import { executeFlowRun, saveFlow } from '../src/flows/index.js'
 import { defineWritableEntity, writeItem } from '../src/pipeline/entities/index.js'
 import type { Runtime } from '../src/runtime/index.js'
 import { listEvents } from '../src/store/events.js'
-import {
-  type FlowRun,
-  getFlowRun,
-  insertFlowRun,
-  listActionRecords,
-  listFlowRuns,
-  recordAction,
-} from '../src/store/flows.js'
+import { listActionRecords, recordAction } from '../src/store/flow-run-actions.js'
+import { type FlowRun, getFlowRun, insertFlowRun, listFlowRuns } from '../src/store/flow-runs.js'
 import { upsertInstance } from '../src/store/instances.js'
 import { createTestStore, type TestStore } from './helpers/test-store.js'
 import { waitFor } from './helpers/wait.js'

@@ -6,13 +6,8 @@ import type { Runtime } from '../src/runtime/index.js'
 import { upsertDataSource } from '../src/store/data-sources.js'
 import { getEntity, listEntityVersions, publishEntityVersion } from '../src/store/entities.js'
 import { claimUndispatchedEvents, listEvents } from '../src/store/events.js'
-import {
-  claimFlowRuns,
-  finishAndClaimFlowRuns,
-  getFlowRun,
-  insertFlowRuns,
-  listActionRecords,
-} from '../src/store/flows.js'
+import { listActionRecords } from '../src/store/flow-run-actions.js'
+import { claimFlowRuns, finishAndClaimFlowRuns, getFlowRun, insertFlowRuns } from '../src/store/flow-runs.js'
 import { upsertInstance } from '../src/store/instances.js'
 import { migrate } from '../src/store/migrate.js'
 import { finishRefresh, listRefreshes, queueRefresh, startRefresh } from '../src/store/refreshes.js'

@@ -3,15 +3,9 @@ import { matchesTrigger } from '../events/index.js'
 import { newId } from '../ids.js'
 import type { Db } from '../store/database.js'
 import { listEvents } from '../store/events.js'
-import {
-  type ActionRecord,
-  type FlowRun,
-  getFlow,
-  getFlowRun,
-  insertFlowRun,
-  listActionRecords,
-  recordAction,
-} from '../store/flows.js'
+import { type ActionRecord, listActionRecords, recordAction } from '../store/flow-run-actions.js'
+import { type FlowRun, getFlowRun, insertFlowRun } from '../store/flow-runs.js'
+import { getFlow } from '../store/flows.js'
 
 /**
  * "Test with the last event": runs a flow on the newest stored event of its trigger's type that

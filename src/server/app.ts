@@ -29,6 +29,7 @@ import { registerItemRoutes } from './routes/item-routes.js'
 import { registerKeyRoutes } from './routes/key-routes.js'
 import { registerPartitionRoutes } from './routes/partition-routes.js'
 import { registerRefreshRoutes } from './routes/refresh-routes.js'
+import { registerSecretRoutes } from './routes/secret-routes.js'
 import { registerStatusReportRoutes } from './routes/status-report-routes.js'
 import { registerSubscriptionRoutes } from './routes/subscription-routes.js'
 import { registerUnifyRoutes } from './routes/unify-routes.js'
@@ -144,6 +145,7 @@ export async function buildApp(runtime: Runtime): Promise<ApiApp> {
   registerUnifyRoutes(app, runtime)
   registerInsightsRoutes(app, runtime)
   registerFlowRoutes(app, runtime)
+  registerSecretRoutes(app, runtime)
   registerEntityRoutes(app, runtime)
   registerItemRoutes(app, runtime)
   registerPartitionRoutes(app, runtime)

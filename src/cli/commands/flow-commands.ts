@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { AppError } from '../../errors.js'
-import type { ActionRecord, FlowRun } from '../../store/flows.js'
+import type { ActionRecord } from '../../store/flow-run-actions.js'
+import type { FlowRun } from '../../store/flow-runs.js'
 import type { CliContext } from '../cli-context.js'
 import { formatDuration, printTable } from '../output.js'
 

@@ -1,5 +1,5 @@
 import { coerceError } from '../../errors.js'
-import type { FlowRun } from '../../store/flows.js'
+import type { FlowRun } from '../../store/flow-runs.js'
 import { executeClaimedRun, type FlowEngineContext } from './run-flow.js'
 import { groupedRunWrites } from './run-writes.js'
 

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
 import { type EventSubscriber, matchesTrigger } from '../../events/index.js'
 import type { StoredEvent } from '../../store/events.js'
-import { insertFlowRuns, listFlows, type NewFlowRun, type StoredFlow } from '../../store/flows.js'
+import { insertFlowRuns, type NewFlowRun } from '../../store/flow-runs.js'
+import { listFlows, type StoredFlow } from '../../store/flows.js'
 
 /**
  * Starts a run of every enabled flow whose trigger an event matches (type and parameters, as a

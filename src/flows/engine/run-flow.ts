@@ -12,16 +12,14 @@ import { appendEvent } from '../../events/index.js'
 import type { OutboundGuard } from '../../outbound/index.js'
 import type { SecretBox } from '../../secrets/index.js'
 import type { Db } from '../../store/database.js'
+import { type ActionRecord, listActionRecords, recordActions } from '../../store/flow-run-actions.js'
 import {
-  type ActionRecord,
   claimFlowRun,
   type FlowRun,
   finishFlowRun,
   getFlowRun,
-  listActionRecords,
-  recordActions,
   renewFlowRunLease,
-} from '../../store/flows.js'
+} from '../../store/flow-runs.js'
 import { sealedSecrets } from '../../store/secrets.js'
 import { ACTION_HANDLERS, type ActionContext } from '../actions/index.js'
 import {

@@ -1,14 +1,12 @@
 import type { Db } from '../../store/database.js'
+import { type ActionRecord, type RunActionRecord, recordActions } from '../../store/flow-run-actions.js'
 import {
-  type ActionRecord,
   type EndedFlowRun,
   type FlowRun,
   type FlowRunOutcome,
   finishAndClaimFlowRuns,
   finishFlowRuns,
-  type RunActionRecord,
-  recordActions,
-} from '../../store/flows.js'
+} from '../../store/flow-runs.js'
 import { groupCommit } from '../../store/group-commit.js'
 
 /** How a run persists what it did: each call returns once the write is committed. */

@@ -2,24 +2,12 @@ import { z } from 'zod'
 import { TRIGGERS } from '../../connector/export/index.js'
 import { notFound } from '../../errors.js'
 import { rerunFlowRun, startManualRun, startTestRun } from '../../flows/flow-runs.js'
-import {
-  FLOW_TEMPLATES,
-  hideSecure,
-  installTemplate,
-  saveFlow,
-  smtpSettingsSchema,
-} from '../../flows/index.js'
+import { FLOW_TEMPLATES, hideSecure, installTemplate, saveFlow } from '../../flows/index.js'
 import type { Runtime } from '../../runtime/index.js'
-import {
-  deleteFlow,
-  getFlow,
-  getFlowRun,
-  listActionRecords,
-  listFlowRuns,
-  listFlows,
-} from '../../store/flows.js'
+import { listActionRecords } from '../../store/flow-run-actions.js'
+import { getFlowRun, listFlowRuns } from '../../store/flow-runs.js'
+import { deleteFlow, getFlow, listFlows } from '../../store/flows.js'
 import { getInstance } from '../../store/instances.js'
-import { deleteSecret, listSecretNames, putSecret, sealedSecrets } from '../../store/secrets.js'
 import { type ApiApp, errorResponses, instanceParams } from '../api-types.js'
 
 const flowOut = z.object({
@@ -360,105 +348,6 @@ export function registerFlowRoutes(app: ApiApp, runtime: Runtime): void {
       )
       void reply.status(202)
       return run(again)
-    },
-  )
-
-  app.put(
-    `${base}/settings/smtp`,
-    {
-      config: { scope: 'admin' },
-      schema: {
-        summary: "Set the instance's SMTP server",
-        description: 'Used by email.send; stored sealed, the password is never shown again.',
-        tags,
-        params: instanceParams,
-        body: smtpSettingsSchema,
-        response: { 204: z.null(), ...errorResponses },
-      },
-    },
-    async (request, reply) => {
-      await instanceOrThrow(request.params.instanceId)
-      await putSecret(runtime.db, request.params.instanceId, 'smtp', box().seal(JSON.stringify(request.body)))
-      return reply.status(204).send(null)
-    },
-  )
-  app.get(
-    `${base}/settings/smtp`,
-    {
-      config: { scope: 'admin' },
-      schema: {
-        summary: "Get the instance's SMTP server (without the password)",
-        tags,
-        params: instanceParams,
-        response: {
-          200: smtpSettingsSchema.omit({ password: true }).extend({ password: z.literal('***').optional() }),
-          ...errorResponses,
-        },
-      },
-    },
-    async (request) => {
-      const sealed = (await sealedSecrets(runtime.db, request.params.instanceId)).smtp
-      if (!sealed) throw notFound('SMTP setting', 'smtp')
-      const { password, ...rest } = smtpSettingsSchema.parse(JSON.parse(box().open(sealed)))
-      return { ...rest, ...(password ? { password: '***' as const } : {}) }
-    },
-  )
-  app.get(
-    `${base}/secrets`,
-    {
-      config: { scope: 'admin' },
-      schema: {
-        summary: 'List secret names',
-        description: 'Values are never shown.',
-        tags,
-        params: instanceParams,
-        response: {
-          200: z.object({ value: z.array(z.object({ name: z.string(), updatedAt: z.string() })) }),
-          ...errorResponses,
-        },
-      },
-    },
-    async (request) => ({ value: await listSecretNames(runtime.db, request.params.instanceId) }),
-  )
-  app.put(
-    `${base}/secrets/:name`,
-    {
-      config: { scope: 'admin' },
-      schema: {
-        summary: 'Set a secret',
-        description: "Flows read it with secret('name').",
-        tags,
-        params: flowParams,
-        body: z.object({ value: z.string().min(1).max(10_000) }),
-        response: { 204: z.null(), ...errorResponses },
-      },
-    },
-    async (request, reply) => {
-      await instanceOrThrow(request.params.instanceId)
-      await putSecret(
-        runtime.db,
-        request.params.instanceId,
-        request.params.name,
-        box().seal(request.body.value),
-      )
-      return reply.status(204).send(null)
-    },
-  )
-  app.delete(
-    `${base}/secrets/:name`,
-    {
-      config: { scope: 'admin' },
-      schema: {
-        summary: 'Delete a secret',
-        tags,
-        params: flowParams,
-        response: { 204: z.null(), ...errorResponses },
-      },
-    },
-    async (request, reply) => {
-      if (!(await deleteSecret(runtime.db, request.params.instanceId, request.params.name)))
-        throw notFound('Secret', request.params.name)
-      return reply.status(204).send(null)
     },
   )
 }

@@ -1,0 +1,303 @@
+import { sql } from 'kysely'
+import { type DbOrTx, prepared } from './database.js'
+import { insertActionRecords, type RunActionRecord, recordActions } from './flow-run-actions.js'
+import type { FlowRunRow, FlowRunState } from './tables.js'
+
+export interface FlowRun {
+  id: string
+  instanceId: string
+  flowName: string
+  eventId: string | null
+  state: FlowRunState
+  definition: Record<string, unknown>
+  trigger: Record<string, unknown>
+  rerunOf: string | null
+  rerunFrom: string | null
+  requestedAt: string
+  startedAt: string | null
+  completedAt: string | null
+  durationMs: number | null
+  error: { code: string; message: string } | null
+}
+
+export function toFlowRun(row: FlowRunRow): FlowRun {
+  return {
+    id: row.id,
+    instanceId: row.instance_id,
+    flowName: row.flow_name,
+    eventId: row.event_id,
+    state: row.state,
+    definition: row.definition,
+    trigger: row.trigger,
+    rerunOf: row.rerun_of,
+    rerunFrom: row.rerun_from,
+    requestedAt: row.requested_at.toISOString(),
+    startedAt: row.started_at?.toISOString() ?? null,
+    completedAt: row.completed_at?.toISOString() ?? null,
+    durationMs:
+      row.started_at && row.completed_at ? row.completed_at.getTime() - row.started_at.getTime() : null,
+    error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
+  }
+}
+
+export interface NewFlowRun {
+  id: string
+  instanceId: string
+  flowName: string
+  eventId: string | null
+  definition: Record<string, unknown>
+  trigger: Record<string, unknown>
+  rerunOf?: string | null
+  rerunFrom?: string | null
+}
+
+/** Creates a queued run; for an event already started by this flow, returns undefined. */
+export async function insertFlowRun(db: DbOrTx, run: NewFlowRun): Promise<FlowRun | undefined> {
+  const [id] = await insertFlowRuns(db, [run])
+  return id ? getFlowRun(db, id) : undefined
+}
+
+/**
+ * Creates queued runs in one statement (the dispatcher's batch of events); answers the ids of
+ * those created: a run whose id is taken is not created again (an event's run of a flow has an
+ * id derived from both: see eventRunId).
+ */
+export async function insertFlowRuns(db: DbOrTx, runs: NewFlowRun[]): Promise<string[]> {
+  if (runs.length === 0) return []
+  const column = <T>(pick: (run: NewFlowRun) => T) => runs.map(pick)
+  const result = await prepared(sql<{ id: string }>`
+    insert into flow_runs (id, instance_id, flow_name, event_id, state, definition, trigger, rerun_of, rerun_from)
+    select id, instance_id, flow_name, event_id, 'queued', definition, trigger, rerun_of, rerun_from
+    from unnest(${column((r) => r.id)}::text[], ${column((r) => r.instanceId)}::text[],
+      ${column((r) => r.flowName)}::text[], ${column((r) => r.eventId)}::text[],
+      ${column((r) => JSON.stringify(r.definition))}::jsonb[], ${column((r) => JSON.stringify(r.trigger))}::jsonb[],
+      ${column((r) => r.rerunOf ?? null)}::text[], ${column((r) => r.rerunFrom ?? null)}::text[])
+      as r (id, instance_id, flow_name, event_id, definition, trigger, rerun_of, rerun_from)
+    on conflict (id) do nothing
+    returning id`).execute(db)
+  return result.rows.map((row) => row.id)
+}
+
+export async function getFlowRun(db: DbOrTx, id: string): Promise<FlowRun | undefined> {
+  const row = await db.selectFrom('flow_runs').selectAll().where('id', '=', id).executeTakeFirst()
+  return row ? toFlowRun(row) : undefined
+}
+
+export async function listFlowRuns(
+  db: DbOrTx,
+  instanceId: string,
+  filter: { flowName?: string | undefined; state?: string | undefined; limit: number },
+): Promise<FlowRun[]> {
+  let query = db.selectFrom('flow_runs').selectAll().where('instance_id', '=', instanceId)
+  if (filter.flowName) query = query.where('flow_name', '=', filter.flowName)
+  if (filter.state) query = query.where('state', '=', filter.state as FlowRunState)
+  const rows = await query.orderBy('requested_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute()
+  return rows.map(toFlowRun)
+}
+
+/**
+ * Takes a run to execute: a queued one when fewer than `concurrency` runs of its flow are
+ * running, or a running one whose worker's lease ran out (resumed). The lease is this worker's
+ * for `leaseSeconds`; renew it while working.
+ */
+export async function claimFlowRun(
+  db: DbOrTx,
+  id: string,
+  concurrency: number,
+  leaseSeconds: number,
+): Promise<'claimed' | 'busy' | 'gone'> {
+  const result = await sql<{ id: string }>`
+    update flow_runs r set state = 'running', started_at = coalesce(r.started_at, now()),
+      lease_until = now() + make_interval(secs => ${leaseSeconds})
+    where r.id = ${id} and (
+      (r.state = 'queued' and (
+        select count(*) from flow_runs o
+        where o.instance_id = r.instance_id and o.flow_name = r.flow_name and o.state = 'running'
+          and o.lease_until > now()) < ${concurrency})
+      or (r.state = 'running' and (r.lease_until is null or r.lease_until <= now())))
+    returning r.id`.execute(db)
+  if (result.rows.length > 0) return 'claimed'
+  const row = await db.selectFrom('flow_runs').select('state').where('id', '=', id).executeTakeFirst()
+  return row && (row.state === 'queued' || row.state === 'running') ? 'busy' : 'gone'
+}
+
+export async function renewFlowRunLease(db: DbOrTx, id: string, leaseSeconds: number): Promise<boolean> {
+  const result = await db
+    .updateTable('flow_runs')
+    .set({ lease_until: sql`now() + make_interval(secs => ${leaseSeconds})` })
+    .where('id', '=', id)
+    .where('state', '=', 'running')
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) > 0
+}
+
+export type FlowRunOutcome = {
+  state: 'succeeded' | 'failed' | 'cancelled'
+  error?: { code: string; message: string } | undefined
+}
+
+/** A run as its end left it. */
+export type EndedFlowRun = Pick<FlowRun, 'id' | 'state' | 'completedAt' | 'error'>
+
+export async function finishFlowRun(
+  db: DbOrTx,
+  id: string,
+  outcome: FlowRunOutcome,
+): Promise<EndedFlowRun | undefined> {
+  return (await finishFlowRuns(db, [{ id, outcome }]))[0]
+}
+
+/**
+ * Ends runs that are still queued or running, in one statement with `records` (their last
+ * actions', say), so that those commit together with the ends. Answers the runs it ended; one
+ * already ended elsewhere is left out.
+ */
+export async function finishFlowRuns(
+  db: DbOrTx,
+  runs: { id: string; outcome: FlowRunOutcome }[],
+  records: RunActionRecord[] = [],
+): Promise<EndedFlowRun[]> {
+  return (await finishAndClaimFlowRuns(db, runs, records, { limit: 0, leaseSeconds: 0 })).finished
+}
+
+/**
+ * Ends runs (as finishFlowRuns) and, in the same statement, claims up to `claim.limit` runs to
+ * execute next (as claimFlowRuns, counting the runs it ends as no longer running): a worker's
+ * slots are refilled as they free, without a claim of their own.
+ */
+export async function finishAndClaimFlowRuns(
+  db: DbOrTx,
+  runs: { id: string; outcome: FlowRunOutcome }[],
+  records: RunActionRecord[],
+  claim: { limit: number; leaseSeconds: number },
+): Promise<{ finished: EndedFlowRun[]; claimed: FlowRun[] }> {
+  if (runs.length === 0 && claim.limit <= 0) {
+    await recordActions(db, records)
+    return { finished: [], claimed: [] }
+  }
+  const recorded = records.length > 0 ? sql`recorded as (${insertActionRecords(records)}),` : sql``
+  const endingIds = runs.map((r) => r.id)
+  // Every access to flow_runs below goes through its primary key (= any of an array) or an
+  // ordered partial index, whatever the planner estimates: a queue's statistics are usually
+  // taken while it is empty (1 queued run, it believes), and a prepared statement keeps its plan.
+  const result = await prepared(sql<{ finished: EndedRow[]; claimed: JsonFlowRunRow[] }>`
+    with ${recorded}
+    ending (id, state, error_code, error_message) as (
+      select * from unnest(${endingIds}::text[], ${runs.map((r) => r.outcome.state)}::text[],
+        ${runs.map((r) => r.outcome.error?.code ?? null)}::text[], ${runs.map((r) => r.outcome.error?.message ?? null)}::text[])
+    ),
+    finished as (
+      update flow_runs f set state = e.state, completed_at = now(), lease_until = null,
+        error_code = e.error_code, error_message = e.error_message
+      from ending e
+      where f.id = any(${endingIds}::text[]) and f.id = e.id and f.state in ('queued', 'running')
+      returning f.id, f.state, f.completed_at, f.error_code, f.error_message
+    ),
+    ${claimCtes(claim.limit, claim.leaseSeconds, endingIds)}
+    select
+      (select coalesce(json_agg(finished), '[]') from finished) as finished,
+      (select coalesce(json_agg(claimed), '[]') from claimed) as claimed`).execute(db)
+  const row = result.rows[0] as { finished: EndedRow[]; claimed: JsonFlowRunRow[] }
+  return {
+    finished: row.finished.map((ended) => ({
+      id: ended.id,
+      state: ended.state,
+      completedAt: ended.completed_at ? new Date(ended.completed_at).toISOString() : null,
+      error: ended.error_code ? { code: ended.error_code, message: ended.error_message ?? '' } : null,
+    })),
+    claimed: row.claimed.map(fromJsonRow),
+  }
+}
+
+type EndedRow = {
+  id: string
+  state: FlowRunState
+  completed_at: string | null
+  error_code: string | null
+  error_message: string | null
+}
+/** A claimed run as json_agg renders it (timestamps as text), with its state before the claim. */
+type JsonFlowRunRow = Omit<FlowRunRow, 'requested_at' | 'started_at' | 'completed_at' | 'lease_until'> & {
+  requested_at: string
+  started_at: string | null
+  completed_at: string | null
+  lease_until: string | null
+  prev_state: FlowRunState
+}
+function fromJsonRow(row: JsonFlowRunRow): FlowRun {
+  const date = (value: string | null) => (value === null ? null : new Date(value))
+  return {
+    ...toFlowRun({
+      ...row,
+      requested_at: new Date(row.requested_at),
+      started_at: date(row.started_at),
+      completed_at: date(row.completed_at),
+      lease_until: date(row.lease_until),
+    }),
+    // As it was before the claim: a fresh queued run has nothing recorded to replay.
+    state: row.prev_state,
+  }
+}
+
+/**
+ * The claim, as common table expressions after one named `ending` (runs this statement ends,
+ * which count as no longer running): `claimed` holds the runs claimed, with their state before.
+ */
+function claimCtes(limit: number, leaseSeconds: number, endingIds: string[]) {
+  if (limit <= 0) return sql`claimed as (select f.*, f.state as prev_state from flow_runs f where false)`
+  return sql`
+    -- The oldest queued runs (in the order of their index) and runs whose worker's lease ran out.
+    -- Only the runs picked from them are locked (SKIP LOCKED: concurrent claimers take others).
+    queued as (
+      select id, instance_id, flow_name, requested_at, coalesce((definition ->> 'concurrency')::int, 10) as concurrency
+      from flow_runs where state = 'queued'
+      order by requested_at, id
+      limit ${limit * 4}
+    ),
+    expired as (
+      select id, instance_id, flow_name, requested_at, coalesce((definition ->> 'concurrency')::int, 10) as concurrency
+      from flow_runs
+      where state = 'running' and lease_until <= now() and id <> all(${endingIds}::text[])
+      limit ${limit * 4}
+    ),
+    candidates as (select * from queued union all select * from expired),
+    -- Runs in flight per flow of the candidates, from the index of running runs.
+    busy as (
+      select w.instance_id, w.flow_name, (
+        select count(*) from flow_runs o
+        where o.instance_id = w.instance_id and o.flow_name = w.flow_name and o.state = 'running'
+          and o.lease_until > now() and o.id <> all(${endingIds}::text[])
+      ) as n
+      from (select distinct instance_id, flow_name from candidates) w
+    ),
+    ranked as (
+      select c.id, c.concurrency,
+        row_number() over (partition by c.instance_id, c.flow_name order by c.requested_at, c.id) as place,
+        coalesce(b.n, 0) as busy
+      from candidates c
+      left join busy b on b.instance_id = c.instance_id and b.flow_name = c.flow_name
+    ),
+    picked as (
+      select f.id, f.state as prev_state
+      from flow_runs f
+      where f.id = any(array(select id from ranked where place + busy <= concurrency order by id limit ${limit}))
+        and (f.state = 'queued' or (f.state = 'running' and f.lease_until <= now()))
+      for update skip locked
+    ),
+    claimed as (
+      update flow_runs f set state = 'running', started_at = coalesce(f.started_at, now()),
+        lease_until = now() + make_interval(secs => ${leaseSeconds})
+      from picked
+      where f.id = any(array(select id from picked)) and f.id = picked.id
+      returning f.*, picked.prev_state
+    )`
+}
+
+/**
+ * Claims up to `limit` runs to execute, oldest first: queued ones, and running ones whose lease
+ * ran out (their worker died). Each flow's `concurrency` holds across the batch and the runs
+ * already running. SKIP LOCKED lets any number of workers claim at once.
+ */
+export async function claimFlowRuns(db: DbOrTx, limit: number, leaseSeconds: number): Promise<FlowRun[]> {
+  return (await finishAndClaimFlowRuns(db, [], [], { limit, leaseSeconds })).claimed
+}
