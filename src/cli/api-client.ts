@@ -106,15 +106,30 @@ function withQuery(path: string, query?: Query): string {
   return text ? `${path}?${text}` : path
 }
 
+/** An error the server answered with: its code (the server's, or Http<status>), message and target. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number,
+    readonly target?: string,
+  ) {
+    super(message)
+    this.name = 'ApiError'
+  }
+}
+
 function parseResponse<T>(status: number, contentType: string | undefined, text: string): T {
   const isJson = contentType?.includes('json') ?? false
   const body = isJson && text ? (JSON.parse(text) as unknown) : text
   if (status >= 400) {
     const error = (body as { error?: { code: string; message: string; target?: string } }).error
-    throw new AppError(error?.code ?? `Http${status}`, error?.message ?? String(text).slice(0, 300), {
+    throw new ApiError(
+      error?.code ?? `Http${status}`,
+      error?.message ?? String(text).slice(0, 300),
       status,
-      ...(error?.target ? { target: error.target } : {}),
-    })
+      error?.target,
+    )
   }
   return body as T
 }

@@ -1,4 +1,5 @@
 import { AppError } from '../errors.js'
+import { ApiError } from './api-client.js'
 
 /** Prints rows as aligned columns; long cells are cut so a row stays on one line. */
 export function printTable(
@@ -32,7 +33,7 @@ export function printTable(
 
 /** One line per error (several for a config with several problems), on stderr. */
 export function formatCliError(error: unknown): string {
-  if (error instanceof AppError) {
+  if (error instanceof AppError || error instanceof ApiError) {
     if (error.code === 'InvalidConfig') return error.message
     const target = error.target && !error.message.includes(error.target) ? ` (${error.target})` : ''
     return `openinsights: ${error.message}${target} [${error.code}]`

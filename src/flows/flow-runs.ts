@@ -26,7 +26,7 @@ export async function startTestRun(
     throw new AppError(
       'NoEventYet',
       `no ${trigger.type} event has happened on ${instanceId} yet; make one happen (e.g. refresh) or run the flow with a trigger body`,
-      { target: 'trigger.type', status: 409 },
+      { target: 'trigger.type' },
     )
   const run = await startManualRun(db, nudgeWorker, instanceId, flowName, event.data, event.id)
   return { run, eventId: event.id }
@@ -84,7 +84,6 @@ export async function rerunFlowRun(
   if (original.state === 'queued' || original.state === 'running')
     throw new AppError('RunNotEnded', `run ${runId} is still ${original.state}`, {
       target: runId,
-      status: 409,
     })
   const records =
     from === 'failed' ? (await listActionRecords(db, runId)).filter((r) => r.status === 'Succeeded') : []

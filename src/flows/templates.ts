@@ -135,7 +135,6 @@ export async function installTemplate(
       `no template '${templateId}'; templates: ${FLOW_TEMPLATES.map((t) => t.id).join(', ')}`,
       {
         target: 'template',
-        status: 404,
       },
     )
   for (const key of Object.keys(values))

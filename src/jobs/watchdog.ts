@@ -23,7 +23,7 @@ export interface Watch {
 /** The watchdog ended a job: it stalled or ran out of time. Not retryable. */
 export class JobWatchdogError extends AppError {
   constructor(code: 'Stalled' | 'TimedOut', message: string, target: string) {
-    super(code, message, { target, status: 504, retryable: false })
+    super(code, message, { target, retryable: false })
     this.name = 'JobWatchdogError'
   }
 }

@@ -19,7 +19,7 @@ export class OutboundRefused extends AppError {
     message: string,
     target = 'url',
   ) {
-    super(code, message, { target, status: 422, retryable: code === 'HostNotFound' })
+    super(code, message, { target, retryable: code === 'HostNotFound' })
     this.name = 'OutboundRefused'
   }
 }

@@ -66,7 +66,6 @@ export async function runSourceRefresh(
     if (!stored) {
       throw new AppError('DataSourceNotFound', `data source '${refresh.dataSourceName}' was deleted`, {
         target: refresh.dataSourceName,
-        status: 404,
       })
     }
     const source = { ...stored, options: openSourceOptions(stored.kind, stored.options, context.secrets) }
@@ -196,7 +195,7 @@ function asRefreshError(thrown: unknown): AppError {
   if (thrown instanceof AppError) return thrown
   const error = coerceError(thrown)
   // Unknown failures (a lost control-plane connection, a full disk) may pass: try again.
-  return new AppError('RefreshFailed', error.message, { status: 500, retryable: true, cause: error })
+  return new AppError('RefreshFailed', error.message, { retryable: true, cause: error })
 }
 
 /** Drops versions beyond the newest `keepVersions` of an entity, rows first, then files. */

@@ -67,7 +67,7 @@ export async function requestFullRefresh(
       throw new AppError(
         'NoDataSources',
         `instance '${instanceId}' has no data sources; add some with 'openinsights apply'`,
-        { target: 'sources', status: 409 },
+        { target: 'sources' },
       )
     const insights = await getInsightConfig(tx, instanceId)
     const steps = [
@@ -281,7 +281,6 @@ export async function cancelFullRefresh(db: Db, instanceId: string, id: string):
   if (!done)
     throw new AppError('FullRefreshNotActive', `full refresh ${id} already ended as ${current.state}`, {
       target: id,
-      status: 409,
     })
   return done
 }

@@ -26,7 +26,6 @@ export async function requestRefreshes(
         `instance '${instanceId}' has no data sources; add some with 'openinsights apply'`,
         {
           target: 'sources',
-          status: 409,
         },
       )
     }
@@ -55,7 +54,6 @@ export async function cancelRefresh(db: Db, instanceId: string, refreshId: strin
   if (!cancelled) {
     throw new AppError('RefreshNotActive', `refresh ${refreshId} already ended as ${refresh.state}`, {
       target: refreshId,
-      status: 409,
     })
   }
   return cancelled

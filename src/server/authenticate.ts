@@ -67,7 +67,6 @@ export function authenticate(options: AuthenticationOptions) {
             'a change made with a session cookie needs the header x-openinsights-ui: 1',
             {
               target: 'x-openinsights-ui',
-              status: 403,
             },
           )
         request.webUser = user
@@ -88,14 +87,13 @@ export function authenticate(options: AuthenticationOptions) {
       throw new AppError(
         'Unauthorized',
         'this call needs an API key: send it as `x-api-key: KEY` or `Authorization: Bearer KEY` (create one with `openinsights keys create --name NAME`)',
-        { target: 'x-api-key', status: 401 },
+        { target: 'x-api-key' },
       )
     }
     const apiKey = await findActiveApiKeyByHash(options.db, hashKey(key))
     if (!apiKey) {
       throw new AppError('Unauthorized', 'the API key is not valid or was revoked', {
         target: 'x-api-key',
-        status: 401,
       })
     }
     const needed = config.scope ?? 'admin'
@@ -103,7 +101,7 @@ export function authenticate(options: AuthenticationOptions) {
       throw new AppError(
         'Forbidden',
         `key '${apiKey.name}' has scopes ${apiKey.scopes.join(', ')}; this call needs '${needed}'`,
-        { target: 'scope', status: 403 },
+        { target: 'scope' },
       )
     }
     request.apiKey = apiKey
@@ -122,7 +120,7 @@ export function authenticate(options: AuthenticationOptions) {
       throw new AppError(
         'TooManyRequests',
         `connection '${apiKey.name}' made ${decision.limit} calls in ${decision.windowSeconds} s, its limit; retry after ${decision.resetSeconds} s`,
-        { target: 'x-api-key', status: 429 },
+        { target: 'x-api-key' },
       )
     }
   }

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod'
-import { AppError } from '../errors.js'
+import { AppError, type ErrorKind } from '../errors.js'
 import type { Logger } from '../runtime/index.js'
 
 /** The one shape of every HTTP error body (OData style). */
@@ -11,6 +11,21 @@ export interface ErrorBody {
     target?: string
     details?: { code: string; message: string; target?: string }[]
   }
+}
+
+/** The HTTP status of each kind of error (errors.ts): the one place a failure gets one. */
+const STATUS_BY_KIND: Record<ErrorKind, number> = {
+  invalid: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  'not-found': 404,
+  'not-allowed': 405,
+  conflict: 409,
+  unprocessable: 422,
+  'too-many': 429,
+  internal: 500,
+  unavailable: 503,
+  timeout: 504,
 }
 
 /** Fastify's own refusals, in the API's words. */
@@ -41,7 +56,10 @@ export function toErrorResponse(thrown: FastifyError | Error): { status: number;
           ...(d.path ? { target: d.path } : {}),
         }))
       : undefined
-    return { status: thrown.status, body: { error: { ...thrown.toJSON(), ...(details ? { details } : {}) } } }
+    return {
+      status: STATUS_BY_KIND[thrown.kind],
+      body: { error: { ...thrown.toJSON(), ...(details ? { details } : {}) } },
+    }
   }
   if (hasZodFastifySchemaValidationErrors(thrown)) {
     const where = (thrown as FastifyError).validationContext ?? 'request'

@@ -37,14 +37,13 @@ export function parseJsonBody(text: string): unknown {
     throw new AppError(
       'JsonTooDeep',
       `the body nests arrays and objects more than ${MAX_JSON_DEPTH} deep; flatten it`,
-      { target: 'body', status: 400 },
+      { target: 'body' },
     )
   try {
     return secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' })
   } catch (error) {
     throw new AppError('InvalidJson', `the body is not valid JSON: ${(error as Error).message}`, {
       target: 'body',
-      status: 400,
     })
   }
 }

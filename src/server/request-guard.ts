@@ -16,7 +16,7 @@ export function assertOriginForm(rawUrl: string | undefined): void {
   throw new AppError(
     'BadRequestTarget',
     'the request target must be a path such as /api/v1/health; this server is not a proxy',
-    { target: 'url', status: 400 },
+    { target: 'url' },
   )
 }
 
@@ -48,7 +48,7 @@ export function assertHostAllowed(hostHeader: string | undefined, allowed: Allow
   throw new AppError(
     'HostNotAllowed',
     `this server does not answer to the name '${hostHeader}'; if that is its name, add it to OPENINSIGHTS_ALLOWED_HOSTS (comma-separated; guards against DNS rebinding)`,
-    { target: 'host', status: 403 },
+    { target: 'host' },
   )
 }
 

@@ -67,11 +67,11 @@ function acquireDirectoryLock(dataDir: string): () => void {
         throw new AppError(
           'StoreLocked',
           `the embedded store ${dataDir} is in use by process ${owner}; stop it, or point the CLI at its server`,
-          { target: lockFile, status: 409 },
+          { target: lockFile },
         )
       }
       rmSync(lockFile, { force: true })
     }
   }
-  throw new AppError('StoreLocked', `could not lock ${dataDir}`, { target: lockFile, status: 409 })
+  throw new AppError('StoreLocked', `could not lock ${dataDir}`, { target: lockFile })
 }

@@ -39,7 +39,6 @@ export async function createSubscription(
   if (!(await getInstance(db, request.instanceId))) {
     throw new AppError('NotFound', `Instance '${request.instanceId}' does not exist`, {
       target: request.instanceId,
-      status: 404,
     })
   }
   const schema = triggerOf(request.eventType)?.parameters as z.ZodType<Record<string, unknown>>

@@ -16,7 +16,6 @@ export function keyCondition(
   if (!keyColumn) {
     throw new AppError('NoKey', `entity ${entity.name} has no key column; query it with $filter instead`, {
       target: entity.name,
-      status: 400,
     })
   }
   const column = entity.current.schema.find((c) => c.name === keyColumn)

@@ -59,7 +59,7 @@ export async function defineWritableEntity(
       existing.writable
         ? `entity ${name} exists with another schema; changing a writable entity's columns is not supported yet`
         : `entity ${name} exists and is published by ${existing.origin}; choose another name`,
-      { target: name, status: 409 },
+      { target: name },
     )
   }
   await writeVersion(store, instanceId, name, {
@@ -159,7 +159,6 @@ export async function writeItem(
       `entity ${name} is published by ${entity.origin} and cannot be written; items can be written to entities defined as writable`,
       {
         target: name,
-        status: 405,
       },
     )
   }
@@ -220,7 +219,6 @@ export async function writeItem(
           `an item of ${name} with ${keyColumn} ${String(keyValue)} exists; update it instead`,
           {
             target: keyColumn,
-            status: 409,
           },
         )
       if (mode === 'update' && !existing) throw notFound(`Item of ${name}`, String(keyValue))

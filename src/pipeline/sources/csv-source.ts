@@ -71,7 +71,7 @@ export const csvSource: SourceReader<CsvOptions> = {
         throw new AppError(
           'SourceUnreadable',
           `data source '${context.dataSourceName}': cannot make out CSV in ${paths.join(', ')} with delimiter ${JSON.stringify(options.delimiter)}, quote ${JSON.stringify(options.quote)} and encoding ${options.encoding}, even in its first lines; check that it is CSV and set delimiter, quote and encoding to match`,
-          { target: `dataSources.${context.dataSourceName}.options`, status: 422 },
+          { target: `dataSources.${context.dataSourceName}.options` },
         )
       },
     }
@@ -95,7 +95,7 @@ async function effectiveEncoding(
     throw new AppError(
       'SourceUnreadable',
       `data source '${dataSourceName}': ${file} is UTF-16 big-endian, which cannot be read; save it as UTF-8 (or UTF-16 little-endian, Excel's "Unicode text")`,
-      { target: `dataSources.${dataSourceName}.options.encoding`, status: 422 },
+      { target: `dataSources.${dataSourceName}.options.encoding` },
     )
   if (head[0] === 0xff && head[1] === 0xfe) return 'utf-16'
   const pairs = Math.floor(head.length / 2)

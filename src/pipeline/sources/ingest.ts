@@ -170,7 +170,7 @@ function assertColumnsExist(source: DataSource, columns: string[]): void {
   throw new AppError(
     'ColumnNotFound',
     `data source '${source.name}': column '${first}' named as ${isKey ? 'its primary key' : 'a column type override'} is not in the data; its columns are ${columns.join(', ')}`,
-    { target: `dataSources.${source.name}.${isKey ? 'primaryKey' : `columnTypes.${first}`}`, status: 422 },
+    { target: `dataSources.${source.name}.${isKey ? 'primaryKey' : `columnTypes.${first}`}` },
   )
 }
 
@@ -255,7 +255,6 @@ async function rejectRatioError(
     `data source '${source.name}': ${counts.rejectedRowCount} of ${total} records (${percent}%) were rejected, over the ${(source.rejectRatio * 100).toFixed(1)}% limit; most are ${top.kind}${line}: ${top.example}${hint}${counts.rejectsFile ? `; all rejects are in ${counts.rejectsFile}` : ''}`,
     {
       target: `dataSources.${source.name}`,
-      status: 422,
       details: {
         rowCount: counts.rowCount,
         rejectedRowCount: counts.rejectedRowCount,
@@ -310,28 +309,25 @@ function duckDbError(error: unknown, source: DataSource): AppError {
     return new AppError(
       'ColumnNotFound',
       `data source '${source.name}': column '${column}' named as a column type override is not in the data`,
-      { target: `${target}.columnTypes.${column}`, status: 422 },
+      { target: `${target}.columnTypes.${column}` },
     )
   }
   if (/interrupt/i.test(first)) {
     return new AppError('RefreshCancelled', `refresh of '${source.name}' was cancelled`, {
       target,
-      status: 409,
     })
   }
   if (/No files found|does not exist|Cannot open file/i.test(first)) {
-    return new AppError('SourceNotFound', `data source '${source.name}': ${first}`, { target, status: 422 })
+    return new AppError('SourceNotFound', `data source '${source.name}': ${first}`, { target })
   }
   if (/out of memory|No space left/i.test(first)) {
     return new AppError('ResourceExhausted', `data source '${source.name}': ${first}`, {
       target,
-      status: 503,
       retryable: true,
     })
   }
   return new AppError('SourceUnreadable', `data source '${source.name}': ${first}`, {
     target,
-    status: 422,
     cause: error,
   })
 }

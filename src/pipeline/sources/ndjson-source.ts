@@ -51,7 +51,7 @@ export const ndjsonSource: SourceReader<NdjsonOptions> = {
       throw new AppError(
         'SourceUnreadable',
         `data source '${context.dataSourceName}': none of the ${rejected} lines of ${options.path} is a JSON object; is it NDJSON?`,
-        { target: `dataSources.${context.dataSourceName}.options.path`, status: 422 },
+        { target: `dataSources.${context.dataSourceName}.options.path` },
       )
     }
     const cleanFile = join(context.workDir, 'ndjson-clean.ndjson')

@@ -53,7 +53,6 @@ export const postgresSource: SourceReader<PostgresOptions> = {
       if (message === error.message) throw error
       throw new AppError(error.code, message, {
         ...(error.target ? { target: error.target } : {}),
-        status: error.status,
         retryable: error.retryable,
       })
     }
@@ -139,7 +138,6 @@ async function openPostgres(context: ReadContext, options: PostgresOptions): Pro
         `${where}: ${pgError.message} (SQLSTATE ${pgError.code}${pgError.position ? `, at character ${pgError.position}` : ''})`,
         {
           target: `dataSources.${context.dataSourceName}.options.${options.table ? 'table' : 'query'}`,
-          status: 422,
         },
       )
     }
@@ -239,15 +237,14 @@ function connectionError(error: unknown, where: string, dataSourceName: string):
   if (e.code === '28P01' || e.code === '28000') {
     return new AppError('SourceAccessDenied', `${where}: ${e.message}; check the user and password`, {
       target,
-      status: 422,
     })
   }
   if (e.code === '3D000') {
-    return new AppError('SourceNotFound', `${where}: ${e.message}`, { target, status: 422 })
+    return new AppError('SourceNotFound', `${where}: ${e.message}`, { target })
   }
   return new AppError(
     'SourceUnreachable',
     `${where}: cannot connect (${e.code ?? e.message ?? 'unknown error'}); check the host and port and that the server is running`,
-    { target, status: 422, retryable: true, cause: error },
+    { target, retryable: true, cause: error },
   )
 }

@@ -27,14 +27,14 @@ export async function assertFilesExist(paths: string[], dataSourceName: string):
       throw new AppError(
         'SourceNotFound',
         `data source '${dataSourceName}': file ${path} does not exist or cannot be read; fix the path in its options or restore the file`,
-        { target, status: 422 },
+        { target },
       )
     }
     if (!kind.isFile())
       throw new AppError(
         'SourceUnreadable',
         `data source '${dataSourceName}': ${path} is ${kind.isDirectory() ? 'a directory' : 'not a regular file (a pipe, socket or device)'}; point the path at a file, or use a glob such as ${path.replace(/\/$/, '')}/*.csv`,
-        { target, status: 422 },
+        { target },
       )
   }
 }

@@ -121,7 +121,7 @@ describe('parseFilter', () => {
       })()
       expect(error, text).toBeInstanceOf(AppError)
       expect((error as AppError).message, text).toBe(message)
-      expect((error as AppError).status).toBe(400)
+      expect((error as AppError).kind).toBe('invalid')
     }
   })
 

@@ -7,7 +7,6 @@ import { AppError } from '../../errors.js'
 export function odataSyntaxError(option: string, position: number, message: string): AppError {
   return new AppError('InvalidQuery', `${option}: ${message} at position ${position}`, {
     target: option,
-    status: 400,
     details: [{ path: `${option}@${position}`, message }],
   })
 }

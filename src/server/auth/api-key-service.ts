@@ -43,7 +43,6 @@ export async function createApiKey(
         `a key named '${request.name}' exists; revoke it or choose another name`,
         {
           target: 'name',
-          status: 409,
         },
       )
     }

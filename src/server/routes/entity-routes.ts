@@ -55,7 +55,7 @@ export function origin(request: FastifyRequest): string {
 export function asQueryError(thrown: unknown): unknown {
   const message = (thrown as Error)?.message ?? ''
   if (/^(Conversion Error|Out of Range Error|Invalid Input Error)/.test(message))
-    return new AppError('InvalidQuery', message.split('\n')[0] as string, { target: '$filter', status: 400 })
+    return new AppError('InvalidQuery', message.split('\n')[0] as string, { target: '$filter' })
   return thrown
 }
 

@@ -134,7 +134,6 @@ export function registerRefreshRoutes(app: ApiApp, runtime: Runtime): void {
       if (!refresh.rejectsPath) {
         throw new AppError('NoRejects', `refresh ${refresh.id} rejected no records`, {
           target: refresh.id,
-          status: 404,
         })
       }
       return reply

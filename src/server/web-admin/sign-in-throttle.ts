@@ -33,7 +33,7 @@ export class SignInThrottle {
       throw new AppError(
         'TooManyRequests',
         `too many failed sign-ins for this account or from this address; try again in ${Math.ceil(wait / 1000)} s`,
-        { target: 'password', status: 429, details: { retryAfterSeconds: Math.ceil(wait / 1000) } },
+        { target: 'password', details: { retryAfterSeconds: Math.ceil(wait / 1000) } },
       )
   }
 

@@ -61,13 +61,12 @@ export async function setUpAdmin(
     if ((await countWebUsers(tx)) > 0)
       throw new AppError('AlreadySetUp', 'the admin account exists already; sign in instead', {
         target: 'token',
-        status: 409,
       })
     if (!(await consumeSetupToken(tx, hashKey(input.token))))
       throw new AppError(
         'InvalidSetupLink',
         'this setup link is not valid (used, expired or replaced); restart openinsights for a new one',
-        { target: 'token', status: 401 },
+        { target: 'token' },
       )
     const user = { id: newId(), username: input.username, passwordHash: await hashPassword(input.password) }
     await insertWebUser(tx, user)
@@ -85,7 +84,6 @@ export async function signIn(
   if (!user || !ok)
     throw new AppError('InvalidCredentials', 'wrong user name or password', {
       target: 'password',
-      status: 401,
     })
   return { session: await startSession(db, user.id), user: { id: user.id, username: user.username } }
 }
