@@ -1,5 +1,5 @@
 import type { Transaction } from 'kysely'
-import { coerceError } from '../errors.js'
+import { startPoller } from '../poller.js'
 import type { Db } from '../store/database.js'
 import { claimUndispatchedEvents, type StoredEvent } from '../store/events.js'
 import type { Tables } from '../store/tables.js'
@@ -63,12 +63,7 @@ export interface Dispatcher {
  * database: each claims events with SKIP LOCKED, so an event is dispatched once.
  */
 export function startDispatcher(options: DispatcherOptions): Dispatcher {
-  const pollIntervalMs = options.pollIntervalMs ?? 1000
   const batchSize = options.batchSize ?? 100
-  let stopped = false
-  let running: Promise<number> | undefined
-  let again = false
-  let timer: NodeJS.Timeout | undefined
 
   async function dispatchBatch(): Promise<number> {
     // Only subscribers that made work are told (waking an idle worker costs a query).
@@ -97,41 +92,20 @@ export function startDispatcher(options: DispatcherOptions): Dispatcher {
     }
   }
 
-  function tick(): void {
-    if (stopped) return
-    if (running) {
-      again = true
-      return
-    }
-    clearTimeout(timer)
-    running = drain()
-      .catch((error: unknown) => {
-        options.onError?.(coerceError(error))
-        return 0
-      })
-      .finally(() => {
-        running = undefined
-        if (stopped) return
-        if (again) {
-          again = false
-          tick()
-        } else {
-          timer = setTimeout(tick, pollIntervalMs)
-        }
-      })
-  }
-
-  tick()
+  const poller = startPoller({
+    look: async () => {
+      await drain()
+      return false
+    },
+    intervalMs: options.pollIntervalMs ?? 1000,
+    onError: options.onError,
+  })
   return {
-    nudge: tick,
+    nudge: poller.nudge,
     async drain() {
-      if (running) await running
+      await poller.idle()
       return drain()
     },
-    async stop() {
-      stopped = true
-      clearTimeout(timer)
-      await running
-    },
+    stop: poller.stop,
   }
 }

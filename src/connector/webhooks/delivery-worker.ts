@@ -1,4 +1,4 @@
-import { coerceError } from '../../errors.js'
+import { startPoller } from '../../poller.js'
 import { claimDueDeliveries, type DeliveryContext, deliverClaimed } from './deliver.js'
 
 export interface DeliveryWorkerOptions extends DeliveryContext {
@@ -22,54 +22,29 @@ export interface DeliveryWorker {
  * processes may run workers against one database.
  */
 export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWorker {
-  const pollIntervalMs = options.pollIntervalMs ?? 500
   // A claim outlives the longest attempt (timeout) by a margin, then another worker may take it.
   const leaseSeconds = options.timeoutSeconds + 30
   let stopped = false
-  const lanes = [0, 1].map(() => ({
-    running: undefined as Promise<void> | undefined,
-    again: false,
-    timer: undefined as NodeJS.Timeout | undefined,
-  }))
 
-  async function drain(): Promise<void> {
-    for (;;) {
-      if (stopped) return
-      const claimed = await claimDueDeliveries(options.db, options.batchSize, leaseSeconds)
-      if (claimed.length === 0) return
-      await deliverClaimed(options, claimed)
-      if (claimed.length < options.batchSize) return
-    }
+  /** Claims and sends batches while they come back full. */
+  async function look(): Promise<boolean> {
+    if (stopped) return false
+    const claimed = await claimDueDeliveries(options.db, options.batchSize, leaseSeconds)
+    if (claimed.length === 0) return false
+    await deliverClaimed(options, claimed)
+    return claimed.length === options.batchSize
   }
 
-  function tick(lane: (typeof lanes)[number]): void {
-    if (stopped) return
-    if (lane.running) {
-      lane.again = true
-      return
-    }
-    clearTimeout(lane.timer)
-    lane.running = drain()
-      .catch((error: unknown) => options.onError?.(coerceError(error)))
-      .finally(() => {
-        lane.running = undefined
-        if (stopped) return
-        if (lane.again) {
-          lane.again = false
-          tick(lane)
-        } else lane.timer = setTimeout(() => tick(lane), pollIntervalMs)
-      })
-  }
-
-  for (const lane of lanes) tick(lane)
+  const lanes = [0, 1].map(() =>
+    startPoller({ look, intervalMs: options.pollIntervalMs ?? 500, onError: options.onError }),
+  )
   return {
     nudge() {
-      for (const lane of lanes) tick(lane)
+      for (const lane of lanes) lane.nudge()
     },
     async stop() {
       stopped = true
-      for (const lane of lanes) clearTimeout(lane.timer)
-      await Promise.all(lanes.map((lane) => lane.running))
+      await Promise.all(lanes.map((lane) => lane.stop()))
     },
   }
 }

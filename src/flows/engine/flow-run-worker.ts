@@ -1,4 +1,5 @@
 import { coerceError } from '../../errors.js'
+import { startPoller } from '../../poller.js'
 import type { FlowRun } from '../../store/flow-runs.js'
 import { executeClaimedRun, type FlowEngineContext } from './run-flow.js'
 import { groupedRunWrites } from './run-writes.js'
@@ -25,12 +26,8 @@ export function startFlowRunWorker(
     onError?: (error: Error) => void
   },
 ): FlowRunWorker {
-  const pollIntervalMs = context.pollIntervalMs ?? 500
   const leaseSeconds = context.leaseSeconds ?? 30
   let stopped = false
-  let claiming: Promise<void> | undefined
-  let again = false
-  let timer: NodeJS.Timeout | undefined
   const active = new Set<Promise<void>>()
   const writes = groupedRunWrites(context.db, {
     leaseSeconds,
@@ -59,45 +56,26 @@ export function startFlowRunWorker(
       .finally(() => {
         active.delete(work)
         // A run that ended otherwise (failed, or its end failed) frees its slot for a claim.
-        if (!refilled.delete(run.id)) tick()
+        if (!refilled.delete(run.id)) poller.nudge()
       })
     active.add(work)
   }
 
-  function tick(): void {
-    if (stopped) return
-    if (claiming) {
-      // New runs may have committed after the claim in flight looked: look again after it.
-      again = true
-      return
-    }
-    clearTimeout(timer)
-    claiming = writes
-      .claim()
-      .then(
-        ({ asked, claimed }) => asked > 0 && claimed === asked,
-        (error: unknown) => {
-          context.onError?.(coerceError(error))
-          return false
-        },
-      )
-      .then((full) => {
-        claiming = undefined
-        if (stopped) return
-        if (full || again) {
-          again = false
-          tick()
-        } else timer = setTimeout(tick, pollIntervalMs)
-      })
-  }
-
-  tick()
+  // Claims while they come back full; claims asked for otherwise (a nudge, the poll) go in the
+  // same stream of statements as the refills, so they never race.
+  const poller = startPoller({
+    look: async () => {
+      const { asked, claimed } = await writes.claim()
+      return asked > 0 && claimed === asked
+    },
+    intervalMs: context.pollIntervalMs ?? 500,
+    onError: context.onError,
+  })
   return {
-    nudge: tick,
+    nudge: poller.nudge,
     async stop() {
       stopped = true
-      clearTimeout(timer)
-      await claiming
+      await poller.stop()
       while (active.size > 0) await Promise.allSettled([...active])
     },
   }
