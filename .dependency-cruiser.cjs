@@ -64,6 +64,14 @@ module.exports = {
       to: { path: '^src/' },
     },
     {
+      name: 'duckdb-through-query',
+      comment:
+        'DuckDB is reached only through src/query (SqlSession runs SQL built with sql``): no other module opens a raw connection',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/query/duckdb\\.ts$' },
+      to: { path: '(^|/)node_modules/@duckdb/' },
+    },
+    {
       name: 'src-not-test',
       comment: 'Product code does not import test helpers',
       severity: 'error',
@@ -73,7 +81,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '(^|/)(node_modules|dist)/' },
+    exclude: { path: '(^|/)dist/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: require('node:path').join(__dirname, 'tsconfig.json') },
     enhancedResolveOptions: { extensions: ['.ts', '.tsx', '.js'] },

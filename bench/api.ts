@@ -18,7 +18,7 @@ import { Agent, request } from 'undici'
 import { createSubscription, signatureHeaders } from '../src/connector/webhooks/index.js'
 import { versionFiles } from '../src/pipeline/index.js'
 import { selectFromParquet } from '../src/pipeline/sql/duckdb-sql.js'
-import { parseEntityQuery } from '../src/query/odata/index.js'
+import { parseEntityQuery, SqlSession, sql } from '../src/query/index.js'
 import { createLogger, openRuntime, readSettings } from '../src/runtime/index.js'
 import { createApiKey } from '../src/server/auth/api-key-service.js'
 import { buildApp } from '../src/server/index.js'
@@ -60,7 +60,7 @@ await publishGeneratedEntity(runtime, {
   name: 'customers',
   rows,
   partitions: 4,
-  columns: `(range + 1)::BIGINT as customer_id,
+  columns: sql`(range + 1)::BIGINT as customer_id,
       ['Anne','Bo','Carl','Dorte','Erik','Frida','Gustav','Hanne'][range % 8 + 1] as first_name,
       'Surname' || (range % 5000) as last_name,
       'user' || range || '@example.com' as email,
@@ -101,24 +101,18 @@ async function get(target: string, headers: Record<string, string> = {}) {
 // The same query run directly on DuckDB (built by the same code, so the same SQL).
 const entity = (await getEntity(runtime.db, 'bench', 'customers'))!
 const parsed = parseEntityQuery(query, entity.current.schema, entity.current.keyColumn)
-const n = parsed.params.length
 const directSql = selectFromParquet(versionFiles(entity.current), {
   columns: parsed.select,
   where: parsed.where,
   orderBy: parsed.orderBy,
-  limit: `$${n + 1}`,
-  offset: `$${n + 2}`,
+  limit: parsed.pageSize + 1,
+  offset: parsed.skip,
 })
 async function direct() {
   const start = process.hrtime.bigint()
-  const connection = await runtime.duck.connect()
-  const result = await connection.runAndReadAll(directSql, [
-    ...parsed.params,
-    parsed.pageSize + 1,
-    parsed.skip,
-  ] as never[])
-  const rowsOut = result.getRowObjectsJS()
-  connection.closeSync()
+  const session = await SqlSession.open(runtime.duck)
+  const rowsOut = await session.rows(directSql)
+  session.close()
   return { ms: ms(start), rows: rowsOut.length }
 }
 

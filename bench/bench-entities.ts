@@ -1,5 +1,6 @@
 import { mkdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { literal, type Sql, SqlSession, sql } from '../src/query/index.js'
 import type { Runtime } from '../src/runtime/index.js'
 import { publishEntityVersion } from '../src/store/entities.js'
 
@@ -14,21 +15,21 @@ export async function publishGeneratedEntity(
     name: string
     rows: number
     partitions: number
-    columns: string
+    columns: Sql
     schema: { name: string; type: string }[]
     keyColumn: string
   },
 ): Promise<void> {
   const directory = join(runtime.settings.dataDir, entity.instanceId, 'entities', entity.name, 'v1')
   mkdirSync(directory, { recursive: true })
-  const duck = await runtime.duck.connect()
+  const duck = await SqlSession.open(runtime.duck)
   const perPart = Math.ceil(entity.rows / entity.partitions)
   const partitions = []
   for (let p = 0; p < entity.partitions; p++) {
     const [from, to] = [p * perPart, Math.min(entity.rows, (p + 1) * perPart)]
     const file = `part-${String(p).padStart(5, '0')}.parquet`
     await duck.run(
-      `copy (select ${entity.columns} from range(${from}, ${to})) to '${join(directory, file)}' (format parquet)`,
+      sql`copy (select ${entity.columns} from range(${from}, ${to})) to ${literal(join(directory, file))} (format parquet)`,
     )
     partitions.push({
       name: file.replace('.parquet', ''),
@@ -37,7 +38,7 @@ export async function publishGeneratedEntity(
       sizeBytes: statSync(join(directory, file)).size,
     })
   }
-  duck.closeSync()
+  duck.close()
   await publishEntityVersion(
     runtime.db,
     {

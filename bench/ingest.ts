@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { applyConfig, configSchema } from '../src/config/index.js'
 import { openDuckDb, requestRefreshes } from '../src/pipeline/index.js'
-import { literal } from '../src/query/index.js'
+import { literal, SqlSession, sql } from '../src/query/index.js'
 import { createLogger, openRuntime, readSettings } from '../src/runtime/index.js'
 import { getRefresh, type Refresh } from '../src/store/refreshes.js'
 import { argument, median, printResult, timed, trackPeakMemory } from './bench-utils.js'
@@ -21,10 +21,10 @@ mkdirSync(work, { recursive: true })
 const csv = join(work, `customers-${rows}.csv`)
 
 const duck = await openDuckDb({ tempDir: join(work, 'duck-tmp') })
-const connection = await duck.connect()
+const connection = await SqlSession.open(duck)
 if (!existsSync(csv)) {
   console.log(`generating ${rows.toLocaleString()} rows…`)
-  await connection.run(`copy (
+  await connection.run(sql`copy (
     select range + 1 as customer_id,
       ['Anne','Bo','Carl','Dorte','Erik','Frida','Gustav','Hanne'][range % 8 + 1] as first_name,
       'Surname' || (range % 5000) as last_name,
@@ -76,7 +76,9 @@ const endToEndSeconds = (r: Refresh) => (Date.parse(r.completedAt!) - Date.parse
 
 async function bareCopy(i: number): Promise<void> {
   const out = join(work, `bare-${i}.parquet`)
-  await connection.run(`copy (select * from read_csv(${literal(csv)})) to ${literal(out)} (format parquet)`)
+  await connection.run(
+    sql`copy (select * from read_csv(${literal(csv)})) to ${literal(out)} (format parquet)`,
+  )
   rmSync(out, { force: true })
 }
 
@@ -102,7 +104,7 @@ console.log(
   `throughput: openinsights ${Math.round(rows / oursSeconds).toLocaleString()} rows/s, bare ${Math.round(rows / bareSeconds).toLocaleString()} rows/s`,
 )
 console.log(`ratio (openinsights / bare): ${(oursSeconds / bareSeconds).toFixed(2)}  (goal ≤ 1.3)`)
-connection.closeSync()
+connection.close()
 duck.closeSync()
 await runtime.close()
 printResult({

@@ -15,14 +15,14 @@ import { computeInsights } from '../src/pipeline/insights/index.js'
 import { measureSchema } from '../src/pipeline/measures/measure-config.js'
 import { segmentSchema } from '../src/pipeline/segments/segment-config.js'
 import type { EntityRef } from '../src/pipeline/sql/insights-sql.js'
-import { literal } from '../src/query/index.js'
+import { literal, type Sql, SqlSession, sql } from '../src/query/index.js'
 import { argument, median, printResult, timed, trackPeakMemory } from './bench-utils.js'
 
 const customers = argument('customers', 1_000_000)
 const work = resolve(import.meta.dirname, '.work', 'segments')
 mkdirSync(work, { recursive: true })
 const duck = await openDuckDb({ tempDir: join(work, 'duck-tmp') })
-const connection = await duck.connect()
+const connection = await SqlSession.open(duck)
 
 const files = {
   profiles: join(work, `profiles-${customers}.parquet`),
@@ -31,7 +31,7 @@ const files = {
 }
 if (!Object.values(files).every(existsSync)) {
   console.log(`generating ${customers.toLocaleString()} customers and their orders…`)
-  await connection.run(`copy (
+  await connection.run(sql`copy (
     select 'C' || lpad(range::varchar, 15, '0') as CustomerId,
       ['Anne','Bo','Carl','Dorte','Erik','Frida','Gustav','Hanne'][1 + (hash(range, 1) % 8)::int] as FirstName,
       ['Jensen','Nielsen','Hansen','Pedersen','Smith','Berg'][1 + (hash(range, 2) % 6)::int] as LastName,
@@ -42,10 +42,10 @@ if (!Object.values(files).every(existsSync)) {
       1 + (hash(range, 6) % 3)::integer as RecordCount,
       1 as SourceCount
     from range(${customers})) to ${literal(files.profiles)} (format parquet)`)
-  await connection.run(`copy (
+  await connection.run(sql`copy (
     select 'C' || lpad(range::varchar, 15, '0') as CustomerId, 'crm' as SourceName, range::varchar as SourceKey
     from range(${customers})) to ${literal(files.keys)} (format parquet)`)
-  await connection.run(`copy (
+  await connection.run(sql`copy (
     select range as order_id, (hash(range, 7) % ${customers})::bigint as customer_key,
       round((hash(range, 8) % 50000) / 100.0, 2)::decimal(10, 2) as amount,
       timestamp '2026-11-24' - to_days((hash(range, 9) % 1500)::int) as order_date,
@@ -55,9 +55,10 @@ if (!Object.values(files).every(existsSync)) {
 }
 
 const describe = async (file: string) =>
-  (await connection.runAndReadAll(`describe select * from read_parquet(${literal(file)})`))
-    .getRowObjectsJS()
-    .map((d) => ({ name: String(d.column_name), type: String(d.column_type) }))
+  (await connection.rows(sql`describe select * from read_parquet(${literal(file)})`)).map((d) => ({
+    name: String(d.column_name),
+    type: String(d.column_type),
+  }))
 const entities = new Map<string, EntityRef>([
   [
     'UnifiedCustomer',
@@ -159,21 +160,12 @@ const ours = async (round: number) => {
     outDir: (entity) => join(outRoot, `r${round}`, entity),
   })
 }
-const bare = async (statements: string[], round: number) => {
-  const bareRoot = join(work, 'bare')
-  rmSync(bareRoot, { recursive: true, force: true })
-  const c = await duck.connect()
-  for (const statement of statements) {
-    const copy = /^copy \(.*\) to '(.*)' \(format parquet\)$/s.exec(statement)
-    if (copy) {
-      // The same COPY, into a directory of its own.
-      const target = (copy[1] as string).replace(outRoot, bareRoot)
-      mkdirSync(resolve(target, '..'), { recursive: true })
-      await c.run(statement.replace(literal(copy[1] as string), literal(target)))
-    } else await c.run(statement)
-  }
-  c.closeSync()
-  void round
+// The same statements — text and bound values — run one after another on a session of their own,
+// with none of computeInsights' planning, checks or bookkeeping: the COPYs write the same files again.
+const bare = async (statements: Sql[]) => {
+  const session = await SqlSession.open(duck)
+  for (const statement of statements) await session.run(statement)
+  session.close()
 }
 
 console.log(
@@ -186,7 +178,7 @@ const bareSeconds: number[] = []
 for (let round = 1; round <= 3; round++) {
   const a = await timed(() => ours(round))
   oursSeconds.push(a.seconds)
-  const b = await timed(() => bare(a.value.statements, round))
+  const b = await timed(() => bare(a.value.statements))
   bareSeconds.push(b.seconds)
   console.log(`round ${round}: computeInsights ${a.seconds.toFixed(2)} s, bare SQL ${b.seconds.toFixed(2)} s`)
 }
@@ -199,7 +191,7 @@ console.log(
 console.log(
   `median: ${seconds.toFixed(2)} s vs bare ${bareMedian.toFixed(2)} s; ratio ${(seconds / bareMedian).toFixed(2)} (goals ≤ 20 s, ≤ 1.5); peak RSS ${peak} MB; ${warm.statements.length} statements`,
 )
-connection.closeSync()
+connection.close()
 printResult({
   customers,
   seconds,

@@ -9,6 +9,7 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { gzipSync } from 'node:zlib'
+import { sql } from '../src/query/index.js'
 import { createLogger, openRuntime, readSettings } from '../src/runtime/index.js'
 import { buildApp } from '../src/server/index.js'
 import { createSetupToken } from '../src/server/web-admin/index.js'
@@ -47,7 +48,7 @@ await publishGeneratedEntity(runtime, {
   name: 'customers',
   rows,
   partitions: 1,
-  columns: `(range + 1)::BIGINT as customer_id, 'Name' || range as name,
+  columns: sql`(range + 1)::BIGINT as customer_id, 'Name' || range as name,
     ['DK','DE','SE','GB'][range % 4 + 1] as country, round((range * 7919 % 100000) / 100.0, 2)::DOUBLE as amount`,
   schema: [
     { name: 'customer_id', type: 'BIGINT' },

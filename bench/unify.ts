@@ -9,13 +9,12 @@
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
 import { parse as parseYaml } from 'yaml'
 import { demoConfigYaml, generateDemoData } from '../src/demo/index.js'
 import { openDuckDb } from '../src/pipeline/index.js'
 import type { UnifySourceInput } from '../src/pipeline/sql/unify-sql.js'
 import { computeUnification, type UnifyConfig, unifyConfigSchema } from '../src/pipeline/unify/index.js'
-import { literal } from '../src/query/index.js'
+import { join as joinSql, literal, type Sql, SqlSession, sql } from '../src/query/index.js'
 import { argument, printResult, timed, trackPeakMemory } from './bench-utils.js'
 
 const mode = process.argv[2] === 'speed' ? 'speed' : 'accuracy'
@@ -23,23 +22,21 @@ const work = resolve(import.meta.dirname, '.work', 'unify')
 mkdirSync(work, { recursive: true })
 const duck = await openDuckDb({ tempDir: join(work, 'duck-tmp') })
 
-async function toParquet(connection: DuckDBConnection, select: string, file: string): Promise<string> {
-  await connection.run(`copy (${select}) to ${literal(file)} (format parquet)`)
+async function toParquet(session: SqlSession, select: Sql, file: string): Promise<string> {
+  await session.run(sql`copy (${select}) to ${literal(file)} (format parquet)`)
   return file
 }
 
-async function describeTypes(connection: DuckDBConnection, file: string): Promise<Record<string, string>> {
-  const rows = (
-    await connection.runAndReadAll(`describe select * from read_parquet(${literal(file)})`)
-  ).getRowObjectsJS()
+async function describeTypes(session: SqlSession, file: string): Promise<Record<string, string>> {
+  const rows = await session.rows(sql`describe select * from read_parquet(${literal(file)})`)
   return Object.fromEntries(rows.map((r) => [String(r.column_name), String(r.column_type)]))
 }
 
 /** Pairwise and cluster metrics of a unification against truth (source, key, entity). */
 async function score(
-  connection: DuckDBConnection,
+  session: SqlSession,
   outDir: string,
-  truth: string,
+  truth: Sql,
 ): Promise<{
   precision: number
   recall: number
@@ -49,7 +46,7 @@ async function score(
   exactClusters: number
 }> {
   const rows = (
-    await connection.runAndReadAll(`
+    await session.rows(sql`
     with j as (
       select t.entity, k.CustomerId from (${truth}) t
       join read_parquet(${literal(join(outDir, 'CustomerSourceKeys', 'part-00000.parquet'))}) k
@@ -69,7 +66,7 @@ async function score(
       (select sum(n * (n - 1) / 2) from person) as truth_pairs,
       (select sum(n * (n - 1) / 2) from profile) as predicted_pairs,
       (select count(*) from person) as entities, (select count(*) from profile) as profiles`)
-  ).getRowObjectsJS()[0] as Record<string, number | bigint>
+  )[0] as Record<string, number | bigint>
   const tp = Number(rows.tp)
   const precision = tp / Number(rows.predicted_pairs)
   const recall = tp / Number(rows.truth_pairs)
@@ -89,7 +86,7 @@ async function unify(name: string, config: UnifyConfig, sources: UnifySourceInpu
   return {
     outDir,
     ...(await timed(() =>
-      computeUnification(duck as DuckDBInstance, {
+      computeUnification(duck, {
         config,
         sources,
         previousKeys: undefined,
@@ -145,7 +142,7 @@ const febrlAttributes = (withSocSec: boolean): Record<string, string> => ({
 })
 
 if (mode === 'accuracy') {
-  const connection = await duck.connect()
+  const session = await SqlSession.open(duck)
   const results: Record<string, number> = {}
   // The demo generator's three messy sources, with the demo's own unify section.
   const demoDir = join(work, 'demo')
@@ -155,28 +152,28 @@ if (mode === 'accuracy') {
     dataSources: Record<string, { primaryKey: string; options: { path: string } }>
   }
   const demo = unifyConfigSchema.parse(demoDoc.unify)
-  const readers: Record<string, string> = {
-    crm_contacts: `select * from read_csv(${literal(join(demoDir, 'crm-contacts.csv'))}, all_varchar = true)`,
-    webshop_orders: `select * from read_parquet(${literal(join(demoDir, 'webshop-orders.parquet'))})`,
-    loyalty_members: `select * from read_json(${literal(join(demoDir, 'loyalty-members.ndjson'))}, format = 'newline_delimited')`,
+  const readers: Record<string, Sql> = {
+    crm_contacts: sql`select * from read_csv(${literal(join(demoDir, 'crm-contacts.csv'))}, all_varchar = true)`,
+    webshop_orders: sql`select * from read_parquet(${literal(join(demoDir, 'webshop-orders.parquet'))})`,
+    loyalty_members: sql`select * from read_json(${literal(join(demoDir, 'loyalty-members.ndjson'))}, format = 'newline_delimited')`,
   }
   const demoSources: UnifySourceInput[] = []
   for (const [name, mapping] of Object.entries(demo.sources)) {
-    const file = await toParquet(connection, readers[name] as string, join(work, `${name}.parquet`))
+    const file = await toParquet(session, readers[name] as Sql, join(work, `${name}.parquet`))
     demoSources.push({
       name,
       files: [file],
       keyColumn: demoDoc.dataSources[name]?.primaryKey as string,
       attributes: mapping.attributes,
       updatedAt: mapping.updatedAt,
-      types: await describeTypes(connection, file),
+      types: await describeTypes(session, file),
     })
   }
   const demoRun = await unify('demo', demo, demoSources)
   const demoScore = await score(
-    connection,
+    session,
     demoRun.outDir,
-    `select source, key, person_id as entity from read_csv(${literal(join(demoDir, 'ground-truth.csv'))}, all_varchar = true)`,
+    sql`select source, key, person_id as entity from read_csv(${literal(join(demoDir, 'ground-truth.csv'))}, all_varchar = true)`,
   )
   console.log(
     `demo (${demoRun.value.stats.sourceRecords.toLocaleString()} records, ${demoScore.entities} people): precision ${demoScore.precision.toFixed(4)}, recall ${demoScore.recall.toFixed(4)}, F1 ${demoScore.f1.toFixed(4)}; ${demoScore.profiles} profiles, ${(demoScore.exactClusters * 100).toFixed(1)}% of people exactly one profile; ${demoRun.seconds.toFixed(2)} s`,
@@ -188,7 +185,7 @@ if (mode === 'accuracy') {
   if (!existsSync(febrl)) console.log(`FEBRL data not found at ${febrl}; skipped`)
   else {
     const read = (file: string) =>
-      `select trim(rec_id) as rec_id, * exclude (rec_id) from read_csv(${literal(join(febrl, file))}, all_varchar = true, header = true)`
+      sql`select trim(rec_id) as rec_id, * exclude (rec_id) from read_csv(${literal(join(febrl, file))}, all_varchar = true, header = true)`
     const sets: { name: string; files: string[] }[] = [
       { name: 'febrl1', files: ['dataset1.csv'] },
       { name: 'febrl2', files: ['dataset2.csv'] },
@@ -201,8 +198,8 @@ if (mode === 'accuracy') {
         for (const [i, file] of set.files.entries()) {
           // Trim the leading space after each comma, as the data set's README says.
           const parquet = await toParquet(
-            connection,
-            `select columns(*)::varchar from (select trim(columns(*)) from (${read(file)}))`,
+            session,
+            sql`select columns(*)::varchar from (select trim(columns(*)) from (${read(file)}))`,
             join(work, `${set.name}-${i}.parquet`),
           )
           sources.push({
@@ -210,19 +207,20 @@ if (mode === 'accuracy') {
             files: [parquet],
             keyColumn: 'rec_id',
             attributes: febrlAttributes(withSocSec),
-            types: await describeTypes(connection, parquet),
+            types: await describeTypes(session, parquet),
           })
         }
         const config = febrlConfig(withSocSec)
         config.sources = Object.fromEntries(sources.map((s) => [s.name, { attributes: s.attributes }]))
         const run = await unify(`${set.name}-${withSocSec}`, config, sources)
-        const truth = sources
-          .map(
+        const truth = joinSql(
+          sources.map(
             (s) =>
-              `select ${literal(s.name)} as source, rec_id as key, regexp_extract(rec_id, 'rec-(\\d+)-', 1) as entity from read_parquet(${literal(s.files[0] as string)})`,
-          )
-          .join(' union all ')
-        const result = await score(connection, run.outDir, truth)
+              sql`select ${literal(s.name)} as source, rec_id as key, regexp_extract(rec_id, 'rec-(\\d+)-', 1) as entity from read_parquet(${literal(s.files[0] as string)})`,
+          ),
+          ' union all ',
+        )
+        const result = await score(session, run.outDir, truth)
         const label = `${set.name}${withSocSec ? '+ssn' : ''}`
         console.log(
           `${label.padEnd(13)} (${run.value.stats.sourceRecords.toLocaleString()} records): precision ${result.precision.toFixed(4)}, recall ${result.recall.toFixed(4)}, F1 ${result.f1.toFixed(4)}; ${result.entities} people → ${result.profiles} profiles, ${(result.exactClusters * 100).toFixed(1)}% exact; ${run.seconds.toFixed(2)} s`,
@@ -231,17 +229,17 @@ if (mode === 'accuracy') {
       }
     }
   }
-  connection.closeSync()
+  session.close()
   printResult(results)
 } else {
   const records = argument('records', 1_000_000)
-  const connection = await duck.connect()
+  const session = await SqlSession.open(duck)
   const file = join(work, `people-${records}.parquet`)
   if (!existsSync(file)) {
     console.log(`generating ${records.toLocaleString()} records (70% originals, 30% duplicates with typos)…`)
     const originals = Math.round(records * 0.7)
     // Typos: a dropped, doubled or swapped letter in a name; a dropped digit in a phone.
-    await connection.run(`copy (
+    await session.run(sql`copy (
       with firsts as (select unnest(['anne','bo','carl','dorte','erik','frida','gustav','hanne','ida','jens','karen','lars','mette','niels','ole','pia','rasmus','sofie','thomas','ulla','viggo','william','yrsa','zara','emma','noah','alma','oscar','clara','liam']) as f),
       lasts as (select a || b as l from unnest(['jen','niel','han','peder','ander','christ','lar','soren','rasmus','jorgen','peter','mad','krist','ol','thom','poul','johan','mol','morten','smith','jon','tay','brow','wil','ev','thomp','walk','whit','robert','ander']) t(a),
         unnest(['sen','son','berg','holm','gaard','lund','strup','bech','dahl','kjaer','skov','vang','borg','by','toft','feldt','hoj','bak','lykke','rup','mark','hus','ager','vad','bro','ris','sig','eng','mose','ly']) u(b)),
@@ -306,22 +304,22 @@ if (mode === 'accuracy') {
       files: [file],
       keyColumn: 'record_id',
       attributes: config.sources.people!.attributes,
-      types: await describeTypes(connection, file),
+      types: await describeTypes(session, file),
     },
   ])
   const peak = stopMemory()
   // The floor: the same blocked fuzzy comparison, written by hand, on the raw columns.
   const bare = await timed(async () => {
-    const result = await connection.runAndReadAll(`
+    const result = await session.value(sql`
       select count(*) from read_parquet(${literal(file)}) a join read_parquet(${literal(file)}) b
         on a.postcode = b.postcode and a.record_id < b.record_id
       where jaro_winkler_similarity(a.first_name, b.first_name) >= 0.85 and jaro_winkler_similarity(a.last_name, b.last_name) >= 0.9`)
-    return Number(result.getRowsJS()[0]?.[0])
+    return Number(result)
   })
   const quality = await score(
-    connection,
+    session,
     ours.outDir,
-    `select 'people' as source, record_id::varchar as key, person::varchar as entity from read_parquet(${literal(file)})`,
+    sql`select 'people' as source, record_id::varchar as key, person::varchar as entity from read_parquet(${literal(file)})`,
   )
   const ratio = ours.seconds / bare.seconds
   const st = ours.value.stats
@@ -331,7 +329,7 @@ if (mode === 'accuracy') {
   console.log(
     `${records.toLocaleString()} records: unify ${ours.seconds.toFixed(1)} s (${ours.value.stats.unifiedProfiles.toLocaleString()} profiles, ${ours.value.stats.matchPairs.toLocaleString()} pairs, F1 ${quality.f1.toFixed(4)}), peak RSS ${peak} MB; bare blocked jaro_winkler self-join ${bare.seconds.toFixed(1)} s (${bare.value.toLocaleString()} pairs); ratio ${ratio.toFixed(2)} (goals ≤ 60 s, ≤ 3)`,
   )
-  connection.closeSync()
+  session.close()
   printResult({
     records,
     seconds: ours.seconds,

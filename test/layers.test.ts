@@ -23,7 +23,7 @@ describe('the layers of src/ (.dependency-cruiser.cjs)', () => {
     expect(violations(root)).toEqual([])
   })
 
-  it('refuse a store module that imports the server, peers that import each other, cycles, and a UI that imports src/', () => {
+  it('refuse a store module that imports the server, peers that import each other, cycles, a raw DuckDB connection outside src/query, and a UI that imports src/', () => {
     const found = violations(join(root, 'test', 'fixtures', 'layers'))
     const rules = found.map((v) => `${v.rule}: ${v.from} → ${v.to}`)
     expect(rules).toEqual(
@@ -32,6 +32,9 @@ describe('the layers of src/ (.dependency-cruiser.cjs)', () => {
         'peers-flows-connector: src/flows/uses-connector.ts → src/connector/adapter.ts',
         'web-over-http-only: web/src/page.ts → src/server/route.ts',
       ]),
+    )
+    expect(rules).toContainEqual(
+      expect.stringMatching(/^duckdb-through-query: src\/pipeline\/raw-duckdb\.ts → .*@duckdb\/node-api/),
     )
     expect(found.some((v) => v.rule === 'no-circular' && v.from.startsWith('src/pipeline/'))).toBe(true)
   })

@@ -1,13 +1,13 @@
-import type { DuckDBInstance } from '@duckdb/node-api'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDuckDb } from '../src/pipeline/index.js'
+import type { DuckDb } from '../src/query/index.js'
 import { dataSource, ingestInto, scratch } from './helpers/ingest-fixtures.js'
 import { adminQuery, POSTGRES_ADMIN_URL } from './helpers/postgres.js'
 import { storeModeAvailable } from './helpers/test-store.js'
 
 const available = storeModeAvailable('postgres')
 const schema = `oi_src_${process.pid}_${Date.now()}`
-let duck: DuckDBInstance
+let duck: DuckDb
 let dir: ReturnType<typeof scratch>
 
 beforeAll(async () => {

@@ -4,12 +4,13 @@ import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applyConfig, type ConfigInput, configSchema } from '../src/config/index.js'
 import { cancelRefresh, requestRefreshes } from '../src/pipeline/index.js'
-import { literal } from '../src/query/index.js'
+import { sql as duckSql, literal } from '../src/query/index.js'
 import type { Runtime } from '../src/runtime/index.js'
 import { createApiKey } from '../src/server/auth/api-key-service.js'
 import { buildApp } from '../src/server/index.js'
 import { getEntity, listEntityVersions } from '../src/store/entities.js'
 import { listEvents, type StoredEvent } from '../src/store/events.js'
+import { duckRun } from './helpers/duck.js'
 import { createTestStore, STORE_MODES, storeModeAvailable, type TestStore } from './helpers/test-store.js'
 import { waitFor, waitForRefreshEnd } from './helpers/wait.js'
 
@@ -163,11 +164,10 @@ describe.each(STORE_MODES)('data source refresh on %s', (mode) => {
 
   it.skipIf(!available)('cancels a running refresh and leaves the published version untouched', async () => {
     const big = join(files, 'big.csv')
-    const connection = await runtime.duck.connect()
-    await connection.run(
-      `copy (select range + 1 as id, 'Person ' || range as first_name, repeat(md5(range::varchar), 6) as city from range(3000000)) to ${literal(big)} (header)`,
+    await duckRun(
+      runtime.duck,
+      duckSql`copy (select range + 1 as id, 'Person ' || range as first_name, repeat(md5(range::varchar), 6) as city from range(3000000)) to ${literal(big)} (header)`,
     )
-    connection.closeSync()
     await configure({
       contacts: { kind: 'csv', primaryKey: 'id', options: { path: big } },
       orders: { kind: 'csv', primaryKey: 'order_id', options: { path: join(files, 'missing.csv') } },

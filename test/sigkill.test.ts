@@ -1,8 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { DuckDBInstance } from '@duckdb/node-api'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { literal } from '../src/query/index.js'
+import { createDuckDb, literal, SqlSession, sql } from '../src/query/index.js'
 import { freshHome, runCli, type ServerProcess, startServer } from './helpers/processes.js'
 import { waitFor } from './helpers/wait.js'
 
@@ -23,12 +22,12 @@ beforeAll(async () => {
   expect((await runCli(['apply', '-f', join(files, 'openinsights.yaml')], env)).code).toBe(0)
   expect((await runCli(['refresh', '--wait'], env)).code).toBe(0)
   // Now make the next refresh slow enough to be killed in the middle of writing.
-  const duck = await DuckDBInstance.create(':memory:')
-  const connection = await duck.connect()
-  await connection.run(
-    `copy (select range + 1 as id, repeat(md5(range::varchar), 8) as name from range(4000000)) to ${literal(join(files, 'contacts.csv'))} (header)`,
+  const duck = await createDuckDb()
+  const session = await SqlSession.open(duck)
+  await session.run(
+    sql`copy (select range + 1 as id, repeat(md5(range::varchar), 8) as name from range(4000000)) to ${literal(join(files, 'contacts.csv'))} (header)`,
   )
-  connection.closeSync()
+  session.close()
   duck.closeSync()
 })
 afterAll(async () => server?.stop())

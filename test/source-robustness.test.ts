@@ -5,10 +5,11 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applyConfig, type ConfigInput, configSchema } from '../src/config/index.js'
 import { requestRefreshes } from '../src/pipeline/index.js'
-import { literal } from '../src/query/index.js'
+import { literal, literalList, sql } from '../src/query/index.js'
 import { getEntity } from '../src/store/entities.js'
 import { listEvents } from '../src/store/events.js'
 import type { Refresh } from '../src/store/refreshes.js'
+import { duckRows, duckRun } from './helpers/duck.js'
 import { POSTGRES_ADMIN_URL } from './helpers/postgres.js'
 import { createTestStore, storeModeAvailable, type TestStore } from './helpers/test-store.js'
 import { waitForRefreshEnd } from './helpers/wait.js'
@@ -38,16 +39,12 @@ async function harness(store: TestStore) {
   const readable = async (name: string): Promise<number | undefined> => {
     const entity = await getEntity(runtime.db, instanceId, name)
     if (!entity) return undefined
-    const connection = await runtime.duck.connect()
-    try {
-      const files = entity.current.partitions.map((p) => join(entity.current.directory, p.file))
-      const result = await connection.runAndReadAll(
-        `select count(*)::int from read_parquet([${files.map(literal).join(',')}])`,
-      )
-      return Number(result.getRowsJS()[0]?.[0])
-    } finally {
-      connection.closeSync()
-    }
+    const files = entity.current.partitions.map((p) => join(entity.current.directory, p.file))
+    const rows = await duckRows<{ n: number }>(
+      runtime.duck,
+      sql`select count(*)::int as n from read_parquet(${literalList(files)})`,
+    )
+    return Number(rows[0]?.n)
   }
   const failedEvent = async (refreshId: string) => {
     await runtime.drainEvents()
@@ -209,12 +206,11 @@ describe('source fuzzing: any bytes, for every file reader', () => {
     h = await harness(store)
     for (const kind of kinds) {
       if (kind === 'parquet') {
-        const connection = await h.runtime.duck.connect()
         writeFileSync(join(h.files, 'seed.csv'), goodCsv)
-        await connection.run(
-          `copy (select * from read_csv(${literal(join(h.files, 'seed.csv'))})) to ${literal(fileOf(kind))} (format parquet)`,
+        await duckRun(
+          h.runtime.duck,
+          sql`copy (select * from read_csv(${literal(join(h.files, 'seed.csv'))})) to ${literal(fileOf(kind))} (format parquet)`,
         )
-        connection.closeSync()
       } else writeFileSync(fileOf(kind), VALID[kind]())
     }
     await h.configure(

@@ -6,11 +6,13 @@ import { applyConfig, configSchema } from '../src/config/index.js'
 import { demoConfigYaml, generateDemoData } from '../src/demo/index.js'
 import { queryEntityRows, requestRefreshes } from '../src/pipeline/index.js'
 import { suggestMapping } from '../src/pipeline/unify/index.js'
+import { literal, sql } from '../src/query/index.js'
 import type { Runtime } from '../src/runtime/index.js'
 import { createApiKey } from '../src/server/auth/api-key-service.js'
 import { type ApiApp, buildApp } from '../src/server/index.js'
 import { getEntity, publishEntityVersion } from '../src/store/entities.js'
 import { getRun } from '../src/store/runs.js'
+import { duckRows, duckRun } from './helpers/duck.js'
 import { createTestStore, type TestStore } from './helpers/test-store.js'
 import { waitFor, waitForRefreshEnd } from './helpers/wait.js'
 
@@ -46,12 +48,13 @@ describe('intelligent mapping and suggested rules', () => {
   it('maps columns from names in several spellings and languages, and from their values', async () => {
     const versionDir = join(store.settings.dataDir, 'demo', 'entities', 'people', 'v1')
     mkdirSync(versionDir, { recursive: true })
-    const connection = await runtime.duck.connect()
-    await connection.run(`copy (select * from (values
+    await duckRun(
+      runtime.duck,
+      sql`copy (select * from (values
         ('1', 'Anne', 'Hansen', 'anne@example.com', '+45 20 30 40 50', '8000', 'Aarhus', '1980-01-02', 'x1'),
         ('2', 'Bo', 'Berg', 'bo@example.org', '20304051', '2100', 'København', '1975-05-06', 'x2'))
-      t(id, Vorname, efternavn, e_mail, kontakt, plz, stadt, fødselsdato, contact)) to '${join(versionDir, 'part-00000.parquet')}' (format parquet)`)
-    connection.closeSync()
+      t(id, Vorname, efternavn, e_mail, kontakt, plz, stadt, fødselsdato, contact)) to ${literal(join(versionDir, 'part-00000.parquet'))} (format parquet)`,
+    )
     await publishEntityVersion(
       runtime.db,
       {
@@ -138,20 +141,16 @@ describe('intelligent mapping and suggested rules', () => {
     const { rows } = await queryEntityRows(runtime.duck, keys!.current, {
       select: ['CustomerId', 'SourceName', 'SourceKey'],
       where: undefined,
-      params: [],
       orderBy: [],
       limit: 1_000_000,
       offset: 0,
       count: false,
     })
     const customerOf = new Map(rows.map((k) => [`${k.SourceName}:${k.SourceKey}`, String(k.CustomerId)]))
-    const connection = await runtime.duck.connect()
-    const truth = (
-      await connection.runAndReadAll(
-        `select source, key, person_id from read_csv('${join(dir, 'ground-truth.csv')}', all_varchar = true)`,
-      )
-    ).getRowObjectsJS()
-    connection.closeSync()
+    const truth = await duckRows(
+      runtime.duck,
+      sql`select source, key, person_id from read_csv(${literal(join(dir, 'ground-truth.csv'))}, all_varchar = true)`,
+    )
     const count = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1)
     const byPerson = new Map<string, number>()
     const byCustomer = new Map<string, number>()

@@ -7,10 +7,12 @@ import { applyConfig, configSchema, parseConfig } from '../src/config/index.js'
 import { demoConfigYaml, generateDemoData } from '../src/demo/index.js'
 import { requestRefreshes, requestRun, versionFiles } from '../src/pipeline/index.js'
 import { explainCustomer } from '../src/pipeline/unify/index.js'
+import { literal, sql } from '../src/query/index.js'
 import type { Runtime } from '../src/runtime/index.js'
 import { getEntity } from '../src/store/entities.js'
 import { listEvents } from '../src/store/events.js'
 import { getRun, listRuns, type Run } from '../src/store/runs.js'
+import { duckRows } from './helpers/duck.js'
 import { entityRows } from './helpers/entity-rows.js'
 import { createTestStore, type TestStore } from './helpers/test-store.js'
 import { waitFor, waitForRefreshEnd } from './helpers/wait.js'
@@ -86,13 +88,10 @@ describe('unification of the demo data', () => {
   it('makes one profile of each person: pairwise F1 ≥ 0.95 against the ground truth', async () => {
     const keys = await rowsOf('CustomerSourceKeys', ['CustomerId', 'SourceName', 'SourceKey'])
     const customerOf = new Map(keys.map((k) => [`${k.SourceName}:${k.SourceKey}`, String(k.CustomerId)]))
-    const connection = await runtime.duck.connect()
-    const truth = (
-      await connection.runAndReadAll(
-        `select source, key, person_id from read_csv('${join(dir, 'ground-truth.csv')}', all_varchar = true)`,
-      )
-    ).getRowObjectsJS()
-    connection.closeSync()
+    const truth = await duckRows(
+      runtime.duck,
+      sql`select source, key, person_id from read_csv(${literal(join(dir, 'ground-truth.csv'))}, all_varchar = true)`,
+    )
     expect(customerOf.size).toBe(truth.length)
     // Pairs within the same person (true) and within the same profile (predicted), counted per group.
     const pairs = (groups: Map<string, number>) =>

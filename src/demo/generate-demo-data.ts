@@ -1,7 +1,6 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { DuckDBInstance } from '@duckdb/node-api'
-import { literal } from '../query/index.js'
+import { createDuckDb, literal, SqlSession, sql } from '../query/index.js'
 import { ascii, makePeople, type Person } from './demo-people.js'
 import { Random } from './random.js'
 import { formatPhone, typo, varyEmail, varyFirstName, varyLastName } from './typos.js'
@@ -158,16 +157,16 @@ export function demoFiles(directory: string): DemoFiles {
 async function writeOrdersParquet(lines: string[], target: string, directory: string): Promise<void> {
   const csv = join(directory, '.orders.tmp.csv')
   writeFileSync(csv, `${lines.join('\n')}\n`)
-  const duck = await DuckDBInstance.create(':memory:')
-  const connection = await duck.connect()
+  const duck = await createDuckDb()
+  const session = await SqlSession.open(duck)
   try {
-    await connection.run(`copy (
+    await session.run(sql`copy (
       select * replace (cast(order_date as timestamp) as order_date, cast(total_amount as decimal(10,2)) as total_amount)
       from read_csv(${literal(csv)}, header = true, all_varchar = true)
     ) to ${literal(`${target}.tmp`)} (format parquet)`)
     renameSync(`${target}.tmp`, target)
   } finally {
-    connection.closeSync()
+    session.close()
     duck.closeSync()
     rmSync(csv, { force: true })
   }

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs'
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
 import type { Watch } from '../jobs/index.js'
+import { createDuckDb, type DuckDb, type SqlSession, sql } from '../query/index.js'
 
 export interface DuckDbOptions {
   /** Where DuckDB spills when a query outgrows memory. */
@@ -10,10 +10,10 @@ export interface DuckDbOptions {
   threads?: number
 }
 
-/** The data plane's engine: one DuckDB instance per process, one connection per task. */
-export async function openDuckDb(options: DuckDbOptions): Promise<DuckDBInstance> {
+/** The data plane's engine: one DuckDB instance per process, one session per task. */
+export async function openDuckDb(options: DuckDbOptions): Promise<DuckDb> {
   mkdirSync(options.tempDir, { recursive: true })
-  return DuckDBInstance.create(':memory:', {
+  return createDuckDb({
     temp_directory: options.tempDir,
     memory_limit: options.memoryLimit ?? '4GB',
     ...(options.threads ? { threads: String(options.threads) } : {}),
@@ -24,24 +24,23 @@ export async function openDuckDb(options: DuckDbOptions): Promise<DuckDBInstance
 }
 
 /**
- * Ties a connection to a job's watchdog: an abort interrupts its running statement, and every
+ * Ties a session to a job's watchdog: an abort interrupts its running statement, and every
  * change in DuckDB's own progress of what it runs counts as progress. Returns the undo.
  */
-export async function superviseConnection(
-  connection: DuckDBConnection,
-  watch: Watch | undefined,
-): Promise<() => void> {
+export async function superviseSession(session: SqlSession, watch: Watch | undefined): Promise<() => void> {
   if (!watch) return () => {}
   // DuckDB tracks a statement's progress only with its progress bar on (printing stays off);
   // a sandbox turns it on before it locks its configuration.
-  if (!(await progressBarOn(connection)))
-    await connection.run('set enable_progress_bar = true; set enable_progress_bar_print = false')
-  const interrupt = () => connection.interrupt()
+  if ((await session.value(sql`select current_setting('enable_progress_bar')`)) !== true) {
+    await session.run(sql`set enable_progress_bar = true`)
+    await session.run(sql`set enable_progress_bar_print = false`)
+  }
+  const interrupt = () => session.interrupt()
   watch.signal.addEventListener('abort', interrupt, { once: true })
   let last = ''
   const timer = setInterval(() => {
-    const { percentage, rows_processed, total_rows_to_process } = connection.progress
-    const now = `${percentage}/${rows_processed}/${total_rows_to_process}`
+    const { percentage, rowsProcessed, totalRows } = session.progress
+    const now = `${percentage}/${rowsProcessed}/${totalRows}`
     if (now !== last) watch.progress()
     last = now
   }, 500)
@@ -50,9 +49,4 @@ export async function superviseConnection(
     clearInterval(timer)
     watch.signal.removeEventListener('abort', interrupt)
   }
-}
-
-async function progressBarOn(connection: DuckDBConnection): Promise<boolean> {
-  const result = await connection.runAndReadAll("select current_setting('enable_progress_bar') as on")
-  return result.getRowObjectsJS()[0]?.on === true
 }

@@ -2,10 +2,8 @@ export { dataLayout } from './data-layout.js'
 export { openDuckDb } from './duckdb-engine.js'
 export {
   type EntityRowsQuery,
-  type JsonValue,
   queryEntityRows,
   readEntityPage,
-  toJsonValue,
   versionFiles,
 } from './entity-reader.js'
 export { recoverAbandonedRefreshes } from './recover-refreshes.js'

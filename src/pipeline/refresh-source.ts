@@ -1,8 +1,8 @@
 import { rm } from 'node:fs/promises'
-import type { DuckDBInstance } from '@duckdb/node-api'
 import { AppError, coerceError } from '../errors.js'
 import { appendEvent, type DataSourceRefreshEventData } from '../events/index.js'
 import { type WatchdogLimits, watched } from '../jobs/index.js'
+import type { DuckDb } from '../query/index.js'
 import type { SecretBox } from '../secrets/index.js'
 import { getDataSource } from '../store/data-sources.js'
 import type { Db } from '../store/database.js'
@@ -23,7 +23,7 @@ import { openSourceOptions } from './sources/source-secrets.js'
 
 export interface RefreshWorkerContext {
   db: Db
-  duck: DuckDBInstance
+  duck: DuckDb
   dataDir: string
   /** Identifies this process in refresh rows, so a sweeper can tell whose work was abandoned. */
   workerId: string

@@ -1,7 +1,6 @@
 import { mkdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { DuckDBConnection } from '@duckdb/node-api'
-import { literal } from '../query/index.js'
+import { literal, type Sql, type SqlSession, sql } from '../query/index.js'
 import type { ColumnSchema, PartitionInfo } from '../store/tables.js'
 
 /** A computed entity version written to disk, ready to publish. */
@@ -15,25 +14,21 @@ export interface EntityOutput {
 
 /** Writes a query's rows as the single Parquet partition of a new entity version in `directory`. */
 export async function writeEntityOutput(
-  connection: DuckDBConnection,
-  query: string,
+  session: SqlSession,
+  query: Sql,
   directory: string,
   keyColumn: string | null,
   /** Told the COPY statement before it runs (the benchmark replays them bare). */
-  onStatement?: (sql: string) => void,
+  onStatement?: (statement: Sql) => void,
 ): Promise<EntityOutput> {
   await mkdir(directory, { recursive: true })
   const file = join(directory, 'part-00000.parquet')
-  const copy = `copy (${query}) to ${literal(file)} (format parquet)`
+  const copy = sql`copy (${query}) to ${literal(file)} (format parquet)`
   onStatement?.(copy)
-  await connection.run(copy)
-  const described = (
-    await connection.runAndReadAll(`describe select * from read_parquet(${literal(file)})`)
-  ).getRowObjectsJS()
+  await session.run(copy)
+  const described = await session.rows(sql`describe select * from read_parquet(${literal(file)})`)
   const rowCount = Number(
-    (
-      await connection.runAndReadAll(`select count(*) from read_parquet(${literal(file)})`)
-    ).getRowsJS()[0]?.[0] ?? 0,
+    (await session.value(sql`select count(*) from read_parquet(${literal(file)})`)) ?? 0,
   )
   return {
     directory,

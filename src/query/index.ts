@@ -1,2 +1,18 @@
+export { createDuckDb, type DuckDb, type JsonValue, SqlSession } from './duckdb.js'
 export * from './odata/index.js'
-export { ident, literal, literalList } from './sql-text.js'
+export {
+  EMPTY,
+  ident,
+  inlineValue,
+  isSql,
+  join,
+  literal,
+  literalList,
+  param,
+  type Sql,
+  type SqlInterpolation,
+  type SqlValue,
+  sql,
+  typeName,
+  userWrittenSql,
+} from './sql.js'

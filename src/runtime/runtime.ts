@@ -1,5 +1,4 @@
 import { hostname } from 'node:os'
-import type { DuckDBInstance } from '@duckdb/node-api'
 import { startDeliveryWorker, webhookSubscriber } from '../connector/webhooks/index.js'
 import { type Dispatcher, listenForEvents, SubscriberRegistry, startDispatcher } from '../events/index.js'
 import { flowTrigger, startFlowRunWorker } from '../flows/index.js'
@@ -17,6 +16,7 @@ import { insightsTrigger, runInsights } from '../pipeline/insights/index.js'
 import { runFullRefresh } from '../pipeline/refresh.js'
 import { runDueSchedules } from '../pipeline/refresh-schedule.js'
 import { runUnify, unifyTrigger } from '../pipeline/unify/index.js'
+import type { DuckDb } from '../query/index.js'
 import { SecretBox } from '../secrets/index.js'
 import { type Db, openDatabase } from '../store/database.js'
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../store/embedded-postgres.js'
@@ -59,7 +59,7 @@ export interface Runtime {
   mode: 'embedded' | 'server'
   logger: Logger
   db: Db
-  duck: DuckDBInstance
+  duck: DuckDb
   jobs: JobQueue
   /** Seals and opens secrets at rest (flow secrets, data sources' credentials). */
   secrets: SecretBox

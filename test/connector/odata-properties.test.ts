@@ -2,11 +2,13 @@ import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { literal, sql } from '../../src/query/index.js'
 import type { Runtime } from '../../src/runtime/index.js'
 import { createApiKey } from '../../src/server/auth/api-key-service.js'
 import { type ApiApp, buildApp } from '../../src/server/index.js'
 import { getEntity, publishEntityVersion } from '../../src/store/entities.js'
 import { upsertInstance } from '../../src/store/instances.js'
+import { duckRun } from '../helpers/duck.js'
 import { createTestStore, type TestStore } from '../helpers/test-store.js'
 
 /** The generated entity, and an OData evaluator over it written independently of the SQL path. */
@@ -197,12 +199,11 @@ beforeAll(async () => {
   mkdirSync(partitionDir, { recursive: true })
   const ndjson = join(dir, 'people.ndjson')
   writeFileSync(ndjson, `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`)
-  const connection = await runtime.duck.connect()
-  await connection.run(
-    `copy (select * from read_json('${ndjson}', columns = {id: 'INTEGER', name: 'VARCHAR', city: 'VARCHAR', age: 'INTEGER', score: 'DOUBLE', active: 'BOOLEAN', born: 'DATE'}) order by id)
-     to '${join(partitionDir, 'part-00000.parquet')}' (format parquet)`,
+  await duckRun(
+    runtime.duck,
+    sql`copy (select * from read_json(${literal(ndjson)}, columns = {id: 'INTEGER', name: 'VARCHAR', city: 'VARCHAR', age: 'INTEGER', score: 'DOUBLE', active: 'BOOLEAN', born: 'DATE'}) order by id)
+     to ${literal(join(partitionDir, 'part-00000.parquet'))} (format parquet)`,
   )
-  connection.closeSync()
   await publishEntityVersion(
     runtime.db,
     {
@@ -265,11 +266,10 @@ describe('OData $filter through the API', () => {
   it('serves more than 1,000 rows as pages linked by absolute @odata.nextLink', async () => {
     const dir = join(store.settings.dataDir, 'acme', 'entities', 'numbers', 'v1')
     mkdirSync(dir, { recursive: true })
-    const connection = await runtime.duck.connect()
-    await connection.run(
-      `copy (select range::INTEGER as n, (range % 7)::INTEGER as r from range(2500)) to '${join(dir, 'part-00000.parquet')}' (format parquet)`,
+    await duckRun(
+      runtime.duck,
+      sql`copy (select range::INTEGER as n, (range % 7)::INTEGER as r from range(2500)) to ${literal(join(dir, 'part-00000.parquet'))} (format parquet)`,
     )
-    connection.closeSync()
     await publishEntityVersion(
       runtime.db,
       {

@@ -9,7 +9,6 @@ export async function entityRows(runtime: Runtime, instanceId: string, entity: s
   const { rows } = await queryEntityRows(runtime.duck, found.current, {
     select: select ?? found.current.schema.map((c) => c.name),
     where: undefined,
-    params: [],
     orderBy: [],
     limit: 1_000_000,
     offset: 0,

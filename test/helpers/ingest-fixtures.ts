@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { DuckDBInstance } from '@duckdb/node-api'
 import { type IngestProgress, type IngestResult, ingestSource } from '../../src/pipeline/sources/ingest.js'
 import { readParquet } from '../../src/pipeline/sql/duckdb-sql.js'
-import { literal } from '../../src/query/index.js'
+import { type DuckDb, literal, sql } from '../../src/query/index.js'
 import type { DataSource, DataSourceKind } from '../../src/store/data-sources.js'
+import { duckRows } from './duck.js'
 
 /** A scratch directory and helpers for ingestion tests (imported by *.test.ts only). */
 export function scratch(): { dir: string; path: (name: string) => string; dispose: () => void } {
@@ -36,7 +36,7 @@ export function dataSource(
 }
 
 export async function ingestInto(
-  duck: DuckDBInstance,
+  duck: DuckDb,
   source: DataSource,
   dir: string,
   options: { partitionBytes?: number; signal?: AbortSignal; onProgress?: (p: IngestProgress) => void } = {},
@@ -52,14 +52,9 @@ export async function ingestInto(
       ...(options.partitionBytes ? { partitionBytes: options.partitionBytes } : {}),
     },
   )
-  const connection = await duck.connect()
-  try {
-    const files = result.partitions.map((p) => join(versionDir, p.file))
-    const rows = (await connection.runAndReadAll(`${readParquet(files)}`)).getRowObjectsJS()
-    return { ...result, versionDir, rows }
-  } finally {
-    connection.closeSync()
-  }
+  const files = result.partitions.map((p) => join(versionDir, p.file))
+  const rows = await duckRows(duck, readParquet(files))
+  return { ...result, versionDir, rows }
 }
 
 export interface RejectRow {
@@ -70,20 +65,16 @@ export interface RejectRow {
 }
 
 /** A rejects file parsed as the CSV it is. */
-export async function readRejects(duck: DuckDBInstance, file: string): Promise<RejectRow[]> {
-  const connection = await duck.connect()
-  try {
-    const result = await connection.runAndReadAll(
-      `select line, "column", reason, record from read_csv(${literal(file)}, header = true, auto_detect = false,
+export async function readRejects(duck: DuckDb, file: string): Promise<RejectRow[]> {
+  const rows = await duckRows(
+    duck,
+    sql`select line, "column", reason, record from read_csv(${literal(file)}, header = true, auto_detect = false,
         columns = {'line': 'BIGINT', 'column': 'VARCHAR', 'reason': 'VARCHAR', 'record': 'VARCHAR'})`,
-    )
-    return result.getRowObjectsJS().map((r) => ({
-      line: r.line === null ? null : Number(r.line),
-      column: r.column as string | null,
-      reason: String(r.reason),
-      record: r.record as string | null,
-    }))
-  } finally {
-    connection.closeSync()
-  }
+  )
+  return rows.map((r) => ({
+    line: r.line === null ? null : Number(r.line),
+    column: r.column as string | null,
+    reason: String(r.reason),
+    record: r.record as string | null,
+  }))
 }

@@ -1,5 +1,5 @@
-import type { DuckDBInstance } from '@duckdb/node-api'
 import type { OutboundGuard } from '../../outbound/index.js'
+import type { DuckDb } from '../../query/index.js'
 import type { Db } from '../../store/database.js'
 
 /** What an action may use while it runs. */
@@ -7,7 +7,7 @@ export interface ActionContext {
   instanceId: string
   runId: string
   db: Db
-  duck: DuckDBInstance
+  duck: DuckDb
   dataDir: string
   /** Aborts when the action's timeout passes. */
   signal: AbortSignal

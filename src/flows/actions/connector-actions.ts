@@ -49,7 +49,6 @@ export async function getItems(
     const { rows } = await queryEntityRows(context.duck, entity.current, {
       select: query.select,
       where: query.where,
-      params: query.params,
       orderBy: query.orderBy,
       limit: query.pageSize,
       offset: query.skip,
@@ -67,12 +66,11 @@ export async function getItem(
 ): Promise<unknown> {
   const entity = await entityOf(context, inputs.entity)
   try {
-    const { where, params } = keyCondition(entity, inputs.key, 'plain')
+    const where = keyCondition(entity, inputs.key, 'plain')
     const query = parseEntityQuery({}, entity.current.schema, null)
     const { rows } = await queryEntityRows(context.duck, entity.current, {
       select: query.select,
       where,
-      params,
       orderBy: [],
       limit: 1,
       offset: 0,

@@ -7,9 +7,9 @@
  */
 
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { DuckDBInstance } from '@duckdb/node-api'
 import { appendEvent } from '../../events/index.js'
 import type { OutboundGuard } from '../../outbound/index.js'
+import type { DuckDb } from '../../query/index.js'
 import type { SecretBox } from '../../secrets/index.js'
 import type { Db } from '../../store/database.js'
 import { type ActionRecord, listActionRecords, recordActions } from '../../store/flow-run-actions.js'
@@ -40,7 +40,7 @@ export interface FlowEngineContext {
   /** Opens the instance's secrets; runs without one cannot use secret(). */
   secrets?: SecretBox
   db: Db
-  duck: DuckDBInstance
+  duck: DuckDb
   dataDir: string
   /** The gate of every outbound call the actions make. */
   outbound: OutboundGuard

@@ -1,5 +1,5 @@
 import { AppError } from '../../errors.js'
-import { filterToSql, SqlParameters } from '../../query/index.js'
+import { filterToSql, type Sql } from '../../query/index.js'
 import { valueTypeOf } from '../../query/odata/value-types.js'
 import type { Entity } from '../../store/entities.js'
 
@@ -7,11 +7,7 @@ import type { Entity } from '../../store/entities.js'
  * The condition that selects one item by key. In the OData form `Entity('a''b')` or `Entity(42)`
  * the key is a literal; in the plain form `…/Entity/a'b` it is the text itself.
  */
-export function keyCondition(
-  entity: Entity,
-  keyText: string,
-  form: 'odata' | 'plain',
-): { where: string; params: unknown[] } {
+export function keyCondition(entity: Entity, keyText: string, form: 'odata' | 'plain'): Sql {
   const keyColumn = entity.current.keyColumn
   if (!keyColumn) {
     throw new AppError('NoKey', `entity ${entity.name} has no key column; query it with $filter instead`, {
@@ -33,8 +29,7 @@ export function keyCondition(
         target: 'key',
       })
   }
-  const params = new SqlParameters()
-  const where = filterToSql(
+  return filterToSql(
     {
       kind: 'compare',
       operator: 'eq',
@@ -46,8 +41,6 @@ export function keyCondition(
       position: 1,
     },
     entity.current.schema,
-    params,
     'key',
   )
-  return { where, params: params.values }
 }

@@ -1,13 +1,14 @@
 import { mkdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { DuckDBInstance } from '@duckdb/node-api'
 import { sql } from 'kysely'
 import { AppError, notFound } from '../../errors.js'
 import { newId } from '../../ids.js'
+import type { DuckDb } from '../../query/index.js'
+import { type JsonValue, param, SqlSession, type SqlValue } from '../../query/index.js'
 import type { Db, DbOrTx } from '../../store/database.js'
 import { type Entity, getEntity, publishEntityVersion } from '../../store/entities.js'
 import type { ColumnSchema } from '../../store/tables.js'
-import { dataLayout, type JsonValue, queryEntityRows, versionFiles } from '../index.js'
+import { dataLayout, queryEntityRows, versionFiles } from '../index.js'
 import { pruneEntityVersions } from '../prune-versions.js'
 import { copyWithReplacedRow, countParquet } from '../sql/duckdb-sql.js'
 import { keyCondition } from './item-key.js'
@@ -15,7 +16,7 @@ import { isWritableColumnType, itemSchema } from './item-schema.js'
 
 export interface ItemStore {
   db: Db
-  duck: DuckDBInstance
+  duck: DuckDb
   dataDir: string
 }
 
@@ -91,29 +92,22 @@ async function writeVersion(
   await mkdir(directory, { recursive: true })
   const file = join(directory, 'part-00000.parquet')
   const previousFiles = change.previous ? versionFiles(change.previous.current) : []
-  // DuckDB wants every bound value used: the key only filters when there are previous rows.
-  const params: unknown[] = previousFiles.length > 0 ? [change.keyValue] : []
   const row = change.row
-    ? change.columns.map((c) => {
-        params.push(change.row?.[c.name] ?? null)
-        return `$${params.length}`
-      })
+    ? change.columns.map((c) => param(bindable(change.row?.[c.name] ?? null)))
     : undefined
-  const connection = await store.duck.connect()
+  const session = await SqlSession.open(store.duck)
   try {
-    await connection.run(
+    await session.run(
       copyWithReplacedRow({
         previousFiles,
         columns: change.columns,
         keyColumn: change.keyColumn,
-        keyPlaceholder: '$1',
+        key: param(bindable(change.keyValue)),
         row,
         outFile: file,
       }),
-      params as never[],
     )
-    const counted = await connection.runAndReadAll(countParquet([file]))
-    const rowCount = Number(counted.getRowsJS()[0]?.[0] ?? 0)
+    const rowCount = Number((await session.value(countParquet([file]))) ?? 0)
     const { size } = await stat(file)
     await publishEntityVersion(
       tx,
@@ -135,7 +129,7 @@ async function writeVersion(
     await rm(directory, { recursive: true, force: true })
     throw error
   } finally {
-    connection.closeSync()
+    session.close()
   }
 }
 
@@ -202,11 +196,10 @@ export async function writeItem(
     .execute(async (tx) => {
       await sql`select pg_advisory_xact_lock(${lockKey(instanceId, name)})`.execute(tx)
       const current = (await getEntity(tx, instanceId, name)) as Entity
-      const { where, params } = keyCondition(current, String(keyValue), 'plain')
+      const where = keyCondition(current, String(keyValue), 'plain')
       const { rows } = await queryEntityRows(store.duck, current.current, {
         select: columns.map((c) => c.name),
         where,
-        params,
         orderBy: [],
         limit: 1,
         offset: 0,
@@ -222,7 +215,7 @@ export async function writeItem(
           },
         )
       if (mode === 'update' && !existing) throw notFound(`Item of ${name}`, String(keyValue))
-      const typedKey = params[0] as JsonValue
+      const typedKey = where.params[0] as JsonValue
       const row: Record<string, JsonValue> = { ...(existing ?? {}), ...fields, [keyColumn]: typedKey }
       for (const c of columns) if (!(c.name in row)) row[c.name] = null
       await writeVersion(
@@ -238,4 +231,9 @@ export async function writeItem(
       await pruneEntityVersions(store.db, instanceId, name, KEEP_VERSIONS)
       return row
     })
+}
+
+/** An item's value as DuckDB binds it: a JSON object or list as its text. */
+function bindable(value: JsonValue): SqlValue {
+  return value !== null && typeof value === 'object' ? JSON.stringify(value) : value
 }

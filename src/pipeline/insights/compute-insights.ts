@@ -1,9 +1,17 @@
-import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
 import { AppError } from '../../errors.js'
 import type { Watch } from '../../jobs/index.js'
-import { ident, literal } from '../../query/index.js'
+import {
+  type DuckDb,
+  ident,
+  join,
+  literal,
+  type Sql,
+  SqlSession,
+  sql,
+  userWrittenSql,
+} from '../../query/index.js'
 import type { ColumnSchema } from '../../store/tables.js'
-import { superviseConnection } from '../duckdb-engine.js'
+import { superviseSession } from '../duckdb-engine.js'
 import type { MeasureConfig } from '../measures/measure-config.js'
 import { validateMeasureSql } from '../measures/validate-measure-sql.js'
 import type { SegmentConfig } from '../segments/segment-config.js'
@@ -50,7 +58,7 @@ export interface InsightsResult {
   segmentCounts: { segment: string; members: number }[]
   outputs: (EntityOutput & { entity: string })[]
   /** Every statement run, in order: the benchmark replays them bare. */
-  statements: string[]
+  statements: Sql[]
   durationMs: number
 }
 
@@ -62,19 +70,19 @@ export const segmentEntityName = (segment: string) => `Segment${segment}`
  * value per CustomerId, published together as CustomerMeasures), then segments over the profiles
  * with those measures and their activity counts (each published as Segment<Name>).
  */
-export async function computeInsights(duck: DuckDBInstance, input: InsightsInput): Promise<InsightsResult> {
+export async function computeInsights(duck: DuckDb, input: InsightsInput): Promise<InsightsResult> {
   const started = performance.now()
-  const connection = await duck.connect()
-  const unsupervise = [await superviseConnection(connection, input.watch)]
-  const statements: string[] = []
-  const record = (text: string) => statements.push(text)
-  const run = async (text: string) => {
-    statements.push(text)
-    await connection.run(text)
+  const session = await SqlSession.open(duck)
+  const unsupervise = [await superviseSession(session, input.watch)]
+  const statements: Sql[] = []
+  const record = (statement: Sql) => statements.push(statement)
+  const run = async (statement: Sql) => {
+    statements.push(statement)
+    await session.run(statement)
   }
-  const rows = async (text: string) => {
-    statements.push(text)
-    return (await connection.runAndReadAll(text)).getRowObjectsJS()
+  const rows = async (statement: Sql) => {
+    statements.push(statement)
+    return session.rows(statement)
   }
   // Measures written in SQL run in a DuckDB of their own that can read the entities and nothing else.
   let sandbox: SqlSandbox | undefined
@@ -83,7 +91,7 @@ export async function computeInsights(duck: DuckDBInstance, input: InsightsInput
       sandbox = await openSqlSandbox([...input.entities.values()], {
         ...(input.scratchDir ? { scratchParent: input.scratchDir } : {}),
       })
-      unsupervise.push(await superviseConnection(sandbox.connection, input.watch))
+      unsupervise.push(await superviseSession(sandbox.session, input.watch))
     }
     return sandbox
   }
@@ -120,24 +128,24 @@ export async function computeInsights(duck: DuckDBInstance, input: InsightsInput
     const customerMeasures: string[] = []
     for (const [name, measure] of Object.entries(input.measures)) {
       const path = `measures.${name}`
-      let query: string
+      let query: Sql
       if (measure.sql !== undefined) {
         const box = await sandboxed()
-        await validateMeasureSql(box.connection, path, measure.sql, new Set(input.entities.keys()))
-        const checked = await checkedSqlMeasure(box.connection, path, measure)
+        await validateMeasureSql(box.session, path, measure.sql, new Set(input.entities.keys()))
+        const checked = await checkedSqlMeasure(box.session, path, measure)
         const file = await box.copyToFile(checked, name).catch((error: unknown) => {
           throw new AppError('InvalidMeasureSql', `${path}.sql: ${(error as Error).message.split('\n')[0]}`, {
             target: `${path}.sql`,
           })
         })
         // Read back below, into a temp table or values, before the sandbox and its file go.
-        query = `select * from read_parquet(${literal(file)})`
+        query = sql`select * from read_parquet(${literal(file)})`
       } else {
         const entity = entityOf(`${path}.entity`, measure.entity)
         query = measureSql(name, measure, entity, input.asOf, linkOf(entity, measure.customer))
       }
       if (measure.kind === 'customer') {
-        await run(`create or replace temp table ${ident(`measure_${name}`)} as ${query}`)
+        await run(sql`create or replace temp table ${ident(`measure_${name}`)} as ${query}`)
         customerMeasures.push(name)
       } else {
         for (const row of await rows(query)) measureValues.push(measureValue(name, row))
@@ -147,44 +155,48 @@ export async function computeInsights(duck: DuckDBInstance, input: InsightsInput
     const outputs: (EntityOutput & { entity: string })[] = []
     const segmentCounts: { segment: string; members: number }[] = []
     if (needsProfiles) {
-      await run(`create or replace temp table customer_view as ${customerViewSql(customerMeasures)}`)
-      const viewColumns: ColumnSchema[] = (await connection.runAndReadAll('describe customer_view'))
-        .getRowObjectsJS()
-        .map((d) => ({ name: String(d.column_name), type: String(d.column_type) }))
+      await run(sql`create or replace temp table customer_view as ${customerViewSql(customerMeasures)}`)
+      const viewColumns: ColumnSchema[] = (await session.rows(sql`describe customer_view`)).map((d) => ({
+        name: String(d.column_name),
+        type: String(d.column_type),
+      }))
       if (customerMeasures.length > 0 && !input.dryRun)
         outputs.push({
           entity: 'CustomerMeasures',
           ...(await writeEntityOutput(
-            connection,
-            `select CustomerId, ${customerMeasures.map(ident).join(', ')} from customer_view where ${customerMeasures.map((m) => `${ident(m)} is not null`).join(' or ')}`,
+            session,
+            sql`select CustomerId, ${join(customerMeasures.map(ident))} from customer_view where ${join(
+              customerMeasures.map((m) => sql`${ident(m)} is not null`),
+              ' or ',
+            )}`,
             input.outDir('CustomerMeasures'),
             'CustomerId',
             record,
           )),
         })
       for (const [name, segment] of Object.entries(input.segments)) {
-        const activityTables: Record<string, string> = {}
+        const activityTables: Record<string, Sql> = {}
         for (const [activityName, activity] of Object.entries(segment.activities)) {
           const path = `segments.${name}.activities.${activityName}`
           const entity = entityOf(`${path}.entity`, activity.entity)
           const table = ident(`activity_${name}_${activityName}`)
           await run(
-            `create or replace temp table ${table} as ${activitySql(path, activity, entity, input.asOf, linkOf(entity, activity.customer))}`,
+            sql`create or replace temp table ${table} as ${activitySql(path, activity, entity, input.asOf, linkOf(entity, activity.customer))}`,
           )
           activityTables[activityName] = table
         }
         const members = ident(`segment_${name}`)
         await run(
-          `create or replace temp table ${members} as ${segmentMembersSql(name, segment, viewColumns, activityTables)}`,
+          sql`create or replace temp table ${members} as ${segmentMembersSql(name, segment, viewColumns, activityTables)}`,
         )
         if (input.dryRun) {
-          const counted = await rows(`select count(*)::integer as n from ${members}`)
+          const counted = await rows(sql`select count(*)::integer as n from ${members}`)
           segmentCounts.push({ segment: name, members: Number(counted[0]?.n ?? 0) })
           continue
         }
         const output = await writeEntityOutput(
-          connection,
-          `select c.* from customer_view c semi join ${members} m using (CustomerId)`,
+          session,
+          sql`select c.* from customer_view c semi join ${members} m using (CustomerId)`,
           input.outDir(segmentEntityName(name)),
           'CustomerId',
           record,
@@ -197,15 +209,15 @@ export async function computeInsights(duck: DuckDBInstance, input: InsightsInput
       const computedAt = input.asOf.toISOString()
       const values = measureValues.map(
         (v) =>
-          `(${literal(v.measure)}, ${v.dimension === null ? 'null' : literal(v.dimension)}, ${v.value === null ? 'null' : `${v.value}::double`})`,
+          sql`(${literal(v.measure)}, ${v.dimension === null ? null : literal(v.dimension)}, ${v.value === null ? null : sql`${v.value}::double`})`,
       )
       outputs.push({
         entity: 'BusinessMeasures',
         ...(await writeEntityOutput(
-          connection,
+          session,
           values.length
-            ? `select Name, Dimension, Value, ${`TIMESTAMPTZ ${literal(computedAt)}`} as ComputedAt from (values ${values.join(', ')}) t(Name, Dimension, Value)`
-            : `select null::varchar as Name, null::varchar as Dimension, null::double as Value, null::timestamptz as ComputedAt where false`,
+            ? sql`select Name, Dimension, Value, TIMESTAMPTZ ${literal(computedAt)} as ComputedAt from (values ${join(values)}) t(Name, Dimension, Value)`
+            : sql`select null::varchar as Name, null::varchar as Dimension, null::double as Value, null::timestamptz as ComputedAt where false`,
           input.outDir('BusinessMeasures'),
           null,
           record,
@@ -221,7 +233,7 @@ export async function computeInsights(duck: DuckDBInstance, input: InsightsInput
     }
   } finally {
     for (const undo of unsupervise) undo()
-    connection.closeSync()
+    session.close()
     await sandbox?.close()
   }
 }
@@ -235,17 +247,14 @@ function measureValue(measure: string, row: Record<string, unknown>): MeasureVal
 }
 
 /** A SQL measure's SELECT, checked to return the columns its kind needs. */
-async function checkedSqlMeasure(
-  connection: DuckDBConnection,
-  path: string,
-  measure: MeasureConfig,
-): Promise<string> {
-  const text = measure.sql as string
+async function checkedSqlMeasure(session: SqlSession, path: string, measure: MeasureConfig): Promise<Sql> {
+  const text = userWrittenSql(measure.sql as string)
   let described: { name: string; type: string }[]
   try {
-    described = (await connection.runAndReadAll(`describe (${text})`))
-      .getRowObjectsJS()
-      .map((d) => ({ name: String(d.column_name), type: String(d.column_type) }))
+    described = (await session.rows(sql`describe (${text})`)).map((d) => ({
+      name: String(d.column_name),
+      type: String(d.column_type),
+    }))
   } catch (error) {
     throw new AppError('InvalidMeasureSql', `${path}.sql: ${(error as Error).message.split('\n')[0]}`, {
       target: `${path}.sql`,
@@ -259,7 +268,7 @@ async function checkedSqlMeasure(
       `${path}.sql: return a numeric column named value (it returns ${described.map((c) => `${c.name} ${c.type}`).join(', ')})`,
       { target: `${path}.sql` },
     )
-  const inner = `(${text}) q`
+  const inner = sql`(${text}) q`
   if (measure.kind === 'customer') {
     if (!has('CustomerId'))
       throw new AppError(
@@ -269,7 +278,7 @@ async function checkedSqlMeasure(
           target: `${path}.sql`,
         },
       )
-    return `select cast(q.CustomerId as varchar) as CustomerId, cast(q.value as double) as value from ${inner}`
+    return sql`select cast(q.CustomerId as varchar) as CustomerId, cast(q.value as double) as value from ${inner}`
   }
-  return `select ${has('dimension') ? 'cast(q.dimension as varchar)' : 'null::varchar'} as dimension, cast(q.value as double) as value from ${inner}`
+  return sql`select ${has('dimension') ? sql`cast(q.dimension as varchar)` : sql`null::varchar`} as dimension, cast(q.value as double) as value from ${inner}`
 }

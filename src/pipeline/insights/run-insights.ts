@@ -1,5 +1,4 @@
 import { rm } from 'node:fs/promises'
-import type { DuckDBInstance } from '@duckdb/node-api'
 import { z } from 'zod'
 import { AppError, coerceError } from '../../errors.js'
 import {
@@ -11,6 +10,7 @@ import {
 } from '../../events/index.js'
 import { newId } from '../../ids.js'
 import { type WatchdogLimits, watched } from '../../jobs/index.js'
+import type { DuckDb } from '../../query/index.js'
 import type { Db, DbOrTx } from '../../store/database.js'
 import { listEntities, publishEntityVersion } from '../../store/entities.js'
 import { enabledFlowTriggers } from '../../store/flows.js'
@@ -38,7 +38,7 @@ export const segmentsSchema = z.record(insightNameSchema, segmentSchema)
 
 export interface InsightsWorkerContext {
   db: Db
-  duck: DuckDBInstance
+  duck: DuckDb
   dataDir: string
   keepVersions: number
   /** When a run that stops moving, or runs too long, is stopped and failed. */

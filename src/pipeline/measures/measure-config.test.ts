@@ -1,6 +1,6 @@
-import { DuckDBInstance } from '@duckdb/node-api'
 import { describe, expect, it } from 'vitest'
 import { formatProblem, parseConfig } from '../../config/load-config.js'
+import { createDuckDb, SqlSession } from '../../query/index.js'
 import { validateMeasureSql } from './validate-measure-sql.js'
 
 const base = `version: 1
@@ -73,10 +73,10 @@ segments:
 
 describe('the SQL escape hatch', () => {
   it('accepts one SELECT over entities and its own CTEs, and rejects anything else with the reason', async () => {
-    const duck = await DuckDBInstance.create(':memory:')
-    const connection = await duck.connect()
+    const duck = await createDuckDb()
+    const session = await SqlSession.open(duck)
     const entities = new Set(['orders', 'UnifiedCustomer'])
-    const check = (sql: string) => validateMeasureSql(connection, 'measures.X', sql, entities)
+    const check = (sql: string) => validateMeasureSql(session, 'measures.X', sql, entities)
     await expect(
       check('with big as (select * from orders where amount > 10) select count(*) as value from big'),
     ).resolves.toBeUndefined()
@@ -101,7 +101,7 @@ describe('the SQL escape hatch', () => {
     await expect(check('select count(*) as value from other.main.orders')).rejects.toThrow(
       /other\.main\.orders is not an entity/,
     )
-    connection.closeSync()
+    session.close()
     duck.closeSync()
   })
 })

@@ -1,6 +1,5 @@
-import type { DuckDBConnection } from '@duckdb/node-api'
 import { AppError } from '../../errors.js'
-import { literal } from '../../query/index.js'
+import { literal, type SqlSession, sql } from '../../query/index.js'
 
 /**
  * Checks a measure's SQL escape hatch before it runs: exactly one SELECT (DuckDB's own parser
@@ -9,7 +8,7 @@ import { literal } from '../../query/index.js'
  * DuckDB that cannot touch files (see sql-sandbox.ts).
  */
 export async function validateMeasureSql(
-  connection: DuckDBConnection,
+  session: SqlSession,
   path: string,
   text: string,
   entityNames: ReadonlySet<string>,
@@ -17,8 +16,9 @@ export async function validateMeasureSql(
   const fail = (message: string) => {
     throw new AppError('InvalidMeasureSql', `${path}.sql: ${message}`, { target: `${path}.sql` })
   }
-  const result = await connection.runAndReadAll(`select json_serialize_sql(${literal(text)})`)
-  const parsed = JSON.parse(String(result.getRowsJS()[0]?.[0])) as {
+  const parsed = JSON.parse(
+    String(await session.value(sql`select json_serialize_sql(${literal(text)})`)),
+  ) as {
     error?: boolean
     error_message?: string
     statements?: unknown[]

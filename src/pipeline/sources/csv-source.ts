@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs'
 import { open, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { DuckDBConnection } from '@duckdb/node-api'
 import { z } from 'zod'
 import { AppError } from '../../errors.js'
+import { type Sql, type SqlSession, sql } from '../../query/index.js'
 import { type CsvLayout, csvRejects, firstFile, readCsv, sniffCsv } from '../sql/duckdb-sql.js'
 import { asPathList, assertFilesExist, filePathOption } from './source-files.js'
 import type { ReadContext, SourceReader } from './source-reader.js'
@@ -36,9 +36,7 @@ export const csvSource: SourceReader<CsvOptions> = {
   async open(context, options) {
     const paths = asPathList(options.path)
     await assertFilesExist(paths, context.dataSourceName)
-    const first = String(
-      (await context.connection.runAndReadAll(firstFile(paths))).getRowObjectsJS()[0]?.file ?? paths[0],
-    )
+    const first = String((await context.session.rows(firstFile(paths)))[0]?.file ?? paths[0])
     const encoding = await effectiveEncoding(first, options.encoding, context.dataSourceName)
     const read = (rejectsTable: string, layout?: CsvLayout) =>
       readCsv(paths, {
@@ -52,7 +50,7 @@ export const csvSource: SourceReader<CsvOptions> = {
         rejectsScanTable: `${rejectsTable}_scans`,
         ...(layout ? { layout } : {}),
       })
-    const opened = (relation: string, rejectsTable: string) => ({
+    const opened = (relation: Sql, rejectsTable: string) => ({
       relation,
       rejects: csvRejects(rejectsTable),
     })
@@ -65,7 +63,7 @@ export const csvSource: SourceReader<CsvOptions> = {
         for (const lines of PREFIX_LINES) {
           const layout = await sniffPrefix(context, first, lines, { ...options, encoding })
           const rejectsTable = `csv_rejects_${lines}`
-          if (layout && (await readable(context.connection, read(rejectsTable, layout))))
+          if (layout && (await readable(context.session, read(rejectsTable, layout))))
             return opened(read(rejectsTable, layout), rejectsTable)
         }
         throw new AppError(
@@ -121,9 +119,9 @@ async function readHead(file: string, bytes: number): Promise<Buffer> {
 const isSniffError = (error: unknown) =>
   /Error when sniffing|could not detect|sniff/i.test(String((error as Error).message))
 
-async function readable(connection: DuckDBConnection, relation: string): Promise<boolean> {
+async function readable(session: SqlSession, relation: Sql): Promise<boolean> {
   try {
-    await connection.run(`describe ${relation}`)
+    await session.run(sql`describe ${relation}`)
     return true
   } catch (error) {
     if (isSniffError(error)) return false
@@ -140,7 +138,7 @@ async function sniffPrefix(
   const prefix = join(context.workDir, `sniff-${lines}.csv`)
   await writeFile(prefix, await firstLines(file, lines + (options.header ? 1 : 0)))
   try {
-    const row = (await context.connection.runAndReadAll(sniffCsv(prefix, options))).getRowObjectsJS()[0]
+    const row = (await context.session.rows(sniffCsv(prefix, options)))[0]
     if (!row) return undefined
     const columns = (row.columns as { name: string; type: string }[]).map((c) => ({
       name: String(c.name),

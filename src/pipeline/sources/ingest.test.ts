@@ -1,13 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs'
-import type { DuckDBInstance } from '@duckdb/node-api'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { dataSource, ingestInto, readRejects, scratch } from '../../../test/helpers/ingest-fixtures.js'
 import { AppError } from '../../errors.js'
-import { literal } from '../../query/index.js'
+import { type DuckDb, literal, type Sql, SqlSession, sql } from '../../query/index.js'
 import type { DataSourceKind } from '../../store/data-sources.js'
 import { openDuckDb } from '../duckdb-engine.js'
 
-let duck: DuckDBInstance
+let duck: DuckDb
 let dir: ReturnType<typeof scratch>
 beforeAll(async () => {
   duck = await openDuckDb({ tempDir: scratch().dir, memoryLimit: '1GB' })
@@ -18,12 +17,12 @@ beforeEach(() => {
 })
 afterEach(() => dir.dispose())
 
-async function duckRun(sql: string): Promise<void> {
-  const connection = await duck.connect()
+async function duckRun(statement: Sql): Promise<void> {
+  const session = await SqlSession.open(duck)
   try {
-    await connection.run(sql)
+    await session.run(statement)
   } finally {
-    connection.closeSync()
+    session.close()
   }
 }
 
@@ -53,7 +52,7 @@ const writers: Record<
   parquet: async (path) => {
     writeFileSync(path('people.json'), JSON.stringify(PEOPLE))
     await duckRun(
-      `copy (select * from read_json(${literal(path('people.json'))})) to ${literal(path('people.parquet'))} (format parquet)`,
+      sql`copy (select * from read_json(${literal(path('people.json'))})) to ${literal(path('people.parquet'))} (format parquet)`,
     )
     return { path: path('people.parquet') }
   },
@@ -119,7 +118,7 @@ describe.each(Object.entries(writers))('every reader: %s', (kind, write) => {
       writeFileSync(options.path as string, `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`)
     } else {
       await duckRun(
-        `copy (select * from read_json(${literal(dir.path('rows.json'))})) to ${literal(options.path as string)} (format parquet)`,
+        sql`copy (select * from read_json(${literal(dir.path('rows.json'))})) to ${literal(options.path as string)} (format parquet)`,
       )
     }
     const result = await ingestInto(
@@ -234,7 +233,7 @@ describe('csv', () => {
 
   it('splits large output into numbered partitions whose counts add up', async () => {
     await duckRun(
-      `copy (select range as id, md5(range::varchar) as a, md5((range * 7)::varchar) as b from range(500000)) to ${literal(dir.path('big.csv'))} (header)`,
+      sql`copy (select range as id, md5(range::varchar) as a, md5((range * 7)::varchar) as b from range(500000)) to ${literal(dir.path('big.csv'))} (header)`,
     )
     // DuckDB closes a file at a row-group boundary (122,880 rows) once it passes the size.
     const result = await ingestInto(duck, dataSource('csv', { path: dir.path('big.csv') }), dir.dir, {
@@ -250,7 +249,7 @@ describe('csv', () => {
 
   it("reports DuckDB's progress while reading, then validation", async () => {
     await duckRun(
-      `copy (select range as id, repeat(md5(range::varchar), 3) as a from range(1200000)) to ${literal(dir.path('big.csv'))} (header)`,
+      sql`copy (select range as id, repeat(md5(range::varchar), 3) as a from range(1200000)) to ${literal(dir.path('big.csv'))} (header)`,
     )
     const seen: { phase: string; fraction: number }[] = []
     await ingestInto(duck, dataSource('csv', { path: dir.path('big.csv') }), dir.dir, {
@@ -264,7 +263,7 @@ describe('csv', () => {
 
   it('stops with RefreshCancelled when aborted mid-read', async () => {
     await duckRun(
-      `copy (select range as id, md5(range::varchar) as a, repeat(md5(range::varchar), 8) as b from range(3000000)) to ${literal(dir.path('big.csv'))} (header)`,
+      sql`copy (select range as id, md5(range::varchar) as a, repeat(md5(range::varchar), 8) as b from range(3000000)) to ${literal(dir.path('big.csv'))} (header)`,
     )
     const controller = new AbortController()
     setTimeout(() => controller.abort(), 300)

@@ -1,7 +1,8 @@
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
 import { AppError } from '../../errors.js'
+import type { DuckDb } from '../../query/index.js'
+import { join as joinSql, type Sql, SqlSession, sql } from '../../query/index.js'
 import type { DataSource } from '../../store/data-sources.js'
 import type { ColumnSchema, PartitionInfo } from '../../store/tables.js'
 import * as q from '../sql/duckdb-sql.js'
@@ -39,7 +40,7 @@ const PARTITION_BYTES = 128 * 1024 * 1024
  * reader knows them; too many rejects fail the ingestion. The output is not published here.
  */
 export async function ingestSource(
-  duck: DuckDBInstance,
+  duck: DuckDb,
   source: DataSource,
   paths: IngestPaths,
   options: { signal: AbortSignal; onProgress?: (progress: IngestProgress) => void; partitionBytes?: number },
@@ -52,16 +53,17 @@ export async function ingestSource(
     await rm(dir, { recursive: true, force: true })
     await mkdir(dir, { recursive: true })
   }
-  const connection = await duck.connect()
+  const session = await SqlSession.open(duck)
   // DuckDB tracks a statement's progress only with its progress bar on (printing stays off).
-  await connection.run('set enable_progress_bar = true; set enable_progress_bar_print = false')
-  const onAbort = () => connection.interrupt()
+  await session.run(sql`set enable_progress_bar = true`)
+  await session.run(sql`set enable_progress_bar_print = false`)
+  const onAbort = () => session.interrupt()
   options.signal.addEventListener('abort', onAbort, { once: true })
   try {
     options.onProgress?.({ phase: 'reading', fraction: 0 })
     let opened = await reader.open(
       {
-        connection,
+        session,
         columnTypes: source.columnTypes,
         workDir: paths.workDir,
         signal: options.signal,
@@ -69,22 +71,22 @@ export async function ingestSource(
       },
       readerOptions,
     )
-    const extraRejects: string[] = []
+    const extraRejects: Sql[] = []
     let relation = opened.relation
 
     const overrides = source.columnTypes
     if (!reader.appliesColumnTypes && Object.keys(overrides).length > 0) {
-      assertColumnsExist(source, await describe(connection, relation, source))
-      await run(connection, `create temp table typed as ${q.withRecordNumber(relation)}`, source)
+      assertColumnsExist(source, await describe(session, relation, source))
+      await run(session, sql`create temp table typed as ${q.withRecordNumber(relation)}`, source)
       extraRejects.push(q.castRejects('typed', overrides))
-      relation = `select * exclude (__record) from (${q.castAccepted('typed', overrides)})`
+      relation = sql`select * exclude (__record) from (${q.castAccepted('typed', overrides)})`
     }
 
     // The common case in one pipelined pass: read, convert and write. Nothing is described first:
     // a source that cannot be bound fails here before writing, and its reader may recover.
-    const copy = (from: string) =>
-      withQueryProgress(connection, options.onProgress, () =>
-        run(connection, q.copyToParquet(from, paths.versionDir, partitionBytes), source, { raw: true }),
+    const copy = (from: Sql) =>
+      withQueryProgress(session, options.onProgress, () =>
+        run(session, q.copyToParquet(from, paths.versionDir, partitionBytes), source, { raw: true }),
       )
     try {
       await copy(relation)
@@ -102,7 +104,7 @@ export async function ingestSource(
     options.onProgress?.({ phase: 'validating', fraction: 0.85 })
     let files = await partitionFiles(paths.versionDir)
     // The written files' schema says what the source holds, without reading it again.
-    const schema = (await rows(connection, q.describe(q.readParquet(files)), source)).map((r) => ({
+    const schema = (await rows(session, q.describe(q.readParquet(files)), source)).map((r) => ({
       name: String(r.column_name),
       type: String(r.column_type),
     }))
@@ -110,56 +112,52 @@ export async function ingestSource(
       source,
       schema.map((c) => c.name),
     )
-    const health = await firstRow(connection, q.keyHealth(q.readParquet(files), source.primaryKey), source)
+    const health = await firstRow(session, q.keyHealth(q.readParquet(files), source.primaryKey), source)
     if (Number(health.null_keys) > 0 || Number(health.duplicate_keys) > 0) {
       // Rare: rewrite without the keyless rows and the repeats, keeping the first occurrence.
       options.onProgress?.({ phase: 'writing', fraction: 0.9 })
-      await run(connection, `create temp table keyed as ${q.withRecordNumber(q.readParquet(files))}`, source)
+      await run(session, sql`create temp table keyed as ${q.withRecordNumber(q.readParquet(files))}`, source)
       rejectRelations.push(q.keyRejects('keyed', source.primaryKey))
       await Promise.all(files.map((file) => rm(file)))
       await run(
-        connection,
+        session,
         q.copyToParquet(q.keyAccepted('keyed', source.primaryKey), paths.versionDir, partitionBytes),
         source,
       )
       files = await partitionFiles(paths.versionDir)
     }
 
-    const rejects = rejectRelations.join(' union all ')
+    const rejects = joinSql(rejectRelations, ' union all ')
     const rejectedRowCount = Number(
-      (await firstRow(connection, `select count(*) as n from (${rejects})`, source)).n,
+      (await firstRow(session, sql`select count(*) as n from (${rejects})`, source)).n,
     )
     let rejectsFile: string | null = null
     if (rejectedRowCount > 0) {
       await mkdir(dirname(paths.rejectsFile), { recursive: true })
       await run(
-        connection,
-        q.copyToCsv(`select * from (${rejects}) order by line nulls last`, paths.rejectsFile),
+        session,
+        q.copyToCsv(sql`select * from (${rejects}) order by line nulls last`, paths.rejectsFile),
         source,
       )
       rejectsFile = paths.rejectsFile
     }
 
-    const partitions = await finishPartitions(connection, paths.versionDir, files, source)
+    const partitions = await finishPartitions(session, paths.versionDir, files, source)
     const rowCount = partitions.reduce((sum, p) => sum + p.rowCount, 0)
     const total = rowCount + rejectedRowCount
     if (total > 0 && rejectedRowCount / total > source.rejectRatio) {
-      throw await rejectRatioError(connection, source, rejects, { rowCount, rejectedRowCount, rejectsFile })
+      throw await rejectRatioError(session, source, rejects, { rowCount, rejectedRowCount, rejectsFile })
     }
     return { rowCount, rejectedRowCount, rejectsFile, schema, partitions }
   } finally {
     options.signal.removeEventListener('abort', onAbort)
-    connection.closeSync()
+    session.close()
     await rm(paths.workDir, { recursive: true, force: true })
   }
 }
 
-async function describe(
-  connection: DuckDBConnection,
-  relation: string,
-  source: DataSource,
-): Promise<string[]> {
-  return (await rows(connection, q.describe(relation), source)).map((r) => String(r.column_name))
+async function describe(session: SqlSession, relation: Sql, source: DataSource): Promise<string[]> {
+  return (await rows(session, q.describe(relation), source)).map((r) => String(r.column_name))
 }
 
 function assertColumnsExist(source: DataSource, columns: string[]): void {
@@ -176,13 +174,13 @@ function assertColumnsExist(source: DataSource, columns: string[]): void {
 
 /** Reports DuckDB's own progress of the running statement while `work` runs. */
 async function withQueryProgress<T>(
-  connection: DuckDBConnection,
+  session: SqlSession,
   onProgress: ((progress: IngestProgress) => void) | undefined,
   work: () => Promise<T>,
 ): Promise<T> {
   if (!onProgress) return work()
   const timer = setInterval(() => {
-    const percentage = connection.progress.percentage
+    const percentage = session.progress.percentage
     if (percentage >= 0) onProgress({ phase: 'reading', fraction: Math.min(0.8, (percentage / 100) * 0.8) })
   }, 200)
   try {
@@ -207,13 +205,13 @@ function partNumber(name: string): number {
 
 /** Renames DuckDB's part-N files to part-NNNNN and records each one's rows and size. */
 async function finishPartitions(
-  connection: DuckDBConnection,
+  session: SqlSession,
   directory: string,
   files: string[],
   source: DataSource,
 ): Promise<PartitionInfo[]> {
   const counts = new Map<string, number>()
-  for (const row of await rows(connection, q.parquetRowCounts(files), source)) {
+  for (const row of await rows(session, q.parquetRowCounts(files), source)) {
     counts.set(String(row.file_name), Number(row.row_count))
   }
   const partitions: PartitionInfo[] = []
@@ -232,14 +230,14 @@ async function finishPartitions(
 }
 
 async function rejectRatioError(
-  connection: DuckDBConnection,
+  session: SqlSession,
   source: DataSource,
-  rejects: string,
+  rejects: Sql,
   counts: { rowCount: number; rejectedRowCount: number; rejectsFile: string | null },
 ): Promise<AppError> {
   const top = await firstRow(
-    connection,
-    `select split_part(reason, ':', 1) as kind, count(*) as n, min(line) as first_line, arg_min(reason, coalesce(line, 0)) as example
+    session,
+    sql`select split_part(reason, ':', 1) as kind, count(*) as n, min(line) as first_line, arg_min(reason, coalesce(line, 0)) as example
      from (${rejects}) group by 1 order by n desc limit 1`,
     source,
   )
@@ -265,36 +263,36 @@ async function rejectRatioError(
 }
 
 async function run(
-  connection: DuckDBConnection,
-  sql: string,
+  session: SqlSession,
+  statement: Sql,
   source: DataSource,
   options: { raw?: boolean } = {},
 ): Promise<void> {
   try {
-    await connection.run(sql)
+    await session.run(statement)
   } catch (error) {
     throw options.raw ? error : duckDbError(error, source)
   }
 }
 
 async function rows(
-  connection: DuckDBConnection,
-  sql: string,
+  session: SqlSession,
+  statement: Sql,
   source: DataSource,
 ): Promise<Record<string, unknown>[]> {
   try {
-    return (await connection.runAndReadAll(sql)).getRowObjectsJS()
+    return await session.rows(statement)
   } catch (error) {
     throw duckDbError(error, source)
   }
 }
 
 async function firstRow(
-  connection: DuckDBConnection,
-  sql: string,
+  session: SqlSession,
+  statement: Sql,
   source: DataSource,
 ): Promise<Record<string, unknown>> {
-  return (await rows(connection, sql, source))[0] ?? {}
+  return (await rows(session, statement, source))[0] ?? {}
 }
 
 /** DuckDB's errors about the input, as AppErrors naming the data source. */

@@ -96,7 +96,7 @@ async function openPostgres(context: ReadContext, options: PostgresOptions): Pro
     // ever), from a connection of its own as the same role.
     const onAbort = () => void cancelBackend(options, backendPid)
     context.signal.addEventListener('abort', onAbort, { once: true })
-    let appender: Awaited<ReturnType<typeof context.connection.createAppender>> | undefined
+    let appender: Awaited<ReturnType<typeof context.session.appender>> | undefined
     let columns: { name: string; type: string }[] = []
     try {
       for (;;) {
@@ -106,13 +106,13 @@ async function openPostgres(context: ReadContext, options: PostgresOptions): Pro
             name: f.name,
             type: duckTypeFor(f.dataTypeID, f.dataTypeModifier),
           }))
-          await context.connection.run(
+          await context.session.run(
             createTextTable(
               STAGING_TABLE,
               columns.map((c) => c.name),
             ),
           )
-          appender = await context.connection.createAppender(STAGING_TABLE)
+          appender = await context.session.appender(STAGING_TABLE)
         }
         for (const row of rows) {
           for (const value of row) {

@@ -1,11 +1,11 @@
-import type { DuckDBConnection } from '@duckdb/node-api'
 import type { z } from 'zod'
+import type { Sql, SqlSession } from '../../query/index.js'
 import type { DataSourceKind } from '../../store/data-sources.js'
 
 /** What a reader gets to open one data source for one refresh. */
 export interface ReadContext {
-  /** A DuckDB connection owned by this refresh. */
-  connection: DuckDBConnection
+  /** A DuckDB session owned by this refresh. */
+  session: SqlSession
   /** Type overrides `{ column: DuckDB type }` from the data source definition. */
   columnTypes: Record<string, string>
   /** A private scratch directory of this refresh, removed when it ends. */
@@ -19,9 +19,9 @@ export interface ReadContext {
 /** A source opened for reading: SQL relations over its rows and over the records it rejected. */
 export interface OpenedSource {
   /** A SELECT over the source's rows. Scanning it may add rows to `rejects`. */
-  relation: string
+  relation: Sql
   /** A SELECT of `(line, column, reason, record)`, complete once `relation` has been scanned. */
-  rejects: string
+  rejects: Sql
   /**
    * Called when scanning `relation` failed before writing anything (at bind time); may return a
    * source opened another way that avoids the failure (CSV: a layout sniffed from the file's start).

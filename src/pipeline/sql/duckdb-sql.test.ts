@@ -1,17 +1,16 @@
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ident, literal, literalList } from '../../query/index.js'
+import { createDuckDb, type DuckDb, ident, literal, literalList, SqlSession, sql } from '../../query/index.js'
 import { isColumnType } from './duckdb-sql.js'
 
-let duck: DuckDBInstance
-let connection: DuckDBConnection
+let duck: DuckDb
+let session: SqlSession
 beforeAll(async () => {
-  duck = await DuckDBInstance.create(':memory:')
-  connection = await duck.connect()
+  duck = await createDuckDb()
+  session = await SqlSession.open(duck)
 })
 afterAll(() => {
-  connection.closeSync()
+  session.close()
   duck.closeSync()
 })
 
@@ -22,7 +21,7 @@ describe('SQL quoting', () => {
   it('literal() round-trips any text through DuckDB unchanged', async () => {
     await fc.assert(
       fc.asyncProperty(text, async (value) => {
-        const rows = (await connection.runAndReadAll(`select ${literal(value)} as v`)).getRowObjectsJS()
+        const rows = await session.rows(sql`select ${literal(value)} as v`)
         expect(rows[0]?.v).toBe(value)
       }),
       { numRuns: 300 },
@@ -34,8 +33,8 @@ describe('SQL quoting', () => {
       fc.asyncProperty(
         text.filter((s) => s.length > 0),
         async (name) => {
-          const result = await connection.runAndReadAll(`select 1 as ${ident(name)}`)
-          expect(result.columnNames()).toEqual([name])
+          const rows = await session.rows(sql`select 1 as ${ident(name)}`)
+          expect(Object.keys(rows[0] ?? {})).toEqual([name])
         },
       ),
       { numRuns: 300 },
@@ -45,9 +44,7 @@ describe('SQL quoting', () => {
   it('literalList() keeps each item intact', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(text, { maxLength: 5 }), async (values) => {
-        const rows = (
-          await connection.runAndReadAll(`select ${literalList(values)}::varchar[] as v`)
-        ).getRowObjectsJS()
+        const rows = await session.rows(sql`select ${literalList(values)}::varchar[] as v`)
         expect(rows[0]?.v).toEqual(values)
       }),
       { numRuns: 200 },

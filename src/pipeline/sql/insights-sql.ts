@@ -6,25 +6,19 @@
  */
 
 import { AppError } from '../../errors.js'
-import { filterToSql, ident, literal, literalList, parseFilter, SqlParameters } from '../../query/index.js'
+import {
+  filterToSql,
+  ident,
+  join,
+  literal,
+  literalList,
+  parseFilter,
+  type Sql,
+  sql,
+} from '../../query/index.js'
 import type { ColumnSchema } from '../../store/tables.js'
 import type { MeasureConfig } from '../measures/measure-config.js'
 import type { ActivityConfig, SegmentConfig } from '../segments/segment-config.js'
-
-/** Values become quoted SQL literals instead of $n placeholders, so generated SQL composes. */
-export class InlineSqlValues extends SqlParameters {
-  override add(value: unknown): string {
-    if (typeof value === 'string') return literal(value)
-    if (typeof value === 'bigint') return value.toString()
-    if (typeof value === 'number') {
-      if (!Number.isFinite(value)) throw new Error(`not a finite number: ${value}`)
-      return Number.isInteger(value) ? String(value) : `${value}::DOUBLE`
-    }
-    if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE'
-    if (value === null) return 'NULL'
-    throw new Error(`cannot inline ${typeof value}`)
-  }
-}
 
 /** An entity as measures read it: its current files and columns. */
 export interface EntityRef {
@@ -38,27 +32,27 @@ export const NUMERIC_TYPE =
   /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|REAL|DECIMAL)/i
 
 /** A temp view per entity, named as the entity, over its current Parquet files. */
-export function entityViewSql(entity: EntityRef): string {
-  return `create or replace temp view ${ident(entity.name)} as select * from read_parquet(${literalList(entity.files)})`
+export function entityViewSql(entity: EntityRef): Sql {
+  return sql`create or replace temp view ${ident(entity.name)} as select * from read_parquet(${literalList(entity.files)})`
 }
 
-const UNITS = { h: 'HOUR', d: 'DAY', w: 'DAY', mo: 'MONTH', y: 'YEAR' } as const
+const UNITS = { h: sql`HOUR`, d: sql`DAY`, w: sql`DAY`, mo: sql`MONTH`, y: sql`YEAR` } as const
 
 /** "30d" → INTERVAL 30 DAY (weeks as days). */
-export function intervalSql(duration: string): string {
+export function intervalSql(duration: string): Sql {
   const match = /^(\d+)(h|d|w|mo|y)$/.exec(duration)
   if (!match) throw new Error(`not a duration: ${duration}`)
   const unit = match[2] as keyof typeof UNITS
   const amount = Number(match[1]) * (unit === 'w' ? 7 : 1)
-  return `INTERVAL ${amount} ${UNITS[unit]}`
+  return sql`INTERVAL ${amount} ${UNITS[unit]}`
 }
 
 /** The refresh instant as a literal of the column's kind (naive timestamps hold UTC). */
-function instantSql(asOf: Date, columnType: string): string {
+function instantSql(asOf: Date, columnType: string): Sql {
   const iso = asOf.toISOString()
   return /TIME ZONE|TIMESTAMPTZ/i.test(columnType)
-    ? `TIMESTAMPTZ ${literal(iso)}`
-    : `TIMESTAMP ${literal(iso.replace('Z', ''))}`
+    ? sql`TIMESTAMPTZ ${literal(iso)}`
+    : sql`TIMESTAMP ${literal(iso.replace('Z', ''))}`
 }
 
 function column(entity: EntityRef, name: string, path: string): ColumnSchema {
@@ -72,18 +66,22 @@ function column(entity: EntityRef, name: string, path: string): ColumnSchema {
   return found
 }
 
-/** Conditions on an entity's rows: an OData filter and a time window ending at the refresh. */
+/**
+ * Conditions on an entity's rows: an OData filter and a time window ending at the refresh. The
+ * filter's values are written into the text: a measure's SQL is kept whole (and replayed bare by
+ * the benchmark).
+ */
 function rowConditions(
   entity: EntityRef,
   options: { filter?: string | undefined; window?: { column: string; last: string } | undefined },
   asOf: Date,
   path: string,
-): string[] {
-  const conditions: string[] = []
+): Sql[] {
+  const conditions: Sql[] = []
   if (options.filter) {
     try {
       conditions.push(
-        `(${filterToSql(parseFilter(options.filter, 'filter'), entity.schema, new InlineSqlValues(), 'filter')})`,
+        sql`(${filterToSql(parseFilter(options.filter, 'filter'), entity.schema, 'filter', 'inline')})`,
       )
     } catch (error) {
       throw new AppError('InvalidFilter', `${path}.filter: ${(error as Error).message}`, {
@@ -101,26 +99,28 @@ function rowConditions(
       )
     const now = instantSql(asOf, type)
     conditions.push(
-      `${ident(options.window.column)} > ${now} - ${intervalSql(options.window.last)}`,
-      `${ident(options.window.column)} <= ${now}`,
+      sql`${ident(options.window.column)} > ${now} - ${intervalSql(options.window.last)}`,
+      sql`${ident(options.window.column)} <= ${now}`,
     )
   }
   return conditions
 }
 
-function aggregateSql(measure: MeasureConfig, entity: EntityRef, path: string): string {
+const AGGREGATIONS = { sum: sql`sum`, avg: sql`avg`, min: sql`min`, max: sql`max` } as const
+
+function aggregateSql(measure: MeasureConfig, entity: EntityRef, path: string): Sql {
   const aggregation = measure.aggregation ?? 'count'
-  if (aggregation === 'count') return measure.column ? `count(${ident(measure.column)})` : 'count(*)'
+  if (aggregation === 'count') return measure.column ? sql`count(${ident(measure.column)})` : sql`count(*)`
   const name = measure.column as string
   const type = column(entity, name, `${path}.column`).type
-  if (aggregation === 'countDistinct') return `count(distinct ${ident(name)})`
+  if (aggregation === 'countDistinct') return sql`count(distinct ${ident(name)})`
   if (!NUMERIC_TYPE.test(type))
     throw new AppError(
       'InvalidAggregation',
       `${path}.column: '${name}' is ${type}; ${aggregation} needs a numeric column (or use count/countDistinct)`,
       { target: `${path}.column` },
     )
-  return `${aggregation}(${ident(name)})`
+  return sql`${AGGREGATIONS[aggregation]}(${ident(name)})`
 }
 
 /** How rows of an entity reach a CustomerId: through CustomerSourceKeys of the source holding the key. */
@@ -129,10 +129,12 @@ export interface CustomerLink {
   column: string
 }
 
-function customerJoin(entity: EntityRef, link: CustomerLink, path: string): string {
+function customerJoin(entity: EntityRef, link: CustomerLink, path: string): Sql {
   column(entity, link.column, `${path}.customer.column`)
-  return `join "CustomerSourceKeys" k on k.SourceName = ${literal(link.source)} and k.SourceKey = cast(t.${ident(link.column)} as varchar)`
+  return sql`join "CustomerSourceKeys" k on k.SourceName = ${literal(link.source)} and k.SourceKey = cast(t.${ident(link.column)} as varchar)`
 }
+
+const whereOf = (conditions: Sql[]) => (conditions.length ? sql` where ${join(conditions, ' and ')}` : sql``)
 
 /**
  * A declarative measure as one SELECT. Business: (dimension, value), dimension NULL without a
@@ -144,11 +146,10 @@ export function measureSql(
   entity: EntityRef,
   asOf: Date,
   link: CustomerLink | undefined,
-): string {
+): Sql {
   const path = `measures.${name}`
-  const where = rowConditions(entity, measure, asOf, path)
-  const whereSql = where.length ? ` where ${where.join(' and ')}` : ''
-  const value = `cast(${aggregateSql(measure, entity, path)} as double) as value`
+  const whereSql = whereOf(rowConditions(entity, measure, asOf, path))
+  const value = sql`cast(${aggregateSql(measure, entity, path)} as double) as value`
   if (measure.kind === 'customer') {
     if (!link)
       throw new AppError(
@@ -156,13 +157,13 @@ export function measureSql(
         `${path}: ${entity.name} is not a unified source; add customer: { source: <a unified source>, column: <its key in ${entity.name}> }`,
         { target: `${path}.customer` },
       )
-    return `select k.CustomerId, ${value} from (select * from ${ident(entity.name)}${whereSql}) t ${customerJoin(entity, link, path)} group by k.CustomerId`
+    return sql`select k.CustomerId, ${value} from (select * from ${ident(entity.name)}${whereSql}) t ${customerJoin(entity, link, path)} group by k.CustomerId`
   }
   if (measure.groupBy) {
     column(entity, measure.groupBy, `${path}.groupBy`)
-    return `select cast(${ident(measure.groupBy)} as varchar) as dimension, ${value} from ${ident(entity.name)}${whereSql} group by 1`
+    return sql`select cast(${ident(measure.groupBy)} as varchar) as dimension, ${value} from ${ident(entity.name)}${whereSql} group by 1`
   }
-  return `select null::varchar as dimension, ${value} from ${ident(entity.name)}${whereSql}`
+  return sql`select null::varchar as dimension, ${value} from ${ident(entity.name)}${whereSql}`
 }
 
 /** Per customer, how many rows of an activity entity fall in its window. */
@@ -172,7 +173,7 @@ export function activitySql(
   entity: EntityRef,
   asOf: Date,
   link: CustomerLink | undefined,
-): string {
+): Sql {
   if (!link)
     throw new AppError(
       'NoCustomerLink',
@@ -185,19 +186,20 @@ export function activitySql(
     asOf,
     path,
   )
-  return `select k.CustomerId, count(*) as n from (select * from ${ident(entity.name)} where ${where.join(' and ')}) t ${customerJoin(entity, link, path)} group by k.CustomerId`
+  return sql`select k.CustomerId, count(*) as n from (select * from ${ident(entity.name)}${whereOf(where)}) t ${customerJoin(entity, link, path)} group by k.CustomerId`
 }
 
 /**
  * The table segments filter: every unified profile with its attributes, one column per customer
  * measure (NULL when the customer has no rows) — built once per refresh.
  */
-export function customerViewSql(customerMeasures: readonly string[]): string {
-  const joins = customerMeasures
-    .map((m, i) => `left join ${ident(`measure_${m}`)} m${i} on m${i}.CustomerId = u.CustomerId`)
-    .join(' ')
-  const columns = customerMeasures.map((m, i) => `, m${i}.value as ${ident(m)}`).join('')
-  return `select u.*${columns} from "UnifiedCustomer" u ${joins}`
+export function customerViewSql(customerMeasures: readonly string[]): Sql {
+  const alias = (i: number) => ident(`m${i}`)
+  const joins = customerMeasures.map(
+    (m, i) => sql`left join ${ident(`measure_${m}`)} ${alias(i)} on ${alias(i)}.CustomerId = u.CustomerId`,
+  )
+  const columns = customerMeasures.map((m, i) => sql`, ${alias(i)}.value as ${ident(m)}`)
+  return sql`select u.*${join(columns, ' ')} from "UnifiedCustomer" u ${join(joins, ' ')}`
 }
 
 /**
@@ -208,33 +210,34 @@ export function segmentMembersSql(
   name: string,
   segment: SegmentConfig,
   viewColumns: ColumnSchema[],
-  activityTables: Record<string, string>,
-): string {
+  activityTables: Record<string, Sql>,
+): Sql {
   const path = `segments.${name}`
   const activities = Object.keys(segment.activities)
   const columns: ColumnSchema[] = [...viewColumns, ...activities.map((a) => ({ name: a, type: 'BIGINT' }))]
-  let condition = 'true'
+  let condition = sql`true`
   if (segment.filter) {
     try {
-      condition = filterToSql(parseFilter(segment.filter, 'filter'), columns, new InlineSqlValues(), 'filter')
+      condition = filterToSql(parseFilter(segment.filter, 'filter'), columns, 'filter', 'inline')
     } catch (error) {
       throw new AppError('InvalidFilter', `${path}.filter: ${(error as Error).message}`, {
         target: `${path}.filter`,
       })
     }
   }
-  const joins = activities
-    .map((a, i) => `left join ${activityTables[a] as string} a${i} on a${i}.CustomerId = c.CustomerId`)
-    .join(' ')
-  const activityColumns = activities.map((a, i) => `, coalesce(a${i}.n, 0) as ${ident(a)}`).join('')
+  const alias = (i: number) => ident(`a${i}`)
+  const joins = activities.map(
+    (a, i) => sql`left join ${activityTables[a] as Sql} ${alias(i)} on ${alias(i)}.CustomerId = c.CustomerId`,
+  )
+  const activityColumns = activities.map((a, i) => sql`, coalesce(${alias(i)}.n, 0) as ${ident(a)}`)
   const source = activities.length
-    ? `(select c.*${activityColumns} from customer_view c ${joins})`
-    : 'customer_view'
+    ? sql`(select c.*${join(activityColumns, ' ')} from customer_view c ${join(joins, ' ')})`
+    : sql`customer_view`
   const included = segment.include.length
-    ? ` union select CustomerId from customer_view where CustomerId in (${segment.include.map(literal).join(', ')})`
-    : ''
+    ? sql` union select CustomerId from customer_view where CustomerId in (${join(segment.include.map(literal))})`
+    : sql``
   const excluded = segment.exclude.length
-    ? ` except select unnest([${segment.exclude.map(literal).join(', ')}])`
-    : ''
-  return `(select CustomerId from ${source} where ${condition}${included})${excluded}`
+    ? sql` except select unnest([${join(segment.exclude.map(literal))}])`
+    : sql``
+  return sql`(select CustomerId from ${source} where ${condition}${included})${excluded}`
 }

@@ -1,8 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DuckDBInstance } from '@duckdb/node-api'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createDuckDb, literal, SqlSession, sql, userWrittenSql } from '../../query/index.js'
 import { openSqlSandbox, type SqlSandbox } from './sql-sandbox.js'
 
 describe('the SQL sandbox for measures', () => {
@@ -12,21 +12,23 @@ describe('the SQL sandbox for measures', () => {
   let sandbox: SqlSandbox
 
   beforeAll(async () => {
-    const duck = await DuckDBInstance.create(':memory:')
-    const connection = await duck.connect()
-    await connection.run(`copy (select 1 as id, 10.5 as amount union all select 2, 4.5) to '${orders}'`)
-    connection.closeSync()
+    const duck = await createDuckDb()
+    const session = await SqlSession.open(duck)
+    await session.run(
+      sql`copy (select 1 as id, 10.5 as amount union all select 2, 4.5) to ${literal(orders)}`,
+    )
+    session.close()
     duck.closeSync()
     writeFileSync(secret, '{"adminKey":"oi_secret"}')
     sandbox = await openSqlSandbox([{ name: 'Orders', files: [orders] }], { scratchParent: dir })
   })
   afterAll(() => sandbox?.close())
 
-  const run = async (sql: string) => (await sandbox.connection.runAndReadAll(sql)).getRowObjectsJS()
+  const run = (text: string) => sandbox.session.rows(userWrittenSql(text))
 
   it('reads its entities by name and writes results only where it says', async () => {
     expect(await run('select sum(amount)::double as value from Orders')).toEqual([{ value: 15 }])
-    const file = await sandbox.copyToFile('select count(*)::int as n from Orders', 'count')
+    const file = await sandbox.copyToFile(sql`select count(*)::int as n from Orders`, 'count')
     expect(file.startsWith(dir)).toBe(true)
   })
 

@@ -1,14 +1,22 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
-import { ident, literal, literalList } from '../../query/index.js'
+import {
+  createDuckDb,
+  ident,
+  join as joinSql,
+  literal,
+  literalList,
+  type Sql,
+  SqlSession,
+  sql,
+} from '../../query/index.js'
 
 /** A DuckDB that runs SQL a user wrote, over named entities and nothing else. */
 export interface SqlSandbox {
-  connection: DuckDBConnection
+  session: SqlSession
   /** Runs a SELECT in the sandbox and writes its rows to a Parquet file the caller may read. */
-  copyToFile(select: string, name: string): Promise<string>
+  copyToFile(select: Sql, name: string): Promise<string>
   close(): Promise<void>
 }
 
@@ -24,45 +32,48 @@ export async function openSqlSandbox(
   options: { scratchParent?: string; memoryLimit?: string } = {},
 ): Promise<SqlSandbox> {
   const scratch = await mkdtemp(join(options.scratchParent ?? tmpdir(), 'sql-sandbox-'))
-  const instance = await DuckDBInstance.create(':memory:', {
+  const instance = await createDuckDb({
     memory_limit: options.memoryLimit ?? '2GB',
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',
   })
-  const connection = await instance.connect()
+  const session = await SqlSession.open(instance)
   try {
     const files = entities.flatMap((e) => e.files)
-    await connection.run(
-      [
-        `set allowed_paths = ${literalList(files)}`,
-        `set allowed_directories = ${literalList([`${scratch}/`])}`,
-        `set temp_directory = ${literal(join(scratch, 'spill'))}`,
-        // Progress is watched (see superviseConnection); printing stays off.
-        'set enable_progress_bar = true',
-        'set enable_progress_bar_print = false',
-        'set enable_external_access = false',
-        ...entities.map(
-          (e) => `create view ${ident(e.name)} as select * from read_parquet(${literalList(e.files)})`,
-        ),
-        'set lock_configuration = true',
-      ].join(';\n'),
+    await session.run(
+      joinSql(
+        [
+          sql`set allowed_paths = ${literalList(files)}`,
+          sql`set allowed_directories = ${literalList([`${scratch}/`])}`,
+          sql`set temp_directory = ${literal(join(scratch, 'spill'))}`,
+          // Progress is watched (see superviseSession); printing stays off.
+          sql`set enable_progress_bar = true`,
+          sql`set enable_progress_bar_print = false`,
+          sql`set enable_external_access = false`,
+          ...entities.map(
+            (e) => sql`create view ${ident(e.name)} as select * from read_parquet(${literalList(e.files)})`,
+          ),
+          sql`set lock_configuration = true`,
+        ],
+        ';\n',
+      ),
     )
   } catch (error) {
-    connection.closeSync()
+    session.close()
     instance.closeSync()
     await rm(scratch, { recursive: true, force: true })
     throw error
   }
   let written = 0
   return {
-    connection,
+    session,
     async copyToFile(select, name) {
       const file = join(scratch, `${++written}-${name.replace(/[^A-Za-z0-9_-]/g, '_')}.parquet`)
-      await connection.run(`copy (${select}) to ${literal(file)} (format parquet)`)
+      await session.run(sql`copy (${select}) to ${literal(file)} (format parquet)`)
       return file
     },
     async close() {
-      connection.closeSync()
+      session.close()
       instance.closeSync()
       await rm(scratch, { recursive: true, force: true })
     },

@@ -1,13 +1,12 @@
-import { DuckDBInstance } from '@duckdb/node-api'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { literal } from '../../query/index.js'
+import { createDuckDb, type DuckDb, literal, SqlSession, sql } from '../../query/index.js'
 import type { Normalization } from '../unify/unify-config.js'
 import { normalizeExpression } from './unify-sql.js'
 
 describe('unify normalisations', () => {
-  let duck: DuckDBInstance
+  let duck: DuckDb
   beforeAll(async () => {
-    duck = await DuckDBInstance.create(':memory:')
+    duck = await createDuckDb()
   })
   afterAll(() => duck.closeSync())
 
@@ -16,13 +15,14 @@ describe('unify normalisations', () => {
     steps: Normalization[],
     options: { country?: string; defaultCountry?: string } = {},
   ) => {
-    const connection = await duck.connect()
+    const session = await SqlSession.open(duck)
     const hasCountry = options.country !== undefined
-    const result = await connection.runAndReadAll(
-      `select ${normalizeExpression('v', steps, options.defaultCountry, hasCountry)} from (select ${value === null ? 'null' : literal(value)}::varchar as v${hasCountry ? `, ${literal(options.country as string)} as "Country"` : ''})`,
+    const country = hasCountry ? sql`, ${literal(options.country as string)} as "Country"` : sql``
+    const result = await session.value(
+      sql`select ${normalizeExpression(sql`v`, steps, options.defaultCountry, hasCountry)} from (select ${value === null ? null : literal(value)}::varchar as v${country})`,
     )
-    connection.closeSync()
-    return result.getRowsJS()[0]?.[0] ?? null
+    session.close()
+    return result ?? null
   }
 
   it('folds whitespace, case and accents, including letters without a decomposition', async () => {

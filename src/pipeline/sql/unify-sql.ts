@@ -3,7 +3,7 @@
  * for ingestion). Column names and values from configuration enter only through ident/literal.
  */
 
-import { ident, literal, literalList } from '../../query/index.js'
+import { ident, join, literal, literalList, type Sql, sql } from '../../query/index.js'
 import type { MatchCondition, Normalization } from '../unify/unify-config.js'
 import { ADDRESS_ABBREVIATIONS, COUNTRY_CALLING_CODES, FOLDED, NICKNAMES } from './reference-data.js'
 
@@ -19,97 +19,92 @@ export interface UnifySourceInput {
   types: Record<string, string>
 }
 
-const foldAccents = (x: string) =>
+const foldAccents = (x: Sql) =>
   // ASCII text (as many bytes as characters) needs no folding, and skipping it halves a name's cost.
-  `(case when strlen(${x}) = length(${x}) then ${x} else strip_accents(${FOLDED.reduce((expr, [from, to]) => `replace(${expr}, '${from}', '${to}')`, x)}) end)`
+  sql`(case when strlen(${x}) = length(${x}) then ${x} else strip_accents(${FOLDED.reduce((expr, [from, to]) => sql`replace(${expr}, ${literal(from)}, ${literal(to)})`, x)}) end)`
 
 /**
  * The calling code for phone numbers written without one: the record's own Country when it has
  * one the table knows, else the configured default.
  */
-function callingCode(defaultCountry: string | undefined, hasCountry: boolean): string | undefined {
+function callingCode(defaultCountry: string | undefined, hasCountry: boolean): Sql | undefined {
   const fallback =
     defaultCountry && COUNTRY_CALLING_CODES[defaultCountry]
       ? literal(COUNTRY_CALLING_CODES[defaultCountry])
       : undefined
   if (!hasCountry) return fallback
-  const cases = Object.entries(COUNTRY_CALLING_CODES)
-    .map(([country, code]) => `when ${literal(country)} then ${literal(code)}`)
-    .join(' ')
-  return `coalesce(case upper(trim(cast("Country" as varchar))) ${cases} end, ${fallback ?? 'null'})`
+  const cases = Object.entries(COUNTRY_CALLING_CODES).map(
+    ([country, code]) => sql`when ${literal(country)} then ${literal(code)}`,
+  )
+  return sql`coalesce(case upper(trim(cast("Country" as varchar))) ${join(cases, ' ')} end, ${fallback ?? null})`
 }
 
+/** Nicknames as a DuckDB MAP, built once. */
+const NICKNAME_MAP = sql`MAP {${join(Object.entries(NICKNAMES).map(([nick, name]) => sql`${literal(nick)}: ${literal(name)}`))}}`
+
 /** One normalisation step applied to a SQL expression of type VARCHAR. */
-export function normalizeStep(
-  x: string,
-  step: Normalization,
-  defaultCountry?: string,
-  hasCountry = false,
-): string {
+export function normalizeStep(x: Sql, step: Normalization, defaultCountry?: string, hasCountry = false): Sql {
   switch (step) {
     case 'whitespace':
-      return `nullif(regexp_replace(trim(${x}), '\\s+', ' ', 'g'), '')`
+      return sql`nullif(regexp_replace(trim(${x}), '\\s+', ' ', 'g'), '')`
     case 'case':
-      return `lower(${x})`
+      return sql`lower(${x})`
     case 'accents':
       return foldAccents(x)
     case 'numerals':
-      return `nullif(regexp_replace(${x}, '[^0-9]', '', 'g'), '')`
+      return sql`nullif(regexp_replace(${x}, '[^0-9]', '', 'g'), '')`
     case 'email':
-      return `nullif(lower(trim(${x})), '')`
+      return sql`nullif(lower(trim(${x})), '')`
     case 'phone': {
-      const digits = `regexp_replace(${x}, '[^0-9]', '', 'g')`
+      const digits = sql`regexp_replace(${x}, '[^0-9]', '', 'g')`
       const cc = callingCode(defaultCountry, hasCountry)
       const national = cc
-        ? `case when ${cc} is null then ${digits} else '+' || ${cc} || ltrim(${digits}, '0') end`
+        ? sql`case when ${cc} is null then ${digits} else '+' || ${cc} || ltrim(${digits}, '0') end`
         : digits
       // The repeated expressions are computed once (DuckDB eliminates common subexpressions).
-      return `case
+      return sql`case
           when ${digits} is null or length(${digits}) < 6 then null
           when regexp_matches(${x}, '^[^0-9]*[+]') then '+' || ${digits}
           when starts_with(${digits}, '00') then '+' || substr(${digits}, 3)
           else ${national} end`
     }
     case 'name': {
-      const folded = `lower(${foldAccents(`trim(${x})`)})`
-      const nicknames = `MAP {${Object.entries(NICKNAMES)
-        .map(([nick, name]) => `${literal(nick)}: ${literal(name)}`)
-        .join(', ')}}`
-      const letters = `nullif(regexp_replace(${folded}, '[^a-z]', '', 'g'), '')`
+      const folded = sql`lower(${foldAccents(sql`trim(${x})`)})`
+      const letters = sql`nullif(regexp_replace(${folded}, '[^a-z]', '', 'g'), '')`
       // DuckDB computes the repeated expression once. (A scalar subquery binding it made DuckDB
       // join it back per column; a map inside a lambda was rebuilt per row: both cost seconds.)
-      return `coalesce(${nicknames}[${letters}], ${letters})`
+      return sql`coalesce(${NICKNAME_MAP}[${letters}], ${letters})`
     }
     case 'initial':
       // "J.", "james" and "Jim" all become "j": for conditions on initials.
-      return `nullif(left(regexp_replace(lower(${foldAccents(`trim(${x})`)}), '[^a-z]', '', 'g'), 1), '')`
+      return sql`nullif(left(regexp_replace(lower(${foldAccents(sql`trim(${x})`)}), '[^a-z]', '', 'g'), 1), '')`
     case 'address': {
-      let out = `lower(${foldAccents(`trim(${x})`)})`
-      out = `regexp_replace(${out}, '[.,]', ' ', 'g')`
+      let out = sql`lower(${foldAccents(sql`trim(${x})`)})`
+      out = sql`regexp_replace(${out}, '[.,]', ' ', 'g')`
       for (const [short, long] of ADDRESS_ABBREVIATIONS)
-        out = `regexp_replace(${out}, '\\b${short}\\b', '${long}', 'g')`
-      return `nullif(regexp_replace(trim(${out}), '\\s+', ' ', 'g'), '')`
+        out = sql`regexp_replace(${out}, ${literal(`\\b${short}\\b`)}, ${literal(long)}, 'g')`
+      return sql`nullif(regexp_replace(trim(${out}), '\\s+', ' ', 'g'), '')`
     }
   }
 }
 
 export function normalizeExpression(
-  x: string,
+  x: Sql,
   steps: readonly Normalization[],
   defaultCountry?: string,
   hasCountry = false,
-): string {
+): Sql {
   return steps.reduce(
     (expr, step) => normalizeStep(expr, step, defaultCountry, hasCountry),
-    `cast(${x} as varchar)`,
+    sql`cast(${x} as varchar)`,
   )
 }
 
 /** A value written as a date in any of the usual ways, as a DATE. */
-function dateExpression(column: string, type: string): string {
-  if (/^DATE$|^TIMESTAMP/i.test(type)) return `cast(${ident(column)} as date)`
-  const v = `trim(cast(${ident(column)} as varchar))`
-  return `coalesce(try_cast(${v} as date), try_strptime(${v}, '%d/%m/%Y')::date, try_strptime(${v}, '%d.%m.%Y')::date, try_strptime(${v}, '%Y%m%d')::date, try_strptime(${v}, '%d-%m-%Y')::date)`
+function dateExpression(column: string, type: string): Sql {
+  if (/^DATE$|^TIMESTAMP/i.test(type)) return sql`cast(${ident(column)} as date)`
+  const v = sql`trim(cast(${ident(column)} as varchar))`
+  return sql`coalesce(try_cast(${v} as date), try_strptime(${v}, '%d/%m/%Y')::date, try_strptime(${v}, '%d.%m.%Y')::date, try_strptime(${v}, '%Y%m%d')::date, try_strptime(${v}, '%d-%m-%Y')::date)`
 }
 
 /**
@@ -126,7 +121,7 @@ export function unifiedRecordsSql(
     defaultCountry: string | undefined
     hasCountry: boolean
   },
-): string {
+): Sql {
   let filesBefore = 0
   const parts = sources.map((source) => {
     // Record ids in scan order without a numbering pass (row_number() over () runs on one thread):
@@ -134,54 +129,55 @@ export function unifiedRecordsSql(
     const firstFile = filesBefore + 1
     filesBefore += Math.max(source.files.length, 1)
     const rowNumberColumn = Object.hasOwn(source.types, 'file_row_number')
-    const byAttribute = new Map<string, string>()
+    const byAttribute = new Map<string, Sql>()
     for (const [column, attribute] of Object.entries(source.attributes)) {
       if (!byAttribute.has(attribute)) {
         byAttribute.set(
           attribute,
           attribute === 'DateOfBirth'
-            ? `cast(${dateExpression(column, source.types[column] ?? 'VARCHAR')} as varchar)`
-            : `nullif(trim(cast(${ident(column)} as varchar)), '')`,
+            ? sql`cast(${dateExpression(column, source.types[column] ?? 'VARCHAR')} as varchar)`
+            : sql`nullif(trim(cast(${ident(column)} as varchar)), '')`,
         )
       }
     }
     const written = byAttribute.get('FullName')
     // "Wilson, James" is read as "James Wilson".
     const full = written
-      ? `(case when strpos(${written}, ',') > 0 then nullif(trim(trim(split_part(${written}, ',', 2)) || ' ' || trim(split_part(${written}, ',', 1))), '') else ${written} end)`
+      ? sql`(case when strpos(${written}, ',') > 0 then nullif(trim(trim(split_part(${written}, ',', 2)) || ' ' || trim(split_part(${written}, ',', 1))), '') else ${written} end)`
       : undefined
     if (full) byAttribute.set('FullName', full)
     if (full && !byAttribute.has('FirstName'))
-      byAttribute.set('FirstName', `nullif(split_part(${full}, ' ', 1), '')`)
+      byAttribute.set('FirstName', sql`nullif(split_part(${full}, ' ', 1), '')`)
     if (full && !byAttribute.has('LastName'))
       byAttribute.set(
         'LastName',
-        `case when strpos(${full}, ' ') > 0 then regexp_extract(${full}, '(\\S+)\\s*$', 1) end`,
+        sql`case when strpos(${full}, ' ') > 0 then regexp_extract(${full}, '(\\S+)\\s*$', 1) end`,
       )
     if (!full && (byAttribute.has('FirstName') || byAttribute.has('LastName')))
       byAttribute.set(
         'FullName',
-        `nullif(concat_ws(' ', ${byAttribute.get('FirstName') ?? 'null'}, ${byAttribute.get('LastName') ?? 'null'}), '')`,
+        sql`nullif(concat_ws(' ', ${byAttribute.get('FirstName') ?? null}, ${byAttribute.get('LastName') ?? null}), '')`,
       )
     const columns = [
       rowNumberColumn
-        ? `(${firstFile}::bigint << 40) + row_number() over () as rid`
-        : `((${firstFile - 1} + list_position(${literalList(source.files)}, "__oi_file"))::bigint << 40) + file_row_number as rid`,
-      `${literal(source.name)} as source`,
-      `cast(${ident(source.keyColumn)} as varchar) as source_key`,
+        ? sql`(${firstFile}::bigint << 40) + row_number() over () as rid`
+        : sql`((${firstFile - 1} + list_position(${literalList(source.files)}, "__oi_file"))::bigint << 40) + file_row_number as rid`,
+      sql`${literal(source.name)} as source`,
+      sql`cast(${ident(source.keyColumn)} as varchar) as source_key`,
       source.updatedAt
-        ? `try_cast(${ident(source.updatedAt)} as timestamp) as updated_at`
-        : 'null::timestamp as updated_at',
-      ...attributes.map((a) => `${byAttribute.get(a) ?? 'null::varchar'} as ${ident(a)}`),
+        ? sql`try_cast(${ident(source.updatedAt)} as timestamp) as updated_at`
+        : sql`null::timestamp as updated_at`,
+      ...attributes.map((a) => sql`${byAttribute.get(a) ?? sql`null::varchar`} as ${ident(a)}`),
     ]
-    return `select ${columns.join(', ')} from read_parquet(${literalList(source.files)}${rowNumberColumn ? '' : `, file_row_number = true, filename = '__oi_file'`})`
+    const numbering = rowNumberColumn ? sql`` : sql`, file_row_number = true, filename = '__oi_file'`
+    return sql`select ${join(columns)} from read_parquet(${literalList(source.files)}${numbering})`
   })
   // Ids and profiles do not depend on the numbering, only which record is a group's hub.
   const values = normalized.columns.map(
     (c) =>
-      `${normalizeExpression(ident(c.attribute), c.normalize, normalized.defaultCountry, normalized.hasCountry)} as ${ident(c.column)}`,
+      sql`${normalizeExpression(ident(c.attribute), c.normalize, normalized.defaultCountry, normalized.hasCountry)} as ${ident(c.column)}`,
   )
-  return `select *${values.length ? `, ${values.join(', ')}` : ''} from (${parts.join(' union all ')})`
+  return sql`select *${values.length ? sql`, ${join(values)}` : sql``} from (${join(parts, ' union all ')})`
 }
 
 /** A condition's comparable value: its attribute after its normalisations. */
@@ -197,10 +193,13 @@ export interface NormalizedColumn {
   normalize: readonly Normalization[]
 }
 
-const similarity = (c: PreparedCondition, a: string, b: string) =>
+const similarity = (c: PreparedCondition, a: Sql, b: Sql) =>
   c.algorithm === 'levenshtein'
-    ? `(1 - levenshtein(${a}.${ident(c.column)}, ${b}.${ident(c.column)}) / greatest(length(${a}.${ident(c.column)}), length(${b}.${ident(c.column)}), 1))`
-    : `jaro_winkler_similarity(${a}.${ident(c.column)}, ${b}.${ident(c.column)})`
+    ? sql`(1 - levenshtein(${a}.${ident(c.column)}, ${b}.${ident(c.column)}) / greatest(length(${a}.${ident(c.column)}), length(${b}.${ident(c.column)}), 1))`
+    : sql`jaro_winkler_similarity(${a}.${ident(c.column)}, ${b}.${ident(c.column)})`
+
+const A = sql`a`
+const B = sql`b`
 
 /**
  * The edges one rule finds, as (rid_a, rid_b, rule, score, similarities). A rule of exact
@@ -210,7 +209,7 @@ const similarity = (c: PreparedCondition, a: string, b: string) =>
  * first three characters of its first fuzzy value; blocks larger than `maxBlock` are skipped.
  */
 export function ruleEdgesSql(
-  values: string,
+  values: Sql,
   rule: {
     index: number
     conditions: PreparedCondition[]
@@ -218,33 +217,40 @@ export function ruleEdgesSql(
     blockOn?: string[] | undefined
   },
   maxBlock: number,
-): string {
+): Sql {
   if (rule.minScore !== undefined)
     return scoredRuleEdgesSql(values, { ...rule, minScore: rule.minScore }, maxBlock)
   const exact = rule.conditions.filter((c) => c.precision === 'exact')
   const fuzzy = rule.conditions.filter((c) => c.precision === 'fuzzy')
-  const notNull = rule.conditions.map((c) => `${ident(c.column)} is not null`).join(' and ')
+  const notNull = join(
+    rule.conditions.map((c) => sql`${ident(c.column)} is not null`),
+    ' and ',
+  )
   if (fuzzy.length === 0) {
-    const keys = exact.map((c) => ident(c.column)).join(', ')
-    return `select rid as rid_a, min(rid) over (partition by ${keys}) as rid_b, ${rule.index} as rule, 1.0::double as score, null::varchar as similarities
+    const keys = join(exact.map((c) => ident(c.column)))
+    return sql`select rid as rid_a, min(rid) over (partition by ${keys}) as rid_b, ${rule.index} as rule, 1.0::double as score, null::varchar as similarities
       from ${values} where ${notNull}
       qualify rid <> rid_b`
   }
   const first = fuzzy[0] as PreparedCondition
   const block =
     exact.length > 0
-      ? exact.map((c) => ident(c.column)).join(` || '\u0001' || `)
-      : `left(${ident(first.column)}, 3)`
-  const sims = fuzzy.map((c) => similarity(c, 'a', 'b'))
-  const read = ['rid', ...new Set(fuzzy.map((c) => ident(c.column)))].join(', ')
-  const conditions = [...fuzzy.map((c, i) => `${sims[i]} >= ${c.threshold}`)]
-  return `select a.rid as rid_a, b.rid as rid_b, ${rule.index} as rule,
-      least(${sims.join(', ')})::double as score,
-      concat_ws(',', ${fuzzy.map((c, i) => `${literal(`${c.attribute}=`)} || round(${sims[i]}, 3)`).join(', ')}) as similarities
+      ? join(
+          exact.map((c) => ident(c.column)),
+          sql` || '\u0001' || `,
+        )
+      : sql`left(${ident(first.column)}, 3)`
+  const sims = fuzzy.map((c) => similarity(c, A, B))
+  const read = join([sql`rid`, ...[...new Set(fuzzy.map((c) => c.column))].map((c) => ident(c))])
+  const conditions = fuzzy.map((c, i) => sql`${sims[i] as Sql} >= ${c.threshold}`)
+  const described = fuzzy.map((c, i) => sql`${literal(`${c.attribute}=`)} || round(${sims[i] as Sql}, 3)`)
+  return sql`select a.rid as rid_a, b.rid as rid_b, ${rule.index} as rule,
+      least(${join(sims)})::double as score,
+      concat_ws(',', ${join(described)}) as similarities
     from (select ${read}, ${block} as block, count(*) over (partition by ${block}) as block_size from ${values} where ${notNull}) a
     join (select ${read}, ${block} as block from ${values} where ${notNull}) b
       on a.block = b.block and a.rid < b.rid
-    where a.block_size <= ${maxBlock} and ${conditions.join(' and ')}`
+    where a.block_size <= ${maxBlock} and ${join(conditions, ' and ')}`
 }
 
 /**
@@ -254,10 +260,10 @@ export function ruleEdgesSql(
  * matches when the weighted mean reaches `minScore` over at least two conditions.
  */
 function scoredRuleEdgesSql(
-  values: string,
+  values: Sql,
   rule: { index: number; conditions: PreparedCondition[]; minScore: number; blockOn?: string[] | undefined },
   maxBlock: number,
-): string {
+): Sql {
   const blockColumns = [
     ...new Set(
       (
@@ -266,45 +272,54 @@ function scoredRuleEdgesSql(
     ),
   ]
   const candidates = blockColumns.map(
-    (column) => `select a.rid as rid_a, b.rid as rid_b
+    (column) => sql`select a.rid as rid_a, b.rid as rid_b
       from (select rid, ${ident(column)} as k, count(*) over (partition by ${ident(column)}) as n from ${values} where ${ident(column)} is not null) a
       join (select rid, ${ident(column)} as k from ${values} where ${ident(column)} is not null) b on a.k = b.k and a.rid < b.rid
       where a.n <= ${maxBlock}`,
   )
   const sims = rule.conditions.map((c) =>
     c.precision === 'exact'
-      ? `case when a.${ident(c.column)} is null or b.${ident(c.column)} is null then null when a.${ident(c.column)} = b.${ident(c.column)} then 1.0 else 0.0 end`
-      : `case when a.${ident(c.column)} is null or b.${ident(c.column)} is null then null else ${similarity(c, 'a', 'b')} end`,
+      ? sql`case when a.${ident(c.column)} is null or b.${ident(c.column)} is null then null when a.${ident(c.column)} = b.${ident(c.column)} then 1.0 else 0.0 end`
+      : sql`case when a.${ident(c.column)} is null or b.${ident(c.column)} is null then null else ${similarity(c, A, B)} end`,
   )
-  const weighted = rule.conditions.map((c, i) => `${c.weight} * coalesce(s${i}, 0)`).join(' + ')
-  const weights = rule.conditions
-    .map((c, i) => `case when s${i} is null then 0 else ${c.weight} end`)
-    .join(' + ')
-  const present = rule.conditions.map((_, i) => `(s${i} is not null)::int`).join(' + ')
-  const described = rule.conditions
-    .map(
-      (c, i) => `case when s${i} is null then null else ${literal(`${c.attribute}=`)} || round(s${i}, 3) end`,
-    )
-    .join(', ')
-  return `select rid_a, rid_b, ${rule.index} as rule, score, similarities from (
+  const s = (i: number) => ident(`s${i}`)
+  const weighted = join(
+    rule.conditions.map((c, i) => sql`${c.weight} * coalesce(${s(i)}, 0)`),
+    ' + ',
+  )
+  const weights = join(
+    rule.conditions.map((c, i) => sql`case when ${s(i)} is null then 0 else ${c.weight} end`),
+    ' + ',
+  )
+  const present = join(
+    rule.conditions.map((_, i) => sql`(${s(i)} is not null)::int`),
+    ' + ',
+  )
+  const described = join(
+    rule.conditions.map(
+      (c, i) =>
+        sql`case when ${s(i)} is null then null else ${literal(`${c.attribute}=`)} || round(${s(i)}, 3) end`,
+    ),
+  )
+  return sql`select rid_a, rid_b, ${rule.index} as rule, score, similarities from (
       select rid_a, rid_b, (${weighted}) / nullif(${weights}, 0) as score, ${present} as present, concat_ws(',', ${described}) as similarities
       from (
-        select c.rid_a, c.rid_b, ${sims.map((sql, i) => `${sql} as s${i}`).join(', ')}
-        from (${candidates.join(' union ')}) c
+        select c.rid_a, c.rid_b, ${join(sims.map((sim, i) => sql`${sim} as ${s(i)}`))}
+        from (${join(candidates, ' union ')}) c
         join ${values} a on a.rid = c.rid_a join ${values} b on b.rid = c.rid_b
       )
     ) where present >= 2 and score >= ${rule.minScore}`
 }
 
 /** The lowest-numbered rule that joined each pair, with its score. */
-export function edgesSql(ruleEdges: readonly string[]): string {
-  return `select rid_a, rid_b, arg_min(rule, rule) as rule, arg_min(score, rule) as score, arg_min(similarities, rule) as similarities
-    from (${ruleEdges.join(' union all ')}) group by rid_a, rid_b`
+export function edgesSql(ruleEdges: readonly Sql[]): Sql {
+  return sql`select rid_a, rid_b, arg_min(rule, rule) as rule, arg_min(score, rule) as score, arg_min(similarities, rule) as similarities
+    from (${join(ruleEdges, ' union all ')}) group by rid_a, rid_b`
 }
 
 /** One step of connected components: each record takes the least cluster id among its neighbours. */
-export function propagateClustersSql(clusters: string, edges: string): string {
-  return `with e as (select rid_a as a, rid_b as b from ${edges} union all select rid_b, rid_a from ${edges}),
+export function propagateClustersSql(clusters: Sql, edges: Sql): Sql {
+  return sql`with e as (select rid_a as a, rid_b as b from ${edges} union all select rid_b, rid_a from ${edges}),
     m as (select e.a as rid, min(c.cid) as cid from e join ${clusters} c on c.rid = e.b group by e.a),
     stepped as (select c.rid, least(c.cid, coalesce(m.cid, c.cid)) as cid from ${clusters} c left join m using (rid))
     select s.rid, least(s.cid, j.cid) as cid from stepped s join stepped j on j.rid = s.cid`
@@ -319,12 +334,12 @@ export function propagateClustersSql(clusters: string, edges: string): string {
  * a previous id get a new one derived from their first record (source:key), so the first run is
  * deterministic too.
  */
-export function customerIdsSql(records: string, clusters: string, previousKeys: string | undefined): string {
-  const fresh = `'C' || upper(left(md5(min(r.source || ':' || r.source_key)), 15))`
+export function customerIdsSql(records: Sql, clusters: Sql, previousKeys: Sql | undefined): Sql {
+  const fresh = sql`'C' || upper(left(md5(min(r.source || ':' || r.source_key)), 15))`
   if (!previousKeys) {
-    return `select c.cid, ${fresh} as customer_id from ${clusters} c join ${records} r using (rid) group by c.cid`
+    return sql`select c.cid, ${fresh} as customer_id from ${clusters} c join ${records} r using (rid) group by c.cid`
   }
-  return `with members as (
+  return sql`with members as (
       select c.cid, r.source, r.source_key from ${clusters} c join ${records} r using (rid)
     ),
     votes as (
@@ -356,15 +371,15 @@ export function customerIdsSql(records: string, clusters: string, previousKeys: 
  * (a missing one counts as 0), then the value's hash in the bits left, so ties resolve the same
  * way on every run. arg_max over a number is far cheaper than over a struct of the same fields.
  */
-export function packedRank(fields: readonly { expr: string; bits: number }[], value: string): string {
+export function packedRank(fields: readonly { expr: Sql; bits: number }[], value: Sql): Sql {
   let shift = 127
   const parts = fields.map(({ expr, bits }) => {
     shift -= bits
-    return `(coalesce(least(greatest(${expr}, 0), ${2 ** bits - 1}), 0)::hugeint << ${shift})`
+    return sql`(coalesce(least(greatest(${expr}, 0), ${2 ** bits - 1}), 0)::hugeint << ${shift})`
   })
   if (shift < 0) throw new Error('packedRank: more than 127 bits')
-  parts.push(shift >= 64 ? `hash(${value})::hugeint` : `(hash(${value}) >> ${64 - shift})::hugeint`)
-  return parts.join(' + ')
+  parts.push(shift >= 64 ? sql`hash(${value})::hugeint` : sql`(hash(${value}) >> ${64 - shift})::hugeint`)
+  return join(parts, ' + ')
 }
 
 export type MergePolicy = 'mostFrequent' | 'mostRecent' | 'sourcePriority' | 'mostComplete'
@@ -375,81 +390,86 @@ export type MergePolicy = 'mostFrequent' | 'mostRecent' | 'sourcePriority' | 'mo
  * records and sources the profile joins.
  */
 export function mergeSql(options: {
-  records: string
-  clusters: string
-  ids: string
+  records: Sql
+  clusters: Sql
+  ids: Sql
   attributes: readonly string[]
   policies: Record<string, MergePolicy>
   sourcePriority: readonly string[]
   keepAll: readonly { attribute: string; normalized: string }[]
-}): string {
+}): Sql {
   const rank = options.sourcePriority.length
-    ? `case r.source ${options.sourcePriority.map((s, i) => `when ${literal(s)} then ${i}`).join(' ')} else ${options.sourcePriority.length} end`
-    : '0'
+    ? sql`case r.source ${join(
+        options.sourcePriority.map((s, i) => sql`when ${literal(s)} then ${i}`),
+        ' ',
+      )} else ${options.sourcePriority.length} end`
+    : sql`0`
   const normalizedOf = new Map(options.keepAll.map((k) => [k.attribute, k.normalized]))
   // Attributes kept as lists (Email, Phone) win in their normalised form: +4536570835, not (+45) 36-57…
   const columnOf = (a: string) => ident(normalizedOf.get(a) ?? a)
   // Values are counted as they win: normalised, or else regardless of case.
-  const countedOf = (a: string, from = '') =>
-    normalizedOf.has(a) ? `${from}${columnOf(a)}` : `lower(${from}${ident(a)})`
+  const countedOf = (a: string, from = sql``) =>
+    normalizedOf.has(a) ? sql`${from}${columnOf(a)}` : sql`lower(${from}${ident(a)})`
+  const c = (i: number) => ident(`c${i}`)
   // How often each value occurs in its profile: one hash aggregation per attribute, joined back.
   const countTables = options.attributes.map(
     (a, i) =>
-      `c${i} as (select cid, ${countedOf(a)} as k, count(*) as n from base where ${columnOf(a)} is not null group by all)`,
+      sql`${c(i)} as (select cid, ${countedOf(a)} as k, count(*) as n from base where ${columnOf(a)} is not null group by all)`,
   )
-  const countJoins = options.attributes
-    .map((a, i) => `left join c${i} on c${i}.cid = base.cid and c${i}.k = ${countedOf(a, 'base.')}`)
-    .join(' ')
-  const countColumns = options.attributes.map((_, i) => `coalesce(c${i}.n, 0) as n${i}`)
+  const countJoins = options.attributes.map(
+    (a, i) => sql`left join ${c(i)} on ${c(i)}.cid = base.cid and ${c(i)}.k = ${countedOf(a, sql`base.`)}`,
+  )
+  const countColumns = options.attributes.map((_, i) => sql`coalesce(${c(i)}.n, 0) as ${ident(`n${i}`)}`)
   const winners = options.attributes.map((a, i) => {
-    const v = `x.${columnOf(a)}`
-    const count = { expr: `x.n${i}`, bits: 16 }
-    const recent = { expr: `epoch_ms(x.updated_at) + ${2 ** 42}`, bits: 43 }
-    const preferred = { expr: `255 - x.src_rank`, bits: 8 }
-    const complete = { expr: `length(${v})`, bits: 16 }
+    const v = sql`x.${columnOf(a)}`
+    const count = { expr: sql`x.${ident(`n${i}`)}`, bits: 16 }
+    const recent = { expr: sql`epoch_ms(x.updated_at) + ${2 ** 42}`, bits: 43 }
+    const preferred = { expr: sql`255 - x.src_rank`, bits: 8 }
+    const complete = { expr: sql`length(${v})`, bits: 16 }
     const order = {
       mostFrequent: [count, recent, preferred],
       mostRecent: [recent, preferred, count],
       sourcePriority: [preferred, count, recent],
       mostComplete: [complete, count, recent],
     }[options.policies[a] ?? 'mostFrequent']
-    return `arg_max(${v}, ${packedRank(order, v)}) filter (where ${v} is not null) as ${ident(a)}`
+    return sql`arg_max(${v}, ${packedRank(order, v)}) filter (where ${v} is not null) as ${ident(a)}`
   })
   // Sorting a list after the fact is much cheaper than an ordered DISTINCT aggregate.
   const lists = options.keepAll.map(
-    (k) => `list_sort(list_distinct(list(x.${ident(k.normalized)}))) as ${ident(`${k.attribute}s`)}`,
+    (k) => sql`list_sort(list_distinct(list(x.${ident(k.normalized)}))) as ${ident(`${k.attribute}s`)}`,
   )
   // Only the columns merging reads, not every normalised value the rules compared.
   const columns = [
-    ...options.attributes.map((a) => `r.${ident(a)}`),
-    ...options.keepAll.map((k) => `r.${ident(k.normalized)}`),
+    ...options.attributes.map((a) => sql`r.${ident(a)}`),
+    ...options.keepAll.map((k) => sql`r.${ident(k.normalized)}`),
   ]
   // Most profiles are one record: those need no ranking, just their values.
   const single = [
-    ...options.attributes.map((a) => `r.${columnOf(a)} as ${ident(a)}`),
+    ...options.attributes.map((a) => sql`r.${columnOf(a)} as ${ident(a)}`),
     ...options.keepAll.map(
       (k) =>
-        `case when r.${ident(k.normalized)} is null then null else [r.${ident(k.normalized)}] end as ${ident(`${k.attribute}s`)}`,
+        sql`case when r.${ident(k.normalized)} is null then null else [r.${ident(k.normalized)}] end as ${ident(`${k.attribute}s`)}`,
     ),
   ]
+  const { clusters, records, ids } = options
   // Grouped by the numeric cluster id; the CustomerId joins the (fewer) merged rows afterwards.
-  return `with sizes as (select cid, count(*) as n from ${options.clusters} group by cid),
+  return sql`with sizes as (select cid, count(*) as n from ${clusters} group by cid),
     base as (
-      select c.cid, r.source, r.updated_at, ${rank} as src_rank, ${columns.join(', ')}
-      from ${options.clusters} c join sizes s using (cid) join ${options.records} r using (rid)
+      select c.cid, r.source, r.updated_at, ${rank} as src_rank, ${join(columns)}
+      from ${clusters} c join sizes s using (cid) join ${records} r using (rid)
       where s.n > 1
-    )${countTables.length ? `, ${countTables.join(', ')}` : ''}
+    )${countTables.length ? sql`, ${join(countTables)}` : sql``}
     select i.customer_id as CustomerId, m.* exclude (cid) from (
-      select x.cid, ${[...winners, ...lists].join(', ')},
+      select x.cid, ${join([...winners, ...lists])},
         count(*)::integer as RecordCount, length(list_distinct(list(x.source)))::integer as SourceCount
       from (
-        select base.*${countColumns.length ? `, ${countColumns.join(', ')}` : ''} from base ${countJoins}
+        select base.*${countColumns.length ? sql`, ${join(countColumns)}` : sql``} from base ${join(countJoins, ' ')}
       ) x
       group by x.cid
-    ) m join ${options.ids} i using (cid)
+    ) m join ${ids} i using (cid)
     union all by name
-    select i.customer_id as CustomerId, ${single.join(', ')}, 1 as RecordCount, 1 as SourceCount
-    from ${options.clusters} c join sizes s using (cid) join ${options.records} r using (rid)
-      join ${options.ids} i using (cid)
+    select i.customer_id as CustomerId, ${join(single)}, 1 as RecordCount, 1 as SourceCount
+    from ${clusters} c join sizes s using (cid) join ${records} r using (rid)
+      join ${ids} i using (cid)
     where s.n = 1`
 }

@@ -1,14 +1,14 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DuckDBInstance } from '@duckdb/node-api'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createDuckDb, type DuckDb, join as joinSql, literal, SqlSession, sql } from '../../query/index.js'
 import { computeUnification } from './compute-unification.js'
 import { unifyConfigSchema } from './unify-config.js'
 
 /** Unifies rows (id, email) given as data, over the previous run's keys; returns key → CustomerId. */
 describe('stable CustomerIds when profiles grow, merge and split', () => {
-  let duck: DuckDBInstance
+  let duck: DuckDb
   let dir: string
   let run = 0
   const config = unifyConfigSchema.parse({
@@ -17,7 +17,7 @@ describe('stable CustomerIds when profiles grow, merge and split', () => {
   })
 
   beforeAll(async () => {
-    duck = await DuckDBInstance.create(':memory:')
+    duck = await createDuckDb()
     dir = mkdtempSync(join(tmpdir(), 'oi-unify-ids-'))
   })
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -26,9 +26,10 @@ describe('stable CustomerIds when profiles grow, merge and split', () => {
   async function unify(rows: [string, string][]): Promise<Record<string, string>> {
     run++
     const input = join(dir, `input-${run}.parquet`)
-    const connection = await duck.connect()
-    await connection.run(
-      `copy (select * from (values ${rows.map(([id, email]) => `('${id}', '${email}')`).join(', ')}) t(id, email)) to '${input}' (format parquet)`,
+    const session = await SqlSession.open(duck)
+    const values = joinSql(rows.map(([id, email]) => sql`(${literal(id)}, ${literal(email)})`))
+    await session.run(
+      sql`copy (select * from (values ${values}) t(id, email)) to ${literal(input)} (format parquet)`,
     )
     const result = await computeUnification(duck, {
       config,
@@ -50,9 +51,11 @@ describe('stable CustomerIds when profiles grow, merge and split', () => {
     })
     const keys = result.outputs.find((o) => o.entity === 'CustomerSourceKeys')!
     previous = [join(keys.directory, 'part-00000.parquet')]
-    const read = await connection.runAndReadAll(`select SourceKey, CustomerId from '${previous[0]}'`)
-    connection.closeSync()
-    return Object.fromEntries(read.getRowsJS().map(([k, c]) => [String(k), String(c)]))
+    const read = await session.rows<{ SourceKey: string; CustomerId: string }>(
+      sql`select SourceKey, CustomerId from ${literal(previous[0] as string)}`,
+    )
+    session.close()
+    return Object.fromEntries(read.map((r) => [String(r.SourceKey), String(r.CustomerId)]))
   }
 
   it('keeps ids while records stay or are added, gives the larger profile the id on a merge, and the larger part on a split', async () => {

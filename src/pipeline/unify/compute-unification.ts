@@ -1,7 +1,15 @@
-import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
 import type { Watch } from '../../jobs/index.js'
-import { ident, literal, literalList } from '../../query/index.js'
-import { superviseConnection } from '../duckdb-engine.js'
+import {
+  type DuckDb,
+  ident,
+  join,
+  literal,
+  literalList,
+  type Sql,
+  SqlSession,
+  sql,
+} from '../../query/index.js'
+import { superviseSession } from '../duckdb-engine.js'
 import {
   customerIdsSql,
   edgesSql,
@@ -53,7 +61,7 @@ const KEEP_ALL_NORMALIZATION: Record<string, Normalization[]> = {
  * Writes the three output entities as Parquet under `outDirs` and returns their manifests.
  */
 export async function computeUnification(
-  duck: DuckDBInstance,
+  duck: DuckDb,
   input: {
     config: UnifyConfig
     sources: UnifySourceInput[]
@@ -96,66 +104,69 @@ export async function computeUnification(
       normalized: columnFor(attribute, KEEP_ALL_NORMALIZATION[attribute] ?? ['whitespace']),
     }))
 
-  const connection = await duck.connect()
-  const unsupervise = await superviseConnection(connection, input.watch)
-  const one = async (text: string) => Number((await connection.runAndReadAll(text)).getRowsJS()[0]?.[0] ?? 0)
+  const session = await SqlSession.open(duck)
+  const unsupervise = await superviseSession(session, input.watch)
+  const one = async (statement: Sql) => Number((await session.value(statement)) ?? 0)
+  const records = sql`records`
+  const clusters = sql`clusters`
+  const edges = sql`edges`
+  const ids = sql`ids`
   const phases: number[] = [performance.now()]
   const mark = () => phases.push(performance.now())
   try {
-    await connection.run(
-      `create or replace temp table records as ${unifiedRecordsSql(input.sources, attributes, {
+    await session.run(
+      sql`create or replace temp table records as ${unifiedRecordsSql(input.sources, attributes, {
         columns: [...columns.values()],
         defaultCountry: config.defaultCountry,
         hasCountry: attributes.includes('Country'),
       })}`,
     )
     mark()
-    const skippedBlocks = await countSkippedBlocks(connection, rules)
-    await connection.run(
-      `create or replace temp table edges as ${edgesSql(rules.map((rule) => ruleEdgesSql('records', rule, MAX_BLOCK)))}`,
+    const skippedBlocks = await countSkippedBlocks(session, rules)
+    await session.run(
+      sql`create or replace temp table edges as ${edgesSql(rules.map((rule) => ruleEdgesSql(records, rule, MAX_BLOCK)))}`,
     )
 
     mark()
     // Connected components by label propagation with pointer jumping, until nothing moves. Only
     // records with an edge take part; every other record is a profile of its own.
-    await connection.run(
-      'create or replace temp table clusters as select rid, rid as cid from (select rid_a as rid from edges union select rid_b from edges)',
+    await session.run(
+      sql`create or replace temp table clusters as select rid, rid as cid from (select rid_a as rid from edges union select rid_b from edges)`,
     )
     let rounds = 0
     for (; rounds < 100; rounds++) {
-      await connection.run(
-        `create or replace temp table clusters_next as ${propagateClustersSql('clusters', 'edges')}`,
+      await session.run(
+        sql`create or replace temp table clusters_next as ${propagateClustersSql(clusters, edges)}`,
       )
       const moved = await one(
-        'select count(*) from clusters_next n join clusters c using (rid) where n.cid <> c.cid',
+        sql`select count(*) from clusters_next n join clusters c using (rid) where n.cid <> c.cid`,
       )
-      await connection.run('drop table clusters')
-      await connection.run('alter table clusters_next rename to clusters')
+      await session.run(sql`drop table clusters`)
+      await session.run(sql`alter table clusters_next rename to clusters`)
       if (moved === 0) break
     }
-    await connection.run(
-      'insert into clusters select rid, rid as cid from records anti join clusters using (rid)',
+    await session.run(
+      sql`insert into clusters select rid, rid as cid from records anti join clusters using (rid)`,
     )
 
     mark()
-    if (input.previousKeys && input.previousKeys.length > 0)
-      await connection.run(
-        `create or replace temp view previous_keys as select * from read_parquet(${literalList(input.previousKeys)})`,
+    const previous = input.previousKeys && input.previousKeys.length > 0 ? sql`previous_keys` : undefined
+    if (previous)
+      await session.run(
+        sql`create or replace temp view previous_keys as select * from read_parquet(${literalList(input.previousKeys as string[])})`,
       )
-    await connection.run(
-      `create or replace temp table ids as ${customerIdsSql('records', 'clusters', input.previousKeys?.length ? 'previous_keys' : undefined)}`,
-    )
+    await session.run(sql`create or replace temp table ids as ${customerIdsSql(records, clusters, previous)}`)
 
     const policies: Record<string, MergePolicy> = Object.fromEntries(
       attributes.map((a) => [a, (config.merge.attributes[a] ?? config.merge.default) as MergePolicy]),
     )
-    const rulesTable = `(select * from (values ${config.rules.map((r, i) => `(${i}, ${literal(r.name)})`).join(', ')}) t(rule, name))`
-    const queries: Record<UnifyEntity, { sql: string; key: string | null }> = {
+    const rulesTable = sql`(select * from (values ${join(config.rules.map((r, i) => sql`(${i}, ${literal(r.name)})`))}) t(rule, name))`
+    const queries: Record<UnifyEntity, { sql: Sql; key: string | null }> = {
       UnifiedCustomer: {
         sql: mergeSql({
-          records: 'records',
-          clusters: 'clusters',
-          ids: 'ids',
+          records,
+          clusters,
+          ids,
           attributes,
           policies,
           sourcePriority: config.merge.sourcePriority ?? [],
@@ -164,12 +175,12 @@ export async function computeUnification(
         key: 'CustomerId',
       },
       CustomerSourceKeys: {
-        sql: `select i.customer_id as CustomerId, r.source as SourceName, r.source_key as SourceKey
+        sql: sql`select i.customer_id as CustomerId, r.source as SourceName, r.source_key as SourceKey
           from records r join clusters c using (rid) join ids i using (cid)`,
         key: null,
       },
       MatchPairs: {
-        sql: `select i.customer_id as CustomerId, a.source as SourceA, a.source_key as KeyA, b.source as SourceB, b.source_key as KeyB,
+        sql: sql`select i.customer_id as CustomerId, a.source as SourceA, a.source_key as KeyA, b.source as SourceB, b.source_key as KeyB,
             r.name as Rule, e.score as Score, e.similarities as Similarities
           from edges e join records a on a.rid = e.rid_a join records b on b.rid = e.rid_b
           join clusters c on c.rid = e.rid_a join ids i using (cid) join ${rulesTable} r on r.rule = e.rule`,
@@ -180,12 +191,7 @@ export async function computeUnification(
     for (const entity of UNIFY_ENTITIES)
       outputs.push({
         entity,
-        ...(await writeEntityOutput(
-          connection,
-          queries[entity].sql,
-          input.outDir(entity),
-          queries[entity].key,
-        )),
+        ...(await writeEntityOutput(session, queries[entity].sql, input.outDir(entity), queries[entity].key)),
       })
     mark()
     const ms = (i: number) => Math.round((phases[i + 1] as number) - (phases[i] as number))
@@ -196,7 +202,7 @@ export async function computeUnification(
         matchMs: ms(1),
         clusterMs: ms(2),
         mergeMs: ms(3),
-        sourceRecords: await one('select count(*) from records'),
+        sourceRecords: await one(sql`select count(*) from records`),
         unifiedProfiles: outputs.find((o) => o.entity === 'UnifiedCustomer')?.rowCount ?? 0,
         matchPairs: outputs.find((o) => o.entity === 'MatchPairs')?.rowCount ?? 0,
         clusteringRounds: rounds + 1,
@@ -205,13 +211,13 @@ export async function computeUnification(
     }
   } finally {
     unsupervise()
-    connection.closeSync()
+    session.close()
   }
 }
 
 /** Blocks of fuzzy rules too large to compare pairwise, reported in the run's stats. */
 async function countSkippedBlocks(
-  connection: DuckDBConnection,
+  session: SqlSession,
   rules: { conditions: PreparedCondition[]; minScore?: number | undefined }[],
 ): Promise<number> {
   let skipped = 0
@@ -222,12 +228,20 @@ async function countSkippedBlocks(
     const exact = rule.conditions.filter((c) => c.precision === 'exact')
     const block =
       exact.length > 0
-        ? exact.map((c) => ident(c.column)).join(` || '\u0001' || `)
-        : `left(${ident((fuzzy[0] as PreparedCondition).column)}, 3)`
-    const result = await connection.runAndReadAll(
-      `select count(*) from (select ${block} as b from records where ${rule.conditions.map((c) => `${ident(c.column)} is not null`).join(' and ')} group by b having count(*) > ${MAX_BLOCK})`,
+        ? join(
+            exact.map((c) => ident(c.column)),
+            sql` || '\u0001' || `,
+          )
+        : sql`left(${ident((fuzzy[0] as PreparedCondition).column)}, 3)`
+    const notNull = join(
+      rule.conditions.map((c) => sql`${ident(c.column)} is not null`),
+      ' and ',
     )
-    skipped += Number(result.getRowsJS()[0]?.[0] ?? 0)
+    skipped += Number(
+      (await session.value(
+        sql`select count(*) from (select ${block} as b from records where ${notNull} group by b having count(*) > ${MAX_BLOCK})`,
+      )) ?? 0,
+    )
   }
   return skipped
 }

@@ -1,9 +1,9 @@
-import type { DuckDBInstance } from '@duckdb/node-api'
 import { notFound } from '../../errors.js'
-import { ident } from '../../query/index.js'
+import type { JsonValue } from '../../query/index.js'
+import { type DuckDb, ident, join, param, sql } from '../../query/index.js'
 import type { Db } from '../../store/database.js'
 import { type Entity, getEntity } from '../../store/entities.js'
-import { type JsonValue, queryEntityRows } from '../entity-reader.js'
+import { queryEntityRows } from '../entity-reader.js'
 
 export interface CustomerExplanation {
   customer: Record<string, JsonValue>
@@ -22,17 +22,15 @@ export interface CustomerExplanation {
 }
 
 async function rowsWhere(
-  duck: DuckDBInstance,
+  duck: DuckDb,
   entity: Entity,
   column: string,
   values: readonly string[],
 ): Promise<Record<string, JsonValue>[]> {
   if (values.length === 0) return []
-  const placeholders = values.map((_, i) => `$${i + 1}`).join(', ')
   const { rows } = await queryEntityRows(duck, entity.current, {
     select: entity.current.schema.map((c) => c.name),
-    where: `cast(${ident(column)} as varchar) in (${placeholders})`,
-    params: values,
+    where: sql`cast(${ident(column)} as varchar) in (${join(values.map(param))})`,
     orderBy: [],
     limit: 10_000,
     offset: 0,
@@ -44,7 +42,7 @@ async function rowsWhere(
 /** Which records make up a customer profile, and which rules and scores joined them. */
 export async function explainCustomer(
   db: Db,
-  duck: DuckDBInstance,
+  duck: DuckDb,
   instanceId: string,
   customerId: string,
 ): Promise<CustomerExplanation> {

@@ -1,8 +1,16 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DuckDBInstance } from '@duckdb/node-api'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  createDuckDb,
+  type DuckDb,
+  inlineValue,
+  join as joinSql,
+  literal,
+  SqlSession,
+  sql,
+} from '../../query/index.js'
 import { computeUnification } from './compute-unification.js'
 import { unifyConfigSchema } from './unify-config.js'
 
@@ -11,10 +19,10 @@ import { unifyConfigSchema } from './unify-config.js'
  * that a different merge policy picks a different value.
  */
 describe('merge policies pick each attribute by its rule', () => {
-  let duck: DuckDBInstance
+  let duck: DuckDb
   let dir: string
   beforeAll(async () => {
-    duck = await DuckDBInstance.create(':memory:')
+    duck = await createDuckDb()
     dir = mkdtempSync(join(tmpdir(), 'oi-merge-'))
   })
   afterAll(() => {
@@ -52,17 +60,15 @@ describe('merge policies pick each attribute by its rule', () => {
   ]
 
   async function unify(merge: Record<string, unknown>, rows = { crm, shop }) {
-    const connection = await duck.connect()
+    const session = await SqlSession.open(duck)
     const sources = []
     for (const [name, data] of Object.entries(rows)) {
       const file = join(dir, `${name}-${Math.random().toString(36).slice(2)}.parquet`)
-      const value = (v: string | null) => (v === null ? 'null' : `'${v}'`)
-      await connection.run(
-        `copy (select id, number, first_name, city, address, email, phone, updated::timestamp as updated from (values ${data
-          .map((r) => `(${r.map(value).join(', ')})`)
-          .join(
-            ', ',
-          )}) t(id, number, first_name, city, address, email, phone, updated)) to '${file}' (format parquet)`,
+      const values = joinSql(data.map((r) => sql`(${joinSql(r.map(inlineValue))})`))
+      await session.run(
+        sql`copy (select id, number, first_name, city, address, email, phone, updated::timestamp as updated
+          from (values ${values}) t(id, number, first_name, city, address, email, phone, updated))
+          to ${literal(file)} (format parquet)`,
       )
       sources.push({
         name,
@@ -99,11 +105,11 @@ describe('merge policies pick each attribute by its rule', () => {
       },
     })
     const profiles = result.outputs.find((o) => o.entity === 'UnifiedCustomer')!
-    const read = await connection.runAndReadAll(
-      `select * from '${join(profiles.directory, 'part-00000.parquet')}' order by RecordCount desc`,
+    const read = await session.rows(
+      sql`select * from ${literal(join(profiles.directory, 'part-00000.parquet'))} order by RecordCount desc`,
     )
-    connection.closeSync()
-    return read.getRowObjectsJS() as Record<string, unknown>[]
+    session.close()
+    return read
   }
 
   it('mostFrequent counts values regardless of case; mostRecent, mostComplete and sourcePriority as named', async () => {

@@ -1,5 +1,5 @@
-import type { DuckDBInstance } from '@duckdb/node-api'
 import { AppError } from '../../errors.js'
+import type { DuckDb } from '../../query/index.js'
 import { listDataSources } from '../../store/data-sources.js'
 import type { Db } from '../../store/database.js'
 import { getEntity } from '../../store/entities.js'
@@ -22,7 +22,7 @@ export interface UnifyProposal {
  * proposes match rules and merge policies for what gets mapped. Mappings and rules already in
  * the configuration are kept; suggestions fill in sources that have none.
  */
-export async function proposeUnify(db: Db, duck: DuckDBInstance, instanceId: string): Promise<UnifyProposal> {
+export async function proposeUnify(db: Db, duck: DuckDb, instanceId: string): Promise<UnifyProposal> {
   const existing = await getUnifyConfig(db, instanceId)
   const current = existing ? unifyConfigSchema.parse(existing) : undefined
   const sources: UnifyProposal['sources'] = {}

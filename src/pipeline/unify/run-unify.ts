@@ -1,9 +1,9 @@
 import { rm } from 'node:fs/promises'
-import type { DuckDBInstance } from '@duckdb/node-api'
 import { AppError, coerceError } from '../../errors.js'
 import { appendEvent, type UnifyCompletedEventData } from '../../events/index.js'
 import { newId } from '../../ids.js'
 import { type WatchdogLimits, watched } from '../../jobs/index.js'
+import type { DuckDb } from '../../query/index.js'
 import { listDataSources } from '../../store/data-sources.js'
 import type { Db } from '../../store/database.js'
 import { getEntity, publishEntityVersion } from '../../store/entities.js'
@@ -18,7 +18,7 @@ import { unifyConfigSchema } from './unify-config.js'
 
 export interface UnifyWorkerContext {
   db: Db
-  duck: DuckDBInstance
+  duck: DuckDb
   dataDir: string
   keepVersions: number
   /** When a run that stops moving, or runs too long, is stopped and failed. */

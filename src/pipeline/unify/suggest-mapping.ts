@@ -1,5 +1,4 @@
-import type { DuckDBInstance } from '@duckdb/node-api'
-import { ident, literalList } from '../../query/index.js'
+import { type DuckDb, ident, join, literal, literalList, SqlSession, sql } from '../../query/index.js'
 import type { Entity } from '../../store/entities.js'
 import { versionFiles } from '../entity-reader.js'
 import type { UnifyConfig } from './unify-config.js'
@@ -192,7 +191,7 @@ function byName(column: string): { attribute: string; confidence: number; reason
  * postcodes), with a confidence. The key column is not mapped.
  */
 export async function suggestMapping(
-  duck: DuckDBInstance,
+  duck: DuckDb,
   entity: Entity,
 ): Promise<{ columns: ColumnSuggestion[]; updatedAt: string | undefined }> {
   const columns = entity.current.schema.filter((c) => c.name !== entity.current.keyColumn)
@@ -269,27 +268,30 @@ export async function suggestMapping(
 }
 
 async function sampleShapes(
-  duck: DuckDBInstance,
+  duck: DuckDb,
   entity: Entity,
   columns: string[],
 ): Promise<Map<string, ValueShape>> {
   const shapes = new Map<string, ValueShape>()
   if (columns.length === 0) return shapes
   const share = (column: string, pattern: string) =>
-    `count(*) filter (where regexp_full_match(trim(cast(${ident(column)} as varchar)), '${pattern}')) / greatest(count(${ident(column)}), 1)`
+    sql`count(*) filter (where regexp_full_match(trim(cast(${ident(column)} as varchar)), ${literal(pattern)})) / greatest(count(${ident(column)}), 1)`
   const select = columns.flatMap((c, i) => [
-    `${share(c, '[^@\\s]+@[^@\\s]+\\.[A-Za-z]{2,}')} as e${i}`,
-    `${share(c, '\\+?[0-9 ()./-]{7,20}')} as p${i}`,
-    `${share(c, '([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2,4}|[0-9]{8})([ T].*)?')} as d${i}`,
-    `${share(c, '[A-Za-z0-9]{2,5}( ?[A-Za-z0-9]{2,4})?')} as z${i}`,
-    `${share(c, '[^0-9@]{1,30}( [^0-9@]{1,30}){0,3}')} as n${i}`,
+    sql`${share(c, '[^@\\s]+@[^@\\s]+\\.[A-Za-z]{2,}')} as ${ident(`e${i}`)}`,
+    sql`${share(c, '\\+?[0-9 ()./-]{7,20}')} as ${ident(`p${i}`)}`,
+    sql`${share(c, '([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2,4}|[0-9]{8})([ T].*)?')} as ${ident(`d${i}`)}`,
+    sql`${share(c, '[A-Za-z0-9]{2,5}( ?[A-Za-z0-9]{2,4})?')} as ${ident(`z${i}`)}`,
+    sql`${share(c, '[^0-9@]{1,30}( [^0-9@]{1,30}){0,3}')} as ${ident(`n${i}`)}`,
   ])
-  const connection = await duck.connect()
+  const session = await SqlSession.open(duck)
   try {
-    const result = await connection.runAndReadAll(
-      `select ${select.join(', ')} from (select * from read_parquet(${literalList(versionFiles(entity.current))}) limit 500)`,
+    const row = Object.values(
+      (
+        await session.rows(
+          sql`select ${join(select)} from (select * from read_parquet(${literalList(versionFiles(entity.current))}) limit 500)`,
+        )
+      )[0] ?? {},
     )
-    const row = result.getRowsJS()[0] ?? []
     for (const [i, c] of columns.entries())
       shapes.set(c, {
         email: Number(row[i * 5]),
@@ -299,7 +301,7 @@ async function sampleShapes(
         personName: Number(row[i * 5 + 4]),
       })
   } finally {
-    connection.closeSync()
+    session.close()
   }
   return shapes
 }

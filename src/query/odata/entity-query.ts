@@ -1,8 +1,9 @@
 import { AppError } from '../../errors.js'
 import type { ColumnSchema } from '../../store/tables.js'
+import { join, type Sql } from '../sql.js'
 import type { FilterExpression } from './filter-ast.js'
 import { parseFilter } from './filter-parser.js'
-import { filterToSql, resolveColumn, SqlParameters } from './filter-to-sql.js'
+import { filterToSql, resolveColumn } from './filter-to-sql.js'
 import { odataSyntaxError } from './odata-syntax-error.js'
 import { valueTypeOf } from './value-types.js'
 
@@ -14,9 +15,8 @@ export const QUERY_OPTIONS = ['$filter', '$select', '$orderby', '$top', '$skip',
 
 /** A validated "Get items" request, ready to run as parameterised SQL. */
 export interface EntityQuery {
-  /** A boolean SQL expression over the entity's columns, or undefined for all rows. */
-  where: string | undefined
-  params: unknown[]
+  /** A boolean SQL expression over the entity's columns (its literals bound), or undefined for all rows. */
+  where: Sql | undefined
   /** Columns to return, in order; all when $select is absent. */
   select: string[]
   orderBy: { column: string; descending: boolean }[]
@@ -132,13 +132,13 @@ export function parseEntityQuery(
   }
   const filterText = get('$filter')
   if (filterText !== undefined && filterText.trim() !== '') conditions.unshift(parseFilter(filterText))
-  const params = new SqlParameters()
   const where =
     conditions.length === 0
       ? undefined
-      : conditions
-          .map((c, i) => filterToSql(c, columns, params, i === 0 && filterText ? '$filter' : 'query'))
-          .join(' AND ')
+      : join(
+          conditions.map((c, i) => filterToSql(c, columns, i === 0 && filterText ? '$filter' : 'query')),
+          ' and ',
+        )
 
   const selectText = get('$select')
   const orderText = get('$orderby')
@@ -154,7 +154,6 @@ export function parseEntityQuery(
     orderBy.push({ column: keyColumn, descending: false })
   return {
     where,
-    params: params.values,
     select: selectText?.trim() ? parseSelect(selectText, columns) : columns.map((c) => c.name),
     orderBy,
     pageSize: Math.min(top ?? MAX_PAGE_SIZE, MAX_PAGE_SIZE),

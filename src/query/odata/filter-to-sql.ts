@@ -1,20 +1,11 @@
 import type { ColumnSchema } from '../../store/tables.js'
-import { ident } from '../sql-text.js'
+import { EMPTY, ident, inlineValue, join, param, type Sql, type SqlValue, sql } from '../sql.js'
 import type { FilterExpression } from './filter-ast.js'
 import { odataSyntaxError } from './odata-syntax-error.js'
 import { type ValueType, valueTypeOf } from './value-types.js'
 
-/** Collects bound parameters; SQL refers to them as $1, $2, … — user text never enters SQL. */
-export class SqlParameters {
-  readonly values: unknown[] = []
-  add(value: unknown): string {
-    this.values.push(value)
-    return `$${this.values.length}`
-  }
-}
-
 interface Typed {
-  sql: string
+  sql: Sql
   type: ValueType
   /** The DuckDB type, for columns and casts. */
   duckType?: string
@@ -22,7 +13,17 @@ interface Typed {
   literal?: FilterExpression & { kind: 'literal' }
 }
 
-const SQL_COMPARISON = { eq: '=', ne: '<>', gt: '>', ge: '>=', lt: '<', le: '<=' } as const
+const SQL_COMPARISON = {
+  eq: sql`=`,
+  ne: sql`<>`,
+  gt: sql`>`,
+  ge: sql`>=`,
+  lt: sql`<`,
+  le: sql`<=`,
+} as const
+const TRUE = sql`TRUE`
+const FALSE = sql`FALSE`
+const NULL = sql`NULL`
 
 /** Resolves a property name against the entity's columns (exact, else the one case-insensitive match). */
 export function resolveColumn(
@@ -47,26 +48,25 @@ export function resolveColumn(
  * Translates a parsed `$filter` to a DuckDB boolean expression over the entity's columns, with
  * OData's two-valued logic: comparisons with null are false (so `not` of them is true), `eq null`
  * tests for null. Types are checked here, so DuckDB never sees a comparison it would reject.
+ * Literals are bound parameters: user text never enters the SQL text.
  */
 export function filterToSql(
   expression: FilterExpression,
   columns: ColumnSchema[],
-  params: SqlParameters,
   option = '$filter',
-): string {
+  /** Write literals into the text (for statements kept whole) instead of binding them. */
+  values: 'bound' | 'inline' = 'bound',
+): Sql {
+  const bind = (value: SqlValue) => (values === 'inline' ? inlineValue(value) : param(value))
   const mismatch = (position: number, message: string) => odataSyntaxError(option, position, message)
 
-  function literalSql(
-    e: FilterExpression & { kind: 'literal' },
-    asType?: ValueType,
-    duckType?: string,
-  ): string {
+  function literalSql(e: FilterExpression & { kind: 'literal' }, asType?: ValueType, duckType?: string): Sql {
     switch (e.type) {
       case 'null':
-        return 'NULL'
+        return NULL
       case 'date':
         if (asType === 'datetime') return datetimeParam(e.value, duckType)
-        return `CAST(${params.add(e.value)} AS DATE)`
+        return sql`CAST(${bind(e.value)} AS DATE)`
       case 'datetime':
         return datetimeParam(e.value, duckType)
       case 'string':
@@ -77,30 +77,30 @@ export function filterToSql(
               `'${e.value}' is not a date; write dates as 2024-05-31 or 2024-05-31T12:00:00Z`,
             )
           return asType === 'date' && /^\d{4}-\d{2}-\d{2}$/.test(e.value)
-            ? `CAST(${params.add(e.value)} AS DATE)`
+            ? sql`CAST(${bind(e.value)} AS DATE)`
             : datetimeParam(e.value, duckType)
         }
-        return params.add(e.value)
+        return bind(e.value)
       default:
-        return params.add(e.value)
+        return bind(e.value)
     }
   }
 
-  function datetimeParam(text: string, duckType?: string): string {
+  function datetimeParam(text: string, duckType?: string): Sql {
     const iso = new Date(
       /[Zz]|[+-]\d{2}:\d{2}$/.test(text) || text.length === 10 ? text : `${text}Z`,
     ).toISOString()
     // Naive TIMESTAMP columns hold UTC (that is how they are read and shown).
     if (duckType && /WITH TIME ZONE|TIMESTAMPTZ/i.test(duckType))
-      return `CAST(${params.add(iso)} AS TIMESTAMPTZ)`
-    return `CAST(${params.add(iso.replace('Z', ''))} AS TIMESTAMP)`
+      return sql`CAST(${bind(iso)} AS TIMESTAMPTZ)`
+    return sql`CAST(${bind(iso.replace('Z', ''))} AS TIMESTAMP)`
   }
 
   function value(e: FilterExpression): Typed {
     switch (e.kind) {
       case 'literal':
         return {
-          sql: e.type === 'null' ? 'NULL' : '',
+          sql: e.type === 'null' ? NULL : EMPTY,
           type: e.type,
           literal: e,
         }
@@ -116,7 +116,7 @@ export function filterToSql(
   }
 
   /** A literal's SQL once the type it is compared with is known. */
-  function render(side: Typed, other: Typed): string {
+  function render(side: Typed, other: Typed): Sql {
     if (!side.literal) return side.sql
     return literalSql(side.literal, other.type, other.duckType)
   }
@@ -136,23 +136,25 @@ export function filterToSql(
       case 'contains':
       case 'startswith':
       case 'endswith': {
-        const fn = { contains: 'contains', startswith: 'starts_with', endswith: 'ends_with' }[e.name]
+        const fn = { contains: sql`contains`, startswith: sql`starts_with`, endswith: sql`ends_with` }[e.name]
         const a = needs(0, 'string')
         const b = needs(1, 'string')
-        return { sql: `${fn}(${a}, ${b})`, type: 'boolean' }
+        return { sql: sql`${fn}(${a}, ${b})`, type: 'boolean' }
       }
       case 'tolower':
-        return { sql: `lower(${needs(0, 'string')})`, type: 'string', duckType: 'VARCHAR' }
+        return { sql: sql`lower(${needs(0, 'string')})`, type: 'string', duckType: 'VARCHAR' }
       case 'toupper':
-        return { sql: `upper(${needs(0, 'string')})`, type: 'string', duckType: 'VARCHAR' }
+        return { sql: sql`upper(${needs(0, 'string')})`, type: 'string', duckType: 'VARCHAR' }
       case 'trim':
-        return { sql: `trim(${needs(0, 'string')})`, type: 'string', duckType: 'VARCHAR' }
+        return { sql: sql`trim(${needs(0, 'string')})`, type: 'string', duckType: 'VARCHAR' }
       case 'length':
-        return { sql: `length(${needs(0, 'string')})`, type: 'number', duckType: 'BIGINT' }
+        return { sql: sql`length(${needs(0, 'string')})`, type: 'number', duckType: 'BIGINT' }
       case 'year':
       case 'month':
-      case 'day':
-        return { sql: `${e.name}(${needs(0, 'date', 'datetime')})`, type: 'number', duckType: 'BIGINT' }
+      case 'day': {
+        const fn = { year: sql`year`, month: sql`month`, day: sql`day` }[e.name]
+        return { sql: sql`${fn}(${needs(0, 'date', 'datetime')})`, type: 'number', duckType: 'BIGINT' }
+      }
     }
   }
 
@@ -174,13 +176,13 @@ export function filterToSql(
   }
 
   /** A condition as SQL that is never NULL, or (when `positive`) may be NULL where false is meant. */
-  function condition(e: FilterExpression, positive: boolean): string {
+  function condition(e: FilterExpression, positive: boolean): Sql {
     switch (e.kind) {
       case 'and':
       case 'or':
-        return `(${condition(e.left, positive)} ${e.kind.toUpperCase()} ${condition(e.right, positive)})`
+        return sql`(${condition(e.left, positive)} ${e.kind === 'and' ? sql`AND` : sql`OR`} ${condition(e.right, positive)})`
       case 'not':
-        return `(NOT ${condition(e.operand, false)})`
+        return sql`(NOT ${condition(e.operand, false)})`
       case 'compare': {
         const left = value(e.left)
         const right = value(e.right)
@@ -188,17 +190,17 @@ export function filterToSql(
         if (left.type === 'null' || right.type === 'null') {
           const other = left.type === 'null' ? right : left
           if (other.type === 'null')
-            return e.operator === 'eq' || e.operator === 'ge' || e.operator === 'le' ? 'TRUE' : 'FALSE'
-          const sql = render(other, { sql: '', type: 'null' })
-          if (e.operator === 'eq') return `(${sql} IS NULL)`
-          if (e.operator === 'ne') return `(${sql} IS NOT NULL)`
-          return 'FALSE'
+            return e.operator === 'eq' || e.operator === 'ge' || e.operator === 'le' ? TRUE : FALSE
+          const tested = render(other, { sql: EMPTY, type: 'null' })
+          if (e.operator === 'eq') return sql`(${tested} IS NULL)`
+          if (e.operator === 'ne') return sql`(${tested} IS NOT NULL)`
+          return FALSE
         }
         const l = render(left, right)
         const r = render(right, left)
-        if (e.operator === 'ne') return `(${l} IS DISTINCT FROM ${r})`
-        const sql = `(${l} ${SQL_COMPARISON[e.operator]} ${r})`
-        return positive ? sql : `coalesce(${sql}, FALSE)`
+        if (e.operator === 'ne') return sql`(${l} IS DISTINCT FROM ${r})`
+        const compared = sql`(${l} ${SQL_COMPARISON[e.operator]} ${r})`
+        return positive ? compared : sql`coalesce(${compared}, FALSE)`
       }
       case 'in': {
         const operand = value(e.operand)
@@ -209,18 +211,18 @@ export function filterToSql(
           return render(typed, operand)
         })
         const subject = render(operand, items.length > 0 ? value(e.list[0] as FilterExpression) : operand)
-        const nonNull = items.filter((sql) => sql !== 'NULL')
+        const nonNull = items.filter((item) => item !== NULL)
         const parts = [
-          ...(nonNull.length > 0 ? [`${subject} IN (${nonNull.join(', ')})`] : []),
-          ...(nonNull.length < items.length ? [`${subject} IS NULL`] : []),
+          ...(nonNull.length > 0 ? [sql`${subject} IN (${join(nonNull)})`] : []),
+          ...(nonNull.length < items.length ? [sql`${subject} IS NULL`] : []),
         ]
-        const sql = `(${parts.join(' OR ') || 'FALSE'})`
-        return positive ? sql : `coalesce(${sql}, FALSE)`
+        const any = sql`(${parts.length ? join(parts, ' or ') : FALSE})`
+        return positive ? any : sql`coalesce(${any}, FALSE)`
       }
       case 'literal':
         if (e.type !== 'boolean')
           throw mismatch(e.position, `a filter must be true or false, not a ${e.type}`)
-        return e.value ? 'TRUE' : 'FALSE'
+        return e.value ? TRUE : FALSE
       case 'property':
       case 'call': {
         const typed = value(e)
@@ -230,7 +232,7 @@ export function filterToSql(
             `a filter must be a condition; '${e.kind === 'property' ? e.name : e.name}' is ${typed.type} (compare it with eq, gt, …)`,
           )
         }
-        return positive ? typed.sql : `coalesce(${typed.sql}, FALSE)`
+        return positive ? typed.sql : sql`coalesce(${typed.sql}, FALSE)`
       }
     }
   }

@@ -3,7 +3,8 @@ import { z } from 'zod'
 import { nameSchema } from '../../config/index.js'
 import { AppError, notFound } from '../../errors.js'
 import { keyCondition } from '../../pipeline/entities/index.js'
-import { type JsonValue, queryEntityRows } from '../../pipeline/index.js'
+import { queryEntityRows } from '../../pipeline/index.js'
+import type { JsonValue } from '../../query/index.js'
 import { parseEntityQuery } from '../../query/index.js'
 import type { Runtime } from '../../runtime/index.js'
 import { type Entity, getEntity, listEntities } from '../../store/entities.js'
@@ -137,7 +138,6 @@ export function registerEntityRoutes(app: ApiApp, runtime: Runtime): void {
       const { rows, count } = await queryEntityRows(runtime.duck, entity.current, {
         select: query.select,
         where: query.where,
-        params: query.params,
         orderBy: query.orderBy,
         limit: query.pageSize + 1,
         offset: query.skip,
@@ -203,12 +203,11 @@ async function getItem(
   select?: string,
 ): Promise<Record<string, JsonValue>> {
   const entity = await requireEntity(runtime, instanceId, entityName)
-  const { where, params } = keyCondition(entity, keyText, form)
+  const where = keyCondition(entity, keyText, form)
   const query = parseEntityQuery(select ? { $select: select } : {}, entity.current.schema, null)
   const { rows } = await queryEntityRows(runtime.duck, entity.current, {
     select: query.select,
     where,
-    params,
     orderBy: [],
     limit: 2,
     offset: 0,

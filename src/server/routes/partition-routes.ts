@@ -111,7 +111,6 @@ export function registerPartitionRoutes(app: ApiApp, runtime: Runtime): void {
         {
           select: query.select,
           where: undefined,
-          params: [],
           orderBy: [],
           limit: query.pageSize,
           offset: query.skip,
