@@ -1,6 +1,6 @@
 import fc from 'fast-check'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createDuckDb, type DuckDb, SqlSession } from './duckdb.js'
+import { describe, expect, it } from 'vitest'
+import { useSqlSession } from '../../test/helpers/duck.js'
 import {
   EMPTY,
   ident,
@@ -15,16 +15,7 @@ import {
   userWrittenSql,
 } from './sql.js'
 
-let duck: DuckDb
-let session: SqlSession
-beforeAll(async () => {
-  duck = await createDuckDb()
-  session = await SqlSession.open(duck)
-})
-afterAll(() => {
-  session.close()
-  duck.closeSync()
-})
+const session = useSqlSession()
 
 // Text without NUL (which DuckDB strings cannot hold), including quotes, `?` and SQL.
 const text = fc.string({ unit: 'binary', maxLength: 40 }).filter((s) => !s.includes('\u0000'))
@@ -53,9 +44,9 @@ describe('sql`…`', () => {
   it('never lets a negative number turn the rest of a line into a comment', async () => {
     const statement = sql`select 1 -${-5} as v`
     expect(statement.text).toBe('select 1 -(-5) as v')
-    expect(await session.value(statement)).toBe(6)
-    expect(await session.value(sql`select 1 -${inlineValue(-2.5)} as v`)).toBe(3.5)
-    expect(Number(await session.value(sql`select 1 -${-3n} as v`))).toBe(4)
+    expect(await session().value(statement)).toBe(6)
+    expect(await session().value(sql`select 1 -${inlineValue(-2.5)} as v`)).toBe(3.5)
+    expect(Number(await session().value(sql`select 1 -${-3n} as v`))).toBe(4)
   })
 
   it('throws when a fragment is spliced into a plain template string', () => {
@@ -76,7 +67,7 @@ describe('values reach DuckDB intact', () => {
   it('a bound value comes back exactly as given, whatever it holds', async () => {
     await fc.assert(
       fc.asyncProperty(text, async (value) => {
-        expect(await session.value(sql`select ${param(value)}::varchar`)).toBe(value)
+        expect(await session().value(sql`select ${param(value)}::varchar`)).toBe(value)
       }),
       { numRuns: 200 },
     )
@@ -93,7 +84,7 @@ describe('values reach DuckDB intact', () => {
           fc.constant(null),
         ),
         async (value) => {
-          const back = await session.value(sql`select ${inlineValue(value)}`)
+          const back = await session().value(sql`select ${inlineValue(value)}`)
           if (typeof value === 'number') expect(Number(back)).toBe(value === 0 ? 0 : value)
           else expect(back).toBe(value)
         },
@@ -103,7 +94,7 @@ describe('values reach DuckDB intact', () => {
   })
 
   it('literal, ident and param keep `?` in text apart from placeholders', async () => {
-    const rows = await session.rows(
+    const rows = await session().rows(
       sql`select ${literal('a ? b')} as ${ident('what?')}, ${param('c')} as ${ident('p')}`,
     )
     expect(rows).toEqual([{ 'what?': 'a ? b', p: 'c' }])

@@ -1,18 +1,10 @@
 import fc from 'fast-check'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createDuckDb, type DuckDb, ident, literal, literalList, SqlSession, sql } from '../../query/index.js'
+import { describe, expect, it } from 'vitest'
+import { useSqlSession } from '../../../test/helpers/duck.js'
+import { ident, literal, literalList, sql } from '../../query/index.js'
 import { isColumnType } from './duckdb-sql.js'
 
-let duck: DuckDb
-let session: SqlSession
-beforeAll(async () => {
-  duck = await createDuckDb()
-  session = await SqlSession.open(duck)
-})
-afterAll(() => {
-  session.close()
-  duck.closeSync()
-})
+const session = useSqlSession()
 
 // Any text without NUL (which DuckDB strings cannot hold), including quotes and SQL.
 const text = fc.string({ unit: 'binary', maxLength: 60 }).filter((s) => !s.includes('\u0000'))
@@ -21,7 +13,7 @@ describe('SQL quoting', () => {
   it('literal() round-trips any text through DuckDB unchanged', async () => {
     await fc.assert(
       fc.asyncProperty(text, async (value) => {
-        const rows = await session.rows(sql`select ${literal(value)} as v`)
+        const rows = await session().rows(sql`select ${literal(value)} as v`)
         expect(rows[0]?.v).toBe(value)
       }),
       { numRuns: 300 },
@@ -33,7 +25,7 @@ describe('SQL quoting', () => {
       fc.asyncProperty(
         text.filter((s) => s.length > 0),
         async (name) => {
-          const rows = await session.rows(sql`select 1 as ${ident(name)}`)
+          const rows = await session().rows(sql`select 1 as ${ident(name)}`)
           expect(Object.keys(rows[0] ?? {})).toEqual([name])
         },
       ),
@@ -44,7 +36,7 @@ describe('SQL quoting', () => {
   it('literalList() keeps each item intact', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(text, { maxLength: 5 }), async (values) => {
-        const rows = await session.rows(sql`select ${literalList(values)}::varchar[] as v`)
+        const rows = await session().rows(sql`select ${literalList(values)}::varchar[] as v`)
         expect(rows[0]?.v).toEqual(values)
       }),
       { numRuns: 200 },
