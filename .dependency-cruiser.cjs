@@ -4,7 +4,7 @@
  * other's folders unless listed in PEERS. Tests (*.test.ts) are exempt.
  */
 const LAYERS = [
-  ['errors.ts', 'ids.ts', 'process-alive.ts', 'poller.ts'],
+  ['errors.ts', 'ids.ts', 'names.ts', 'process-alive.ts', 'poller.ts'],
   ['secrets', 'outbound'],
   ['store'],
   ['query'],

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { flowDefinitionSchema } from '../flows/definition/flow-definition.js'
 import { FLOW_NAME } from '../flows/flow-service.js'
+import { instanceIdSchema, nameSchema } from '../names.js'
 import { insightNameSchema, measureSchema } from '../pipeline/measures/measure-config.js'
 import { scheduleProblem } from '../pipeline/schedule-cron.js'
 import { segmentSchema } from '../pipeline/segments/segment-config.js'
@@ -10,20 +11,7 @@ import { unifyConfigSchema, unifyReferenceProblems } from '../pipeline/unify/uni
 import { parseFilter } from '../query/index.js'
 import type { DataSourceKind } from '../store/data-sources.js'
 
-/** Names of instances, data sources and entities: safe in paths, SQL identifiers and URLs. */
-export const nameSchema = z
-  .string()
-  .regex(
-    /^[A-Za-z][A-Za-z0-9_]{0,62}$/,
-    'a name starts with a letter and has only letters, digits and _ (at most 63)',
-  )
-
-export const instanceIdSchema = z
-  .string()
-  .regex(
-    /^[a-z][a-z0-9-]{0,39}$/,
-    'an instance id is lower-case letters, digits and -, starting with a letter (at most 40)',
-  )
+export { instanceIdSchema, nameSchema }
 
 const columnTypeSchema = z
   .string()

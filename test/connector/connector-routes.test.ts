@@ -11,9 +11,10 @@ type OpenApiOperation = {
 }
 
 /**
- * The exported connector restates the API for Power Automate; nothing ties the two but this: every
- * operation it exports is a live route, with the same path parameters, query parameters the route
- * takes, and body fields the route's body has.
+ * The exported connector is generated from the operations the server registers its routes from
+ * (src/connector/operations); this checks the result end to end against the running server's own
+ * OpenAPI document: every operation it exports is a live route, with the same path parameters,
+ * query parameters the route takes, and body fields the route's body has.
  */
 describe('the exported connector against the live routes', () => {
   let server: Awaited<ReturnType<typeof startApiServer>>

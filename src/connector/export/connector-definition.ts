@@ -1,19 +1,24 @@
-import { payloadSchema, type SwaggerSchema, TRIGGERS } from './trigger-catalog.js'
+import type { z } from 'zod'
+import { CONNECTOR_ACTIONS, type ConnectorOperation, SubscribeToTrigger } from '../operations/index.js'
+import { humanize, jsonSchemaOf, type SwaggerSchema, toSwagger } from './swagger-schema.js'
+import { payloadSchema, TRIGGERS } from './trigger-catalog.js'
+
+/**
+ * The connector's Swagger, generated from the operations the server serves
+ * (src/connector/operations): paths, parameters, bodies and responses from their zod schemas,
+ * Power Automate's hints from the schemas' metadata.
+ */
 
 /** A Swagger 2.0 parameter with Power Automate's hints. */
 type Parameter = {
   name: string
-  in: 'path' | 'query' | 'body' | 'header'
+  in: 'path' | 'query' | 'body'
   required: boolean
-  type?: string
   description: string
   'x-ms-summary': string
-  'x-ms-visibility'?: 'important' | 'advanced' | 'internal'
-  'x-ms-dynamic-values'?: Record<string, unknown>
-  'x-ms-url-encoding'?: 'single' | 'double'
-  default?: unknown
-  enum?: unknown[]
+  type?: string
   schema?: SwaggerSchema
+  [hint: string]: unknown
 }
 
 type Operation = {
@@ -27,415 +32,120 @@ type Operation = {
   responses: Record<string, { description: string; schema?: SwaggerSchema }>
 }
 
-const instanceParameter: Parameter = {
-  name: 'instanceId',
-  in: 'path',
-  required: true,
-  type: 'string',
-  description: 'The openinsights instance, e.g. demo',
-  'x-ms-summary': 'Instance',
-  'x-ms-url-encoding': 'single',
-  'x-ms-dynamic-values': {
-    operationId: 'GetInstances',
-    'value-collection': 'value',
-    'value-path': 'id',
-    'value-title': 'name',
-  },
-}
+/** /api/v1/instances/:instanceId/data/:entity → /instances/{instanceId}/data/{entity} */
+const swaggerPath = (path: string) => path.replace(/^\/api\/v1/, '').replace(/:(\w+)/g, '{$1}')
 
-const entityParameter: Parameter = {
-  name: 'entity',
-  in: 'path',
-  required: true,
-  type: 'string',
-  description: 'The entity, e.g. crm_contacts',
-  'x-ms-summary': 'Entity',
-  'x-ms-url-encoding': 'single',
-  'x-ms-dynamic-values': {
-    operationId: 'GetEntities',
-    parameters: { instanceId: { parameter: 'instanceId' } },
-    'value-collection': 'value',
-    'value-path': 'name',
-    'value-title': 'name',
-  },
-}
+/** What a path or query parameter may say in Swagger 2.0 (it has no schema of its own). */
+const PARAMETER_KEYWORDS = ['type', 'format', 'enum', 'default', 'items']
 
-const keyParameter: Parameter = {
-  name: 'key',
-  in: 'path',
-  required: true,
-  type: 'string',
-  description: "The value of the entity's key column",
-  'x-ms-summary': 'Item key',
-  'x-ms-url-encoding': 'single',
-}
-
-const query = (
-  name: string,
-  summary: string,
-  description: string,
-  type = 'string',
-  extra: Partial<Parameter> = {},
-): Parameter => ({
-  name,
-  in: 'query',
-  required: false,
-  type,
-  description,
-  'x-ms-summary': summary,
-  'x-ms-visibility': 'advanced',
-  ...extra,
-})
-
-const item: SwaggerSchema = {
-  type: 'object',
-  description: 'One item: its fields by column name',
-  'x-ms-summary': 'Item',
-}
-
-const entitySchema: SwaggerSchema = {
-  type: 'object',
-  properties: {
-    name: { type: 'string', 'x-ms-summary': 'Entity name', description: 'The entity' },
-    origin: { type: 'string', 'x-ms-summary': 'Origin', description: 'Where its data comes from' },
-    rowCount: { type: 'integer', 'x-ms-summary': 'Row count', description: 'Rows in the current version' },
-    keyColumn: {
-      type: 'string',
-      'x-ms-summary': 'Key column',
-      description: 'The column that identifies an item',
-    },
-    writable: {
-      type: 'boolean',
-      'x-ms-summary': 'Writable',
-      description: 'Items can be created and updated',
-    },
-    updatedAt: {
-      type: 'string',
-      format: 'date-time',
-      'x-ms-summary': 'Updated at',
-      description: 'When its current version was published',
-    },
-  },
+function parametersOf(schema: z.ZodObject | undefined, location: 'path' | 'query', skip: string[] = []) {
+  if (!schema) return []
+  const json = jsonSchemaOf(schema, 'input')
+  const required = new Set((json.required as string[] | undefined) ?? [])
+  const parameters: Parameter[] = []
+  for (const [name, raw] of Object.entries(
+    (json.properties ?? {}) as Record<string, Record<string, unknown>>,
+  )) {
+    if (skip.includes(name)) continue
+    const property = toSwagger(raw) as Record<string, unknown>
+    const summary = (property['x-ms-summary'] as string | undefined) ?? humanize(name)
+    const parameter: Parameter = {
+      name,
+      in: location,
+      required: location === 'path' || required.has(name),
+      description: (property.description as string | undefined) ?? summary,
+      'x-ms-summary': summary,
+    }
+    for (const keyword of PARAMETER_KEYWORDS)
+      if (property[keyword] !== undefined) parameter[keyword] = property[keyword]
+    // A query value typed for the connector (text on the wire) keeps no text-only checks.
+    if (parameter.type !== 'string') delete parameter.enum
+    parameter.type ??= 'string'
+    for (const [key, value] of Object.entries(property))
+      if (key.startsWith('x-ms-') && key !== 'x-ms-summary') parameter[key] = value
+    if (location === 'query' && !parameter['x-ms-visibility']) parameter['x-ms-visibility'] = 'advanced'
+    parameters.push(parameter)
+  }
+  return parameters
 }
 
 const errorResponse = { description: 'An error: { error: { code, message, target } }' }
 
-function actions(): Record<string, Record<string, Operation>> {
-  const errors = { '400': errorResponse, '401': errorResponse, '404': errorResponse, '429': errorResponse }
+function responsesOf(operation: ConnectorOperation): Operation['responses'] {
+  const responses: Operation['responses'] = {}
+  const exported = operation.connector.response
+  for (const [status, schema] of Object.entries(operation.schema.response)) {
+    if (Number(status) >= 300) {
+      responses[status] = errorResponse
+      continue
+    }
+    const shape = exported && exported.status === Number(status) ? exported.schema : schema
+    const json = toSwagger(jsonSchemaOf(shape, 'output'))
+    responses[status] = { description: json.description ?? 'Succeeded', schema: json }
+  }
+  // Every operation needs a key and counts against the connection's rate limit.
+  responses['401'] = errorResponse
+  responses['429'] = errorResponse
+  return responses
+}
+
+function bodyOf(operation: ConnectorOperation, schema?: SwaggerSchema): Parameter[] {
+  const body = operation.connector.body
+  if (!operation.schema.body) return []
+  return [
+    {
+      name: body?.name ?? 'body',
+      in: 'body',
+      required: true,
+      description: body?.description ?? 'The request body',
+      'x-ms-summary': body?.summary ?? 'Body',
+      schema: schema ?? toSwagger(jsonSchemaOf(operation.schema.body, 'input'), { keepRequired: true }),
+    },
+  ]
+}
+
+/** One operation as the connector describes it. */
+export function describeOperation(operation: ConnectorOperation): Operation {
+  const { schema, connector } = operation
   return {
-    '/instances': {
-      get: {
-        operationId: 'GetInstances',
-        summary: 'Get instances',
-        description: 'Lists the instances this connection can see; used to fill the Instance pickers.',
-        'x-ms-visibility': 'internal',
-        parameters: [],
-        responses: {
-          '200': {
-            description: 'The instances',
-            schema: {
-              type: 'object',
-              properties: {
-                value: {
-                  type: 'array',
-                  items: {
-                    type: 'object',
-                    properties: {
-                      id: {
-                        type: 'string',
-                        'x-ms-summary': 'Instance ID',
-                        description: 'Identifies the instance',
-                      },
-                      name: { type: 'string', 'x-ms-summary': 'Instance name', description: 'Display name' },
-                    },
-                  },
-                },
-              },
-            },
-          },
-          ...errors,
-        },
-      },
-    },
-    '/instances/{instanceId}/entities': {
-      get: {
-        operationId: 'GetEntities',
-        summary: 'Get entities',
-        description: 'Lists the entities of an instance with their row counts and keys.',
-        'x-ms-visibility': 'important',
-        parameters: [instanceParameter],
-        responses: {
-          '200': {
-            description: 'The entities',
-            schema: { type: 'object', properties: { value: { type: 'array', items: entitySchema } } },
-          },
-          ...errors,
-        },
-      },
-    },
-    '/instances/{instanceId}/data/{entity}': {
-      get: {
-        operationId: 'GetItems',
-        summary: 'Get items from an entity',
-        description:
-          'Reads items of an entity with an OData filter, selection, order and paging; at most 1,000 a page, more through pagination.',
-        'x-ms-visibility': 'important',
-        'x-ms-pageable': { nextLinkName: '@odata.nextLink' },
-        parameters: [
-          instanceParameter,
-          entityParameter,
-          query('$filter', 'Filter query', "An OData filter, e.g. City eq 'Aarhus' and Age ge 30", 'string', {
-            'x-ms-visibility': 'important',
-          }),
-          query('$select', 'Select query', 'Comma-separated columns to return'),
-          query('$orderby', 'Order by', 'e.g. LastName asc, Age desc'),
-          query('$top', 'Top count', 'How many items to return in all', 'integer'),
-          query('$skip', 'Skip count', 'How many items to skip', 'integer'),
-          query('$count', 'Include count', 'Return the number of matching items too', 'boolean'),
-        ],
-        responses: {
-          '200': {
-            description: 'A page of items',
-            schema: {
-              type: 'object',
-              properties: {
-                value: {
-                  type: 'array',
-                  items: item,
-                  'x-ms-summary': 'Items',
-                  description: 'The items of this page',
-                },
-                '@odata.count': {
-                  type: 'integer',
-                  'x-ms-summary': 'Count',
-                  description: 'Matching items in all, when asked',
-                },
-                '@odata.nextLink': {
-                  type: 'string',
-                  'x-ms-summary': 'Next link',
-                  description: 'Where the next page is',
-                  'x-ms-visibility': 'internal',
-                },
-              },
-            },
-          },
-          ...errors,
-        },
-      },
-      post: {
-        operationId: 'CreateItem',
-        summary: 'Create item',
-        description: 'Adds an item to a writable entity; its fields are checked against the entity schema.',
-        'x-ms-visibility': 'important',
-        parameters: [
-          instanceParameter,
-          entityParameter,
-          {
-            name: 'item',
-            in: 'body',
-            required: true,
-            description: 'The fields of the new item',
-            'x-ms-summary': 'Item',
-            schema: item,
-          },
-        ],
-        responses: {
-          '201': { description: 'The item as stored', schema: item },
-          '405': errorResponse,
-          '409': errorResponse,
-          ...errors,
-        },
-      },
-    },
-    '/instances/{instanceId}/data/{entity}/{key}': {
-      get: {
-        operationId: 'GetItem',
-        summary: 'Get item',
-        description: 'Reads one item of an entity by its key.',
-        parameters: [instanceParameter, entityParameter, keyParameter],
-        responses: { '200': { description: 'The item', schema: item }, ...errors },
-      },
-      patch: {
-        operationId: 'UpdateItem',
-        summary: 'Update item',
-        description:
-          'Changes the given fields of an item of a writable entity; other fields keep their values.',
-        parameters: [
-          instanceParameter,
-          entityParameter,
-          keyParameter,
-          {
-            name: 'item',
-            in: 'body',
-            required: true,
-            description: 'The fields to change',
-            'x-ms-summary': 'Item',
-            schema: item,
-          },
-        ],
-        responses: {
-          '200': { description: 'The item as stored', schema: item },
-          '405': errorResponse,
-          ...errors,
-        },
-      },
-    },
-    '/instances/{instanceId}/entities/{entity}/partitions': {
-      get: {
-        operationId: 'GetPartitions',
-        summary: 'Get partitions for entity',
-        description: 'Lists the data partitions of the current version of an entity.',
-        parameters: [instanceParameter, entityParameter],
-        responses: {
-          '200': {
-            description: 'The partitions',
-            schema: {
-              type: 'object',
-              properties: {
-                value: {
-                  type: 'array',
-                  items: {
-                    type: 'object',
-                    properties: {
-                      name: { type: 'string', 'x-ms-summary': 'Partition', description: 'e.g. part-00000' },
-                      rowCount: {
-                        type: 'integer',
-                        'x-ms-summary': 'Row count',
-                        description: 'Rows in the partition',
-                      },
-                      sizeBytes: {
-                        type: 'integer',
-                        'x-ms-summary': 'Size in bytes',
-                        description: 'Size of its Parquet file',
-                      },
-                      dataUrl: {
-                        type: 'string',
-                        'x-ms-summary': 'Data URL',
-                        description: 'Where its data is read',
-                      },
-                    },
-                  },
-                },
-              },
-            },
-          },
-          ...errors,
-        },
-      },
-    },
-    '/instances/{instanceId}/entities/{entity}/partitions/{partition}/data': {
-      get: {
-        operationId: 'GetPartitionData',
-        summary: 'Get data from partition',
-        description: 'Reads the items of one partition, a page at a time.',
-        'x-ms-pageable': { nextLinkName: '@odata.nextLink' },
-        parameters: [
-          instanceParameter,
-          entityParameter,
-          {
-            name: 'partition',
-            in: 'path',
-            required: true,
-            type: 'string',
-            description: 'The partition name, e.g. part-00000',
-            'x-ms-summary': 'Partition',
-            'x-ms-url-encoding': 'single',
-            'x-ms-dynamic-values': {
-              operationId: 'GetPartitions',
-              parameters: { instanceId: { parameter: 'instanceId' }, entity: { parameter: 'entity' } },
-              'value-collection': 'value',
-              'value-path': 'name',
-              'value-title': 'name',
-            },
-          },
-          query('$top', 'Top count', 'How many items to return in all', 'integer'),
-          query('$skip', 'Skip count', 'How many items to skip', 'integer'),
-          query('$select', 'Select query', 'Comma-separated columns to return'),
-        ],
-        responses: {
-          '200': {
-            description: 'A page of items',
-            schema: {
-              type: 'object',
-              properties: {
-                value: { type: 'array', items: item, 'x-ms-summary': 'Items', description: 'The items' },
-              },
-            },
-          },
-          ...errors,
-        },
-      },
-    },
-    '/instances/{instanceId}/statusreports': {
-      post: {
-        operationId: 'SendStatusReport',
-        summary: 'Send status report',
-        description: 'Reports how this flow run went back to openinsights, where it is listed with the run.',
-        parameters: [
-          instanceParameter,
-          {
-            name: 'report',
-            in: 'body',
-            required: true,
-            description: 'The status report',
-            'x-ms-summary': 'Report',
-            schema: {
-              type: 'object',
-              required: ['runId', 'status'],
-              properties: {
-                runId: {
-                  type: 'string',
-                  'x-ms-summary': 'Run ID',
-                  description: "The flow run, e.g. workflow()['run']['name']",
-                },
-                flowName: { type: 'string', 'x-ms-summary': 'Flow name', description: 'The flow' },
-                status: {
-                  type: 'string',
-                  'x-ms-summary': 'Status',
-                  description: 'How the run went',
-                  enum: ['Succeeded', 'Failed', 'Cancelled', 'Running', 'Skipped'],
-                },
-                message: { type: 'string', 'x-ms-summary': 'Message', description: 'A sentence for people' },
-                details: {
-                  type: 'object',
-                  'x-ms-summary': 'Details',
-                  description: 'Anything else worth keeping',
-                },
-              },
-            },
-          },
-        ],
-        responses: { '201': { description: 'The stored report' }, ...errors },
-      },
-    },
-    '/instances/{instanceId}/subscriptions/{subscriptionId}': {
-      delete: {
-        operationId: 'DeleteSubscription',
-        summary: 'Delete a trigger subscription',
-        description:
-          'Unsubscribes a webhook; Power Automate calls it when a flow with a trigger is turned off or changed.',
-        'x-ms-visibility': 'internal',
-        parameters: [
-          instanceParameter,
-          {
-            name: 'subscriptionId',
-            in: 'path',
-            required: true,
-            type: 'string',
-            description: 'The subscription',
-            'x-ms-summary': 'Subscription ID',
-          },
-        ],
-        responses: { '200': { description: 'Unsubscribed' }, ...errors },
-      },
-    },
+    operationId: schema.operationId,
+    summary: schema.summary,
+    description: schema.description,
+    ...(connector.visibility ? { 'x-ms-visibility': connector.visibility } : {}),
+    ...(connector.pageable ? { 'x-ms-pageable': { nextLinkName: '@odata.nextLink' } } : {}),
+    parameters: [
+      ...parametersOf(schema.params, 'path'),
+      ...parametersOf(schema.querystring, 'query'),
+      ...bodyOf(operation),
+    ],
+    responses: responsesOf(operation),
   }
 }
 
+function actions(): Record<string, Record<string, Operation>> {
+  const paths: Record<string, Record<string, Operation>> = {}
+  for (const operation of CONNECTOR_ACTIONS) {
+    const path = swaggerPath(operation.path)
+    paths[path] = { ...paths[path], [operation.method.toLowerCase()]: describeOperation(operation) }
+  }
+  return paths
+}
+
+/** One webhook trigger per event type: SubscribeToTrigger with the type in its path. */
 function triggers(): Record<string, Record<string, unknown>> {
+  const operation = SubscribeToTrigger
+  const { params, body } = operation.schema
+  const perValue = operation.connector.perValueOf as string
+  const callbackUrl = (toSwagger(jsonSchemaOf(body, 'input')).properties as Record<string, SwaggerSchema>)
+    .callbackUrl as SwaggerSchema
   const paths: Record<string, Record<string, unknown>> = {}
   for (const trigger of TRIGGERS) {
-    paths[`/instances/{instanceId}/subscriptions/${trigger.eventType}`] = {
+    const subscription: SwaggerSchema = {
+      type: 'object',
+      required: ['callbackUrl', ...trigger.required],
+      properties: { callbackUrl, ...trigger.parameters },
+    }
+    paths[swaggerPath(operation.path.replace(`:${perValue}`, trigger.eventType))] = {
       'x-ms-notification-content': {
         description: `The ${trigger.eventType} event`,
         schema: payloadSchema(trigger),
@@ -446,36 +156,18 @@ function triggers(): Record<string, Record<string, unknown>> {
         description: trigger.description,
         'x-ms-trigger': 'single',
         'x-ms-visibility': 'important',
-        parameters: [
-          instanceParameter,
-          {
-            name: 'subscription',
-            in: 'body',
-            required: true,
-            description: 'Where to deliver the events, and the trigger parameters',
-            'x-ms-summary': 'Subscription',
-            schema: {
-              type: 'object',
-              required: ['callbackUrl', ...trigger.required],
-              properties: {
-                callbackUrl: {
-                  type: 'string',
-                  description: 'The URL Power Automate receives events at',
-                  'x-ms-summary': 'Callback URL',
-                  'x-ms-notification-url': true,
-                  'x-ms-visibility': 'internal',
-                },
-                ...trigger.parameters,
-              },
-            },
-          },
-        ],
+        parameters: [...parametersOf(params, 'path', [perValue]), ...bodyOf(operation, subscription)],
         responses: {
-          '201': { description: 'Subscribed; the Location header names the subscription to delete' },
-          '400': errorResponse,
-          '401': errorResponse,
+          ...Object.fromEntries(
+            Object.entries(responsesOf(operation)).map(([status, response]) => [
+              status,
+              status === '201'
+                ? { description: 'Subscribed; the Location header names the subscription to delete' }
+                : response,
+            ]),
+          ),
         },
-      },
+      } satisfies Operation,
     }
   }
   return paths

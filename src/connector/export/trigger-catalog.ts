@@ -1,20 +1,8 @@
-import { z } from 'zod'
+import type { z } from 'zod'
 import { type EventType, OFFERED_TRIGGERS } from '../../events/index.js'
+import { jsonSchemaOf, type SwaggerSchema, toSwagger } from './swagger-schema.js'
 
-/** A Swagger 2.0 schema with the x-ms-* hints Power Automate reads. */
-export type SwaggerSchema = {
-  type?: string
-  description?: string
-  format?: string
-  'x-ms-summary'?: string
-  properties?: Record<string, SwaggerSchema>
-  items?: SwaggerSchema
-  required?: string[]
-  enum?: (string | number)[]
-  default?: unknown
-  'x-ms-visibility'?: 'important' | 'advanced' | 'internal'
-  'x-ms-notification-url'?: boolean
-}
+export type { SwaggerSchema }
 
 const field = (
   type: string,
@@ -38,53 +26,16 @@ export interface TriggerDescription {
   data: Record<string, SwaggerSchema>
 }
 
-const SAFE_INTEGER = Number.MAX_SAFE_INTEGER
-
-/**
- * A JSON Schema (draft 4, from zod) as Swagger 2.0 takes it: `null` is no type there (a field
- * that may be empty is its other type), and the checks a consumer of events has no use for (the
- * date-time pattern, safe-integer bounds, closed objects) are left out.
- */
-function toSwagger(schema: Record<string, unknown>): SwaggerSchema {
-  let out: Record<string, unknown> = { ...schema }
-  const anyOf = out.anyOf as Record<string, unknown>[] | undefined
-  if (anyOf) {
-    const [only, ...more] = anyOf.filter((s) => s.type !== 'null')
-    if (only && more.length === 0) {
-      const { anyOf: _anyOf, ...rest } = out
-      out = { ...only, ...rest }
-    }
-  }
-  if (Array.isArray(out.type)) {
-    const types = (out.type as string[]).filter((t) => t !== 'null')
-    out.type = types.length === 1 ? types[0] : types
-  }
-  if (out.format === 'date-time') delete out.pattern
-  if (out.minimum === -SAFE_INTEGER) delete out.minimum
-  if (out.maximum === SAFE_INTEGER) delete out.maximum
-  delete out.additionalProperties
-  delete out.$schema
-  if (out.properties) {
-    out.properties = Object.fromEntries(
-      Object.entries(out.properties as Record<string, Record<string, unknown>>).map(([k, v]) => [
+function described(schema: z.ZodType): { properties: Record<string, SwaggerSchema>; required: string[] } {
+  const json = jsonSchemaOf(schema, 'input')
+  return {
+    properties: Object.fromEntries(
+      Object.entries((json.properties ?? {}) as Record<string, Record<string, unknown>>).map(([k, v]) => [
         k,
         toSwagger(v),
       ]),
-    )
-    delete out.required
-  }
-  if (out.items) out.items = toSwagger(out.items as Record<string, unknown>)
-  return out as SwaggerSchema
-}
-
-function described(schema: z.ZodType): { properties: Record<string, SwaggerSchema>; required: string[] } {
-  const json = z.toJSONSchema(schema, { target: 'draft-4', io: 'input', unrepresentable: 'any' }) as {
-    properties?: Record<string, Record<string, unknown>>
-    required?: string[]
-  }
-  return {
-    properties: Object.fromEntries(Object.entries(json.properties ?? {}).map(([k, v]) => [k, toSwagger(v)])),
-    required: json.required ?? [],
+    ),
+    required: (json.required as string[] | undefined) ?? [],
   }
 }
 

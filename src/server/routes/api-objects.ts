@@ -32,4 +32,3 @@ export const eventSchema = z
   })
   .describe('An event from the outbox')
 
-export const columnSchema = z.object({ name: z.string(), type: z.string() })

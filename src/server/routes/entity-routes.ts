@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify'
-import { z } from 'zod'
 import { nameSchema } from '../../config/index.js'
+import { GetEntities, GetItem, GetItems } from '../../connector/operations/index.js'
 import { AppError, notFound } from '../../errors.js'
 import { keyCondition } from '../../pipeline/entities/index.js'
 import { queryEntityRows } from '../../pipeline/index.js'
@@ -8,23 +8,8 @@ import type { JsonValue } from '../../query/index.js'
 import { parseEntityQuery } from '../../query/index.js'
 import type { Runtime } from '../../runtime/index.js'
 import { type Entity, getEntity, listEntities } from '../../store/entities.js'
-import { type ApiApp, errorResponses, instanceParams } from '../api-types.js'
-import { columnSchema } from './api-objects.js'
-
-export const entityOut = z
-  .object({
-    name: z.string(),
-    origin: z.string().describe('Where it comes from, e.g. datasource:crm_contacts'),
-    rowCount: z.number(),
-    schema: z.array(columnSchema),
-    keyColumn: z.string().nullable().describe('The column that identifies an item'),
-    writable: z.boolean().describe('Items can be created and updated'),
-    versionId: z.string(),
-    refreshId: z.string(),
-    partitionCount: z.number(),
-    updatedAt: z.string(),
-  })
-  .describe('An entity and its current version')
+import type { ApiApp } from '../api-types.js'
+import { routeOf } from '../route-of.js'
 
 export function toEntityOut(e: Entity) {
   return {
@@ -60,69 +45,17 @@ export function asQueryError(thrown: unknown): unknown {
   return thrown
 }
 
-const itemsOut = z.object({
-  '@odata.context': z.string(),
-  '@odata.count': z.number().optional(),
-  value: z.array(z.record(z.string(), z.unknown())),
-  '@odata.nextLink': z.string().optional(),
-})
-
-const odataQuery = z
-  .object({
-    $filter: z
-      .string()
-      .max(8000)
-      .optional()
-      .describe(
-        "OData filter, e.g. City eq 'Aarhus' and (Age ge 30 or contains(tolower(Email), '@example'))",
-      ),
-    $select: z.string().max(4000).optional().describe('Comma-separated columns to return'),
-    $orderby: z.string().max(2000).optional().describe('e.g. LastName asc, Age desc'),
-    $top: z.string().max(12).optional().describe('Rows to return in all; a page holds at most 1,000'),
-    $skip: z.string().max(12).optional().describe('Rows to skip'),
-    $count: z
-      .enum(['true', 'false'])
-      .optional()
-      .describe('Include @odata.count, the number of matching rows'),
-  })
-  .catchall(z.union([z.string().max(4000), z.array(z.string())]))
-  .describe('Plain parameters (?City=Aarhus) filter by equality on that column')
-
 export function registerEntityRoutes(app: ApiApp, runtime: Runtime): void {
-  app.get(
-    '/api/v1/instances/:instanceId/entities',
-    {
-      config: { scope: 'read' },
-      schema: {
-        summary: 'Get entities',
-        description: 'Every published entity with its schema, key and the row count of its current version.',
-        tags: ['entities'],
-        operationId: 'GetEntities',
-        params: instanceParams,
-        response: { 200: z.object({ value: z.array(entityOut) }) },
-      },
-    },
-    async (request) => ({
+  app.route({
+    ...routeOf(GetEntities),
+    handler: async (request) => ({
       value: (await listEntities(runtime.db, request.params.instanceId)).map(toEntityOut),
     }),
-  )
+  })
 
-  app.get(
-    '/api/v1/instances/:instanceId/data/:entity',
-    {
-      config: { scope: 'read' },
-      schema: {
-        summary: 'Get items from an entity',
-        description:
-          'Rows of the current version, with OData $filter, $select, $orderby, $top, $skip and $count, and field filters as plain parameters. At most 1,000 rows a page; follow @odata.nextLink for more.',
-        tags: ['entities'],
-        operationId: 'GetItems',
-        params: instanceParams.extend({ entity: z.string().min(1).max(300) }),
-        querystring: odataQuery,
-        response: { 200: itemsOut.or(z.record(z.string(), z.unknown())), ...errorResponses },
-      },
-    },
-    async (request) => {
+  app.route({
+    ...routeOf(GetItems),
+    handler: async (request) => {
       const { instanceId } = request.params
       // The OData form Entity(key) is "Get item".
       const keyed = /^([A-Za-z_][A-Za-z0-9_]*)\((.+)\)$/.exec(request.params.entity)
@@ -166,23 +99,11 @@ export function registerEntityRoutes(app: ApiApp, runtime: Runtime): void {
         ...(nextLink ? { '@odata.nextLink': nextLink } : {}),
       }
     },
-  )
+  })
 
-  app.get(
-    '/api/v1/instances/:instanceId/data/:entity/:key',
-    {
-      config: { scope: 'read' },
-      schema: {
-        summary: 'Get item',
-        description: "One item by its key (also reachable as …/data/Entity('key')).",
-        tags: ['entities'],
-        operationId: 'GetItem',
-        params: instanceParams.extend({ entity: nameSchema, key: z.string().min(1).max(1000) }),
-        querystring: z.object({ $select: z.string().max(4000).optional() }),
-        response: { 200: z.record(z.string(), z.unknown()), ...errorResponses },
-      },
-    },
-    async (request) =>
+  app.route({
+    ...routeOf(GetItem),
+    handler: async (request) =>
       getItem(
         runtime,
         request.params.instanceId,
@@ -191,7 +112,7 @@ export function registerEntityRoutes(app: ApiApp, runtime: Runtime): void {
         'plain',
         request.query.$select,
       ),
-  )
+  })
 }
 
 async function getItem(

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { GetInstances, instanceSchema } from '../../connector/operations/index.js'
 import { notFound } from '../../errors.js'
 import type { Runtime } from '../../runtime/index.js'
 import { listDataSources } from '../../store/data-sources.js'
@@ -6,23 +7,11 @@ import { listEntities } from '../../store/entities.js'
 import { getInstance, listInstances } from '../../store/instances.js'
 import { latestRefreshPerSource } from '../../store/refreshes.js'
 import { type ApiApp, errorResponses, instanceParams } from '../api-types.js'
+import { routeOf } from '../route-of.js'
 import { refreshSchema } from './api-objects.js'
 
-const instanceSchema = z.object({ id: z.string(), name: z.string(), createdAt: z.string() })
-
 export function registerInstanceRoutes(app: ApiApp, runtime: Runtime): void {
-  app.get(
-    '/api/v1/instances',
-    {
-      config: { scope: 'read' },
-      schema: {
-        summary: 'List instances',
-        tags: ['admin'],
-        response: { 200: z.object({ value: z.array(instanceSchema) }) },
-      },
-    },
-    async () => ({ value: await listInstances(runtime.db) }),
-  )
+  app.route({ ...routeOf(GetInstances), handler: async () => ({ value: await listInstances(runtime.db) }) })
 
   app.get(
     '/api/v1/instances/:instanceId',

@@ -1,12 +1,12 @@
 import { z } from 'zod'
 import { nameSchema } from '../../config/index.js'
+import { CreateItem, entityOut, UpdateItem } from '../../connector/operations/index.js'
 import { defineWritableEntity, writeItem } from '../../pipeline/entities/index.js'
 import { COLUMN_TYPES, isColumnType } from '../../pipeline/sql/duckdb-sql.js'
 import type { Runtime } from '../../runtime/index.js'
 import { type ApiApp, errorResponses, instanceParams } from '../api-types.js'
-import { entityOut, origin, toEntityOut } from './entity-routes.js'
-
-const itemBody = z.record(z.string(), z.unknown()).describe("The item's fields, by column name")
+import { routeOf } from '../route-of.js'
+import { origin, toEntityOut } from './entity-routes.js'
 
 export function registerItemRoutes(app: ApiApp, runtime: Runtime): void {
   const store = { db: runtime.db, duck: runtime.duck, dataDir: runtime.settings.dataDir }
@@ -51,22 +51,9 @@ export function registerItemRoutes(app: ApiApp, runtime: Runtime): void {
     },
   )
 
-  app.post(
-    '/api/v1/instances/:instanceId/data/:entity',
-    {
-      config: { scope: 'write' },
-      schema: {
-        summary: 'Create item',
-        description:
-          'Adds an item to a writable entity; fields are validated against its columns. A text key is generated when missing.',
-        tags: ['entities'],
-        operationId: 'CreateItem',
-        params: instanceParams.extend({ entity: nameSchema }),
-        body: itemBody,
-        response: { 201: z.record(z.string(), z.unknown()), ...errorResponses },
-      },
-    },
-    async (request, reply) => {
+  app.route({
+    ...routeOf(CreateItem),
+    handler: async (request, reply) => {
       const { instanceId, entity } = request.params
       const item = await writeItem(store, instanceId, entity, 'create', request.body)
       const entityRow = await runtime.db
@@ -85,23 +72,11 @@ export function registerItemRoutes(app: ApiApp, runtime: Runtime): void {
         )
       return item
     },
-  )
+  })
 
-  app.patch(
-    '/api/v1/instances/:instanceId/data/:entity/:key',
-    {
-      config: { scope: 'write' },
-      schema: {
-        summary: 'Update item',
-        description: 'Changes the given fields of an item of a writable entity; others keep their values.',
-        tags: ['entities'],
-        operationId: 'UpdateItem',
-        params: instanceParams.extend({ entity: nameSchema, key: z.string().min(1).max(1000) }),
-        body: itemBody,
-        response: { 200: z.record(z.string(), z.unknown()), ...errorResponses },
-      },
-    },
-    async (request) =>
+  app.route({
+    ...routeOf(UpdateItem),
+    handler: async (request) =>
       writeItem(
         store,
         request.params.instanceId,
@@ -110,5 +85,5 @@ export function registerItemRoutes(app: ApiApp, runtime: Runtime): void {
         request.body,
         request.params.key,
       ),
-  )
+  })
 }

@@ -1,4 +1,12 @@
 import { z } from 'zod'
+import {
+  DeleteSubscription,
+  SubscribeToTrigger,
+  subscribeBody,
+  subscribeResponses as subscribeCreated,
+  subscriptionIdParam,
+  subscriptionOut,
+} from '../../connector/operations/index.js'
 import { createSubscription, deleteSubscription } from '../../connector/webhooks/index.js'
 import { AppError, notFound } from '../../errors.js'
 import { EVENT_TYPES, type EventType } from '../../events/index.js'
@@ -6,21 +14,8 @@ import type { Runtime } from '../../runtime/index.js'
 import { getSubscription, listSubscriptions, type Subscription } from '../../store/subscriptions.js'
 import { type ApiApp, errorResponses, instanceParams } from '../api-types.js'
 import { hasScope } from '../auth/scopes.js'
+import { routeOf } from '../route-of.js'
 import { origin } from './entity-routes.js'
-
-export const subscriptionOut = z
-  .object({
-    id: z.string(),
-    instanceId: z.string(),
-    eventType: z.string(),
-    callbackUrl: z.string(),
-    parameters: z.record(z.string(), z.unknown()),
-    description: z.string().nullable(),
-    createdAt: z.string(),
-    removedAt: z.string().nullable(),
-    removedReason: z.string().nullable().describe('unsubscribed, or why the receiver was dropped (410 Gone)'),
-  })
-  .describe('A webhook subscription to one trigger')
 
 /** Query parameters that carry a capability (Power Automate's sig=, SAS tokens, API keys). */
 const CAPABILITY = /^(sig|signature|code|token|access_token|key|apikey|api[-_]key|secret|password|pwd)$/i
@@ -58,32 +53,7 @@ function ownerFilter(request: {
   return key.id
 }
 
-const subscribeBody = z
-  .object({
-    eventType: z.enum(EVENT_TYPES).optional().describe('The trigger (or give it in the path)'),
-    callbackUrl: z
-      .string()
-      .max(4000)
-      .optional()
-      .describe('Where to POST events; Power Automate passes its own'),
-    notificationUrl: z.string().max(4000).optional().describe('Same as callbackUrl'),
-    description: z.string().max(500).optional(),
-    parameters: z
-      .record(z.string(), z.unknown())
-      .optional()
-      .describe('The trigger parameters (or give them at the top level)'),
-  })
-  .catchall(z.unknown())
-  .describe(
-    'The callback URL and the trigger parameters (dataSourceName; segmentName or measureName, threshold, direction)',
-  )
-
-const subscribeResponses = {
-  201: subscriptionOut.extend({
-    secret: z.string().describe('Standard Webhooks signing secret (whsec_…); shown here and at …/secret'),
-  }),
-  ...errorResponses,
-}
+const subscribeResponses = { ...subscribeCreated, ...errorResponses }
 
 export function registerSubscriptionRoutes(app: ApiApp, runtime: Runtime): void {
   const base = '/api/v1/instances/:instanceId/subscriptions'
@@ -158,22 +128,7 @@ export function registerSubscriptionRoutes(app: ApiApp, runtime: Runtime): void 
     async (request, reply) => subscribe(request, reply),
   )
 
-  app.post(
-    `${base}/:eventType`,
-    {
-      config: { scope: 'subscribe' },
-      schema: {
-        summary: 'Subscribe to one trigger',
-        description:
-          'As POST …/subscriptions, with the trigger in the path (one path per trigger in the exported connector).',
-        tags: ['subscriptions'],
-        params: instanceParams.extend({ eventType: z.enum(EVENT_TYPES) }),
-        body: subscribeBody,
-        response: subscribeResponses,
-      },
-    },
-    async (request, reply) => subscribe(request, reply),
-  )
+  app.route({ ...routeOf(SubscribeToTrigger), handler: async (request, reply) => subscribe(request, reply) })
 
   app.get(
     base,
@@ -202,7 +157,7 @@ export function registerSubscriptionRoutes(app: ApiApp, runtime: Runtime): void 
     },
   )
 
-  const oneParams = instanceParams.extend({ subscriptionId: z.string().min(1).max(64) })
+  const oneParams = instanceParams.extend({ subscriptionId: subscriptionIdParam })
   /** A subscription the caller may see: another connection's is as good as missing. */
   const find = async (
     request: { apiKey?: { id: string; scopes: readonly string[] } | undefined },
@@ -247,20 +202,9 @@ export function registerSubscriptionRoutes(app: ApiApp, runtime: Runtime): void 
     }),
   )
 
-  app.delete(
-    `${base}/:subscriptionId`,
-    {
-      config: { scope: 'subscribe' },
-      schema: {
-        summary: 'Unsubscribe',
-        description:
-          'Ends the subscription and cancels its pending deliveries. Power Automate calls this when a trigger is removed.',
-        tags: ['subscriptions'],
-        params: oneParams,
-        response: { 200: subscriptionOut, ...errorResponses },
-      },
-    },
-    async (request) => {
+  app.route({
+    ...routeOf(DeleteSubscription),
+    handler: async (request) => {
       await find(request, request.params.instanceId, request.params.subscriptionId)
       const removed = await deleteSubscription(
         runtime.db,
@@ -270,5 +214,5 @@ export function registerSubscriptionRoutes(app: ApiApp, runtime: Runtime): void 
       if (!removed) throw notFound('Active subscription', request.params.subscriptionId)
       return toOut(removed)
     },
-  )
+  })
 }
