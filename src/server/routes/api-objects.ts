@@ -31,4 +31,3 @@ export const eventSchema = z
     data: z.record(z.string(), z.unknown()),
   })
   .describe('An event from the outbox')
-
