@@ -1,6 +1,20 @@
 import { sql } from 'kysely'
 import type { DbOrTx } from './database.js'
 
+/** The unify configurations of several instances (those that have one), in one query. */
+export async function getUnifyConfigs(
+  db: DbOrTx,
+  instanceIds: readonly string[],
+): Promise<Map<string, Record<string, unknown>>> {
+  if (instanceIds.length === 0) return new Map()
+  const rows = await db
+    .selectFrom('unify_configs')
+    .select(['instance_id', 'config'])
+    .where('instance_id', 'in', [...instanceIds])
+    .execute()
+  return new Map(rows.map((r) => [r.instance_id, r.config]))
+}
+
 export async function getUnifyConfig(
   db: DbOrTx,
   instanceId: string,
