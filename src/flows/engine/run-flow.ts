@@ -7,19 +7,12 @@
  */
 
 import { setTimeout as sleep } from 'node:timers/promises'
-import { appendEvent } from '../../events/index.js'
 import type { OutboundGuard } from '../../outbound/index.js'
 import type { DuckDb } from '../../query/index.js'
 import type { SecretBox } from '../../secrets/index.js'
 import type { Db } from '../../store/database.js'
-import { type ActionRecord, listActionRecords, recordActions } from '../../store/flow-run-actions.js'
-import {
-  claimFlowRun,
-  type FlowRun,
-  finishFlowRun,
-  getFlowRun,
-  renewFlowRunLease,
-} from '../../store/flow-runs.js'
+import { type ActionRecord, listActionRecords } from '../../store/flow-run-actions.js'
+import { claimFlowRun, type FlowRun, getFlowRun } from '../../store/flow-runs.js'
 import { sealedSecrets } from '../../store/secrets.js'
 import { ACTION_HANDLERS, type ActionContext } from '../actions/index.js'
 import {
@@ -27,13 +20,15 @@ import {
   type ActionStatus,
   durationMs,
   type FlowDefinition,
-  flowDefinitionSchema,
 } from '../definition/flow-definition.js'
 import { ExpressionError, type ExpressionScope, evaluateValue } from '../expressions/index.js'
 import { ActionFailure, RunTerminated } from './action-failure.js'
+import { type DefinitionFacts, definitionFacts } from './definition-facts.js'
 import { DEFAULT_RETRY_POLICY, retryDelayMs } from './retry-policy.js'
+import { finishFailedRun } from './run-failure.js'
+import { holdFlowRunLease } from './run-lease.js'
 import { directRunWrites, type RunWrites } from './run-writes.js'
-import { mapSealed, SECURE_KEY, type SecureData, secureActions } from './secure-actions.js'
+import { mapSealed, SECURE_KEY, type SecureData } from './secure-actions.js'
 import { settledBy } from './settled-by.js'
 
 export interface FlowEngineContext {
@@ -63,106 +58,61 @@ export async function executeFlowRun(
   context: FlowEngineContext,
   runId: string,
 ): Promise<'done' | 'busy' | 'gone'> {
-  const leaseSeconds = context.leaseSeconds ?? 30
   const stored = await getFlowRun(context.db, runId)
   if (!stored) return 'gone'
-  const definition = parsedDefinition(JSON.stringify(stored.definition), stored.definition)
-  const claim = await claimFlowRun(context.db, runId, definition.concurrency, leaseSeconds)
+  const { definition } = definitionFacts(stored.definition)
+  const claim = await claimFlowRun(context.db, runId, definition.concurrency, context.leaseSeconds ?? 30)
   if (claim !== 'claimed') return claim
   await executeClaimedRun(context, stored)
   return 'done'
 }
 
 /**
- * Executes a run this worker has claimed (its lease is ours). `stored` is the run as it was
- * before the claim: a queued run without a re-run has nothing recorded yet.
+ * Executes a run this worker has claimed (its lease is ours, and kept while it runs). `stored` is
+ * the run as it was before the claim: a queued run without a re-run has nothing recorded yet.
  */
 export async function executeClaimedRun(context: FlowEngineContext, stored: FlowRun): Promise<void> {
-  const leaseSeconds = context.leaseSeconds ?? 30
   const runId = stored.id
-  const text = JSON.stringify(stored.definition)
-  const definition = parsedDefinition(text, stored.definition)
-  const renew = setInterval(
-    () => void renewFlowRunLease(context.db, runId, leaseSeconds).catch(() => undefined),
-    (leaseSeconds * 1000) / 3,
-  )
+  const facts = definitionFacts(stored.definition)
+  const release = holdFlowRunLease(context.db, runId, context.leaseSeconds ?? 30)
   try {
-    const secrets: Record<string, string> = {}
-    // Only definitions that read secrets (or send email: the SMTP setting is one) open them.
-    if (context.secrets && (text.includes('secret(') || text.includes('"email.send"')))
-      for (const [name, sealed] of Object.entries(await sealedSecrets(context.db, stored.instanceId)))
-        secrets[name] = context.secrets.open(sealed)
     const writes = context.writes ?? directRunWrites(context.db)
     const execution = new RunExecution(
       context,
       writes,
       stored,
-      definition,
+      facts,
       // A fresh run has nothing recorded yet; a resumed or re-run one replays its records.
       stored.state === 'queued' && !stored.rerunOf ? [] : await listActionRecords(context.db, runId),
-      secrets,
+      facts.needsSecrets ? await openSecrets(context, stored.instanceId) : {},
     )
     const outcome = await execution.run()
     const finished =
-      outcome.state !== 'failed'
-        ? await writes.finish(runId, outcome, execution.heldRecords)
-        : await context.db.transaction().execute(async (tx) => {
-            await recordActions(
-              tx,
-              execution.heldRecords.map((record) => ({ runId, record })),
-            )
-            const done = await finishFlowRun(tx, runId, outcome)
-            if (done?.state === 'failed' && stored.trigger.type !== 'flow.run.failed') {
-              const records = await listActionRecords(tx, runId)
-              const failedAction = records.find((r) => r.status === 'Failed' || r.status === 'TimedOut')
-              await appendEvent(tx, 'flow.run.failed', stored.instanceId, {
-                instanceId: stored.instanceId,
-                flowName: stored.flowName,
-                runId,
-                eventId: stored.eventId,
-                failedAction: failedAction?.path ?? null,
-                error: outcome.error ?? { code: 'RunFailed', message: 'the run failed' },
-                completedAt: done.completedAt ?? new Date().toISOString(),
-              })
-            }
-            return done
-          })
+      outcome.state === 'failed'
+        ? await finishFailedRun(context.db, stored, outcome, execution.heldRecords)
+        : await writes.finish(runId, outcome, execution.heldRecords)
     if (finished?.state === 'failed') context.onEventsAppended()
     if (finished)
       context.log(
         `flow ${stored.flowName} run ${runId} ${finished.state}${outcome.error ? `: ${outcome.error.message}` : ''}`,
       )
   } finally {
-    clearInterval(renew)
+    release()
   }
+}
+
+/** The instance's secrets, opened, for secret('name') and the SMTP setting. */
+async function openSecrets(context: FlowEngineContext, instanceId: string): Promise<Record<string, string>> {
+  if (!context.secrets) return {}
+  const box = context.secrets
+  const sealed = await sealedSecrets(context.db, instanceId)
+  return Object.fromEntries(Object.entries(sealed).map(([name, value]) => [name, box.open(value)]))
 }
 
 const ENDED_BADLY = new Set<ActionStatus>(['Failed', 'TimedOut'])
 
-/** Parsed definitions by their text: a flow's runs share one. */
-const definitions = new Map<string, FlowDefinition>()
-function parsedDefinition(text: string, raw: Record<string, unknown>): FlowDefinition {
-  let found = definitions.get(text)
-  if (!found) {
-    found = flowDefinitionSchema.parse(raw)
-    if (definitions.size > 500) definitions.clear()
-    definitions.set(text, found)
-  }
-  return found
-}
-
-/** Which actions are secure, by definition (a flow's runs share one parsed definition). */
-const secureByDefinition = new WeakMap<FlowDefinition, Map<string, SecureData>>()
-function secureActionsOf(definition: FlowDefinition): Map<string, SecureData> {
-  let found = secureByDefinition.get(definition)
-  if (!found) {
-    found = secureActions(definition.actions)
-    secureByDefinition.set(definition, found)
-  }
-  return found
-}
-
 class RunExecution {
+  readonly definition: FlowDefinition
   readonly #records: Map<string, ActionRecord>
   /**
    * Records made as the run ends (its last top-level action's, and those of actions skipped
@@ -220,12 +170,13 @@ class RunExecution {
     readonly context: FlowEngineContext,
     readonly writes: RunWrites,
     readonly flowRun: FlowRun,
-    readonly definition: FlowDefinition,
+    facts: DefinitionFacts,
     records: ActionRecord[],
     readonly secrets: Record<string, string>,
   ) {
+    this.definition = facts.definition
     this.#records = new Map(records.map((r) => [r.path, r]))
-    this.#secure = secureActionsOf(definition)
+    this.#secure = facts.secure
     this.#scope = {
       trigger: { body: (flowRun.trigger as { data?: unknown }).data ?? null, outputs: flowRun.trigger },
       actions: {},

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { flowDefinitionSchema } from '../definition/flow-definition.js'
-import { hideSecure, secureActions } from './secure-actions.js'
+import { hideSecure, readsSecrets, secureActions } from './secure-actions.js'
 
 describe('secure actions', () => {
   const definition = flowDefinitionSchema.parse({
@@ -62,5 +62,50 @@ describe('secure actions', () => {
       webhookUrl: { $secure: true, message: 'Content not shown due to security configuration.' },
       text: 'shown',
     })
+  })
+})
+
+describe('whether a run opens the instance secrets', () => {
+  const needs = (actions: Record<string, unknown>) =>
+    readsSecrets(
+      flowDefinitionSchema.parse({
+        trigger: { type: 'unify.completed' },
+        actions,
+      }),
+    )
+
+  it('opens them only for definitions that read secret() somewhere or send email', () => {
+    expect(needs({ A: { type: 'compose', inputs: "@triggerBody()?['x']" } })).toBe(false)
+    expect(needs({ A: { type: 'compose', inputs: 'no secrets here' } })).toBe(false)
+    expect(needs({ A: { type: 'compose', inputs: "@base64(secret('k'))" } })).toBe(true)
+    expect(
+      needs({
+        Loop: {
+          type: 'foreach',
+          foreach: "@triggerBody()?['items']",
+          actions: {
+            If: {
+              type: 'condition',
+              expression: '@true',
+              actions: {},
+              else: { actions: { Deep: { type: 'compose', inputs: "@secret('deep')" } } },
+            },
+          },
+        },
+      }),
+    ).toBe(true)
+    expect(
+      needs({ Mail: { type: 'email.send', inputs: { to: 'a@example.com', subject: 's', body: 'b' } } }),
+    ).toBe(true)
+    // A description is no expression.
+    expect(
+      readsSecrets(
+        flowDefinitionSchema.parse({
+          description: "posts without secret('x')",
+          trigger: { type: 'unify.completed' },
+          actions: { A: { type: 'compose', inputs: 'x' } },
+        }),
+      ),
+    ).toBe(false)
   })
 })

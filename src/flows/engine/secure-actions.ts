@@ -1,4 +1,4 @@
-import type { ActionDefinition } from '../definition/flow-definition.js'
+import type { ActionDefinition, FlowDefinition } from '../definition/flow-definition.js'
 
 /** Which of an action's records run history keeps sealed and shows as hidden. */
 export interface SecureData {
@@ -79,6 +79,26 @@ export function secureActions(actions: Record<string, ActionDefinition>): Map<st
       .filter(([, e]) => e.secure.inputs || e.secure.outputs || Boolean(e.secure.inputFields?.length))
       .map(([n, e]) => [n, e.secure]),
   )
+}
+
+/** Action types that use a secret of the instance without naming it (email.send: the SMTP setting). */
+const USES_INSTANCE_SECRETS = new Set(['email.send'])
+
+/**
+ * Whether a run of the definition needs the instance's secrets: an expression of an action (its
+ * inputs, condition or loop — the only places expressions are) reads secret(), or an action uses
+ * a secret setting.
+ */
+export function readsSecrets(definition: FlowDefinition): boolean {
+  const visit = (scope: Record<string, ActionDefinition>): boolean =>
+    Object.values(scope).some(
+      (action) =>
+        USES_INSTANCE_SECRETS.has(action.type) ||
+        READS_SECRET.test(JSON.stringify({ ...action, actions: undefined, else: undefined })) ||
+        visit(action.actions ?? {}) ||
+        visit(action.else?.actions ?? {}),
+    )
+  return visit(definition.actions)
 }
 
 /** A secure value as stored: sealed, so a resumed run can still use it and nobody can read it. */
