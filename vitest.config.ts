@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     // Integration files each open their own store (PGlite ~300 MB): two at a time on 2 cores.
     pool: 'forks',
-    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    maxWorkers: 2,
     projects: [
       {
         test: {

@@ -1,5 +1,5 @@
 import { CompiledQuery } from 'kysely'
-import PgBoss from 'pg-boss'
+import { type Db as BossDb, PgBoss } from 'pg-boss'
 import { coerceError } from '../errors.js'
 import type { Db, DbOrTx } from '../store/database.js'
 
@@ -97,6 +97,93 @@ export interface JobQueue {
 
 export const deadLetterQueue = (queue: QueueName): string => `${queue}-dead`
 
+const BOSS_SCHEMA = 'pgboss'
+
+/** pg-boss 10's schema version; pg-boss 12 migrates from version 25 (pg-boss 11) on. */
+const PG_BOSS_10_VERSION = 24
+const PG_BOSS_10_SCHEMA = `${BOSS_SCHEMA}_v10`
+
+/**
+ * Stores made before pg-boss 12 hold pg-boss 10's schema (version 24). pg-boss 12 does not migrate
+ * it (it asks for version 25 or above) and pg-boss 11 has no migration from it either: 11 was a
+ * new schema. So the old schema is set aside under another name, pg-boss 12 makes its own, and the
+ * jobs still to run are carried over (carryOverPgBoss10Jobs). Nothing is dropped: the old schema
+ * stays as `pgboss_v10` with its history until someone drops it.
+ *
+ * Returns whether a pg-boss 10 schema was set aside now.
+ */
+export async function setAsidePgBoss10(db: Db): Promise<boolean> {
+  return db.transaction().execute(async (tx) => {
+    const version = await schemaVersion(tx, BOSS_SCHEMA)
+    if (version === undefined || version > PG_BOSS_10_VERSION) return false
+    if ((await schemaVersion(tx, PG_BOSS_10_SCHEMA)) !== undefined) {
+      throw new Error(
+        `both ${BOSS_SCHEMA} and ${PG_BOSS_10_SCHEMA} hold pg-boss 10's schema; drop the one not in use`,
+      )
+    }
+    await tx.executeQuery(CompiledQuery.raw(`alter schema ${BOSS_SCHEMA} rename to ${PG_BOSS_10_SCHEMA}`))
+    await tx.executeQuery(
+      CompiledQuery.raw(`create table ${PG_BOSS_10_SCHEMA}.carried_over (at timestamptz, jobs int)`),
+    )
+    return true
+  })
+}
+
+async function schemaVersion(db: DbOrTx, schema: string): Promise<number | undefined> {
+  const table = await db.executeQuery<{ table: string | null }>(
+    CompiledQuery.raw('select to_regclass($1)::text as table', [`${schema}.version`]),
+  )
+  if (!table.rows[0]?.table) return undefined
+  const found = await db.executeQuery<{ version: number }>(
+    CompiledQuery.raw(`select version::int as version from ${schema}.version`),
+  )
+  return found.rows[0]?.version
+}
+
+interface PendingJob {
+  id: string
+  name: QueueName
+  data: object
+  start_after: Date
+}
+
+/**
+ * Sends the jobs the set-aside pg-boss 10 schema had still to run (created, retry, or active when
+ * its worker stopped) to the new queues, with their ids and start times, in one transaction that
+ * also records it was done: a crash before the commit carries them over at the next start, and
+ * never twice. Returns how many were carried over now.
+ */
+async function carryOverPgBoss10Jobs(db: Db, boss: PgBoss, queues: QueueName[]): Promise<number> {
+  const done = await db.executeQuery<{ table: string | null }>(
+    CompiledQuery.raw('select to_regclass($1)::text as table', [`${PG_BOSS_10_SCHEMA}.carried_over`]),
+  )
+  if (!done.rows[0]?.table) return 0
+  return db.transaction().execute(async (tx) => {
+    const marks = await tx.executeQuery(
+      CompiledQuery.raw(`select 1 from ${PG_BOSS_10_SCHEMA}.carried_over for update`),
+    )
+    if (marks.rows.length > 0) return 0
+    const pending = await tx.executeQuery<PendingJob>(
+      CompiledQuery.raw(
+        `select id::text as id, name, coalesce(data, '{}'::jsonb) as data, start_after
+           from ${PG_BOSS_10_SCHEMA}.job
+          where state in ('created', 'retry', 'active') and name = any($1::text[])
+          order by created_on`,
+        [queues],
+      ),
+    )
+    for (const job of pending.rows) {
+      await boss.send(job.name, job.data, { id: job.id, startAfter: job.start_after, db: executorFor(tx) })
+    }
+    await tx.executeQuery(
+      CompiledQuery.raw(`insert into ${PG_BOSS_10_SCHEMA}.carried_over values (now(), $1)`, [
+        pending.rows.length,
+      ]),
+    )
+    return pending.rows.length
+  })
+}
+
 /**
  * Jobs on pg-boss over the control-plane database: retries with backoff, a dead-letter queue per
  * kind, and expiry that hands a dead worker's job to another one.
@@ -106,16 +193,19 @@ export async function startJobQueue(options: {
   db: Db
   policies?: Partial<Record<QueueName, QueuePolicy>>
   onError?: (error: Error) => void
+  /** Told once when the store's job queue was upgraded in place. */
+  onNotice?: (message: string) => void
   pollingIntervalSeconds?: number
   /** Keep pg-boss's cron clock (default true); a short-lived CLI process does without. */
   schedules?: boolean
 }): Promise<JobQueue> {
+  const setAside = await setAsidePgBoss10(options.db)
   const boss = new PgBoss({
     db: executorFor(options.db),
-    schema: 'pgboss',
+    schema: BOSS_SCHEMA,
     schedule: options.schedules !== false,
   })
-  boss.on('error', (error) => options.onError?.(coerceError(error)))
+  boss.on('error', (error: unknown) => options.onError?.(coerceError(error)))
   await boss.start()
   const policies = { ...DEFAULT_QUEUE_POLICIES, ...options.policies }
   for (const [queue, policy] of Object.entries(policies) as [QueueName, QueuePolicy][]) {
@@ -131,6 +221,12 @@ export async function startJobQueue(options: {
     }
     await boss.createQueue(queue, settings)
     await boss.updateQueue(queue, settings)
+  }
+  const carried = await carryOverPgBoss10Jobs(options.db, boss, Object.keys(policies) as QueueName[])
+  if (setAside || carried > 0) {
+    options.onNotice?.(
+      `job queue: pg-boss 10's schema kept as ${PG_BOSS_10_SCHEMA} (drop it when no longer wanted); ${carried} job(s) still to run carried over to pg-boss 12`,
+    )
   }
   const pollingIntervalSeconds = options.pollingIntervalSeconds ?? 0.5
   const workerIds = new Map<QueueName, string[]>()
@@ -153,9 +249,10 @@ export async function startJobQueue(options: {
     async work(queue, concurrency, handler) {
       for (let i = 0; i < concurrency; i++) {
         let id = ''
-        id = await boss.work<JobDataByQueue[typeof queue]>(
+        const workOptions = { batchSize: 1, includeMetadata: true, pollingIntervalSeconds } as const
+        id = await boss.work<JobDataByQueue[typeof queue], unknown, typeof workOptions>(
           queue,
-          { batchSize: 1, includeMetadata: true, pollingIntervalSeconds },
+          workOptions,
           async ([job]) => {
             if (!job) return
             // Found one: look for the next at once rather than after the poll interval.
@@ -174,17 +271,17 @@ export async function startJobQueue(options: {
       }
     },
     async stop() {
-      await boss.stop({ graceful: true, wait: true, timeout: 10_000 })
+      await boss.stop({ graceful: true, timeout: 10_000 })
     },
   }
 }
 
 /** Lets pg-boss run its statements on a Kysely connection or transaction. */
-function executorFor(db: DbOrTx): PgBoss.Db {
+function executorFor(db: DbOrTx): BossDb {
   return {
     async executeSql(text: string, values?: unknown[]) {
       const result = await db.executeQuery(CompiledQuery.raw(text, values ?? []))
       return { rows: result.rows }
     },
-  } as PgBoss.Db
+  }
 }

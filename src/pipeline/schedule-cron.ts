@@ -1,4 +1,4 @@
-import cronParser from 'cron-parser'
+import { CronExpressionParser } from 'cron-parser'
 
 export interface RefreshSchedule {
   cron: string
@@ -8,7 +8,7 @@ export interface RefreshSchedule {
 /** Why a cron expression or time zone is not usable, or undefined when it is. */
 export function scheduleProblem(schedule: RefreshSchedule): string | undefined {
   try {
-    cronParser.parseExpression(schedule.cron, { tz: schedule.timezone }).next()
+    CronExpressionParser.parse(schedule.cron, { tz: schedule.timezone }).next()
     if (schedule.cron.trim().split(/\s+/).length !== 5)
       return 'use five fields: minute hour day month weekday'
     return undefined
@@ -19,7 +19,7 @@ export function scheduleProblem(schedule: RefreshSchedule): string | undefined {
 
 /** The latest slot of a schedule at or before `now`. */
 export function latestSlot(schedule: RefreshSchedule, now: Date): Date {
-  const expression = cronParser.parseExpression(schedule.cron, {
+  const expression = CronExpressionParser.parse(schedule.cron, {
     tz: schedule.timezone,
     currentDate: new Date(now.getTime() + 1),
   })

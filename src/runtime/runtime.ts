@@ -113,6 +113,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     const expireInSeconds = Math.ceil(settings.jobTimeoutSeconds + 600)
     const jobs = await startJobQueue({
       db,
+      onNotice: (message) => logger.info(message),
       schedules: options.schedules !== false,
       policies: {
         'datasource-refresh': {

@@ -26,7 +26,7 @@ export async function registerWebUi(app: ApiApp): Promise<boolean> {
     wildcard: false,
     // Hashed asset names never change content: cache them for a year; index.html never.
     setHeaders(res, path) {
-      res.setHeader(
+      res.header(
         'cache-control',
         path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
       )

@@ -63,8 +63,23 @@ class PreparingClient extends pg.Client {
       config = { ...config, values: storableValues(config.values) }
     if (typeof config === 'string' && config.startsWith(PREPARED))
       return super.query({ name: statementName(config), text: config, values }, callback)
-    return super.query(config, values, callback)
+    const result: unknown = super.query(config, values, callback)
+    return result instanceof Promise ? result.then(allRows) : result
   }
+}
+
+/**
+ * Several statements in one simple query give pg one result each; Kysely reads `rows` of one
+ * result and would find none. Keep every statement's rows, in order: pg-boss 12 runs claims as
+ * `BEGIN; …lock…; …claim…; COMMIT` and reads the rows of all.
+ */
+function allRows(result: pg.QueryResult | pg.QueryResult[]): pg.QueryResult {
+  if (!Array.isArray(result)) return result
+  // The count of the last statement that is not transaction control: Kysely answers a COMMIT
+  // with no rows at all.
+  const control = new Set(['BEGIN', 'COMMIT', 'ROLLBACK', 'SET'])
+  const last = result.findLast((r) => !control.has(r.command)) ?? (result.at(-1) as pg.QueryResult)
+  return { ...last, rows: result.flatMap((r) => r.rows ?? []) }
 }
 
 export function openDatabase(options: OpenDatabaseOptions): Db {
