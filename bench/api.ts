@@ -26,7 +26,9 @@ import { getEntity } from '../src/store/entities.js'
 import { insertEvents } from '../src/store/events.js'
 import { upsertInstance } from '../src/store/instances.js'
 import { publishGeneratedEntity } from './bench-entities.js'
-import { argument, median, printResult } from './bench-utils.js'
+import { argument, killOnExit, median, printResult, timeLimit } from './bench-utils.js'
+
+timeLimit('api', 20)
 
 const rows = argument('rows', 1_000_000)
 const requests = argument('requests', 200)
@@ -159,6 +161,7 @@ const receiver = spawn(
   ],
   { stdio: ['ignore', 'pipe', 'inherit'] },
 )
+killOnExit(receiver)
 const receiverPort = await new Promise<number>((resolvePort) => {
   receiver.stdout!.on('data', (d: Buffer) => {
     const match = /port (\d+)/.exec(String(d))

@@ -38,3 +38,24 @@ export function printResult(values: Record<string, number | string>): void {
   )
   console.log(`RESULT ${fields.join(' ')}`)
 }
+
+/**
+ * Fails the benchmark with a clear error once it has run `minutes` (override: `--time-limit MIN`):
+ * a benchmark waiting for something that never comes must end, not loop. Child processes a
+ * benchmark starts are killed by their own `exit` handlers (see killOnExit).
+ */
+export function timeLimit(name: string, minutes: number): void {
+  const limit = argument('time-limit', minutes)
+  const timer = setTimeout(() => {
+    console.error(`bench:${name}: not finished after ${limit} min (--time-limit); stopped, no result`)
+    process.exit(3)
+  }, limit * 60_000)
+  timer.unref()
+}
+
+/** Kills `child` when this process exits, however it exits. */
+export function killOnExit(child: { kill(): unknown }): void {
+  process.on('exit', () => {
+    child.kill()
+  })
+}

@@ -12,7 +12,9 @@ import { openDuckDb, requestRefreshes } from '../src/pipeline/index.js'
 import { literal, SqlSession, sql } from '../src/query/index.js'
 import { createLogger, openRuntime, readSettings } from '../src/runtime/index.js'
 import { getRefresh, type Refresh } from '../src/store/refreshes.js'
-import { argument, median, printResult, timed, trackPeakMemory } from './bench-utils.js'
+import { argument, median, printResult, timed, timeLimit, trackPeakMemory } from './bench-utils.js'
+
+timeLimit('ingest', 30)
 
 const rows = argument('rows', 1_000_000)
 const runs = argument('runs', 7)

@@ -16,7 +16,9 @@ import { measureSchema } from '../src/pipeline/measures/measure-config.js'
 import { segmentSchema } from '../src/pipeline/segments/segment-config.js'
 import type { EntityRef } from '../src/pipeline/sql/insights-sql.js'
 import { literal, type Sql, SqlSession, sql } from '../src/query/index.js'
-import { argument, median, printResult, timed, trackPeakMemory } from './bench-utils.js'
+import { argument, median, printResult, timed, timeLimit, trackPeakMemory } from './bench-utils.js'
+
+timeLimit('segments', 20)
 
 const customers = argument('customers', 1_000_000)
 const work = resolve(import.meta.dirname, '.work', 'segments')

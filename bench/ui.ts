@@ -16,7 +16,9 @@ import { createSetupToken } from '../src/server/web-admin/index.js'
 import { upsertInstance } from '../src/store/instances.js'
 import { launchBrowser } from '../test/helpers/browser.js'
 import { publishGeneratedEntity } from './bench-entities.js'
-import { argument, median, printResult } from './bench-utils.js'
+import { argument, median, printResult, timeLimit } from './bench-utils.js'
+
+timeLimit('ui', 15)
 
 const rows = argument('rows', 1_000_000)
 const pages = argument('pages', 20)

@@ -15,7 +15,9 @@ import { openDuckDb } from '../src/pipeline/index.js'
 import type { UnifySourceInput } from '../src/pipeline/sql/unify-sql.js'
 import { computeUnification, type UnifyConfig, unifyConfigSchema } from '../src/pipeline/unify/index.js'
 import { join as joinSql, literal, type Sql, SqlSession, sql } from '../src/query/index.js'
-import { argument, printResult, timed, trackPeakMemory } from './bench-utils.js'
+import { argument, printResult, timed, timeLimit, trackPeakMemory } from './bench-utils.js'
+
+timeLimit('unify', 30)
 
 const mode = process.argv[2] === 'speed' ? 'speed' : 'accuracy'
 const work = resolve(import.meta.dirname, '.work', 'unify')

@@ -261,7 +261,8 @@ describe('source fuzzing: any bytes, for every file reader', () => {
         },
       )
       writeFileSync(fileOf(kind), valid)
-      expect((await h.refresh(kind)).state).toBe('succeeded')
+      const good = await h.refresh(kind)
+      expect(good.state, `the valid file again: ${good.error?.code} ${good.error?.message}`).toBe('succeeded')
     },
   )
 })

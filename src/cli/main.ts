@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { Command } from 'commander'
 import { createCliContext } from './cli-context.js'
 import { registerApplyCommand } from './commands/apply-command.js'
@@ -14,6 +15,11 @@ import { registerStartCommand } from './commands/start-command.js'
 import { registerUnifyCommand } from './commands/unify-command.js'
 import { registerWebhookCommands } from './commands/webhook-commands.js'
 
+function packageVersion(): string {
+  const file = new URL('../../package.json', import.meta.url)
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version
+}
+
 const program = new Command()
 program
   .name('openinsights')
@@ -21,6 +27,7 @@ program
   .option('--home <dir>', 'state directory (default $OPENINSIGHTS_HOME or ./.openinsights)')
   .option('--server <url>', 'talk to this server instead of the one running on --home')
   .option('-i, --instance <id>', 'instance to work on (default: the only one)')
+  .version(`openinsights ${packageVersion()} on Node.js ${process.version}`, '-V, --version')
   .showHelpAfterError()
 
 const context = createCliContext(program)

@@ -89,7 +89,8 @@ describe('values reach DuckDB intact', () => {
           else expect(back).toBe(value)
         },
       ),
-      { numRuns: 300 },
+      // Found by fast-check: a fraction written as a decimal came back rounded.
+      { numRuns: 300, examples: [[-0.0000011264301084130803], [2 ** 60], [1e21], [-5e-324]] },
     )
   })
 

@@ -44,7 +44,8 @@ function inline(value: SqlInterpolation): Sql {
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new TypeError(`not a finite number: ${value}`)
     // A negative number in parentheses: `a -${n}` must never become the comment `a --5`.
-    return make(value < 0 || Object.is(value, -0) ? `(${value})` : String(value), [])
+    const text = numberText(value)
+    return make(value < 0 || Object.is(value, -0) ? `(${text})` : text, [])
   }
   throw new TypeError(`SQL takes fragments, numbers, booleans or null, not ${typeof value}`)
 }
@@ -112,6 +113,16 @@ export function param(value: SqlValue): Sql {
 }
 
 /**
+ * A number as SQL text that reads back as the same double. Fractions are written in exponent
+ * form: DuckDB reads `0.0000011264301084130803` as a DECIMAL and rounds it on the way to DOUBLE,
+ * while `1.1264301084130803e-6` is a DOUBLE literal, and JavaScript's exponent form is the
+ * shortest that round-trips.
+ */
+function numberText(value: number): string {
+  return Number.isInteger(value) && Math.abs(value) < 2 ** 53 ? String(value) : value.toExponential()
+}
+
+/**
  * A value written into the text as a literal instead of bound: for statements that must stand
  * alone (a measure's SQL kept and replayed, DDL that takes no parameters). Strings are quoted;
  * numbers must be finite.
@@ -121,7 +132,7 @@ export function inlineValue(value: SqlValue): Sql {
   if (typeof value === 'bigint') return make(value.toString(), [])
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new TypeError(`not a finite number: ${value}`)
-    const text = Number.isInteger(value) ? String(value) : `${value}::DOUBLE`
+    const text = Number.isInteger(value) ? numberText(value) : `${numberText(value)}::DOUBLE`
     return make(value < 0 ? `(${text})` : text, [])
   }
   if (typeof value === 'boolean') return make(value ? 'TRUE' : 'FALSE', [])
