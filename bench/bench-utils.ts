@@ -53,9 +53,23 @@ export function timeLimit(name: string, minutes: number): void {
   timer.unref()
 }
 
-/** Kills `child` when this process exits, however it exits. */
-export function killOnExit(child: { kill(): unknown }): void {
-  process.on('exit', () => {
-    child.kill()
-  })
+/**
+ * Kills `child` and everything it started (it must be spawned `detached`, as a process group of
+ * its own), at once: now, or when this process exits, however it exits.
+ */
+export function killGroup(child: { pid?: number | undefined; kill(signal?: NodeJS.Signals): unknown }): void {
+  try {
+    if (child.pid) process.kill(-child.pid, 'SIGKILL')
+    else child.kill('SIGKILL')
+  } catch {
+    child.kill('SIGKILL')
+  }
+}
+
+/** Kills `child` (and its group, when it has one) when this process exits. */
+export function killOnExit(child: {
+  pid?: number | undefined
+  kill(signal?: NodeJS.Signals): unknown
+}): void {
+  process.on('exit', () => killGroup(child))
 }

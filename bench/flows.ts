@@ -15,13 +15,13 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import pg from 'pg'
 import { appendEvent, appendEvents } from '../src/events/index.js'
 import { saveFlow } from '../src/flows/index.js'
 import { createLogger, openRuntime, readSettings } from '../src/runtime/index.js'
 import { upsertInstance } from '../src/store/instances.js'
-import { argument, killOnExit, printResult, timeLimit } from './bench-utils.js'
+import { argument, killGroup, killOnExit, printResult, timeLimit } from './bench-utils.js'
 
 timeLimit('flows', 45)
 
@@ -62,7 +62,12 @@ function startProcess(
   ready: RegExp,
   env: NodeJS.ProcessEnv = {},
 ): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } })
+  // A group of its own, so that stopping it stops what it started too (n8n's task runner).
+  const child = spawn(command, args, {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+    detached: true,
+  })
   killOnExit(child)
   return new Promise((resolvePromise, reject) => {
     let output = ''
@@ -204,15 +209,32 @@ const runOurs = async (count: number, burst = false) => {
   }
 }
 
-/** Installs `spec` into bench/.work/flows/<dir> from the npm registry, once. */
-function installPeer(dir: string, spec: string, entry: string): string {
+/**
+ * Installs `spec` into bench/.work/flows/<dir> from the npm registry, once. With `buildFromSource`,
+ * install scripts are skipped (some download from the internet, which this machine cannot reach:
+ * n8n's Kafka client fetches zlib's sources) and only the named native modules are built, from
+ * their own sources, against the headers of the Node running this.
+ */
+function installPeer(dir: string, spec: string, entry: string, buildFromSource: string[] = []): string {
   const folder = join(work, dir)
   const main = join(folder, 'node_modules', ...entry.split('/'))
   if (!existsSync(main)) {
     console.log(`installing ${spec} into bench/.work/flows/${dir} …`)
     mkdirSync(folder, { recursive: true })
     writeFileSync(join(folder, 'package.json'), `{"name":"bench-${dir}","private":true}`)
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', spec], { cwd: folder, stdio: 'inherit' })
+    const skip = buildFromSource.length > 0 ? ['--ignore-scripts'] : []
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', ...skip, spec], {
+      cwd: folder,
+      stdio: 'inherit',
+    })
+    if (buildFromSource.length > 0) {
+      const nodeDir = dirname(dirname(process.execPath))
+      const headers = existsSync(join(nodeDir, 'include', 'node', 'node.h')) ? [`--nodedir=${nodeDir}`] : []
+      execFileSync('npm', ['rebuild', ...buildFromSource, '--build-from-source', ...headers], {
+        cwd: folder,
+        stdio: 'inherit',
+      })
+    }
   }
   return main
 }
@@ -223,6 +245,8 @@ interface Peer {
   url: string
   /** Client counts its bursts are fed at; its best median is kept. */
   burstClients: number[]
+  /** Events per burst and rounds, where not the common ones (a slow peer gets shorter bursts). */
+  burst?: { count: number; rounds: number }
   stop(): void
 }
 
@@ -262,7 +286,7 @@ async function startNodeRed(): Promise<Peer> {
     name: `Node-RED ${version}`,
     url: `http://127.0.0.1:${started.match[1]}/event`,
     burstClients: [64, 256],
-    stop: () => started.child.kill(),
+    stop: () => killGroup(started.child),
   }
 }
 
@@ -271,13 +295,16 @@ async function startNodeRed(): Promise<Peer> {
  * execution saved as n8n saves it by default: to SQLite embedded, to PostgreSQL in server mode.
  */
 async function startN8n(): Promise<Peer> {
-  const n8n = installPeer('n8n', 'n8n@2.41.0', 'n8n/bin/n8n')
+  // 2.41.0: the latest, 2.41.3, needs @n8n/agents@0.26.2, which the registry here does not have.
+  const n8n = installPeer('n8n', 'n8n@2.41.0', 'n8n/bin/n8n', ['sqlite3'])
   const userDir = join(work, 'n8n-user')
   rmSync(userDir, { recursive: true, force: true })
   mkdirSync(userDir, { recursive: true })
   const env: NodeJS.ProcessEnv = {
     N8N_USER_FOLDER: userDir,
-    N8N_PORT: String(argument('n8n-port', 5679)),
+    N8N_PORT: String(argument('n8n-port', 5680)),
+    // Its task broker listens too (5679 by default); next to the main port, out of its way.
+    N8N_RUNNERS_BROKER_PORT: String(argument('n8n-port', 5680) + 1),
     N8N_LISTEN_ADDRESS: '127.0.0.1',
     N8N_HOST: '127.0.0.1',
     N8N_DIAGNOSTICS_ENABLED: 'false',
@@ -289,6 +316,8 @@ async function startN8n(): Promise<Peer> {
     N8N_RUNNERS_ENABLED: 'false',
     EXECUTIONS_MODE: 'regular',
     N8N_LOG_LEVEL: 'info',
+    // n8n's advice for SQLite: a pool of connections in WAL mode (its default is one, no WAL).
+    DB_SQLITE_POOL_SIZE: '4',
   }
   if (process.env.DATABASE_URL) {
     const url = new URL(process.env.DATABASE_URL)
@@ -353,11 +382,26 @@ async function startN8n(): Promise<Peer> {
   cli(['publish:workflow', '--id=benchForward0001'])
   const started = await startProcess(process.execPath, [n8n, 'start'], /Editor is now accessible via/, env)
   const version = cli(['--version']).trim()
+  const url = `http://127.0.0.1:${env.N8N_PORT}/webhook/event`
+  // It says the editor is up before its webhooks are registered (on PostgreSQL, a while before).
+  for (let attempt = 0; ; attempt++) {
+    const probe = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"id":"probe"}',
+    })
+    await probe.arrayBuffer()
+    if (probe.ok) break
+    if (attempt >= 120) throw new Error(`n8n's webhook still answers ${probe.status} after 60 s`)
+    await new Promise((r) => setTimeout(r, 500))
+  }
   return {
     name: `n8n ${version}`,
-    url: `http://127.0.0.1:${env.N8N_PORT}/webhook/event`,
+    url,
     burstClients: [64],
-    stop: () => started.child.kill(),
+    // At tens of executions a second, 3,000-event bursts would take minutes each.
+    burst: { count: argument('n8n-burst', 500), rounds: argument('n8n-burst-rounds', 3) },
+    stop: () => killGroup(started.child),
   }
 }
 
@@ -368,6 +412,7 @@ const runPeer = async (peer: Peer, count: number, clients = concurrency) => {
   const started = Date.now()
   let next = 0
   let failures = 0
+  let firstFailure: string | undefined
   await Promise.all(
     Array.from({ length: clients }, async () => {
       while (next < ids.length) {
@@ -378,12 +423,18 @@ const runPeer = async (peer: Peer, count: number, clients = concurrency) => {
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ id, source: 'crm' }),
         })
-        await response.arrayBuffer()
-        if (!response.ok) failures++
+        const answer = await response.text()
+        if (!response.ok) {
+          failures++
+          firstFailure ??= `${response.status} ${answer.slice(0, 300)}`
+        }
       }
     }),
   )
-  if (failures > 0) throw new Error(`${peer.name} answered ${failures} of ${count} events with an error`)
+  if (failures > 0)
+    throw new Error(
+      `${peer.name} answered ${failures} of ${count} events with an error, first: ${firstFailure}`,
+    )
   const fedIn = Math.max(...Object.values(sent)) - started
   const got = await waitForArrivals(ids)
   const last = Math.max(...ids.map((id) => got[id] as number))
@@ -453,10 +504,11 @@ console.log(
 const peerBurst = new Map<Peer, { clients: number; run: Awaited<ReturnType<typeof runPeer>> }>()
 for (const peer of peers) {
   const byClients: string[] = []
+  const { count, rounds } = peer.burst ?? { count: burstCount, rounds: burstRounds }
   for (const clients of peer.burstClients) {
-    await runPeer(peer, burstCount, clients)
+    await runPeer(peer, count, clients)
     const runs = []
-    for (let i = 0; i < burstRounds; i++) runs.push(await runPeer(peer, burstCount, clients))
+    for (let i = 0; i < rounds; i++) runs.push(await runPeer(peer, count, clients))
     const median = medianRun(runs)
     byClients.push(`${clients} clients: ${median.perSecond.toFixed(0)}/s (rounds ${rates(runs)})`)
     const best = peerBurst.get(peer)
@@ -464,7 +516,7 @@ for (const peer of peers) {
   }
   const best = peerBurst.get(peer) as { clients: number; run: Awaited<ReturnType<typeof runPeer>> }
   console.log(
-    `burst: ${peer.name} ${best.run.perSecond.toFixed(1)} executions/s (p99 ${best.run.p99} ms) at ${best.clients} clients; ${byClients.join('; ')}`,
+    `burst of ${count} (${rounds} rounds): ${peer.name} ${best.run.perSecond.toFixed(1)} executions/s (p99 ${best.run.p99} ms) at ${best.clients} clients; ${byClients.join('; ')}`,
   )
   console.log(`burst ratio against ${peer.name}: ${(oursBurst.perSecond / best.run.perSecond).toFixed(2)}`)
 }
