@@ -53,9 +53,20 @@ export interface DuckDb {
   closeSync(): void
 }
 
-/** Opens an in-memory DuckDB with the given settings (DuckDB's option names). */
+/**
+ * Opens an in-memory DuckDB with the given settings (DuckDB's option names).
+ *
+ * DuckDB's external file cache is off: it keeps blocks of files it has read and reuses them while
+ * it believes the file unchanged, but a user's export rewritten in place is exactly what a refresh
+ * must see anew, and DuckDB has had stale reads from it (duckdb/duckdb#23255). Seen here: after a
+ * damaged Parquet file was replaced by the valid one, its refresh failed with "TProtocolException:
+ * Invalid data", twice in full test runs under load.
+ */
 export async function createDuckDb(settings: Record<string, string> = {}): Promise<DuckDb> {
-  return (await DuckDBInstance.create(':memory:', settings)) as unknown as DuckDb
+  return (await DuckDBInstance.create(':memory:', {
+    enable_external_file_cache: 'false',
+    ...settings,
+  })) as unknown as DuckDb
 }
 
 /**

@@ -63,6 +63,13 @@ describe('sql`…`', () => {
   })
 })
 
+describe('the DuckDB every session runs on', () => {
+  const session = useSqlSession()
+  it("reads files anew each time: DuckDB's external file cache is off (stale reads, duckdb#23255)", async () => {
+    expect(await session().value(sql`select current_setting('enable_external_file_cache')`)).toBe(false)
+  })
+})
+
 describe('values reach DuckDB intact', () => {
   it('a bound value comes back exactly as given, whatever it holds', async () => {
     await fc.assert(
