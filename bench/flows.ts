@@ -96,6 +96,23 @@ const waitForArrivals = async (ids: string[], timeoutMs = 600_000) => {
   }
 }
 
+/**
+ * Once every event has reached the sink: the rate it was offered at, executions per second (first
+ * sent → last arrived) and the latency percentiles (each event sent → it arrived).
+ */
+async function measured(ids: string[], sent: Record<string, number>, started: number) {
+  const fedIn = Math.max(...Object.values(sent)) - started
+  const got = await waitForArrivals(ids)
+  const last = Math.max(...ids.map((id) => got[id] as number))
+  const latencies = ids.map((id) => (got[id] as number) - (sent[id] as number))
+  return {
+    fedPerSecond: ids.length / (Math.max(fedIn, 1) / 1000),
+    perSecond: ids.length / ((last - started) / 1000),
+    p99: percentile(latencies, 99),
+    p50: percentile(latencies, 50),
+  }
+}
+
 // Ours.
 const home = join(work, 'home')
 rmSync(home, { recursive: true, force: true })
@@ -192,21 +209,7 @@ const runOurs = async (count: number, burst = false) => {
       }),
     )
   }
-  const fedIn = Math.max(...Object.values(sent)) - started
-  const got = await waitForArrivals(ids)
-  const last = Math.max(...ids.map((id) => got[id] as number))
-  return {
-    fedPerSecond: count / (Math.max(fedIn, 1) / 1000),
-    perSecond: count / ((last - started) / 1000),
-    p99: percentile(
-      ids.map((id) => (got[id] as number) - (sent[id] as number)),
-      99,
-    ),
-    p50: percentile(
-      ids.map((id) => (got[id] as number) - (sent[id] as number)),
-      50,
-    ),
-  }
+  return measured(ids, sent, started)
 }
 
 /**
@@ -435,16 +438,7 @@ const runPeer = async (peer: Peer, count: number, clients = concurrency) => {
     throw new Error(
       `${peer.name} answered ${failures} of ${count} events with an error, first: ${firstFailure}`,
     )
-  const fedIn = Math.max(...Object.values(sent)) - started
-  const got = await waitForArrivals(ids)
-  const last = Math.max(...ids.map((id) => got[id] as number))
-  const latencies = ids.map((id) => (got[id] as number) - (sent[id] as number))
-  return {
-    fedPerSecond: count / (Math.max(fedIn, 1) / 1000),
-    perSecond: count / ((last - started) / 1000),
-    p99: percentile(latencies, 99),
-    p50: percentile(latencies, 50),
-  }
+  return measured(ids, sent, started)
 }
 
 const peers: Peer[] = [await startNodeRed()]

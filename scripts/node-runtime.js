@@ -12,10 +12,16 @@ import { fileURLToPath } from 'node:url'
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 
-/** Lowest major of each supported release line, as `engines` says. */
-export const SUPPORTED = '^22.12.0 || ^24.0.0 || >=26.0.0'
+const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 
-/** True when `version` ("v24.1.0" or "24.1.0") satisfies SUPPORTED. */
+/** The Node versions openinsights runs on: package.json's `engines`. */
+export const SUPPORTED = manifest.engines.node
+
+/**
+ * True when `version` ("v24.1.0" or "24.1.0") satisfies SUPPORTED. Written out because it runs
+ * before `npm install` has put semver anywhere; test/node-runtime.test.ts pins the range it is
+ * written for.
+ */
 export function isSupported(version) {
   const [major = 0, minor = 0] = version.replace(/^v/, '').split('.').map(Number)
   if (major === 22) return minor >= 12
@@ -25,7 +31,7 @@ export function isSupported(version) {
 /** The registry package holding Node for this machine, or undefined where there is none. */
 export function runtimePackage(platform = process.platform, arch = process.arch) {
   const name = `node-${platform === 'win32' ? 'win' : platform}-${arch}`
-  const listed = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).openinsights?.runtime ?? []
+  const listed = manifest.openinsights?.runtime ?? []
   return listed.includes(name) ? name : undefined
 }
 

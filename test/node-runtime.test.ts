@@ -2,11 +2,15 @@ import { execFileSync } from 'node:child_process'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 // @ts-expect-error plain JavaScript (it must run on any Node), no declarations
-import { bundledNode, isSupported, runtimePackage } from '../scripts/node-runtime.js'
+import { bundledNode, isSupported, runtimePackage, SUPPORTED } from '../scripts/node-runtime.js'
 
 const root = resolve(import.meta.dirname, '..')
 
 describe('the Node that runs openinsights (scripts/node-runtime.js)', () => {
+  it('is written out for the range engines declares (change both together)', () => {
+    expect(SUPPORTED).toBe('^22.12.0 || ^24.0.0 || >=26.0.0')
+  })
+
   it('accepts 22.12+, 24 and 26+, as engines says, and nothing older', () => {
     for (const v of ['v22.12.0', 'v22.20.1', 'v24.0.0', 'v24.22.3', 'v26.1.0', 'v27.0.0'])
       expect(isSupported(v), v).toBe(true)

@@ -129,11 +129,15 @@ export async function setAsidePgBoss10(db: Db): Promise<boolean> {
   })
 }
 
-async function schemaVersion(db: DbOrTx, schema: string): Promise<number | undefined> {
-  const table = await db.executeQuery<{ table: string | null }>(
-    CompiledQuery.raw('select to_regclass($1)::text as table', [`${schema}.version`]),
+async function tableExists(db: DbOrTx, table: string): Promise<boolean> {
+  const found = await db.executeQuery<{ table: string | null }>(
+    CompiledQuery.raw('select to_regclass($1)::text as table', [table]),
   )
-  if (!table.rows[0]?.table) return undefined
+  return Boolean(found.rows[0]?.table)
+}
+
+async function schemaVersion(db: DbOrTx, schema: string): Promise<number | undefined> {
+  if (!(await tableExists(db, `${schema}.version`))) return undefined
   const found = await db.executeQuery<{ version: number }>(
     CompiledQuery.raw(`select version::int as version from ${schema}.version`),
   )
@@ -154,10 +158,7 @@ interface PendingJob {
  * never twice. Returns how many were carried over now.
  */
 async function carryOverPgBoss10Jobs(db: Db, boss: PgBoss, queues: QueueName[]): Promise<number> {
-  const done = await db.executeQuery<{ table: string | null }>(
-    CompiledQuery.raw('select to_regclass($1)::text as table', [`${PG_BOSS_10_SCHEMA}.carried_over`]),
-  )
-  if (!done.rows[0]?.table) return 0
+  if (!(await tableExists(db, `${PG_BOSS_10_SCHEMA}.carried_over`))) return 0
   return db.transaction().execute(async (tx) => {
     const marks = await tx.executeQuery(
       CompiledQuery.raw(`select 1 from ${PG_BOSS_10_SCHEMA}.carried_over for update`),
