@@ -4,7 +4,7 @@ import { getRefreshSchedule } from '../pipeline/refresh-schedule.js'
 import { publicSourceOptions } from '../pipeline/sources/source-secrets.js'
 import type { SecretBox } from '../secrets/index.js'
 import { listDataSources } from '../store/data-sources.js'
-import type { Db } from '../store/database.js'
+import type { DbOrTx } from '../store/database.js'
 import { listFlows } from '../store/flows.js'
 import { getInsightConfig } from '../store/insights.js'
 import { getInstance } from '../store/instances.js'
@@ -13,7 +13,7 @@ import type { ConfigDocument } from './config-schema.js'
 
 /** The configuration document that describes an instance as stored: `apply` of it changes nothing. */
 export async function exportConfig(
-  { db, secrets }: { db: Db; secrets: SecretBox },
+  { db, secrets }: { db: DbOrTx; secrets: SecretBox },
   instanceId: string,
 ): Promise<ConfigDocument> {
   const instance = await getInstance(db, instanceId)

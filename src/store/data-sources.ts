@@ -1,4 +1,5 @@
 import type { DbOrTx } from './database.js'
+import { stableJson } from './stable-json.js'
 import type { DataSourceRow, DataSourcesTable } from './tables.js'
 
 export type DataSourceKind = DataSourcesTable['kind']
@@ -65,14 +66,6 @@ function sameDefinition(a: DataSourceDefinition, b: DataSourceDefinition): boole
     a.rejectRatio === b.rejectRatio &&
     stableJson(a.options) === stableJson(b.options) &&
     stableJson(a.columnTypes) === stableJson(b.columnTypes)
-  )
-}
-
-function stableJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => x.localeCompare(y)))
-      : v,
   )
 }
 

@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 import type { DbOrTx } from './database.js'
+import { sameJson } from './stable-json.js'
 
 /** A trigger some subscription or flow uses: its event type and parameters as stored. */
 export interface TriggerUse {
@@ -28,11 +29,7 @@ export async function putFlow(
   },
 ): Promise<'created' | 'updated' | 'unchanged'> {
   const existing = await getFlow(db, flow.instanceId, flow.name)
-  if (
-    existing &&
-    JSON.stringify(existing.definition) === JSON.stringify(flow.definition) &&
-    existing.enabled === flow.enabled
-  )
+  if (existing && sameJson(existing.definition, flow.definition) && existing.enabled === flow.enabled)
     return 'unchanged'
   const values = { definition: JSON.stringify(flow.definition), enabled: flow.enabled, origin: flow.origin }
   await db

@@ -1,6 +1,7 @@
 import { sql } from 'kysely'
 import type { DbOrTx } from './database.js'
 import type { TriggerUse } from './flows.js'
+import { sameJson } from './stable-json.js'
 
 export interface InsightConfig {
   measures: Record<string, unknown>
@@ -23,7 +24,7 @@ export async function putInsightConfig(
   config: InsightConfig,
 ): Promise<'created' | 'updated' | 'unchanged'> {
   const existing = await getInsightConfig(db, instanceId)
-  if (existing && JSON.stringify(existing) === JSON.stringify(config)) return 'unchanged'
+  if (existing && sameJson(existing, config)) return 'unchanged'
   const values = { measures: JSON.stringify(config.measures), segments: JSON.stringify(config.segments) }
   await db
     .insertInto('insight_configs')

@@ -7,12 +7,19 @@ export interface Instance {
 }
 
 /** Creates the instance if it does not exist; renames it if it does. */
-export async function upsertInstance(db: DbOrTx, instance: { id: string; name: string }): Promise<void> {
+/** Creates an instance or renames it. */
+export async function upsertInstance(
+  db: DbOrTx,
+  instance: { id: string; name: string },
+): Promise<'created' | 'updated' | 'unchanged'> {
+  const existing = await getInstance(db, instance.id)
+  if (existing?.name === instance.name) return 'unchanged'
   await db
     .insertInto('instances')
     .values({ id: instance.id, name: instance.name })
     .onConflict((oc) => oc.column('id').doUpdateSet({ name: instance.name, updated_at: new Date() }))
     .execute()
+  return existing ? 'updated' : 'created'
 }
 
 export async function getInstance(db: DbOrTx, id: string): Promise<Instance | undefined> {

@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 import type { DbOrTx } from './database.js'
+import { sameJson } from './stable-json.js'
 
 /** The unify configurations of several instances (those that have one), in one query. */
 export async function getUnifyConfigs(
@@ -34,7 +35,7 @@ export async function putUnifyConfig(
   config: Record<string, unknown>,
 ): Promise<'created' | 'updated' | 'unchanged'> {
   const existing = await getUnifyConfig(db, instanceId)
-  if (existing && JSON.stringify(existing) === JSON.stringify(config)) return 'unchanged'
+  if (existing && sameJson(existing, config)) return 'unchanged'
   await db
     .insertInto('unify_configs')
     .values({ instance_id: instanceId, config: JSON.stringify(config) })

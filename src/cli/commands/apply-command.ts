@@ -22,15 +22,44 @@ export function registerApplyCommand(program: Command, context: CliContext): voi
             query: { prune: options.prune, dryRun: options.dryRun },
           },
         )
-        const prefix = options.dryRun ? '(dry run) would be ' : ''
-        for (const change of value) {
-          if (change.kind === 'instance') continue
-          const note = change.action === 'kept' ? ' — not in the file; kept (use --prune to delete)' : ''
-          process.stdout.write(`${prefix}${change.action}: data source ${change.name}${note}\n`)
-        }
+        process.stdout.write(describeChanges(value, options.dryRun))
         process.stdout.write(
           `${options.dryRun ? 'checked' : 'applied'} ${options.file} to instance ${config.instance.id}\n`,
         )
       })
     })
+}
+
+const LABELS: Record<ConfigChange['kind'], string> = {
+  instance: 'instance',
+  dataSource: 'data source',
+  unify: 'unify',
+  measure: 'measure',
+  segment: 'segment',
+  schedule: 'schedule',
+  flow: 'flow',
+}
+
+/** One line per object (`updated: measure Revenue`) and an indented line per difference. */
+export function describeChanges(changes: ConfigChange[], dryRun: boolean): string {
+  const prefix = dryRun ? '(dry run) would be ' : ''
+  const lines: string[] = []
+  for (const change of changes) {
+    if (change.kind === 'instance' && change.action === 'unchanged') continue
+    const label =
+      change.kind === 'unify' || change.kind === 'schedule'
+        ? LABELS[change.kind]
+        : `${LABELS[change.kind]} ${change.name}`
+    const note = change.action === 'kept' ? ' — not in the file; kept (use --prune to delete)' : ''
+    lines.push(`${prefix}${change.action}: ${label}${note}`)
+    for (const difference of change.differences ?? []) lines.push(`    ${difference}`)
+  }
+  const counts = new Map<string, number>()
+  for (const change of changes) counts.set(change.action, (counts.get(change.action) ?? 0) + 1)
+  const summary = ['created', 'updated', 'deleted', 'kept', 'unchanged']
+    .filter((action) => counts.get(action))
+    .map((action) => `${counts.get(action)} ${action}`)
+    .join(', ')
+  if (summary) lines.push(`${dryRun ? 'would be: ' : ''}${summary}`)
+  return lines.length > 0 ? `${lines.join('\n')}\n` : ''
 }

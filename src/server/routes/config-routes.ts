@@ -10,7 +10,12 @@ import { AppError } from '../../errors.js'
 import type { Runtime } from '../../runtime/index.js'
 import { type ApiApp, errorResponses, instanceParams } from '../api-types.js'
 
-const changeSchema = z.object({ kind: z.string(), name: z.string(), action: z.string() })
+const changeSchema = z.object({
+  kind: z.string(),
+  name: z.string(),
+  action: z.string(),
+  differences: z.array(z.string()).optional(),
+})
 
 export function registerConfigRoutes(app: ApiApp, runtime: Runtime): void {
   app.put(

@@ -1,0 +1,120 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parse as parseYaml } from 'yaml'
+import { DEMO_INSTANCE_ID, demoConfigYaml, generateDemoData } from '../src/demo/index.js'
+import type { Runtime } from '../src/runtime/index.js'
+import { createApiKey } from '../src/server/auth/api-key-service.js'
+import { type ApiApp, buildApp } from '../src/server/index.js'
+import { createTestStore, type TestStore } from './helpers/test-store.js'
+
+let store: TestStore
+let runtime: Runtime
+let app: ApiApp
+let base: string
+let adminKey: string
+let dir: string
+
+const api = async (method: string, path: string, body?: unknown) => {
+  const response = await fetch(base + path, {
+    method,
+    headers: { 'x-api-key': adminKey, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  })
+  const text = await response.text()
+  return { status: response.status, json: text ? JSON.parse(text) : undefined }
+}
+const demo = `/api/v1/instances/${DEMO_INSTANCE_ID}`
+
+/** The demo's configuration document, its files in `dir`. */
+function demoConfig(): Record<string, unknown> & {
+  dataSources: Record<string, { options: { path: string } }>
+  measures: Record<string, Record<string, unknown>>
+  segments: Record<string, Record<string, unknown>>
+} {
+  const doc = parseYaml(demoConfigYaml())
+  for (const source of Object.values(doc.dataSources) as { options: { path: string } }[])
+    source.options.path = join(dir, source.options.path)
+  return doc
+}
+type Change = { kind: string; name: string; action: string; differences?: string[] }
+const apply = async (doc: unknown, query = '') => {
+  const response = await api('PUT', `${demo}/config${query}`, doc)
+  expect(response.status, JSON.stringify(response.json)).toBe(200)
+  return response.json.value as Change[]
+}
+const actionOf = (changes: Change[], kind: string, name: string) =>
+  changes.find((c) => c.kind === kind && c.name === name)?.action
+
+beforeAll(async () => {
+  store = await createTestStore('pglite')
+  runtime = await store.open()
+  app = await buildApp(runtime)
+  adminKey = (await createApiKey(runtime.db, { name: 'admin', scopes: ['admin'], rateLimit: 0 })).key
+  base = (await app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '')
+  dir = join(store.settings.home, 'demo-data')
+  mkdirSync(dir, { recursive: true })
+  await generateDemoData(dir)
+}, 60_000)
+afterAll(async () => {
+  await app?.close()
+  await store?.dispose()
+})
+
+describe('apply keeps what the file does not mention', () => {
+  it('keeps measures and segments (one made in the UI too) when the file has no such sections', async () => {
+    await apply(demoConfig())
+    const made = await api('PUT', `${demo}/segments/BigSpenders`, { filter: 'LifetimeValue ge 50000' })
+    expect(made.status).toBe(200)
+    const { measures: _m, segments: _s, unify: _u, ...sourcesOnly } = demoConfig()
+    const changes = await apply(sourcesOnly)
+    expect(actionOf(changes, 'segment', 'BigSpenders')).toBe('kept')
+    expect(actionOf(changes, 'segment', 'HighValueCustomers')).toBe('kept')
+    expect(actionOf(changes, 'measure', 'LifetimeValue')).toBe('kept')
+    expect(actionOf(changes, 'unify', 'unify')).toBe('kept')
+    const segments = (await api('GET', `${demo}/segments`)).json.value.map((s: { name: string }) => s.name)
+    expect(segments.sort()).toEqual([
+      'BigSpenders',
+      'DanishRegulars',
+      'HighValueCustomers',
+      'RecentAppBuyers',
+    ])
+    expect((await api('GET', `${demo}/measures`)).json.value).toHaveLength(5)
+  })
+
+  it('reports an export applied again as unchanged, object by object', async () => {
+    const exported = (await api('GET', `${demo}/config`)).json
+    const changes = await apply(exported)
+    const changed = changes.filter((c) => c.action !== 'unchanged')
+    expect(changed).toEqual([])
+    expect(changes.map((c) => c.kind)).toEqual(
+      expect.arrayContaining(['dataSource', 'unify', 'measure', 'segment']),
+    )
+  })
+
+  it('shows in a dry run what would change, path by path, and writes nothing', async () => {
+    const doc = demoConfig()
+    doc.measures.TotalRevenue = { ...doc.measures.TotalRevenue, thresholds: [500000] }
+    ;(doc.dataSources.crm_contacts as { options: { path: string } }).options.path = join(dir, 'elsewhere.csv')
+    const changes = await apply(doc, '?dryRun=true')
+    const revenue = changes.find((c) => c.name === 'TotalRevenue')
+    expect(revenue).toMatchObject({ kind: 'measure', action: 'updated' })
+    expect(revenue?.differences).toEqual(['thresholds: [1000000,100000000] → [500000]'])
+    const contacts = changes.find((c) => c.name === 'crm_contacts')
+    expect(contacts?.differences).toEqual([
+      `options.path: ${JSON.stringify(join(dir, 'crm-contacts.csv'))} → ${JSON.stringify(join(dir, 'elsewhere.csv'))}`,
+    ])
+    const measures = (await api('GET', `${demo}/measures`)).json.value
+    expect(measures.find((m: { name: string }) => m.name === 'TotalRevenue').definition.thresholds).toEqual([
+      1000000, 100000000,
+    ])
+  })
+
+  it('deletes with prune only', async () => {
+    const { measures: _m, segments: _s, ...noInsights } = demoConfig()
+    const pruned = await apply(noInsights, '?prune=true')
+    expect(actionOf(pruned, 'segment', 'BigSpenders')).toBe('deleted')
+    expect(actionOf(pruned, 'measure', 'LifetimeValue')).toBe('deleted')
+    expect((await api('GET', `${demo}/segments`)).json.value).toEqual([])
+  })
+})
