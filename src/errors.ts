@@ -90,6 +90,7 @@ export const ERROR_CODES = {
   // conflict
   AlreadySetUp: 'conflict',
   EntityExists: 'conflict',
+  FlowExists: 'conflict',
   FullRefreshNotActive: 'conflict',
   ItemExists: 'conflict',
   KeyNameTaken: 'conflict',

@@ -118,3 +118,31 @@ describe('apply keeps what the file does not mention', () => {
     expect((await api('GET', `${demo}/segments`)).json.value).toEqual([])
   })
 })
+
+describe('flow templates make new flows', () => {
+  beforeAll(() => apply(demoConfig()))
+  const install = (body: Record<string, unknown>) =>
+    api('POST', `${demo}/flow-templates/email-on-segment-threshold`, {
+      values: { to: 'team@example.com', segment: 'HighValueCustomers', threshold: '10' },
+      ...body,
+    })
+
+  it('numbers a second use of a template instead of replacing the first flow', async () => {
+    const first = await install({})
+    const second = await install({})
+    expect([first.status, second.status]).toEqual([201, 201])
+    expect(second.json.name).toBe(`${first.json.name} 2`)
+    expect(second.json.action).toBe('created')
+    const names = (await api('GET', `${demo}/flows`)).json.value.map((f: { name: string }) => f.name)
+    expect(names).toEqual(expect.arrayContaining([first.json.name, second.json.name]))
+  })
+
+  it('refuses a name that is taken unless told to replace it', async () => {
+    expect((await install({ name: 'Alert sales' })).status).toBe(201)
+    const again = await install({ name: 'Alert sales' })
+    expect(again.status).toBe(409)
+    expect(again.json.error).toMatchObject({ code: 'FlowExists', target: 'name' })
+    const replaced = await install({ name: 'Alert sales', replace: true })
+    expect(replaced.status).toBe(201)
+  })
+})

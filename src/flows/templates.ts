@@ -6,6 +6,7 @@
 import { AppError } from '../errors.js'
 import type { SecretBox } from '../secrets/index.js'
 import type { DbOrTx } from '../store/database.js'
+import { listFlows } from '../store/flows.js'
 import { putSecret } from '../store/secrets.js'
 import type { FlowDefinitionInput } from './definition/flow-definition.js'
 import { saveFlow } from './flow-service.js'
@@ -119,7 +120,11 @@ export const FLOW_TEMPLATES: FlowTemplate[] = [
   },
 ]
 
-/** Installs a template as a flow with the given values (`--set name=value`). */
+/**
+ * Installs a template as a new flow with the given values (`--set name=value`). Without a name it
+ * takes the template's, numbered when taken ("Email on segment threshold 2"); a name that is taken
+ * is refused unless `replace` says to replace that flow.
+ */
 export async function installTemplate(
   db: DbOrTx,
   box: SecretBox,
@@ -127,6 +132,7 @@ export async function installTemplate(
   templateId: string,
   values: Record<string, string>,
   name?: string,
+  options: { replace?: boolean } = {},
 ) {
   const template = FLOW_TEMPLATES.find((t) => t.id === templateId)
   if (!template)
@@ -154,7 +160,15 @@ export async function installTemplate(
     if (parameter.number && values[key] !== undefined && !Number.isFinite(Number(values[key])))
       throw new AppError('InvalidParameter', `${key} must be a number, not '${values[key]}'`, { target: key })
   }
-  const flowName = name ?? template.defaultName
+  const taken = new Set((await listFlows(db, instanceId)).map((flow) => flow.name))
+  let flowName = name ?? template.defaultName
+  if (name === undefined) for (let n = 2; taken.has(flowName); n++) flowName = `${template.defaultName} ${n}`
+  else if (taken.has(name) && !options.replace)
+    throw new AppError(
+      'FlowExists',
+      `a flow named '${name}' exists; choose another name, or replace it (--replace, or "replace": true)`,
+      { target: 'name' },
+    )
   const secretName = (parameter: string) => `flow:${flowName}:${parameter}`
   for (const [key, parameter] of Object.entries(template.parameters))
     if (parameter.secret && values[key])

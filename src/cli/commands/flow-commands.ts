@@ -144,8 +144,12 @@ export function registerFlowCommands(program: Command, context: CliContext): voi
     .option('-t, --template <id>', 'a template: teams-on-refresh-failure, email-on-segment-threshold')
     .option('--set <name=value>', 'a template parameter (repeatable)', collect, [])
     .option('-f, --file <file>', 'a JSON workflow definition')
+    .option('--replace', 'replace the flow of that name if there is one', false)
     .action(
-      async (name: string | undefined, options: { template?: string; set: string[]; file?: string }) => {
+      async (
+        name: string | undefined,
+        options: { template?: string; set: string[]; file?: string; replace: boolean },
+      ) => {
         await context.withApi({}, async (client) => {
           const instanceId = await context.instanceId(client)
           if (options.template) {
@@ -153,7 +157,7 @@ export function registerFlowCommands(program: Command, context: CliContext): voi
               'POST',
               `/api/v1/instances/${instanceId}/flow-templates/${options.template}`,
               {
-                body: { ...(name ? { name } : {}), values: parseSets(options.set) },
+                body: { ...(name ? { name } : {}), values: parseSets(options.set), replace: options.replace },
               },
             )
             process.stdout.write(`${added.action}: flow "${added.name}" from template ${options.template}\n`)
@@ -172,6 +176,18 @@ export function registerFlowCommands(program: Command, context: CliContext): voi
               `${options.file}: ${(error as Error).message}; give a JSON workflow definition`,
               { target: options.file },
             )
+          }
+          if (!options.replace) {
+            const { value } = await client.request<{ value: { name: string }[] }>(
+              'GET',
+              `/api/v1/instances/${instanceId}/flows`,
+            )
+            if (value.some((flow) => flow.name === name))
+              throw new AppError(
+                'FlowExists',
+                `a flow named '${name}' exists; choose another name, or add --replace to replace it`,
+                { target: 'name' },
+              )
           }
           const saved = await client.request<{ action: string }>(
             'PUT',

@@ -206,12 +206,13 @@ export function registerFlowRoutes(app: ApiApp, runtime: Runtime): void {
       schema: {
         summary: 'Install a flow template',
         description:
-          'Stores a flow from the template with these values; secret values (webhook URLs) are sealed.',
+          "Stores a new flow from the template with these values; secret values (webhook URLs) are sealed. Without a name the template's is used, numbered when taken; a name that is taken answers 409 unless replace is true.",
         tags,
         params: instanceParams.extend({ templateId: z.string() }),
         body: z.object({
           name: z.string().min(1).max(100).optional(),
           values: z.record(z.string(), z.string()).default({}),
+          replace: z.boolean().default(false).describe('Replace the flow of that name if there is one'),
         }),
         response: { 201: z.object({ name: z.string(), action: z.string() }), ...errorResponses },
       },
@@ -225,6 +226,7 @@ export function registerFlowRoutes(app: ApiApp, runtime: Runtime): void {
         request.params.templateId,
         request.body.values,
         request.body.name,
+        { replace: request.body.replace },
       )
       void reply.status(201)
       return { name: installed.name, action: installed.action }

@@ -91,13 +91,15 @@ function Templates({ onInstalled }: { onInstalled: () => void }) {
 function TemplateForm({ template, onInstalled }: { template: Template; onInstalled: () => void }) {
   const instanceId = useInstance()
   const [values, setValues] = useState<Record<string, string>>({})
+  const [name, setName] = useState('')
   const [done, setDone] = useState<string>()
   const install = useAction(async (event: FormEvent) => {
     event.preventDefault()
     const filled = Object.fromEntries(Object.entries(values).filter(([, v]) => v.trim() !== ''))
+    // Always a new flow: without a name the server numbers the template's name when it is taken.
     const result = await api<{ name: string }>(instancePath(instanceId, `/flow-templates/${template.id}`), {
       method: 'POST',
-      body: { values: filled },
+      body: { values: filled, ...(name.trim() ? { name: name.trim() } : {}) },
     })
     setDone(result.name)
     onInstalled()
@@ -106,6 +108,9 @@ function TemplateForm({ template, onInstalled }: { template: Template; onInstall
     <form className="card" onSubmit={(e) => void install.run(e)} aria-label={template.title}>
       <h3>{template.title}</h3>
       <p className="muted">{template.description}</p>
+      <Field label="Flow name" hint="Leave empty for the template's name (numbered when taken)">
+        {(id) => <input id={id} type="text" value={name} onChange={(e) => setName(e.target.value)} />}
+      </Field>
       {Object.entries(template.parameters).map(([key, p]) => (
         <Field key={key} label={`${key}${p.required ? ' *' : ''}`} hint={p.description}>
           {(id) => (
