@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AppError } from '../errors.js'
 import { isProcessAlive } from '../process-alive.js'
@@ -31,6 +31,7 @@ export const serverInfoFile = (home: string) => join(home, 'server.json')
 
 export function writeServerInfo(home: string, info: ServerInfo): () => void {
   const file = serverInfoFile(home)
+  mkdirSync(home, { recursive: true })
   writeFileSync(file, `${JSON.stringify(info, null, 2)}\n`)
   return () => {
     // Only remove it if it is still ours.

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { AppError } from '../errors.js'
-import { readSettings, type Settings } from '../runtime/settings.js'
+import { locateHome, readSettings, type Settings } from '../runtime/settings.js'
 import type { Instance } from '../store/instances.js'
 import { type ApiClient, connectApi } from './api-client.js'
 import { formatCliError } from './output.js'
@@ -16,8 +16,19 @@ export interface CliContext {
 
 export function createCliContext(program: Command): CliContext {
   const globals = () => program.opts<{ home?: string; server?: string; instance?: string }>()
-  const settings = () =>
-    readSettings({ ...process.env, ...(globals().home ? { OPENINSIGHTS_HOME: globals().home } : {}) })
+  const env = () => ({ ...process.env, ...(globals().home ? { OPENINSIGHTS_HOME: globals().home } : {}) })
+  let told = false
+  const settings = () => {
+    // A command run outside any project would make a store of its own where it stands: say so.
+    const located = locateHome(env())
+    if (located.how === 'new' && !told && !globals().server && !process.env.OPENINSIGHTS_SERVER) {
+      told = true
+      process.stderr.write(
+        `openinsights: no ${located.home.split(/[\\/]/).pop()} folder in ${process.cwd()} or any folder above it; creating a new, empty home at ${located.home} (to use another, run from its project folder or set OPENINSIGHTS_HOME or --home)\n`,
+      )
+    }
+    return readSettings(env())
+  }
   return {
     settings,
     async withApi(options, work) {
@@ -51,7 +62,7 @@ export function createCliContext(program: Command): CliContext {
       }
       throw new AppError(
         'InstanceRequired',
-        `there are ${value.length} instances (${value.map((i) => i.id).join(', ')}); choose one with --instance`,
+        `there are ${value.length} instances (${value.map((i) => i.id).join(', ')}); choose one with --instance or OPENINSIGHTS_INSTANCE`,
         { target: '--instance' },
       )
     },

@@ -1,10 +1,11 @@
-import { join, resolve } from 'node:path'
+import { statSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
 import { AppError } from '../errors.js'
 import { type OutboundPolicy, parseOutboundAllow } from '../outbound/index.js'
 
 /** Where an instance keeps its state, read from the environment once. */
 export interface Settings {
-  /** `$OPENINSIGHTS_HOME`, default `./.openinsights`. */
+  /** `$OPENINSIGHTS_HOME`, else the nearest `.openinsights` here or above, else `./.openinsights`. */
   home: string
   /** PostgreSQL connection string; unset means embedded PGlite under `home/state`. */
   databaseUrl: string | undefined
@@ -59,8 +60,36 @@ export interface Settings {
 /** 8 attempts over about 4.5 hours: at once, then 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 3 h later. */
 export const DEFAULT_DELIVERY_SCHEDULE = [5, 30, 120, 600, 1800, 3600, 10800]
 
+/** The folder name of a home found by walking up from the working directory. */
+export const HOME_FOLDER = '.openinsights'
+
+/**
+ * Where the home is: `$OPENINSIGHTS_HOME`, else the nearest `.openinsights` folder in the working
+ * directory or one above it (as git finds `.git`), else a new one in the working directory.
+ */
+export function locateHome(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+): { home: string; how: 'set' | 'found' | 'new' } {
+  if (env.OPENINSIGHTS_HOME) return { home: resolve(cwd, env.OPENINSIGHTS_HOME), how: 'set' }
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    const candidate = join(dir, HOME_FOLDER)
+    if (isDirectory(candidate)) return { home: candidate, how: 'found' }
+    if (dirname(dir) === dir) break
+  }
+  return { home: join(resolve(cwd), HOME_FOLDER), how: 'new' }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory()
+  } catch {
+    return false
+  }
+}
+
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
-  const home = resolve(env.OPENINSIGHTS_HOME ?? '.openinsights')
+  const home = locateHome(env).home
   return {
     home,
     databaseUrl: env.DATABASE_URL || undefined,

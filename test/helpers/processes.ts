@@ -20,10 +20,16 @@ export interface CliResult {
 }
 
 /** Runs the CLI as a user would, to completion. */
-export function runCli(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+  cwd?: string,
+): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       env: { ...process.env, OPENINSIGHTS_LOG_LEVEL: 'warn', ...env },
+      ...(cwd ? { cwd } : {}),
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let stdout = ''
@@ -64,9 +70,11 @@ export async function startServer(
   args: string[],
   env: Record<string, string>,
   timeoutMs = 90_000,
+  cwd?: string,
 ): Promise<ServerProcess> {
   const child = spawn(process.execPath, [BIN, 'start', '--port', '0', ...args], {
     env: { ...process.env, OPENINSIGHTS_LOG_LEVEL: 'info', ...env },
+    ...(cwd ? { cwd } : {}),
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
@@ -106,7 +114,7 @@ export async function startServer(
     })
   const line = await waitForOutput(/listening on (http:\/\/\S+)/)
   const url = line.replace('listening on ', '')
-  const home = env.OPENINSIGHTS_HOME ?? process.env.OPENINSIGHTS_HOME ?? '.openinsights'
+  const home = env.OPENINSIGHTS_HOME || process.env.OPENINSIGHTS_HOME || join(cwd ?? '.', '.openinsights')
   const adminKey = readFileSync(join(home, 'admin.key'), 'utf8').trim()
   return {
     url,

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AppError } from '../../errors.js'
 import { newId } from '../../ids.js'
@@ -66,6 +66,8 @@ export async function ensureLocalAdminKey(db: DbOrTx, home: string): Promise<str
   const name = `local admin (${home})`
   await revokeApiKey(db, name)
   const { key } = await createApiKey(db, { name, scopes: ['admin'], rateLimit: 0 })
+  // In server mode nothing else may have made the home yet (the store is in PostgreSQL).
+  mkdirSync(home, { recursive: true, mode: 0o700 })
   writeFileSync(file, `${key}\n`, { mode: 0o600 })
   chmodSync(file, 0o600)
   return key
