@@ -44,6 +44,7 @@ export const ERROR_CODES = {
   InvalidParameter: 'invalid',
   InvalidParameters: 'invalid',
   InvalidQuery: 'invalid',
+  InvalidReference: 'invalid',
   InvalidSchedule: 'invalid',
   InvalidScope: 'invalid',
   InvalidSecret: 'invalid',

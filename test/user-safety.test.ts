@@ -7,6 +7,7 @@ import type { Runtime } from '../src/runtime/index.js'
 import { createApiKey } from '../src/server/auth/api-key-service.js'
 import { type ApiApp, buildApp } from '../src/server/index.js'
 import { createTestStore, type TestStore } from './helpers/test-store.js'
+import { waitFor } from './helpers/wait.js'
 
 let store: TestStore
 let runtime: Runtime
@@ -144,5 +145,126 @@ describe('flow templates make new flows', () => {
     expect(again.json.error).toMatchObject({ code: 'FlowExists', target: 'name' })
     const replaced = await install({ name: 'Alert sales', replace: true })
     expect(replaced.status).toBe(201)
+  })
+})
+
+describe('references are checked when saved', () => {
+  beforeAll(async () => {
+    await apply(demoConfig())
+    const started = await api('POST', `${demo}/full-refreshes`)
+    expect(started.status).toBe(202)
+    const done = await waitFor(
+      async () => {
+        const run = (await api('GET', `${demo}/full-refreshes/${started.json.id}`)).json
+        return ['succeeded', 'failed'].includes(run.state) ? run : undefined
+      },
+      'the full refresh',
+      180_000,
+    )
+    expect(done.state).toBe('succeeded')
+  }, 200_000)
+
+  const refused = (response: {
+    status: number
+    json: { error: { code: string; message: string; target: string } }
+  }) => {
+    expect(response.status, JSON.stringify(response.json)).toBe(400)
+    expect(response.json.error.code).toBe('InvalidReference')
+    return response.json.error
+  }
+
+  it('refuses a segment filter naming a property the profile does not have, suggesting the nearest', async () => {
+    const doc = demoConfig()
+    doc.segments.Typo = { filter: 'LifetimeValu ge 10' }
+    const error = refused(await api('PUT', `${demo}/config`, doc))
+    expect(error.target).toBe('segments.Typo.filter')
+    expect(error.message).toContain("unknown property 'LifetimeValu'; did you mean 'LifetimeValue'?")
+    // The same through the UI's route; nothing was saved.
+    const ui = refused(await api('PUT', `${demo}/segments/Typo`, { filter: 'LifetimeValu ge 10' }))
+    expect(ui.target).toBe('segments.Typo.filter')
+    const names = (await api('GET', `${demo}/segments`)).json.value.map((s: { name: string }) => s.name)
+    expect(names).not.toContain('Typo')
+  })
+
+  it("refuses a measure's unknown entity and column by name, with the nearest", async () => {
+    const column = refused(
+      await api('PUT', `${demo}/measures/Spend`, {
+        entity: 'webshop_orders',
+        aggregation: 'sum',
+        column: 'total_amout',
+      }),
+    )
+    expect(column.target).toBe('measures.Spend.column')
+    expect(column.message).toContain("there is no column 'total_amout'; did you mean 'total_amount'?")
+    const entity = refused(
+      await api('PUT', `${demo}/measures/Spend`, { entity: 'webshop_order', aggregation: 'count' }),
+    )
+    expect(entity.target).toBe('measures.Spend.entity')
+    expect(entity.message).toContain("did you mean 'webshop_orders'?")
+    const typed = refused(
+      await api('PUT', `${demo}/measures/Spend`, {
+        entity: 'webshop_orders',
+        aggregation: 'count',
+        filter: "total_amount gt 'lots'",
+      }),
+    )
+    expect(typed.target).toBe('measures.Spend.filter')
+  })
+
+  it('refuses deleting a measure a segment uses', async () => {
+    const error = refused(await api('DELETE', `${demo}/measures/LifetimeValue`))
+    expect(error.target).toBe('segments.HighValueCustomers.filter')
+    expect((await api('GET', `${demo}/measures`)).json.value.map((m: { name: string }) => m.name)).toContain(
+      'LifetimeValue',
+    )
+  })
+
+  it('refuses subscriptions and flows waiting for a segment, measure or source that does not exist', async () => {
+    const subscription = refused(
+      await api('POST', `${demo}/subscriptions`, {
+        eventType: 'segment.threshold.crossed',
+        callbackUrl: 'https://example.com/hook',
+        parameters: { segmentName: 'HighValueCustomer', threshold: 10 },
+      }),
+    )
+    expect(subscription.message).toContain(
+      "there is no segment 'HighValueCustomer'; did you mean 'HighValueCustomers'?",
+    )
+    const flow = (trigger: Record<string, unknown>, actions: Record<string, unknown> = {}) =>
+      api('PUT', `${demo}/flows/Watcher`, {
+        trigger,
+        actions: { Notify: { type: 'compose', inputs: 'x' }, ...actions },
+      })
+    const source = refused(
+      await flow({ type: 'datasource.refresh.failed', parameters: { dataSourceName: 'no_such_source' } }),
+    )
+    expect(source.target).toBe('trigger.parameters.dataSourceName')
+    expect(source.message).toContain("there is no data source 'no_such_source'")
+    const measure = refused(
+      await flow({
+        type: 'measure.threshold.crossed',
+        parameters: { measureName: 'LifetimeValue', threshold: 1 },
+      }),
+    )
+    // A customer measure has no single value to cross a threshold.
+    expect(measure.message).toContain("there is no business measure 'LifetimeValue'")
+    const entity = refused(
+      await flow(
+        { type: 'datasource.refresh.failed', parameters: {} },
+        {
+          Read: {
+            type: 'connector.getItems',
+            inputs: { entity: 'crm_contact' },
+            runAfter: { Notify: ['Succeeded'] },
+          },
+        },
+      ),
+    )
+    expect(entity.message).toContain("did you mean 'crm_contacts'?")
+    const good = await flow({
+      type: 'segment.threshold.crossed',
+      parameters: { segmentName: 'HighValueCustomers', threshold: 5 },
+    })
+    expect(good.status).toBe(200)
   })
 })

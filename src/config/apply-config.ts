@@ -1,5 +1,6 @@
 import { AppError } from '../errors.js'
 import { saveFlow } from '../flows/flow-service.js'
+import { assertInsightReferences, measuresSchema, segmentsSchema } from '../pipeline/insights/index.js'
 import { getRefreshSchedule, putRefreshSchedule } from '../pipeline/refresh-schedule.js'
 import { publicSourceOptions, sealSourceOptions } from '../pipeline/sources/source-secrets.js'
 import type { SecretBox } from '../secrets/index.js'
@@ -145,7 +146,23 @@ export async function applyConfig(
           change(kind, name, prune ? 'deleted' : 'kept')
         }
       }
-      if (!sameJson(insights, merged)) await putInsightConfig(tx, instanceId, merged)
+      if (!sameJson(insights, merged)) {
+        // Every filter, entity and column the file's measures and segments name must resolve
+        // (did you mean …?), before anything later fails in a run.
+        await assertInsightReferences(
+          tx,
+          instanceId,
+          {
+            measures: measuresSchema.parse(insights.measures),
+            segments: segmentsSchema.parse(insights.segments),
+          },
+          {
+            measures: measuresSchema.parse(merged.measures),
+            segments: segmentsSchema.parse(merged.segments),
+          },
+        )
+        await putInsightConfig(tx, instanceId, merged)
+      }
 
       const flows = new Map(
         (await listFlows(tx, instanceId)).filter((f) => f.origin === 'config').map((f) => [f.name, f]),

@@ -29,3 +29,4 @@ export {
   type WatchedThreshold,
   watchedThreshold,
 } from './triggers/index.js'
+export { assertTriggerReferences } from './triggers/trigger-references.js'

@@ -1,6 +1,6 @@
 import type { z } from 'zod'
 import { AppError } from '../../errors.js'
-import { type EventType, triggerOf } from '../../events/index.js'
+import { assertTriggerReferences, type EventType, triggerOf } from '../../events/index.js'
 import { newId } from '../../ids.js'
 import { type OutboundGuard, OutboundRefused } from '../../outbound/index.js'
 import type { DbOrTx } from '../../store/database.js'
@@ -51,6 +51,7 @@ export async function createSubscription(
       target: path,
     })
   }
+  await assertTriggerReferences(db, request.instanceId, request.eventType, parsed.data)
   return insertSubscription(db, {
     id: newId(),
     instanceId: request.instanceId,

@@ -43,6 +43,10 @@ const refreshTrigger = <Type extends string>(
     description,
     payload,
     parameters,
+    references: (p: z.infer<typeof parameters>) =>
+      p.dataSourceName === undefined
+        ? []
+        : [{ kind: 'dataSource' as const, name: p.dataSourceName, parameter: 'dataSourceName' }],
     offered: true,
     matches: (data, p) => p.dataSourceName === undefined || p.dataSourceName === data.dataSourceName,
   })

@@ -88,6 +88,7 @@ export const segmentThresholdCrossed = defineTrigger({
     p.threshold === data.threshold &&
     (p.direction === 'both' || p.direction === data.direction),
   watches: (p) => ({ kind: 'segment', name: p.segmentName, threshold: p.threshold }),
+  references: (p) => [{ kind: 'segment', name: p.segmentName, parameter: 'segmentName' }],
 })
 
 export const measureThresholdCrossed = defineTrigger({
@@ -103,6 +104,7 @@ export const measureThresholdCrossed = defineTrigger({
     p.threshold === data.threshold &&
     (p.dimension === undefined || p.dimension === data.dimension) &&
     (p.direction === 'both' || p.direction === data.direction),
+  references: (p) => [{ kind: 'businessMeasure', name: p.measureName, parameter: 'measureName' }],
   watches: (p) => ({
     kind: 'measure',
     name: p.measureName,

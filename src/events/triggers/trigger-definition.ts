@@ -9,6 +9,14 @@ export interface WatchedThreshold {
   dimension?: string | undefined
 }
 
+/** An object a trigger's parameters name: a data source, a segment or a business measure. */
+export interface TriggerReference {
+  kind: 'dataSource' | 'segment' | 'businessMeasure'
+  name: string
+  /** The parameter that names it. */
+  parameter: string
+}
+
 /**
  * One event type, defined once: what its payload holds, what a subscription or a flow trigger
  * may ask of it, which events match those parameters, and what it is called. The connector's
@@ -32,6 +40,8 @@ export interface TriggerDefinition<
   parameters: Parameters
   /** Whether an event's data is one these parameters ask for. */
   matches(data: z.infer<Payload>, parameters: z.infer<Parameters>): boolean
+  /** The objects these parameters name, checked to exist when a subscription or flow is saved. */
+  references?(parameters: z.infer<Parameters>): TriggerReference[]
   /** The threshold these parameters watch, for the threshold triggers. */
   watches?(parameters: z.infer<Parameters>): WatchedThreshold | undefined
   /**

@@ -4,6 +4,13 @@ export {
   type InsightsResult,
   segmentEntityName,
 } from './compute-insights.js'
+export {
+  assertInsightReferences,
+  type InsightCatalog,
+  insightCatalog,
+  insightReferenceProblems,
+  type ReferenceProblem,
+} from './insight-references.js'
 export { insightsTrigger } from './insights-trigger.js'
 export {
   currentEntityRefs,

@@ -1,3 +1,4 @@
+import { nearestName } from '../../names.js'
 import type { ColumnSchema } from '../../store/tables.js'
 import { EMPTY, ident, inlineValue, join, param, type Sql, type SqlValue, sql } from '../sql.js'
 import type { FilterExpression } from './filter-ast.js'
@@ -37,10 +38,11 @@ export function resolveColumn(
   const folded = columns.filter((c) => c.name.toLowerCase() === name.toLowerCase())
   if (folded.length === 1) return folded[0] as ColumnSchema
   const known = columns.map((c) => c.name)
+  const near = nearestName(name, known)
   throw odataSyntaxError(
     option,
     position,
-    `unknown property '${name}'; the entity has ${known.slice(0, 30).join(', ')}${known.length > 30 ? ', …' : ''}`,
+    `unknown property '${name}'${near ? `; did you mean '${near}'?` : ''}; the entity has ${known.slice(0, 30).join(', ')}${known.length > 30 ? ', …' : ''}`,
   )
 }
 

@@ -2,7 +2,12 @@ import { z } from 'zod'
 import { configSchema, exportConfig } from '../../config/index.js'
 import { AppError, notFound } from '../../errors.js'
 import { requestRun } from '../../pipeline/index.js'
-import { computeInsights, currentEntityRefs, loadInsightDefinitions } from '../../pipeline/insights/index.js'
+import {
+  assertInsightReferences,
+  computeInsights,
+  currentEntityRefs,
+  loadInsightDefinitions,
+} from '../../pipeline/insights/index.js'
 import { insightNameSchema, measureSchema } from '../../pipeline/measures/measure-config.js'
 import { cancelFullRefresh, requestFullRefresh } from '../../pipeline/refresh.js'
 import { segmentSchema } from '../../pipeline/segments/segment-config.js'
@@ -208,6 +213,9 @@ export function registerInsightsRoutes(app: ApiApp, runtime: Runtime): void {
           target: path,
         })
       }
+      const previous = configSchema.safeParse(document)
+      const before = previous.success ? previous.data : { measures: {}, segments: {} }
+      await assertInsightReferences(runtime.db, instanceId, before, parsed.data)
       await putInsightConfig(runtime.db, instanceId, {
         measures: parsed.data.measures,
         segments: parsed.data.segments,
