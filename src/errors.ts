@@ -98,6 +98,7 @@ export const ERROR_CODES = {
   NoDataSources: 'conflict',
   NoEventYet: 'conflict',
   RefreshCancelled: 'conflict',
+  RefreshShrank: 'conflict',
   RefreshNotActive: 'conflict',
   RunNotEnded: 'conflict',
   StoreLocked: 'conflict',

@@ -6,6 +6,7 @@ import { rerunFlowRun, startManualRun } from '../src/flows/flow-runs.js'
 import { executeFlowRun, saveFlow } from '../src/flows/index.js'
 import { defineWritableEntity, writeItem } from '../src/pipeline/entities/index.js'
 import type { Runtime } from '../src/runtime/index.js'
+import { upsertDataSource } from '../src/store/data-sources.js'
 import { listEvents } from '../src/store/events.js'
 import { listActionRecords, recordAction } from '../src/store/flow-run-actions.js'
 import { type FlowRun, getFlowRun, insertFlowRun, listFlowRuns } from '../src/store/flow-runs.js'
@@ -48,6 +49,17 @@ describe('the flow engine', () => {
     })
     runtime = await store.open()
     await upsertInstance(runtime.db, { id: 'shop', name: 'Shop' })
+    // Flows may only wait for data sources that exist.
+    for (const name of ['crm', 'stop'])
+      await upsertDataSource(runtime.db, 'shop', {
+        name,
+        kind: 'csv',
+        options: { path: `/nowhere/${name}.csv` },
+        primaryKey: 'id',
+        columnTypes: {},
+        rejectRatio: 0.05,
+        maxShrink: 0.5,
+      })
     sink = await startWebhookReceiver()
   }, 60_000)
   afterAll(async () => {

@@ -26,6 +26,7 @@ describe.each(STORE_MODES)('control-plane store on %s', (mode) => {
       name: 'contacts',
       kind: 'csv',
       options: { path: '/x.csv' },
+      maxShrink: 0.5,
       primaryKey: 'id',
       columnTypes: {},
       rejectRatio: 0.05,
@@ -96,6 +97,7 @@ describe.each(STORE_MODES)('control-plane store on %s', (mode) => {
       '0008_event_outbox.sql',
       '0009_hardening.sql',
       '0010_run_lifecycle.sql',
+      '0011_shrink_guard.sql',
     ])
   })
 

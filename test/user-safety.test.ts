@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse as parseYaml } from 'yaml'
@@ -266,5 +266,52 @@ describe('references are checked when saved', () => {
       parameters: { segmentName: 'HighValueCustomers', threshold: 5 },
     })
     expect(good.status).toBe(200)
+  })
+})
+
+describe('a refresh that would wipe an entity is held', () => {
+  const contactsFile = () => join(dir, 'crm-contacts.csv')
+  const refreshContacts = async (query = '') => {
+    const started = await api('POST', `${demo}/datasources/crm_contacts/refresh${query}`)
+    expect(started.status).toBe(202)
+    return waitFor(
+      async () => {
+        const refresh = (await api('GET', `${demo}/refreshes/${started.json.id}`)).json
+        return ['succeeded', 'failed', 'cancelled'].includes(refresh.state) ? refresh : undefined
+      },
+      'the refresh',
+      60_000,
+    )
+  }
+  const contactCount = async () =>
+    (await api('GET', `${demo}/data/crm_contacts?$count=true&$top=1`)).json['@odata.count'] as number
+
+  it('fails a header-only export with the counts and an event, and keeps the published rows', async () => {
+    const before = await contactCount()
+    expect(before).toBeGreaterThan(1000)
+    const original = readFileSync(contactsFile(), 'utf8')
+    writeFileSync(contactsFile(), `${original.split('\n')[0]}\n`)
+    try {
+      const held = await refreshContacts()
+      expect(held.state).toBe('failed')
+      expect(held.error.code).toBe('RefreshShrank')
+      expect(held.error.message).toContain(
+        `the new data has 0 rows where the published data has ${before.toLocaleString('en-US')} (100% fewer)`,
+      )
+      expect(held.error.message).toContain('--allow-shrink')
+      expect(await contactCount()).toBe(before)
+      await runtime.drainEvents()
+      const events = (await api('GET', `${demo}/events?type=datasource.refresh.failed`)).json.value
+      expect(events.some((e: { data: { refreshId: string } }) => e.data.refreshId === held.id)).toBe(true)
+
+      // Confirmed, it publishes.
+      const confirmed = await refreshContacts('?allowShrink=true')
+      expect(confirmed.state).toBe('succeeded')
+      expect(await contactCount()).toBe(0)
+    } finally {
+      writeFileSync(contactsFile(), original)
+    }
+    expect((await refreshContacts()).state).toBe('succeeded')
+    expect(await contactCount()).toBe(before)
   })
 })

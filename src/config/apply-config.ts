@@ -88,6 +88,7 @@ export async function applyConfig(
           primaryKey: source.primaryKey,
           columnTypes: source.columnTypes,
           rejectRatio: source.rejectRatio,
+          maxShrink: source.maxShrink,
         })
         // Compared as exported: credentials masked, never shown.
         const shown = (s: { kind: typeof source.kind } & Omit<typeof source, 'kind' | 'description'>) => ({
@@ -96,6 +97,7 @@ export async function applyConfig(
           options: publicSourceOptions(s.kind, s.options, secrets),
           columnTypes: s.columnTypes,
           rejectRatio: s.rejectRatio,
+          maxShrink: s.maxShrink,
         })
         change('dataSource', name, action, previous && shown(previous), shown({ ...source, options: sealed }))
         stored.delete(name)

@@ -33,6 +33,14 @@ const dataSourceCommon = {
     .max(1)
     .default(0.05)
     .describe('Fraction of rejected records above which a refresh fails (0.05 = 5%)'),
+  maxShrink: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.5)
+    .describe(
+      'Share of the current rows a refresh may remove (0.5 = half); a refresh that removes more is held as failed and the current data stays, unless asked with --allow-shrink. 1 allows any.',
+    ),
 }
 
 function dataSourceVariant(kind: DataSourceKind) {

@@ -36,6 +36,7 @@ export async function exportConfig(
           options: publicSourceOptions(s.kind, s.options, secrets),
           columnTypes: s.columnTypes,
           rejectRatio: s.rejectRatio,
+          maxShrink: s.maxShrink,
         },
       ]),
     ) as ConfigDocument['dataSources'],

@@ -4,9 +4,9 @@ import { appendEvent, type DataSourceRefreshEventData } from '../events/index.js
 import { type WatchdogLimits, watched } from '../jobs/index.js'
 import type { DuckDb } from '../query/index.js'
 import type { SecretBox } from '../secrets/index.js'
-import { getDataSource } from '../store/data-sources.js'
+import { type DataSource, getDataSource } from '../store/data-sources.js'
 import type { Db } from '../store/database.js'
-import { publishEntityVersion } from '../store/entities.js'
+import { getEntity, publishEntityVersion } from '../store/entities.js'
 import {
   finishRefresh,
   type Refresh,
@@ -92,6 +92,7 @@ export async function runSourceRefresh(
         ),
     )
     progress = { phase: 'publishing', fraction: 0.95 }
+    if (!refresh.allowShrink) await checkShrink(db, job.instanceId, source, result.rowCount)
     const finished = await db.transaction().execute(async (tx) => {
       const done = await finishRefresh(tx, refresh.id, {
         state: 'succeeded',
@@ -156,6 +157,22 @@ export async function runSourceRefresh(
   } finally {
     clearInterval(heartbeat)
   }
+}
+
+/**
+ * Holds a refresh that would remove more of the entity's rows than the source allows (a
+ * header-only export, a half-written file): it fails with the counts, and the current version
+ * stays published until the user confirms with allowShrink or raises maxShrink.
+ */
+async function checkShrink(db: Db, instanceId: string, source: DataSource, rowCount: number): Promise<void> {
+  const current = (await getEntity(db, instanceId, source.name))?.current.rowCount ?? 0
+  if (current === 0 || rowCount >= current * (1 - source.maxShrink)) return
+  const removed = ((current - rowCount) / current) * 100
+  throw new AppError(
+    'RefreshShrank',
+    `data source '${source.name}': the new data has ${rowCount.toLocaleString('en-US')} rows where the published data has ${current.toLocaleString('en-US')} (${removed.toFixed(removed < 99.95 ? 1 : 0)}% fewer), more than the ${(source.maxShrink * 100).toFixed(0)}% a refresh may remove; the published data stays. If the new data is right, refresh again confirming it (openinsights refresh --source ${source.name} --allow-shrink, or allowShrink: true), or raise maxShrink for this source`,
+    { target: `dataSources.${source.name}.maxShrink`, details: { rowCount } },
+  )
 }
 
 /** Ends a refresh as failed (or cancelled) and appends its event, in one transaction. */

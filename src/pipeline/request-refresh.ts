@@ -16,6 +16,7 @@ export async function requestRefreshes(
   jobs: JobQueue,
   instanceId: string,
   dataSourceNames?: string[],
+  options: { allowShrink?: boolean } = {},
 ): Promise<{ refresh: Refresh; created: boolean }[]> {
   const results = await db.transaction().execute(async (tx) => {
     const existing = new Set((await listDataSources(tx, instanceId)).map((s) => s.name))
@@ -32,7 +33,12 @@ export async function requestRefreshes(
     const outcomes: { refresh: Refresh; created: boolean }[] = []
     for (const name of names) {
       if (!existing.has(name)) throw notFound('Data source', name)
-      const queued = await queueRefresh(tx, { id: newId(), instanceId, dataSourceName: name })
+      const queued = await queueRefresh(tx, {
+        id: newId(),
+        instanceId,
+        dataSourceName: name,
+        allowShrink: options.allowShrink,
+      })
       if (queued.created)
         await jobs.send(tx, 'datasource-refresh', { instanceId, refreshId: queued.refresh.id })
       outcomes.push(queued)

@@ -12,6 +12,8 @@ export interface DataSourceDefinition {
   primaryKey: string
   columnTypes: Record<string, string>
   rejectRatio: number
+  /** The share of the current rows a refresh may remove before it is held as failed (0..1). */
+  maxShrink: number
 }
 
 export interface DataSource extends DataSourceDefinition {
@@ -29,6 +31,7 @@ function toDataSource(row: DataSourceRow): DataSource {
     primaryKey: row.primary_key,
     columnTypes: row.column_types,
     rejectRatio: row.reject_ratio,
+    maxShrink: row.max_shrink,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   }
@@ -48,6 +51,7 @@ export async function upsertDataSource(
     primary_key: source.primaryKey,
     column_types: JSON.stringify(source.columnTypes),
     reject_ratio: source.rejectRatio,
+    max_shrink: source.maxShrink,
   }
   await db
     .insertInto('data_sources')
@@ -64,6 +68,7 @@ function sameDefinition(a: DataSourceDefinition, b: DataSourceDefinition): boole
     a.kind === b.kind &&
     a.primaryKey === b.primaryKey &&
     a.rejectRatio === b.rejectRatio &&
+    a.maxShrink === b.maxShrink &&
     stableJson(a.options) === stableJson(b.options) &&
     stableJson(a.columnTypes) === stableJson(b.columnTypes)
   )

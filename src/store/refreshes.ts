@@ -18,6 +18,8 @@ export interface Refresh {
   rejectedRowCount: number | null
   rejectsPath: string | null
   error: { code: string; message: string } | null
+  /** Asked to publish even if it removes more rows than the data source's maxShrink allows. */
+  allowShrink: boolean
 }
 
 const ACTIVE: RefreshState[] = ['queued', 'running']
@@ -39,6 +41,7 @@ function toRefresh(row: RefreshRow): Refresh {
     rejectedRowCount: row.rejected_row_count === null ? null : Number(row.rejected_row_count),
     rejectsPath: row.rejects_path,
     error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
+    allowShrink: row.allow_shrink,
   }
 }
 
@@ -48,7 +51,13 @@ function toRefresh(row: RefreshRow): Refresh {
  */
 export async function queueRefresh(
   db: DbOrTx,
-  refresh: { id: string; instanceId: string; dataSourceName: string; fullRefreshId?: string | undefined },
+  refresh: {
+    id: string
+    instanceId: string
+    dataSourceName: string
+    fullRefreshId?: string | undefined
+    allowShrink?: boolean | undefined
+  },
 ): Promise<{ refresh: Refresh; created: boolean }> {
   const inserted = await db
     .insertInto('refreshes')
@@ -58,6 +67,7 @@ export async function queueRefresh(
       instance_id: refresh.instanceId,
       data_source_name: refresh.dataSourceName,
       state: 'queued',
+      allow_shrink: refresh.allowShrink ?? false,
       progress: JSON.stringify({ phase: 'queued', fraction: 0 } satisfies RefreshProgress),
     })
     .onConflict((oc) =>
@@ -66,13 +76,23 @@ export async function queueRefresh(
     .returningAll()
     .executeTakeFirst()
   if (inserted) return { refresh: toRefresh(inserted), created: true }
-  const active = await db
-    .selectFrom('refreshes')
-    .selectAll()
-    .where('instance_id', '=', refresh.instanceId)
-    .where('data_source_name', '=', refresh.dataSourceName)
-    .where('state', 'in', ACTIVE)
-    .executeTakeFirstOrThrow()
+  // Joining the refresh already asked for; a confirmation to publish a shrink carries over.
+  const active = refresh.allowShrink
+    ? await db
+        .updateTable('refreshes')
+        .set({ allow_shrink: true })
+        .where('instance_id', '=', refresh.instanceId)
+        .where('data_source_name', '=', refresh.dataSourceName)
+        .where('state', 'in', ACTIVE)
+        .returningAll()
+        .executeTakeFirstOrThrow()
+    : await db
+        .selectFrom('refreshes')
+        .selectAll()
+        .where('instance_id', '=', refresh.instanceId)
+        .where('data_source_name', '=', refresh.dataSourceName)
+        .where('state', 'in', ACTIVE)
+        .executeTakeFirstOrThrow()
   return { refresh: toRefresh(active), created: false }
 }
 

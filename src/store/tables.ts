@@ -62,6 +62,7 @@ export interface DataSourcesTable {
   primary_key: string
   column_types: Json<Record<string, string>>
   reject_ratio: number
+  max_shrink: Generated<number>
   created_at: Timestamp
   updated_at: Timestamp
 }
@@ -93,6 +94,7 @@ export interface RefreshesTable {
   error_code: string | null
   error_message: string | null
   full_refresh_id: Generated<string | null>
+  allow_shrink: Generated<boolean>
 }
 
 export interface ColumnSchema {

@@ -77,7 +77,10 @@ describe('webhook triggers: subscribe, signed delivery, retries, dead letters, r
         instance: { id: 'acme' },
         dataSources: {
           contacts: { kind: 'csv', primaryKey: 'id', options: { path: join(files, 'contacts.csv') } },
+          // Named by subscriptions below, which may only name what exists.
+          loyalty: { kind: 'csv', primaryKey: 'id', options: { path: join(files, 'contacts.csv') } },
         },
+        segments: { VIP: {} },
       }),
     )
   })

@@ -27,6 +27,7 @@ export function dataSource(
     name: extra.name ?? 'people',
     kind,
     options,
+    maxShrink: 0.5,
     primaryKey: extra.primaryKey ?? 'id',
     columnTypes: extra.columnTypes ?? {},
     rejectRatio: extra.rejectRatio ?? 0.05,

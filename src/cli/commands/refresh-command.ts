@@ -16,40 +16,58 @@ export function registerRefreshCommands(program: Command, context: CliContext): 
     .option('--only <name>', 'same as --source', collect, [])
     .option('-w, --wait', 'wait for the refreshes to end, showing progress', false)
     .option('--full', 'a full refresh: every source, then unification, then measures and segments', false)
-    .action(async (options: { source: string[]; only: string[]; wait: boolean; full: boolean }) => {
-      // Without a server, this process runs the refresh itself: it must wait for it.
-      await context.withApi({ needsWorkers: true }, async (client) => {
-        const instanceId = await context.instanceId(client)
-        if (options.full) {
-          const started = await client.request<FullRefresh>(
+    .option(
+      '--allow-shrink',
+      "publish even if a refresh removes more of an entity's rows than its source's maxShrink allows",
+      false,
+    )
+    .action(
+      async (options: {
+        source: string[]
+        only: string[]
+        wait: boolean
+        full: boolean
+        allowShrink: boolean
+      }) => {
+        // Without a server, this process runs the refresh itself: it must wait for it.
+        await context.withApi({ needsWorkers: true }, async (client) => {
+          const instanceId = await context.instanceId(client)
+          if (options.full) {
+            const started = await client.request<FullRefresh>(
+              'POST',
+              `/api/v1/instances/${instanceId}/full-refreshes`,
+            )
+            process.stderr.write(`full refresh ${started.id} ${started.state}\n`)
+            if (!options.wait && client.target.startsWith('http')) return
+            const done = await waitForFullRefresh(client, instanceId, started)
+            process.stdout.write(`${describeFullRefresh(done)}\n`)
+            if (done.state !== 'succeeded') process.exitCode = 1
+            return
+          }
+          const sources = [...options.source, ...options.only]
+          const { value } = await client.request<{ value: (Refresh & { created: boolean })[] }>(
             'POST',
-            `/api/v1/instances/${instanceId}/full-refreshes`,
+            `/api/v1/instances/${instanceId}/refreshes`,
+            {
+              body: {
+                ...(sources.length > 0 ? { dataSources: sources } : {}),
+                ...(options.allowShrink ? { allowShrink: true } : {}),
+              },
+            },
           )
-          process.stderr.write(`full refresh ${started.id} ${started.state}\n`)
-          if (!options.wait && client.target.startsWith('http')) return
-          const done = await waitForFullRefresh(client, instanceId, started)
-          process.stdout.write(`${describeFullRefresh(done)}\n`)
-          if (done.state !== 'succeeded') process.exitCode = 1
-          return
-        }
-        const sources = [...options.source, ...options.only]
-        const { value } = await client.request<{ value: (Refresh & { created: boolean })[] }>(
-          'POST',
-          `/api/v1/instances/${instanceId}/refreshes`,
-          { body: sources.length > 0 ? { dataSources: sources } : {} },
-        )
-        const runsHere = !client.target.startsWith('http')
-        for (const r of value) {
-          process.stderr.write(
-            `${r.created ? 'queued' : 'already active'}: ${r.dataSourceName} (refresh ${r.id})\n`,
-          )
-        }
-        if (!options.wait && !runsHere) return
-        const finished = await waitForRefreshes(client, instanceId, value)
-        for (const r of finished) process.stdout.write(`${describeOutcome(r)}\n`)
-        if (finished.some((r) => r.state !== 'succeeded')) process.exitCode = 1
-      })
-    })
+          const runsHere = !client.target.startsWith('http')
+          for (const r of value) {
+            process.stderr.write(
+              `${r.created ? 'queued' : 'already active'}: ${r.dataSourceName} (refresh ${r.id})\n`,
+            )
+          }
+          if (!options.wait && !runsHere) return
+          const finished = await waitForRefreshes(client, instanceId, value)
+          for (const r of finished) process.stdout.write(`${describeOutcome(r)}\n`)
+          if (finished.some((r) => r.state !== 'succeeded')) process.exitCode = 1
+        })
+      },
+    )
 
   const full = program
     .command('full-refreshes')

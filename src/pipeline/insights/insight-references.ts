@@ -148,14 +148,8 @@ export function insightReferenceProblems(
       filter([...at, 'filter'], activity.filter, columns)
     }
     if (segment.filter === undefined) continue
-    if (!catalog.profile) {
-      problems.push({
-        path: [...path, 'filter'],
-        message: 'a segment filters unified profiles, and this instance has no unify section',
-        fix: "add a unify section (or run 'openinsights unify suggest --apply')",
-      })
-      continue
-    }
+    // Without unification yet there is no profile to check against: the run says so.
+    if (!catalog.profile) continue
     const activities = Object.keys(segment.activities).map((a): ColumnSchema => ({ name: a, type: 'BIGINT' }))
     filter(
       [...path, 'filter'],

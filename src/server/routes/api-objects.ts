@@ -19,6 +19,9 @@ export const refreshSchema = z
     rejectedRowCount: z.number().nullable(),
     rejectsPath: z.string().nullable(),
     error: z.object({ code: z.string(), message: z.string() }).nullable(),
+    allowShrink: z
+      .boolean()
+      .describe("Asked to publish even if it removes more rows than the source's maxShrink allows"),
   })
   .describe('One refresh of a data source')
 

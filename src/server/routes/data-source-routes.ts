@@ -21,6 +21,7 @@ const dataSourceOut = z.object({
   primaryKey: z.string(),
   columnTypes: z.record(z.string(), z.string()),
   rejectRatio: z.number(),
+  maxShrink: z.number(),
   createdAt: z.string(),
   updatedAt: z.string(),
   lastRefresh: refreshSchema.nullable(),
@@ -112,6 +113,7 @@ export function registerDataSourceRoutes(app: ApiApp, runtime: Runtime): void {
           primaryKey: body.primaryKey,
           columnTypes: body.columnTypes,
           rejectRatio: body.rejectRatio,
+          maxShrink: body.maxShrink,
         })
       })
       return { name, action }
@@ -145,12 +147,20 @@ export function registerDataSourceRoutes(app: ApiApp, runtime: Runtime): void {
         description: 'Queues a refresh; if one is already queued or running, that one is returned.',
         tags: ['data sources'],
         params: sourceParams,
+        querystring: z.object({
+          allowShrink: z
+            .enum(['true', 'false'])
+            .default('false')
+            .describe("Publish even if it removes more of the entity's rows than maxShrink allows"),
+        }),
         response: { 202: refreshSchema.extend({ created: z.boolean() }), ...errorResponses },
       },
     },
     async (request, reply) => {
       const { instanceId, name } = request.params
-      const [result] = await requestRefreshes(db, runtime.jobs, instanceId, [name])
+      const [result] = await requestRefreshes(db, runtime.jobs, instanceId, [name], {
+        allowShrink: request.query.allowShrink === 'true',
+      })
       if (!result) throw notFound('Data source', name)
       void reply.header('location', `/api/v1/instances/${instanceId}/refreshes/${result.refresh.id}`)
       return reply.status(202).send({ ...result.refresh, created: result.created })

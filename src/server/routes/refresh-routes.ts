@@ -23,9 +23,17 @@ export function registerRefreshRoutes(app: ApiApp, runtime: Runtime): void {
         tags: ['refreshes'],
         params: instanceParams,
         body: z
-          .object({ dataSources: z.array(nameSchema).max(500).optional() })
+          .object({
+            dataSources: z.array(nameSchema).max(500).optional(),
+            allowShrink: z
+              .boolean()
+              .default(false)
+              .describe(
+                "Publish even if a refresh removes more of an entity's rows than its source's maxShrink allows",
+              ),
+          })
           .strict()
-          .default({}),
+          .default({ allowShrink: false }),
         response: {
           202: z.object({ value: z.array(refreshSchema.extend({ created: z.boolean() })) }),
           ...errorResponses,
@@ -38,6 +46,7 @@ export function registerRefreshRoutes(app: ApiApp, runtime: Runtime): void {
         runtime.jobs,
         request.params.instanceId,
         request.body.dataSources,
+        { allowShrink: request.body.allowShrink },
       )
       return reply.status(202).send({ value: results.map((r) => ({ ...r.refresh, created: r.created })) })
     },
