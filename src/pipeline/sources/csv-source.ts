@@ -4,9 +4,17 @@ import { join } from 'node:path'
 import { z } from 'zod'
 import { AppError } from '../../errors.js'
 import { type Sql, type SqlSession, sql } from '../../query/index.js'
-import { type CsvLayout, csvRejects, firstFile, readCsv, sniffCsv } from '../sql/duckdb-sql.js'
+import {
+  type CsvLayout,
+  csvRejects,
+  firstFile,
+  readCsv,
+  readRejectsFile,
+  sniffCsv,
+} from '../sql/duckdb-sql.js'
+import { blankLines, findBrokenQuotes } from './csv-quotes.js'
 import { asPathList, assertFilesExist, filePathOption } from './source-files.js'
-import type { ReadContext, SourceReader } from './source-reader.js'
+import type { OpenedSource, ReadContext, SourceReader } from './source-reader.js'
 
 const csvOptions = z
   .object({
@@ -25,7 +33,7 @@ const csvOptions = z
 export type CsvOptions = z.infer<typeof csvOptions>
 
 /** Lines of the file's start that are sniffed when sniffing the whole sample fails. */
-const PREFIX_LINES = [1024, 64] as const
+const PREFIX_LINES = [1024, 64, 16] as const
 
 /** Delimited text files, read by DuckDB's CSV reader with malformed lines stored as rejects. */
 export const csvSource: SourceReader<CsvOptions> = {
@@ -54,12 +62,43 @@ export const csvSource: SourceReader<CsvOptions> = {
       relation,
       rejects: csvRejects(rejectsTable),
     })
+    // A quote that opens a value and never closes makes every line after it part of that value:
+    // such lines are left out of a copy (their numbers kept) and rejected each on its own.
+    const mended = async (): Promise<OpenedSource | undefined> => {
+      const repair = await repairQuotes(context, paths, first, { ...options, encoding })
+      if (!repair) return undefined
+      const rejectsTable = 'csv_rejects_mended'
+      const relation = readCsv([repair.file], {
+        header: options.header,
+        delimiter: options.delimiter,
+        quote: options.quote,
+        escape: options.escape,
+        encoding,
+        columnTypes: context.columnTypes,
+        rejectsTable,
+        rejectsScanTable: `${rejectsTable}_scans`,
+      })
+      if (!(await readable(context.session, relation))) return undefined
+      return {
+        relation,
+        rejects: sql`${csvRejects(rejectsTable)} union all ${readRejectsFile(repair.rejects)}`,
+      }
+    }
     return {
       ...opened(read('csv_rejects'), 'csv_rejects'),
+      async repair() {
+        const swallowed = await context.session.rows(
+          sql`select count(*) as n from csv_rejects where error_type = 'UNQUOTED VALUE'`,
+        )
+        return Number(swallowed[0]?.n ?? 0) > 0 ? mended() : undefined
+      },
       // DuckDB's sniffer gives up on files with damage inside its sample (a truncated export whose
-      // last quote never closes). The file's start then decides the layout; the damage becomes rejects.
+      // last quote never closes). The damaged lines are left out if they can be found; else the
+      // file's start decides the layout and the damage becomes rejects.
       async recover(error) {
         if (!isSniffError(error)) return undefined
+        const repaired = await mended()
+        if (repaired) return repaired
         for (const lines of PREFIX_LINES) {
           const layout = await sniffPrefix(context, first, lines, { ...options, encoding })
           const rejectsTable = `csv_rejects_${lines}`
@@ -172,4 +211,44 @@ async function firstLines(file: string, count: number): Promise<Buffer> {
     if (end !== -1) break
   }
   return Buffer.concat(chunks)
+}
+
+/**
+ * A copy of a single-file CSV source with the lines whose quote never closes left blank, and
+ * those lines as NDJSON rejects; undefined when there are none (or the file cannot be mended so:
+ * several files, a delimiter or quote of more than one byte, UTF-16).
+ */
+async function repairQuotes(
+  context: ReadContext,
+  paths: readonly string[],
+  file: string,
+  options: CsvOptions,
+): Promise<{ file: string; rejects: string } | undefined> {
+  const byte = (text: string | undefined) =>
+    text !== undefined && Buffer.byteLength(text) === 1 ? text.charCodeAt(0) : undefined
+  const delimiter = byte(options.delimiter)
+  const quote = byte(options.quote)
+  const escapeByte = options.escape === undefined ? quote : byte(options.escape)
+  if (paths.length !== 1 || paths[0] !== file || options.encoding === 'utf-16') return undefined
+  if (delimiter === undefined || quote === undefined || escapeByte === undefined) return undefined
+  const broken = await findBrokenQuotes(file, { delimiter, quote, escape: escapeByte }, 1000)
+  // Damage in the header, or everywhere, is not a damaged line: it is not this CSV at all.
+  if (broken.length === 0 || broken.length >= 1000 || broken[0]?.line === 1) return undefined
+  const repaired = join(context.workDir, 'mended.csv')
+  const removed = await blankLines(file, repaired, broken, options.encoding === 'latin-1' ? 'latin1' : 'utf8')
+  const rejects = join(context.workDir, 'quote-rejects.ndjson')
+  await writeFile(
+    rejects,
+    removed
+      .map((r) =>
+        JSON.stringify({
+          line: r.line,
+          column: null,
+          reason: `UNTERMINATED QUOTE: a quoted value opens on this line and does not close as CSV requires (a quote, then the delimiter or the end of the line); the line is left out so the lines after it are read`,
+          record: r.record,
+        }),
+      )
+      .join('\n') + '\n',
+  )
+  return { file: repaired, rejects }
 }

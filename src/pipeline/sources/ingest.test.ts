@@ -349,3 +349,38 @@ describe('parquet', () => {
     expect(error.message).toContain('p.parquet')
   })
 })
+
+describe('a damaged line in the middle of a CSV', () => {
+  const customers = (n: number) =>
+    Array.from(
+      { length: n },
+      (_, i) =>
+        `${i + 1},First${i + 1},Last${i + 1},p${i + 1}@example.com,2024-0${(i % 9) + 1}-1${i % 10},${(i * 13.37).toFixed(2)}`,
+    )
+
+  it('keeps the good lines and rejects the one with an unterminated quote', async () => {
+    const lines = customers(200)
+    lines[49] = '50,"First50,Last50,p50@example.com,2024-05-10,668.50' // line 51 of the file
+    writeFileSync(dir.path('customers.csv'), `id,first,last,email,since,spent\n${lines.join('\n')}\n`)
+    const result = await ingestInto(
+      duck,
+      dataSource('csv', { path: dir.path('customers.csv') }, { rejectRatio: 0.05 }),
+      dir.dir,
+    )
+    expect(result.rowCount).toBe(199)
+    expect(result.rejectedRowCount).toBe(1)
+    expect((await readRejects(duck, result.rejectsFile as string))[0]).toMatchObject({ line: 51 })
+    expect(result.rows.find((r) => r.id === 51n || r.id === 51)).toMatchObject({ first: 'First51' })
+  })
+
+  it('keeps the lines after damage beyond the sniffer\'s sample (not one reject for the rest)', async () => {
+    const lines = customers(30_000)
+    lines[25_000] = '25001,"First25001,Last,x@example.com,2024-01-10,1.00'
+    lines[27_000] = '27001,"First"27001,Last,y@example.com,2024-01-10,1.00'
+    writeFileSync(dir.path('late.csv'), `id,first,last,email,since,spent\n${lines.join('\n')}\n`)
+    const result = await ingestInto(duck, dataSource('csv', { path: dir.path('late.csv') }), dir.dir)
+    expect(result.rowCount).toBe(29_998)
+    expect(result.rejectedRowCount).toBe(2)
+    expect((await readRejects(duck, result.rejectsFile as string)).map((r) => r.line)).toEqual([25_002, 27_002])
+  })
+})

@@ -99,6 +99,17 @@ export async function ingestSource(
         throw duckDbError(e, source)
       })
     }
+    if (relation === opened.relation) {
+      const repaired = await opened.repair?.()
+      if (repaired) {
+        for (const file of await partitionFiles(paths.versionDir)) await rm(file)
+        opened = repaired
+        relation = repaired.relation
+        await copy(relation).catch((e: unknown) => {
+          throw duckDbError(e, source)
+        })
+      }
+    }
     const rejectRelations = [opened.rejects, ...extraRejects]
 
     options.onProgress?.({ phase: 'validating', fraction: 0.85 })

@@ -27,6 +27,12 @@ export interface OpenedSource {
    * source opened another way that avoids the failure (CSV: a layout sniffed from the file's start).
    */
   recover?(error: unknown): Promise<OpenedSource | undefined>
+  /**
+   * Called after `relation` was scanned: may return a source opened another way when the rejects
+   * show the reading went wrong in a way the reader can mend (CSV: a quote that never closes
+   * swallowed the lines after it); the scan is then done again from it.
+   */
+  repair?(): Promise<OpenedSource | undefined>
 }
 
 /**
