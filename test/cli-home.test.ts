@@ -78,3 +78,28 @@ describe.skipIf(!storeModeAvailable('postgres'))('server mode as the README runs
     }
   }, 120_000)
 })
+
+describe('sources add on an export as spreadsheets write it', () => {
+  it('adds a semicolon-separated Latin-1 file with decimal commas, showing what it detected', async () => {
+    const folder = join(project, 'exports')
+    writeFileSync(
+      join(folder, 'kunden.csv'),
+      Buffer.from(
+        'kunden_nr;vorname;nachname;geburt;umsatz\r\n1;Jürgen;Müller;25.11.1991;1234,56\r\n2;Anna;Schmidt;03.02.1985;99,5\r\n',
+        'latin1',
+      ),
+    )
+    const added = await runCli(
+      ['sources', 'add', 'kunden', '--path', 'kunden.csv', '--key', 'kunden_nr'],
+      { ...noHome, OPENINSIGHTS_INSTANCE: 'shop' },
+      90_000,
+      folder,
+    )
+    expect(added.code, added.stderr).toBe(0)
+    expect(added.stdout).toContain(
+      'read as: delimiter ";" (detected), quote "\\"" (detected), encoding "latin-1" (detected), decimal mark "," (detected), dates "%d.%m.%Y" (detected)',
+    )
+    const rows = await server?.fetchJson('/api/v1/instances/shop/data/kunden?$orderby=kunden_nr')
+    expect(rows.value[0]).toMatchObject({ vorname: 'Jürgen', umsatz: 1234.56, geburt: '1991-11-25' })
+  }, 120_000)
+})

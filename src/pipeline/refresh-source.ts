@@ -99,6 +99,7 @@ export async function runSourceRefresh(
         rowCount: result.rowCount,
         rejectedRowCount: result.rejectedRowCount,
         rejectsPath: result.rejectsFile,
+        dialect: result.dialect as Record<string, unknown> | undefined,
       })
       if (!done) return undefined // someone ended it meanwhile (cancel, sweeper): publish nothing
       await publishEntityVersion(

@@ -20,6 +20,8 @@ export interface Refresh {
   error: { code: string; message: string } | null
   /** Asked to publish even if it removes more rows than the data source's maxShrink allows. */
   allowShrink: boolean
+  /** How a text file was read, and which settings were detected (CSV). */
+  dialect: Record<string, unknown> | null
 }
 
 const ACTIVE: RefreshState[] = ['queued', 'running']
@@ -42,6 +44,7 @@ function toRefresh(row: RefreshRow): Refresh {
     rejectsPath: row.rejects_path,
     error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
     allowShrink: row.allow_shrink,
+    dialect: row.dialect,
   }
 }
 
@@ -133,7 +136,13 @@ export async function reportRefreshProgress(
 }
 
 export type RefreshOutcome =
-  | { state: 'succeeded'; rowCount: number; rejectedRowCount: number; rejectsPath: string | null }
+  | {
+      state: 'succeeded'
+      rowCount: number
+      rejectedRowCount: number
+      rejectsPath: string | null
+      dialect?: Record<string, unknown> | undefined
+    }
   | {
       state: 'failed' | 'cancelled'
       rowCount: number | null
@@ -161,6 +170,7 @@ export async function finishRefresh(
       row_count: outcome.rowCount,
       rejected_row_count: outcome.rejectedRowCount,
       rejects_path: outcome.rejectsPath,
+      dialect: outcome.state === 'succeeded' && outcome.dialect ? JSON.stringify(outcome.dialect) : null,
       error_code: outcome.state === 'succeeded' ? null : outcome.error.code,
       error_message: outcome.state === 'succeeded' ? null : outcome.error.message,
     })

@@ -95,6 +95,7 @@ export interface RefreshesTable {
   error_message: string | null
   full_refresh_id: Generated<string | null>
   allow_shrink: Generated<boolean>
+  dialect: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>
 }
 
 export interface ColumnSchema {

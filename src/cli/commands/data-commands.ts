@@ -141,59 +141,115 @@ export function registerDataCommands(program: Command, context: CliContext): voi
     .requiredOption('--path <file>', 'CSV, JSON, NDJSON or Parquet file')
     .requiredOption('--key <column>', 'the column that identifies a record')
     .option('--kind <kind>', 'csv, json, ndjson or parquet (default: from the file name)')
-    .action(async (name: string, options: { path: string; key: string; kind?: string }) => {
-      await context.withApi({ needsWorkers: true }, async (client) => {
-        const instanceId = await context.instanceId(client)
-        const extension = options.path.toLowerCase().split('.').pop() ?? ''
-        const kind =
-          options.kind ??
-          (
-            {
-              csv: 'csv',
-              tsv: 'csv',
-              txt: 'csv',
-              json: 'json',
-              ndjson: 'ndjson',
-              jsonl: 'ndjson',
-              parquet: 'parquet',
-            } as Record<string, string>
-          )[extension]
-        if (!kind)
-          throw new AppError(
-            'UnknownKind',
-            `cannot tell the kind of ${options.path} from its name; add --kind csv|json|ndjson|parquet`,
-            {
-              target: '--kind',
+    .option('--delimiter <char>', 'CSV: the field separator (default: detected; "\\t" for tab)')
+    .option('--quote <char>', 'CSV: the quote character (default: detected)')
+    .option('--encoding <name>', 'CSV: utf-8, latin-1 or utf-16 (default: detected)')
+    .option('--decimal-separator <char>', 'CSV: . or , (default: detected)')
+    .action(
+      async (
+        name: string,
+        options: {
+          path: string
+          key: string
+          kind?: string
+          delimiter?: string
+          quote?: string
+          encoding?: string
+          decimalSeparator?: string
+        },
+      ) => {
+        await context.withApi({ needsWorkers: true }, async (client) => {
+          const instanceId = await context.instanceId(client)
+          const extension = options.path.toLowerCase().split('.').pop() ?? ''
+          const kind =
+            options.kind ??
+            (
+              {
+                csv: 'csv',
+                tsv: 'csv',
+                txt: 'csv',
+                json: 'json',
+                ndjson: 'ndjson',
+                jsonl: 'ndjson',
+                parquet: 'parquet',
+              } as Record<string, string>
+            )[extension]
+          if (!kind)
+            throw new AppError(
+              'UnknownKind',
+              `cannot tell the kind of ${options.path} from its name; add --kind csv|json|ndjson|parquet`,
+              {
+                target: '--kind',
+              },
+            )
+          await client.request('PUT', `/api/v1/instances/${instanceId}/datasources/${name}`, {
+            body: {
+              kind,
+              primaryKey: options.key,
+              options: {
+                path: resolve(options.path),
+                ...(kind === 'csv' ? csvDialectOptions(options) : {}),
+              },
             },
+          })
+          const refresh = await client.request<Refresh>(
+            'POST',
+            `/api/v1/instances/${instanceId}/datasources/${name}/refresh`,
           )
-        await client.request('PUT', `/api/v1/instances/${instanceId}/datasources/${name}`, {
-          body: { kind, primaryKey: options.key, options: { path: resolve(options.path) } },
+          const [done] = await waitForRefreshes(client, instanceId, [refresh], { stream: process.stderr })
+          if (done?.state !== 'succeeded') {
+            process.stdout.write(`${done ? describeOutcome(done) : 'the refresh did not end'}\n`)
+            process.exitCode = 1
+            return
+          }
+          process.stdout.write(`${describeOutcome(done)}\n`)
+          if (done.dialect) process.stdout.write(`${describeDialect(done.dialect)}\n`)
+          process.stdout.write('\n')
+          const proposal = await client.request<UnifyProposal>(
+            'GET',
+            `/api/v1/instances/${instanceId}/unify/suggestions`,
+          )
+          const only: UnifyProposal = {
+            ...proposal,
+            sources: {
+              [name]: proposal.sources[name] ?? { columns: [], updatedAt: undefined, published: true },
+            },
+          }
+          process.stdout.write(proposalText(only))
+          process.stdout.write(
+            '\nconfirm with: openinsights unify suggest --apply (or map columns under unify.sources in openinsights.yaml)\n',
+          )
         })
-        const refresh = await client.request<Refresh>(
-          'POST',
-          `/api/v1/instances/${instanceId}/datasources/${name}/refresh`,
-        )
-        const [done] = await waitForRefreshes(client, instanceId, [refresh], { stream: process.stderr })
-        if (done?.state !== 'succeeded') {
-          process.stdout.write(`${done ? describeOutcome(done) : 'the refresh did not end'}\n`)
-          process.exitCode = 1
-          return
-        }
-        process.stdout.write(`${describeOutcome(done)}\n\n`)
-        const proposal = await client.request<UnifyProposal>(
-          'GET',
-          `/api/v1/instances/${instanceId}/unify/suggestions`,
-        )
-        const only: UnifyProposal = {
-          ...proposal,
-          sources: {
-            [name]: proposal.sources[name] ?? { columns: [], updatedAt: undefined, published: true },
-          },
-        }
-        process.stdout.write(proposalText(only))
-        process.stdout.write(
-          '\nconfirm with: openinsights unify suggest --apply (or map columns under unify.sources in openinsights.yaml)\n',
-        )
-      })
-    })
+      },
+    )
+}
+
+/** The CSV settings given on the command line (the others are detected). */
+function csvDialectOptions(options: {
+  delimiter?: string
+  quote?: string
+  encoding?: string
+  decimalSeparator?: string
+}): Record<string, string> {
+  return {
+    ...(options.delimiter ? { delimiter: options.delimiter === '\\t' ? '\t' : options.delimiter } : {}),
+    ...(options.quote ? { quote: options.quote } : {}),
+    ...(options.encoding ? { encoding: options.encoding } : {}),
+    ...(options.decimalSeparator ? { decimalSeparator: options.decimalSeparator } : {}),
+  }
+}
+
+/** "read as: delimiter ";" (detected), encoding latin-1 (detected), …; set any with --delimiter …". */
+export function describeDialect(dialect: Record<string, unknown>): string {
+  const detected = new Set(Array.isArray(dialect.detected) ? dialect.detected.map(String) : [])
+  const shown = (key: string, label: string, value: unknown) =>
+    value === undefined ? [] : [`${label} ${JSON.stringify(value)}${detected.has(key) ? ' (detected)' : ''}`]
+  const parts = [
+    ...shown('delimiter', 'delimiter', dialect.delimiter),
+    ...shown('quote', 'quote', dialect.quote),
+    ...shown('encoding', 'encoding', dialect.encoding),
+    ...shown('decimalSeparator', 'decimal mark', dialect.decimalSeparator),
+    ...shown('dateFormat', 'dates', dialect.dateFormat),
+  ]
+  return `read as: ${parts.join(', ')}${detected.size > 0 ? '; if any is wrong, set it with --delimiter, --quote, --encoding or --decimal-separator (options.* in openinsights.yaml)' : ''}`
 }

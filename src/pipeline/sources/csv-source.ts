@@ -11,22 +11,34 @@ import {
   readCsv,
   readRejectsFile,
   sniffCsv,
+  sniffDialect,
 } from '../sql/duckdb-sql.js'
 import { blankLines, findBrokenQuotes } from './csv-quotes.js'
 import { asPathList, assertFilesExist, filePathOption } from './source-files.js'
-import type { OpenedSource, ReadContext, SourceReader } from './source-reader.js'
+import type { DetectedDialect, OpenedSource, ReadContext, SourceReader } from './source-reader.js'
 
 const csvOptions = z
   .object({
     path: filePathOption,
     header: z.boolean().default(true).describe('Whether the first line names the columns'),
-    delimiter: z.string().min(1).max(4).default(',').describe('Field separator'),
-    quote: z.string().length(1).default('"').describe('Quote character'),
+    delimiter: z
+      .string()
+      .min(1)
+      .max(4)
+      .optional()
+      .describe('Field separator; detected from the data when not set (, ; tab |)'),
+    quote: z.string().length(1).optional().describe('Quote character; detected when not set (default ")'),
     escape: z.string().length(1).optional().describe('Escape character inside quotes (default: the quote)'),
     encoding: z
       .enum(['utf-8', 'latin-1', 'utf-16'])
-      .default('utf-8')
-      .describe('Character encoding of the file'),
+      .optional()
+      .describe(
+        'Character encoding; detected when not set: UTF-16 by its byte-order mark or zero bytes, UTF-8 when the bytes are UTF-8, else Latin-1',
+      ),
+    decimalSeparator: z
+      .enum(['.', ','])
+      .optional()
+      .describe('Decimal mark of numbers; detected when not set (1234,56 in a file separated by ;)'),
   })
   .strict()
 
@@ -46,34 +58,51 @@ export const csvSource: SourceReader<CsvOptions> = {
     await assertFilesExist(paths, context.dataSourceName)
     const first = String((await context.session.rows(firstFile(paths)))[0]?.file ?? paths[0])
     const encoding = await effectiveEncoding(first, options.encoding, context.dataSourceName)
+    const dialect = await detectDialect(context.session, first, options, encoding)
     const read = (rejectsTable: string, layout?: CsvLayout) =>
       readCsv(paths, {
         header: options.header,
-        delimiter: options.delimiter,
-        quote: options.quote,
+        delimiter: dialect.delimiter,
+        quote: dialect.quote,
         escape: options.escape,
         encoding,
+        decimalSeparator: dialect.decimalSeparator,
         columnTypes: context.columnTypes,
         rejectsTable,
         rejectsScanTable: `${rejectsTable}_scans`,
         ...(layout ? { layout } : {}),
       })
-    const opened = (relation: Sql, rejectsTable: string) => ({
+    const detected: DetectedDialect = {
+      delimiter: dialect.delimiter,
+      quote: dialect.quote,
+      encoding,
+      decimalSeparator: dialect.decimalSeparator,
+      ...(dialect.dateFormat ? { dateFormat: dialect.dateFormat } : {}),
+      detected: [
+        ...(['delimiter', 'quote', 'encoding', 'decimalSeparator'] as const).filter(
+          (k) => options[k] === undefined,
+        ),
+        ...(dialect.dateFormat ? ['dateFormat'] : []),
+      ],
+    }
+    const opened = (relation: Sql, rejectsTable: string): OpenedSource => ({
       relation,
       rejects: csvRejects(rejectsTable),
+      dialect: detected,
     })
     // A quote that opens a value and never closes makes every line after it part of that value:
     // such lines are left out of a copy (their numbers kept) and rejected each on its own.
     const mended = async (): Promise<OpenedSource | undefined> => {
-      const repair = await repairQuotes(context, paths, first, { ...options, encoding })
+      const repair = await repairQuotes(context, paths, first, { ...options, ...dialect, encoding })
       if (!repair) return undefined
       const rejectsTable = 'csv_rejects_mended'
       const relation = readCsv([repair.file], {
         header: options.header,
-        delimiter: options.delimiter,
-        quote: options.quote,
+        delimiter: dialect.delimiter,
+        quote: dialect.quote,
         escape: options.escape,
         encoding,
+        decimalSeparator: dialect.decimalSeparator,
         columnTypes: context.columnTypes,
         rejectsTable,
         rejectsScanTable: `${rejectsTable}_scans`,
@@ -82,6 +111,7 @@ export const csvSource: SourceReader<CsvOptions> = {
       return {
         relation,
         rejects: sql`${csvRejects(rejectsTable)} union all ${readRejectsFile(repair.rejects)}`,
+        dialect: detected,
       }
     }
     return {
@@ -100,14 +130,14 @@ export const csvSource: SourceReader<CsvOptions> = {
         const repaired = await mended()
         if (repaired) return repaired
         for (const lines of PREFIX_LINES) {
-          const layout = await sniffPrefix(context, first, lines, { ...options, encoding })
+          const layout = await sniffPrefix(context, first, lines, { ...options, ...dialect, encoding })
           const rejectsTable = `csv_rejects_${lines}`
           if (layout && (await readable(context.session, read(rejectsTable, layout))))
             return opened(read(rejectsTable, layout), rejectsTable)
         }
         throw new AppError(
           'SourceUnreadable',
-          `data source '${context.dataSourceName}': cannot make out CSV in ${paths.join(', ')} with delimiter ${JSON.stringify(options.delimiter)}, quote ${JSON.stringify(options.quote)} and encoding ${options.encoding}, even in its first lines; check that it is CSV and set delimiter, quote and encoding to match`,
+          `data source '${context.dataSourceName}': cannot make out CSV in ${paths.join(', ')} with delimiter ${JSON.stringify(dialect.delimiter)}, quote ${JSON.stringify(dialect.quote)} and encoding ${encoding}, even in its first lines; check that it is CSV and set delimiter, quote and encoding to match`,
           { target: `dataSources.${context.dataSourceName}.options` },
         )
       },
@@ -115,17 +145,120 @@ export const csvSource: SourceReader<CsvOptions> = {
   },
 }
 
+/** How a CSV source is read once what was not set is detected. */
+type ResolvedCsv = Omit<CsvOptions, 'delimiter' | 'quote' | 'encoding' | 'decimalSeparator'> & {
+  delimiter: string
+  quote: string
+  encoding: Encoding
+  decimalSeparator: '.' | ','
+}
+type Encoding = 'utf-8' | 'latin-1' | 'utf-16'
+
+/**
+ * The delimiter, quote and decimal mark to read with: those set, the others as DuckDB's sniffer
+ * finds them in the file (a file it cannot sniff keeps , and "). Numbers are taken to use a
+ * decimal comma when the delimiter is not a comma and reading so finds more numeric columns.
+ */
+async function detectDialect(
+  session: SqlSession,
+  file: string,
+  options: CsvOptions,
+  encoding: Encoding,
+): Promise<{ delimiter: string; quote: string; decimalSeparator: '.' | ','; dateFormat: string | null }> {
+  const sniff = async (decimalSeparator?: '.' | ',', delimiter = options.delimiter) => {
+    try {
+      return (
+        await session.rows(
+          sniffDialect(file, {
+            header: options.header,
+            encoding,
+            delimiter,
+            quote: options.quote,
+            escape: options.escape,
+            decimalSeparator,
+          }),
+        )
+      )[0]
+    } catch {
+      return undefined // a damaged or odd file: the read reports it, or recovers
+    }
+  }
+  // The delimiter by counting, so one malformed line cannot make the sniffer choose another.
+  const known = {
+    ...options,
+    delimiter:
+      options.delimiter ??
+      guessDelimiter(
+        await readHead(file, 64 * 1024).catch(() => Buffer.alloc(0)),
+        encoding,
+        options.quote ?? '"',
+      ),
+  }
+  const found = await sniff(options.decimalSeparator, known.delimiter)
+  const delimiter = known.delimiter ?? (typeof found?.delimiter === 'string' ? found.delimiter : ',')
+  const sniffedQuote = typeof found?.quote === 'string' && found.quote.length === 1 ? found.quote : '"'
+  const quote = options.quote ?? sniffedQuote
+  let decimalSeparator = options.decimalSeparator ?? '.'
+  let dateFormat = typeof found?.date_format === 'string' ? found.date_format : null
+  if (options.decimalSeparator === undefined && delimiter !== ',' && found) {
+    const withComma = await sniff(',', delimiter)
+    if (withComma && numericColumns(withComma.columns) > numericColumns(found.columns)) {
+      decimalSeparator = ','
+      dateFormat = typeof withComma.date_format === 'string' ? withComma.date_format : dateFormat
+    }
+  }
+  return { delimiter, quote, decimalSeparator, dateFormat }
+}
+
+const DELIMITERS = [',', ';', '\t', '|'] as const
+
+/**
+ * The delimiter most lines of a file's start agree on: for each candidate, the number of fields
+ * per line (quotes respected), and the share of lines with the most common count of 2 or more.
+ * Ties go to the earlier candidate (, before ;). Undefined when none splits the lines.
+ */
+export function guessDelimiter(head: Buffer, encoding: string, quote: string): string | undefined {
+  const text = head.toString(encoding === 'utf-16' ? 'utf16le' : encoding === 'latin-1' ? 'latin1' : 'utf8')
+  const lines = text.split(/\r?\n/).slice(0, 200)
+  if (lines.length > 1 && head.length === 64 * 1024) lines.pop() // cut by the sample's end
+  const sample = lines.filter((line) => line.trim() !== '')
+  let best: { delimiter: string; share: number } | undefined
+  for (const delimiter of DELIMITERS) {
+    const counts = new Map<number, number>()
+    for (const line of sample) {
+      let fields = 1
+      let quoted = false
+      for (const char of line) {
+        if (char === quote) quoted = !quoted
+        else if (char === delimiter && !quoted) fields++
+      }
+      counts.set(fields, (counts.get(fields) ?? 0) + 1)
+    }
+    const [fields, lines] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0] ?? [1, 0]
+    const share = fields >= 2 ? lines / sample.length : 0
+    if (share > (best?.share ?? 0)) best = { delimiter, share }
+  }
+  return best?.delimiter
+}
+
+const numericColumns = (columns: unknown) =>
+  Array.isArray(columns)
+    ? columns.filter((c) => /^(DOUBLE|FLOAT|DECIMAL)/i.test(String((c as { type?: unknown }).type))).length
+    : 0
+
 /**
  * The encoding to read with: the configured one, except that a file whose bytes say UTF-16 (a
  * byte-order mark, or a NUL in every other byte — what Excel's "Unicode text" writes) is read as
- * UTF-16 when UTF-8 (the default) was set: such bytes are never UTF-8 anyway.
+ * UTF-16 when UTF-8 was set: such bytes are never UTF-8 anyway. Not set: UTF-16 so detected, else
+ * UTF-8 when the file's first megabyte is valid UTF-8, else Latin-1 (what Excel writes as "CSV"
+ * on Windows in western Europe).
  */
 async function effectiveEncoding(
   file: string,
   configured: CsvOptions['encoding'],
   dataSourceName: string,
-): Promise<CsvOptions['encoding']> {
-  if (configured !== 'utf-8') return configured
+): Promise<Encoding> {
+  if (configured === 'latin-1' || configured === 'utf-16') return configured
   // A glob that matches nothing is for the reader to report.
   const head = await readHead(file, 4096).catch(() => Buffer.alloc(0))
   if (head[0] === 0xfe && head[1] === 0xff)
@@ -141,7 +274,23 @@ async function effectiveEncoding(
   // Without a mark: text that starts as UTF-16 little-endian does (a character, then a zero byte)
   // and goes on so.
   const startsLikeUtf16 = head[0] !== 0 && head[1] === 0
-  return startsLikeUtf16 && pairs >= 8 && oddNuls / pairs > 0.4 ? 'utf-16' : 'utf-8'
+  if (startsLikeUtf16 && pairs >= 8 && oddNuls / pairs > 0.4) return 'utf-16'
+  if (configured === 'utf-8') return 'utf-8'
+  return isUtf8(await readHead(file, 1 << 20).catch(() => Buffer.alloc(0))) ? 'utf-8' : 'latin-1'
+}
+
+/** Whether bytes are UTF-8 (a character cut at the end of the sample does not count against it). */
+function isUtf8(bytes: Buffer): boolean {
+  let end = bytes.length
+  // Back off to the start of a character the sample's end may have cut.
+  for (let i = 0; i < 3 && end > 0 && ((bytes[end - 1] as number) & 0xc0) === 0x80; i++) end--
+  if (end > 0 && ((bytes[end - 1] as number) & 0xc0) === 0xc0) end--
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, end))
+    return true
+  } catch {
+    return false
+  }
 }
 
 async function readHead(file: string, bytes: number): Promise<Buffer> {
@@ -172,7 +321,7 @@ async function sniffPrefix(
   context: ReadContext,
   file: string,
   lines: number,
-  options: CsvOptions,
+  options: ResolvedCsv,
 ): Promise<CsvLayout | undefined> {
   const prefix = join(context.workDir, `sniff-${lines}.csv`)
   await writeFile(prefix, await firstLines(file, lines + (options.header ? 1 : 0)))
@@ -222,7 +371,7 @@ async function repairQuotes(
   context: ReadContext,
   paths: readonly string[],
   file: string,
-  options: CsvOptions,
+  options: ResolvedCsv,
 ): Promise<{ file: string; rejects: string } | undefined> {
   const byte = (text: string | undefined) =>
     text !== undefined && Buffer.byteLength(text) === 1 ? text.charCodeAt(0) : undefined

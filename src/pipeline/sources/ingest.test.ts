@@ -146,12 +146,14 @@ describe('csv', () => {
     expect(result.rows.map((r) => r.name)).toEqual(['Jørgen; Müller', 'Ole'])
   })
 
-  it('fails a Latin-1 file read as UTF-8, saying which encoding to set', async () => {
+  it('fails a Latin-1 file read as UTF-8 when told to, saying which encoding to set', async () => {
     const lines = Array.from({ length: 20 }, (_, i) => `${i},J\xf8rgen`).join('\n')
     writeFileSync(dir.path('latin.csv'), Buffer.from(`id,name\n${lines}\n`, 'latin1'))
-    const error = (await ingestInto(duck, dataSource('csv', { path: dir.path('latin.csv') }), dir.dir).catch(
-      (e: unknown) => e,
-    )) as AppError
+    const error = (await ingestInto(
+      duck,
+      dataSource('csv', { path: dir.path('latin.csv'), encoding: 'utf-8' }),
+      dir.dir,
+    ).catch((e: unknown) => e)) as AppError
     expect(error.code).toBe('RejectRatioExceeded')
     expect(error.message).toContain('20 of 20 records (100.0%) were rejected')
     expect(error.message).toContain('INVALID ENCODING (first at line 2)')
@@ -373,7 +375,7 @@ describe('a damaged line in the middle of a CSV', () => {
     expect(result.rows.find((r) => r.id === 51n || r.id === 51)).toMatchObject({ first: 'First51' })
   })
 
-  it('keeps the lines after damage beyond the sniffer\'s sample (not one reject for the rest)', async () => {
+  it("keeps the lines after damage beyond the sniffer's sample (not one reject for the rest)", async () => {
     const lines = customers(30_000)
     lines[25_000] = '25001,"First25001,Last,x@example.com,2024-01-10,1.00'
     lines[27_000] = '27001,"First"27001,Last,y@example.com,2024-01-10,1.00'
@@ -381,6 +383,53 @@ describe('a damaged line in the middle of a CSV', () => {
     const result = await ingestInto(duck, dataSource('csv', { path: dir.path('late.csv') }), dir.dir)
     expect(result.rowCount).toBe(29_998)
     expect(result.rejectedRowCount).toBe(2)
-    expect((await readRejects(duck, result.rejectsFile as string)).map((r) => r.line)).toEqual([25_002, 27_002])
+    expect((await readRejects(duck, result.rejectsFile as string)).map((r) => r.line)).toEqual([
+      25_002, 27_002,
+    ])
+  })
+})
+
+describe('CSV as spreadsheets write it, detected from the data', () => {
+  const german = [
+    'kunden_nr;vorname;nachname;geburt;umsatz;plz',
+    '1;Jürgen;Müller;25.11.1991;1234,56;01234',
+    '2;Anna;Schmidt;03.02.1985;99,5;80331',
+    '3;Søren;Ødegård;13.12.2001;0,75;20095',
+  ]
+
+  it('reads a Latin-1 file separated by ; with decimal commas and day-first dates, and says what it detected', async () => {
+    writeFileSync(dir.path('kunden.csv'), Buffer.from(`${german.join('\r\n')}\r\n`, 'latin1'))
+    const result = await ingestInto(
+      duck,
+      dataSource('csv', { path: dir.path('kunden.csv') }, { primaryKey: 'kunden_nr' }),
+      dir.dir,
+    )
+    expect(result.rowCount).toBe(3)
+    expect(result.dialect).toMatchObject({
+      delimiter: ';',
+      encoding: 'latin-1',
+      decimalSeparator: ',',
+      dateFormat: '%d.%m.%Y',
+      detected: expect.arrayContaining(['delimiter', 'encoding', 'decimalSeparator', 'dateFormat']),
+    })
+    const first = result.rows.find((r) => Number(r.kunden_nr) === 1)
+    expect(first).toMatchObject({ vorname: 'Jürgen', umsatz: 1234.56, plz: '01234' })
+    expect(((first as Record<string, unknown>).geburt as Date).toISOString()).toMatch(/^1991-11-25/)
+    expect(result.rows.find((r) => Number(r.kunden_nr) === 3)).toMatchObject({ nachname: 'Ødegård' })
+  })
+
+  it('reads tab-separated UTF-8, and keeps what the source sets over what it would detect', async () => {
+    writeFileSync(dir.path('tabs.csv'), 'id\tname\tamount\n1\tÅse\t1.5\n2\tBo\t2.25\n')
+    const tabs = await ingestInto(duck, dataSource('csv', { path: dir.path('tabs.csv') }), dir.dir)
+    expect(tabs.dialect).toMatchObject({ delimiter: '\t', encoding: 'utf-8', decimalSeparator: '.' })
+    expect(tabs.rows.map((r) => r.amount)).toEqual([1.5, 2.25])
+    writeFileSync(dir.path('set.csv'), `${german.join('\n')}\n`)
+    const set = await ingestInto(
+      duck,
+      dataSource('csv', { path: dir.path('set.csv'), decimalSeparator: '.' }, { primaryKey: 'kunden_nr' }),
+      dir.dir,
+    )
+    expect(set.dialect?.detected).not.toContain('decimalSeparator')
+    expect(set.rows.find((r) => Number(r.kunden_nr) === 1)?.umsatz).toBe('1234,56')
   })
 })

@@ -7,6 +7,7 @@ import type { DataSource } from '../../store/data-sources.js'
 import type { ColumnSchema, PartitionInfo } from '../../store/tables.js'
 import * as q from '../sql/duckdb-sql.js'
 import { sourceReader } from './index.js'
+import type { DetectedDialect } from './source-reader.js'
 
 export interface IngestPaths {
   /** The new version's directory; nothing else writes there and nobody reads it until published. */
@@ -29,6 +30,8 @@ export interface IngestResult {
   rejectsFile: string | null
   schema: ColumnSchema[]
   partitions: PartitionInfo[]
+  /** How a text file was read (CSV): delimiter, quote, encoding, …, and which were detected. */
+  dialect?: DetectedDialect | undefined
 }
 
 /** Target size of one Parquet partition file. */
@@ -159,7 +162,7 @@ export async function ingestSource(
     if (total > 0 && rejectedRowCount / total > source.rejectRatio) {
       throw await rejectRatioError(session, source, rejects, { rowCount, rejectedRowCount, rejectsFile })
     }
-    return { rowCount, rejectedRowCount, rejectsFile, schema, partitions }
+    return { rowCount, rejectedRowCount, rejectsFile, schema, partitions, dialect: opened.dialect }
   } finally {
     options.signal.removeEventListener('abort', onAbort)
     session.close()

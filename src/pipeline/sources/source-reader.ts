@@ -16,8 +16,20 @@ export interface ReadContext {
   dataSourceName: string
 }
 
+/** How a text source was read: what was set and what was detected (`detected` names the latter). */
+export interface DetectedDialect {
+  delimiter: string
+  quote: string
+  encoding: string
+  decimalSeparator: string
+  dateFormat?: string
+  detected: string[]
+}
+
 /** A source opened for reading: SQL relations over its rows and over the records it rejected. */
 export interface OpenedSource {
+  /** For text files: the dialect read with, to show what was detected. */
+  dialect?: DetectedDialect
   /** A SELECT over the source's rows. Scanning it may add rows to `rejects`. */
   relation: Sql
   /** A SELECT of `(line, column, reason, record)`, complete once `relation` has been scanned. */

@@ -17,6 +17,8 @@ export interface CsvReadOptions {
   quote: string
   escape?: string | undefined
   encoding: 'utf-8' | 'latin-1' | 'utf-16'
+  /** ',' for numbers written 1234,56 (then the delimiter is not ','). */
+  decimalSeparator?: '.' | ',' | undefined
   columnTypes: Record<string, string>
   /** Table that collects malformed lines (line number, column, reason, raw line). */
   rejectsTable: string
@@ -51,7 +53,10 @@ export function readCsv(paths: readonly string[], options: CsvReadOptions): Sql 
 
 /** How the text is laid out: the arguments reading and sniffing share. */
 function dialectArgs(
-  options: Pick<CsvReadOptions, 'header' | 'delimiter' | 'quote' | 'escape' | 'encoding'>,
+  options: Pick<
+    CsvReadOptions,
+    'header' | 'delimiter' | 'quote' | 'escape' | 'encoding' | 'decimalSeparator'
+  >,
 ): Sql[] {
   return [
     sql`header = ${options.header}`,
@@ -59,7 +64,36 @@ function dialectArgs(
     sql`quote = ${literal(options.quote)}`,
     ...(options.escape === undefined ? [] : [sql`escape = ${literal(options.escape)}`]),
     sql`encoding = ${literal(options.encoding)}`,
+    ...(options.decimalSeparator === ',' ? [sql`decimal_separator = ','`] : []),
   ]
+}
+
+/**
+ * What DuckDB's sniffer makes of a file's dialect when told only what is known (`known`):
+ * delimiter, quote, escape, and the columns with their types.
+ */
+export function sniffDialect(
+  path: string,
+  known: {
+    header: boolean
+    encoding: CsvReadOptions['encoding']
+    delimiter?: string | undefined
+    quote?: string | undefined
+    escape?: string | undefined
+    decimalSeparator?: '.' | ',' | undefined
+  },
+): Sql {
+  const args = [
+    literal(path),
+    sql`header = ${known.header}`,
+    sql`encoding = ${literal(known.encoding)}`,
+    ...(known.delimiter === undefined ? [] : [sql`delim = ${literal(known.delimiter)}`]),
+    ...(known.quote === undefined ? [] : [sql`quote = ${literal(known.quote)}`]),
+    ...(known.escape === undefined ? [] : [sql`escape = ${literal(known.escape)}`]),
+    ...(known.decimalSeparator === ',' ? [sql`decimal_separator = ','`] : []),
+  ]
+  return sql`select "Delimiter" as delimiter, "Quote" as quote, "Escape" as escape, "Columns" as columns,
+    "DateFormat" as date_format from sniff_csv(${join(args)})`
 }
 
 function typesArg(columnTypes: Record<string, string>): Sql[] {
@@ -79,7 +113,10 @@ function layoutArgs(layout: CsvLayout, columnTypes: Record<string, string>): Sql
 /** Asks DuckDB's sniffer for the layout of one (small) CSV file. */
 export function sniffCsv(
   path: string,
-  options: Pick<CsvReadOptions, 'header' | 'delimiter' | 'quote' | 'escape' | 'encoding'>,
+  options: Pick<
+    CsvReadOptions,
+    'header' | 'delimiter' | 'quote' | 'escape' | 'encoding' | 'decimalSeparator'
+  >,
 ): Sql {
   return sql`select "Columns" as columns, "DateFormat" as date_format, "TimestampFormat" as timestamp_format
     from sniff_csv(${join([literal(path), ...dialectArgs(options)])})`

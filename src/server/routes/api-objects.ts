@@ -19,6 +19,12 @@ export const refreshSchema = z
     rejectedRowCount: z.number().nullable(),
     rejectsPath: z.string().nullable(),
     error: z.object({ code: z.string(), message: z.string() }).nullable(),
+    dialect: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .describe(
+        'How a CSV file was read (delimiter, quote, encoding, decimal mark, date format); `detected` names what was detected rather than set',
+      ),
     allowShrink: z
       .boolean()
       .describe("Asked to publish even if it removes more rows than the source's maxShrink allows"),
