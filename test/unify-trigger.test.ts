@@ -129,4 +129,87 @@ describe('the unify trigger on a batch of events', () => {
     expect(none).toBe(false)
     expect(sent).toHaveLength(1)
   })
+
+  it('waits for the last of several refreshes asked together, and takes a failed last one as the end', async () => {
+    const sent: unknown[] = []
+    const jobs = {
+      send: async (_tx: unknown, _queue: string, data: unknown) => {
+        sent.push(data)
+        return `job-${sent.length}`
+      },
+      nudge: () => undefined,
+    } as unknown as JobQueue
+    const handle = (events: StoredEvent[]) =>
+      runtime.db
+        .transaction()
+        .execute((tx) => unifyTrigger(jobs).handleBatch?.(events, tx) ?? Promise.resolve(false))
+    await upsertInstance(runtime.db, { id: 'four', name: 'four' })
+    await putUnifyConfig(runtime.db, 'four', { sources: { crm: {}, shop: {} } })
+    for (const name of ['crm', 'shop'])
+      await runtime.db
+        .insertInto('data_sources')
+        .values({
+          instance_id: 'four',
+          name,
+          kind: 'csv',
+          options: '{}',
+          primary_key: 'id',
+          column_types: '{}',
+          reject_ratio: 0.05,
+        })
+        .execute()
+    for (const name of ['crm', 'shop'])
+      await publishEntityVersion(
+        runtime.db,
+        {
+          id: `four-${name}`,
+          instanceId: 'four',
+          entityName: name,
+          refreshId: `four-${name}`,
+          directory: '/nowhere',
+          rowCount: 0,
+          schema: [{ name: 'id', type: 'VARCHAR' }],
+          partitions: [],
+          keyColumn: 'id',
+        },
+        `datasource:${name}`,
+      )
+    const now = new Date()
+    await runtime.db
+      .insertInto('refreshes')
+      .values([
+        {
+          id: 'r4-crm',
+          instance_id: 'four',
+          data_source_name: 'crm',
+          state: 'succeeded',
+          requested_at: now,
+          completed_at: now,
+        },
+        { id: 'r4-shop', instance_id: 'four', data_source_name: 'shop', state: 'running', requested_at: now },
+      ])
+      .execute()
+    const crmDone = event(
+      'four',
+      'datasource.refresh.succeeded',
+      { dataSourceName: 'crm', refreshId: 'r4-crm' },
+      1,
+    )
+    expect(await handle([crmDone])).toBe(false) // shop is still running: its end decides
+    await runtime.db
+      .updateTable('refreshes')
+      .set({ state: 'failed', completed_at: new Date() })
+      .where('id', '=', 'r4-shop')
+      .execute()
+    const shopFailed = event(
+      'four',
+      'datasource.refresh.failed',
+      { dataSourceName: 'shop', refreshId: 'r4-shop' },
+      2,
+    )
+    expect(await handle([shopFailed])).toBe(true) // the last of them ended: crm's new data is unified
+    expect(sent).toEqual([expect.objectContaining({ instanceId: 'four' })])
+    // A later failure with nothing new since that unification asks for none.
+    expect(await handle([shopFailed])).toBe(false)
+  })
 })

@@ -17,7 +17,9 @@ export function printTable(
         ? ''
         : typeof value === 'object'
           ? JSON.stringify(value)
-          : String(value)
+          : typeof value === 'number'
+            ? plainNumber(value)
+            : String(value)
     return text.length > 60 ? `${text.slice(0, 59)}…` : text
   }
   const cells = rows.map((row) => columns.map((c) => cell(row[c])))
@@ -51,4 +53,14 @@ export function formatDuration(ms: number | null): string {
 
 export function formatCount(n: number | null | undefined): string {
   return n === null || n === undefined ? '' : n.toLocaleString('en-US')
+}
+
+/**
+ * A number as people write it: at most 15 significant digits, so the rounding noise of binary
+ * floating point (2708.0900000000006) does not show; the API keeps the value it computed.
+ */
+export function plainNumber(value: number): string {
+  return Number.isInteger(value) || !Number.isFinite(value)
+    ? String(value)
+    : String(Number(value.toPrecision(15)))
 }

@@ -1,5 +1,23 @@
 const numbers = new Intl.NumberFormat('en')
 
+/**
+ * A cell's value as text: a number of a DECIMAL(p,s) column with its s decimals (2708.10), other
+ * numbers with at most 15 significant digits so binary rounding noise (2708.0900000000006) does
+ * not show, objects as JSON.
+ */
+export function formatValue(value: unknown, type?: string): string {
+  if (value === null || value === undefined) return ''
+  if (typeof value === 'number') {
+    const scale = /^DECIMAL\(\s*\d+\s*,\s*(\d+)\s*\)/i.exec(type ?? '')?.[1]
+    if (scale !== undefined && Number.isFinite(value)) return value.toFixed(Number(scale))
+    return Number.isInteger(value) || !Number.isFinite(value)
+      ? String(value)
+      : String(Number(value.toPrecision(15)))
+  }
+  if (typeof value === 'object') return JSON.stringify(value)
+  return String(value)
+}
+
 export const formatCount = (n: number | null | undefined) =>
   n === null || n === undefined ? '—' : numbers.format(n)
 

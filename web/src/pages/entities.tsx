@@ -2,7 +2,7 @@ import { type FormEvent, useState } from 'react'
 import { Link } from 'wouter'
 import { type Entity, instancePath, withQuery } from '../api'
 import { Async, Empty, PageHeader, Time } from '../components'
-import { formatCount } from '../format'
+import { formatCount, formatValue } from '../format'
 import { useApi, useInstance } from '../hooks'
 
 const PAGE = 50
@@ -64,6 +64,7 @@ function EntityRows({ entity, name }: { entity: Entity | undefined; name: string
     }),
   )
   const columns = entity?.schema.map((c) => c.name) ?? Object.keys(rows.data?.value[0] ?? {})
+  const types = new Map(entity?.schema.map((c) => [c.name, c.type]) ?? [])
   const total = rows.data?.['@odata.count']
   const apply = (event: FormEvent) => {
     event.preventDefault()
@@ -127,7 +128,7 @@ function EntityRows({ entity, name }: { entity: Entity | undefined; name: string
                     // biome-ignore lint/suspicious/noArrayIndexKey: rows of a page have no other identity
                     <tr key={skip + i}>
                       {columns.map((c) => (
-                        <td key={c}>{cell(row[c])}</td>
+                        <td key={c}>{formatValue(row[c], types.get(c))}</td>
                       ))}
                     </tr>
                   ))}
@@ -163,10 +164,4 @@ function EntityRows({ entity, name }: { entity: Entity | undefined; name: string
       </Async>
     </section>
   )
-}
-
-function cell(value: unknown): string {
-  if (value === null || value === undefined) return ''
-  if (typeof value === 'object') return JSON.stringify(value)
-  return String(value)
 }

@@ -1,3 +1,4 @@
+import { useEffect } from 'react'
 import { Link } from 'wouter'
 import { api, type FlowRun, instancePath, type Refresh } from '../api'
 import { Async, ErrorBox, PageHeader, Progress, Status, TableHead, Time } from '../components'
@@ -18,7 +19,7 @@ interface FullRefresh {
   completedAt: string | null
   durationMs: number | null
   fraction: number
-  steps?: { name: string; status: string }[]
+  steps?: { name: string; state: string }[]
 }
 
 export default function Home() {
@@ -37,6 +38,17 @@ export default function Home() {
   )
   const latest = full.data?.value[0]
   const running = latest && (latest.state === 'running' || latest.state === 'queued')
+  // When a full refresh ends, what it changed is shown without a reload of the page.
+  const ended = latest && !running ? `${latest.id}:${latest.state}` : undefined
+  const { reload: reloadInstance } = instance
+  const { reload: reloadCustomers } = customers
+  const { reload: reloadRuns } = runs
+  useEffect(() => {
+    if (!ended) return
+    reloadInstance()
+    reloadCustomers()
+    reloadRuns()
+  }, [ended, reloadInstance, reloadCustomers, reloadRuns])
 
   return (
     <>
@@ -81,7 +93,7 @@ export default function Home() {
       {running && (
         <p>
           Full refresh running: <Progress fraction={latest?.fraction} label="Full refresh progress" />{' '}
-          {latest?.steps?.map((s) => `${s.name} ${s.status}`).join(' · ')}
+          {latest?.steps?.map((s) => `${stepName(s.name)} ${s.state}`).join(' · ')}
         </p>
       )}
       <div className="columns">
@@ -138,4 +150,10 @@ export default function Home() {
       </div>
     </>
   )
+}
+
+/** "source:crm_contacts" → "crm_contacts"; "unify" → "unification"; "insights" → "measures and segments". */
+function stepName(name: string): string {
+  if (name.startsWith('source:')) return name.slice('source:'.length)
+  return name === 'unify' ? 'unification' : name === 'insights' ? 'measures and segments' : name
 }
