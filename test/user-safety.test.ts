@@ -300,6 +300,9 @@ describe('a refresh that would wipe an entity is held', () => {
       )
       expect(held.error.message).toContain('--allow-shrink')
       expect(await contactCount()).toBe(before)
+      // The source's listing says what is served, not the failed attempt's count.
+      const listed = (await api('GET', `${demo}/datasources/crm_contacts`)).json
+      expect(listed).toMatchObject({ publishedRowCount: before, lastRefresh: { state: 'failed' } })
       await runtime.drainEvents()
       const events = (await api('GET', `${demo}/events?type=datasource.refresh.failed`)).json.value
       expect(events.some((e: { data: { refreshId: string } }) => e.data.refreshId === held.id)).toBe(true)

@@ -86,6 +86,8 @@ export interface DataSource {
   primaryKey: string | null
   options: Record<string, unknown>
   lastRefresh: Refresh | null
+  /** Rows of the data published now: kept when a later refresh failed. */
+  publishedRowCount: number | null
 }
 
 export interface StoredEvent {

@@ -95,7 +95,7 @@ describe.each(Object.entries(writers))('every reader: %s', (kind, write) => {
     ).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(AppError)
     expect(error).toMatchObject({ code: 'ColumnNotFound', target: 'dataSources.people.primaryKey' })
-    expect((error as AppError).message).toContain('its columns are id, name, city, amount')
+    expect((error as AppError).message).toContain("its columns are 'id', 'name', 'city', 'amount'")
   })
 
   it('rejects rows without a key and repeated keys, keeping the first occurrence', async () => {
@@ -212,6 +212,17 @@ describe('csv', () => {
     expect(error.code).toBe('SourceUnreadable')
     expect(error.message).toMatch(
       /cannot make out CSV in .*x\.csv with delimiter ",", quote .*set delimiter, quote and encoding to match/,
+    )
+  })
+
+  it('says a file read as one column may not be CSV, instead of listing that column as the columns', async () => {
+    writeFileSync(dir.path('note.csv'), 'this is not a CSV export\nreally not\n')
+    const error = (await ingestInto(duck, dataSource('csv', { path: dir.path('note.csv') }), dir.dir).catch(
+      (e: unknown) => e,
+    )) as AppError
+    expect(error.code).toBe('ColumnNotFound')
+    expect(error.message).toContain(
+      "it has one column, 'this is not a CSV export': it may not be CSV, or its delimiter is not the one read with",
     )
   })
 

@@ -1,6 +1,7 @@
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { AppError } from '../../errors.js'
+import { nearestName } from '../../names.js'
 import type { DuckDb } from '../../query/index.js'
 import { join as joinSql, type Sql, SqlSession, sql } from '../../query/index.js'
 import type { DataSource } from '../../store/data-sources.js'
@@ -179,9 +180,15 @@ function assertColumnsExist(source: DataSource, columns: string[]): void {
   if (missing.length === 0) return
   const first = missing[0] as string
   const isKey = first === source.primaryKey
+  const near = nearestName(first, columns)
+  // One column whose name is a sentence: the data is not split into columns at all.
+  const found =
+    columns.length === 1 && source.kind === 'csv'
+      ? `it has one column, '${columns[0]}': it may not be CSV, or its delimiter is not the one read with (set options.delimiter)`
+      : `its columns are ${columns.map((c) => `'${c}'`).join(', ')}${near ? `; did you mean '${near}'?` : ''}`
   throw new AppError(
     'ColumnNotFound',
-    `data source '${source.name}': column '${first}' named as ${isKey ? 'its primary key' : 'a column type override'} is not in the data; its columns are ${columns.join(', ')}`,
+    `data source '${source.name}': column '${first}' named as ${isKey ? 'its primary key' : 'a column type override'} is not in the data; ${found}`,
     { target: `dataSources.${source.name}.${isKey ? 'primaryKey' : `columnTypes.${first}`}` },
   )
 }

@@ -9,6 +9,7 @@ import {
   listDataSources,
   upsertDataSource,
 } from '../../store/data-sources.js'
+import { getEntity, listEntities } from '../../store/entities.js'
 import { getInstance } from '../../store/instances.js'
 import { latestRefreshPerSource, listRefreshes, type Refresh } from '../../store/refreshes.js'
 import { type ApiApp, errorResponses, instanceParams } from '../api-types.js'
@@ -25,6 +26,10 @@ const dataSourceOut = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   lastRefresh: refreshSchema.nullable(),
+  publishedRowCount: z
+    .number()
+    .nullable()
+    .describe('Rows of the data published now (kept when a later refresh failed); null before the first'),
 })
 
 const sourceParams = instanceParams.extend({ name: nameSchema.describe('Data source name') })
@@ -50,11 +55,15 @@ export function registerDataSourceRoutes(app: ApiApp, runtime: Runtime): void {
     async (request) => {
       const last = await withLastRefresh(request.params.instanceId)
       const sources = await listDataSources(db, request.params.instanceId)
+      const published = new Map(
+        (await listEntities(db, request.params.instanceId)).map((e) => [e.name, e.current.rowCount]),
+      )
       return {
         value: sources.map((s) => ({
           ...s,
           options: publicSourceOptions(s.kind, s.options, runtime.secrets),
           lastRefresh: last.get(s.name) ?? null,
+          publishedRowCount: published.get(s.name) ?? null,
         })),
       }
     },
@@ -76,10 +85,12 @@ export function registerDataSourceRoutes(app: ApiApp, runtime: Runtime): void {
       const source = await getDataSource(db, instanceId, name)
       if (!source) throw notFound('Data source', name)
       const [last] = await listRefreshes(db, instanceId, { dataSourceName: name, limit: 1 })
+      const entity = await getEntity(db, instanceId, name)
       return {
         ...source,
         options: publicSourceOptions(source.kind, source.options, runtime.secrets),
         lastRefresh: last ?? null,
+        publishedRowCount: entity?.current.rowCount ?? null,
       }
     },
   )

@@ -47,7 +47,18 @@ export default function DataSources({ selected }: { selected?: string }) {
                       <Progress fraction={s.lastRefresh?.progress?.fraction} label={`Refresh of ${s.name}`} />
                     )}
                   </td>
-                  <td className="num">{formatCount(s.lastRefresh?.rowCount)}</td>
+                  <td className="num">
+                    {formatCount(s.publishedRowCount)}
+                    {s.lastRefresh?.state === 'failed' && s.publishedRowCount !== null && (
+                      <span
+                        className="muted"
+                        title="The last refresh failed; these rows, from the refresh before, are still served"
+                      >
+                        {' '}
+                        (kept)
+                      </span>
+                    )}
+                  </td>
                   <td className="num">{formatCount(s.lastRefresh?.rejectedRowCount)}</td>
                   <td>
                     <Time at={s.lastRefresh?.completedAt ?? s.lastRefresh?.requestedAt} />
