@@ -20,9 +20,11 @@ export function printTable(
           : typeof value === 'number'
             ? plainNumber(value)
             : String(value)
-    return text.length > 60 ? `${text.slice(0, 59)}…` : text
+    return text
   }
-  const cells = rows.map((row) => columns.map((c) => cell(row[c])))
+  // Long cells are cut, except in the last column, where nothing follows them.
+  const cut = (text: string, last: boolean) => (!last && text.length > 60 ? `${text.slice(0, 59)}…` : text)
+  const cells = rows.map((row) => columns.map((c, i) => cut(cell(row[c]), i === columns.length - 1)))
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => (r[i] as string).length)))
   const line = (values: string[]) =>
     `${values

@@ -7,6 +7,7 @@ export {
   thresholdCrossings,
   type ValueChange,
 } from './thresholds.js'
+export { summarizeEvent } from './triggers/event-summary.js'
 export {
   ALL_TRIGGERS,
   type DataSourceRefreshEventData,

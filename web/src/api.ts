@@ -96,6 +96,8 @@ export interface StoredEvent {
   instanceId: string
   occurredAt: string
   data: Record<string, unknown>
+  /** One readable line, written by the server. */
+  summary: string
 }
 
 export interface FlowRun {

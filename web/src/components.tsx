@@ -1,5 +1,5 @@
 import { type ReactNode, useId } from 'react'
-import { timeAgo } from './format'
+import { formatDateTime, timeAgo } from './format'
 import type { Loaded } from './hooks'
 
 export function PageHeader({
@@ -85,9 +85,14 @@ export function Status({ value }: { value: string }) {
   return <span className={`status status-${TONES[value] ?? 'muted'}`}>{value}</span>
 }
 
-export function Time({ at }: { at: string | null | undefined }) {
+export function Time({ at, absolute = false }: { at: string | null | undefined; absolute?: boolean }) {
   if (!at) return <span>—</span>
-  return (
+  // A log reads in one form: the date and time, with how long ago in the tooltip.
+  return absolute ? (
+    <time dateTime={at} title={timeAgo(at)}>
+      {formatDateTime(at)}
+    </time>
+  ) : (
     <time dateTime={at} title={new Date(at).toLocaleString()}>
       {timeAgo(at)}
     </time>

@@ -28,6 +28,18 @@ export function formatDuration(ms: number | null | undefined): string {
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`
 }
 
+/** "30 Nov 2026, 21:05:09" in the reader's time zone: one form for every row of a log. */
+export function formatDateTime(iso: string): string {
+  return new Date(iso).toLocaleString('en-GB', {
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  })
+}
+
 /** "3 min ago", and the exact time in a tooltip (see <Time>). */
 export function timeAgo(iso: string | null | undefined, now = Date.now()): string {
   if (!iso) return '—'

@@ -1,26 +1,15 @@
 import type { Command } from 'commander'
+import { summarizeEvent } from '../../events/index.js'
 import type { StoredEvent } from '../../store/events.js'
 import type { CliContext } from '../cli-context.js'
 import { printTable } from '../output.js'
-
-/** One readable line of what an event says. */
-export function summarizeEvent(event: StoredEvent): string {
-  const d = event.data as Record<string, unknown>
-  if (event.type.startsWith('datasource.refresh.')) {
-    const error = d.error as { code: string; message: string } | null
-    return error
-      ? `${d.dataSourceName}: ${error.code}: ${error.message}`
-      : `${d.dataSourceName}: ${d.rowCount} rows, ${d.rejectedRowCount} rejected`
-  }
-  return JSON.stringify(d)
-}
 
 function eventRow(event: StoredEvent) {
   return {
     id: event.id,
     occurred: event.occurredAt.replace('T', ' ').slice(0, 19),
     type: event.type,
-    summary: summarizeEvent(event),
+    summary: summarizeEvent(event.type, event.data),
   }
 }
 

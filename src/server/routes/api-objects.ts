@@ -38,5 +38,6 @@ export const eventSchema = z
     instanceId: z.string(),
     occurredAt: z.string(),
     data: z.record(z.string(), z.unknown()),
+    summary: z.string().describe('One line a person reads: what happened, to what, with its figures'),
   })
   .describe('An event from the outbox')

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { STORED_EVENT_TYPES } from '../../events/index.js'
+import { STORED_EVENT_TYPES, summarizeEvent } from '../../events/index.js'
 import type { Runtime } from '../../runtime/index.js'
 import { listEvents } from '../../store/events.js'
 import { type ApiApp, errorResponses, instanceParams } from '../api-types.js'
@@ -46,13 +46,14 @@ export function registerEventRoutes(app: ApiApp, runtime: Runtime): void {
     async (request) => {
       const { instanceId } = request.params
       const { type, after, before, order, $top } = request.query
-      const value = await listEvents(runtime.db, instanceId, {
+      const events = await listEvents(runtime.db, instanceId, {
         limit: $top,
         ...(type ? { types: type } : {}),
         ...(after ? { after } : {}),
         ...(before ? { before } : {}),
         newestFirst: order === 'desc',
       })
+      const value = events.map((event) => ({ ...event, summary: summarizeEvent(event.type, event.data) }))
       const last = value.at(-1)
       if (value.length < $top || !last) return { value }
       const next = new URLSearchParams({

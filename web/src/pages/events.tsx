@@ -27,7 +27,7 @@ export default function Events() {
     <>
       <PageHeader
         title="Events"
-        subtitle="Every state change a flow or subscription can react to, in the order it happened."
+        subtitle="Every state change a flow or subscription can react to, newest first."
       />
       <label className="inline-form">
         Type{' '}
@@ -55,7 +55,7 @@ export default function Events() {
                   <li key={event.id}>
                     <details>
                       <summary>
-                        <Time at={event.occurredAt} /> <strong>{event.type}</strong> {summary(event)}
+                        <Time at={event.occurredAt} absolute /> <strong>{event.type}</strong> {event.summary}
                       </summary>
                       <Json value={event} label={`Event ${event.id}`} />
                     </details>
@@ -86,15 +86,4 @@ export default function Events() {
       </Async>
     </>
   )
-}
-
-function summary(event: StoredEvent): string {
-  const d = event.data as Record<string, unknown>
-  if (d.dataSourceName)
-    return `${d.dataSourceName}${(d.error as { message?: string } | null)?.message ? `: ${(d.error as { message: string }).message}` : ''}`
-  if (d.name !== undefined)
-    return `${d.name}${d.dimension ? ` (${d.dimension})` : ''}: ${d.previousValue} → ${d.value} (threshold ${d.threshold})`
-  if (d.flowName) return `${d.flowName}: ${(d.error as { message?: string })?.message ?? ''}`
-  if (d.status) return String(d.status)
-  return ''
 }
