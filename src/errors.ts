@@ -45,6 +45,7 @@ export const ERROR_CODES = {
   InvalidParameters: 'invalid',
   InvalidQuery: 'invalid',
   InvalidReference: 'invalid',
+  UploadTooLarge: 'invalid',
   InvalidSchedule: 'invalid',
   InvalidScope: 'invalid',
   InvalidSecret: 'invalid',

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse as parseYaml } from 'yaml'
@@ -316,5 +316,66 @@ describe('a refresh that would wipe an entity is held', () => {
     }
     expect((await refreshContacts()).state).toBe('succeeded')
     expect(await contactCount()).toBe(before)
+  })
+})
+
+describe('adding a data source the way the web UI does', () => {
+  it('uploads a file and previews it with a suggested key and what was detected', async () => {
+    const text =
+      'kunden_nr;vorname;nachname;email;umsatz\r\n1;Jürgen;Müller;j@example.de;1234,56\r\n2;Anna;Schmidt;a@example.de;99,5\r\n'
+    const uploaded = await fetch(`${base}${demo}/uploads?name=${encodeURIComponent('Kunden (Export).csv')}`, {
+      method: 'POST',
+      headers: { 'x-api-key': adminKey, 'content-type': 'text/csv' },
+      body: Buffer.from(text, 'latin1'),
+    })
+    expect(uploaded.status).toBe(201)
+    const file = (await uploaded.json()) as { path: string; bytes: number; name: string }
+    expect(file.bytes).toBe(Buffer.byteLength(text, 'latin1'))
+    expect(file.path).toMatch(/uploads\/[0-9A-Z]{26}-Kunden_Export_\.csv$/)
+    expect(readFileSync(file.path, 'latin1')).toBe(text)
+
+    const preview = await api('POST', `${demo}/datasources/preview`, {
+      kind: 'csv',
+      options: { path: file.path },
+    })
+    expect(preview.status, JSON.stringify(preview.json)).toBe(200)
+    expect(preview.json.columns.map((c: { name: string }) => c.name)).toEqual([
+      'kunden_nr',
+      'vorname',
+      'nachname',
+      'email',
+      'umsatz',
+    ])
+    expect(preview.json.keyCandidates[0]).toBe('kunden_nr')
+    expect(preview.json.rows[0]).toMatchObject({ vorname: 'Jürgen', umsatz: 1234.56 })
+    expect(preview.json.dialect).toMatchObject({ delimiter: ';', encoding: 'latin-1', decimalSeparator: ',' })
+
+    const missing = await api('POST', `${demo}/datasources/preview`, {
+      kind: 'csv',
+      options: { path: '/nowhere.csv' },
+    })
+    expect(missing.json.error).toMatchObject({ code: 'SourceNotFound' })
+  })
+
+  it('refuses an upload over the limit and keeps no part of it', async () => {
+    const limited = await createTestStore('pglite', { OPENINSIGHTS_UPLOAD_LIMIT_MB: '1' })
+    const other = await limited.open({ role: 'api' })
+    const otherApp = await buildApp(other)
+    try {
+      const key = (await createApiKey(other.db, { name: 'admin', scopes: ['admin'], rateLimit: 0 })).key
+      const url = (await otherApp.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '')
+      await other.db.insertInto('instances').values({ id: 'big', name: 'Big' }).execute()
+      const response = await fetch(`${url}/api/v1/instances/big/uploads?name=big.csv`, {
+        method: 'POST',
+        headers: { 'x-api-key': key, 'content-type': 'application/octet-stream' },
+        body: Buffer.alloc(1024 * 1024 + 10, 65),
+      })
+      expect(response.status).toBe(400)
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('UploadTooLarge')
+      expect(readdirSync(join(other.settings.dataDir, 'big', 'uploads'))).toEqual([])
+    } finally {
+      await otherApp.close()
+      await limited.dispose()
+    }
   })
 })

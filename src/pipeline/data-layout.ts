@@ -15,4 +15,6 @@ export const dataLayout = {
   workDir: (dataDir: string, instanceId: string, refreshId: string) =>
     join(dataDir, instanceId, 'work', refreshId),
   duckTempDir: (dataDir: string) => join(dataDir, '.duckdb-tmp'),
+  /** Files uploaded through the web UI, read by the data sources made of them. */
+  uploadsDir: (dataDir: string, instanceId: string) => join(dataDir, instanceId, 'uploads'),
 }

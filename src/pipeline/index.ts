@@ -11,6 +11,7 @@ export { type RefreshWorkerContext, runSourceRefresh } from './refresh-source.js
 export { cancelRefresh, requestRefreshes } from './request-refresh.js'
 export { requestRun } from './request-run.js'
 export { redact, SOURCE_KINDS, sourceReader, sourceReaders } from './sources/index.js'
+export { previewSource, type SourcePreview } from './sources/preview-source.js'
 export {
   openSourceOptions,
   publicSourceOptions,

@@ -55,6 +55,8 @@ export interface Settings {
   jobTimeoutSeconds: number
   /** How long a worker holds a flow run before another may resume it (OPENINSIGHTS_FLOW_LEASE, default 30 s). */
   flowLeaseSeconds: number
+  /** The largest file the web UI may upload as a data source (OPENINSIGHTS_UPLOAD_LIMIT_MB, default 1024). */
+  uploadLimitBytes: number
 }
 
 /** 8 attempts over about 4.5 hours: at once, then 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 3 h later. */
@@ -126,6 +128,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       1,
       nonNegativeNumber(env.OPENINSIGHTS_FLOW_LEASE, 30, 'OPENINSIGHTS_FLOW_LEASE'),
     ),
+    uploadLimitBytes:
+      positive(env.OPENINSIGHTS_UPLOAD_LIMIT_MB, 1024, 'OPENINSIGHTS_UPLOAD_LIMIT_MB') * 1024 * 1024,
   }
 }
 

@@ -97,7 +97,8 @@ export async function buildApp(runtime: Runtime): Promise<ApiApp> {
   // plugins add (the docs pages, the web UI's files) are public because they are registered as such.
   let registeringPublic = false
   app.addHook('onRoute', (route) => {
-    if (registeringPublic) route.config = { ...route.config, public: true }
+    // A route that names the scope it needs is never public, whenever it is registered.
+    if (registeringPublic && !route.config?.scope) route.config = { ...route.config, public: true }
     const schema: FastifySchema = { ...route.schema }
     if (route.config?.public) schema.security = []
     else {
@@ -139,7 +140,7 @@ export async function buildApp(runtime: Runtime): Promise<ApiApp> {
   registerKeyRoutes(app, runtime)
   registerInstanceRoutes(app, runtime)
   registerConfigRoutes(app, runtime)
-  registerDataSourceRoutes(app, runtime)
+  await registerDataSourceRoutes(app, runtime)
   registerRefreshRoutes(app, runtime)
   registerEventRoutes(app, runtime)
   registerUnifyRoutes(app, runtime)

@@ -317,7 +317,7 @@ async function firstRow(
 }
 
 /** DuckDB's errors about the input, as AppErrors naming the data source. */
-function duckDbError(error: unknown, source: DataSource): AppError {
+export function duckDbError(error: unknown, source: DataSource): AppError {
   if (error instanceof AppError) return error
   const message = (error as Error).message ?? String(error)
   const first = message.split('\n')[0] ?? message

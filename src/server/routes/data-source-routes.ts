@@ -1,7 +1,20 @@
+import { createWriteStream } from 'node:fs'
+import { mkdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { Transform } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import { z } from 'zod'
 import { dataSourceSchema, nameSchema } from '../../config/index.js'
-import { notFound } from '../../errors.js'
-import { publicSourceOptions, requestRefreshes, sealSourceOptions } from '../../pipeline/index.js'
+import { AppError, notFound } from '../../errors.js'
+import { newId } from '../../ids.js'
+import {
+  dataLayout,
+  previewSource,
+  publicSourceOptions,
+  requestRefreshes,
+  SOURCE_KINDS,
+  sealSourceOptions,
+} from '../../pipeline/index.js'
 import type { Runtime } from '../../runtime/index.js'
 import {
   deleteDataSource,
@@ -34,7 +47,7 @@ const dataSourceOut = z.object({
 
 const sourceParams = instanceParams.extend({ name: nameSchema.describe('Data source name') })
 
-export function registerDataSourceRoutes(app: ApiApp, runtime: Runtime): void {
+export async function registerDataSourceRoutes(app: ApiApp, runtime: Runtime): Promise<void> {
   const { db } = runtime
   const withLastRefresh = async (instanceId: string) =>
     new Map(
@@ -175,6 +188,108 @@ export function registerDataSourceRoutes(app: ApiApp, runtime: Runtime): void {
       if (!result) throw notFound('Data source', name)
       void reply.header('location', `/api/v1/instances/${instanceId}/refreshes/${result.refresh.id}`)
       return reply.status(202).send({ ...result.refresh, created: result.created })
+    },
+  )
+
+  // Uploads stream to disk: the body is not parsed, and its size is counted as it arrives.
+  await app.register(async (plugin) => {
+    const scoped = plugin as unknown as ApiApp
+    scoped.removeAllContentTypeParsers()
+    scoped.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined))
+    scoped.post(
+      '/api/v1/instances/:instanceId/uploads',
+      {
+        config: { scope: 'admin' },
+        schema: {
+          summary: 'Upload a file for a data source',
+          description:
+            "The request body is the file (any content type). Stored under the instance's uploads folder; answers the path to give a data source's options.path. At most OPENINSIGHTS_UPLOAD_LIMIT_MB (default 1024).",
+          tags: ['data sources'],
+          params: instanceParams,
+          querystring: z.object({
+            name: z.string().min(1).max(200).describe('The file name, for its extension and for people'),
+          }),
+          response: {
+            201: z.object({ path: z.string(), name: z.string(), bytes: z.number() }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (request, reply) => {
+        const { instanceId } = request.params
+        if (!(await getInstance(db, instanceId))) throw notFound('Instance', instanceId)
+        const safe = request.query.name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '') || 'upload'
+        const dir = dataLayout.uploadsDir(runtime.settings.dataDir, instanceId)
+        await mkdir(dir, { recursive: true })
+        const path = join(dir, `${newId()}-${safe}`)
+        const limit = runtime.settings.uploadLimitBytes
+        let bytes = 0
+        const counter = new Transform({
+          transform(chunk: Buffer, _encoding, callback) {
+            bytes += chunk.length
+            if (bytes > limit)
+              callback(
+                new AppError(
+                  'UploadTooLarge',
+                  `the file is larger than the ${Math.round(limit / 1024 / 1024)} MB uploads may be (OPENINSIGHTS_UPLOAD_LIMIT_MB); give its path instead`,
+                  { target: 'body' },
+                ),
+              )
+            else callback(null, chunk)
+          },
+        })
+        try {
+          await pipeline(request.raw, counter, createWriteStream(path, { flags: 'wx', mode: 0o600 }))
+        } catch (error) {
+          await rm(path, { force: true })
+          throw error
+        }
+        void reply.status(201)
+        return { path, name: request.query.name, bytes }
+      },
+    )
+  })
+
+  app.post(
+    '/api/v1/instances/:instanceId/datasources/preview',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        summary: 'Preview a data source before saving it',
+        description:
+          'Reads the start of the file or table: its columns and types, the first 20 rows, the columns that could be its key (present and distinct in the first 10,000 rows, id-like names first) and, for CSV, the delimiter, quote, encoding, decimal mark and date format it was read with (`detected` names those not set).',
+        tags: ['data sources'],
+        params: instanceParams,
+        body: z.object({
+          kind: z.enum(SOURCE_KINDS as [string, ...string[]]),
+          options: z.record(z.string(), z.unknown()),
+          columnTypes: z.record(z.string(), z.string()).default({}),
+        }),
+        response: {
+          200: z.object({
+            columns: z.array(z.object({ name: z.string(), type: z.string() })),
+            rows: z.array(z.record(z.string(), z.unknown())),
+            keyCandidates: z.array(z.string()),
+            dialect: z.record(z.string(), z.unknown()).nullable(),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { instanceId } = request.params
+      if (!(await getInstance(db, instanceId))) throw notFound('Instance', instanceId)
+      const preview = await previewSource(
+        runtime.duck,
+        {
+          name: 'preview',
+          kind: request.body.kind as (typeof SOURCE_KINDS)[number],
+          options: request.body.options,
+          columnTypes: request.body.columnTypes,
+        },
+        dataLayout.workDir(runtime.settings.dataDir, instanceId, `preview-${newId()}`),
+      )
+      return { ...preview, dialect: (preview.dialect as Record<string, unknown> | null) ?? null }
     },
   )
 }
