@@ -287,12 +287,12 @@ describe.skipIf(!browserAvailable())('the web UI in a real browser (Debian chrom
     await shot('unify')
 
     await nav('Measures')
-    await page.getByRole('button', { name: 'TotalRevenue' }).click()
+    await page.getByRole('button', { name: 'TotalRevenue', exact: true }).click()
     await page.getByRole('img', { name: 'TotalRevenue over time' }).waitFor()
     await shot('measures')
 
     await nav('Segments')
-    await page.getByRole('button', { name: 'HighValueCustomers' }).click()
+    await page.getByRole('button', { name: 'HighValueCustomers', exact: true }).click()
     await page.getByRole('img', { name: 'HighValueCustomers over time' }).waitFor()
     await page.getByLabel('Value of row 1').fill('DK')
     await page.getByRole('button', { name: 'Estimate members' }).click()
@@ -321,6 +321,74 @@ describe.skipIf(!browserAvailable())('the web UI in a real browser (Debian chrom
     await page.getByRole('listitem').filter({ hasText: 'crm_contacts' }).first().waitFor()
     await shot('events')
   })
+
+  it('does the whole job in the UI: adds a source from a spreadsheet export, builds a measure and a segment, sees its count', async () => {
+    // A newsletter export as Excel writes it in Germany: semicolons, Latin-1, decimal commas.
+    const rows = Array.from(
+      { length: 40 },
+      (_, i) =>
+        `${1000 + i};abonnent${i}@example.de;Jürgen${i};Müller${i};${(i * 7.5).toFixed(2).replace('.', ',')}`,
+    )
+    const file = Buffer.from(`abo_nr;email;vorname;nachname;spende\r\n${rows.join('\r\n')}\r\n`, 'latin1')
+    await nav('Data sources')
+    const form = page.getByRole('region', { name: 'Add a data source' })
+    await form.getByLabel('Name', { exact: true }).fill('newsletter')
+    await form
+      .getByLabel('File', { exact: true })
+      .setInputFiles({ name: 'Newsletter Export.csv', mimeType: 'text/csv', buffer: file })
+    await form.getByRole('button', { name: 'Preview' }).click()
+    await form.getByText('Read as: delimiter ";" (detected)').waitFor()
+    await form.getByText('encoding "latin-1" (detected), decimal mark "," (detected)').waitFor()
+    expect(await form.getByLabel('Key column').inputValue()).toBe('abo_nr')
+    await form.getByRole('button', { name: 'Add and refresh' }).click()
+    await form.getByRole('status').filter({ hasText: '40 rows, 0 rejected' }).waitFor({ timeout: 60_000 })
+    await form.getByRole('region', { name: 'Suggested mapping' }).waitFor()
+    expect(await form.getByLabel('Attribute for email').inputValue()).toBe('Email')
+    await form.getByRole('button', { name: 'Use this mapping' }).click()
+    await form.getByText('Mapping saved').waitFor()
+    await shot('add-data-source')
+    const config = await server!.fetchJson('/api/v1/instances/demo/config')
+    expect(config.unify.sources.newsletter.attributes).toMatchObject({ email: 'Email' })
+    expect(config.dataSources.newsletter.primaryKey).toBe('abo_nr')
+
+    await nav('Measures')
+    const measure = page.getByRole('form', { name: 'Build a measure' })
+    await measure.getByLabel('Measure name').fill('ShopSpend')
+    await measure.getByLabel('Kind', { exact: true }).selectOption('customer')
+    await measure.getByLabel('Entity').selectOption('webshop_orders')
+    await measure.getByLabel('Aggregation').selectOption('sum')
+    await measure.getByLabel('Column', { exact: true }).selectOption('total_amount')
+    await measure.getByRole('button', { name: 'Save measure' }).click()
+    await measure.getByText('Saved ShopSpend').waitFor()
+    await page.getByRole('button', { name: 'ShopSpend', exact: true }).waitFor()
+    await shot('measure-built')
+
+    await nav('Segments')
+    const segment = page.getByRole('form', { name: 'Build a segment' })
+    await segment.getByLabel('Segment name').fill('big spenders')
+    await segment.getByLabel('Or write the filter').fill('ShopSpend ge 5000')
+    await segment.getByRole('button', { name: 'Save segment' }).click()
+    // The browser says what a segment name must be, not only that it does not match.
+    expect(await segment.getByLabel('Segment name').getAttribute('title')).toContain('CamelCase')
+    await segment.getByLabel('Segment name').fill('BigShopSpenders')
+    await segment.getByRole('button', { name: 'Save segment' }).click()
+    const saved = segment.getByRole('status').filter({ hasText: 'Saved BigShopSpenders' })
+    await saved.waitFor()
+    const counted = Number(
+      (/: ([\d,]+) members now/.exec((await saved.textContent()) ?? '')?.[1] ?? '').replaceAll(',', ''),
+    )
+    expect(counted).toBeGreaterThan(0)
+    await saved.getByRole('button', { name: 'publish it now' }).click()
+    await saved.getByText('succeeded').waitFor({ timeout: 60_000 })
+    const row = page.getByRole('row').filter({ hasText: 'BigShopSpenders' })
+    await row.getByRole('cell', { name: counted.toLocaleString('en') }).waitFor()
+    await shot('segment-counted')
+    // The same count as the API computes from the data.
+    const segments = await server!.fetchJson('/api/v1/instances/demo/segments')
+    expect(segments.value.find((s: { name: string }) => s.name === 'BigShopSpenders').memberCount).toBe(
+      counted,
+    )
+  }, 180_000)
 
   it('refuses session changes without the UI header, and API calls without a session or key', async () => {
     const cookie = (await page.context().cookies()).find((c) => c.name === 'oi_session')

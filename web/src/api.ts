@@ -46,6 +46,31 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   return body as T
 }
 
+/** Sends a file as the request body (an upload), with the session and the UI header. */
+export async function upload<T>(path: string, file: Blob): Promise<T> {
+  const response = await fetch(path, {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: {
+      accept: 'application/json',
+      'x-openinsights-ui': '1',
+      'content-type': 'application/octet-stream',
+    },
+    body: file,
+  })
+  const body = (await response.json().catch(() => undefined)) as
+    | { error?: { code?: string; message?: string; target?: string } }
+    | undefined
+  if (!response.ok)
+    throw new ApiError(
+      response.status,
+      body?.error?.code ?? `Http${response.status}`,
+      body?.error?.message ?? `POST ${path} answered ${response.status}`,
+      body?.error?.target,
+    )
+  return body as T
+}
+
 /** A path with query parameters (undefined ones left out). */
 export function withQuery(
   path: string,
@@ -78,6 +103,8 @@ export interface Refresh {
   rowCount: number | null
   rejectedRowCount: number | null
   error: { code: string; message: string } | null
+  /** How a CSV file was read, and which settings were detected. */
+  dialect?: Record<string, unknown> | null
 }
 
 export interface DataSource {

@@ -88,8 +88,13 @@ export async function previewSource(
             )
           )[0] ?? {})
     const total = Number(counts.n ?? 0)
+    // Amounts and moments may happen to be distinct in a sample; they are not identifiers.
     const keyCandidates = columns
-      .filter((_, i) => total > 0 && Number(counts[`c${i}`]) === total && Number(counts[`d${i}`]) === total)
+      .filter((c) => !/^(DOUBLE|FLOAT|REAL|DECIMAL|DATE|TIME|TIMESTAMP|BOOLEAN)/i.test(c.type))
+      .filter((c) => {
+        const i = columns.indexOf(c)
+        return total > 0 && Number(counts[`c${i}`]) === total && Number(counts[`d${i}`]) === total
+      })
       .map((c) => c.name)
       .sort((a, b) => Number(ID_LIKE.test(b)) - Number(ID_LIKE.test(a)))
     return { columns, rows, keyCandidates, dialect: opened.dialect ?? null }

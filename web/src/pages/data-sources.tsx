@@ -4,6 +4,7 @@ import { api, type DataSource, instancePath, type Refresh, withQuery } from '../
 import { Async, Empty, ErrorBox, Json, PageHeader, Progress, Status, TableHead, Time } from '../components'
 import { formatCount, formatDuration } from '../format'
 import { useAction, useApi, useInstance } from '../hooks'
+import { AddDataSource } from './add-data-source'
 
 const busy = (r: Refresh | null | undefined) => r?.state === 'queued' || r?.state === 'running'
 
@@ -81,6 +82,7 @@ export default function DataSources({ selected }: { selected?: string }) {
         )}
       </Async>
       {selected && <SourceDetail name={selected} />}
+      <AddDataSource onAdded={sources.reload} />
     </>
   )
 }

@@ -1,8 +1,13 @@
-import { useState } from 'react'
-import { instancePath } from '../api'
-import { Async, Empty, LineChart, PageHeader, TableHead } from '../components'
+import { type FormEvent, useState } from 'react'
+import { api, instancePath } from '../api'
+import { Async, Empty, ErrorBox, Field, LineChart, PageHeader, TableHead } from '../components'
 import { formatCount } from '../format'
-import { useApi, useInstance } from '../hooks'
+import { useAction, useApi, useInstance } from '../hooks'
+import { ComputeNow } from './recompute'
+
+export const INSIGHT_NAME_RULE = 'CamelCase: a capital letter, then letters and digits (e.g. LifetimeValue)'
+const NUMERIC =
+  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|REAL|DECIMAL)/i
 
 interface Measure {
   name: string
@@ -13,6 +18,8 @@ interface Measure {
     aggregation: string
     column?: string
     groupBy?: string
+    filter?: string
+    sql?: string
     thresholds: number[]
   }
   latest: { dimension: string | null; value: number }[]
@@ -22,19 +29,26 @@ export default function Measures() {
   const instanceId = useInstance()
   const measures = useApi<{ value: Measure[] }>(instancePath(instanceId, '/measures'))
   const [selected, setSelected] = useState<string>()
+  const remove = useAction(async (name: string) => {
+    if (!window.confirm(`Delete the measure ${name}? Its history stays.`)) return
+    await api(instancePath(instanceId, `/measures/${encodeURIComponent(name)}`), { method: 'DELETE' })
+    measures.reload()
+  })
   return (
     <>
       <PageHeader
         title="Measures"
         subtitle="Business-level and customer-level numbers, recomputed after each unification."
+        actions={<ComputeNow onDone={measures.reload} />}
       />
+      {remove.error && <ErrorBox error={remove.error} />}
       <Async loaded={measures}>
         {(m) =>
           m.value.length === 0 ? (
-            <Empty>No measures yet: add a measures section to openinsights.yaml.</Empty>
+            <Empty>No measures yet: build one below.</Empty>
           ) : (
             <table>
-              <TableHead columns={['Name', 'Kind', 'Definition', 'Latest value', 'Thresholds']} />
+              <TableHead columns={['Name', 'Kind', 'Definition', 'Latest value', 'Thresholds', '']} />
               <tbody>
                 {m.value.map((measure) => (
                   <tr key={measure.name} className={selected === measure.name ? 'selected' : ''}>
@@ -48,11 +62,23 @@ export default function Measures() {
                     </td>
                     <td>{measure.definition.kind}</td>
                     <td>
-                      {measure.definition.aggregation}({measure.definition.column ?? '*'}) of{' '}
-                      {measure.definition.entity}
-                      {measure.definition.groupBy && ` by ${measure.definition.groupBy}`}
+                      {measure.definition.sql !== undefined ? (
+                        <code>SQL</code>
+                      ) : (
+                        <>
+                          {measure.definition.aggregation}({measure.definition.column ?? '*'}) of{' '}
+                          {measure.definition.entity}
+                          {measure.definition.groupBy && ` by ${measure.definition.groupBy}`}
+                          {measure.definition.filter && (
+                            <>
+                              {' '}
+                              where <code>{measure.definition.filter}</code>
+                            </>
+                          )}
+                        </>
+                      )}
                     </td>
-                    <td className="num">
+                    <td className="num wrap">
                       {measure.definition.kind === 'customer'
                         ? 'per customer'
                         : measure.latest
@@ -60,6 +86,17 @@ export default function Measures() {
                             .join(', ') || '—'}
                     </td>
                     <td>{measure.definition.thresholds.map((t) => formatCount(t)).join(', ')}</td>
+                    <td>
+                      <button
+                        type="button"
+                        className="secondary"
+                        aria-label={`Delete ${measure.name}`}
+                        disabled={remove.busy}
+                        onClick={() => void remove.run(measure.name)}
+                      >
+                        Delete
+                      </button>
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -68,7 +105,151 @@ export default function Measures() {
         }
       </Async>
       {selected && <History kind="measures" name={selected} />}
+      <MeasureBuilder onSaved={measures.reload} />
     </>
+  )
+}
+
+/** Builds a measure (or replaces one of the same name): an aggregation of an entity's column. */
+function MeasureBuilder({ onSaved }: { onSaved: () => void }) {
+  const instanceId = useInstance()
+  const entities = useApi<{ value: { name: string; schema: { name: string; type: string }[] }[] }>(
+    instancePath(instanceId, '/entities'),
+  )
+  const [name, setName] = useState('')
+  const [kind, setKind] = useState<'business' | 'customer'>('business')
+  const [entity, setEntity] = useState('')
+  const [aggregation, setAggregation] = useState('sum')
+  const [column, setColumn] = useState('')
+  const [filter, setFilter] = useState('')
+  const [groupBy, setGroupBy] = useState('')
+  const [thresholds, setThresholds] = useState('')
+  const [saved, setSaved] = useState<string>()
+  // Measures read data sources (and other entities), not what measures and segments publish.
+  const choices = (entities.data?.value ?? []).filter(
+    (e) => !e.name.startsWith('Segment') && !['CustomerMeasures', 'BusinessMeasures'].includes(e.name),
+  )
+  const columns = choices.find((e) => e.name === entity)?.schema ?? []
+  const needsColumn = aggregation !== 'count'
+  const usable = columns.filter((c) => aggregation === 'countDistinct' || NUMERIC.test(c.type))
+  const save = useAction(async (event: FormEvent) => {
+    event.preventDefault()
+    const limits = thresholds
+      .split(/[,;\s]+/)
+      .filter(Boolean)
+      .map(Number)
+    if (limits.some((n) => !Number.isFinite(n)))
+      throw new Error(`thresholds: write numbers separated by commas`)
+    await api(instancePath(instanceId, `/measures/${encodeURIComponent(name)}`), {
+      method: 'PUT',
+      body: {
+        kind,
+        entity,
+        aggregation,
+        ...(needsColumn && column ? { column } : {}),
+        ...(filter.trim() ? { filter: filter.trim() } : {}),
+        ...(kind === 'business' && groupBy ? { groupBy } : {}),
+        thresholds: limits,
+      },
+    })
+    setSaved(name)
+    onSaved()
+  })
+  return (
+    <form className="card" onSubmit={(e) => void save.run(e)} aria-labelledby="measure-builder-title">
+      <h2 id="measure-builder-title">Build a measure</h2>
+      <Field label="Measure name" hint={INSIGHT_NAME_RULE}>
+        {(id) => (
+          <input
+            id={id}
+            value={name}
+            required
+            pattern="[A-Z][A-Za-z0-9]{0,62}"
+            title={INSIGHT_NAME_RULE}
+            onChange={(e) => setName(e.target.value)}
+          />
+        )}
+      </Field>
+      <div className="inline-form">
+        <Field label="Kind" hint="Business: one value (or one per group); customer: one per customer">
+          {(id) => (
+            <select id={id} value={kind} onChange={(e) => setKind(e.target.value as 'business' | 'customer')}>
+              <option value="business">business</option>
+              <option value="customer">customer</option>
+            </select>
+          )}
+        </Field>
+        <Field label="Entity">
+          {(id) => (
+            <select
+              id={id}
+              value={entity}
+              required
+              onChange={(e) => {
+                setEntity(e.target.value)
+                setColumn('')
+                setGroupBy('')
+              }}
+            >
+              <option value="">choose…</option>
+              {choices.map((e) => (
+                <option key={e.name}>{e.name}</option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Aggregation">
+          {(id) => (
+            <select id={id} value={aggregation} onChange={(e) => setAggregation(e.target.value)}>
+              {['sum', 'count', 'avg', 'min', 'max', 'countDistinct'].map((a) => (
+                <option key={a}>{a}</option>
+              ))}
+            </select>
+          )}
+        </Field>
+        {needsColumn && (
+          <Field label="Column">
+            {(id) => (
+              <select id={id} value={column} required onChange={(e) => setColumn(e.target.value)}>
+                <option value="">choose…</option>
+                {usable.map((c) => (
+                  <option key={c.name}>{c.name}</option>
+                ))}
+              </select>
+            )}
+          </Field>
+        )}
+        {kind === 'business' && (
+          <Field label="Group by" hint="Optional: one value per value of this column">
+            {(id) => (
+              <select id={id} value={groupBy} onChange={(e) => setGroupBy(e.target.value)}>
+                <option value="">(none)</option>
+                {columns.map((c) => (
+                  <option key={c.name}>{c.name}</option>
+                ))}
+              </select>
+            )}
+          </Field>
+        )}
+      </div>
+      <Field label="Only rows where (optional)" hint="An OData filter, e.g. channel eq 'app'">
+        {(id) => <input id={id} value={filter} onChange={(e) => setFilter(e.target.value)} />}
+      </Field>
+      <Field label="Thresholds (optional)" hint="Numbers separated by commas; crossing one raises an event">
+        {(id) => <input id={id} value={thresholds} onChange={(e) => setThresholds(e.target.value)} />}
+      </Field>
+      <div className="actions">
+        <button type="submit" disabled={save.busy || !name || !entity}>
+          Save measure
+        </button>
+        {saved && (
+          <span role="status">
+            Saved {saved}: computed at the next refresh, or <ComputeNow onDone={onSaved} />
+          </span>
+        )}
+      </div>
+      {save.error && <ErrorBox error={save.error} />}
+    </form>
   )
 }
 

@@ -3,7 +3,8 @@ import { api, instancePath } from '../api'
 import { Async, Empty, ErrorBox, Field, PageHeader, TableHead } from '../components'
 import { formatCount } from '../format'
 import { useAction, useApi, useInstance } from '../hooks'
-import { History } from './measures'
+import { History, INSIGHT_NAME_RULE } from './measures'
+import { ComputeNow } from './recompute'
 
 interface Segment {
   name: string
@@ -46,19 +47,27 @@ export default function Segments() {
   const instanceId = useInstance()
   const segments = useApi<{ value: Segment[] }>(instancePath(instanceId, '/segments'))
   const [selected, setSelected] = useState<string>()
+  const [editing, setEditing] = useState<Segment>()
+  const remove = useAction(async (name: string) => {
+    if (!window.confirm(`Delete the segment ${name}? Its history stays.`)) return
+    await api(instancePath(instanceId, `/segments/${encodeURIComponent(name)}`), { method: 'DELETE' })
+    segments.reload()
+  })
   return (
     <>
       <PageHeader
         title="Segments"
         subtitle="Rule-based sets of customers, with their member counts over time."
+        actions={<ComputeNow onDone={segments.reload} />}
       />
+      {remove.error && <ErrorBox error={remove.error} />}
       <Async loaded={segments}>
         {(s) =>
           s.value.length === 0 ? (
             <Empty>No segments yet: build one below.</Empty>
           ) : (
             <table>
-              <TableHead columns={['Name', 'Rule', 'Members', 'Thresholds']} />
+              <TableHead columns={['Name', 'Rule', 'Members', 'Thresholds', '']} />
               <tbody>
                 {s.value.map((segment) => (
                   <tr key={segment.name} className={selected === segment.name ? 'selected' : ''}>
@@ -73,8 +82,33 @@ export default function Segments() {
                     <td>
                       <code>{segment.definition.filter}</code>
                     </td>
-                    <td className="num">{formatCount(segment.memberCount)}</td>
+                    <td className="num">
+                      {segment.memberCount === null ? (
+                        <span className="muted">counted at the next refresh</span>
+                      ) : (
+                        formatCount(segment.memberCount)
+                      )}
+                    </td>
                     <td>{segment.definition.thresholds.map((t) => formatCount(t)).join(', ')}</td>
+                    <td>
+                      <button
+                        type="button"
+                        className="secondary"
+                        aria-label={`Edit ${segment.name}`}
+                        onClick={() => setEditing(segment)}
+                      >
+                        Edit
+                      </button>{' '}
+                      <button
+                        type="button"
+                        className="secondary"
+                        aria-label={`Delete ${segment.name}`}
+                        disabled={remove.busy}
+                        onClick={() => void remove.run(segment.name)}
+                      >
+                        Delete
+                      </button>
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -83,12 +117,12 @@ export default function Segments() {
         }
       </Async>
       {selected && <History kind="segments" name={selected} />}
-      <RuleBuilder onSaved={segments.reload} />
+      <RuleBuilder key={editing?.name ?? 'new'} editing={editing} onSaved={segments.reload} />
     </>
   )
 }
 
-function RuleBuilder({ onSaved }: { onSaved: () => void }) {
+function RuleBuilder({ onSaved, editing }: { onSaved: () => void; editing?: Segment | undefined }) {
   const instanceId = useInstance()
   const entity = useApi<{ value: { name: string; schema: { name: string }[] }[] }>(
     instancePath(instanceId, '/entities'),
@@ -101,13 +135,16 @@ function RuleBuilder({ onSaved }: { onSaved: () => void }) {
         .filter((n) => n !== 'CustomerId'),
     ),
   ]
-  const [name, setName] = useState('')
+  const [name, setName] = useState(editing?.name ?? '')
+  // A filter written out (or an existing segment's) is kept as text: it may say more than rows can.
+  const [written, setWritten] = useState(editing?.definition.filter ?? '')
+  const [saved, setSaved] = useState<{ name: string; members: number }>()
   const [join, setJoin] = useState<'and' | 'or'>('and')
   const [conditions, setConditions] = useState<Condition[]>([
     { attribute: 'Country', operator: 'eq', value: '' },
   ])
   const [estimate, setEstimate] = useState<number>()
-  const filter = filterOf(conditions, join)
+  const filter = written.trim() || filterOf(conditions, join)
   const estimateAction = useAction(async () => {
     const r = await api<{ memberCount: number }>(instancePath(instanceId, '/segments/estimate'), {
       method: 'POST',
@@ -117,25 +154,34 @@ function RuleBuilder({ onSaved }: { onSaved: () => void }) {
   })
   const save = useAction(async (event: FormEvent) => {
     event.preventDefault()
+    const { filter: _old, ...kept } = editing?.definition ?? {}
     await api(instancePath(instanceId, `/segments/${encodeURIComponent(name)}`), {
       method: 'PUT',
-      body: { filter },
+      body: { ...kept, ...(filter ? { filter } : {}) },
     })
+    // Counted at once over the current profiles; published with the next computation.
+    const counted = await api<{ memberCount: number }>(instancePath(instanceId, '/segments/estimate'), {
+      method: 'POST',
+      body: filter ? { filter } : {},
+    })
+    setSaved({ name, members: counted.memberCount })
     onSaved()
   })
   const update = (i: number, change: Partial<Condition>) =>
     setConditions(conditions.map((c, j) => (j === i ? { ...c, ...change } : c)))
   return (
     <form className="card" onSubmit={(e) => void save.run(e)} aria-labelledby="builder-title">
-      <h2 id="builder-title">Build a segment</h2>
-      <Field label="Segment name">
+      <h2 id="builder-title">{editing ? `Edit ${editing.name}` : 'Build a segment'}</h2>
+      <Field label="Segment name" hint={INSIGHT_NAME_RULE}>
         {(id) => (
           <input
             id={id}
             value={name}
             onChange={(e) => setName(e.target.value)}
             required
-            pattern="[A-Za-z][A-Za-z0-9_]*"
+            readOnly={editing !== undefined}
+            pattern="[A-Z][A-Za-z0-9]{0,62}"
+            title={INSIGHT_NAME_RULE}
           />
         )}
       </Field>
@@ -199,6 +245,12 @@ function RuleBuilder({ onSaved }: { onSaved: () => void }) {
           Add row
         </button>
       </fieldset>
+      <Field
+        label="Or write the filter"
+        hint="An OData filter; when set, it is used instead of the rows above"
+      >
+        {(id) => <input id={id} value={written} onChange={(e) => setWritten(e.target.value)} />}
+      </Field>
       <p>
         Filter: <code>{filter || '(all customers)'}</code>
       </p>
@@ -216,6 +268,12 @@ function RuleBuilder({ onSaved }: { onSaved: () => void }) {
           Save segment
         </button>
       </div>
+      {saved && (
+        <p role="status">
+          Saved {saved.name}: {formatCount(saved.members)} members now. The count is published with the next
+          refresh, or <ComputeNow onDone={onSaved} label="publish it now" />
+        </p>
+      )}
       {(estimateAction.error ?? save.error) && (
         <ErrorBox error={(estimateAction.error ?? save.error) as Error} />
       )}
