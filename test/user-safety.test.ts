@@ -379,3 +379,23 @@ describe('adding a data source the way the web UI does', () => {
     }
   })
 })
+
+describe('the designer is told on save what will fail at run time', () => {
+  it('warns of an HTTP action whose URL the outbound guard refuses, and saves the flow all the same', async () => {
+    const saved = await api('PUT', `${demo}/flows/Internal%20call`, {
+      trigger: { type: 'datasource.refresh.failed', parameters: {} },
+      actions: {
+        Call: { type: 'http', inputs: { method: 'POST', uri: 'http://10.1.2.3/hook', body: 'x' } },
+        Public: {
+          type: 'http',
+          inputs: { method: 'POST', uri: "https://203.0.113.9/@{triggerBody()?['dataSourceName']}" },
+          runAfter: { Call: ['Succeeded'] },
+        },
+      },
+    })
+    expect(saved.status, JSON.stringify(saved.json)).toBe(200)
+    expect(saved.json.warnings).toEqual([
+      { target: 'actions.Call.inputs.uri', message: expect.stringContaining('10.1.2.3') },
+    ])
+  })
+})

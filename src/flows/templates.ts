@@ -7,6 +7,7 @@ import { AppError } from '../errors.js'
 import type { SecretBox } from '../secrets/index.js'
 import type { DbOrTx } from '../store/database.js'
 import { listFlows } from '../store/flows.js'
+import { getInstance } from '../store/instances.js'
 import { putSecret } from '../store/secrets.js'
 import type { FlowDefinitionInput } from './definition/flow-definition.js'
 import { saveFlow } from './flow-service.js'
@@ -17,10 +18,19 @@ export interface FlowTemplate {
   description: string
   defaultName: string
   parameters: Record<string, { description: string; required: boolean; secret?: boolean; number?: boolean }>
-  definition(values: Record<string, string>, secretName: (parameter: string) => string): FlowDefinitionInput
+  definition(
+    values: Record<string, string>,
+    secretName: (parameter: string) => string,
+    /** The instance by the name people know it by (ids mean nothing in a message). */
+    instance: { id: string; name: string },
+  ): FlowDefinitionInput
 }
 
 const fact = (title: string, value: string) => ({ title, value })
+/** Text that goes into a definition as is: an `@` that would start an expression is doubled. */
+const literalText = (text: string) => (text.startsWith('@') ? `@${text}` : text)
+const htmlEscape = (text: string) =>
+  text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;')
 
 export const FLOW_TEMPLATES: FlowTemplate[] = [
   {
@@ -36,7 +46,7 @@ export const FLOW_TEMPLATES: FlowTemplate[] = [
       },
       dataSourceName: { description: 'Only this data source (all when empty)', required: false },
     },
-    definition: (values, secretName) => ({
+    definition: (values, secretName, instance) => ({
       description: 'Posts to Teams when a data source refresh fails',
       trigger: {
         type: 'datasource.refresh.failed',
@@ -66,7 +76,7 @@ export const FLOW_TEMPLATES: FlowTemplate[] = [
                   facts: [
                     fact('Data source', "@{triggerBody()?['dataSourceName']}"),
                     fact('Error', "@{triggerBody()?['error']?['code']}"),
-                    fact('Instance', "@{triggerBody()?['instanceId']}"),
+                    fact('Instance', literalText(instance.name)),
                     fact('When', "@{formatDateTime(triggerBody()?['completedAt'], 'yyyy-MM-dd HH:mm')} UTC"),
                     fact('Refresh', "@{triggerBody()?['refreshId']}"),
                   ],
@@ -89,7 +99,7 @@ export const FLOW_TEMPLATES: FlowTemplate[] = [
       threshold: { description: 'The member count that fires it', required: true, number: true },
       direction: { description: 'up (default), down or both', required: false },
     },
-    definition: (values) => ({
+    definition: (values, _secretName, instance) => ({
       description: 'Emails the data owners when a segment crosses a threshold',
       trigger: {
         type: 'segment.threshold.crossed',
@@ -111,7 +121,7 @@ export const FLOW_TEMPLATES: FlowTemplate[] = [
               "<p>It now has <b>@{formatNumber(triggerBody()?['value'], 'N0')}</b> members",
               "(before: @{if(equals(triggerBody()?['previousValue'], null), 'none', formatNumber(triggerBody()?['previousValue'], 'N0'))}),",
               "crossing the threshold of @{triggerBody()?['threshold']} going @{triggerBody()?['direction']}.</p>",
-              "<p>Refresh @{triggerBody()?['refreshId']} of instance @{triggerBody()?['instanceId']}.</p>",
+              `<p>In ${htmlEscape(literalText(instance.name))}, at the refresh that ended @{formatDateTime(utcNow(), 'yyyy-MM-dd HH:mm')} UTC.</p>`,
             ].join('\n'),
           },
         },
@@ -177,7 +187,10 @@ export async function installTemplate(
     db,
     instanceId,
     flowName,
-    template.definition(values, secretName),
+    template.definition(values, secretName, {
+      id: instanceId,
+      name: (await getInstance(db, instanceId))?.name ?? instanceId,
+    }),
     `template:${template.id}`,
   )
   return { name: flowName, ...saved }

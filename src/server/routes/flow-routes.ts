@@ -2,7 +2,9 @@ import { z } from 'zod'
 import { TRIGGERS } from '../../connector/export/index.js'
 import { notFound } from '../../errors.js'
 import { rerunFlowRun, startManualRun, startTestRun } from '../../flows/flow-runs.js'
+import type { ActionDefinition } from '../../flows/index.js'
 import { FLOW_TEMPLATES, hideSecure, installTemplate, saveFlow } from '../../flows/index.js'
+import { type OutboundGuard, OutboundRefused } from '../../outbound/index.js'
 import type { Runtime } from '../../runtime/index.js'
 import { listActionRecords } from '../../store/flow-run-actions.js'
 import { getFlowRun, listFlowRuns } from '../../store/flow-runs.js'
@@ -107,6 +109,11 @@ export function registerFlowRoutes(app: ApiApp, runtime: Runtime): void {
             name: z.string(),
             action: z.string(),
             definition: z.record(z.string(), z.unknown()),
+            warnings: z
+              .array(z.object({ target: z.string(), message: z.string() }))
+              .describe(
+                'What will fail when the flow runs, though the definition is valid: URLs the outbound guard refuses',
+              ),
           }),
           ...errorResponses,
         },
@@ -125,6 +132,7 @@ export function registerFlowRoutes(app: ApiApp, runtime: Runtime): void {
         name: request.params.name,
         action: saved.action,
         definition: saved.definition as unknown as Record<string, unknown>,
+        warnings: await refusedUrls(runtime.outbound, saved.definition.actions),
       }
     },
   )
@@ -352,4 +360,37 @@ export function registerFlowRoutes(app: ApiApp, runtime: Runtime): void {
       return run(again)
     },
   )
+}
+
+/**
+ * The URLs written into a flow's actions (not expressions) that the outbound guard would refuse
+ * when the flow runs — a private address, a host that resolves to one — so the designer can say
+ * so on save. A host that does not resolve within 2 s is left to the run.
+ */
+async function refusedUrls(
+  guard: OutboundGuard,
+  actions: Record<string, ActionDefinition>,
+  path = 'actions',
+): Promise<{ target: string; message: string }[]> {
+  const warnings: { target: string; message: string }[] = []
+  for (const [name, action] of Object.entries(actions)) {
+    const inputs = (action.inputs ?? {}) as Record<string, unknown>
+    for (const key of ['uri', 'webhookUrl']) {
+      const url = inputs[key]
+      if (typeof url !== 'string' || url.includes('@')) continue
+      const target = `${path}.${name}.inputs.${key}`
+      // Settled either way, so an answer after the 2 s is not an unhandled rejection.
+      const check = guard.checkUrlNow(url, target).then(
+        () => undefined,
+        (error: unknown) => error,
+      )
+      const outcome = await Promise.race([check, new Promise((resolve) => setTimeout(resolve, 2000).unref())])
+      if (outcome instanceof OutboundRefused) warnings.push({ target, message: outcome.message })
+    }
+    if (action.actions)
+      warnings.push(...(await refusedUrls(guard, action.actions, `${path}.${name}.actions`)))
+    if (action.else)
+      warnings.push(...(await refusedUrls(guard, action.else.actions, `${path}.${name}.else.actions`)))
+  }
+  return warnings
 }

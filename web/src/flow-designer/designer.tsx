@@ -95,6 +95,7 @@ function Designer({
   const [showProblems, setShowProblems] = useState(false)
   const [saving, setSaving] = useState(false)
   const [saved, setSaved] = useState<string>()
+  const [warnings, setWarnings] = useState<{ target: string; message: string }[]>([])
   const [error, setError] = useState<Error>()
   const [showCode, setShowCode] = useState(false)
   const update = (change: Partial<DesignerState>) => {
@@ -122,10 +123,11 @@ function Designer({
           }),
         }
       }
-      await api(instancePath(instanceId, `/flows/${encodeURIComponent(state.flowName)}`), {
-        method: 'PUT',
-        body: toDefinition(state),
-      })
+      const answer = await api<{ warnings?: { target: string; message: string }[] }>(
+        instancePath(instanceId, `/flows/${encodeURIComponent(state.flowName)}`),
+        { method: 'PUT', body: toDefinition(state) },
+      )
+      setWarnings(answer.warnings ?? [])
       setState(next)
       setSaved(state.flowName)
       return true
@@ -271,6 +273,18 @@ function Designer({
           </span>
         )}
       </div>
+      {saved && warnings.length > 0 && (
+        <div className="warning-box" role="alert">
+          <strong>Saved, but this will fail when the flow runs:</strong>
+          <ul>
+            {warnings.map((w) => (
+              <li key={w.target}>
+                <code>{w.target}</code>: {w.message}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
       {showCode && <Json value={toDefinition(state)} label="Workflow definition" />}
       {error instanceof ApiError && error.code === 'NoEventYet' && (
         <p className="hint">
@@ -530,7 +544,7 @@ function TokenField({
       {!sealed && value.includes('@{') && (
         <p className="readable">
           <span className="sr-only">{field.label} reads as: </span>
-          {readable(value, tokens).map((part, i) =>
+          {readable(value, tokens, { html: field.html === true }).map((part, i) =>
             'token' in part ? (
               // biome-ignore lint/suspicious/noArrayIndexKey: parts of one text, in order
               <span key={i} className="chip" title={part.expression}>

@@ -82,7 +82,23 @@ describe('the flow designer model', () => {
       { text: 'Refresh of ' },
       { token: 'Data source name', expression: "triggerBody()?['dataSourceName']" },
       { text: ' failed ' },
-      { token: 'utcNow()', expression: 'utcNow()' },
+      { token: 'fx utcNow()', expression: 'utcNow()' },
+    ])
+  })
+
+  it('reads an expression as fx with the tokens it uses by name, and HTML as its text', () => {
+    const tokens = dynamicContent(refreshFailed, [])
+    const body =
+      "<h2>Refresh of @{triggerBody()?['dataSourceName']}</h2>\n<p>It read <b>@{formatNumber(triggerBody()?['rowCount'], 'N0')}</b> rows</p>"
+    expect(readable(body, tokens, { html: true })).toEqual([
+      { text: 'Refresh of ' },
+      { token: 'Data source name', expression: "triggerBody()?['dataSourceName']" },
+      { text: '\n\nIt read ' },
+      {
+        token: expect.stringMatching(/^fx formatNumber\(Row count|^fx formatNumber\([A-Z][a-z]+/),
+        expression: "formatNumber(triggerBody()?['rowCount'], 'N0')",
+      },
+      { text: ' rows\n' },
     ])
   })
 

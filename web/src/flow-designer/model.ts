@@ -59,6 +59,8 @@ export interface FieldSpec {
   label: string
   hint?: string
   multiline?: boolean
+  /** HTML (an email body): read back as its text, tags left out. */
+  html?: boolean
   required?: boolean
   options?: string[]
   /** A value people should not see again once saved (kept sealed as a secret). */
@@ -90,7 +92,7 @@ export const STEP_TYPES: { type: StepType; label: string; description: string; f
       { key: 'to', label: 'To', hint: 'Addresses separated by ;', required: true },
       { key: 'cc', label: 'CC' },
       { key: 'subject', label: 'Subject', required: true },
-      { key: 'body', label: 'Body (HTML)', multiline: true, required: true },
+      { key: 'body', label: 'Body (HTML)', multiline: true, html: true, required: true },
     ],
   },
   {
@@ -249,17 +251,38 @@ export function dynamicContent(trigger: TriggerInfo | undefined, before: Step[])
 export function readable(
   text: string,
   tokens: Token[],
+  options: { html?: boolean } = {},
 ): ({ text: string } | { token: string; expression: string })[] {
   const parts: ({ text: string } | { token: string; expression: string })[] = []
+  const plain = (t: string) => (options.html ? htmlText(t) : t)
+  // Longest first, so a token's expression is not replaced by a shorter one inside it.
+  const byLength = [...tokens].sort((a, b) => b.expression.length - a.expression.length)
   let rest = text
   for (let m = /@\{([^{}]*)\}/.exec(rest); m; m = /@\{([^{}]*)\}/.exec(rest)) {
-    if (m.index > 0) parts.push({ text: rest.slice(0, m.index) })
+    if (m.index > 0) parts.push({ text: plain(rest.slice(0, m.index)) })
     const expression = m[1] as string
-    parts.push({ token: tokens.find((t) => t.expression === expression)?.label ?? expression, expression })
+    const token = tokens.find((t) => t.expression === expression)
+    // An expression reads as Power Automate shows it: fx, with the tokens it uses by their names.
+    let shown = expression
+    for (const t of byLength) shown = shown.split(t.expression).join(t.label)
+    parts.push({ token: token?.label ?? `fx ${shown}`, expression })
     rest = rest.slice(m.index + m[0].length)
   }
-  if (rest) parts.push({ text: rest })
-  return parts
+  if (rest) parts.push({ text: plain(rest) })
+  return parts.filter((p) => !('text' in p) || p.text !== '')
+}
+
+/** HTML as the text it shows: line breaks for paragraphs, headings and <br>, other tags left out. */
+export function htmlText(html: string): string {
+  return html
+    .replace(/<\s*br\s*\/?>/gi, '\n')
+    .replace(/<\/\s*(p|h[1-6]|div|li|tr)\s*>/gi, '\n')
+    .replace(/<[^>]*>/g, '')
+    .replace(/&nbsp;/g, ' ')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
+    .replace(/\n{3,}/g, '\n\n')
 }
 
 /** The text a token inserts into a field: string interpolation, as Power Automate inserts it. */

@@ -128,7 +128,9 @@ function EntityRows({ entity, name }: { entity: Entity | undefined; name: string
                     // biome-ignore lint/suspicious/noArrayIndexKey: rows of a page have no other identity
                     <tr key={skip + i}>
                       {columns.map((c) => (
-                        <td key={c}>{formatValue(row[c], types.get(c))}</td>
+                        <td key={c} title={formatValue(row[c], types.get(c))}>
+                          {formatValue(row[c], types.get(c))}
+                        </td>
                       ))}
                     </tr>
                   ))}

@@ -1,8 +1,8 @@
 import { type FormEvent, useState } from 'react'
 import { Link } from 'wouter'
 import { api, instancePath } from '../api'
-import { Async, Empty, ErrorBox, Json, PageHeader, Status, TableHead, Time } from '../components'
-import { formatCount, formatDuration } from '../format'
+import { Async, Empty, ErrorBox, PageHeader, Status, TableHead, Time } from '../components'
+import { formatCount, formatDuration, formatValue } from '../format'
 import { useAction, useApi, useInstance } from '../hooks'
 
 interface UnifyConfig {
@@ -220,20 +220,47 @@ function Explain() {
           {(e) => (
             <>
               <h3>Profile</h3>
-              <Json value={e.customer} label="Unified profile" />
-              <h3>{e.records.length} source records</h3>
-              <table className="compact">
-                <TableHead columns={['Source', 'Key', 'Record']} />
+              <table className="compact profile">
                 <tbody>
-                  {e.records.map((r) => (
-                    <tr key={`${r.source}:${r.key}`}>
-                      <td>{r.source}</td>
-                      <td>{r.key}</td>
-                      <td className="clip">{JSON.stringify(r.record)}</td>
+                  {Object.entries(e.customer).map(([attribute, value]) => (
+                    <tr key={attribute}>
+                      <th scope="row">{attribute}</th>
+                      <td>
+                        {Array.isArray(value)
+                          ? value.map((v) => formatValue(v)).join(', ')
+                          : formatValue(value)}
+                      </td>
                     </tr>
                   ))}
                 </tbody>
               </table>
+              <h3>{e.records.length} source records</h3>
+              {[...new Set(e.records.map((r) => r.source))].map((source) => {
+                const records = e.records.filter((r) => r.source === source)
+                const columns = [...new Set(records.flatMap((r) => Object.keys(r.record ?? {})))]
+                return (
+                  <section key={source} aria-label={`Records from ${source}`}>
+                    <h4>{source}</h4>
+                    {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling table must be reachable by keyboard */}
+                    <div className="table-scroll full" tabIndex={0}>
+                      <table className="compact">
+                        <TableHead columns={columns.length > 0 ? columns : ['Key']} />
+                        <tbody>
+                          {records.map((r) => (
+                            <tr key={r.key}>
+                              {columns.length > 0 ? (
+                                columns.map((c) => <td key={c}>{formatValue(r.record?.[c])}</td>)
+                              ) : (
+                                <td>{r.key} (no longer in the source)</td>
+                              )}
+                            </tr>
+                          ))}
+                        </tbody>
+                      </table>
+                    </div>
+                  </section>
+                )
+              })}
               <h3>Why they match ({e.matches.length} pairs)</h3>
               <table className="compact">
                 <TableHead columns={['Record', 'Matched', 'Rule', 'Score']} />
