@@ -115,6 +115,7 @@ export const ERROR_CODES = {
   SourceQueryFailed: 'unprocessable',
   SourceUnreachable: 'unprocessable',
   SourceUnreadable: 'unprocessable',
+  SmtpFailed: 'unprocessable',
   // too-many
   TooManyRequests: 'too-many',
   // unavailable

@@ -399,3 +399,32 @@ describe('the designer is told on save what will fail at run time', () => {
     ])
   })
 })
+
+describe('settings the web UI edits', () => {
+  it('keeps the stored SMTP password when the form leaves it out, and says why a test mail failed', async () => {
+    const smtp = `${demo}/settings/smtp`
+    expect(
+      (await api('PUT', smtp, { host: '127.0.0.1', port: 9, user: 'u', password: 'p1', from: 'a@b.c' }))
+        .status,
+    ).toBe(204)
+    expect((await api('PUT', smtp, { host: '127.0.0.1', port: 9, user: 'u', from: 'x@b.c' })).status).toBe(
+      204,
+    )
+    expect((await api('GET', smtp)).json).toMatchObject({ user: 'u', password: '***', from: 'x@b.c' })
+    // Another user is another account: the old password is not carried over to it.
+    expect((await api('PUT', smtp, { host: '127.0.0.1', port: 9, user: 'v', from: 'x@b.c' })).status).toBe(
+      204,
+    )
+    expect((await api('GET', smtp)).json.password).toBeUndefined()
+    const failed = await api('POST', `${smtp}/test`, { to: 'someone@example.com' })
+    expect(failed.status).toBe(422)
+    expect(failed.json.error).toMatchObject({ code: 'SmtpFailed', target: 'smtp.host' })
+    const outbound = await api('GET', '/api/v1/settings/outbound')
+    expect(outbound.json).toEqual({
+      publicAddresses: true,
+      privateAddresses: false,
+      ranges: ['127.0.0.0/8'],
+      setting: 'OPENINSIGHTS_OUTBOUND_ALLOW',
+    })
+  })
+})

@@ -1,9 +1,12 @@
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import type { AddressInfo } from 'node:net'
 import { join, resolve } from 'node:path'
 import { gzipSync } from 'node:zlib'
+import { simpleParser } from 'mailparser'
 import type { Browser, Page } from 'playwright-core'
+import { SMTPServer } from 'smtp-server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { validateAdaptiveCard } from './helpers/adaptive-cards.js'
 import { browserAvailable, launchBrowser } from './helpers/browser.js'
@@ -389,6 +392,54 @@ describe.skipIf(!browserAvailable())('the web UI in a real browser (Debian chrom
       counted,
     )
   }, 180_000)
+
+  it('sets the mail server and sends a test mail, keeps a secret, and shows where calls may go', async () => {
+    const mails: { to: string; subject: string }[] = []
+    const smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      onData(stream, session, callback) {
+        simpleParser(stream)
+          .then((mail) => {
+            mails.push({
+              to: session.envelope.rcptTo.map((r) => r.address).join(','),
+              subject: mail.subject ?? '',
+            })
+            callback()
+          })
+          .catch(callback)
+      },
+    })
+    await new Promise<void>((done) => smtp.listen(0, '127.0.0.1', done))
+    try {
+      const port = (smtp.server.address() as AddressInfo).port
+      await nav('Settings')
+      const mail = page.getByRole('region', { name: 'Mail server (SMTP)' })
+      await mail.getByLabel('Host', { exact: true }).fill('127.0.0.1')
+      await mail.getByLabel('Port', { exact: true }).fill(String(port))
+      await mail.getByLabel('From', { exact: true }).fill('Insights <insights@contoso.example>')
+      await mail.getByRole('button', { name: 'Save mail server' }).click()
+      await mail.getByRole('status').filter({ hasText: 'Saved.' }).waitFor()
+      await mail.getByLabel('Send a test mail to').fill('owner@contoso.example')
+      await mail.getByRole('button', { name: 'Send test mail' }).click()
+      await mail.getByText('Accepted for owner@contoso.example').waitFor()
+      expect(mails).toEqual([{ to: 'owner@contoso.example', subject: 'openinsights: test mail' }])
+
+      const secrets = page.getByRole('region', { name: 'Secrets' })
+      await secrets.getByLabel('Secret name').fill('crm_token')
+      await secrets.getByLabel('Value', { exact: true }).fill('s3cr3t-value')
+      await secrets.getByRole('button', { name: 'Set secret' }).click()
+      await secrets.getByRole('cell', { name: 'crm_token', exact: true }).waitFor()
+      expect(await page.content()).not.toContain('s3cr3t-value')
+      await page
+        .getByRole('region', { name: 'Where webhooks and flows may call' })
+        .getByText('127.0.0.0/8')
+        .waitFor()
+      await shot('settings')
+    } finally {
+      await new Promise<void>((done) => smtp.close(() => done()))
+    }
+  })
 
   it('refuses session changes without the UI header, and API calls without a session or key', async () => {
     const cookie = (await page.context().cookies()).find((c) => c.name === 'oi_session')

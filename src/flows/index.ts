@@ -1,5 +1,5 @@
 export { SecretBox } from '../secrets/index.js'
-export { type SmtpSettings, smtpSettingsSchema } from './actions/index.js'
+export { type SmtpSettings, sendThroughSmtp, smtpSettingsSchema } from './actions/index.js'
 export {
   ACTION_TYPES,
   type ActionDefinition,
@@ -7,6 +7,7 @@ export {
   type FlowDefinitionInput,
   flowDefinitionSchema,
 } from './definition/flow-definition.js'
+export { ActionFailure } from './engine/action-failure.js'
 export { type FlowRunWorker, startFlowRunWorker } from './engine/flow-run-worker.js'
 export { flowTrigger } from './engine/flow-trigger.js'
 export { executeFlowRun, type FlowEngineContext } from './engine/run-flow.js'

@@ -16,6 +16,7 @@ const Flows = lazy(() => import('./pages/flows'))
 const FlowRunPage = lazy(() => import('./pages/flow-run'))
 const Deliveries = lazy(() => import('./pages/deliveries'))
 const Connections = lazy(() => import('./pages/connections'))
+const Settings = lazy(() => import('./pages/settings'))
 const Events = lazy(() => import('./pages/events'))
 const ExportDestinations = lazy(() => import('./pages/export-destinations'))
 const FlowDesigner = lazy(() => import('./flow-designer/designer'))
@@ -50,6 +51,7 @@ const NAV: { group: string; links: { href: string; label: string }[] }[] = [
     links: [
       { href: '/admin/export-destinations', label: 'Export destinations' },
       { href: '/admin/connections', label: 'Connections and API keys' },
+      { href: '/admin/settings', label: 'Settings' },
     ],
   },
 ]
@@ -130,6 +132,7 @@ function Shell({ username, onSignOut }: { username: string; onSignOut: (s: Sessi
           <Route path="/admin/export-destinations" component={ExportDestinations} />
           <Route path="/admin/export-destinations/power-automate/configure" component={FlowDesigner} />
           <Route path="/admin/connections" component={Connections} />
+          <Route path="/admin/settings" component={Settings} />
           <Route path="/setup">
             <Redirect to="/" />
           </Route>

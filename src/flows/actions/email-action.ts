@@ -1,7 +1,7 @@
 import { isIP } from 'node:net'
 import nodemailer from 'nodemailer'
 import { z } from 'zod'
-import { judgeAddress, OutboundRefused, PUBLIC_ONLY } from '../../outbound/index.js'
+import { judgeAddress, type OutboundGuard, OutboundRefused, PUBLIC_ONLY } from '../../outbound/index.js'
 import { ActionFailure } from '../engine/action-failure.js'
 import type { ActionContext } from './action-context.js'
 
@@ -33,15 +33,26 @@ export async function sendEmail(
   if (!stored)
     throw new ActionFailure(
       'NoSmtpServer',
-      "this instance has no SMTP server; set one with 'openinsights smtp set'",
+      "this instance has no SMTP server; set one with 'openinsights smtp set' or in Settings",
     )
-  const smtp = smtpSettingsSchema.parse(JSON.parse(stored))
+  return sendThroughSmtp(smtpSettingsSchema.parse(JSON.parse(stored)), inputs, context.outbound)
+}
+
+/**
+ * Sends one email through an SMTP server, reaching it only at an address the outbound guard
+ * allows: the email action's way, and the Settings page's test mail.
+ */
+export async function sendThroughSmtp(
+  smtp: SmtpSettings,
+  inputs: { to: string | string[]; cc?: string | string[]; subject: string; body: string },
+  outbound: Pick<OutboundGuard, 'allowedAddresses'>,
+): Promise<{ messageId: string; accepted: unknown; rejected: unknown }> {
   const to = list(inputs.to)
   if (to.length === 0) throw new ActionFailure('NoRecipients', 'to is empty')
   // Connect to an address the outbound guard allows (nodemailer would resolve the name itself).
   let address: string
   try {
-    ;[address] = (await context.outbound.allowedAddresses(smtp.host, 'smtp.host')) as [string]
+    ;[address] = (await outbound.allowedAddresses(smtp.host, 'smtp.host')) as [string]
   } catch (error) {
     if (error instanceof OutboundRefused)
       throw new ActionFailure(error.code, `SMTP server: ${error.message}`, { retryable: error.retryable })

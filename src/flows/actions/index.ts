@@ -7,7 +7,7 @@ import { sendHttp } from './http-action.js'
 import { postTeamsMessage } from './teams-action.js'
 
 export type { ActionContext, ActionHandler } from './action-context.js'
-export { type SmtpSettings, smtpSettingsSchema } from './email-action.js'
+export { type SmtpSettings, sendThroughSmtp, smtpSettingsSchema } from './email-action.js'
 export { checkOutboundUrl } from './outbound-url.js'
 export { textCard } from './teams-action.js'
 

@@ -1,6 +1,6 @@
 import { z } from 'zod'
-import { notFound } from '../../errors.js'
-import { smtpSettingsSchema } from '../../flows/index.js'
+import { AppError, notFound } from '../../errors.js'
+import { ActionFailure, type SmtpSettings, sendThroughSmtp, smtpSettingsSchema } from '../../flows/index.js'
 import type { Runtime } from '../../runtime/index.js'
 import { getInstance } from '../../store/instances.js'
 import { deleteSecret, listSecretNames, putSecret, sealedSecrets } from '../../store/secrets.js'
@@ -14,6 +14,88 @@ export function registerSecretRoutes(app: ApiApp, runtime: Runtime): void {
   const instanceOrThrow = async (instanceId: string) => {
     if (!(await getInstance(runtime.db, instanceId))) throw notFound('Instance', instanceId)
   }
+  const storedSmtp = async (instanceId: string): Promise<SmtpSettings | undefined> => {
+    const sealed = (await sealedSecrets(runtime.db, instanceId)).smtp
+    return sealed ? smtpSettingsSchema.parse(JSON.parse(runtime.secrets.open(sealed))) : undefined
+  }
+
+  app.get(
+    '/api/v1/settings/outbound',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        summary: 'Where webhooks and flow actions may call',
+        description:
+          'The outbound guard every webhook delivery, flow HTTP action and SMTP connection passes: public addresses, plus what OPENINSIGHTS_OUTBOUND_ALLOW opens (private ranges, CIDR ranges). Set on the server, not here.',
+        tags: ['secrets'],
+        response: {
+          200: z.object({
+            publicAddresses: z.literal(true),
+            privateAddresses: z.boolean(),
+            ranges: z.array(z.string()),
+            setting: z.literal('OPENINSIGHTS_OUTBOUND_ALLOW'),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async () => ({
+      publicAddresses: true as const,
+      privateAddresses: runtime.outbound.policy.allowPrivate,
+      ranges: runtime.outbound.policy.allowRanges.map(([address, bits]) => `${address.toString()}/${bits}`),
+      setting: 'OPENINSIGHTS_OUTBOUND_ALLOW' as const,
+    }),
+  )
+
+  app.post(
+    `${base}/settings/smtp/test`,
+    {
+      config: { scope: 'admin' },
+      schema: {
+        summary: 'Send a test mail through the SMTP server',
+        description: "Sends a short mail to the address given, as a flow's email.send would.",
+        tags: ['secrets'],
+        params: instanceParams,
+        body: z.object({ to: z.string().min(3).max(500) }),
+        response: {
+          200: z.object({
+            messageId: z.string(),
+            accepted: z.array(z.string()),
+            rejected: z.array(z.string()),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { instanceId } = request.params
+      await instanceOrThrow(instanceId)
+      const smtp = await storedSmtp(instanceId)
+      if (!smtp) throw notFound('SMTP setting', 'smtp')
+      try {
+        const sent = await sendThroughSmtp(
+          smtp,
+          {
+            to: request.body.to,
+            subject: 'openinsights: test mail',
+            body: `<p>This is a test mail from openinsights (instance ${instanceId}). Flows that send email will use this server.</p>`,
+          },
+          runtime.outbound,
+        )
+        return {
+          messageId: sent.messageId,
+          accepted: (sent.accepted as unknown[]).map(String),
+          rejected: (sent.rejected as unknown[]).map(String),
+        }
+      } catch (error) {
+        if (error instanceof ActionFailure)
+          throw new AppError('SmtpFailed', `the SMTP server: ${error.code}: ${error.message}`, {
+            target: 'smtp.host',
+          })
+        throw error
+      }
+    },
+  )
 
   app.put(
     `${base}/settings/smtp`,
@@ -21,7 +103,8 @@ export function registerSecretRoutes(app: ApiApp, runtime: Runtime): void {
       config: { scope: 'admin' },
       schema: {
         summary: "Set the instance's SMTP server",
-        description: 'Used by email.send; stored sealed, the password is never shown again.',
+        description:
+          'Used by email.send; stored sealed, the password is never shown again. A password left out (or "***", as GET shows it) keeps the stored one.',
         tags: ['secrets'],
         params: instanceParams,
         body: smtpSettingsSchema,
@@ -30,11 +113,17 @@ export function registerSecretRoutes(app: ApiApp, runtime: Runtime): void {
     },
     async (request, reply) => {
       await instanceOrThrow(request.params.instanceId)
+      const settings = { ...request.body }
+      if (settings.password === undefined || settings.password === '***') {
+        const previous = await storedSmtp(request.params.instanceId)
+        if (previous?.password && previous.user === settings.user) settings.password = previous.password
+        else delete settings.password
+      }
       await putSecret(
         runtime.db,
         request.params.instanceId,
         'smtp',
-        runtime.secrets.seal(JSON.stringify(request.body)),
+        runtime.secrets.seal(JSON.stringify(settings)),
       )
       return reply.status(204).send(null)
     },
