@@ -354,6 +354,25 @@ describe.skipIf(!browserAvailable())('the web UI in a real browser (Debian chrom
     expect(config.unify.sources.newsletter.attributes).toMatchObject({ email: 'Email' })
     expect(config.dataSources.newsletter.primaryKey).toBe('abo_nr')
 
+    // Unify: the new source's mapping is there to change; a rule added; saved and run.
+    await nav('Unify')
+    const editor = page.getByRole('region', { name: 'Map, match and merge' })
+    expect(await editor.getByLabel('Attribute of newsletter.email').inputValue()).toBe('Email')
+    await editor.getByLabel('Attribute of newsletter.spende').selectOption('')
+    await editor.getByRole('button', { name: 'Add rule' }).click()
+    const rules = await editor.getByRole('textbox', { name: /^Name of rule/ }).count()
+    await editor.getByLabel(`Name of rule ${rules}`).fill('same email from the newsletter')
+    await editor.getByRole('button', { name: 'Save and run unification' }).click()
+    await page
+      .getByRole('row')
+      .filter({ hasText: 'succeeded' })
+      .filter({ hasText: 'api' })
+      .first()
+      .waitFor({ timeout: 90_000 })
+    await shot('unify-edited')
+    const unified = await server!.fetchJson('/api/v1/instances/demo/config')
+    expect(unified.unify.rules.at(-1)).toMatchObject({ name: 'same email from the newsletter' })
+
     await nav('Measures')
     const measure = page.getByRole('form', { name: 'Build a measure' })
     await measure.getByLabel('Measure name').fill('ShopSpend')

@@ -4,6 +4,7 @@ import { api, instancePath } from '../api'
 import { Async, Empty, ErrorBox, PageHeader, Status, TableHead, Time } from '../components'
 import { formatCount, formatDuration, formatValue } from '../format'
 import { useAction, useApi, useInstance } from '../hooks'
+import { UnifyEditor, type UnifySection } from './unify-editor'
 
 interface UnifyConfig {
   sources?: Record<string, { attributes: Record<string, string>; updatedAt?: string }>
@@ -124,59 +125,19 @@ export default function Unify() {
       <Async loaded={config}>
         {(c) =>
           c.unify ? (
-            <div className="columns">
-              <section>
-                <h2>Map</h2>
-                {Object.entries(c.unify.sources ?? {}).map(([source, map]) => (
-                  <table key={source} className="compact">
-                    <caption>{source}</caption>
-                    <TableHead columns={['Column', 'Profile attribute']} />
-                    <tbody>
-                      {Object.entries(map.attributes).map(([column, attribute]) => (
-                        <tr key={column}>
-                          <td>{column}</td>
-                          <td>{attribute}</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                ))}
-              </section>
-              <section>
-                <h2>Match rules</h2>
-                <ol>
-                  {(c.unify.rules ?? []).map((rule) => (
-                    <li key={rule.name}>
-                      <strong>{rule.name}</strong>
-                      <ul>
-                        {rule.conditions.map((cond) => (
-                          <li key={cond.attribute}>
-                            {cond.attribute}: {cond.precision} ({cond.algorithm} ≥ {cond.threshold}
-                            {cond.normalize?.length ? `, normalised as ${cond.normalize.join(', ')}` : ''})
-                          </li>
-                        ))}
-                      </ul>
-                    </li>
-                  ))}
-                </ol>
-                <h2>Merge</h2>
-                <p>
-                  Default: {c.unify.merge?.default ?? 'mostFrequent'}; keep all values of{' '}
-                  {c.unify.merge?.keepAll?.join(', ') || 'none'}.
-                </p>
-                {c.unify.merge?.attributes && (
-                  <ul>
-                    {Object.entries(c.unify.merge.attributes).map(([a, p]) => (
-                      <li key={a}>
-                        {a}: {p}
-                      </li>
-                    ))}
-                  </ul>
-                )}
-              </section>
-            </div>
+            <UnifyEditor
+              key={JSON.stringify(c.unify)}
+              initial={c.unify as UnifySection}
+              onSaved={(ran) => {
+                config.reload()
+                if (ran) runs.reload()
+              }}
+            />
           ) : (
-            <Empty>No unify section yet: add one to openinsights.yaml (openinsights apply).</Empty>
+            <Empty>
+              No unify section yet: add your data sources (Data sources → Add a data source) and use the
+              mapping suggested there.
+            </Empty>
           )
         }
       </Async>
