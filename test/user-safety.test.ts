@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse as parseYaml } from 'yaml'
 import { DEMO_INSTANCE_ID, demoConfigYaml, generateDemoData } from '../src/demo/index.js'
+import { runDueSourceSchedules } from '../src/pipeline/refresh-schedule.js'
 import type { Runtime } from '../src/runtime/index.js'
 import { createApiKey } from '../src/server/auth/api-key-service.js'
 import { type ApiApp, buildApp } from '../src/server/index.js'
@@ -426,5 +427,46 @@ describe('settings the web UI edits', () => {
       ranges: ['127.0.0.0/8'],
       setting: 'OPENINSIGHTS_OUTBOUND_ALLOW',
     })
+  })
+})
+
+describe('a refresh schedule per data source', () => {
+  it('refreshes a source on its own cron, once per slot, and not for a slot before it was set', async () => {
+    const doc = demoConfig()
+    ;(doc.dataSources.loyalty_members as Record<string, unknown>).schedule = {
+      cron: '*/15 * * * *',
+      timezone: 'Europe/Copenhagen',
+    }
+    const changes = await apply(doc)
+    expect(changes.find((c) => c.name === 'loyalty_members')?.differences).toEqual([
+      'schedule: (none) → {"cron":"*/15 * * * *","timezone":"Europe/Copenhagen"}',
+    ])
+    expect((await api('GET', `${demo}/datasources/loyalty_members`)).json.schedule).toEqual({
+      cron: '*/15 * * * *',
+      timezone: 'Europe/Copenhagen',
+    })
+    await runtime.db
+      .updateTable('data_sources')
+      .set({ updated_at: new Date('2026-03-02T10:01:00Z') })
+      .where('name', '=', 'loyalty_members')
+      .execute()
+    const at = (time: string) =>
+      runDueSourceSchedules(runtime.db, runtime.jobs, new Date(`2026-03-02T${time}Z`))
+    expect(await at('10:14:00')).toEqual([])
+    const both = await Promise.all([at('10:15:01'), at('10:15:02')])
+    expect(both.flat()).toEqual(['demo/loyalty_members'])
+    expect(await at('10:20:00')).toEqual([])
+    const refreshes = (await api('GET', `${demo}/refreshes?dataSource=loyalty_members&$top=1`)).json.value
+    expect(refreshes[0]).toMatchObject({ dataSourceName: 'loyalty_members' })
+    // The exported document carries it, and a wrong cron is refused with its path.
+    const exported = (await api('GET', `${demo}/config`)).json
+    expect(exported.dataSources.loyalty_members.schedule).toEqual({
+      cron: '*/15 * * * *',
+      timezone: 'Europe/Copenhagen',
+    })
+    ;(doc.dataSources.loyalty_members as Record<string, unknown>).schedule = { cron: '61 * * * *' }
+    const refused = await api('PUT', `${demo}/config`, doc)
+    expect(refused.status).toBe(400)
+    expect(refused.json.error.message).toContain('dataSources.loyalty_members.schedule.cron')
   })
 })

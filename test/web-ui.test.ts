@@ -343,6 +343,7 @@ describe.skipIf(!browserAvailable())('the web UI in a real browser (Debian chrom
     await form.getByText('Read as: delimiter ";" (detected)').waitFor()
     await form.getByText('encoding "latin-1" (detected), decimal mark "," (detected)').waitFor()
     expect(await form.getByLabel('Key column').inputValue()).toBe('abo_nr')
+    await form.getByLabel('Refresh', { exact: true }).selectOption({ label: 'every day at 03:00' })
     await form.getByRole('button', { name: 'Add and refresh' }).click()
     await form.getByRole('status').filter({ hasText: '40 rows, 0 rejected' }).waitFor({ timeout: 60_000 })
     await form.getByRole('region', { name: 'Suggested mapping' }).waitFor()
@@ -353,6 +354,7 @@ describe.skipIf(!browserAvailable())('the web UI in a real browser (Debian chrom
     const config = await server!.fetchJson('/api/v1/instances/demo/config')
     expect(config.unify.sources.newsletter.attributes).toMatchObject({ email: 'Email' })
     expect(config.dataSources.newsletter.primaryKey).toBe('abo_nr')
+    expect(config.dataSources.newsletter.schedule).toMatchObject({ cron: '0 3 * * *' })
 
     // Unify: the new source's mapping is there to change; a rule added; saved and run.
     await nav('Unify')

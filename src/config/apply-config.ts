@@ -89,15 +89,22 @@ export async function applyConfig(
           columnTypes: source.columnTypes,
           rejectRatio: source.rejectRatio,
           maxShrink: source.maxShrink,
+          schedule: source.schedule ?? null,
         })
         // Compared as exported: credentials masked, never shown.
-        const shown = (s: { kind: typeof source.kind } & Omit<typeof source, 'kind' | 'description'>) => ({
+        const shown = (
+          s: { kind: typeof source.kind; schedule?: typeof source.schedule | null } & Omit<
+            typeof source,
+            'kind' | 'description' | 'schedule'
+          >,
+        ) => ({
           kind: s.kind,
           primaryKey: s.primaryKey,
           options: publicSourceOptions(s.kind, s.options, secrets),
           columnTypes: s.columnTypes,
           rejectRatio: s.rejectRatio,
           maxShrink: s.maxShrink,
+          schedule: s.schedule ?? undefined,
         })
         change('dataSource', name, action, previous && shown(previous), shown({ ...source, options: sealed }))
         stored.delete(name)

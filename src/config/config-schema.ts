@@ -17,6 +17,19 @@ const columnTypeSchema = z
   .string()
   .refine(isColumnType, { message: `a column type is one of ${COLUMN_TYPES.join(', ')} or DECIMAL(p,s)` })
 
+/** A cron in a time zone: when a full refresh, or one data source's refresh, runs. */
+const scheduleSchema = z
+  .object({
+    cron: z.string().min(9).max(100).describe('When to run a full refresh, e.g. "0 3 * * *" (03:00 daily)'),
+    timezone: z
+      .string()
+      .min(1)
+      .max(64)
+      .default('UTC')
+      .describe('IANA time zone of the cron, e.g. Europe/Copenhagen'),
+  })
+  .strict()
+
 const dataSourceCommon = {
   description: z.string().max(500).optional().describe('What this data source holds, for people'),
   primaryKey: z
@@ -40,6 +53,11 @@ const dataSourceCommon = {
     .default(0.5)
     .describe(
       'Share of the current rows a refresh may remove (0.5 = half); a refresh that removes more is held as failed and the current data stays, unless asked with --allow-shrink. 1 allows any.',
+    ),
+  schedule: scheduleSchema
+    .optional()
+    .describe(
+      'Refreshes of this source on its own cron, e.g. { cron: "0 * * * *" } hourly (apart from the full refresh)',
     ),
 }
 
@@ -85,21 +103,7 @@ export const configSchema = z
       .describe(
         'Business measures (one value, or one per dimension value) and customer measures (one per CustomerId)',
       ),
-    schedule: z
-      .object({
-        cron: z
-          .string()
-          .min(9)
-          .max(100)
-          .describe('When to run a full refresh, e.g. "0 3 * * *" (03:00 daily)'),
-        timezone: z
-          .string()
-          .min(1)
-          .max(64)
-          .default('UTC')
-          .describe('IANA time zone of the cron, e.g. Europe/Copenhagen'),
-      })
-      .strict()
+    schedule: scheduleSchema
       .optional()
       .describe('A full refresh (sources → unify → measures and segments) on a cron schedule'),
     flows: z
@@ -164,6 +168,15 @@ export const configSchema = z
           `'${link.source}' is not a source unify maps`,
           `use one of: ${[...unified].join(', ') || '(add a unify section first)'}`,
         )
+    for (const [name, source] of Object.entries(config.dataSources)) {
+      const trouble = source.schedule && scheduleProblem(source.schedule)
+      if (trouble)
+        problem(
+          ['dataSources', name, 'schedule', 'cron'],
+          trouble,
+          'write five cron fields, e.g. "0 * * * *", and a valid time zone',
+        )
+    }
     if (config.schedule) {
       const trouble = scheduleProblem(config.schedule)
       if (trouble)

@@ -37,6 +37,7 @@ export async function exportConfig(
           columnTypes: s.columnTypes,
           rejectRatio: s.rejectRatio,
           maxShrink: s.maxShrink,
+          ...(s.schedule ? { schedule: s.schedule } : {}),
         },
       ]),
     ) as ConfigDocument['dataSources'],

@@ -3,6 +3,7 @@ import { AppError } from '../errors.js'
 import type { JobQueue } from '../jobs/index.js'
 import type { Db, DbOrTx } from '../store/database.js'
 import { requestFullRefresh } from './refresh.js'
+import { requestRefreshes } from './request-refresh.js'
 import { latestSlot, type RefreshSchedule, scheduleProblem } from './schedule-cron.js'
 
 export async function putRefreshSchedule(
@@ -78,6 +79,36 @@ export async function runDueSchedules(db: Db, jobs: JobQueue, now = new Date()):
     if (Number(claimed.numUpdatedRows) === 0) continue
     await requestFullRefresh(db, jobs, schedule.instance_id, `schedule:${slot.toISOString()}`)
     started.push(schedule.instance_id)
+  }
+  return started
+}
+
+/**
+ * Refreshes every data source whose own schedule has a slot due since it last fired (or since the
+ * source last changed); each slot is claimed once, however many processes look.
+ */
+export async function runDueSourceSchedules(db: Db, jobs: JobQueue, now = new Date()): Promise<string[]> {
+  const started: string[] = []
+  const sources = await db
+    .selectFrom('data_sources')
+    .select(['instance_id', 'name', 'schedule', 'schedule_fired_at', 'updated_at'])
+    .where('schedule', 'is not', null)
+    .execute()
+  for (const source of sources) {
+    if (!source.schedule || scheduleProblem(source.schedule)) continue
+    const slot = latestSlot(source.schedule, now)
+    const since = source.schedule_fired_at ?? source.updated_at
+    if (slot.getTime() <= since.getTime()) continue
+    const claimed = await db
+      .updateTable('data_sources')
+      .set({ schedule_fired_at: slot })
+      .where('instance_id', '=', source.instance_id)
+      .where('name', '=', source.name)
+      .where((eb) => eb.or([eb('schedule_fired_at', 'is', null), eb('schedule_fired_at', '<', slot)]))
+      .executeTakeFirst()
+    if (Number(claimed.numUpdatedRows) === 0) continue
+    await requestRefreshes(db, jobs, source.instance_id, [source.name])
+    started.push(`${source.instance_id}/${source.name}`)
   }
   return started
 }

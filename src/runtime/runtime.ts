@@ -14,7 +14,7 @@ import {
 } from '../pipeline/index.js'
 import { insightsTrigger, runInsights } from '../pipeline/insights/index.js'
 import { runFullRefresh } from '../pipeline/refresh.js'
-import { runDueSchedules } from '../pipeline/refresh-schedule.js'
+import { runDueSchedules, runDueSourceSchedules } from '../pipeline/refresh-schedule.js'
 import { runUnify, unifyTrigger } from '../pipeline/unify/index.js'
 import type { DuckDb } from '../query/index.js'
 import { SecretBox } from '../secrets/index.js'
@@ -233,6 +233,8 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
         await jobs.work('refresh-schedule', 1, async () => {
           const started = await runDueSchedules(db, jobs)
           if (started.length) logger.info(`scheduled full refresh of ${started.join(', ')}`)
+          const refreshed = await runDueSourceSchedules(db, jobs)
+          if (refreshed.length) logger.info(`scheduled refresh of ${refreshed.join(', ')}`)
         })
       }
       const flowEngine = {

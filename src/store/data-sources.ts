@@ -14,6 +14,8 @@ export interface DataSourceDefinition {
   rejectRatio: number
   /** The share of the current rows a refresh may remove before it is held as failed (0..1). */
   maxShrink: number
+  /** Refreshes of its own, on a cron in a time zone (apart from the instance's full refresh). */
+  schedule?: { cron: string; timezone: string } | null | undefined
 }
 
 export interface DataSource extends DataSourceDefinition {
@@ -32,6 +34,7 @@ function toDataSource(row: DataSourceRow): DataSource {
     columnTypes: row.column_types,
     rejectRatio: row.reject_ratio,
     maxShrink: row.max_shrink,
+    schedule: row.schedule,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   }
@@ -52,6 +55,9 @@ export async function upsertDataSource(
     column_types: JSON.stringify(source.columnTypes),
     reject_ratio: source.rejectRatio,
     max_shrink: source.maxShrink,
+    schedule: source.schedule ? JSON.stringify(source.schedule) : null,
+    // Counted from this change: a new schedule does not fire for slots before it.
+    schedule_fired_at: null,
   }
   await db
     .insertInto('data_sources')
@@ -69,6 +75,7 @@ function sameDefinition(a: DataSourceDefinition, b: DataSourceDefinition): boole
     a.primaryKey === b.primaryKey &&
     a.rejectRatio === b.rejectRatio &&
     a.maxShrink === b.maxShrink &&
+    stableJson(a.schedule ?? null) === stableJson(b.schedule ?? null) &&
     stableJson(a.options) === stableJson(b.options) &&
     stableJson(a.columnTypes) === stableJson(b.columnTypes)
   )

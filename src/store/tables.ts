@@ -63,6 +63,8 @@ export interface DataSourcesTable {
   column_types: Json<Record<string, string>>
   reject_ratio: number
   max_shrink: Generated<number>
+  schedule: ColumnType<{ cron: string; timezone: string } | null, string | null | undefined, string | null>
+  schedule_fired_at: ColumnType<Date | null, Date | null | undefined, Date | null>
   created_at: Timestamp
   updated_at: Timestamp
 }

@@ -113,6 +113,8 @@ export interface DataSource {
   primaryKey: string | null
   options: Record<string, unknown>
   lastRefresh: Refresh | null
+  /** Its own refresh schedule, if any. */
+  schedule?: { cron: string; timezone: string } | null
   /** Rows of the data published now: kept when a later refresh failed. */
   publishedRowCount: number | null
 }

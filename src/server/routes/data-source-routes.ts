@@ -36,6 +36,11 @@ const dataSourceOut = z.object({
   columnTypes: z.record(z.string(), z.string()),
   rejectRatio: z.number(),
   maxShrink: z.number(),
+  schedule: z
+    .object({ cron: z.string(), timezone: z.string() })
+    .nullable()
+    .optional()
+    .describe("The source's own refresh schedule, if it has one"),
   createdAt: z.string(),
   updatedAt: z.string(),
   lastRefresh: refreshSchema.nullable(),
@@ -138,6 +143,7 @@ export async function registerDataSourceRoutes(app: ApiApp, runtime: Runtime): P
           columnTypes: body.columnTypes,
           rejectRatio: body.rejectRatio,
           maxShrink: body.maxShrink,
+          schedule: body.schedule ?? null,
         })
       })
       return { name, action }

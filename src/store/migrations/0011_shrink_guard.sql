@@ -6,3 +6,7 @@ alter table refreshes add column if not exists allow_shrink boolean not null def
 -- How a text source was read (delimiter, quote, encoding, decimal mark, date format) and which of
 -- these were detected rather than set, shown with the refresh.
 alter table refreshes add column if not exists dialect jsonb;
+-- A data source may refresh on a schedule of its own ({ cron, timezone }), apart from the
+-- instance's full refresh; schedule_fired_at is the slot it last fired for.
+alter table data_sources add column if not exists schedule jsonb;
+alter table data_sources add column if not exists schedule_fired_at timestamptz;

@@ -46,6 +46,18 @@ const ATTRIBUTES = [
   'DateOfBirth',
 ]
 const NAME_RULE = 'A letter, then letters, digits and _ (e.g. crm_contacts)'
+/** Refresh schedules a person picks from; any cron can be set in openinsights.yaml. */
+export const SCHEDULES: { cron: string; label: string }[] = [
+  { cron: '', label: 'only with the full refresh, or by hand' },
+  { cron: '0 * * * *', label: 'every hour' },
+  { cron: '0 */6 * * *', label: 'every 6 hours' },
+  { cron: '0 3 * * *', label: 'every day at 03:00' },
+  { cron: '0 3 * * 1', label: 'every Monday at 03:00' },
+]
+export const describeSchedule = (schedule: { cron: string; timezone: string } | null | undefined) =>
+  schedule
+    ? `${SCHEDULES.find((s) => s.cron === schedule.cron)?.label ?? schedule.cron} (${schedule.timezone})`
+    : '—'
 
 /** "delimiter ";" (detected), encoding "latin-1" (detected), …" */
 export function describeDialect(dialect: Record<string, unknown>): string {
@@ -81,6 +93,7 @@ export function AddDataSource({ onAdded }: { onAdded: () => void }) {
   const [delimiter, setDelimiter] = useState('')
   const [encoding, setEncoding] = useState('')
   const [decimal, setDecimal] = useState('')
+  const [cron, setCron] = useState('')
   const [stored, setStored] = useState<string>()
   const [preview, setPreview] = useState<Preview>()
   const [key, setKey] = useState('')
@@ -119,7 +132,12 @@ export function AddDataSource({ onAdded }: { onAdded: () => void }) {
   const add = useAction(async () => {
     await api(instancePath(instanceId, `/datasources/${encodeURIComponent(name)}`), {
       method: 'PUT',
-      body: { kind, primaryKey: key, options: options() },
+      body: {
+        kind,
+        primaryKey: key,
+        options: options(),
+        ...(cron ? { schedule: { cron, timezone: Intl.DateTimeFormat().resolvedOptions().timeZone } } : {}),
+      },
     })
     let current = await api<Refresh>(
       instancePath(instanceId, `/datasources/${encodeURIComponent(name)}/refresh`),
@@ -296,6 +314,17 @@ export function AddDataSource({ onAdded }: { onAdded: () => void }) {
               <select id={id} value={key} onChange={(e) => setKey(e.target.value)}>
                 {preview.columns.map((c) => (
                   <option key={c.name}>{c.name}</option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <Field label="Refresh" hint={`Times in ${Intl.DateTimeFormat().resolvedOptions().timeZone}`}>
+            {(id) => (
+              <select id={id} value={cron} onChange={(e) => setCron(e.target.value)}>
+                {SCHEDULES.map((s) => (
+                  <option key={s.cron} value={s.cron}>
+                    {s.label}
+                  </option>
                 ))}
               </select>
             )}

@@ -4,7 +4,7 @@ import { api, type DataSource, instancePath, type Refresh, withQuery } from '../
 import { Async, Empty, ErrorBox, Json, PageHeader, Progress, Status, TableHead, Time } from '../components'
 import { formatCount, formatDuration } from '../format'
 import { useAction, useApi, useInstance } from '../hooks'
-import { AddDataSource } from './add-data-source'
+import { AddDataSource, describeSchedule } from './add-data-source'
 
 const busy = (r: Refresh | null | undefined) => r?.state === 'queued' || r?.state === 'running'
 
@@ -34,7 +34,9 @@ export default function DataSources({ selected }: { selected?: string }) {
       <Async loaded={sources}>
         {() => (
           <table>
-            <TableHead columns={['Name', 'Kind', 'Status', 'Rows', 'Rejected', 'Last refresh', '']} />
+            <TableHead
+              columns={['Name', 'Kind', 'Status', 'Rows', 'Rejected', 'Last refresh', 'Schedule', '']}
+            />
             <tbody>
               {list?.value.map((s) => (
                 <tr key={s.name} className={s.name === selected ? 'selected' : ''}>
@@ -64,6 +66,7 @@ export default function DataSources({ selected }: { selected?: string }) {
                   <td>
                     <Time at={s.lastRefresh?.completedAt ?? s.lastRefresh?.requestedAt} />
                   </td>
+                  <td>{describeSchedule(s.schedule)}</td>
                   <td>
                     <button
                       type="button"
