@@ -86,13 +86,14 @@ export class SqlSession {
 
   /** The rows of a query, as plain objects with JavaScript values. */
   async rows<Row = Record<string, unknown>>(statement: Sql): Promise<Row[]> {
-    return (await this.connection.runAndReadAll(statement.text, bind(statement))).getRowObjectsJS() as Row[]
+    const result = await this.connection.runAndReadAll(statement.text, bind(statement))
+    return asObjects(result.columnNames(), result.getRowsJS()) as Row[]
   }
 
   /** The rows of a query as JSON values (see toJsonValue): what the API returns. */
   async jsonRows(statement: Sql): Promise<Record<string, JsonValue>[]> {
     const result = await this.connection.runAndReadAll(statement.text, bind(statement))
-    return result.convertRowObjects(toJsonValue) as Record<string, JsonValue>[]
+    return asObjects(result.columnNames(), result.convertRows(toJsonValue)) as Record<string, JsonValue>[]
   }
 
   /** The first column of the first row (a count, a setting), or undefined. */
@@ -123,4 +124,16 @@ export class SqlSession {
 
 function bind(statement: Sql): SqlValue[] | undefined {
   return statement.params.length > 0 ? [...statement.params] : undefined
+}
+
+/**
+ * Rows as objects keyed by column name, each column an own property whatever its name: a user's
+ * column may be called `__proto__` or `constructor`, which assigning by name would turn into the
+ * object's prototype (and lose) instead of a value.
+ */
+function asObjects(
+  names: readonly string[],
+  rows: readonly (readonly unknown[])[],
+): Record<string, unknown>[] {
+  return rows.map((row) => Object.fromEntries(names.map((name, i) => [name, row[i]])))
 }

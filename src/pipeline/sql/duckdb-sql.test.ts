@@ -20,6 +20,17 @@ describe('SQL quoting', () => {
     )
   })
 
+  it('keeps a column named __proto__ or constructor as a value of the row', async () => {
+    const rows = await session().rows(sql`select 1 as "__proto__", 2 as "constructor", 3 as "toString"`)
+    expect(Object.entries(rows[0] ?? {})).toEqual([
+      ['__proto__', 1],
+      ['constructor', 2],
+      ['toString', 3],
+    ])
+    const json = await session().jsonRows(sql`select 1 as "__proto__"`)
+    expect(JSON.stringify(json)).toBe('[{"__proto__":1}]')
+  })
+
   it('ident() names a column exactly as given, whatever it holds', async () => {
     await fc.assert(
       fc.asyncProperty(
