@@ -7,6 +7,7 @@ import { runDueSourceSchedules } from '../src/pipeline/refresh-schedule.js'
 import type { Runtime } from '../src/runtime/index.js'
 import { createApiKey } from '../src/server/auth/api-key-service.js'
 import { type ApiApp, buildApp } from '../src/server/index.js'
+import { getInsightConfig, type InsightConfig, putInsightConfig } from '../src/store/insights.js'
 import { createTestStore, type TestStore } from './helpers/test-store.js'
 import { waitFor } from './helpers/wait.js'
 
@@ -468,5 +469,39 @@ describe('a refresh schedule per data source', () => {
     const refused = await api('PUT', `${demo}/config`, doc)
     expect(refused.status).toBe(400)
     expect(refused.json.error.message).toContain('dataSources.loyalty_members.schedule.cron')
+  })
+})
+
+describe('a computation of measures and segments that fails anyway', () => {
+  it('raises insights.run.failed with the reason, and the previous figures stay', async () => {
+    const before = await getInsightConfig(runtime.db, DEMO_INSTANCE_ID)
+    // Stored past the checks (as an older version would have): a filter on a column that is not there.
+    await putInsightConfig(runtime.db, DEMO_INSTANCE_ID, {
+      measures: {
+        ...(before?.measures ?? {}),
+        Broken: { entity: 'webshop_orders', aggregation: 'count', filter: 'nosuch eq 1' },
+      },
+      segments: before?.segments ?? {},
+    } as InsightConfig)
+    try {
+      const started = await api('POST', `${demo}/insights/runs`)
+      const ended = await waitFor(
+        async () => {
+          const run = (await api('GET', `${demo}/insights/runs/${started.json.id}`)).json
+          return ['succeeded', 'failed'].includes(run.state) ? run : undefined
+        },
+        'the computation',
+        60_000,
+      )
+      expect(ended.state).toBe('failed')
+      await runtime.drainEvents()
+      const events = (await api('GET', `${demo}/events?type=insights.run.failed`)).json.value
+      expect(events[events.length - 1]).toMatchObject({
+        data: { runId: started.json.id, error: { code: 'InvalidFilter' } },
+        summary: expect.stringContaining("unknown property 'nosuch'"),
+      })
+    } finally {
+      await putInsightConfig(runtime.db, DEMO_INSTANCE_ID, before as InsightConfig)
+    }
   })
 })

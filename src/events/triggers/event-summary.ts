@@ -31,6 +31,8 @@ export function summarizeEvent(type: string, data: Record<string, unknown>): str
       return data.status === 'succeeded'
         ? `succeeded in ${seconds(data.durationMs)}`
         : `${data.status}${data.failedStep ? ` at ${data.failedStep}` : ''}${error ? `: ${error}` : ''}`
+    case 'insights.run.failed':
+      return `measures and segments: ${error ?? 'failed'}; the previous figures stay`
     case 'flow.run.failed':
       return `${data.flowName}${data.failedAction ? ` at ${data.failedAction}` : ''}: ${error ?? 'failed'}`
     default:

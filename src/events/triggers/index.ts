@@ -2,6 +2,7 @@ import type { z } from 'zod'
 import { dataSourceRefreshFailed, dataSourceRefreshSucceeded } from './datasource-refresh.js'
 import { flowRunFailed } from './flow-run-failed.js'
 import { fullRefreshCompleted } from './full-refresh-completed.js'
+import { insightsRunFailed } from './insights-run-failed.js'
 import { measureThresholdCrossed, segmentThresholdCrossed } from './threshold-crossed.js'
 import type { TriggerDefinition, WatchedThreshold } from './trigger-definition.js'
 import { unifyCompleted } from './unify-completed.js'
@@ -9,6 +10,7 @@ import { unifyCompleted } from './unify-completed.js'
 export type { DataSourceRefreshEventData } from './datasource-refresh.js'
 export type { FlowRunFailedEventData } from './flow-run-failed.js'
 export type { FullRefreshCompletedEventData, FullRefreshStepSummary } from './full-refresh-completed.js'
+export type { InsightsRunFailedEventData } from './insights-run-failed.js'
 export type { ThresholdCrossedEventData } from './threshold-crossed.js'
 export type { TriggerDefinition, WatchedThreshold } from './trigger-definition.js'
 export type { UnifyCompletedEventData } from './unify-completed.js'
@@ -24,7 +26,7 @@ export const OFFERED_TRIGGERS = [
 ] as const
 
 /** Every event type the outbox stores, each defined once. */
-export const ALL_TRIGGERS = [...OFFERED_TRIGGERS, flowRunFailed] as const
+export const ALL_TRIGGERS = [...OFFERED_TRIGGERS, flowRunFailed, insightsRunFailed] as const
 
 type TypesOf<T extends readonly { type: string }[]> = { -readonly [K in keyof T]: T[K]['type'] }
 

@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises'
 import { z } from 'zod'
 import { AppError, coerceError } from '../../errors.js'
 import {
+  appendEvent,
   appendEvents,
   thresholdCrossings,
   type ValueChange,
@@ -207,7 +208,19 @@ export async function runInsights(
       code: error instanceof AppError ? error.code : 'InsightsFailed',
       message: error.message.split('\n')[0] as string,
     }
-    const failed = await finishRun(db, 'insights', runId, { state: 'failed', error: reason })
+    // Said as an event (not only in the server log), with the run's end, in one transaction.
+    const failed = await db.transaction().execute(async (tx) => {
+      const ended = await finishRun(tx, 'insights', runId, { state: 'failed', error: reason })
+      if (ended && !ended.fullRefreshId)
+        await appendEvent(tx, 'insights.run.failed', instanceId, {
+          instanceId,
+          runId,
+          error: reason,
+          completedAt: ended.completedAt ?? new Date().toISOString(),
+        })
+      return ended
+    })
+    if (failed && !failed.fullRefreshId) context.onEventsAppended()
     context.log(`insights ${runId} of ${instanceId} failed: ${reason.code}: ${reason.message}`)
     return failed
   }

@@ -11,6 +11,7 @@ const TYPES = [
   'refresh.full.completed',
   'unify.completed',
   'flow.run.failed',
+  'insights.run.failed',
 ]
 
 /** What happened, newest first, a page at a time (the outbox every trigger and flow reads). */

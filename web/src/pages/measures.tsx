@@ -3,7 +3,7 @@ import { api, instancePath } from '../api'
 import { Async, Empty, ErrorBox, Field, LineChart, PageHeader, TableHead } from '../components'
 import { formatCount } from '../format'
 import { useAction, useApi, useInstance } from '../hooks'
-import { ComputeNow } from './recompute'
+import { ComputeNow, LastComputation } from './recompute'
 
 export const INSIGHT_NAME_RULE = 'CamelCase: a capital letter, then letters and digits (e.g. LifetimeValue)'
 const NUMERIC =
@@ -41,6 +41,7 @@ export default function Measures() {
         subtitle="Business-level and customer-level numbers, recomputed after each unification."
         actions={<ComputeNow onDone={measures.reload} />}
       />
+      <LastComputation />
       {remove.error && <ErrorBox error={remove.error} />}
       <Async loaded={measures}>
         {(m) =>

@@ -1,7 +1,7 @@
 import { useState } from 'react'
 import { api, instancePath } from '../api'
-import { ErrorBox, Status } from '../components'
-import { useAction, useInstance } from '../hooks'
+import { ErrorBox, Status, Time } from '../components'
+import { useAction, useApi, useInstance } from '../hooks'
 
 interface InsightRun {
   id: string
@@ -42,5 +42,22 @@ export function ComputeNow({ onDone, label = 'Compute now' }: { onDone: () => vo
       )}
       {compute.error && <ErrorBox error={compute.error} />}
     </span>
+  )
+}
+
+/** Says so when the last computation of measures and segments failed: the figures are older. */
+export function LastComputation() {
+  const instanceId = useInstance()
+  const runs = useApi<{ value: (InsightRun & { completedAt: string | null })[] }>(
+    `${instancePath(instanceId, '/insights/runs')}?$top=1`,
+    { pollMs: 5000 },
+  )
+  const last = runs.data?.value[0]
+  if (last?.state !== 'failed') return null
+  return (
+    <div className="error-box" role="alert">
+      <strong>The last computation failed</strong> <Time at={last.completedAt} />: {last.error?.message}. The
+      figures shown are from the computation before it.
+    </div>
   )
 }

@@ -4,7 +4,7 @@ import { Async, Empty, ErrorBox, Field, PageHeader, TableHead } from '../compone
 import { formatCount } from '../format'
 import { useAction, useApi, useInstance } from '../hooks'
 import { History, INSIGHT_NAME_RULE } from './measures'
-import { ComputeNow } from './recompute'
+import { ComputeNow, LastComputation } from './recompute'
 
 interface Segment {
   name: string
@@ -60,6 +60,7 @@ export default function Segments() {
         subtitle="Rule-based sets of customers, with their member counts over time."
         actions={<ComputeNow onDone={segments.reload} />}
       />
+      <LastComputation />
       {remove.error && <ErrorBox error={remove.error} />}
       <Async loaded={segments}>
         {(s) =>
