@@ -1,21 +1,19 @@
 import { readFileSync, writeFileSync } from 'node:fs'
-import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { simpleParser } from 'mailparser'
-import { SMTPServer } from 'smtp-server'
 import { afterAll, describe, expect, it } from 'vitest'
 import { validateAdaptiveCard } from './helpers/adaptive-cards.js'
 import { freshHome, runCli, type ServerProcess, startServer } from './helpers/processes.js'
+import { type SmtpSink, startSmtpSink } from './helpers/smtp-sink.js'
 import { waitFor } from './helpers/wait.js'
 import { startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver.js'
 
 let server: ServerProcess | undefined
 let receiver: WebhookReceiver | undefined
-let smtp: SMTPServer | undefined
+let smtp: SmtpSink | undefined
 afterAll(async () => {
   await server?.stop()
   await receiver?.close()
-  await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()))
+  await smtp?.close()
 })
 
 describe('flow templates on the demo, from the CLI', () => {
@@ -26,7 +24,7 @@ describe('flow templates on the demo, from the CLI', () => {
     OPENINSIGHTS_OUTBOUND_ALLOW: '127.0.0.0/8',
     OPENINSIGHTS_FLOW_LEASE: '2',
   }
-  const mails: { to: string; subject: string; html: string }[] = []
+  const mails = () => smtp?.mails ?? []
 
   it('(a) posts one valid Adaptive Card to Teams when a demo source refresh fails, naming the source and the error', async () => {
     receiver = await startWebhookReceiver()
@@ -89,24 +87,8 @@ describe('flow templates on the demo, from the CLI', () => {
   }, 180_000)
 
   it('(b) emails the data owners with the segment name and count when it crosses the threshold', async () => {
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onData(stream, session, callback) {
-        simpleParser(stream)
-          .then((mail) => {
-            mails.push({
-              to: session.envelope.rcptTo.map((r) => r.address).join(','),
-              subject: mail.subject ?? '',
-              html: String(mail.html),
-            })
-            callback()
-          })
-          .catch(callback)
-      },
-    })
-    await new Promise<void>((resolve) => smtp!.listen(0, '127.0.0.1', resolve))
-    const port = (smtp.server.address() as AddressInfo).port
+    smtp = await startSmtpSink()
+    const port = smtp.port
     expect(
       (
         await runCli(
@@ -169,16 +151,16 @@ describe('flow templates on the demo, from the CLI', () => {
     })
     expect(put.status).toBe(200)
     await server!.fetchJson('/api/v1/instances/demo/insights/runs', { method: 'POST' })
-    await waitFor(async () => (mails.length > 0 ? true : undefined), 'the email', 60_000)
+    await waitFor(async () => (mails().length > 0 ? true : undefined), 'the email', 60_000)
     const after = (await server!.fetchJson('/api/v1/instances/demo/segments')).value.find(
       (s: { name: string }) => s.name === 'HighValueCustomers',
     ).memberCount as number
     expect(after).toBeGreaterThanOrEqual(threshold)
-    expect(mails).toHaveLength(1)
-    expect(mails[0]).toMatchObject({ to: 'owners@contoso.test' })
-    expect(mails[0]!.subject).toBe(`Segment HighValueCustomers went up past ${threshold} members`)
-    expect(mails[0]!.html).toContain(`<b>${after.toLocaleString('en-US')}</b> members`)
-    expect(mails[0]!.html).toContain(`before: ${before.toLocaleString('en-US')}`)
+    expect(mails()).toHaveLength(1)
+    expect(mails()[0]).toMatchObject({ to: 'owners@contoso.test' })
+    expect(mails()[0]!.subject).toBe(`Segment HighValueCustomers went up past ${threshold} members`)
+    expect(mails()[0]!.html).toContain(`<b>${after.toLocaleString('en-US')}</b> members`)
+    expect(mails()[0]!.html).toContain(`before: ${before.toLocaleString('en-US')}`)
   }, 180_000)
 
   it('resumes a run after its worker is killed during a slow HTTP action, without repeating finished actions', async () => {

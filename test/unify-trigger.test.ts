@@ -15,24 +15,25 @@ import { createTestStore, type TestStore } from './helpers/test-store.js'
 describe('the unify trigger on a batch of events', () => {
   let store: TestStore
   let runtime: Runtime
+  const addSource = (instanceId: string, name: string) =>
+    runtime.db
+      .insertInto('data_sources')
+      .values({
+        instance_id: instanceId,
+        name,
+        kind: 'csv',
+        options: '{}',
+        primary_key: 'id',
+        column_types: '{}',
+        reject_ratio: 0.05,
+      })
+      .execute()
   beforeAll(async () => {
     store = await createTestStore('pglite')
     runtime = await store.open({ role: 'api' })
     for (const id of ['one', 'two', 'three']) {
       await upsertInstance(runtime.db, { id, name: id })
-      for (const source of ['crm', 'shop', 'other'])
-        await runtime.db
-          .insertInto('data_sources')
-          .values({
-            instance_id: id,
-            name: source,
-            kind: 'csv',
-            options: '{}',
-            primary_key: 'id',
-            column_types: '{}',
-            reject_ratio: 0.05,
-          })
-          .execute()
+      for (const source of ['crm', 'shop', 'other']) await addSource(id, source)
       await putUnifyConfig(runtime.db, id, { sources: { crm: {}, shop: {} } })
     }
     // one and three have both mapped sources published; two only crm.
@@ -145,19 +146,7 @@ describe('the unify trigger on a batch of events', () => {
         .execute((tx) => unifyTrigger(jobs).handleBatch?.(events, tx) ?? Promise.resolve(false))
     await upsertInstance(runtime.db, { id: 'four', name: 'four' })
     await putUnifyConfig(runtime.db, 'four', { sources: { crm: {}, shop: {} } })
-    for (const name of ['crm', 'shop'])
-      await runtime.db
-        .insertInto('data_sources')
-        .values({
-          instance_id: 'four',
-          name,
-          kind: 'csv',
-          options: '{}',
-          primary_key: 'id',
-          column_types: '{}',
-          reject_ratio: 0.05,
-        })
-        .execute()
+    for (const name of ['crm', 'shop']) await addSource('four', name)
     for (const name of ['crm', 'shop'])
       await publishEntityVersion(
         runtime.db,

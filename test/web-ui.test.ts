@@ -1,16 +1,14 @@
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import type { AddressInfo } from 'node:net'
 import { join, resolve } from 'node:path'
 import { gzipSync } from 'node:zlib'
-import { simpleParser } from 'mailparser'
 import type { Browser, Page } from 'playwright-core'
-import { SMTPServer } from 'smtp-server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { validateAdaptiveCard } from './helpers/adaptive-cards.js'
 import { browserAvailable, launchBrowser } from './helpers/browser.js'
 import { freshHome, type ServerProcess, startServer } from './helpers/processes.js'
+import { startSmtpSink } from './helpers/smtp-sink.js'
 import { waitFor } from './helpers/wait.js'
 import { startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver.js'
 
@@ -415,25 +413,9 @@ describe.skipIf(!browserAvailable())('the web UI in a real browser (Debian chrom
   }, 180_000)
 
   it('sets the mail server and sends a test mail, keeps a secret, and shows where calls may go', async () => {
-    const mails: { to: string; subject: string }[] = []
-    const smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onData(stream, session, callback) {
-        simpleParser(stream)
-          .then((mail) => {
-            mails.push({
-              to: session.envelope.rcptTo.map((r) => r.address).join(','),
-              subject: mail.subject ?? '',
-            })
-            callback()
-          })
-          .catch(callback)
-      },
-    })
-    await new Promise<void>((done) => smtp.listen(0, '127.0.0.1', done))
+    const smtp = await startSmtpSink()
     try {
-      const port = (smtp.server.address() as AddressInfo).port
+      const port = smtp.port
       await nav('Settings')
       const mail = page.getByRole('region', { name: 'Mail server (SMTP)' })
       await mail.getByLabel('Host', { exact: true }).fill('127.0.0.1')
@@ -444,7 +426,7 @@ describe.skipIf(!browserAvailable())('the web UI in a real browser (Debian chrom
       await mail.getByLabel('Send a test mail to').fill('owner@contoso.example')
       await mail.getByRole('button', { name: 'Send test mail' }).click()
       await mail.getByText('Accepted for owner@contoso.example').waitFor()
-      expect(mails).toEqual([{ to: 'owner@contoso.example', subject: 'openinsights: test mail' }])
+      expect(smtp.mails).toMatchObject([{ to: 'owner@contoso.example', subject: 'openinsights: test mail' }])
 
       const secrets = page.getByRole('region', { name: 'Secrets' })
       await secrets.getByLabel('Secret name').fill('crm_token')
@@ -458,7 +440,7 @@ describe.skipIf(!browserAvailable())('the web UI in a real browser (Debian chrom
         .waitFor()
       await shot('settings')
     } finally {
-      await new Promise<void>((done) => smtp.close(() => done()))
+      await smtp.close()
     }
   })
 

@@ -2,7 +2,7 @@ import { AppError } from '../errors.js'
 import { saveFlow } from '../flows/flow-service.js'
 import { assertInsightReferences, measuresSchema, segmentsSchema } from '../pipeline/insights/index.js'
 import { getRefreshSchedule, putRefreshSchedule } from '../pipeline/refresh-schedule.js'
-import { publicSourceOptions, sealSourceOptions } from '../pipeline/sources/source-secrets.js'
+import { sealSourceOptions } from '../pipeline/sources/source-secrets.js'
 import type { SecretBox } from '../secrets/index.js'
 import { deleteDataSource, listDataSources, upsertDataSource } from '../store/data-sources.js'
 import type { Db } from '../store/database.js'
@@ -12,7 +12,7 @@ import { upsertInstance } from '../store/instances.js'
 import { sameJson } from '../store/stable-json.js'
 import { deleteUnifyConfig, getUnifyConfig, putUnifyConfig } from '../store/unify.js'
 import { type ConfigDocument, configSchema } from './config-schema.js'
-import { exportConfig } from './export-config.js'
+import { exportConfig, exportedSource } from './export-config.js'
 import { jsonDifferences } from './json-differences.js'
 
 export type ConfigChangeKind =
@@ -92,21 +92,13 @@ export async function applyConfig(
           schedule: source.schedule ?? null,
         })
         // Compared as exported: credentials masked, never shown.
-        const shown = (
-          s: { kind: typeof source.kind; schedule?: typeof source.schedule | null } & Omit<
-            typeof source,
-            'kind' | 'description' | 'schedule'
-          >,
-        ) => ({
-          kind: s.kind,
-          primaryKey: s.primaryKey,
-          options: publicSourceOptions(s.kind, s.options, secrets),
-          columnTypes: s.columnTypes,
-          rejectRatio: s.rejectRatio,
-          maxShrink: s.maxShrink,
-          schedule: s.schedule ?? undefined,
-        })
-        change('dataSource', name, action, previous && shown(previous), shown({ ...source, options: sealed }))
+        change(
+          'dataSource',
+          name,
+          action,
+          previous && exportedSource(previous, secrets),
+          exportedSource({ ...source, options: sealed }, secrets),
+        )
         stored.delete(name)
       }
       for (const name of stored.keys()) {

@@ -3,7 +3,7 @@ import { notFound } from '../errors.js'
 import { getRefreshSchedule } from '../pipeline/refresh-schedule.js'
 import { publicSourceOptions } from '../pipeline/sources/source-secrets.js'
 import type { SecretBox } from '../secrets/index.js'
-import { listDataSources } from '../store/data-sources.js'
+import { type DataSource, listDataSources } from '../store/data-sources.js'
 import type { DbOrTx } from '../store/database.js'
 import { listFlows } from '../store/flows.js'
 import { getInsightConfig } from '../store/insights.js'
@@ -27,25 +27,32 @@ export async function exportConfig(
     version: 1,
     instance: { id: instance.id, name: instance.name },
     dataSources: Object.fromEntries(
-      sources.map((s) => [
-        s.name,
-        {
-          kind: s.kind,
-          primaryKey: s.primaryKey,
-          // Credentials masked: applying the document as it is keeps the stored ones.
-          options: publicSourceOptions(s.kind, s.options, secrets),
-          columnTypes: s.columnTypes,
-          rejectRatio: s.rejectRatio,
-          maxShrink: s.maxShrink,
-          ...(s.schedule ? { schedule: s.schedule } : {}),
-        },
-      ]),
+      sources.map((s) => [s.name, exportedSource(s, secrets)]),
     ) as ConfigDocument['dataSources'],
     ...(unify ? { unify: unify as ConfigDocument['unify'] } : {}),
     ...(schedule ? { schedule } : {}),
     flows: Object.fromEntries(flows.map((f) => [f.name, f.definition])) as ConfigDocument['flows'],
     measures: (insights?.measures ?? {}) as ConfigDocument['measures'],
     segments: (insights?.segments ?? {}) as ConfigDocument['segments'],
+  }
+}
+
+/** A data source as the document writes it: credentials masked (applying it keeps the stored ones). */
+export function exportedSource(
+  source: Pick<
+    DataSource,
+    'kind' | 'primaryKey' | 'options' | 'columnTypes' | 'rejectRatio' | 'maxShrink' | 'schedule'
+  >,
+  secrets: SecretBox,
+) {
+  return {
+    kind: source.kind,
+    primaryKey: source.primaryKey,
+    options: publicSourceOptions(source.kind, source.options, secrets),
+    columnTypes: source.columnTypes,
+    rejectRatio: source.rejectRatio,
+    maxShrink: source.maxShrink,
+    ...(source.schedule ? { schedule: source.schedule } : {}),
   }
 }
 

@@ -10,7 +10,7 @@ export { recoverAbandonedRefreshes } from './recover-refreshes.js'
 export { type RefreshWorkerContext, runSourceRefresh } from './refresh-source.js'
 export { cancelRefresh, requestRefreshes } from './request-refresh.js'
 export { requestRun } from './request-run.js'
-export { redact, SOURCE_KINDS, sourceReader, sourceReaders } from './sources/index.js'
+export { dialectText, redact, SOURCE_KINDS, sourceReader, sourceReaders } from './sources/index.js'
 export { previewSource, type SourcePreview } from './sources/preview-source.js'
 export {
   openSourceOptions,

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import { AppError } from '../../errors.js'
+import { dialectText } from '../../pipeline/index.js'
 import type { UnifyProposal } from '../../pipeline/unify/index.js'
 import type { Refresh } from '../../store/refreshes.js'
 import type { CliContext } from '../cli-context.js'
@@ -239,17 +240,8 @@ function csvDialectOptions(options: {
   }
 }
 
-/** "read as: delimiter ";" (detected), encoding latin-1 (detected), …; set any with --delimiter …". */
+/** "read as: delimiter ";" (detected), …; set any with --delimiter …". */
 export function describeDialect(dialect: Record<string, unknown>): string {
-  const detected = new Set(Array.isArray(dialect.detected) ? dialect.detected.map(String) : [])
-  const shown = (key: string, label: string, value: unknown) =>
-    value === undefined ? [] : [`${label} ${JSON.stringify(value)}${detected.has(key) ? ' (detected)' : ''}`]
-  const parts = [
-    ...shown('delimiter', 'delimiter', dialect.delimiter),
-    ...shown('quote', 'quote', dialect.quote),
-    ...shown('encoding', 'encoding', dialect.encoding),
-    ...shown('decimalSeparator', 'decimal mark', dialect.decimalSeparator),
-    ...shown('dateFormat', 'dates', dialect.dateFormat),
-  ]
-  return `read as: ${parts.join(', ')}${detected.size > 0 ? '; if any is wrong, set it with --delimiter, --quote, --encoding or --decimal-separator (options.* in openinsights.yaml)' : ''}`
+  const detected = Array.isArray(dialect.detected) && dialect.detected.length > 0
+  return `read as: ${dialectText(dialect)}${detected ? '; if any is wrong, set it with --delimiter, --quote, --encoding or --decimal-separator (options.* in openinsights.yaml)' : ''}`
 }

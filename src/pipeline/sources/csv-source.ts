@@ -59,8 +59,8 @@ export const csvSource: SourceReader<CsvOptions> = {
     const first = String((await context.session.rows(firstFile(paths)))[0]?.file ?? paths[0])
     const encoding = await effectiveEncoding(first, options.encoding, context.dataSourceName)
     const dialect = await detectDialect(context.session, first, options, encoding)
-    const read = (rejectsTable: string, layout?: CsvLayout) =>
-      readCsv(paths, {
+    const read = (rejectsTable: string, layout?: CsvLayout, files: readonly string[] = paths) =>
+      readCsv(files, {
         header: options.header,
         delimiter: dialect.delimiter,
         quote: dialect.quote,
@@ -96,17 +96,7 @@ export const csvSource: SourceReader<CsvOptions> = {
       const repair = await repairQuotes(context, paths, first, { ...options, ...dialect, encoding })
       if (!repair) return undefined
       const rejectsTable = 'csv_rejects_mended'
-      const relation = readCsv([repair.file], {
-        header: options.header,
-        delimiter: dialect.delimiter,
-        quote: dialect.quote,
-        escape: options.escape,
-        encoding,
-        decimalSeparator: dialect.decimalSeparator,
-        columnTypes: context.columnTypes,
-        rejectsTable,
-        rejectsScanTable: `${rejectsTable}_scans`,
-      })
+      const relation = read(rejectsTable, undefined, [repair.file])
       if (!(await readable(context.session, relation))) return undefined
       return {
         relation,

@@ -8,7 +8,13 @@ import { postgresSource } from './postgres-source.js'
 import type { SourceReader } from './source-reader.js'
 
 export { redact } from './postgres-source.js'
-export type { DetectedDialect, OpenedSource, ReadContext, SourceReader } from './source-reader.js'
+export {
+  type DetectedDialect,
+  dialectText,
+  type OpenedSource,
+  type ReadContext,
+  type SourceReader,
+} from './source-reader.js'
 
 /** Every kind of data source, by the `kind` a definition names. */
 export const sourceReaders: Record<DataSourceKind, SourceReader<unknown>> = {

@@ -68,3 +68,22 @@ export interface SourceReader<Options> {
    */
   open(context: ReadContext, options: Options): Promise<OpenedSource>
 }
+
+/** 'delimiter ";" (detected), encoding "latin-1" (detected), …': how a file was read, in one line. */
+export function dialectText(dialect: Record<string, unknown>): string {
+  const detected = new Set(Array.isArray(dialect.detected) ? dialect.detected.map(String) : [])
+  const labels: [string, string][] = [
+    ['delimiter', 'delimiter'],
+    ['quote', 'quote'],
+    ['encoding', 'encoding'],
+    ['decimalSeparator', 'decimal mark'],
+    ['dateFormat', 'dates'],
+  ]
+  return labels
+    .filter(([key]) => dialect[key] !== undefined)
+    .map(([key, label]) => {
+      const value = dialect[key] === '\t' ? 'tab' : JSON.stringify(dialect[key])
+      return `${label} ${value}${detected.has(key) ? ' (detected)' : ''}`
+    })
+    .join(', ')
+}

@@ -9,6 +9,7 @@ import { AppError, notFound } from '../../errors.js'
 import { newId } from '../../ids.js'
 import {
   dataLayout,
+  dialectText,
   previewSource,
   publicSourceOptions,
   requestRefreshes,
@@ -277,6 +278,10 @@ export async function registerDataSourceRoutes(app: ApiApp, runtime: Runtime): P
             rows: z.array(z.record(z.string(), z.unknown())),
             keyCandidates: z.array(z.string()),
             dialect: z.record(z.string(), z.unknown()).nullable(),
+            dialectText: z
+              .string()
+              .nullable()
+              .describe('The dialect in one line, e.g. delimiter ";" (detected), …'),
           }),
           ...errorResponses,
         },
@@ -295,7 +300,8 @@ export async function registerDataSourceRoutes(app: ApiApp, runtime: Runtime): P
         },
         dataLayout.workDir(runtime.settings.dataDir, instanceId, `preview-${newId()}`),
       )
-      return { ...preview, dialect: (preview.dialect as Record<string, unknown> | null) ?? null }
+      const dialect = (preview.dialect as Record<string, unknown> | null) ?? null
+      return { ...preview, dialect, dialectText: dialect ? dialectText(dialect) : null }
     },
   )
 }

@@ -3,12 +3,15 @@ import { api, instancePath, type Refresh, upload, withQuery } from '../api'
 import { ErrorBox, Field, Status, TableHead } from '../components'
 import { formatCount, formatValue } from '../format'
 import { useAction, useInstance } from '../hooks'
+import { ATTRIBUTES } from './unify-editor'
 
 interface Preview {
   columns: { name: string; type: string }[]
   rows: Record<string, unknown>[]
   keyCandidates: string[]
   dialect: Record<string, unknown> | null
+  /** The dialect in one line, written by the server. */
+  dialectText: string | null
 }
 interface ColumnSuggestion {
   column: string
@@ -33,18 +36,6 @@ const KINDS: Record<string, string> = {
   jsonl: 'ndjson',
   parquet: 'parquet',
 }
-const ATTRIBUTES = [
-  'FirstName',
-  'LastName',
-  'FullName',
-  'Email',
-  'Phone',
-  'Address1',
-  'City',
-  'PostalCode',
-  'Country',
-  'DateOfBirth',
-]
 const NAME_RULE = 'A letter, then letters, digits and _ (e.g. crm_contacts)'
 /** Refresh schedules a person picks from; any cron can be set in openinsights.yaml. */
 export const SCHEDULES: { cron: string; label: string }[] = [
@@ -58,25 +49,6 @@ export const describeSchedule = (schedule: { cron: string; timezone: string } | 
   schedule
     ? `${SCHEDULES.find((s) => s.cron === schedule.cron)?.label ?? schedule.cron} (${schedule.timezone})`
     : '—'
-
-/** "delimiter ";" (detected), encoding "latin-1" (detected), …" */
-export function describeDialect(dialect: Record<string, unknown>): string {
-  const detected = new Set(Array.isArray(dialect.detected) ? dialect.detected.map(String) : [])
-  const labels: [string, string][] = [
-    ['delimiter', 'delimiter'],
-    ['quote', 'quote'],
-    ['encoding', 'encoding'],
-    ['decimalSeparator', 'decimal mark'],
-    ['dateFormat', 'dates'],
-  ]
-  return labels
-    .filter(([key]) => dialect[key] !== undefined)
-    .map(
-      ([key, label]) =>
-        `${label} ${JSON.stringify(dialect[key]) === '"\\t"' ? 'tab' : JSON.stringify(dialect[key])}${detected.has(key) ? ' (detected)' : ''}`,
-    )
-    .join(', ')
-}
 
 /**
  * Adds a data source the way `openinsights sources add` does, in steps a marketer can follow:
@@ -285,7 +257,7 @@ export function AddDataSource({ onAdded }: { onAdded: () => void }) {
 
       {preview && (
         <section aria-label="Preview">
-          {preview.dialect && <p>Read as: {describeDialect(preview.dialect)}.</p>}
+          {preview.dialectText && <p>Read as: {preview.dialectText}.</p>}
           {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling table must be reachable by keyboard */}
           <div className="table-scroll" tabIndex={0}>
             <table>
