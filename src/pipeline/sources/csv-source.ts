@@ -10,10 +10,12 @@ import {
   firstFile,
   readCsv,
   readRejectsFile,
+  sampleCsvText,
   sniffCsv,
   sniffDialect,
 } from '../sql/duckdb-sql.js'
 import { blankLines, findBrokenQuotes } from './csv-quotes.js'
+import { dayFirstFormat } from './day-first-dates.js'
 import { asPathList, assertFilesExist, filePathOption } from './source-files.js'
 import type { DetectedDialect, OpenedSource, ReadContext, SourceReader } from './source-reader.js'
 
@@ -59,6 +61,9 @@ export const csvSource: SourceReader<CsvOptions> = {
     const first = String((await context.session.rows(firstFile(paths)))[0]?.file ?? paths[0])
     const encoding = await effectiveEncoding(first, options.encoding, context.dataSourceName)
     const dialect = await detectDialect(context.session, first, options, encoding)
+    const dates = await detectDayFirstDates(context, first, { ...options, ...dialect, encoding })
+    if (dates) dialect.dateFormat = dates.format
+    const columnTypes = { ...(dates?.columnTypes ?? {}), ...context.columnTypes }
     const read = (rejectsTable: string, layout?: CsvLayout, files: readonly string[] = paths) =>
       readCsv(files, {
         header: options.header,
@@ -67,7 +72,8 @@ export const csvSource: SourceReader<CsvOptions> = {
         escape: options.escape,
         encoding,
         decimalSeparator: dialect.decimalSeparator,
-        columnTypes: context.columnTypes,
+        ...(dates ? { dateFormat: dates.format } : {}),
+        columnTypes,
         rejectsTable,
         rejectsScanTable: `${rejectsTable}_scans`,
         ...(layout ? { layout } : {}),
@@ -229,6 +235,41 @@ export function guessDelimiter(head: Buffer, encoding: string, quote: string): s
     if (share > (best?.share ?? 0)) best = { delimiter, share }
   }
   return best?.delimiter
+}
+
+/**
+ * Columns of day-first dates without separators (251191 in a birth-date column), which the
+ * sniffer takes for numbers: read as DATE with their format, so a value that is not one is a
+ * reject. Only when the sniffer found no other date format (DuckDB has one per file).
+ */
+async function detectDayFirstDates(
+  context: ReadContext,
+  file: string,
+  options: ResolvedCsv & { dateFormat: string | null },
+): Promise<{ format: string; columnTypes: Record<string, string> } | undefined> {
+  if (options.dateFormat) return undefined
+  let rows: Record<string, unknown>[]
+  try {
+    rows = await context.session.rows(sampleCsvText(file, options, 1000))
+  } catch {
+    return undefined // the read reports what is wrong with the file
+  }
+  const columns = Object.keys(rows[0] ?? {}).filter((c) => !(c in context.columnTypes))
+  const found = columns
+    .map((column) => ({
+      column,
+      format: dayFirstFormat(
+        column,
+        rows.map((r) => (r[column] as string | null) ?? null),
+      ),
+    }))
+    .filter((f): f is { column: string; format: '%d%m%y' | '%d%m%Y' } => f.format !== undefined)
+  const format = found[0]?.format
+  if (!format) return undefined
+  return {
+    format,
+    columnTypes: Object.fromEntries(found.filter((f) => f.format === format).map((f) => [f.column, 'DATE'])),
+  }
 }
 
 const numericColumns = (columns: unknown) =>

@@ -429,6 +429,37 @@ describe('CSV as spreadsheets write it, detected from the data', () => {
     expect(result.rows.find((r) => Number(r.kunden_nr) === 3)).toMatchObject({ nachname: 'Ødegård' })
   })
 
+  it('reads day-first dates written without separators (251191) as dates, and rejects one that is not', async () => {
+    const lines = [
+      'kunden_nr;name;geburt',
+      '1;Ann;251191',
+      '2;Bo;030285',
+      '3;Cy;010101',
+      ...Array.from({ length: 40 }, (_, i) => `${i + 4};P${i};1505${String(60 + i).padStart(2, '0')}`),
+    ]
+    lines.push('99;Bad;311391')
+    writeFileSync(dir.path('geburt.csv'), `${lines.join('\n')}\n`)
+    const result = await ingestInto(
+      duck,
+      dataSource('csv', { path: dir.path('geburt.csv') }, { primaryKey: 'kunden_nr', rejectRatio: 0.5 }),
+      dir.dir,
+    )
+    expect(result.schema.find((c) => c.name === 'geburt')?.type).toBe('DATE')
+    expect(result.dialect).toMatchObject({
+      dateFormat: '%d%m%y',
+      detected: expect.arrayContaining(['dateFormat']),
+    })
+    const date = (id: number) =>
+      (
+        (result.rows.find((r) => Number(r.kunden_nr) === id) as Record<string, unknown>).geburt as Date
+      ).toISOString()
+    expect(date(1)).toMatch(/^1991-11-25/)
+    expect(date(2)).toMatch(/^1985-02-03/)
+    expect(date(3)).toMatch(/^2001-01-01/)
+    expect(result.rejectedRowCount).toBe(1)
+    expect((await readRejects(duck, result.rejectsFile as string))[0]).toMatchObject({ line: lines.length })
+  })
+
   it('reads tab-separated UTF-8, and keeps what the source sets over what it would detect', async () => {
     writeFileSync(dir.path('tabs.csv'), 'id\tname\tamount\n1\tÅse\t1.5\n2\tBo\t2.25\n')
     const tabs = await ingestInto(duck, dataSource('csv', { path: dir.path('tabs.csv') }), dir.dir)

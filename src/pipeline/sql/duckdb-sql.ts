@@ -19,6 +19,8 @@ export interface CsvReadOptions {
   encoding: 'utf-8' | 'latin-1' | 'utf-16'
   /** ',' for numbers written 1234,56 (then the delimiter is not ','). */
   decimalSeparator?: '.' | ',' | undefined
+  /** How DATE columns are written, when the sniffer cannot tell (e.g. %d%m%y for 251191). */
+  dateFormat?: string | undefined
   columnTypes: Record<string, string>
   /** Table that collects malformed lines (line number, column, reason, raw line). */
   rejectsTable: string
@@ -47,6 +49,7 @@ export function readCsv(paths: readonly string[], options: CsvReadOptions): Sql 
     // Every file is read with one schema; a file that does not fit is an error, not a new union.
     sql`union_by_name = false`,
     ...(options.layout ? layoutArgs(options.layout, options.columnTypes) : typesArg(options.columnTypes)),
+    ...(options.dateFormat && !options.layout ? [sql`dateformat = ${literal(options.dateFormat)}`] : []),
   ]
   return sql`select * from read_csv(${join(args)})`
 }
@@ -66,6 +69,20 @@ function dialectArgs(
     sql`encoding = ${literal(options.encoding)}`,
     ...(options.decimalSeparator === ',' ? [sql`decimal_separator = ','`] : []),
   ]
+}
+
+/** The first rows of a CSV file with every value as text, as written (leading zeros kept). */
+export function sampleCsvText(
+  path: string,
+  options: Pick<CsvReadOptions, 'header' | 'delimiter' | 'quote' | 'escape' | 'encoding'>,
+  rows: number,
+): Sql {
+  return sql`select * from read_csv(${join([
+    literal(path),
+    ...dialectArgs(options),
+    sql`all_varchar = true`,
+    sql`ignore_errors = true`,
+  ])}) limit ${rows}`
 }
 
 /**
