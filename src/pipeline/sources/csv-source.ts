@@ -15,7 +15,7 @@ import {
   sniffDialect,
 } from '../sql/duckdb-sql.js'
 import { blankLines, findBrokenQuotes } from './csv-quotes.js'
-import { dayFirstFormat } from './day-first-dates.js'
+import { dayFirstFormat, mayHoldDayFirstDates } from './day-first-dates.js'
 import { asPathList, assertFilesExist, filePathOption } from './source-files.js'
 import type { DetectedDialect, OpenedSource, ReadContext, SourceReader } from './source-reader.js'
 
@@ -160,7 +160,14 @@ async function detectDialect(
   file: string,
   options: CsvOptions,
   encoding: Encoding,
-): Promise<{ delimiter: string; quote: string; decimalSeparator: '.' | ','; dateFormat: string | null }> {
+): Promise<{
+  delimiter: string
+  quote: string
+  decimalSeparator: '.' | ','
+  dateFormat: string | null
+  /** The columns as the sniffer typed them (empty when it could not). */
+  columns: { name: string; type: string }[]
+}> {
   const sniff = async (decimalSeparator?: '.' | ',', delimiter = options.delimiter) => {
     try {
       return (
@@ -203,7 +210,13 @@ async function detectDialect(
       dateFormat = typeof withComma.date_format === 'string' ? withComma.date_format : dateFormat
     }
   }
-  return { delimiter, quote, decimalSeparator, dateFormat }
+  const columns = Array.isArray(found?.columns)
+    ? (found.columns as { name: unknown; type: unknown }[]).map((c) => ({
+        name: String(c.name),
+        type: String(c.type),
+      }))
+    : []
+  return { delimiter, quote, decimalSeparator, dateFormat, columns }
 }
 
 const DELIMITERS = [',', ';', '\t', '|'] as const
@@ -245,9 +258,11 @@ export function guessDelimiter(head: Buffer, encoding: string, quote: string): s
 async function detectDayFirstDates(
   context: ReadContext,
   file: string,
-  options: ResolvedCsv & { dateFormat: string | null },
+  options: ResolvedCsv & { dateFormat: string | null; columns: { name: string; type: string }[] },
 ): Promise<{ format: string; columnTypes: Record<string, string> } | undefined> {
-  if (options.dateFormat) return undefined
+  // Only a column named as dates that the sniffer took for numbers or text is worth a look.
+  if (options.dateFormat || !options.columns.some((c) => mayHoldDayFirstDates(c.name, c.type)))
+    return undefined
   let rows: Record<string, unknown>[]
   try {
     rows = await context.session.rows(sampleCsvText(file, options, 1000))

@@ -7,6 +7,10 @@
  */
 const DATE_NAME = /(birth|born|dob|geburt|fødsel|fodsel|naissance|nacimiento|nascita|datum|date|dato)/i
 
+/** Whether a column, by its name and the type it was sniffed as, may hold such dates. */
+export const mayHoldDayFirstDates = (column: string, sniffedType: string) =>
+  DATE_NAME.test(column) && /^(BIGINT|INTEGER|HUGEINT|VARCHAR)$/i.test(sniffedType)
+
 function valid(day: number, month: number, year: number): boolean {
   if (month < 1 || month > 12 || day < 1) return false
   return day <= new Date(Date.UTC(year, month, 0)).getUTCDate()

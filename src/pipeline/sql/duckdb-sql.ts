@@ -108,6 +108,8 @@ export function sniffDialect(
     ...(known.quote === undefined ? [] : [sql`quote = ${literal(known.quote)}`]),
     ...(known.escape === undefined ? [] : [sql`escape = ${literal(known.escape)}`]),
     ...(known.decimalSeparator === ',' ? [sql`decimal_separator = ','`] : []),
+    // The dialect shows in the first rows; the read sniffs its own sample for the types.
+    sql`sample_size = 2048`,
   ]
   return sql`select "Delimiter" as delimiter, "Quote" as quote, "Escape" as escape, "Columns" as columns,
     "DateFormat" as date_format from sniff_csv(${join(args)})`
