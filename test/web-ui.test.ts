@@ -383,6 +383,17 @@ describe.skipIf(!browserAvailable())('the web UI in a real browser (Debian chrom
     await measure.getByRole('button', { name: 'Save measure' }).click()
     await measure.getByText('Saved ShopSpend').waitFor()
     await page.getByRole('button', { name: 'ShopSpend', exact: true }).waitFor()
+    // Edited in place: the builder takes the saved definition, the name stays.
+    await page.getByRole('button', { name: 'Edit ShopSpend' }).click()
+    const measureEditor = page.getByRole('form', { name: 'Edit ShopSpend' })
+    expect(await measureEditor.getByLabel('Column', { exact: true }).inputValue()).toBe('total_amount')
+    await measureEditor.getByLabel('Thresholds (optional)').fill('1000000')
+    await measureEditor.getByRole('button', { name: 'Save measure' }).click()
+    await page
+      .getByRole('row')
+      .filter({ hasText: 'ShopSpend' })
+      .getByRole('cell', { name: '1,000,000' })
+      .waitFor()
     await shot('measure-built')
 
     await nav('Segments')

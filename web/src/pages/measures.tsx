@@ -29,6 +29,7 @@ export default function Measures() {
   const instanceId = useInstance()
   const measures = useApi<{ value: Measure[] }>(instancePath(instanceId, '/measures'))
   const [selected, setSelected] = useState<string>()
+  const [editing, setEditing] = useState<Measure>()
   const remove = useAction(async (name: string) => {
     if (!window.confirm(`Delete the measure ${name}? Its history stays.`)) return
     await api(instancePath(instanceId, `/measures/${encodeURIComponent(name)}`), { method: 'DELETE' })
@@ -88,6 +89,16 @@ export default function Measures() {
                     </td>
                     <td>{measure.definition.thresholds.map((t) => formatCount(t)).join(', ')}</td>
                     <td>
+                      {measure.definition.sql === undefined && (
+                        <button
+                          type="button"
+                          className="secondary"
+                          aria-label={`Edit ${measure.name}`}
+                          onClick={() => setEditing(measure)}
+                        >
+                          Edit
+                        </button>
+                      )}{' '}
                       <button
                         type="button"
                         className="secondary"
@@ -106,25 +117,28 @@ export default function Measures() {
         }
       </Async>
       {selected && <History kind="measures" name={selected} />}
-      <MeasureBuilder onSaved={measures.reload} />
+      <MeasureBuilder key={editing?.name ?? 'new'} editing={editing} onSaved={measures.reload} />
     </>
   )
 }
 
 /** Builds a measure (or replaces one of the same name): an aggregation of an entity's column. */
-function MeasureBuilder({ onSaved }: { onSaved: () => void }) {
+function MeasureBuilder({ onSaved, editing }: { onSaved: () => void; editing?: Measure | undefined }) {
   const instanceId = useInstance()
   const entities = useApi<{ value: { name: string; schema: { name: string; type: string }[] }[] }>(
     instancePath(instanceId, '/entities'),
   )
-  const [name, setName] = useState('')
-  const [kind, setKind] = useState<'business' | 'customer'>('business')
-  const [entity, setEntity] = useState('')
-  const [aggregation, setAggregation] = useState('sum')
-  const [column, setColumn] = useState('')
-  const [filter, setFilter] = useState('')
-  const [groupBy, setGroupBy] = useState('')
-  const [thresholds, setThresholds] = useState('')
+  const was = editing?.definition
+  const [name, setName] = useState(editing?.name ?? '')
+  const [kind, setKind] = useState<'business' | 'customer'>(
+    was?.kind === 'customer' ? 'customer' : 'business',
+  )
+  const [entity, setEntity] = useState(was?.entity ?? '')
+  const [aggregation, setAggregation] = useState(was?.aggregation ?? 'sum')
+  const [column, setColumn] = useState(was?.column ?? '')
+  const [filter, setFilter] = useState(was?.filter ?? '')
+  const [groupBy, setGroupBy] = useState(was?.groupBy ?? '')
+  const [thresholds, setThresholds] = useState(was?.thresholds.join(', ') ?? '')
   const [saved, setSaved] = useState<string>()
   // Measures read data sources (and other entities), not what measures and segments publish.
   const choices = (entities.data?.value ?? []).filter(
@@ -144,6 +158,7 @@ function MeasureBuilder({ onSaved }: { onSaved: () => void }) {
     await api(instancePath(instanceId, `/measures/${encodeURIComponent(name)}`), {
       method: 'PUT',
       body: {
+        ...(was?.description ? { description: was.description } : {}),
         kind,
         entity,
         aggregation,
@@ -158,13 +173,14 @@ function MeasureBuilder({ onSaved }: { onSaved: () => void }) {
   })
   return (
     <form className="card" onSubmit={(e) => void save.run(e)} aria-labelledby="measure-builder-title">
-      <h2 id="measure-builder-title">Build a measure</h2>
+      <h2 id="measure-builder-title">{editing ? `Edit ${editing.name}` : 'Build a measure'}</h2>
       <Field label="Measure name" hint={INSIGHT_NAME_RULE}>
         {(id) => (
           <input
             id={id}
             value={name}
             required
+            readOnly={editing !== undefined}
             pattern="[A-Z][A-Za-z0-9]{0,62}"
             title={INSIGHT_NAME_RULE}
             onChange={(e) => setName(e.target.value)}
