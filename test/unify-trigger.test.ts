@@ -15,6 +15,22 @@ import { createTestStore, type TestStore } from './helpers/test-store.js'
 describe('the unify trigger on a batch of events', () => {
   let store: TestStore
   let runtime: Runtime
+  const publish = (instanceId: string, name: string) =>
+    publishEntityVersion(
+      runtime.db,
+      {
+        id: `${instanceId}-${name}`,
+        instanceId,
+        entityName: name,
+        refreshId: `${instanceId}-${name}`,
+        directory: '/nowhere',
+        rowCount: 0,
+        schema: [{ name: 'id', type: 'VARCHAR' }],
+        partitions: [],
+        keyColumn: 'id',
+      },
+      `datasource:${name}`,
+    )
   const addSource = (instanceId: string, name: string) =>
     runtime.db
       .insertInto('data_sources')
@@ -42,22 +58,7 @@ describe('the unify trigger on a batch of events', () => {
       ['two', ['crm']],
       ['three', ['crm', 'shop']],
     ] as const)
-      for (const name of names)
-        await publishEntityVersion(
-          runtime.db,
-          {
-            id: `${id}-${name}`,
-            instanceId: id,
-            entityName: name,
-            refreshId: `${id}-${name}`,
-            directory: '/nowhere',
-            rowCount: 0,
-            schema: [{ name: 'id', type: 'VARCHAR' }],
-            partitions: [],
-            keyColumn: 'id',
-          },
-          `datasource:${name}`,
-        )
+      for (const name of names) await publish(id, name)
     await runtime.db
       .insertInto('full_refreshes')
       .values({ id: 'full-1', instance_id: 'three', state: 'running', reason: 'test', steps: '[]' })
@@ -147,22 +148,7 @@ describe('the unify trigger on a batch of events', () => {
     await upsertInstance(runtime.db, { id: 'four', name: 'four' })
     await putUnifyConfig(runtime.db, 'four', { sources: { crm: {}, shop: {} } })
     for (const name of ['crm', 'shop']) await addSource('four', name)
-    for (const name of ['crm', 'shop'])
-      await publishEntityVersion(
-        runtime.db,
-        {
-          id: `four-${name}`,
-          instanceId: 'four',
-          entityName: name,
-          refreshId: `four-${name}`,
-          directory: '/nowhere',
-          rowCount: 0,
-          schema: [{ name: 'id', type: 'VARCHAR' }],
-          partitions: [],
-          keyColumn: 'id',
-        },
-        `datasource:${name}`,
-      )
+    for (const name of ['crm', 'shop']) await publish('four', name)
     const now = new Date()
     await runtime.db
       .insertInto('refreshes')
