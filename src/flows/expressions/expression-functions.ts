@@ -350,6 +350,155 @@ define('removeProperty', 2, 2, (object, key) => {
   return rest
 })
 
+// More of the reference guide: strings, collections, conversions, dates, URIs
+define('isInt', 1, 1, (v) => /^[+-]?\d+$/.test(str(v).trim()))
+define('isFloat', 1, 2, (v, locale) => {
+  // Invariant culture by default (1,000.5); a locale whose decimal mark is a comma reads 1.000,5.
+  const text = str(v).trim()
+  const comma = locale !== undefined && /^(de|da|nl|fr|es|it|pt|sv|nb|nn|fi|pl|cs|ru|tr)\b/i.test(str(locale))
+  const pattern = comma ? /^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$/ : /^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$/
+  return pattern.test(text)
+})
+define('nthIndexOf', 3, 3, (text, search, occurrence) => {
+  const haystack = str(text)
+  const needle = str(search)
+  const n = int(occurrence)
+  if (n === 0)
+    throw new Error('nthIndexOf() counts occurrences from 1 (or from the end with a negative number)')
+  const positions: number[] = []
+  for (let i = haystack.indexOf(needle); i !== -1; i = haystack.indexOf(needle, i + 1)) positions.push(i)
+  return (n > 0 ? positions[n - 1] : positions[positions.length + n]) ?? -1
+})
+define('chunk', 2, 2, (collection, size) => {
+  const n = int(size)
+  if (n < 1) throw new Error(`chunk() needs a length of 1 or more, got ${n}`)
+  if (typeof collection !== 'string' && !Array.isArray(collection))
+    throw new Error(`chunk() needs a string or an array, got ${describe(collection)}`)
+  const chunks: Value[] = []
+  for (let i = 0; i < collection.length; i += n) chunks.push(collection.slice(i, i + n))
+  return chunks
+})
+define('reverse', 1, 1, (collection) => {
+  if (!Array.isArray(collection)) throw new Error(`reverse() needs an array, got ${describe(collection)}`)
+  return [...collection].reverse()
+})
+define('sort', 1, 2, (collection, sortBy) => {
+  if (!Array.isArray(collection)) throw new Error(`sort() needs an array, got ${describe(collection)}`)
+  const key = sortBy === undefined ? undefined : str(sortBy)
+  const of = (item: Value) => (key === undefined ? item : isObject(item) ? item[key] : undefined)
+  return [...collection].sort((a, b) => compare(of(a), of(b)))
+})
+define('decodeBase64', 1, 1, (v) => Buffer.from(str(v), 'base64').toString('utf8'))
+define(
+  'dataUri',
+  1,
+  1,
+  (v) => `data:text/plain;charset=utf-8;base64,${Buffer.from(str(v)).toString('base64')}`,
+)
+define('dataUriToString', 1, 1, (v) => {
+  const match = /^data:[^,]*?(;base64)?,(.*)$/s.exec(str(v))
+  if (!match) throw new Error(`'${String(v)}' is not a data URI`)
+  return match[1]
+    ? Buffer.from(match[2] as string, 'base64').toString('utf8')
+    : decodeURIComponent(match[2] as string)
+})
+define('uriComponentToString', 1, 1, (v) => decodeURIComponent(str(v)))
+define('decimal', 1, 1, (v) => {
+  const n = Number(str(v).trim())
+  if (str(v).trim() === '' || !Number.isFinite(n)) throw new Error(`'${String(v)}' is not a decimal number`)
+  return n
+})
+
+const UNITS: Record<string, (d: Date, n: number) => Date> = {
+  second: (d, n) => new Date(d.getTime() + n * 1000),
+  minute: (d, n) => new Date(d.getTime() + n * 60_000),
+  hour: (d, n) => new Date(d.getTime() + n * 3_600_000),
+  day: (d, n) => new Date(d.getTime() + n * 86_400_000),
+  week: (d, n) => new Date(d.getTime() + n * 7 * 86_400_000),
+  month: (d, n) => {
+    const next = new Date(d)
+    next.setUTCMonth(d.getUTCMonth() + n)
+    return next
+  },
+  year: (d, n) => {
+    const next = new Date(d)
+    next.setUTCFullYear(d.getUTCFullYear() + n)
+    return next
+  },
+}
+function shift(timestamp: Date, interval: Value, unit: Value): Date {
+  const name = str(unit).toLowerCase().replace(/s$/, '')
+  const by = UNITS[name]
+  if (!by)
+    throw new Error(`'${String(unit)}' is not a time unit (Second, Minute, Hour, Day, Week, Month, Year)`)
+  return by(timestamp, int(interval))
+}
+const formatted = (date: Date, format: Value) => formatDate(date, format === undefined ? 'o' : str(format))
+define('addToTime', 3, 4, (timestamp, interval, unit, format) =>
+  formatted(shift(toDate(timestamp), interval, unit), format),
+)
+define('subtractFromTime', 3, 4, (timestamp, interval, unit, format) =>
+  formatted(shift(toDate(timestamp), -int(interval), unit), format),
+)
+define('getFutureTime', 2, 3, (interval, unit, format) =>
+  formatted(shift(new Date(), interval, unit), format),
+)
+define('getPastTime', 2, 3, (interval, unit, format) =>
+  formatted(shift(new Date(), -int(interval), unit), format),
+)
+define('dayOfMonth', 1, 1, (timestamp) => toDate(timestamp).getUTCDate())
+define('dayOfYear', 1, 1, (timestamp) => {
+  const d = toDate(timestamp)
+  return (
+    Math.floor(
+      (Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()) - Date.UTC(d.getUTCFullYear(), 0, 1)) /
+        86_400_000,
+    ) + 1
+  )
+})
+define('startOfHour', 1, 2, (timestamp, format) => {
+  const d = toDate(timestamp)
+  return formatted(
+    new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours())),
+    format,
+  )
+})
+define('startOfMonth', 1, 2, (timestamp, format) => {
+  const d = toDate(timestamp)
+  return formatted(new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1)), format)
+})
+/** A .NET TimeSpan as text: [-][d.]hh:mm:ss[.fffffff] */
+function timeSpan(ms: number): string {
+  const sign = ms < 0 ? '-' : ''
+  let rest = Math.abs(ms)
+  const days = Math.floor(rest / 86_400_000)
+  rest -= days * 86_400_000
+  const pad = (n: number) => String(n).padStart(2, '0')
+  const hours = Math.floor(rest / 3_600_000)
+  const minutes = Math.floor((rest % 3_600_000) / 60_000)
+  const seconds = Math.floor((rest % 60_000) / 1000)
+  const fraction = rest % 1000
+  return `${sign}${days ? `${days}.` : ''}${pad(hours)}:${pad(minutes)}:${pad(seconds)}${fraction ? `.${String(fraction).padStart(3, '0')}0000` : ''}`
+}
+define('dateDifference', 2, 2, (start, end) => timeSpan(toDate(end).getTime() - toDate(start).getTime()))
+
+const uri = (v: Value) => {
+  try {
+    return new URL(str(v))
+  } catch {
+    throw new Error(`'${String(v)}' is not an absolute URI`)
+  }
+}
+define('uriHost', 1, 1, (v) => uri(v).hostname)
+define('uriPath', 1, 1, (v) => uri(v).pathname)
+define('uriPathAndQuery', 1, 1, (v) => `${uri(v).pathname}${uri(v).search}`)
+define('uriPort', 1, 1, (v) => {
+  const u = uri(v)
+  return u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : u.protocol === 'http:' ? 80 : null
+})
+define('uriQuery', 1, 1, (v) => uri(v).search)
+define('uriScheme', 1, 1, (v) => uri(v).protocol.replace(/:$/, ''))
+
 /** The names of the pure functions, for error messages and docs. */
 export const FUNCTION_NAMES = Object.keys(FUNCTIONS).sort()
 
