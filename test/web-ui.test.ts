@@ -386,7 +386,9 @@ describe.skipIf(!browserAvailable())('the web UI in a real browser (Debian chrom
     // Edited in place: the builder takes the saved definition, the name stays.
     await page.getByRole('button', { name: 'Edit ShopSpend' }).click()
     const measureEditor = page.getByRole('form', { name: 'Edit ShopSpend' })
-    expect(await measureEditor.getByLabel('Column', { exact: true }).inputValue()).toBe('total_amount')
+    await expect
+      .poll(() => measureEditor.getByLabel('Column', { exact: true }).inputValue())
+      .toBe('total_amount')
     await measureEditor.getByLabel('Thresholds (optional)').fill('1000000')
     await measureEditor.getByRole('button', { name: 'Save measure' }).click()
     await page

@@ -209,8 +209,8 @@ function MeasureBuilder({ onSaved, editing }: { onSaved: () => void; editing?: M
               }}
             >
               <option value="">choose…</option>
-              {choices.map((e) => (
-                <option key={e.name}>{e.name}</option>
+              {[...new Set([...(entity ? [entity] : []), ...choices.map((e) => e.name)])].map((e) => (
+                <option key={e}>{e}</option>
               ))}
             </select>
           )}
@@ -229,8 +229,9 @@ function MeasureBuilder({ onSaved, editing }: { onSaved: () => void; editing?: M
             {(id) => (
               <select id={id} value={column} required onChange={(e) => setColumn(e.target.value)}>
                 <option value="">choose…</option>
-                {usable.map((c) => (
-                  <option key={c.name}>{c.name}</option>
+                {/* The saved column is an option before the entity's columns have loaded. */}
+                {[...new Set([...(column ? [column] : []), ...usable.map((c) => c.name)])].map((c) => (
+                  <option key={c}>{c}</option>
                 ))}
               </select>
             )}
