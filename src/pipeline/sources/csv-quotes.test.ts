@@ -37,6 +37,18 @@ describe('findBrokenQuotes', () => {
     expect(readFileSync(out, 'utf8')).toBe('id,name\r\n1,a\r\n\r\n3,c\r\n')
   })
 
+  it('stops when its passes have read what they may, however many lines are damaged', async () => {
+    const lines = Array.from({ length: 100 }, (_, i) => `${i},"broken ${i}`)
+    const file = write(`id,name\n${lines.join('\n')}\n`)
+    const size = readFileSync(file).length
+    const found = await findBrokenQuotes(file, rules, 1000, 4 * size)
+    // The first damaged lines are found, each pass reading the rest of the file, until 4× is spent.
+    expect(found.length).toBeGreaterThan(3)
+    expect(found.length).toBeLessThan(20)
+    expect(found.map((b) => b.line)).toEqual(Array.from({ length: found.length }, (_, i) => i + 2))
+    expect((await findBrokenQuotes(file, rules, 1000)).length).toBe(100)
+  })
+
   it('never reports a line of a well-formed file (property)', async () => {
     const value = fc.string({
       unit: fc.constantFrom('a', 'Z', '9', ' ', ',', '"', '\n', '\r', 'ø'),

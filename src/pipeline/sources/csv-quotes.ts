@@ -1,5 +1,6 @@
 import { once } from 'node:events'
 import { createReadStream, createWriteStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
 import { finished } from 'node:stream/promises'
 
 const LF = 0x0a
@@ -26,12 +27,26 @@ export interface QuoteRules {
  * trusts such a quote reads everything after it as one value, so the rows after it vanish into
  * one reject. Each such line is taken as damaged on its own, and the scan goes on after it as if
  * the quote were not there: legitimate quoted fields spanning lines are kept. At most `limit`
- * lines are reported (the scan of the rest starts over after each one).
+ * lines are reported (the scan of the rest starts over after each one), and the passes read at
+ * most four times the file.
  */
-export async function findBrokenQuotes(file: string, rules: QuoteRules, limit = 50): Promise<BrokenLine[]> {
+export async function findBrokenQuotes(
+  file: string,
+  rules: QuoteRules,
+  limit = 50,
+  /** What all passes together may read (default four times the file, at least 256 MB). */
+  maxBytes?: number,
+): Promise<BrokenLine[]> {
   const broken: BrokenLine[] = []
   let from = { offset: 0, line: 1 }
-  while (broken.length < limit) {
+  // Each pass reads at most the rest of the file: all passes together read at most four times the
+  // file (or 256 MB), so a file damaged on many lines costs a bounded time; what lies beyond is
+  // left to the reader's own rejects.
+  const size = (await stat(file)).size
+  const budget = maxBytes ?? Math.max(4 * size, 256 * 1024 * 1024)
+  let spent = 0
+  while (broken.length < limit && spent + (size - from.offset) <= budget) {
+    spent += size - from.offset
     const found = await scanFrom(file, rules, from)
     if (!found) break
     broken.push(found.broken)

@@ -50,7 +50,11 @@ export async function previewSource(
   }
   await mkdir(workDir, { recursive: true })
   const session = await SqlSession.open(duck)
+  // A preview is a request someone waits for: however the file behaves, it ends when the signal says.
+  const onAbort = () => session.interrupt()
+  signal.addEventListener('abort', onAbort, { once: true })
   try {
+    if (signal.aborted) throw timedOut()
     let opened: OpenedSource = await reader.open(
       { session, columnTypes: source.columnTypes, workDir, signal, dataSourceName: source.name },
       parsed.data,
@@ -98,8 +102,19 @@ export async function previewSource(
       .map((c) => c.name)
       .sort((a, b) => Number(ID_LIKE.test(b)) - Number(ID_LIKE.test(a)))
     return { columns, rows, keyCandidates, dialect: opened.dialect ?? null }
+  } catch (error) {
+    if (signal.aborted) throw timedOut()
+    throw error
   } finally {
+    signal.removeEventListener('abort', onAbort)
     session.close()
     await rm(workDir, { recursive: true, force: true })
   }
 }
+
+const timedOut = () =>
+  new AppError(
+    'TimedOut',
+    'reading the start of the data took longer than a preview may (30 s); check the path (a very large glob?) or add the source and refresh it, which has no such limit',
+    { target: 'options.path' },
+  )

@@ -51,6 +51,9 @@ const dataSourceOut = z.object({
     .describe('Rows of the data published now (kept when a later refresh failed); null before the first'),
 })
 
+/** How long a preview may read before it answers TimedOut. */
+const PREVIEW_TIMEOUT_MS = 30_000
+
 const sourceParams = instanceParams.extend({ name: nameSchema.describe('Data source name') })
 
 export async function registerDataSourceRoutes(app: ApiApp, runtime: Runtime): Promise<void> {
@@ -299,6 +302,7 @@ export async function registerDataSourceRoutes(app: ApiApp, runtime: Runtime): P
           columnTypes: request.body.columnTypes,
         },
         dataLayout.workDir(runtime.settings.dataDir, instanceId, `preview-${newId()}`),
+        AbortSignal.timeout(PREVIEW_TIMEOUT_MS),
       )
       const dialect = (preview.dialect as Record<string, unknown> | null) ?? null
       return { ...preview, dialect, dialectText: dialect ? dialectText(dialect) : null }
