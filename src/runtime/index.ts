@@ -1,3 +1,3 @@
 export { createLogger, type Logger, type LogLevel } from './logger.js'
 export { openRuntime, type Role, type Runtime, type RuntimeOptions } from './runtime.js'
-export { HOME_FOLDER, locateHome, readSettings, type Settings } from './settings.js'
+export { locateHome, readSettings, type Settings } from './settings.js'

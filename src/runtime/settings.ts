@@ -63,7 +63,7 @@ export interface Settings {
 export const DEFAULT_DELIVERY_SCHEDULE = [5, 30, 120, 600, 1800, 3600, 10800]
 
 /** The folder name of a home found by walking up from the working directory. */
-export const HOME_FOLDER = '.openinsights'
+const HOME_FOLDER = '.openinsights'
 
 /**
  * Where the home is: `$OPENINSIGHTS_HOME`, else the nearest `.openinsights` folder in the working

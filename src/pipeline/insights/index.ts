@@ -4,13 +4,7 @@ export {
   type InsightsResult,
   segmentEntityName,
 } from './compute-insights.js'
-export {
-  assertInsightReferences,
-  type InsightCatalog,
-  insightCatalog,
-  insightReferenceProblems,
-  type ReferenceProblem,
-} from './insight-references.js'
+export { assertInsightReferences } from './insight-references.js'
 export { insightsTrigger } from './insights-trigger.js'
 export {
   currentEntityRefs,
