@@ -1,4 +1,12 @@
-import { callFunction, describe, FUNCTION_NAMES, hasFunction, type Value } from './expression-functions.js'
+import {
+  callFunction,
+  DecimalNumber,
+  describe,
+  FUNCTION_NAMES,
+  hasFunction,
+  isContent,
+  type Value,
+} from './expression-functions.js'
 import { ExpressionError, type ExpressionNode, parseTemplate, type Template } from './expression-parser.js'
 
 /** What an expression can read of its run. */
@@ -13,14 +21,34 @@ export interface ExpressionScope {
   workflow?: { id: string; name: string; runId: string }
   /** The instance's secrets, opened: secret('name'). Run history never shows their values. */
   secrets?: Record<string, string>
+  /** The run's variables (InitializeVariable, SetVariable, …): variables('name'). */
+  variables?: Record<string, Value>
+  /** The index of the current iteration of each enclosing loop (Until, Foreach), by loop name. */
+  iterations?: Record<string, number>
+  /** The top-level action results of finished scopes (Scope, Foreach, Until): result('name'). */
+  results?: Record<string, Value[]>
+  /** The action being evaluated (an Until's condition reads action()). */
+  currentAction?: Value
+  /** The run's clock for utcNow(), getFutureTime(), … (tests fix it). */
+  now?: () => number
 }
 
 const WORKFLOW_FUNCTIONS = [
+  'trigger',
   'triggerBody',
   'triggerOutputs',
   'body',
   'outputs',
+  'action',
   'actions',
+  'actionBody',
+  'actionOutputs',
+  'result',
+  'variables',
+  'iterationIndexes',
+  'formDataValue',
+  'formDataMultiValues',
+  'multipartBody',
   'items',
   'item',
   'parameters',
@@ -42,6 +70,45 @@ function action(scope: ExpressionScope, name: Value, fn: string) {
     )
   }
   return found
+}
+
+const asRecord = (v: Value): Record<string, Value> =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, Value>) : {}
+
+const bodyOf = (outputs: Value): Value =>
+  outputs && typeof outputs === 'object' ? ((outputs as Record<string, Value>).body ?? null) : null
+
+/** Is a number argument a float as the language types it (5.0, float(), a float sum)? */
+function isFloatNode(node: ExpressionNode): boolean {
+  if (node.kind === 'literal')
+    return node.float === true || (typeof node.value === 'number' && !Number.isInteger(node.value))
+  if (node.kind !== 'call') return false
+  if (node.name === 'float' || node.name === 'decimal') return true
+  if (['add', 'sub', 'mul', 'div', 'min', 'max'].includes(node.name)) return node.args.some(isFloatNode)
+  return false
+}
+
+/** The values of a key in a form-encoded body (text, or binary content of that type). */
+function formValues(body: Value, key: string): string[] {
+  const text = isContent(body)
+    ? Buffer.from(body.$content, 'base64').toString('utf8')
+    : typeof body === 'string'
+      ? body
+      : undefined
+  if (text === undefined) {
+    const record = asRecord(body)
+    const value = record[key]
+    return value === undefined ? [] : Array.isArray(value) ? value.map(String) : [String(value)]
+  }
+  return new URLSearchParams(text).getAll(key)
+}
+
+/** The parts of a multipart body ({ $multipart: [{ body }] }, as the runtime describes one). */
+function multipart(outputs: Value): Value[] {
+  const body = bodyOf(outputs)
+  const parts = asRecord(body).$multipart
+  if (!Array.isArray(parts)) throw new Error("the action's output has no multipart body")
+  return parts.map((part) => asRecord(part).body ?? null)
 }
 
 /** Evaluates a parsed expression against a run. Errors name the position and the function. */
@@ -100,20 +167,64 @@ export function evaluate(node: ExpressionNode, scope: ExpressionScope): Value {
         }
         const args = node.args.map((a) => evaluate(a, scope))
         switch (name) {
+          case 'trigger':
+            return { outputs: { body: scope.trigger.body, ...asRecord(scope.trigger.outputs) } }
           case 'triggerBody':
             return scope.trigger.body
           case 'triggerOutputs':
             return scope.trigger.outputs
-          case 'body': {
-            const outputs = action(scope, args[0], name).outputs
-            return outputs && typeof outputs === 'object'
-              ? ((outputs as Record<string, Value>).body ?? null)
-              : null
-          }
+          case 'body':
+          case 'actionBody':
+            return bodyOf(action(scope, args[0], name).outputs)
           case 'outputs':
+          case 'actionOutputs':
             return action(scope, args[0], name).outputs ?? null
           case 'actions':
-            return action(scope, args[0], name)
+            return { name: args[0], ...action(scope, args[0], name) }
+          case 'action':
+            if (scope.currentAction === undefined)
+              throw new Error("action() reads the current action: only in an Until's condition")
+            return scope.currentAction
+          case 'result': {
+            const results = scope.results?.[String(args[0])]
+            if (!results)
+              throw new Error(
+                `no finished scope, foreach or until '${String(args[0])}'; result() needs one that ran before (runAfter)`,
+              )
+            return results
+          }
+          case 'variables': {
+            const variables = scope.variables ?? {}
+            if (typeof args[0] !== 'string' || !Object.hasOwn(variables, args[0]))
+              throw new Error(
+                `no variable '${String(args[0])}'${Object.keys(variables).length ? ` (there are ${Object.keys(variables).join(', ')})` : ''}; initialize it with an InitializeVariable action that runs before`,
+              )
+            return variables[args[0]]
+          }
+          case 'iterationIndexes': {
+            const index = scope.iterations?.[String(args[0])]
+            if (index === undefined) throw new Error(`not inside a loop named '${String(args[0])}'`)
+            return index
+          }
+          case 'formDataValue':
+          case 'formDataMultiValues': {
+            const values = formValues(bodyOf(action(scope, args[0], name).outputs), String(args[1]))
+            if (name === 'formDataMultiValues') return values
+            if (values.length > 1)
+              throw new Error(`'${String(args[1])}' has ${values.length} values; use formDataMultiValues()`)
+            return values[0] ?? null
+          }
+          case 'multipartBody': {
+            const parts = multipart(action(scope, args[0], name).outputs)
+            const index = args[1]
+            if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= parts.length)
+              throw new Error(`the output has ${parts.length} parts; ${String(index)} is not one of them`)
+            return parts[index]
+          }
+          case 'div': {
+            // Whole numbers divide as integers unless either was written or computed as a float.
+            return callFunction(name, [...args, node.args.some(isFloatNode)], scope.now)
+          }
           case 'items': {
             const loop = scope.items.find(([loopName]) => loopName === args[0])
             if (!loop) throw new Error(`no enclosing foreach '${String(args[0])}'`)
@@ -145,7 +256,7 @@ export function evaluate(node: ExpressionNode, scope: ExpressionScope): Value {
           throw new Error(
             `unknown function; known: ${EXPRESSION_FUNCTIONS.filter((f) => f[0] === name[0]?.toLowerCase()).join(', ') || EXPRESSION_FUNCTIONS.join(', ')}`,
           )
-        return callFunction(name, args)
+        return callFunction(name, args, scope.now)
       } catch (error) {
         if (error instanceof ExpressionError) throw error
         throw new ExpressionError((error as Error).message, node.position, name)
@@ -180,8 +291,10 @@ export function evaluateValue(value: Value, scope: ExpressionScope): Value {
     switch (parsed.kind) {
       case 'constant':
         return parsed.value
-      case 'expression':
-        return evaluate(parsed.node, scope)
+      case 'expression': {
+        const result = evaluate(parsed.node, scope)
+        return result instanceof DecimalNumber ? result.valueOf() : result
+      }
       case 'interpolation':
         return parsed.parts
           .map((part) => (typeof part === 'string' ? part : asText(evaluate(part, scope))))

@@ -5,7 +5,13 @@
  */
 
 export type ExpressionNode =
-  | { kind: 'literal'; value: string | number | boolean | null; position: number }
+  | {
+      kind: 'literal'
+      value: string | number | boolean | null
+      position: number
+      /** A number written as a float (5.0, .3, 1e3): div() of floats does not truncate. */
+      float?: boolean
+    }
   | { kind: 'call'; name: string; args: ExpressionNode[]; position: number }
   | {
       kind: 'access'
@@ -30,7 +36,7 @@ export class ExpressionError extends Error {
 
 type Token =
   | { kind: 'string'; value: string; position: number }
-  | { kind: 'number'; value: number; position: number }
+  | { kind: 'number'; value: number; position: number; float: boolean }
   | { kind: 'name'; value: string; position: number }
   | { kind: '(' | ')' | '[' | ']' | ',' | '.' | '?' | 'end'; position: number }
 
@@ -64,9 +70,20 @@ function tokenize(text: string): Token[] {
       tokens.push({ kind: 'string', value, position: start })
       continue
     }
-    const number = /^-?\d+(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i))
-    if (number && (c !== '-' || /\d/.test(text[i + 1] ?? ''))) {
-      tokens.push({ kind: 'number', value: Number(number[0]), position: i })
+    // A number: 10, -2, 1.5, .3 (not after a value, where . reads a property), 1e3.
+    const afterValue = ['name', 'string', 'number', ')', ']'].includes(tokens.at(-1)?.kind ?? '')
+    const number = /^-?(\d+(\.\d+)?|\.\d+)([eE][+-]?\d+)?/.exec(text.slice(i))
+    if (
+      number &&
+      (c !== '-' || /[\d.]/.test(text[i + 1] ?? '')) &&
+      !(afterValue && (c === '.' || (c === '-' && text[i + 1] === '.')))
+    ) {
+      tokens.push({
+        kind: 'number',
+        value: Number(number[0]),
+        position: i,
+        float: /[.eE]/.test(number[0]),
+      })
       i += number[0].length
       continue
     }
@@ -103,8 +120,9 @@ export function parseExpression(text: string, offset = 0): ExpressionNode {
     const token = next()
     switch (token.kind) {
       case 'string':
-      case 'number':
         return { kind: 'literal', value: token.value, position: token.position + offset }
+      case 'number':
+        return { kind: 'literal', value: token.value, position: token.position + offset, float: token.float }
       case 'name': {
         if (peek().kind !== '(') {
           if (token.value === 'true' || token.value === 'false')
