@@ -9,6 +9,7 @@ import { getInsightConfig } from '../store/insights.js'
 import { getUnifyConfig } from '../store/unify.js'
 import {
   type ActionDefinition,
+  childScopes,
   type FlowDefinition,
   flowDefinitionSchema,
 } from './definition/flow-definition.js'
@@ -90,8 +91,7 @@ async function assertActionEntities(
           )
         }
       }
-      if (action.actions) await visit(action.actions, `${at}.${name}.actions`)
-      if (action.else) await visit(action.else.actions, `${at}.${name}.else.actions`)
+      for (const [under, children] of childScopes(action)) await visit(children, `${at}.${name}.${under}`)
     }
   }
   await visit(actions, path)

@@ -3,6 +3,7 @@ export { type SmtpSettings, sendThroughSmtp, smtpSettingsSchema } from './action
 export {
   ACTION_TYPES,
   type ActionDefinition,
+  childScopes,
   type FlowDefinition,
   type FlowDefinitionInput,
   flowDefinitionSchema,

@@ -23,8 +23,79 @@ export const ACTION_TYPES = [
   'connector.getItem',
   'connector.createItem',
   'connector.updateItem',
+  // Power Automate's built-in actions, by their workflow-definition names.
+  'switch',
+  'until',
+  'scope',
+  'initializeVariable',
+  'setVariable',
+  'incrementVariable',
+  'decrementVariable',
+  'appendToStringVariable',
+  'appendToArrayVariable',
+  'join',
+  'select',
+  'query',
+  'parseJson',
+  'table',
 ] as const
 export type ActionType = (typeof ACTION_TYPES)[number]
+
+/**
+ * The built-in action types as Power Automate's "Peek code" and Logic Apps exports write them
+ * (case does not matter there): If, Foreach, Switch, Until, Scope, InitializeVariable, …, Wait.
+ */
+const WORKFLOW_TYPE_NAMES: Record<string, ActionType> = {
+  if: 'condition',
+  foreach: 'foreach',
+  compose: 'compose',
+  wait: 'delay',
+  terminate: 'terminate',
+  http: 'http',
+  ...Object.fromEntries(
+    ACTION_TYPES.filter((t) => /^[a-z]+[A-Z]?[A-Za-z]*$/.test(t) && !t.includes('.')).map((t) => [
+      t.toLowerCase(),
+      t,
+    ]),
+  ),
+}
+
+const WAIT_UNITS: Record<string, string> = { second: 'S', minute: 'M', hour: 'H', day: 'D', week: 'W' }
+
+/**
+ * An action as a workflow definition may write it, in ours: the type name mapped, Wait's
+ * { count, unit } written as a duration, and the designer's bookkeeping (metadata,
+ * trackedProperties) dropped. Anything else is left for the schema to judge.
+ */
+function normalizeAction(raw: unknown): unknown {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return raw
+  const { metadata: _m, trackedProperties: _t, ...action } = raw as Record<string, unknown>
+  const type = typeof action.type === 'string' ? WORKFLOW_TYPE_NAMES[action.type.toLowerCase()] : undefined
+  if (!type) return action
+  const out: Record<string, unknown> = { ...action, type }
+  const inputs = out.inputs as Record<string, unknown> | undefined
+  const interval = inputs?.interval as { count?: unknown; unit?: unknown } | undefined
+  if (type === 'delay' && interval && typeof interval === 'object' && typeof interval.unit === 'string') {
+    const unit = WAIT_UNITS[interval.unit.toLowerCase()]
+    const count = Number(interval.count)
+    if (unit && Number.isFinite(count) && count >= 0) {
+      const iso = unit === 'W' ? `P${count * 7}D` : unit === 'D' ? `P${count}D` : `PT${count}${unit}`
+      out.inputs = { ...inputs, interval: iso }
+    }
+  }
+  return out
+}
+
+/** The actions an action holds, with the path under it where each set lives. */
+export function childScopes(action: ActionDefinition): [string, Record<string, ActionDefinition>][] {
+  const scopes: [string, Record<string, ActionDefinition>][] = []
+  if (action.actions) scopes.push(['actions', action.actions])
+  if (action.else) scopes.push(['else.actions', action.else.actions])
+  for (const [name, c] of Object.entries(action.cases ?? {}))
+    scopes.push([`cases.${name}.actions`, c.actions])
+  if (action.default) scopes.push(['default.actions', action.default.actions])
+  return scopes
+}
 
 /** ISO 8601 durations as Power Automate writes them: PT10S, PT1M, P1D. */
 export const isoDurationSchema = z
@@ -82,8 +153,17 @@ export type ActionDefinition = {
   retryPolicy?: z.infer<typeof retryPolicySchema> | undefined
   timeout?: string | undefined
   inputs?: unknown
-  /** condition: the boolean expression; then-actions in `actions`, else-actions in `else.actions`. */
+  /**
+   * condition: the boolean expression (or the designer's object form, {"and": [{"equals": [a, b]}]});
+   * then-actions in `actions`, else-actions in `else.actions`. switch: the value to match;
+   * until: the condition that ends the loop.
+   */
   expression?: unknown
+  /** switch: its cases, each a value and actions; `default` when none matches. */
+  cases?: Record<string, { case: unknown; actions: Record<string, ActionDefinition> }>
+  default?: { actions: Record<string, ActionDefinition> }
+  /** until: at most this many iterations, for at most this long. */
+  limit?: { count: number; timeout: string }
   /** foreach: the array to iterate. */
   foreach?: unknown
   actions?: Record<string, ActionDefinition>
@@ -105,7 +185,27 @@ export const actionsSchema: z.ZodType<Record<string, ActionDefinition>> = z.lazy
   ),
 )
 
+const conditionSchema = z
+  .union([z.string(), z.boolean(), z.record(z.string(), z.unknown())])
+  .describe(
+    'A boolean expression, e.g. @greater(triggerBody()?[\'value\'], 100), or the designer\'s form {"and": [{"greater": [a, b]}]}',
+  )
+const variableName = z.string().min(1).max(80)
+const VARIABLE_TYPES = ['Boolean', 'Integer', 'Float', 'String', 'Object', 'Array'] as const
+export type VariableType = (typeof VARIABLE_TYPES)[number]
+const variableType = z
+  .string()
+  .transform((t) => VARIABLE_TYPES.find((v) => v.toLowerCase() === t.toLowerCase()) ?? t)
+  .pipe(z.enum(VARIABLE_TYPES))
+const variableChange = (valueRequired: boolean) =>
+  z.object({ name: variableName, value: valueRequired ? z.unknown() : z.unknown().optional() }).strict()
+const caseValue = z.union([z.string(), z.number(), z.boolean()])
+
 export const actionSchema: z.ZodType<ActionDefinition> = z.lazy(() =>
+  z.preprocess(normalizeAction, actionUnion),
+)
+
+const actionUnion: z.ZodType<ActionDefinition> = z.lazy(() =>
   z.discriminatedUnion('type', [
     z.object({ type: z.literal('teams.postMessage'), inputs: teamsInputs, ...actionBase }).strict(),
     z.object({ type: z.literal('email.send'), inputs: emailInputs, ...actionBase }).strict(),
@@ -113,9 +213,7 @@ export const actionSchema: z.ZodType<ActionDefinition> = z.lazy(() =>
     z
       .object({
         type: z.literal('condition'),
-        expression: z
-          .union([z.string(), z.boolean()])
-          .describe("A boolean expression, e.g. @greater(triggerBody()?['value'], 100)"),
+        expression: conditionSchema,
         actions: actionsSchema.default({}),
         else: z
           .object({ actions: actionsSchema.default({}) })
@@ -172,6 +270,123 @@ export const actionSchema: z.ZodType<ActionDefinition> = z.lazy(() =>
       .object({
         type: z.literal('connector.updateItem'),
         inputs: writeInputs.extend({ key: z.string() }).strict(),
+        ...actionBase,
+      })
+      .strict(),
+    z
+      .object({
+        type: z.literal('switch'),
+        expression: caseValue.describe("The value to match, e.g. @triggerBody()?['segmentName']"),
+        cases: z
+          .record(z.string(), z.object({ case: caseValue, actions: actionsSchema.default({}) }).strict())
+          .default({}),
+        default: z
+          .object({ actions: actionsSchema.default({}) })
+          .strict()
+          .optional(),
+        ...actionBase,
+      })
+      .strict(),
+    z
+      .object({
+        type: z.literal('until'),
+        expression: conditionSchema.describe(
+          'The loop ends when this is true (checked after each iteration)',
+        ),
+        limit: z
+          .object({
+            count: z.number().int().min(1).max(5000).default(60),
+            timeout: isoDurationSchema.default('PT1H'),
+          })
+          .strict()
+          .default({ count: 60, timeout: 'PT1H' }),
+        actions: actionsSchema,
+        ...actionBase,
+      })
+      .strict(),
+    z.object({ type: z.literal('scope'), actions: actionsSchema, ...actionBase }).strict(),
+    z
+      .object({
+        type: z.literal('initializeVariable'),
+        inputs: z
+          .object({
+            variables: z
+              .array(
+                z.object({ name: variableName, type: variableType, value: z.unknown().optional() }).strict(),
+              )
+              .length(1, 'one variable per action, as in Power Automate'),
+          })
+          .strict(),
+        ...actionBase,
+      })
+      .strict(),
+    z.object({ type: z.literal('setVariable'), inputs: variableChange(true), ...actionBase }).strict(),
+    z.object({ type: z.literal('incrementVariable'), inputs: variableChange(false), ...actionBase }).strict(),
+    z.object({ type: z.literal('decrementVariable'), inputs: variableChange(false), ...actionBase }).strict(),
+    z
+      .object({ type: z.literal('appendToStringVariable'), inputs: variableChange(true), ...actionBase })
+      .strict(),
+    z
+      .object({ type: z.literal('appendToArrayVariable'), inputs: variableChange(true), ...actionBase })
+      .strict(),
+    z
+      .object({
+        type: z.literal('join'),
+        inputs: z.object({ from: z.unknown(), joinWith: z.string() }).strict(),
+        ...actionBase,
+      })
+      .strict(),
+    z
+      .object({
+        type: z.literal('select'),
+        inputs: z
+          .object({
+            from: z.unknown(),
+            select: z
+              .unknown()
+              .describe('An object (a map of keys to values) or a value, with item() for each item'),
+          })
+          .strict(),
+        ...actionBase,
+      })
+      .strict(),
+    z
+      .object({
+        type: z.literal('query'),
+        inputs: z
+          .object({
+            from: z.unknown(),
+            where: conditionSchema.describe('Keeps the items for which this is true'),
+          })
+          .strict(),
+        ...actionBase,
+      })
+      .strict(),
+    z
+      .object({
+        type: z.literal('parseJson'),
+        inputs: z
+          .object({ content: z.unknown(), schema: z.record(z.string(), z.unknown()).default({}) })
+          .strict(),
+        ...actionBase,
+      })
+      .strict(),
+    z
+      .object({
+        type: z.literal('table'),
+        inputs: z
+          .object({
+            from: z.unknown(),
+            format: z
+              .string()
+              .transform((f) => f.toUpperCase())
+              .pipe(z.enum(['CSV', 'HTML'])),
+            columns: z
+              .array(z.object({ header: z.string().optional(), value: z.unknown() }).strict())
+              .optional()
+              .describe('Custom columns; without them, one column per key of the first item'),
+          })
+          .strict(),
         ...actionBase,
       })
       .strict(),
@@ -269,8 +484,21 @@ export const flowDefinitionSchema = z
               `'${before}' is not an action in the same scope`,
               `run after one of: ${names.filter((n) => n !== name).join(', ') || '(none: remove runAfter)'}`,
             )
-        if (action.actions) scope(action.actions, [...path, name, 'actions'])
-        if (action.else) scope(action.else.actions, [...path, name, 'else', 'actions'])
+        for (const [under, children] of childScopes(action))
+          scope(children, [...path, name, ...under.split('.')])
+        if (action.type === 'initializeVariable' && path.length > 1)
+          issue(
+            [...path, name],
+            'variables are initialized at the top level of a flow, not inside a condition, loop or scope',
+            'move this action to the top level, before the actions that use the variable',
+          )
+        const repetitions = action.runtimeConfiguration?.concurrency?.repetitions ?? 1
+        if (action.type === 'foreach' && repetitions > 1 && setsVariables(action.actions ?? {}))
+          issue(
+            [...path, name, 'runtimeConfiguration', 'concurrency'],
+            'a foreach that changes variables must run its iterations one at a time (they would race)',
+            'remove the concurrency setting, or set repetitions to 1',
+          )
       }
       // No cycles: every action must be reachable from one without runAfter.
       const done = new Set<string>()
@@ -299,6 +527,19 @@ export const flowDefinitionSchema = z
     checkExpressions(flow.actions, 'actions', problems)
     for (const p of problems) issue(p.path.split('.'), p.message, 'fix the expression')
   })
+
+const VARIABLE_CHANGES = new Set<ActionType>([
+  'setVariable',
+  'incrementVariable',
+  'decrementVariable',
+  'appendToStringVariable',
+  'appendToArrayVariable',
+])
+function setsVariables(actions: Record<string, ActionDefinition>): boolean {
+  return Object.values(actions).some(
+    (a) => VARIABLE_CHANGES.has(a.type) || childScopes(a).some(([, children]) => setsVariables(children)),
+  )
+}
 
 export type FlowDefinition = z.infer<typeof flowDefinitionSchema>
 export type FlowDefinitionInput = z.input<typeof flowDefinitionSchema>

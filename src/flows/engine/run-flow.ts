@@ -21,8 +21,16 @@ import {
   durationMs,
   type FlowDefinition,
 } from '../definition/flow-definition.js'
-import { ExpressionError, type ExpressionScope, evaluateValue } from '../expressions/index.js'
+import { ExpressionError, type ExpressionScope, equal, evaluateValue } from '../expressions/index.js'
 import { ActionFailure, RunTerminated } from './action-failure.js'
+import {
+  CONTROL_ACTIONS,
+  DATA_OPERATIONS,
+  evaluateCondition,
+  runDataOperation,
+  VARIABLE_ACTIONS,
+  Variables,
+} from './built-in-actions.js'
 import { type DefinitionFacts, definitionFacts } from './definition-facts.js'
 import { DEFAULT_RETRY_POLICY, retryDelayMs } from './retry-policy.js'
 import { finishFailedRun } from './run-failure.js'
@@ -126,6 +134,7 @@ class RunExecution {
   #terminated: RunTerminated | undefined
   readonly #secretValues: string[]
   readonly #secure: Map<string, SecureData>
+  readonly #variables = new Variables()
 
   /** A secure value as run history keeps it: sealed (null without a key to seal with). */
   #seal(value: unknown): unknown {
@@ -183,6 +192,9 @@ class RunExecution {
       items: [],
       workflow: { id: flowRun.flowName, name: flowRun.flowName, runId: flowRun.id },
       secrets,
+      variables: this.#variables.values,
+      results: {},
+      iterations: {},
     }
     // Longest first, so a secret containing another is hidden whole.
     this.#secretValues = Object.values(secrets)
@@ -310,7 +322,11 @@ class RunExecution {
     scope: ExpressionScope,
   ): Promise<ActionStatus> {
     const done = this.#records.get(path)
-    if (done) {
+    // A finished control action is walked again (its insides replay, restoring variables and
+    // outputs); any other finished action is replayed from its record.
+    if (done && !CONTROL_ACTIONS.has(action.type)) {
+      if (VARIABLE_ACTIONS.has(action.type) && done.status === 'Succeeded')
+        this.#variables.restore(this.#unseal(done.outputs))
       // Finished before the run was interrupted: replay, never execute again.
       scope.actions[name] = {
         status: done.status,
@@ -347,7 +363,7 @@ class RunExecution {
     }
     try {
       if (action.type === 'condition') {
-        const result = evaluateValue(action.expression, scope)
+        const result = evaluateCondition(action.expression, scope)
         if (typeof result !== 'boolean')
           return finish('Failed', {
             error: {
@@ -375,6 +391,7 @@ class RunExecution {
           })
         const concurrency = action.runtimeConfiguration?.concurrency?.repetitions ?? 1
         const failures: number[] = []
+        const perIteration: ExpressionScope[] = []
         let next = 0
         const worker = async () => {
           while (next < items.length && !this.#terminated) {
@@ -383,12 +400,15 @@ class RunExecution {
               ...scope,
               actions: { ...scope.actions },
               items: [...scope.items, [name, items[index]]],
+              iterations: { ...scope.iterations, [name]: index },
             }
             const statuses = await this.#executeScope(action.actions ?? {}, `${path}[${index}]/`, iteration)
+            perIteration[index] = iteration
             if (unhandledFailure(action.actions ?? {}, statuses)) failures.push(index)
           }
         }
         await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(items.length, 1)) }, worker))
+        this.#keepResults(scope, name, action.actions ?? {}, perIteration)
         return finish(failures.length ? 'Failed' : 'Succeeded', {
           inputs: { count: items.length },
           outputs: { count: items.length, failed: failures.sort((a, b) => a - b) },
@@ -396,6 +416,56 @@ class RunExecution {
             ? { code: 'IterationsFailed', message: `${failures.length} of ${items.length} iterations failed` }
             : null,
         })
+      }
+      if (action.type === 'switch') {
+        const value = evaluateValue(action.expression, scope)
+        const matched = Object.entries(action.cases ?? {}).find(([, c]) => equal(c.case, value))
+        const [caseName, branch] = matched
+          ? [matched[0], matched[1].actions]
+          : ['default', action.default?.actions ?? {}]
+        const under = matched ? `cases/${caseName}/actions/` : 'default/actions/'
+        const statuses = await this.#executeScope(branch, `${path}/${under}`, scope)
+        const failed = unhandledFailure(branch, statuses)
+        return finish(failed ? 'Failed' : 'Succeeded', {
+          inputs: { expression: value },
+          outputs: { expression: value, case: caseName },
+          error: failed ? { code: 'ActionFailed', message: `${failed} failed` } : null,
+        })
+      }
+      if (action.type === 'scope') {
+        const children = action.actions ?? {}
+        const statuses = await this.#executeScope(children, `${path}/actions/`, scope)
+        this.#keepResults(scope, name, children, [scope])
+        const failed = unhandledFailure(children, statuses)
+        return finish(failed ? 'Failed' : 'Succeeded', {
+          outputs: { statuses },
+          error: failed ? { code: 'ActionFailed', message: `${failed} failed` } : null,
+        })
+      }
+      if (action.type === 'until') return await this.#until(name, action, path, scope, finish)
+      if (VARIABLE_ACTIONS.has(action.type)) {
+        const inputs = evaluateValue(action.inputs ?? {}, scope)
+        try {
+          return finish('Succeeded', { inputs, outputs: this.#variables.apply(action, inputs) })
+        } catch (error) {
+          const failure = error as ActionFailure
+          return finish('Failed', {
+            inputs,
+            error: { code: failure.code ?? 'InvalidVariable', message: failure.message },
+          })
+        }
+      }
+      if (DATA_OPERATIONS.has(action.type)) {
+        try {
+          const { inputs, outputs } = runDataOperation(name, action, scope)
+          return finish('Succeeded', { inputs, outputs })
+        } catch (error) {
+          if (error instanceof ExpressionError) throw error
+          const failure = error as ActionFailure
+          return finish('Failed', {
+            error: { code: failure.code ?? 'ActionFailed', message: failure.message },
+          })
+        }
       }
       let inputs: unknown
       try {
@@ -484,6 +554,105 @@ class RunExecution {
         await sleep(wait)
       }
     }
+  }
+
+  /**
+   * Do until: runs its actions, then checks its condition, until the condition is true, the
+   * count is reached (the loop ends, succeeded) or the timeout passes (TimedOut).
+   */
+  async #until(
+    name: string,
+    action: ActionDefinition,
+    path: string,
+    scope: ExpressionScope,
+    finish: (
+      status: ActionStatus,
+      fields: { inputs?: unknown; outputs?: unknown; error?: { code: string; message: string } | null },
+    ) => Promise<ActionStatus>,
+  ): Promise<ActionStatus> {
+    const children = action.actions ?? {}
+    const limit = action.limit ?? { count: 60, timeout: 'PT1H' }
+    const deadline = Date.now() + durationMs(limit.timeout)
+    const iterations: ExpressionScope[] = []
+    for (let index = 0; ; index++) {
+      if (this.#terminated) break
+      const iteration: ExpressionScope = {
+        ...scope,
+        actions: { ...scope.actions },
+        iterations: { ...scope.iterations, [name]: index },
+      }
+      const statuses = await this.#executeScope(children, `${path}[${index}]/`, iteration)
+      iterations.push(iteration)
+      // After the loop, its actions read as they were in the last iteration.
+      for (const child of Object.keys(children))
+        if (iteration.actions[child]) scope.actions[child] = iteration.actions[child]
+      const failed = unhandledFailure(children, statuses)
+      if (failed) {
+        this.#keepResults(scope, name, children, iterations)
+        return finish('Failed', {
+          outputs: { iterations: index + 1 },
+          error: { code: 'ActionFailed', message: `${failed} failed in iteration ${index}` },
+        })
+      }
+      const done = evaluateCondition(action.expression, {
+        ...iteration,
+        currentAction: { name, status: 'Running', outputs: { iterations: index + 1 } },
+      })
+      if (typeof done !== 'boolean')
+        return finish('Failed', {
+          error: {
+            code: 'InvalidCondition',
+            message: `the condition gave ${JSON.stringify(done)}, not true or false`,
+          },
+        })
+      const limitReached = done
+        ? undefined
+        : index + 1 >= limit.count
+          ? 'count'
+          : Date.now() >= deadline
+            ? 'timeout'
+            : undefined
+      if (done || limitReached) {
+        this.#keepResults(scope, name, children, iterations)
+        if (limitReached === 'timeout')
+          return finish('TimedOut', {
+            outputs: { iterations: index + 1, limitReached },
+            error: { code: 'Timeout', message: `${name} did not end within ${limit.timeout}` },
+          })
+        return finish('Succeeded', {
+          outputs: { iterations: index + 1, ...(limitReached ? { limitReached } : {}) },
+        })
+      }
+    }
+    return finish('Succeeded', { outputs: { terminated: true } })
+  }
+
+  /** What result('name') gives: each top-level action of the scope or loop, per iteration for loops. */
+  #keepResults(
+    scope: ExpressionScope,
+    name: string,
+    children: Record<string, ActionDefinition>,
+    runs: ExpressionScope[],
+  ): void {
+    const one = (run: ExpressionScope, child: string) => {
+      const found = run.actions[child]
+      return {
+        name: child,
+        status: found?.status ?? 'Skipped',
+        inputs: found?.inputs ?? null,
+        outputs: found?.outputs ?? null,
+        error: found?.error ?? null,
+        code:
+          found?.status === 'Succeeded'
+            ? 'OK'
+            : ((found?.error as { code?: string } | null)?.code ?? found?.status),
+      }
+    }
+    const loop = runs.length !== 1 || runs[0] !== scope
+    if (!scope.results) scope.results = {}
+    scope.results[name] = Object.keys(children).map((child) =>
+      loop ? { name: child, outputs: runs.map((run) => one(run, child)) } : one(scope, child),
+    )
   }
 
   async #terminateFrom(record: ActionRecord): Promise<void> {

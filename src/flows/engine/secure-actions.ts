@@ -1,4 +1,4 @@
-import type { ActionDefinition, FlowDefinition } from '../definition/flow-definition.js'
+import { type ActionDefinition, childScopes, type FlowDefinition } from '../definition/flow-definition.js'
 
 /** Which of an action's records run history keeps sealed and shows as hidden. */
 export interface SecureData {
@@ -55,8 +55,7 @@ export function secureActions(actions: Record<string, ActionDefinition>): Map<st
         if (!fields || fields.some((f) => !destinations.includes(f))) secure.outputs = true
       }
       all.set(name, { own: text, secure })
-      collect(action.actions ?? {})
-      collect(action.else?.actions ?? {})
+      for (const [, children] of childScopes(action)) collect(children)
     }
   }
   collect(actions)
@@ -94,9 +93,16 @@ export function readsSecrets(definition: FlowDefinition): boolean {
     Object.values(scope).some(
       (action) =>
         USES_INSTANCE_SECRETS.has(action.type) ||
-        READS_SECRET.test(JSON.stringify({ ...action, actions: undefined, else: undefined })) ||
-        visit(action.actions ?? {}) ||
-        visit(action.else?.actions ?? {}),
+        READS_SECRET.test(
+          JSON.stringify({
+            ...action,
+            actions: undefined,
+            else: undefined,
+            cases: undefined,
+            default: undefined,
+          }),
+        ) ||
+        childScopes(action).some(([, children]) => visit(children)),
     )
   return visit(definition.actions)
 }

@@ -5,5 +5,5 @@ export {
   evaluate,
   evaluateValue,
 } from './evaluate.js'
-export { equal, formatDate } from './expression-functions.js'
+export { callFunction, equal, formatDate } from './expression-functions.js'
 export { ExpressionError, type ExpressionNode, parseExpression, parseTemplate } from './expression-parser.js'

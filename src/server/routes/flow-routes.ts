@@ -3,7 +3,7 @@ import { TRIGGERS } from '../../connector/export/index.js'
 import { notFound } from '../../errors.js'
 import { rerunFlowRun, startManualRun, startTestRun } from '../../flows/flow-runs.js'
 import type { ActionDefinition } from '../../flows/index.js'
-import { FLOW_TEMPLATES, hideSecure, installTemplate, saveFlow } from '../../flows/index.js'
+import { childScopes, FLOW_TEMPLATES, hideSecure, installTemplate, saveFlow } from '../../flows/index.js'
 import { type OutboundGuard, OutboundRefused } from '../../outbound/index.js'
 import type { Runtime } from '../../runtime/index.js'
 import { listActionRecords } from '../../store/flow-run-actions.js'
@@ -380,8 +380,7 @@ async function refusedUrls(
         if (typeof url === 'string' && !url.includes('@'))
           urls.push({ target: `${path}.${name}.inputs.${key}`, url })
       }
-      if (action.actions) collect(action.actions, `${path}.${name}.actions`)
-      if (action.else) collect(action.else.actions, `${path}.${name}.else.actions`)
+      for (const [under, children] of childScopes(action)) collect(children, `${path}.${name}.${under}`)
     }
   }
   collect(actions, 'actions')
