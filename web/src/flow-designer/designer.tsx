@@ -4,11 +4,16 @@ import { ApiError, api, type FlowRun, instancePath, type StoredFlow } from '../a
 import { Async, ErrorBox, Field, Json, Loading, PageHeader } from '../components'
 import { useApi, useInstance } from '../hooks'
 import {
+  addCase,
+  branchesOf,
+  CONTAINERS,
   type DesignerState,
   dynamicContent,
   type FieldSpec,
   fromDefinition,
   newStep,
+  ownContent,
+  RUN_AFTER_STATUSES,
   readable,
   STEP_TYPES,
   type Step,
@@ -20,6 +25,7 @@ import {
   toDefinition,
   tokenText,
   validate,
+  withBranch,
 } from './model'
 
 const EMPTY: DesignerState = { flowName: '', triggerType: '', triggerParameters: {}, steps: [] }
@@ -333,6 +339,7 @@ function StepList({
           before={[...before, ...steps.slice(0, i)]}
           onChange={(next) => setSteps(steps.map((s) => (s === step ? next : s)))}
           onRemove={() => setSteps(steps.filter((s) => s !== step))}
+          hasPrevious={i > 0}
           {...(i > 0 ? { onUp: () => move(i, -1) } : {})}
           {...(i < steps.length - 1 ? { onDown: () => move(i, 1) } : {})}
         />
@@ -370,6 +377,7 @@ function StepCard({
   onRemove,
   onUp,
   onDown,
+  hasPrevious,
 }: {
   step: Step
   trigger: TriggerInfo | undefined
@@ -379,9 +387,13 @@ function StepCard({
   onRemove: () => void
   onUp?: () => void
   onDown?: () => void
+  hasPrevious: boolean
 }) {
   const spec = stepSpec(step.type)
-  const tokens = useMemo(() => dynamicContent(trigger, before), [trigger, before])
+  const tokens = useMemo(
+    () => [...ownContent(step), ...dynamicContent(trigger, before)],
+    [step, trigger, before],
+  )
   const setField = (key: string, value: string) =>
     onChange({ ...step, fields: { ...step.fields, [key]: value } })
   return (
@@ -409,7 +421,11 @@ function StepCard({
           ✕
         </button>
       </header>
-      <div className={step.type === 'condition' ? 'condition-row' : ''}>
+      <div
+        className={
+          step.type === 'condition' || step.type === 'query' || step.type === 'until' ? 'condition-row' : ''
+        }
+      >
         {spec.fields.map((field) => (
           <TokenField
             key={field.key}
@@ -420,7 +436,7 @@ function StepCard({
           />
         ))}
       </div>
-      {step.type !== 'condition' && (
+      {!CONTAINERS.includes(step.type) && (
         <fieldset className="step-settings">
           <legend>Settings</legend>
           {(['inputs', 'outputs'] as const).map((part) => (
@@ -441,30 +457,83 @@ function StepCard({
           <span className="muted">hidden in run history (steps that read a secret always are)</span>
         </fieldset>
       )}
-      {step.type === 'condition' && (
+      {hasPrevious && (
+        <fieldset className="step-settings">
+          <legend>Run after the step before has</legend>
+          {RUN_AFTER_STATUSES.map((status) => {
+            const chosen = step.runAfter?.length ? step.runAfter : ['Succeeded']
+            return (
+              <label key={status} className="check">
+                <input
+                  type="checkbox"
+                  checked={chosen.includes(status)}
+                  onChange={(e) => {
+                    const next = e.target.checked ? [...chosen, status] : chosen.filter((s) => s !== status)
+                    if (next.length)
+                      onChange({ ...step, runAfter: RUN_AFTER_STATUSES.filter((s) => next.includes(s)) })
+                  }}
+                />
+                {status === 'TimedOut' ? 'timed out' : status.toLowerCase()}
+              </label>
+            )
+          })}
+          <span className="muted">e.g. failed only: a catch step after a scope</span>
+        </fieldset>
+      )}
+      {CONTAINERS.includes(step.type) && (
         <div className="branches">
-          <div className="branch yes">
-            <h3>If yes</h3>
-            <StepList
-              steps={step.yes ?? []}
-              setSteps={(yes) => onChange({ ...step, yes })}
-              all={all}
-              before={before}
-              trigger={trigger}
-              label={`If yes of ${step.name}`}
-            />
-          </div>
-          <div className="branch no">
-            <h3>If no</h3>
-            <StepList
-              steps={step.no ?? []}
-              setSteps={(no) => onChange({ ...step, no })}
-              all={all}
-              before={before}
-              trigger={trigger}
-              label={`If no of ${step.name}`}
-            />
-          </div>
+          {branchesOf(step).map((branch) => {
+            const switchCase = step.cases?.find((c) => `case:${c.uid}` === branch.key)
+            return (
+              <div
+                key={branch.key}
+                className={`branch ${branch.key === 'yes' ? 'yes' : branch.key === 'no' ? 'no' : ''}`}
+              >
+                <h3>{branch.title}</h3>
+                {switchCase && (
+                  <label className="field">
+                    <span>Equals</span>
+                    <input
+                      aria-label={`Value of ${branch.title} of ${step.name}`}
+                      value={switchCase.value}
+                      onChange={(e) =>
+                        onChange({
+                          ...step,
+                          cases: (step.cases ?? []).map((c) =>
+                            c === switchCase ? { ...c, value: e.target.value } : c,
+                          ),
+                        })
+                      }
+                    />
+                  </label>
+                )}
+                <StepList
+                  steps={branch.steps}
+                  setSteps={(next) => onChange(withBranch(step, branch.key, next))}
+                  all={all}
+                  before={before}
+                  trigger={trigger}
+                  label={`${branch.title} of ${step.name}`}
+                />
+                {switchCase && (step.cases?.length ?? 0) > 1 && (
+                  <button
+                    type="button"
+                    className="link"
+                    onClick={() =>
+                      onChange({ ...step, cases: (step.cases ?? []).filter((c) => c !== switchCase) })
+                    }
+                  >
+                    Remove {branch.title}
+                  </button>
+                )}
+              </div>
+            )
+          })}
+          {step.type === 'switch' && (
+            <button type="button" className="new-step" onClick={() => onChange(addCase(step))}>
+              + Add a case
+            </button>
+          )}
         </div>
       )}
     </article>

@@ -3,17 +3,20 @@ import { TRIGGERS } from '../../../src/connector/export/index.js'
 import { flowDefinitionSchema } from '../../../src/flows/definition/flow-definition.js'
 import { checkExpressions } from '../../../src/flows/expressions/index.js'
 import {
+  addCase,
   type DesignerState,
   dynamicContent,
   fromDefinition,
   newStep,
   operand,
+  ownContent,
   readable,
   secretsToSeal,
   type TriggerInfo,
   toDefinition,
   tokenText,
   validate,
+  withBranch,
 } from './model'
 
 const expressionProblems = (value: unknown) => {
@@ -158,5 +161,95 @@ describe('the flow designer model', () => {
       concurrency: { repetitions: 2 },
     }
     expect(fromDefinition(state.flowName, custom)).toBeUndefined()
+  })
+
+  it('builds variables, a switch, a scope with its catch, a Do until and an HTML table, and reads them back', () => {
+    const steps: DesignerState['steps'] = []
+    const init = newStep('initializeVariable', steps)
+    init.fields = { name: 'count', varType: 'Integer', value: '0' }
+    steps.push(init)
+    const parse = newStep('parseJson', steps)
+    parse.fields = {
+      content: "@{triggerBody()?['error']?['message']}",
+      schema: JSON.stringify({
+        type: 'object',
+        properties: {
+          tier: { type: 'string' },
+          address: { type: 'object', properties: { city: { type: 'string' } } },
+        },
+      }),
+    }
+    steps.push(parse)
+    const table = newStep('table', steps)
+    table.fields = { from: '@{createArray(1, 2)}', format: 'HTML', columns: 'Value = @{item()}' }
+    steps.push(table)
+    let route = newStep('switch', steps)
+    route.fields.on = "@{variables('count')}"
+    route = addCase(route)
+    const [first, second] = route.cases ?? []
+    route.cases = [
+      { ...(first as NonNullable<typeof first>), value: '0' },
+      { ...(second as NonNullable<typeof second>), value: 'gold' },
+    ]
+    const bump = newStep('incrementVariable', [...steps, route])
+    bump.fields = { name: 'count', value: '2' }
+    route = withBranch(route, `case:${first?.uid}`, [bump])
+    steps.push(route)
+    const attempt = newStep('scope', steps)
+    const set = newStep('setVariable', [...steps, attempt])
+    set.fields = { name: 'count', value: "@{add(variables('count'), 1)}" }
+    steps.push(withBranch(attempt, 'children', [set]))
+    const catcher = newStep('compose', steps)
+    catcher.fields = { inputs: "@{result('Scope')}" }
+    catcher.runAfter = ['Failed', 'TimedOut']
+    steps.push(catcher)
+    const loop = newStep('until', steps)
+    loop.fields = {
+      left: "@{variables('count')}",
+      operator: 'greaterOrEquals',
+      right: '5',
+      count: '10',
+      timeout: '',
+    }
+    const more = newStep('incrementVariable', [...steps, loop])
+    more.fields = { name: 'count', value: '' }
+    steps.push(withBranch(loop, 'children', [more]))
+    const state: DesignerState = {
+      flowName: 'Built-ins',
+      triggerType: refreshFailed.eventType,
+      triggerParameters: {},
+      steps,
+    }
+    expect(validate(state, refreshFailed)).toEqual([])
+    const definition = toDefinition(state)
+    const parsed = flowDefinitionSchema.parse(definition)
+    expect(expressionProblems(parsed)).toEqual([])
+    const actions = definition.actions as Record<string, Record<string, unknown>>
+    expect(actions.Initialize_variable?.inputs).toEqual({
+      variables: [{ name: 'count', type: 'Integer', value: 0 }],
+    })
+    expect(actions.Switch?.expression).toBe("@variables('count')")
+    const cases = (actions.Switch?.cases ?? {}) as Record<string, { case: unknown }>
+    expect(cases.Case_2?.case).toBe('gold')
+    expect(cases.Case?.case).toBe(0)
+    expect(actions.Do_until?.expression).toBe("@greaterOrEquals(variables('count'), 5)")
+    expect(actions.Compose?.runAfter).toEqual({ Scope: ['Failed', 'TimedOut'] })
+    expect(actions.Do_until?.runAfter).toEqual({ Compose: ['Succeeded'] })
+    expect(actions.Create_HTML_table?.inputs).toEqual({
+      from: '@createArray(1, 2)',
+      format: 'HTML',
+      columns: [{ header: 'Value', value: '@item()' }],
+    })
+    // Dynamic content: the variable, Parse JSON's properties (nested ones by path), the scope's result.
+    const tokens = dynamicContent(refreshFailed, steps).map((t) => `${t.label} = ${t.expression}`)
+    expect(tokens).toContain("count = variables('count')")
+    expect(tokens).toContain("tier = body('Parse_JSON')?['tier']")
+    expect(tokens).toContain("address city = body('Parse_JSON')?['address']?['city']")
+    expect(tokens).toContain("Result = result('Scope')")
+    expect(ownContent(table).map((t) => t.expression)).toEqual(['item()'])
+    // Read back, the designer shows the same steps: saving again gives the same definition.
+    const back = fromDefinition('Built-ins', parsed as unknown as Record<string, unknown>)
+    expect(back).toBeDefined()
+    expect(toDefinition(back as DesignerState)).toEqual(definition)
   })
 })

@@ -13,6 +13,23 @@ export type StepType =
   | 'delay'
   | 'connector.getItems'
   | 'terminate'
+  | 'initializeVariable'
+  | 'setVariable'
+  | 'incrementVariable'
+  | 'decrementVariable'
+  | 'appendToStringVariable'
+  | 'appendToArrayVariable'
+  | 'scope'
+  | 'switch'
+  | 'until'
+  | 'join'
+  | 'select'
+  | 'query'
+  | 'parseJson'
+  | 'table'
+
+/** Steps that hold steps of their own (shown as branches). */
+export const CONTAINERS: StepType[] = ['condition', 'scope', 'switch', 'until']
 
 export interface Step {
   /** Identifies the step while it is edited (renaming keeps it). */
@@ -25,8 +42,27 @@ export interface Step {
   /** condition: the steps of the yes and no branches. */
   yes?: Step[]
   no?: Step[]
+  /** scope and until: the steps inside. */
+  children?: Step[]
+  /** switch: its cases (a value each) and the default steps. */
+  cases?: SwitchCase[]
+  otherwise?: Step[]
   /** Settings → Secure inputs / Secure outputs: kept sealed and shown hidden in run history. */
   secure?: { inputs: boolean; outputs: boolean }
+  /** Configure run after: the statuses of the step before that let this one run (Succeeded when unset). */
+  runAfter?: RunAfterStatus[]
+}
+
+export const RUN_AFTER_STATUSES = ['Succeeded', 'Failed', 'Skipped', 'TimedOut'] as const
+export type RunAfterStatus = (typeof RUN_AFTER_STATUSES)[number]
+
+export interface SwitchCase {
+  uid: string
+  /** The case's name in the definition (Case, Case_2). */
+  name: string
+  /** The value it matches, as typed (a number when it reads as one). */
+  value: string
+  steps: Step[]
 }
 
 export interface DesignerState {
@@ -66,6 +102,10 @@ export interface FieldSpec {
   /** A value people should not see again once saved (kept sealed as a secret). */
   secret?: boolean
 }
+
+const OPERATORS = ['equals', 'not equals', 'greater', 'greaterOrEquals', 'less', 'lessOrEquals', 'contains']
+const VARIABLE_TYPES = ['Integer', 'Float', 'String', 'Boolean', 'Array', 'Object']
+const variableName: FieldSpec = { key: 'name', label: 'Name', hint: 'The variable', required: true }
 
 export const STEP_TYPES: { type: StepType; label: string; description: string; fields: FieldSpec[] }[] = [
   {
@@ -146,6 +186,129 @@ export const STEP_TYPES: { type: StepType; label: string; description: string; f
     fields: [{ key: 'interval', label: 'Wait for (ISO 8601, e.g. PT5M)', required: true }],
   },
   {
+    type: 'initializeVariable',
+    label: 'Initialize variable',
+    description: 'Declare a variable with a type and a first value',
+    fields: [
+      { key: 'name', label: 'Name', required: true },
+      { key: 'varType', label: 'Type', options: VARIABLE_TYPES, required: true },
+      { key: 'value', label: 'Value', hint: 'Text, a number, JSON, or dynamic content' },
+    ],
+  },
+  {
+    type: 'setVariable',
+    label: 'Set variable',
+    description: 'Give a variable a new value',
+    fields: [variableName, { key: 'value', label: 'Value', required: true }],
+  },
+  {
+    type: 'incrementVariable',
+    label: 'Increment variable',
+    description: 'Add to an Integer or Float variable',
+    fields: [variableName, { key: 'value', label: 'Value', hint: '1 when empty' }],
+  },
+  {
+    type: 'decrementVariable',
+    label: 'Decrement variable',
+    description: 'Subtract from an Integer or Float variable',
+    fields: [variableName, { key: 'value', label: 'Value', hint: '1 when empty' }],
+  },
+  {
+    type: 'appendToStringVariable',
+    label: 'Append to string variable',
+    description: 'Add text to the end of a String variable',
+    fields: [variableName, { key: 'value', label: 'Value', multiline: true, required: true }],
+  },
+  {
+    type: 'appendToArrayVariable',
+    label: 'Append to array variable',
+    description: 'Add an item to an Array variable',
+    fields: [variableName, { key: 'value', label: 'Value', required: true }],
+  },
+  {
+    type: 'scope',
+    label: 'Scope',
+    description: 'Group steps: run a catch scope after it on failure (result() lists what failed)',
+    fields: [],
+  },
+  {
+    type: 'switch',
+    label: 'Switch',
+    description: 'Run the steps of the case that matches a value',
+    fields: [{ key: 'on', label: 'On', required: true }],
+  },
+  {
+    type: 'until',
+    label: 'Do until',
+    description: 'Repeat steps until a condition is true',
+    fields: [
+      { key: 'left', label: 'Value', required: true },
+      { key: 'operator', label: 'is', options: OPERATORS, required: true },
+      { key: 'right', label: 'Value to compare', required: true },
+      { key: 'count', label: 'Count limit', hint: '60 when empty' },
+      { key: 'timeout', label: 'Timeout', hint: 'ISO 8601, PT1H when empty' },
+    ],
+  },
+  {
+    type: 'join',
+    label: 'Join',
+    description: 'Make text of an array, items separated',
+    fields: [
+      { key: 'from', label: 'From', required: true },
+      { key: 'joinWith', label: 'Join with', required: true },
+    ],
+  },
+  {
+    type: 'select',
+    label: 'Select',
+    description: 'Make each item of an array into a new shape (use Item)',
+    fields: [
+      { key: 'from', label: 'From', required: true },
+      {
+        key: 'map',
+        label: 'Map (JSON)',
+        hint: '{"Name": "@{item()?[\'Name\']}"}',
+        multiline: true,
+        required: true,
+      },
+    ],
+  },
+  {
+    type: 'query',
+    label: 'Filter array',
+    description: 'Keep the items of an array that meet a condition (use Item)',
+    fields: [
+      { key: 'from', label: 'From', required: true },
+      { key: 'left', label: 'Value', required: true },
+      { key: 'operator', label: 'is', options: OPERATORS, required: true },
+      { key: 'right', label: 'Value to compare', required: true },
+    ],
+  },
+  {
+    type: 'parseJson',
+    label: 'Parse JSON',
+    description: 'Check JSON against a schema; its properties become dynamic content',
+    fields: [
+      { key: 'content', label: 'Content', required: true },
+      { key: 'schema', label: 'Schema (JSON Schema)', multiline: true, required: true },
+    ],
+  },
+  {
+    type: 'table',
+    label: 'Create HTML table',
+    description: 'An HTML (or CSV) table of an array of objects',
+    fields: [
+      { key: 'from', label: 'From', required: true },
+      { key: 'format', label: 'Format', options: ['HTML', 'CSV'], required: true },
+      {
+        key: 'columns',
+        label: 'Columns',
+        hint: 'Automatic when empty; or one per line: Header = value (dynamic content of Item)',
+        multiline: true,
+      },
+    ],
+  },
+  {
     type: 'terminate',
     label: 'Terminate',
     description: 'End the run with a status',
@@ -168,11 +331,72 @@ const DEFAULT_NAMES: Record<StepType, string> = {
   delay: 'Delay',
   'connector.getItems': 'Get_items',
   terminate: 'Terminate',
+  initializeVariable: 'Initialize_variable',
+  setVariable: 'Set_variable',
+  incrementVariable: 'Increment_variable',
+  decrementVariable: 'Decrement_variable',
+  appendToStringVariable: 'Append_to_string_variable',
+  appendToArrayVariable: 'Append_to_array_variable',
+  scope: 'Scope',
+  switch: 'Switch',
+  until: 'Do_until',
+  join: 'Join',
+  select: 'Select',
+  query: 'Filter_array',
+  parseJson: 'Parse_JSON',
+  table: 'Create_HTML_table',
 }
 
 /** Every step name in the flow, branches included. */
 export function allSteps(steps: Step[]): Step[] {
-  return steps.flatMap((s) => [s, ...allSteps(s.yes ?? []), ...allSteps(s.no ?? [])])
+  return steps.flatMap((s) => [s, ...branchesOf(s).flatMap((b) => allSteps(b.steps))])
+}
+
+/** The branches a container shows, each with its steps. */
+export function branchesOf(step: Step): { key: string; title: string; steps: Step[] }[] {
+  switch (step.type) {
+    case 'condition':
+      return [
+        { key: 'yes', title: 'If yes', steps: step.yes ?? [] },
+        { key: 'no', title: 'If no', steps: step.no ?? [] },
+      ]
+    case 'scope':
+    case 'until':
+      return [
+        {
+          key: 'children',
+          title: step.type === 'scope' ? 'Inside the scope' : 'Repeat',
+          steps: step.children ?? [],
+        },
+      ]
+    case 'switch':
+      return [
+        ...(step.cases ?? []).map((c) => ({
+          key: `case:${c.uid}`,
+          title: `Case ${c.name.replaceAll('_', ' ')}`,
+          steps: c.steps,
+        })),
+        { key: 'otherwise', title: 'Default', steps: step.otherwise ?? [] },
+      ]
+    default:
+      return []
+  }
+}
+
+/** The step with one branch's steps replaced. */
+export function withBranch(step: Step, key: string, steps: Step[]): Step {
+  if (key === 'yes' || key === 'no' || key === 'children' || key === 'otherwise')
+    return { ...step, [key]: steps }
+  const uidOf = key.slice('case:'.length)
+  return { ...step, cases: (step.cases ?? []).map((c) => (c.uid === uidOf ? { ...c, steps } : c)) }
+}
+
+/** A switch with one more case (Case, Case_2, …). */
+export function addCase(step: Step): Step {
+  const taken = new Set((step.cases ?? []).map((c) => c.name))
+  let name = 'Case'
+  for (let i = 2; taken.has(name); i++) name = `Case_${i}`
+  return { ...step, cases: [...(step.cases ?? []), { uid: uid(), name, value: '', steps: [] }] }
 }
 
 /** A new step with a name not used yet (Post_message, Post_message_2, …). */
@@ -184,7 +408,15 @@ export function newStep(type: StepType, existing: Step[]): Step {
   const fields: Record<string, string> = {}
   for (const f of stepSpec(type).fields) if (f.options) fields[f.key] = f.options[0] as string
   if (type === 'http') fields.method = 'POST'
-  return { uid: uid(), name, type, fields, ...(type === 'condition' ? { yes: [], no: [] } : {}) }
+  const nested =
+    type === 'condition'
+      ? { yes: [], no: [] }
+      : type === 'scope' || type === 'until'
+        ? { children: [] }
+        : type === 'switch'
+          ? { cases: [{ uid: uid(), name: 'Case', value: '', steps: [] }], otherwise: [] }
+          : {}
+  return { uid: uid(), name, type, fields, ...nested }
 }
 
 let uids = 0
@@ -243,8 +475,65 @@ export function dynamicContent(trigger: TriggerInfo | undefined, before: Step[])
       out('value', `body('${step.name}')?['value']`, 'The items found')
       out('Count', `length(body('${step.name}')?['value'])`, 'How many items were found')
     } else if (step.type === 'compose') out('Outputs', `outputs('${step.name}')`, 'The composed value')
+    else if (step.type === 'initializeVariable' && step.fields.name?.trim())
+      tokens.push({
+        label: step.fields.name.trim(),
+        expression: `variables('${step.fields.name.trim().replaceAll("'", "''")}')`,
+        description: `The variable (${step.fields.varType ?? 'String'})`,
+        group: 'Variables',
+      })
+    else if (step.type === 'join') out('Output', `body('${step.name}')`, 'The joined text')
+    else if (step.type === 'select') out('Output', `body('${step.name}')`, 'The array of new items')
+    else if (step.type === 'query') {
+      out('Body', `body('${step.name}')`, 'The items that met the condition')
+      out('Count', `length(body('${step.name}'))`, 'How many items met the condition')
+    } else if (step.type === 'table') out('Output', `body('${step.name}')`, 'The table')
+    else if (step.type === 'parseJson') {
+      out('Body', `body('${step.name}')`, 'The parsed JSON')
+      for (const [path, field] of schemaProperties(parseJsonOr(step.fields.schema)))
+        out(
+          path.join(' '),
+          `body('${step.name}')${path.map((k) => `?['${k.replaceAll("'", "''")}']`).join('')}`,
+          field.description ?? field.type ?? '',
+        )
+    } else if (step.type === 'scope' || step.type === 'until' || step.type === 'switch') {
+      if (step.type !== 'switch')
+        out('Result', `result('${step.name}')`, 'Each action inside: name, status, outputs, error')
+    }
+    // Steps inside a container that ran before are dynamic content too (Power Automate lists them).
+    for (const branch of branchesOf(step))
+      for (const token of dynamicContent(undefined, branch.steps))
+        if (token.group !== 'Variables') tokens.push(token)
   }
   return tokens
+}
+
+/** Dynamic content inside a step: the current item of Select, Filter array and table columns, the index of a Do until. */
+export function ownContent(step: Step): Token[] {
+  if (step.type === 'select' || step.type === 'query' || step.type === 'table')
+    return [
+      { label: 'Item', expression: 'item()', description: 'The current item of From', group: 'Current item' },
+    ]
+  if (step.type === 'until')
+    return [
+      {
+        label: 'Iteration index',
+        expression: `iterationIndexes('${step.name}')`,
+        description: 'Counts the repetitions from 0',
+        group: step.name.replaceAll('_', ' '),
+      },
+    ]
+  return []
+}
+
+/** The properties of a JSON Schema, nested ones by their path. */
+function schemaProperties(schema: unknown, path: string[] = []): [string[], SchemaField][] {
+  const properties = (schema as { properties?: Record<string, SchemaField> } | undefined)?.properties
+  if (!properties || typeof properties !== 'object' || path.length > 4) return []
+  return Object.entries(properties).flatMap(([key, field]) => [
+    [[...path, key], field] as [string[], SchemaField],
+    ...schemaProperties(field, [...path, key]),
+  ])
 }
 
 /** A field's text as a person reads it: plain text, and tokens shown by their labels. */
@@ -379,10 +668,9 @@ function stepAction(step: Step, secretRef: (step: Step) => string | undefined): 
       }
     }
     case 'condition': {
-      const make = CONDITION_FUNCTIONS[f.operator ?? 'equals'] ?? CONDITION_FUNCTIONS.equals
       return {
         type: step.type,
-        expression: `@${(make as (l: string, r: string) => string)(operand(f.left ?? ''), operand(f.right ?? ''))}`,
+        expression: conditionExpression(f),
         actions: sequence(step.yes ?? [], secretRef),
         else: { actions: sequence(step.no ?? [], secretRef) },
       }
@@ -406,7 +694,110 @@ function stepAction(step: Step, secretRef: (step: Step) => string | undefined): 
           ...(f.message ? { runError: { message: f.message } } : {}),
         },
       }
+    case 'initializeVariable': {
+      const type = f.varType || 'String'
+      const value = f.value?.trim() ? typedValue(f.value, type) : undefined
+      return {
+        type: step.type,
+        inputs: {
+          variables: [{ name: f.name?.trim() ?? '', type, ...(value === undefined ? {} : { value }) }],
+        },
+      }
+    }
+    case 'setVariable':
+    case 'appendToArrayVariable':
+      return { type: step.type, inputs: { name: f.name?.trim() ?? '', value: typedValue(f.value ?? '') } }
+    case 'appendToStringVariable':
+      return { type: step.type, inputs: { name: f.name?.trim() ?? '', value: f.value ?? '' } }
+    case 'incrementVariable':
+    case 'decrementVariable':
+      return {
+        type: step.type,
+        inputs: { name: f.name?.trim() ?? '', ...(f.value?.trim() ? { value: typedValue(f.value) } : {}) },
+      }
+    case 'scope':
+      return { type: step.type, actions: sequence(step.children ?? [], secretRef) }
+    case 'switch':
+      return {
+        type: step.type,
+        expression: typedValue(f.on ?? ''),
+        cases: Object.fromEntries(
+          (step.cases ?? []).map((c) => [
+            c.name,
+            { case: typedValue(c.value, 'case'), actions: sequence(c.steps, secretRef) },
+          ]),
+        ),
+        default: { actions: sequence(step.otherwise ?? [], secretRef) },
+      }
+    case 'until':
+      return {
+        type: step.type,
+        expression: conditionExpression(f),
+        limit: {
+          count: Number.isInteger(Number(f.count)) && Number(f.count) > 0 ? Number(f.count) : 60,
+          timeout: f.timeout?.trim() || 'PT1H',
+        },
+        actions: sequence(step.children ?? [], secretRef),
+      }
+    case 'join':
+      return { type: step.type, inputs: { from: typedValue(f.from ?? ''), joinWith: f.joinWith ?? '' } }
+    case 'select':
+      return { type: step.type, inputs: { from: typedValue(f.from ?? ''), select: typedValue(f.map ?? '') } }
+    case 'query':
+      return { type: step.type, inputs: { from: typedValue(f.from ?? ''), where: conditionExpression(f) } }
+    case 'parseJson':
+      return {
+        type: step.type,
+        inputs: { content: typedValue(f.content ?? ''), schema: parseJsonOr(f.schema) ?? {} },
+      }
+    case 'table': {
+      const columns = (f.columns ?? '')
+        .split('\n')
+        .map((line) => line.trim())
+        .filter(Boolean)
+        .map((line) => {
+          const at = line.indexOf('=')
+          return at < 0
+            ? { header: line, value: `@item()?['${line.replaceAll("'", "''")}']` }
+            : { header: line.slice(0, at).trim(), value: typedValue(line.slice(at + 1).trim()) }
+        })
+      return {
+        type: step.type,
+        inputs: {
+          from: typedValue(f.from ?? ''),
+          format: f.format || 'HTML',
+          ...(columns.length ? { columns } : {}),
+        },
+      }
+    }
   }
+}
+
+/** The condition fields of a step (left, operator, right) as an expression. */
+function conditionExpression(f: Record<string, string>): string {
+  const make = CONDITION_FUNCTIONS[f.operator ?? 'equals'] ?? CONDITION_FUNCTIONS.equals
+  return `@${(make as (l: string, r: string) => string)(operand(f.left ?? ''), operand(f.right ?? ''))}`
+}
+
+/**
+ * A typed value as a definition holds it: a lone token keeps its type (@variables('n'), not
+ * "@{…}" text), JSON reads as JSON (numbers, arrays, objects), other text stays text.
+ */
+export function typedValue(text: string, type?: string): unknown {
+  const trimmed = text.trim()
+  const lone = /^@\{([^{}]*)\}$/.exec(trimmed)
+  if (lone) return `@${lone[1]}`
+  if (type === 'String') return text
+  const parsed = parseJsonOr(trimmed)
+  if (type === 'case' && typeof parsed !== 'number' && typeof parsed !== 'boolean') return text
+  return parsed === undefined ? '' : parsed
+}
+
+/** A typed value back as the text a field shows. */
+function fieldText(value: unknown): string {
+  if (value === undefined || value === null) return ''
+  if (typeof value === 'string') return /^@[^{@]/.test(value) ? `@{${value.slice(1)}}` : value
+  return JSON.stringify(value)
 }
 
 /** Steps one after another: each runs after the one before it succeeded. */
@@ -417,7 +808,7 @@ function sequence(steps: Step[], secretRef: (step: Step) => string | undefined):
     const secure = secureProperties(step)
     actions[step.name] = {
       ...stepAction(step, secretRef),
-      runAfter: previous ? { [previous.name]: ['Succeeded'] } : {},
+      runAfter: previous ? { [previous.name]: step.runAfter?.length ? step.runAfter : ['Succeeded'] } : {},
       ...(secure.length ? { runtimeConfiguration: { secureData: { properties: secure } } } : {}),
     }
   })
@@ -518,9 +909,14 @@ function stepsFrom(actions: Record<string, Record<string, unknown>> | undefined)
     const settings = parseSecureSettings(runtimeConfiguration)
     if (settings === null) return undefined
     const before = steps.length
+    const previous = steps[before - 1]
     const parsed = stepsFromOne(name, rest as Record<string, unknown>, steps)
     if (!parsed) return undefined
-    if (settings && steps.length > before) (steps[steps.length - 1] as Step).secure = settings
+    const added = steps[steps.length - 1] as Step
+    if (settings && steps.length > before) added.secure = settings
+    const after = (action as { runAfter?: Record<string, RunAfterStatus[]> }).runAfter ?? {}
+    const statuses = previous ? after[previous.name] : undefined
+    if (statuses && !(statuses.length === 1 && statuses[0] === 'Succeeded')) added.runAfter = statuses
   }
   return steps
 }
@@ -602,8 +998,177 @@ function stepsFromOne(name: string, action: Record<string, unknown>, steps: Step
         fields: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, text(v)])),
       })
       break
+    case 'initializeVariable': {
+      const [variable] = (inputs.variables ?? []) as { name?: string; type?: string; value?: unknown }[]
+      if (!variable) return false
+      steps.push({
+        uid: uid(),
+        name,
+        type: 'initializeVariable',
+        fields: {
+          name: variable.name ?? '',
+          varType: variable.type ?? 'String',
+          value: fieldText(variable.value),
+        },
+      })
+      break
+    }
+    case 'setVariable':
+    case 'incrementVariable':
+    case 'decrementVariable':
+    case 'appendToStringVariable':
+    case 'appendToArrayVariable':
+      steps.push({
+        uid: uid(),
+        name,
+        type: action.type,
+        fields: { name: text(inputs.name), value: fieldText(inputs.value) },
+      })
+      break
+    case 'join':
+      steps.push({
+        uid: uid(),
+        name,
+        type: 'join',
+        fields: { from: fieldText(inputs.from), joinWith: text(inputs.joinWith) },
+      })
+      break
+    case 'select':
+      steps.push({
+        uid: uid(),
+        name,
+        type: 'select',
+        fields: { from: fieldText(inputs.from), map: fieldText(inputs.select) },
+      })
+      break
+    case 'parseJson':
+      steps.push({
+        uid: uid(),
+        name,
+        type: 'parseJson',
+        fields: { content: fieldText(inputs.content), schema: JSON.stringify(inputs.schema ?? {}, null, 2) },
+      })
+      break
+    case 'table': {
+      const columns = (inputs.columns ?? []) as { header?: string; value?: unknown }[]
+      steps.push({
+        uid: uid(),
+        name,
+        type: 'table',
+        fields: {
+          from: fieldText(inputs.from),
+          format: text(inputs.format ?? 'HTML'),
+          columns: columns.map((c) => `${c.header ?? ''} = ${fieldText(c.value)}`).join('\n'),
+        },
+      })
+      break
+    }
+    case 'condition': {
+      const condition = conditionFields(action.expression)
+      const yes = stepsFrom(action.actions as Record<string, Record<string, unknown>> | undefined)
+      const no = stepsFrom(
+        (action.else as { actions?: Record<string, Record<string, unknown>> } | undefined)?.actions,
+      )
+      if (!condition || !yes || !no) return false
+      steps.push({ uid: uid(), name, type: 'condition', fields: condition, yes, no })
+      break
+    }
+    case 'query':
+    case 'until': {
+      const condition = conditionFields(action.type === 'query' ? inputs.where : action.expression)
+      if (!condition) return false
+      const limit = (action.limit ?? {}) as { count?: number; timeout?: string }
+      const step: Step = {
+        uid: uid(),
+        name,
+        type: action.type,
+        fields:
+          action.type === 'query'
+            ? { from: fieldText(inputs.from), ...condition }
+            : { ...condition, count: limit.count ? String(limit.count) : '', timeout: limit.timeout ?? '' },
+      }
+      if (action.type === 'until') {
+        const children = stepsFrom(action.actions as Record<string, Record<string, unknown>> | undefined)
+        if (!children) return false
+        step.children = children
+      }
+      steps.push(step)
+      break
+    }
+    case 'scope': {
+      const children = stepsFrom(action.actions as Record<string, Record<string, unknown>> | undefined)
+      if (!children) return false
+      steps.push({ uid: uid(), name, type: 'scope', fields: {}, children })
+      break
+    }
+    case 'switch': {
+      const cases: SwitchCase[] = []
+      for (const [caseName, c] of Object.entries(
+        (action.cases ?? {}) as Record<string, { case?: unknown; actions?: unknown }>,
+      )) {
+        const caseSteps = stepsFrom(c.actions as Record<string, Record<string, unknown>> | undefined)
+        if (!caseSteps) return false
+        cases.push({ uid: uid(), name: caseName, value: fieldText(c.case), steps: caseSteps })
+      }
+      const otherwise = stepsFrom(
+        (action.default as { actions?: Record<string, Record<string, unknown>> } | undefined)?.actions,
+      )
+      if (!otherwise) return false
+      steps.push({
+        uid: uid(),
+        name,
+        type: 'switch',
+        fields: { on: fieldText(action.expression) },
+        cases,
+        otherwise,
+      })
+      break
+    }
     default:
       return false
   }
   return true
+}
+
+/** A condition the designer wrote (@fn(left, right)) back as its fields; undefined for any other. */
+function conditionFields(expression: unknown): Record<string, string> | undefined {
+  if (typeof expression !== 'string') return undefined
+  const negated = /^@not\(equals\((.*)\)\)$/s.exec(expression)
+  const plain = /^@(equals|greater|greaterOrEquals|less|lessOrEquals|contains)\((.*)\)$/s.exec(expression)
+  const [operator, args] = negated
+    ? ['not equals', negated[1] as string]
+    : plain
+      ? [plain[1] as string, plain[2] as string]
+      : []
+  if (!operator || args === undefined) return undefined
+  const split = splitArguments(args)
+  if (split.length !== 2) return undefined
+  return { operator, left: operandText(split[0] as string), right: operandText(split[1] as string) }
+}
+
+/** Top-level arguments of a call, respecting quotes and brackets. */
+function splitArguments(text: string): string[] {
+  const out: string[] = []
+  let depth = 0
+  let quoted = false
+  let start = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (c === "'") quoted = !quoted
+    else if (!quoted && (c === '(' || c === '[')) depth++
+    else if (!quoted && (c === ')' || c === ']')) depth--
+    else if (!quoted && depth === 0 && c === ',') {
+      out.push(text.slice(start, i).trim())
+      start = i + 1
+    }
+  }
+  out.push(text.slice(start).trim())
+  return out
+}
+
+/** An operand expression back as the text a person typed (the inverse of operand()). */
+function operandText(expression: string): string {
+  if (/^'(?:[^']|'')*'$/.test(expression)) return expression.slice(1, -1).replaceAll("''", "'")
+  if (/^-?\d+(\.\d+)?$/.test(expression) || ['true', 'false', 'null'].includes(expression)) return expression
+  return `@{${expression}}`
 }
