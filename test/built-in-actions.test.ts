@@ -1,7 +1,7 @@
 import { ulid } from 'ulid'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startManualRun } from '../src/flows/flow-runs.js'
-import { executeFlowRun, flowDefinitionSchema, saveFlow } from '../src/flows/index.js'
+import { executeFlowRun, flowDefinitionSchema, runDueRecurrences, saveFlow } from '../src/flows/index.js'
 import type { Runtime } from '../src/runtime/index.js'
 import { listActionRecords, recordAction } from '../src/store/flow-run-actions.js'
 import { type FlowRun, getFlowRun, insertFlowRun } from '../src/store/flow-runs.js'
@@ -364,5 +364,45 @@ describe("Power Automate's built-in actions", () => {
       'the resumed run',
     )
     expect(sink.requestsTo('/total').map((r) => r.body)).toEqual(['15'])
+  })
+
+  it('runs a Recurrence flow once per slot, however many workers see the slot', async () => {
+    await saveFlow(
+      runtime.db,
+      'shop',
+      'Every five minutes',
+      {
+        trigger: {
+          type: 'recurrence',
+          recurrence: { frequency: 'Minute', interval: 5, timeZone: 'Romance Standard Time' },
+        },
+        actions: {
+          Post: {
+            type: 'Http',
+            inputs: {
+              method: 'POST',
+              uri: `${sink.url}/scheduled`,
+              body: "@triggerBody()?['scheduledTime']",
+            },
+          },
+        },
+      } as never,
+      'api',
+    )
+    const later = new Date(Date.now() + 10 * 60_000)
+    // Three workers tick at once: one run starts.
+    const started = (await Promise.all([1, 2, 3].map(() => runDueRecurrences(runtime.db, later)))).flat()
+    expect(started).toHaveLength(1)
+    expect(await runDueRecurrences(runtime.db, later)).toEqual([])
+    const run = await waitFor(async () => {
+      const found = await getFlowRun(runtime.db, started[0] as string)
+      return found && !['queued', 'running'].includes(found.state) ? found : undefined
+    }, 'the scheduled run')
+    expect(run.state).toBe('succeeded')
+    const slot = sink.requestsTo('/scheduled')[0]?.body ?? ''
+    expect(new Date(slot).getUTCMinutes() % 5).toBe(0)
+    expect(Date.parse(slot)).toBeLessThanOrEqual(later.getTime())
+    // Nothing runs for a slot from before the flow was saved.
+    expect(await runDueRecurrences(runtime.db, new Date(Date.now() - 60_000))).toEqual([])
   })
 })

@@ -199,6 +199,58 @@ describe.skipIf(!browserAvailable())('the web UI in a real browser (Debian chrom
     }, 'the flow saved back')
   })
 
+  it("builds a flow with a variable, a switch and a scope from the designer's built-in actions", async () => {
+    await nav('Flows')
+    await page.getByRole('link', { name: 'New flow' }).first().click()
+    await page.getByRole('heading', { name: 'New flow' }).waitFor()
+    await page.getByLabel('Flow name').fill('Built-ins in the designer')
+    await page.getByRole('radio', { name: /When a data source refresh failed/ }).check()
+    await page.getByRole('button', { name: '+ New step' }).click()
+    await page.getByRole('button', { name: /Initialize variable/ }).click()
+    const init = page.getByRole('article', { name: 'Step Initialize variable' })
+    await init.getByLabel(/^Name \*$/).fill('attempts')
+    await init.getByLabel(/^Type \*$/).selectOption('Integer')
+    await init.getByLabel(/^Value$/).fill('1')
+    await page.getByRole('button', { name: '+ Add an action' }).last().click()
+    await page.getByRole('button', { name: /Switch/ }).click()
+    const route = page.getByRole('article', { name: 'Step Switch' })
+    // The variable is dynamic content, as in Power Automate.
+    const on = route.locator('.token-field', { has: page.getByLabel(/^On \*$/) })
+    await on.getByRole('button', { name: 'Dynamic content' }).click()
+    await on.getByRole('dialog').getByRole('button', { name: 'attempts', exact: true }).click()
+    await route.getByLabel('Value of Case of Switch').fill('1')
+    await route
+      .getByRole('region', { name: 'Case of Switch' })
+      .getByRole('button', { name: '+ Add an action' })
+      .click()
+    await page.getByRole('button', { name: /Increment variable/ }).click()
+    await page
+      .getByRole('article', { name: 'Step Increment variable' })
+      .getByLabel(/^Name \*$/)
+      .fill('attempts')
+    await route.getByRole('button', { name: '+ Add a case' }).click()
+    await route.getByLabel('Value of Case 2 of Switch').fill('gold')
+    await page.getByRole('button', { name: 'Save', exact: true }).click()
+    await page.getByText('Saved.').waitFor()
+    const flow = await server!.fetchJson('/api/v1/instances/demo/flows/Built-ins%20in%20the%20designer')
+    expect(flow.definition.actions.Initialize_variable.inputs).toEqual({
+      variables: [{ name: 'attempts', type: 'Integer', value: 1 }],
+    })
+    expect(flow.definition.actions.Switch).toMatchObject({
+      type: 'switch',
+      expression: "@variables('attempts')",
+      runAfter: { Initialize_variable: ['Succeeded'] },
+      cases: {
+        Case: {
+          case: 1,
+          actions: { Increment_variable: { type: 'incrementVariable', inputs: { name: 'attempts' } } },
+        },
+        Case_2: { case: 'gold', actions: {} },
+      },
+    })
+    await shot('flow-designer-built-ins')
+  })
+
   it('breaks a source, refreshes it, and shows the run with the card it sent', async () => {
     const file = join(home, 'demo-data', 'crm-contacts.csv')
     const original = readFileSync(file, 'utf8')

@@ -20,6 +20,13 @@ export async function startTestRun(
   const flow = await getFlow(db, instanceId, flowName)
   if (!flow) throw notFound('Flow', flowName)
   const trigger = flow.definition.trigger as { type: string; parameters?: Record<string, unknown> }
+  if (trigger.type === 'Recurrence') {
+    // A scheduled flow's test is a run now, as if its slot had come.
+    const run = await startManualRun(db, nudgeWorker, instanceId, flowName, {
+      scheduledTime: new Date().toISOString(),
+    })
+    return { run, eventId: '' }
+  }
   const recent = await listEvents(db, instanceId, { types: [trigger.type], newestFirst: true, limit: 200 })
   const event = recent.find((e) => matchesTrigger(e, trigger.parameters ?? {})) ?? recent[0]
   if (!event)

@@ -11,6 +11,7 @@ export {
 export { ActionFailure } from './engine/action-failure.js'
 export { type FlowRunWorker, startFlowRunWorker } from './engine/flow-run-worker.js'
 export { flowTrigger } from './engine/flow-trigger.js'
+export { runDueRecurrences } from './engine/recurrence-runs.js'
 export { executeFlowRun, type FlowEngineContext } from './engine/run-flow.js'
 export { hideSecure } from './engine/secure-actions.js'
 export { EXPRESSION_FUNCTIONS, ExpressionError, evaluateValue } from './expressions/index.js'

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os'
 import { startDeliveryWorker, webhookSubscriber } from '../connector/webhooks/index.js'
 import { type Dispatcher, listenForEvents, SubscriberRegistry, startDispatcher } from '../events/index.js'
-import { flowTrigger, startFlowRunWorker } from '../flows/index.js'
+import { flowTrigger, runDueRecurrences, startFlowRunWorker } from '../flows/index.js'
 import { newId } from '../ids.js'
 import { DEFAULT_QUEUE_POLICIES, type JobQueue, startJobQueue } from '../jobs/index.js'
 import { OutboundGuard, type Resolver } from '../outbound/index.js'
@@ -235,6 +235,11 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
           if (started.length) logger.info(`scheduled full refresh of ${started.join(', ')}`)
           const refreshed = await runDueSourceSchedules(db, jobs)
           if (refreshed.length) logger.info(`scheduled refresh of ${refreshed.join(', ')}`)
+          const scheduledRuns = await runDueRecurrences(db)
+          if (scheduledRuns.length) {
+            logger.info(`started ${scheduledRuns.length} scheduled flow run(s)`)
+            runtime.nudgeFlowRuns()
+          }
         })
       }
       const flowEngine = {

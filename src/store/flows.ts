@@ -98,8 +98,19 @@ export async function enabledFlowTriggers(db: DbOrTx, instanceId: string): Promi
     const trigger = flow.definition.trigger as
       | { type?: string; parameters?: Record<string, unknown> }
       | undefined
-    return flow.enabled && trigger?.type
+    return flow.enabled && trigger?.type && trigger.type !== 'Recurrence'
       ? [{ eventType: trigger.type, parameters: trigger.parameters ?? {} }]
       : []
   })
+}
+
+/** Every instance's enabled flows that run on a schedule (a Recurrence trigger). */
+export async function listScheduledFlows(db: DbOrTx): Promise<StoredFlow[]> {
+  const rows = await db
+    .selectFrom('flows')
+    .selectAll()
+    .where('enabled', '=', true)
+    .where(sql<string>`definition->'trigger'->>'type'`, '=', 'Recurrence')
+    .execute()
+  return rows.map(toFlow)
 }

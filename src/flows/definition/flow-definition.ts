@@ -6,6 +6,7 @@
 import { z } from 'zod'
 import { EVENT_TYPES, triggerOf } from '../../events/index.js'
 import { checkExpressions } from '../expressions/index.js'
+import { recurrenceSchema } from './recurrence.js'
 
 export const ACTION_STATUSES = ['Succeeded', 'Failed', 'Skipped', 'TimedOut'] as const
 export type ActionStatus = (typeof ACTION_STATUSES)[number]
@@ -445,12 +446,28 @@ export const flowDefinitionSchema = z
   .object({
     description: z.string().max(1000).optional(),
     enabled: z.boolean().default(true),
-    trigger: z
-      .object({
-        type: z.enum(EVENT_TYPES).describe('One of the connector triggers'),
-        parameters: z.record(z.string(), z.unknown()).default({}),
-      })
-      .strict(),
+    trigger: z.preprocess(
+      // Logic Apps writes the type in any case ("recurrence").
+      (t) =>
+        t && typeof t === 'object' && String((t as { type?: unknown }).type).toLowerCase() === 'recurrence'
+          ? { ...t, type: 'Recurrence' }
+          : t,
+      z.discriminatedUnion('type', [
+        z
+          .object({
+            type: z.literal('Recurrence').describe('Runs on a schedule'),
+            recurrence: recurrenceSchema,
+            parameters: z.record(z.string(), z.unknown()).default({}),
+          })
+          .strict(),
+        z
+          .object({
+            type: z.enum(EVENT_TYPES).describe('One of the connector triggers'),
+            parameters: z.record(z.string(), z.unknown()).default({}),
+          })
+          .strict(),
+      ]),
+    ),
     actions: actionsSchema,
     concurrency: z
       .number()
@@ -464,7 +481,10 @@ export const flowDefinitionSchema = z
   .superRefine((flow, ctx) => {
     const issue = (path: (string | number)[], message: string, fix: string) =>
       ctx.addIssue({ code: 'custom', path, message, params: { fix } })
-    const parameters = triggerOf(flow.trigger.type)?.parameters.safeParse(flow.trigger.parameters)
+    const parameters =
+      flow.trigger.type === 'Recurrence'
+        ? undefined
+        : triggerOf(flow.trigger.type)?.parameters.safeParse(flow.trigger.parameters)
     if (parameters && !parameters.success)
       for (const problem of parameters.error.issues)
         issue(

@@ -1,3 +1,4 @@
+export { parseTimestamp, type Timestamp, timestamp } from './dotnet-format.js'
 export {
   checkExpressions,
   EXPRESSION_FUNCTIONS,
@@ -7,3 +8,4 @@ export {
 } from './evaluate.js'
 export { callFunction, equal, formatDate } from './expression-functions.js'
 export { ExpressionError, type ExpressionNode, parseExpression, parseTemplate } from './expression-parser.js'
+export { fromUtc, ianaZone, toUtc } from './time-zones.js'

@@ -13,6 +13,7 @@ import {
   fromDefinition,
   newStep,
   ownContent,
+  RECURRENCE_TRIGGER,
   RUN_AFTER_STATUSES,
   readable,
   STEP_TYPES,
@@ -75,7 +76,12 @@ export default function FlowDesigner() {
           codeOnly && existing.data ? (
             <CodeEditor name={editing as string} definition={existing.data.definition} />
           ) : (
-            <Designer state={state} setState={setState} triggers={t.value} editing={editing} />
+            <Designer
+              state={state}
+              setState={setState}
+              triggers={[...t.value, RECURRENCE_TRIGGER]}
+              editing={editing}
+            />
           )
         }
       </Async>
@@ -530,7 +536,7 @@ function StepCard({
             )
           })}
           {step.type === 'switch' && (
-            <button type="button" className="new-step" onClick={() => onChange(addCase(step))}>
+            <button type="button" className="new-step add-case" onClick={() => onChange(addCase(step))}>
               + Add a case
             </button>
           )}

@@ -90,6 +90,68 @@ export interface SchemaField {
   default?: unknown
 }
 
+/** The schedule trigger, offered next to the connector's event triggers (as Power Automate does). */
+export const RECURRENCE_TRIGGER: TriggerInfo = {
+  eventType: 'Recurrence',
+  summary: 'Recurrence',
+  description: 'Run on a schedule: every so many minutes, hours, days, weeks or months',
+  parameters: {
+    interval: { type: 'integer', 'x-ms-summary': 'Interval', description: 'Every this many (1 when empty)' },
+    frequency: {
+      type: 'string',
+      'x-ms-summary': 'Frequency',
+      enum: ['Day', 'Week', 'Month', 'Hour', 'Minute'],
+      default: 'Day',
+    },
+    timeZone: {
+      type: 'string',
+      'x-ms-summary': 'Time zone',
+      description: 'A Windows name, e.g. W. Europe Standard Time (UTC when empty)',
+    },
+    startTime: { type: 'string', 'x-ms-summary': 'Start time', description: 'e.g. 2026-01-05T08:00:00' },
+    hours: {
+      type: 'string',
+      'x-ms-summary': 'At these hours',
+      description: 'e.g. 8 or 8,17 (daily, weekly, monthly)',
+    },
+    minutes: { type: 'string', 'x-ms-summary': 'At these minutes', description: 'e.g. 0 or 0,30' },
+    weekDays: { type: 'string', 'x-ms-summary': 'On these days', description: 'e.g. Monday,Friday (weekly)' },
+  },
+  required: [],
+  data: {
+    scheduledTime: {
+      type: 'string',
+      'x-ms-summary': 'Scheduled time',
+      description: 'The slot this run is for',
+    },
+  },
+}
+
+const numberList = (text: string | undefined) =>
+  (text ?? '')
+    .split(/[,\s]+/)
+    .filter(Boolean)
+    .map(Number)
+
+/** The designer's Recurrence parameters as the trigger's recurrence object. */
+function recurrenceOf(parameters: Record<string, string>): Record<string, unknown> {
+  const p = (key: string) => parameters[key]?.trim() ?? ''
+  const schedule: Record<string, unknown> = {}
+  if (p('hours')) schedule.hours = numberList(p('hours'))
+  if (p('minutes')) schedule.minutes = numberList(p('minutes'))
+  if (p('weekDays'))
+    schedule.weekDays = p('weekDays')
+      .split(/[,\s]+/)
+      .filter(Boolean)
+  return {
+    frequency: p('frequency') || 'Day',
+    interval: Number(p('interval') || 1),
+    ...(p('timeZone') ? { timeZone: p('timeZone') } : {}),
+    ...(p('startTime') ? { startTime: p('startTime') } : {}),
+    ...(Object.keys(schedule).length ? { schedule } : {}),
+  }
+}
+
 export interface FieldSpec {
   key: string
   label: string
@@ -373,7 +435,7 @@ export function branchesOf(step: Step): { key: string; title: string; steps: Ste
       return [
         ...(step.cases ?? []).map((c) => ({
           key: `case:${c.uid}`,
-          title: `Case ${c.name.replaceAll('_', ' ')}`,
+          title: c.name.replaceAll('_', ' '),
           steps: c.steps,
         })),
         { key: 'otherwise', title: 'Default', steps: step.otherwise ?? [] },
@@ -848,7 +910,10 @@ export function toDefinition(state: DesignerState): Record<string, unknown> {
   }
   const sealed = new Set(secretsToSeal(state).map((s) => s.step))
   return {
-    trigger: { type: state.triggerType, parameters },
+    trigger:
+      state.triggerType === 'Recurrence'
+        ? { type: 'Recurrence', recurrence: recurrenceOf(state.triggerParameters) }
+        : { type: state.triggerType, parameters },
     actions: sequence(state.steps, (step) =>
       sealed.has(step) ? `@secret('${secretName(state.flowName, step, 'webhookUrl')}')` : undefined,
     ),
@@ -886,8 +951,17 @@ export function fromDefinition(
   flowName: string,
   definition: Record<string, unknown>,
 ): DesignerState | undefined {
-  const trigger = definition.trigger as { type?: string; parameters?: Record<string, unknown> } | undefined
+  const trigger = definition.trigger as
+    | { type?: string; parameters?: Record<string, unknown>; recurrence?: Record<string, unknown> }
+    | undefined
   if (!trigger?.type) return undefined
+  if (trigger.type === 'Recurrence' && trigger.recurrence) {
+    const { schedule, ...rest } = trigger.recurrence as { schedule?: Record<string, unknown[]> }
+    trigger.parameters = {
+      ...rest,
+      ...Object.fromEntries(Object.entries(schedule ?? {}).map(([k, v]) => [k, (v ?? []).join(',')])),
+    }
+  }
   const steps = stepsFrom(definition.actions as Record<string, Record<string, unknown>> | undefined)
   if (!steps) return undefined
   return {
