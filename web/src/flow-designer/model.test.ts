@@ -10,6 +10,7 @@ import {
   newStep,
   operand,
   ownContent,
+  RECURRENCE_TRIGGER,
   readable,
   secretsToSeal,
   type TriggerInfo,
@@ -251,5 +252,45 @@ describe('the flow designer model', () => {
     const back = fromDefinition('Built-ins', parsed as unknown as Record<string, unknown>)
     expect(back).toBeDefined()
     expect(toDefinition(back as DesignerState)).toEqual(definition)
+  })
+
+  it('makes a Recurrence trigger the server accepts, and reads it back', () => {
+    const compose = newStep('compose', [])
+    compose.fields.inputs = "@{triggerBody()?['scheduledTime']}"
+    const state: DesignerState = {
+      flowName: 'Daily',
+      triggerType: 'Recurrence',
+      triggerParameters: {
+        frequency: 'Week',
+        interval: '2',
+        timeZone: 'W. Europe Standard Time',
+        hours: '8, 17',
+        minutes: '0',
+        weekDays: 'Monday,Friday',
+      },
+      steps: [compose],
+    }
+    expect(validate(state, RECURRENCE_TRIGGER)).toEqual([])
+    const definition = toDefinition(state)
+    expect(definition.trigger).toEqual({
+      type: 'Recurrence',
+      recurrence: {
+        frequency: 'Week',
+        interval: 2,
+        timeZone: 'W. Europe Standard Time',
+        schedule: { hours: [8, 17], minutes: [0], weekDays: ['Monday', 'Friday'] },
+      },
+    })
+    flowDefinitionSchema.parse(definition)
+    expect(dynamicContent(RECURRENCE_TRIGGER, []).map((t) => t.expression)).toContain(
+      "triggerBody()?['scheduledTime']",
+    )
+    const back = fromDefinition('Daily', definition) as DesignerState
+    expect(toDefinition(back).trigger).toEqual(definition.trigger)
+    // Defaults: daily, every 1.
+    expect(toDefinition({ ...state, triggerParameters: {} }).trigger).toEqual({
+      type: 'Recurrence',
+      recurrence: { frequency: 'Day', interval: 1 },
+    })
   })
 })

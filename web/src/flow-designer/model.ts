@@ -955,9 +955,10 @@ export function fromDefinition(
     | { type?: string; parameters?: Record<string, unknown>; recurrence?: Record<string, unknown> }
     | undefined
   if (!trigger?.type) return undefined
+  let parameters = trigger.parameters ?? {}
   if (trigger.type === 'Recurrence' && trigger.recurrence) {
     const { schedule, ...rest } = trigger.recurrence as { schedule?: Record<string, unknown[]> }
-    trigger.parameters = {
+    parameters = {
       ...rest,
       ...Object.fromEntries(Object.entries(schedule ?? {}).map(([k, v]) => [k, (v ?? []).join(',')])),
     }
@@ -968,7 +969,7 @@ export function fromDefinition(
     flowName,
     triggerType: trigger.type,
     triggerParameters: Object.fromEntries(
-      Object.entries(trigger.parameters ?? {}).map(([k, v]) => [k, String(v)]),
+      Object.entries(parameters).map(([k, v]) => [k, String(v)]),
     ),
     steps,
   }
