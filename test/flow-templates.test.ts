@@ -161,6 +161,47 @@ describe('flow templates on the demo, from the CLI', () => {
     expect(mails()[0]!.subject).toBe(`Segment HighValueCustomers went up past ${threshold} members`)
     expect(mails()[0]!.html).toContain(`<b>${after.toLocaleString('en-US')}</b> members`)
     expect(mails()[0]!.html).toContain(`before: ${before.toLocaleString('en-US')}`)
+    // The members who joined at that refresh, as an HTML table (a looser filter only adds members).
+    const joined = after - before
+    expect(mails()[0]!.html).toContain(`${joined.toLocaleString('en-US')} joined at the last refresh`)
+    expect(mails()[0]!.html).toContain('<table><thead><tr><th>CustomerId</th>')
+    expect(mails()[0]!.html.match(/<tr><td>/g)?.length).toBe(Math.min(joined, 100))
+
+    // The daily digest: Recurrence → Get items → Create HTML table → email; tested now.
+    const digest = await runCli(
+      [
+        'flows',
+        'add',
+        '--template',
+        'daily-segment-digest',
+        '--set',
+        'to=owners@contoso.test',
+        '--set',
+        'segment=HighValueCustomers',
+        '--set',
+        'hour=7',
+        '--set',
+        'timeZone=W. Europe Standard Time',
+      ],
+      env,
+    )
+    expect(digest.code, digest.stderr).toBe(0)
+    const flow = await server!.fetchJson('/api/v1/instances/demo/flows/Daily%20segment%20digest')
+    expect(flow.definition.trigger).toEqual({
+      type: 'Recurrence',
+      recurrence: {
+        frequency: 'Day',
+        interval: 1,
+        timeZone: 'W. Europe Standard Time',
+        schedule: { hours: [7], minutes: [0] },
+      },
+      parameters: {},
+    })
+    await server!.fetchJson('/api/v1/instances/demo/flows/Daily%20segment%20digest/test', { method: 'POST' })
+    await waitFor(async () => (mails().length > 1 ? true : undefined), 'the digest', 60_000)
+    expect(mails()[1]!.subject).toBe(`Segment HighValueCustomers: ${after.toLocaleString('en-US')} members`)
+    expect(mails()[1]!.html).toContain(`${joined.toLocaleString('en-US')} joined at the last refresh`)
+    expect(mails()[1]!.html.match(/<tr><td>/g)?.length).toBe(Math.min(joined, 100))
   }, 180_000)
 
   it('resumes a run after its worker is killed during a slow HTTP action, without repeating finished actions', async () => {

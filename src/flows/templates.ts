@@ -110,8 +110,10 @@ export const FLOW_TEMPLATES: FlowTemplate[] = [
         },
       },
       actions: {
+        ...joinedMembers(values.segment as string),
         Send_email: {
           type: 'email.send',
+          runAfter: { Joined_table: ['Succeeded'] },
           inputs: {
             to: values.to,
             subject:
@@ -121,6 +123,7 @@ export const FLOW_TEMPLATES: FlowTemplate[] = [
               "<p>It now has <b>@{formatNumber(triggerBody()?['value'], 'N0')}</b> members",
               "(before: @{if(equals(triggerBody()?['previousValue'], null), 'none', formatNumber(triggerBody()?['previousValue'], 'N0'))}),",
               "crossing the threshold of @{triggerBody()?['threshold']} going @{triggerBody()?['direction']}.</p>",
+              JOINED_SECTION,
               `<p>In ${htmlEscape(literalText(instance.name))}, at the refresh that ended @{formatDateTime(utcNow(), 'yyyy-MM-dd HH:mm')} UTC.</p>`,
             ].join('\n'),
           },
@@ -128,7 +131,84 @@ export const FLOW_TEMPLATES: FlowTemplate[] = [
       },
     }),
   },
+  {
+    id: 'daily-segment-digest',
+    title: 'Email a daily digest of a segment',
+    description:
+      'Every day at the hour you choose: the segment’s member count and a table of the members who joined at its last refresh.',
+    defaultName: 'Daily segment digest',
+    parameters: {
+      to: { description: 'Recipients, separated by ; or ,', required: true },
+      segment: { description: 'The segment to report on', required: true },
+      hour: { description: 'The hour of the day to send it, 0–23 (8 when empty)', required: false, number: true },
+      timeZone: {
+        description: 'The time zone of that hour, a Windows name such as W. Europe Standard Time (UTC when empty)',
+        required: false,
+      },
+    },
+    definition: (values, _secretName, instance) => ({
+      description: 'Emails a daily digest of a segment',
+      trigger: {
+        type: 'Recurrence',
+        recurrence: {
+          frequency: 'Day',
+          interval: 1,
+          ...(values.timeZone ? { timeZone: values.timeZone } : {}),
+          schedule: { hours: [values.hour ? Number(values.hour) : 8], minutes: [0] },
+        },
+      },
+      actions: {
+        Count_members: {
+          type: 'connector.getItems',
+          inputs: { entity: segmentEntity(values.segment as string), $top: 1, $count: true },
+        },
+        ...joinedMembers(values.segment as string, { Count_members: ['Succeeded'] }),
+        Send_email: {
+          type: 'email.send',
+          runAfter: { Joined_table: ['Succeeded'] },
+          inputs: {
+            to: values.to,
+            subject: `Segment ${literalText(values.segment as string)}: @{formatNumber(body('Count_members')?['@odata.count'], 'N0')} members`,
+            body: [
+              `<h2>Segment ${htmlEscape(literalText(values.segment as string))}</h2>`,
+              "<p><b>@{formatNumber(body('Count_members')?['@odata.count'], 'N0')}</b> members on @{formatDateTime(triggerBody()?['scheduledTime'], 'D')}.</p>",
+              JOINED_SECTION,
+              `<p>From ${htmlEscape(literalText(instance.name))}.</p>`,
+            ].join('\n'),
+          },
+        },
+      },
+    }),
+  },
 ]
+
+/** The entity a segment publishes its members in. */
+const segmentEntity = (segment: string) => `Segment${segment}`
+
+/**
+ * Get the members a segment gained at its last refresh (the first 100) and make an HTML table of
+ * them: Get items with changes = added, then Create HTML table.
+ */
+function joinedMembers(segment: string, runAfter: Record<string, ['Succeeded']> = {}) {
+  return {
+    Get_joined_members: {
+      type: 'connector.getItems' as const,
+      runAfter,
+      inputs: { entity: segmentEntity(segment), changes: 'added' as const, $top: 100, $count: true },
+    },
+    Joined_table: {
+      type: 'table' as const,
+      runAfter: { Get_joined_members: ['Succeeded' as const] },
+      inputs: { from: "@body('Get_joined_members')?['value']", format: 'HTML' },
+    },
+  }
+}
+
+const JOINED_SECTION = [
+  "<h3>@{formatNumber(body('Get_joined_members')?['@odata.count'], 'N0')} joined at the last refresh</h3>",
+  "@{if(empty(body('Get_joined_members')?['value']), '<p>Nobody joined.</p>', body('Joined_table'))}",
+  "@{if(greater(body('Get_joined_members')?['@odata.count'], 100), '<p>The first 100 are shown.</p>', '')}",
+].join('\n')
 
 /**
  * Installs a template as a new flow with the given values (`--set name=value`). Without a name it

@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { type DuckDb, type JsonValue, type Sql, SqlSession, sql } from '../query/index.js'
+import { type DuckDb, ident, type JsonValue, literalList, type Sql, SqlSession, sql } from '../query/index.js'
 import type { EntityVersion } from '../store/entities.js'
 import { countParquet, readParquet, selectFromParquet } from './sql/duckdb-sql.js'
 
@@ -62,4 +62,16 @@ export async function queryEntityRows(
   } finally {
     session.close()
   }
+}
+
+/**
+ * Rows of `version` whose key is not in `other`: with the previous version as `other`, the items
+ * a refresh added (the members who joined a segment); the other way round, those it removed.
+ */
+export function keysNotIn(version: EntityVersion, other: EntityVersion | undefined): Sql | undefined {
+  if (!other) return undefined
+  if (!version.keyColumn || version.keyColumn !== other.keyColumn)
+    throw new Error(`${version.entityName} has no key column to compare its versions by`)
+  const key = ident(version.keyColumn)
+  return sql`${key} not in (select ${key} from read_parquet(${literalList(versionFiles(other))}) where ${key} is not null)`
 }

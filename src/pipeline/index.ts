@@ -2,6 +2,7 @@ export { dataLayout } from './data-layout.js'
 export { openDuckDb } from './duckdb-engine.js'
 export {
   type EntityRowsQuery,
+  keysNotIn,
   queryEntityRows,
   readEntityPage,
   versionFiles,

@@ -1,8 +1,8 @@
 import { AppError } from '../../errors.js'
 import { keyCondition, writeItem } from '../../pipeline/entities/index.js'
-import { queryEntityRows } from '../../pipeline/index.js'
-import { parseEntityQuery } from '../../query/index.js'
-import { getEntity } from '../../store/entities.js'
+import { keysNotIn, queryEntityRows, versionFiles } from '../../pipeline/index.js'
+import { parseEntityQuery, sql } from '../../query/index.js'
+import { getEntity, listEntityVersions } from '../../store/entities.js'
 import { ActionFailure } from '../engine/action-failure.js'
 import type { ActionContext } from './action-context.js'
 
@@ -26,11 +26,27 @@ export async function getItems(
     $orderby?: string
     $top?: number | string
     $skip?: number | string
+    $count?: boolean | string
+    changes?: 'added' | 'removed'
   },
   context: ActionContext,
 ): Promise<unknown> {
   const entity = await entityOf(context, inputs.entity)
   try {
+    // added: items of the current version that the one before it did not have (members who
+    // joined a segment at its last refresh); removed: the other way round.
+    let version = entity.current
+    let changed: ReturnType<typeof keysNotIn>
+    if (inputs.changes) {
+      const versions = await listEntityVersions(context.db, context.instanceId, inputs.entity)
+      const at = versions.findIndex((v) => v.id === entity.current.id)
+      const previous = at >= 0 ? versions[at + 1] : undefined
+      if (inputs.changes === 'added') changed = keysNotIn(entity.current, previous)
+      else if (previous) {
+        version = previous
+        changed = keysNotIn(previous, entity.current)
+      } else changed = sql`false`
+    }
     const query = parseEntityQuery(
       Object.fromEntries(
         Object.entries({
@@ -43,18 +59,28 @@ export async function getItems(
           .filter(([, v]) => v !== undefined && v !== '')
           .map(([k, v]) => [k, String(v)]),
       ),
-      entity.current.schema,
-      entity.current.keyColumn,
+      version.schema,
+      version.keyColumn,
     )
-    const { rows } = await queryEntityRows(context.duck, entity.current, {
-      select: query.select,
-      where: query.where,
-      orderBy: query.orderBy,
-      limit: query.pageSize,
-      offset: query.skip,
-      count: false,
-    })
-    return { statusCode: 200, body: { value: rows } }
+    const where = query.where && changed ? sql`(${query.where}) and ${changed}` : (query.where ?? changed)
+    const count = inputs.$count === true || inputs.$count === 'true'
+    const result = await queryEntityRows(
+      context.duck,
+      version,
+      {
+        select: query.select,
+        where,
+        orderBy: query.orderBy,
+        limit: query.pageSize,
+        offset: query.skip,
+        count,
+      },
+      versionFiles(version),
+    )
+    return {
+      statusCode: 200,
+      body: { ...(count ? { '@odata.count': result.count } : {}), value: result.rows },
+    }
   } catch (error) {
     throw failure(error)
   }

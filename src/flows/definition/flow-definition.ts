@@ -437,6 +437,13 @@ const getItemsInputs = z
     $orderby: text.optional(),
     $top: z.union([z.number().int(), text]).optional(),
     $skip: z.union([z.number().int(), text]).optional(),
+    $count: z.union([z.boolean(), text]).optional().describe('Also give the count of every matching item (@odata.count)'),
+    changes: z
+      .enum(['added', 'removed'])
+      .optional()
+      .describe(
+        'Only the items the last refresh added (e.g. the members who joined a segment) or removed, compared with the version before',
+      ),
   })
   .strict()
 const itemInputs = z.object({ entity: text, key: text }).strict()
