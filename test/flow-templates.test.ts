@@ -255,4 +255,136 @@ describe('flow templates on the demo, from the CLI', () => {
       ['Third', 'Succeeded'],
     ])
   }, 180_000)
+
+  it('runs a scheduled flow with variables, a loop, a scope and its catch, a switch and an HTML table, and survives kill -9 mid-run', async () => {
+    const r = receiver as WebhookReceiver
+    r.on('/slow-built-ins', () => ({ status: 200, body: 'slow done', delayMs: 4000 }))
+    r.on('/refuse', () => ({ status: 500, body: 'refused' }))
+    const definition = {
+      trigger: { type: 'Recurrence', recurrence: { frequency: 'Minute', interval: 1 } },
+      actions: {
+        Init_count: {
+          type: 'InitializeVariable',
+          inputs: { variables: [{ name: 'count', type: 'integer', value: 0 }] },
+        },
+        Init_log: {
+          type: 'InitializeVariable',
+          inputs: { variables: [{ name: 'log', type: 'string', value: 'start' }] },
+          runAfter: { Init_count: ['Succeeded'] },
+        },
+        Get_members: {
+          type: 'connector.getItems',
+          inputs: { entity: 'SegmentHighValueCustomers', $top: 5 },
+          runAfter: { Init_log: ['Succeeded'] },
+        },
+        Each_member: {
+          type: 'Foreach',
+          foreach: "@body('Get_members')?['value']",
+          actions: { Count: { type: 'IncrementVariable', inputs: { name: 'count', value: 1 } } },
+          runAfter: { Get_members: ['Succeeded'] },
+        },
+        Try: {
+          type: 'Scope',
+          actions: {
+            Slow: { type: 'Http', inputs: { method: 'POST', uri: `${r.url}/slow-built-ins` } },
+            Refused: {
+              type: 'Http',
+              inputs: { method: 'POST', uri: `${r.url}/refuse` },
+              retryPolicy: { type: 'none' },
+              runAfter: { Slow: ['Succeeded'] },
+            },
+          },
+          runAfter: { Each_member: ['Succeeded'] },
+        },
+        Catch: {
+          type: 'Scope',
+          actions: {
+            Note: {
+              type: 'AppendToStringVariable',
+              inputs: {
+                name: 'log',
+                value: "@{' | caught '}@{first(skip(result('Try'), 1))?['name']}",
+              },
+            },
+          },
+          runAfter: { Try: ['Failed', 'TimedOut'] },
+        },
+        Route: {
+          type: 'Switch',
+          expression: "@variables('count')",
+          cases: {
+            Five: {
+              case: 5,
+              actions: {
+                Five_members: { type: 'AppendToStringVariable', inputs: { name: 'log', value: ' | five' } },
+              },
+            },
+          },
+          default: {
+            actions: {
+              Other: { type: 'AppendToStringVariable', inputs: { name: 'log', value: ' | other' } },
+            },
+          },
+          runAfter: { Catch: ['Succeeded'] },
+        },
+        Table: {
+          type: 'Table',
+          inputs: {
+            from: "@body('Get_members')?['value']",
+            format: 'HTML',
+            columns: [{ header: 'Customer', value: "@item()?['CustomerId']" }],
+          },
+          runAfter: { Route: ['Succeeded'] },
+        },
+        Report: {
+          type: 'Http',
+          inputs: {
+            method: 'POST',
+            uri: `${r.url}/built-ins-report`,
+            body: { count: "@variables('count')", log: "@variables('log')", table: "@body('Table')" },
+          },
+          runAfter: { Table: ['Succeeded'] },
+        },
+      },
+    }
+    const put = (body: unknown) =>
+      fetch(`${server!.url}/api/v1/instances/demo/flows/Built-ins%20every%20minute`, {
+        method: 'PUT',
+        headers: { 'x-api-key': server!.adminKey, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+    expect((await put(definition)).status).toBe(200)
+    // The scheduler starts it at the next minute; it is killed while the scope's slow call runs.
+    await waitFor(
+      async () => (r.requestsTo('/slow-built-ins').length > 0 ? true : undefined),
+      'the scheduled run',
+      90_000,
+    )
+    server!.child.kill('SIGKILL')
+    await server!.stop()
+    server = await startServer([], env)
+    const report = await waitFor(
+      async () => r.requestsTo('/built-ins-report')[0],
+      'the report of the resumed run',
+      90_000,
+    )
+    // Stop the schedule before anything else runs.
+    expect((await put({ ...definition, enabled: false })).status).toBe(200)
+    const body = JSON.parse(report.body) as { count: number; log: string; table: string }
+    expect(body.count).toBe(5)
+    expect(body.log).toBe('start | caught Refused | five')
+    expect(body.table.match(/<tr><td>/g)).toHaveLength(5)
+    const runs = (await server!.fetchJson('/api/v1/instances/demo/flow-runs?flow=Built-ins%20every%20minute'))
+      .value as { id: string; state: string }[]
+    const resumed = runs.find((run) => run.state === 'succeeded')
+    const finished = await server!.fetchJson(`/api/v1/instances/demo/flow-runs/${resumed?.id}`)
+    expect(finished.trigger.type).toBe('Recurrence')
+    const statusOf = (path: string) =>
+      (finished.actions as { path: string; status: string }[]).find((a) => a.path === path)?.status
+    expect(statusOf('Each_member[4]/Count')).toBe('Succeeded')
+    expect(statusOf('Try/actions/Refused')).toBe('Failed')
+    expect(statusOf('Try')).toBe('Failed')
+    expect(statusOf('Catch')).toBe('Succeeded')
+    expect(statusOf('Route/cases/Five/actions/Five_members')).toBe('Succeeded')
+  }, 240_000)
 })
