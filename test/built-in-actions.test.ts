@@ -5,6 +5,7 @@ import { executeFlowRun, flowDefinitionSchema, runDueRecurrences, saveFlow } fro
 import type { Runtime } from '../src/runtime/index.js'
 import { listActionRecords, recordAction } from '../src/store/flow-run-actions.js'
 import { type FlowRun, getFlowRun, insertFlowRun } from '../src/store/flow-runs.js'
+import { getFlow } from '../src/store/flows.js'
 import { upsertInstance } from '../src/store/instances.js'
 import { createTestStore, type TestStore } from './helpers/test-store.js'
 import { waitFor } from './helpers/wait.js'
@@ -404,5 +405,91 @@ describe("Power Automate's built-in actions", () => {
     expect(Date.parse(slot)).toBeLessThanOrEqual(later.getTime())
     // Nothing runs for a slot from before the flow was saved.
     expect(await runDueRecurrences(runtime.db, new Date(Date.now() - 60_000))).toEqual([])
+  })
+
+  it('runs a definition as a Logic Apps export writes it (triggers map, $schema, $connections, metadata)', async () => {
+    const exported = {
+      definition: {
+        $schema:
+          'https://schema.management.azure.com/providers/Microsoft.Logic/schemas/2016-06-01/workflowdefinition.json#',
+        contentVersion: '1.0.0.0',
+        parameters: { $connections: { defaultValue: {}, type: 'Object' } },
+        triggers: {
+          Recurrence: {
+            type: 'Recurrence',
+            recurrence: {
+              frequency: 'Day',
+              interval: 1,
+              timeZone: 'W. Europe Standard Time',
+              schedule: { hours: ['8'], minutes: [0] },
+            },
+            evaluatedRecurrence: { frequency: 'Day', interval: 1 },
+          },
+        },
+        actions: {
+          Initialize_variable: {
+            type: 'InitializeVariable',
+            inputs: { variables: [{ name: 'greeting', type: 'string', value: 'Hello' }] },
+            runAfter: {},
+            metadata: { operationMetadataId: '7c1c2a4e-0000-0000-0000-000000000000' },
+          },
+          Condition: {
+            type: 'If',
+            expression: { and: [{ equals: ["@variables('greeting')", 'Hello'] }] },
+            actions: {
+              Compose: { type: 'Compose', inputs: "@concat(variables('greeting'), ' world')", runAfter: {} },
+            },
+            else: { actions: {} },
+            runAfter: { Initialize_variable: ['Succeeded'] },
+          },
+          Delay: {
+            type: 'Wait',
+            inputs: { interval: { count: 1, unit: 'Second' } },
+            runAfter: { Condition: ['Succeeded'] },
+          },
+          HTTP: {
+            type: 'Http',
+            inputs: { method: 'POST', uri: `${sink.url}/logic-apps`, body: "@outputs('Compose')" },
+            runAfter: { Delay: ['Succeeded'] },
+            operationOptions: 'DisableAsyncPattern',
+          },
+        },
+        outputs: {},
+      },
+    }
+    await saveFlow(
+      runtime.db,
+      'shop',
+      'Logic Apps export',
+      { ...exported, state: 'Disabled' } as never,
+      'api',
+    )
+    const started = await startManualRun(runtime.db, runtime.nudgeFlowRuns, 'shop', 'Logic Apps export', {})
+    const run = await waitFor(async () => {
+      const found = await getFlowRun(runtime.db, started.id)
+      return found && !['queued', 'running'].includes(found.state) ? found : undefined
+    }, 'the run')
+    const records = Object.fromEntries((await listActionRecords(runtime.db, run.id)).map((r) => [r.path, r]))
+    const stored = await getFlow(runtime.db, 'shop', 'Logic Apps export')
+    expect(stored?.enabled).toBe(false)
+    expect(stored?.definition.trigger).toMatchObject({
+      type: 'Recurrence',
+      recurrence: { schedule: { hours: [8] } },
+    })
+    expect(run.state, JSON.stringify(run.error)).toBe('succeeded')
+    expect(sink.requestsTo('/logic-apps').map((r) => r.body)).toEqual(['Hello world'])
+    expect(records.Delay?.status).toBe('Succeeded')
+    expect(
+      Date.parse(records.Delay?.completedAt as string) - Date.parse(records.Delay?.startedAt as string),
+    ).toBeGreaterThanOrEqual(900)
+    // More than one trigger is refused, as Power Automate has one.
+    const two = flowDefinitionSchema.safeParse({
+      triggers: {
+        A: { type: 'Recurrence', recurrence: { frequency: 'Day' } },
+        B: { type: 'Recurrence', recurrence: { frequency: 'Hour' } },
+      },
+      actions: { X: { type: 'Compose', inputs: 1 } },
+    })
+    expect(two.success).toBe(false)
   })
 })

@@ -140,9 +140,14 @@ export const FLOW_TEMPLATES: FlowTemplate[] = [
     parameters: {
       to: { description: 'Recipients, separated by ; or ,', required: true },
       segment: { description: 'The segment to report on', required: true },
-      hour: { description: 'The hour of the day to send it, 0–23 (8 when empty)', required: false, number: true },
+      hour: {
+        description: 'The hour of the day to send it, 0–23 (8 when empty)',
+        required: false,
+        number: true,
+      },
       timeZone: {
-        description: 'The time zone of that hour, a Windows name such as W. Europe Standard Time (UTC when empty)',
+        description:
+          'The time zone of that hour, a Windows name such as W. Europe Standard Time (UTC when empty)',
         required: false,
       },
     },

@@ -70,7 +70,12 @@ const WAIT_UNITS: Record<string, string> = { second: 'S', minute: 'M', hour: 'H'
  */
 function normalizeAction(raw: unknown): unknown {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return raw
-  const { metadata: _m, trackedProperties: _t, ...action } = raw as Record<string, unknown>
+  const {
+    metadata: _m,
+    trackedProperties: _t,
+    operationOptions: _o,
+    ...action
+  } = raw as Record<string, unknown>
   const type = typeof action.type === 'string' ? WORKFLOW_TYPE_NAMES[action.type.toLowerCase()] : undefined
   if (!type) return action
   const out: Record<string, unknown> = { ...action, type }
@@ -437,7 +442,10 @@ const getItemsInputs = z
     $orderby: text.optional(),
     $top: z.union([z.number().int(), text]).optional(),
     $skip: z.union([z.number().int(), text]).optional(),
-    $count: z.union([z.boolean(), text]).optional().describe('Also give the count of every matching item (@odata.count)'),
+    $count: z
+      .union([z.boolean(), text])
+      .optional()
+      .describe('Also give the count of every matching item (@odata.count)'),
     changes: z
       .enum(['added', 'removed'])
       .optional()
@@ -449,111 +457,164 @@ const getItemsInputs = z
 const itemInputs = z.object({ entity: text, key: text }).strict()
 const writeInputs = z.object({ entity: text, item: z.record(z.string(), z.unknown()) }).strict()
 
-export const flowDefinitionSchema = z
-  .object({
-    description: z.string().max(1000).optional(),
-    enabled: z.boolean().default(true),
-    trigger: z.preprocess(
-      // Logic Apps writes the type in any case ("recurrence").
-      (t) =>
-        t && typeof t === 'object' && String((t as { type?: unknown }).type).toLowerCase() === 'recurrence'
-          ? { ...t, type: 'Recurrence' }
-          : t,
-      z.discriminatedUnion('type', [
-        z
-          .object({
-            type: z.literal('Recurrence').describe('Runs on a schedule'),
-            recurrence: recurrenceSchema,
-            parameters: z.record(z.string(), z.unknown()).default({}),
-          })
-          .strict(),
-        z
-          .object({
-            type: z.enum(EVENT_TYPES).describe('One of the connector triggers'),
-            parameters: z.record(z.string(), z.unknown()).default({}),
-          })
-          .strict(),
-      ]),
-    ),
-    actions: actionsSchema,
-    concurrency: z
-      .number()
-      .int()
-      .min(1)
-      .max(100)
-      .default(10)
-      .describe('Runs of this flow at once; more wait their turn'),
-  })
-  .strict()
-  .superRefine((flow, ctx) => {
-    const issue = (path: (string | number)[], message: string, fix: string) =>
-      ctx.addIssue({ code: 'custom', path, message, params: { fix } })
-    const parameters =
-      flow.trigger.type === 'Recurrence'
-        ? undefined
-        : triggerOf(flow.trigger.type)?.parameters.safeParse(flow.trigger.parameters)
-    if (parameters && !parameters.success)
-      for (const problem of parameters.error.issues)
-        issue(
-          ['trigger', 'parameters', ...problem.path.map(String)],
-          problem.message,
-          'set the trigger parameters its type takes',
-        )
-    const scope = (actions: Record<string, ActionDefinition>, path: (string | number)[]) => {
-      const names = Object.keys(actions)
-      if (names.length === 0 && path.length === 1)
-        issue(path, 'a flow needs at least one action', 'add an action')
-      for (const [name, action] of Object.entries(actions)) {
-        for (const before of Object.keys(action.runAfter))
-          if (!names.includes(before))
+/**
+ * A whole workflow definition as a Logic Apps export or Power Automate's flow package writes it —
+ * `{ $schema, contentVersion, parameters: { $connections }, triggers: { Name: {...} }, actions,
+ * outputs }`, possibly wrapped as `{ definition: {...} }` or `{ properties: { definition } }` —
+ * in ours: its one trigger as `trigger`, the bookkeeping dropped. Ours passes through as it is.
+ */
+function normalizeFlow(raw: unknown): unknown {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return raw
+  let flow = raw as Record<string, unknown>
+  const wrapper = (flow.properties as Record<string, unknown> | undefined) ?? flow
+  const inner = wrapper.definition
+  if (inner && typeof inner === 'object' && !('trigger' in flow) && !('actions' in flow)) {
+    // The wrapper's own switch: ours (`enabled`) or the Logic Apps resource's (`state`).
+    const state = wrapper.state ?? flow.state
+    const enabled =
+      flow.enabled ?? (typeof state === 'string' ? state.toLowerCase() === 'enabled' : undefined)
+    flow = { ...(inner as Record<string, unknown>), ...(enabled === undefined ? {} : { enabled }) }
+  }
+  if (!('triggers' in flow) && !('$schema' in flow)) return flow
+  const {
+    $schema: _s,
+    contentVersion: _c,
+    outputs: _o,
+    staticResults: _r,
+    triggers,
+    parameters,
+    ...rest
+  } = flow
+  const out: Record<string, unknown> = { ...rest }
+  if (triggers && typeof triggers === 'object' && !('trigger' in rest)) {
+    const entries = Object.values(triggers as Record<string, unknown>)
+    // One trigger, as in Power Automate; several are left for the schema to refuse.
+    if (entries.length === 1 && entries[0] && typeof entries[0] === 'object') {
+      const {
+        metadata: _m,
+        evaluatedRecurrence: _e,
+        runtimeConfiguration: _rc,
+        ...trigger
+      } = entries[0] as Record<string, unknown>
+      out.trigger = trigger
+    } else out.triggers = triggers
+  }
+  // Connection references ($connections, $authentication) mean nothing here; other parameters do.
+  const own = Object.keys((parameters as Record<string, unknown> | undefined) ?? {}).filter(
+    (k) => !k.startsWith('$'),
+  )
+  if (own.length) out.parameters = parameters
+  return out
+}
+
+export const flowDefinitionSchema = z.preprocess(
+  normalizeFlow,
+  z
+    .object({
+      description: z.string().max(1000).optional(),
+      enabled: z.boolean().default(true),
+      trigger: z.preprocess(
+        // Logic Apps writes the type in any case ("recurrence").
+        (t) =>
+          t && typeof t === 'object' && String((t as { type?: unknown }).type).toLowerCase() === 'recurrence'
+            ? { ...t, type: 'Recurrence' }
+            : t,
+        z.discriminatedUnion('type', [
+          z
+            .object({
+              type: z.literal('Recurrence').describe('Runs on a schedule'),
+              recurrence: recurrenceSchema,
+              parameters: z.record(z.string(), z.unknown()).default({}),
+            })
+            .strict(),
+          z
+            .object({
+              type: z.enum(EVENT_TYPES).describe('One of the connector triggers'),
+              parameters: z.record(z.string(), z.unknown()).default({}),
+            })
+            .strict(),
+        ]),
+      ),
+      actions: actionsSchema,
+      concurrency: z
+        .number()
+        .int()
+        .min(1)
+        .max(100)
+        .default(10)
+        .describe('Runs of this flow at once; more wait their turn'),
+    })
+    .strict()
+    .superRefine((flow, ctx) => {
+      const issue = (path: (string | number)[], message: string, fix: string) =>
+        ctx.addIssue({ code: 'custom', path, message, params: { fix } })
+      const parameters =
+        flow.trigger.type === 'Recurrence'
+          ? undefined
+          : triggerOf(flow.trigger.type)?.parameters.safeParse(flow.trigger.parameters)
+      if (parameters && !parameters.success)
+        for (const problem of parameters.error.issues)
+          issue(
+            ['trigger', 'parameters', ...problem.path.map(String)],
+            problem.message,
+            'set the trigger parameters its type takes',
+          )
+      const scope = (actions: Record<string, ActionDefinition>, path: (string | number)[]) => {
+        const names = Object.keys(actions)
+        if (names.length === 0 && path.length === 1)
+          issue(path, 'a flow needs at least one action', 'add an action')
+        for (const [name, action] of Object.entries(actions)) {
+          for (const before of Object.keys(action.runAfter))
+            if (!names.includes(before))
+              issue(
+                [...path, name, 'runAfter', before],
+                `'${before}' is not an action in the same scope`,
+                `run after one of: ${names.filter((n) => n !== name).join(', ') || '(none: remove runAfter)'}`,
+              )
+          for (const [under, children] of childScopes(action))
+            scope(children, [...path, name, ...under.split('.')])
+          if (action.type === 'initializeVariable' && path.length > 1)
             issue(
-              [...path, name, 'runAfter', before],
-              `'${before}' is not an action in the same scope`,
-              `run after one of: ${names.filter((n) => n !== name).join(', ') || '(none: remove runAfter)'}`,
+              [...path, name],
+              'variables are initialized at the top level of a flow, not inside a condition, loop or scope',
+              'move this action to the top level, before the actions that use the variable',
             )
-        for (const [under, children] of childScopes(action))
-          scope(children, [...path, name, ...under.split('.')])
-        if (action.type === 'initializeVariable' && path.length > 1)
-          issue(
-            [...path, name],
-            'variables are initialized at the top level of a flow, not inside a condition, loop or scope',
-            'move this action to the top level, before the actions that use the variable',
-          )
-        const repetitions = action.runtimeConfiguration?.concurrency?.repetitions ?? 1
-        if (action.type === 'foreach' && repetitions > 1 && setsVariables(action.actions ?? {}))
-          issue(
-            [...path, name, 'runtimeConfiguration', 'concurrency'],
-            'a foreach that changes variables must run its iterations one at a time (they would race)',
-            'remove the concurrency setting, or set repetitions to 1',
-          )
+          const repetitions = action.runtimeConfiguration?.concurrency?.repetitions ?? 1
+          if (action.type === 'foreach' && repetitions > 1 && setsVariables(action.actions ?? {}))
+            issue(
+              [...path, name, 'runtimeConfiguration', 'concurrency'],
+              'a foreach that changes variables must run its iterations one at a time (they would race)',
+              'remove the concurrency setting, or set repetitions to 1',
+            )
+        }
+        // No cycles: every action must be reachable from one without runAfter.
+        const done = new Set<string>()
+        let progress = true
+        while (progress) {
+          progress = false
+          for (const [name, action] of Object.entries(actions))
+            if (
+              !done.has(name) &&
+              Object.keys(action.runAfter).every((b) => done.has(b) || !names.includes(b))
+            ) {
+              done.add(name)
+              progress = true
+            }
+        }
+        for (const name of names)
+          if (!done.has(name))
+            issue(
+              [...path, name, 'runAfter'],
+              'runAfter forms a cycle',
+              'make the order of these actions a tree',
+            )
       }
-      // No cycles: every action must be reachable from one without runAfter.
-      const done = new Set<string>()
-      let progress = true
-      while (progress) {
-        progress = false
-        for (const [name, action] of Object.entries(actions))
-          if (
-            !done.has(name) &&
-            Object.keys(action.runAfter).every((b) => done.has(b) || !names.includes(b))
-          ) {
-            done.add(name)
-            progress = true
-          }
-      }
-      for (const name of names)
-        if (!done.has(name))
-          issue(
-            [...path, name, 'runAfter'],
-            'runAfter forms a cycle',
-            'make the order of these actions a tree',
-          )
-    }
-    scope(flow.actions, ['actions'])
-    const problems: { path: string; message: string }[] = []
-    checkExpressions(flow.actions, 'actions', problems)
-    for (const p of problems) issue(p.path.split('.'), p.message, 'fix the expression')
-  })
+      scope(flow.actions, ['actions'])
+      const problems: { path: string; message: string }[] = []
+      checkExpressions(flow.actions, 'actions', problems)
+      for (const p of problems) issue(p.path.split('.'), p.message, 'fix the expression')
+    }),
+)
 
 const VARIABLE_CHANGES = new Set<ActionType>([
   'setVariable',
@@ -568,5 +629,5 @@ function setsVariables(actions: Record<string, ActionDefinition>): boolean {
   )
 }
 
-export type FlowDefinition = z.infer<typeof flowDefinitionSchema>
-export type FlowDefinitionInput = z.input<typeof flowDefinitionSchema>
+export type FlowDefinition = z.output<typeof flowDefinitionSchema>
+export type FlowDefinitionInput = z.input<(typeof flowDefinitionSchema)['out']>

@@ -27,6 +27,9 @@ const caseless = <T extends readonly [string, ...string[]]>(values: T) =>
     .transform((v) => values.find((x) => x.toLowerCase() === v.toLowerCase()) ?? v)
     .pipe(z.enum(values))
 
+const numeric = (schema: z.ZodNumber) =>
+  z.preprocess((v) => (typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : v), schema)
+
 export const recurrenceSchema = z
   .object({
     frequency: caseless(FREQUENCIES).describe('Minute, Hour, Day, Week or Month (a minute at least)'),
@@ -65,10 +68,20 @@ export const recurrenceSchema = z
       .describe('The first slot, and the anchor of the interval (in the time zone unless it says Z)'),
     schedule: z
       .object({
-        hours: z.array(z.number().int().min(0).max(23)).max(24).optional(),
-        minutes: z.array(z.number().int().min(0).max(59)).max(60).optional(),
+        // Power Automate writes the hours as strings (["8"]).
+        hours: z
+          .array(numeric(z.number().int().min(0).max(23)))
+          .max(24)
+          .optional(),
+        minutes: z
+          .array(numeric(z.number().int().min(0).max(59)))
+          .max(60)
+          .optional(),
         weekDays: z.array(caseless(WEEK_DAYS)).max(7).optional(),
-        monthDays: z.array(z.number().int().min(1).max(31)).max(31).optional(),
+        monthDays: z
+          .array(numeric(z.number().int().min(1).max(31)))
+          .max(31)
+          .optional(),
       })
       .strict()
       .optional()

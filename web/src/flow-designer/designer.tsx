@@ -461,6 +461,76 @@ function StepCard({
             </label>
           ))}
           <span className="muted">hidden in run history (steps that read a secret always are)</span>
+          <label className="check">
+            Timeout
+            <input
+              className="short"
+              aria-label={`Timeout of ${step.name}`}
+              placeholder="PT2M"
+              value={step.timeout ?? ''}
+              onChange={(e) => onChange({ ...step, timeout: e.target.value })}
+            />
+          </label>
+          <label className="check">
+            Retry policy
+            <select
+              aria-label={`Retry policy of ${step.name}`}
+              value={step.retry?.type ?? 'default'}
+              onChange={(e) =>
+                onChange(
+                  e.target.value === 'default'
+                    ? { ...step, retry: undefined }
+                    : {
+                        ...step,
+                        retry: {
+                          count: '',
+                          interval: '',
+                          ...step.retry,
+                          type: e.target.value as 'none' | 'fixed' | 'exponential',
+                        },
+                      },
+                )
+              }
+            >
+              <option value="default">Default (exponential, 4 times)</option>
+              <option value="none">None</option>
+              <option value="fixed">Fixed interval</option>
+              <option value="exponential">Exponential interval</option>
+            </select>
+          </label>
+          {step.retry && step.retry.type !== 'none' && (
+            <>
+              <label className="check">
+                Count
+                <input
+                  className="short"
+                  aria-label={`Retry count of ${step.name}`}
+                  value={step.retry.count}
+                  onChange={(e) =>
+                    onChange({
+                      ...step,
+                      retry: { ...(step.retry as NonNullable<Step['retry']>), count: e.target.value },
+                    })
+                  }
+                />
+              </label>
+              <label className="check">
+                Interval
+                <input
+                  className="short"
+                  aria-label={`Retry interval of ${step.name}`}
+                  placeholder="PT7S"
+                  value={step.retry.interval}
+                  onChange={(e) =>
+                    onChange({
+                      ...step,
+                      retry: { ...(step.retry as NonNullable<Step['retry']>), interval: e.target.value },
+                    })
+                  }
+                />
+              </label>
+            </>
+          )}
         </fieldset>
       )}
       {hasPrevious && (

@@ -293,4 +293,30 @@ describe('the flow designer model', () => {
       recurrence: { frequency: 'Day', interval: 1 },
     })
   })
+
+  it('writes and reads back the retry policy and timeout of a step, and names bad ones', () => {
+    const http = newStep('http', [])
+    http.fields.uri = 'https://example.com/hook'
+    http.retry = { type: 'fixed', count: '3', interval: 'PT10S' }
+    http.timeout = 'PT30S'
+    const state: DesignerState = {
+      flowName: 'Retries',
+      triggerType: refreshFailed.eventType,
+      triggerParameters: {},
+      steps: [http],
+    }
+    expect(validate(state, refreshFailed)).toEqual([])
+    const definition = toDefinition(state)
+    const action = (definition.actions as Record<string, Record<string, unknown>>).HTTP
+    expect(action?.retryPolicy).toEqual({ type: 'fixed', count: 3, interval: 'PT10S' })
+    expect(action?.timeout).toBe('PT30S')
+    flowDefinitionSchema.parse(definition)
+    expect(toDefinition(fromDefinition('Retries', definition) as DesignerState)).toEqual(definition)
+    http.timeout = '30 seconds'
+    http.retry = { type: 'exponential', count: 'three', interval: '' }
+    expect(validate(state, refreshFailed)).toEqual([
+      'HTTP: Timeout is an ISO 8601 duration such as PT30S or PT5M',
+      'HTTP: Retry count is a whole number',
+    ])
+  })
 })

@@ -51,6 +51,9 @@ export interface Step {
   secure?: { inputs: boolean; outputs: boolean }
   /** Configure run after: the statuses of the step before that let this one run (Succeeded when unset). */
   runAfter?: RunAfterStatus[]
+  /** Settings → Retry policy (the default, exponential ×4, when unset) and Timeout (ISO 8601). */
+  retry?: { type: 'none' | 'fixed' | 'exponential'; count: string; interval: string }
+  timeout?: string
 }
 
 export const RUN_AFTER_STATUSES = ['Succeeded', 'Failed', 'Skipped', 'TimedOut'] as const
@@ -868,8 +871,22 @@ function sequence(steps: Step[], secretRef: (step: Step) => string | undefined):
   steps.forEach((step, i) => {
     const previous = steps[i - 1]
     const secure = secureProperties(step)
+    const retry = step.retry
     actions[step.name] = {
       ...stepAction(step, secretRef),
+      ...(retry
+        ? {
+            retryPolicy:
+              retry.type === 'none'
+                ? { type: 'none' }
+                : {
+                    type: retry.type,
+                    ...(retry.count.trim() ? { count: Number(retry.count) } : {}),
+                    ...(retry.interval.trim() ? { interval: retry.interval.trim() } : {}),
+                  },
+          }
+        : {}),
+      ...(step.timeout?.trim() ? { timeout: step.timeout.trim() } : {}),
       runAfter: previous ? { [previous.name]: step.runAfter?.length ? step.runAfter : ['Succeeded'] } : {},
       ...(secure.length ? { runtimeConfiguration: { secureData: { properties: secure } } } : {}),
     }
@@ -920,6 +937,8 @@ export function toDefinition(state: DesignerState): Record<string, unknown> {
   }
 }
 
+const ISO_DURATION = /^P(?=\d|T\d)(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/
+
 /** Problems a person can fix before saving, each naming the step and the field. */
 export function validate(state: DesignerState, trigger: TriggerInfo | undefined): string[] {
   const problems: string[] = []
@@ -936,6 +955,18 @@ export function validate(state: DesignerState, trigger: TriggerInfo | undefined)
     names.add(step.name)
     if (!/^[A-Za-z0-9_][A-Za-z0-9_ -]{0,79}$/.test(step.name))
       problems.push(`${step.name}: a step name uses letters, digits, _, - and spaces`)
+    if (step.timeout?.trim() && !ISO_DURATION.test(step.timeout.trim()))
+      problems.push(
+        `${step.name.replaceAll('_', ' ')}: Timeout is an ISO 8601 duration such as PT30S or PT5M`,
+      )
+    if (step.retry && step.retry.type !== 'none') {
+      if (step.retry.count.trim() && !/^\d+$/.test(step.retry.count.trim()))
+        problems.push(`${step.name.replaceAll('_', ' ')}: Retry count is a whole number`)
+      if (step.retry.interval.trim() && !ISO_DURATION.test(step.retry.interval.trim()))
+        problems.push(
+          `${step.name.replaceAll('_', ' ')}: Retry interval is an ISO 8601 duration such as PT7S`,
+        )
+    }
     for (const field of stepSpec(step.type).fields)
       if (field.required && !step.fields[field.key]?.trim())
         problems.push(`${step.name.replaceAll('_', ' ')}: ${field.label} is required`)
@@ -968,9 +999,7 @@ export function fromDefinition(
   return {
     flowName,
     triggerType: trigger.type,
-    triggerParameters: Object.fromEntries(
-      Object.entries(parameters).map(([k, v]) => [k, String(v)]),
-    ),
+    triggerParameters: Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, String(v)])),
     steps,
   }
 }
@@ -980,7 +1009,11 @@ function stepsFrom(actions: Record<string, Record<string, unknown>> | undefined)
   const steps: Step[] = []
   for (const [name, action] of entries) {
     // Secure inputs/outputs are settings the designer shows; other runtime settings mean: edit as code.
-    const { runtimeConfiguration, ...rest } = action as { runtimeConfiguration?: unknown }
+    const { runtimeConfiguration, retryPolicy, timeout, ...rest } = action as {
+      runtimeConfiguration?: unknown
+      retryPolicy?: { type?: string; count?: number; interval?: string }
+      timeout?: string
+    }
     const settings = parseSecureSettings(runtimeConfiguration)
     if (settings === null) return undefined
     const before = steps.length
@@ -989,6 +1022,13 @@ function stepsFrom(actions: Record<string, Record<string, unknown>> | undefined)
     if (!parsed) return undefined
     const added = steps[steps.length - 1] as Step
     if (settings && steps.length > before) added.secure = settings
+    if (retryPolicy)
+      added.retry = {
+        type: (retryPolicy.type ?? 'exponential') as 'none' | 'fixed' | 'exponential',
+        count: retryPolicy.count === undefined ? '' : String(retryPolicy.count),
+        interval: retryPolicy.interval ?? '',
+      }
+    if (timeout) added.timeout = timeout
     const after = (action as { runAfter?: Record<string, RunAfterStatus[]> }).runAfter ?? {}
     const statuses = previous ? after[previous.name] : undefined
     if (statuses && !(statuses.length === 1 && statuses[0] === 'Succeeded')) added.runAfter = statuses
