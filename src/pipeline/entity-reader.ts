@@ -28,7 +28,7 @@ export async function readEntityPage(
 export interface EntityRowsQuery {
   select: readonly string[]
   where: Sql | undefined
-  orderBy: readonly { column: string; descending: boolean }[]
+  orderBy: readonly { column: string; descending: boolean; expression?: Sql | undefined }[]
   limit: number
   offset: number
   /** Also count every row that meets the condition. */

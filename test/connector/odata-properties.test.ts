@@ -155,6 +155,85 @@ const leaf: fc.Arbitrary<Filter> = fc.oneof(
     text: `length(name) ${o} ${n}`,
     test: (r: Row) => cmp(o, r.name === null ? null : [...r.name].length, n),
   })),
+  // Arithmetic, with OData's precedence (mul before add) and integer division of integers.
+  fc
+    .tuple(
+      fc.constantFrom('add', 'sub', 'mul', 'div', 'mod'),
+      fc.integer({ min: 1, max: 9 }),
+      fc.constantFrom('add', 'mul'),
+      fc.integer({ min: 0, max: 5 }),
+      op,
+      fc.integer({ min: -20, max: 300 }),
+    )
+    .map(([a, n, b, m, o, v]) => {
+      const apply = (x: number, operator: string, y: number) =>
+        ({
+          add: x + y,
+          sub: x - y,
+          mul: x * y,
+          div: Math.trunc(x / y),
+          mod: x % y,
+        })[operator] as number
+      return {
+        text: `age ${a} ${n} ${b} ${m} ${o} ${v}`,
+        // `age a n b m`: a and b are left-associative unless b binds tighter (mul after add/sub).
+        test: (r: Row) => {
+          if (r.age === null) return cmp(o, null, v)
+          const tighter = b === 'mul' && (a === 'add' || a === 'sub')
+          const value = tighter ? apply(r.age, a, n * m) : apply(apply(r.age, a, n), b, m)
+          return cmp(o, value, v)
+        },
+      }
+    }),
+  fc.tuple(op, fc.integer({ min: -120, max: 0 })).map(([o, v]) => ({
+    text: `-age ${o} ${v}`,
+    test: (r: Row) => cmp(o, r.age === null ? null : -r.age, v),
+  })),
+  fc
+    .tuple(fc.constantFrom('round', 'floor', 'ceiling'), op, fc.integer({ min: -100, max: 100 }))
+    .map(([f, o, v]) => ({
+      text: `${f}(score) ${o} ${v}`,
+      test: (r: Row) => {
+        if (r.score === null) return cmp(o, null, v)
+        const x = r.score
+        // round: half away from zero, as DuckDB and .NET's MidpointRounding.AwayFromZero.
+        const value =
+          f === 'round'
+            ? Math.sign(x) * Math.round(Math.abs(x))
+            : f === 'floor'
+              ? Math.floor(x)
+              : Math.ceil(x)
+        return cmp(o, value === 0 ? 0 : value, v)
+      },
+    })),
+  fc
+    .tuple(stringOperand, fc.constantFrom('a', 'e', 'n', 'ö', 'x'), op, fc.integer({ min: -1, max: 4 }))
+    .map(([s, needle, o, v]) => ({
+      text: `indexof(${s.text}, ${quote(needle)}) ${o} ${v}`,
+      test: (r: Row) => {
+        const x = s.get(r)
+        return cmp(
+          o,
+          x === null ? null : [...x].findIndex((_, i) => [...x].slice(i).join('').startsWith(needle)),
+          v,
+        )
+      },
+    })),
+  fc.tuple(fc.integer({ min: 0, max: 4 }), stringLiteral).map(([i, v]) => ({
+    text: `substring(name, ${i}) eq ${quote(v)}`,
+    test: (r: Row) => r.name !== null && [...r.name].slice(i).join('') === v,
+  })),
+  fc.tuple(stringLiteral).map(([v]) => ({
+    text: `contains(concat(name, city), ${quote(v)})`,
+    test: (r: Row) => r.name !== null && r.city !== null && `${r.name}${r.city}`.includes(v),
+  })),
+  fc.tuple(fc.constantFrom('month', 'day'), op, fc.integer({ min: 0, max: 32 })).map(([f, o, v]) => ({
+    text: `${f}(born) ${o} ${v}`,
+    test: (r: Row) =>
+      cmp(o, r.born === null ? null : Number(r.born.slice(f === 'month' ? 5 : 8, f === 'month' ? 7 : 10)), v),
+  })),
+  // not binds tighter than eq: (not active) eq false.
+  fc.constant({ text: 'not active eq false', test: (r: Row) => r.active === true }),
 )
 
 const filterArb: fc.Arbitrary<Filter> = fc.letrec<{ f: Filter }>((tie) => ({

@@ -169,8 +169,10 @@ function properties(expression: FilterExpression): string[] {
     case 'compare':
     case 'and':
     case 'or':
+    case 'arithmetic':
       return [...properties(expression.left), ...properties(expression.right)]
     case 'not':
+    case 'negate':
       return properties(expression.operand)
     case 'call':
       return expression.args.flatMap(properties)

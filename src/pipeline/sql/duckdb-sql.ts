@@ -194,7 +194,7 @@ export interface ParquetSelection {
   columns: readonly string[]
   /** A boolean expression (its values bound parameters, never user text). */
   where?: Sql | undefined
-  orderBy?: readonly { column: string; descending: boolean }[]
+  orderBy?: readonly { column: string; descending: boolean; expression?: Sql | undefined }[]
   /** The page's size and offset. */
   limit?: number
   offset?: number
@@ -209,7 +209,7 @@ export function selectFromParquet(paths: readonly string[], selection: ParquetSe
   if (selection.where) parts.push(sql`where ${selection.where}`)
   if (selection.orderBy && selection.orderBy.length > 0)
     parts.push(
-      sql`order by ${join(selection.orderBy.map((o) => sql`${ident(o.column)} ${o.descending ? sql`desc nulls last` : sql`asc nulls first`}`))}`,
+      sql`order by ${join(selection.orderBy.map((o) => sql`${o.expression ?? ident(o.column)} ${o.descending ? sql`desc nulls last` : sql`asc nulls first`}`))}`,
     )
   if (selection.limit !== undefined) parts.push(sql`limit ${Math.trunc(selection.limit)}`)
   if (selection.offset !== undefined) parts.push(sql`offset ${Math.trunc(selection.offset)}`)

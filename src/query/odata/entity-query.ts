@@ -3,7 +3,7 @@ import type { ColumnSchema } from '../../store/tables.js'
 import { join, type Sql } from '../sql.js'
 import type { FilterExpression } from './filter-ast.js'
 import { parseFilter } from './filter-parser.js'
-import { filterToSql, resolveColumn } from './filter-to-sql.js'
+import { expressionToSql, filterToSql, resolveColumn } from './filter-to-sql.js'
 import { odataSyntaxError } from './odata-syntax-error.js'
 import { valueTypeOf } from './value-types.js'
 
@@ -19,7 +19,8 @@ export interface EntityQuery {
   where: Sql | undefined
   /** Columns to return, in order; all when $select is absent. */
   select: string[]
-  orderBy: { column: string; descending: boolean }[]
+  /** Columns, or expressions (`Cost ge Revenue`, `year(Born)`) with their SQL. */
+  orderBy: { column: string; descending: boolean; expression?: Sql }[]
   /** Rows in this page. */
   pageSize: number
   skip: number
@@ -28,7 +29,7 @@ export interface EntityQuery {
   count: boolean
 }
 
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/
+const IDENTIFIER = /^[\p{L}\p{Nl}_][\p{L}\p{Nl}\p{Nd}\p{Mn}\p{Mc}\p{Pc}\p{Cf}]*$/u
 
 function nonNegativeInteger(option: string, text: string): number {
   if (!/^\d{1,12}$/.test(text.trim()))
@@ -52,28 +53,70 @@ function parseSelect(text: string, columns: ColumnSchema[]): string[] {
   return names
 }
 
-function parseOrderBy(text: string, columns: ColumnSchema[]): { column: string; descending: boolean }[] {
-  const order: { column: string; descending: boolean }[] = []
-  let position = 1
-  for (const part of text.split(',')) {
-    const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)(?:\s+(asc|desc))?\s*$/i.exec(part)
-    if (!match) {
+/** Splits a list at its top-level commas (not those inside parentheses or strings), with each part's position. */
+function splitList(text: string): { part: string; position: number }[] {
+  const parts: { part: string; position: number }[] = []
+  let depth = 0
+  let quoted = false
+  let start = 0
+  for (let i = 0; i <= text.length; i++) {
+    const c = text[i]
+    if (c === "'") quoted = !quoted
+    else if (!quoted && c === '(') depth++
+    else if (!quoted && c === ')') depth--
+    else if ((c === ',' && !quoted && depth === 0) || i === text.length) {
+      parts.push({ part: text.slice(start, i), position: start + 1 })
+      start = i + 1
+    }
+  }
+  return parts
+}
+
+function parseOrderBy(text: string, columns: ColumnSchema[]): EntityQuery['orderBy'] {
+  const order: EntityQuery['orderBy'] = []
+  for (const { part, position } of splitList(text)) {
+    const lead = part.length - part.trimStart().length
+    const match = /^(.*?)(?:\s+(asc|desc))?\s*$/is.exec(part.trim())
+    const body = (match?.[1] ?? '').trim()
+    if (!body)
       throw odataSyntaxError(
         '$orderby',
-        position + (part.length - part.trimStart().length),
+        position + lead,
         `expected 'Property [asc|desc]' but found '${part.trim()}'`,
       )
+    const descending = match?.[2]?.toLowerCase() === 'desc'
+    if (IDENTIFIER.test(body)) {
+      const column = resolveColumn(columns, body, '$orderby', position + lead)
+      if (valueTypeOf(column.type) === 'other')
+        throw odataSyntaxError(
+          '$orderby',
+          position,
+          `cannot order by '${column.name}' of type ${column.type}`,
+        )
+      order.push({ column: column.name, descending })
+      continue
     }
-    const column = resolveColumn(
-      columns,
-      match[1] as string,
-      '$orderby',
-      position + part.indexOf(match[1] as string),
-    )
-    if (valueTypeOf(column.type) === 'other')
-      throw odataSyntaxError('$orderby', position, `cannot order by '${column.name}' of type ${column.type}`)
-    order.push({ column: column.name, descending: match[2]?.toLowerCase() === 'desc' })
-    position += part.length + 1
+    // An expression: Cost ge Revenue, year(Born), Price mul Quantity.
+    let parsed: FilterExpression
+    try {
+      parsed = parseFilter(body, '$orderby')
+    } catch (error) {
+      const at = Number(/at position (\d+)$/.exec((error as Error).message)?.[1] ?? 1)
+      throw odataSyntaxError(
+        '$orderby',
+        position + lead + at - 1,
+        (error as Error).message.replace(/^\$orderby: /, '').replace(/ at position \d+$/, ''),
+      )
+    }
+    if (parsed.kind === 'literal')
+      throw odataSyntaxError(
+        '$orderby',
+        position + lead,
+        `order by a property or an expression of properties, not '${body}'`,
+      )
+    const { sql, type } = expressionToSql(parsed, columns, '$orderby')
+    if (type === 'other') throw odataSyntaxError('$orderby', position + lead, `cannot order by '${body}'`)
+    order.push({ column: body, descending, expression: sql })
   }
   return order
 }
@@ -110,6 +153,14 @@ export function parseEntityQuery(
   columns: ColumnSchema[],
   keyColumn: string | null,
 ): EntityQuery {
+  const fieldValue = (name: string): string => {
+    const value = query[name]
+    if (Array.isArray(value))
+      throw new AppError('InvalidQuery', `${name} is given ${value.length} times; give it once`, {
+        target: name,
+      })
+    return value ?? ''
+  }
   const get = (name: string): string | undefined => {
     const value = query[name]
     if (Array.isArray(value))
@@ -118,20 +169,34 @@ export function parseEntityQuery(
       })
     return value
   }
-  const conditions: FilterExpression[] = []
+  // OData 4.01: option names in any case ($OrderBy), and without the $ (orderby) where no column
+  // has that name.
+  const options: Record<string, string | string[] | undefined> = {}
+  const fields: string[] = []
   for (const name of Object.keys(query)) {
-    if (name.startsWith('$')) {
-      if (!(QUERY_OPTIONS as readonly string[]).includes(name)) {
+    const lower = name.toLowerCase()
+    const option = lower.startsWith('$') ? lower : `$${lower}`
+    const known = (QUERY_OPTIONS as readonly string[]).includes(option)
+    const isColumn = columns.some((c) => c.name === name)
+    if (name.startsWith('$') || (known && !isColumn)) {
+      if (!known)
         throw new AppError('InvalidQuery', `unknown query option ${name}; use ${QUERY_OPTIONS.join(', ')}`, {
           target: name,
         })
-      }
+      if (option in options)
+        throw new AppError('InvalidQuery', `${option} is given more than once; give it once`, {
+          target: option,
+        })
+      options[option] = query[name]
       continue
     }
-    conditions.push(fieldFilter(name, get(name) ?? '', columns))
+    fields.push(name)
   }
+  const conditions: FilterExpression[] = []
+  for (const name of fields) conditions.push(fieldFilter(name, fieldValue(name), columns))
+  query = options
   const filterText = get('$filter')
-  if (filterText !== undefined && filterText.trim() !== '') conditions.unshift(parseFilter(filterText))
+  if (filterText !== undefined) conditions.unshift(parseFilter(filterText))
   const where =
     conditions.length === 0
       ? undefined

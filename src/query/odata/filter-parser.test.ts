@@ -11,6 +11,10 @@ function render(e: FilterExpression): string {
       if (e.type === 'string') return `'${e.value.replaceAll("'", "''")}'`
       if (e.type === 'null') return 'null'
       return String(e.value)
+    case 'negate':
+      return `(-${render(e.operand)})`
+    case 'arithmetic':
+      return `(${render(e.left)} ${e.operator} ${render(e.right)})`
     case 'property':
       return e.name
     case 'compare':
@@ -19,7 +23,7 @@ function render(e: FilterExpression): string {
     case 'or':
       return `(${render(e.left)} ${e.kind} ${render(e.right)})`
     case 'not':
-      return `not (${render(e.operand)})`
+      return `(not ${render(e.operand)})`
     case 'call':
       return `${e.name}(${e.args.map(render).join(', ')})`
     case 'in':
@@ -42,7 +46,10 @@ const literal: fc.Arbitrary<FilterExpression> = fc.oneof(
     .map((value) => ({ kind: 'literal', type: 'string', value, position: 0 }) as FilterExpression),
   fc
     .integer({ min: -1000, max: 1000 })
-    .map((value) => ({ kind: 'literal', type: 'number', value, position: 0 }) as FilterExpression),
+    .map(
+      (value) =>
+        ({ kind: 'literal', type: 'number', value, numberKind: 'integer', position: 0 }) as FilterExpression,
+    ),
   fc.boolean().map((value) => ({ kind: 'literal', type: 'boolean', value, position: 0 }) as FilterExpression),
   fc.constant({ kind: 'literal', type: 'null', value: null, position: 0 } as FilterExpression),
 )
@@ -65,6 +72,30 @@ const expression = fc.letrec<{ e: FilterExpression }>((tie) => ({
       .tuple(tie('e'), fc.constantFrom('and', 'or'), tie('e'))
       .map(([left, kind, right]) => ({ kind, left, right, position: 0 }) as FilterExpression),
     tie('e').map((operand) => ({ kind: 'not', operand, position: 0 }) as FilterExpression),
+    fc
+      .tuple(
+        property,
+        fc.constantFrom('add', 'sub', 'mul', 'div', 'divby', 'mod'),
+        fc.integer({ min: 0, max: 99 }),
+        fc.constantFrom('eq', 'gt'),
+        fc.integer({ min: -9, max: 9 }),
+      )
+      .map(
+        ([left, operator, n, comparison, m]) =>
+          ({
+            kind: 'compare',
+            operator: comparison,
+            left: {
+              kind: 'arithmetic',
+              operator,
+              left,
+              right: { kind: 'literal', type: 'number', value: n, numberKind: 'integer', position: 0 },
+              position: 0,
+            },
+            right: { kind: 'literal', type: 'number', value: m, numberKind: 'integer', position: 0 },
+            position: 0,
+          }) as FilterExpression,
+      ),
   ),
 })).e
 
@@ -78,9 +109,18 @@ describe('parseFilter', () => {
     )
   })
 
-  it('binds and tighter than or, and not to the condition after it', () => {
-    expect(shape(parseFilter('a eq 1 or b eq 2 and not c eq 3'))).toEqual(
-      shape(parseFilter('(a eq 1) or ((b eq 2) and (not (c eq 3)))')),
+  it('follows OData precedence: not and - bind tightest, then mul, add, gt, eq, and, or', () => {
+    expect(shape(parseFilter('a eq 1 or b eq 2 and c'))).toEqual(
+      shape(parseFilter('(a eq 1) or ((b eq 2) and c)')),
+    )
+    // not binds tighter than eq: `not a eq true` is `(not a) eq true`.
+    expect(shape(parseFilter('not a eq true'))).toEqual(shape(parseFilter('(not a) eq true')))
+    expect(shape(parseFilter('a add 2 mul 3 gt 4 eq true'))).toEqual(
+      shape(parseFilter('((a add (2 mul 3)) gt 4) eq true')),
+    )
+    expect(shape(parseFilter('-a sub 1 eq 0'))).toEqual(shape(parseFilter('((-a) sub 1) eq 0')))
+    expect(shape(parseFilter('Name EQ 1 AND Price LT 2'))).toEqual(
+      shape(parseFilter('(Name eq 1) and (Price lt 2)')),
     )
   })
 
@@ -91,6 +131,21 @@ describe('parseFilter', () => {
     expect(parseFilter('Id eq 123456789012345678901')).toMatchObject({
       right: { value: 123456789012345678901n },
     })
+    expect(parseFilter('Id eq 01234567-89ab-CDEF-0123-456789abcdef')).toMatchObject({
+      right: { type: 'guid', value: '01234567-89ab-cdef-0123-456789abcdef' },
+    })
+    expect(parseFilter('Price eq 3.14159265358979323846')).toMatchObject({
+      right: { numberKind: 'decimal', digits: '3.14159265358979323846' },
+    })
+    expect(parseFilter('Price eq -INF')).toMatchObject({ right: { value: Number.NEGATIVE_INFINITY } })
+    expect(parseFilter('Price eq 1e3')).toMatchObject({ right: { value: 1000, numberKind: 'double' } })
+    expect(parseFilter('At eq 12:30:05')).toMatchObject({ right: { type: 'time', value: '12:30:05' } })
+    expect(parseFilter('Born eq -10000-04-01')).toMatchObject({
+      right: { type: 'date', value: '-10000-04-01' },
+    })
+    expect(parseFilter('At eq 1972-06-30T23:59:60Z')).toMatchObject({ right: { type: 'datetime' } })
+    expect(parseFilter('Név eq 1 and 名前 eq 2')).toMatchObject({ left: { left: { name: 'Név' } } })
+    expect(parseFilter('x in ()')).toMatchObject({ kind: 'in', list: [] })
   })
 
   it('names the position and what was expected', () => {
@@ -100,16 +155,28 @@ describe('parseFilter', () => {
       ['(Age gt 3', "$filter: expected ')' but found the end at position 10"],
       [
         'Age gt 3 Name',
-        "$filter: expected and, or, or the end of the filter but found 'Name' at position 10",
+        "$filter: expected an operator, or the end of the expression but found 'Name' at position 10",
       ],
       [
         'frobnicate(Name)',
-        "$filter: unknown function 'frobnicate'; use contains, startswith, endswith, tolower, toupper, trim, length, year, month, day at position 1",
+        "$filter: unknown function 'frobnicate'; use contains, startswith, endswith, tolower, toupper, trim, length, concat, indexof, substring, matchespattern, year, month, day, hour, minute, second, fractionalseconds, date, time, totaloffsetminutes, now, maxdatetime, mindatetime, round, floor, ceiling at position 1",
       ],
       ['contains(Name)', '$filter: contains takes 2 arguments, not 1 at position 1'],
       ['Age # 3', "$filter: unexpected character '#' at position 5"],
       ['', '$filter: the filter is empty at position 1'],
-      ['Born eq 2001-13-45', '$filter: 2001-13-45 is not a valid date at position 9'],
+      ['Born eq 2001-13-45', '$filter: 2001-13-45 is not valid: month 13 does not exist at position 9'],
+      ['Born eq 2024-02-30', '$filter: 2024-02-30 is not valid: 2024-02 has no day 30 at position 9'],
+      [
+        'At eq 2011-12-31T24:00Z',
+        '$filter: 2011-12-31T24:00Z is not valid: hour 24 does not exist (the day ends at 23:59:59) at position 7',
+      ],
+      ['Price eq 42.', "$filter: unexpected character '4' at position 10"],
+      [
+        'Id eq 01234g67-89ab-cdef-0123-456789abcdef',
+        "$filter: '01234g67-89ab-cdef-0123-456789abcdef' is not a GUID (8-4-4-4-12 hexadecimal digits) or a date at position 12",
+      ],
+      ['x in (a, b)', '$filter: in takes a list of literal values at position 7'],
+      [' true', '$filter: no whitespace is allowed before the expression at position 1'],
     ]
     for (const [text, message] of cases) {
       const error = (() => {

@@ -1,24 +1,90 @@
-import { type ComparisonOperator, type FilterExpression, FUNCTIONS, type FunctionName } from './filter-ast.js'
+import {
+  type ArithmeticOperator,
+  type ComparisonOperator,
+  type FilterExpression,
+  FUNCTIONS,
+  type FunctionName,
+  type NumberKind,
+} from './filter-ast.js'
 import { type Token, tokenize } from './odata-lexer.js'
 import { odataSyntaxError } from './odata-syntax-error.js'
 
-const COMPARISONS = new Set<string>(['eq', 'ne', 'gt', 'ge', 'lt', 'le'])
 const MAX_DEPTH = 100
 const MAX_IN_LIST = 1000
+const KEYWORDS = new Set([
+  'and',
+  'or',
+  'not',
+  'in',
+  'eq',
+  'ne',
+  'gt',
+  'ge',
+  'lt',
+  'le',
+  'add',
+  'sub',
+  'mul',
+  'div',
+  'divby',
+  'mod',
+])
 
 /**
- * Parses an OData `$filter` (comparisons, and/or/not, parentheses, in, the string and date
- * functions) into an expression tree. Errors name the position and what was expected.
- * Precedence, loosest first: or, and, not, comparison.
+ * A date, time or date-time literal as OData writes it, checked for real: months 1–12, the days
+ * the month has (years may be 0 or negative, proleptic Gregorian), hours 0–23 (24:00 is not one),
+ * minutes 0–59, seconds 0–59 (60 only as a leap second). Returns why not, or undefined.
+ */
+export function temporalProblem(text: string): string | undefined {
+  const m =
+    /^(-?\d{4,})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|([+-])(\d{2}):(\d{2}))?)?$/i.exec(
+      text,
+    ) ?? /^()()()(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?()$/.exec(text)
+  if (!m) return 'not a date or time'
+  const [, y, mo, d, h, mi, s, , , oh, om] = m
+  if (y) {
+    const year = Number(y)
+    const month = Number(mo)
+    const day = Number(d)
+    const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0
+    const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+    if (!days) return `month ${mo} does not exist`
+    if (day < 1 || day > days) return `${y}-${mo} has no day ${d}`
+  }
+  if (h !== undefined && Number(h) > 23) return `hour ${h} does not exist (the day ends at 23:59:59)`
+  if (mi !== undefined && Number(mi) > 59) return `minute ${mi} does not exist`
+  if (s !== undefined && Number(s) > 60) return `second ${s} does not exist`
+  if (oh !== undefined && (Number(oh) > 23 || Number(om) > 59)) return `offset ${oh}:${om} does not exist`
+  return undefined
+}
+
+function numberLiteral(text: string): { value: number | bigint; kind: NumberKind } {
+  if (text === 'INF' || text === '-INF')
+    return { value: text === 'INF' ? Infinity : -Infinity, kind: 'double' }
+  if (text === 'NaN') return { value: Number.NaN, kind: 'double' }
+  if (/[eE]/.test(text)) return { value: Number(text), kind: 'double' }
+  if (/\./.test(text)) return { value: Number(text), kind: 'decimal' }
+  const n = Number(text)
+  return { value: Number.isSafeInteger(n) ? n : BigInt(text.replace(/^\+/, '')), kind: 'integer' }
+}
+
+/**
+ * Parses an OData `$filter` (or an `$orderby` item) into an expression tree: OData 4.01's
+ * operators with its precedence — grouping, then unary `-` and `not`, then `mul div divby mod`,
+ * `add sub`, `gt ge lt le in`, `eq ne`, `and`, `or` — keywords in any case, the canonical
+ * functions, and every literal an entity query uses (strings, numbers with INF and NaN, GUIDs,
+ * dates, date-times, times, booleans, null). Errors name the position and what was expected.
  */
 export function parseFilter(text: string, option = '$filter'): FilterExpression {
+  if (/^\s/.test(text) && text.trim() !== '')
+    throw odataSyntaxError(option, 1, 'no whitespace is allowed before the expression')
   const tokens = tokenize(text, option)
   let index = 0
   let depth = 0
   const peek = (): Token => tokens[index] as Token
   const next = (): Token => tokens[index++] as Token
-  const isKeyword = (token: Token, word: string) =>
-    token.kind === 'identifier' && token.text.toLowerCase() === word
+  const isKeyword = (token: Token, ...words: string[]) =>
+    token.kind === 'identifier' && words.includes(token.text.toLowerCase())
   const fail = (token: Token, expected: string): never => {
     const found = token.kind === 'end' ? 'the end' : `'${token.text}'`
     throw odataSyntaxError(option, token.position, `expected ${expected} but found ${found}`)
@@ -28,73 +94,112 @@ export function parseFilter(text: string, option = '$filter'): FilterExpression 
     if (token.kind !== kind) fail(token, what)
     return token
   }
-
-  function or(): FilterExpression {
-    let left = and()
-    while (isKeyword(peek(), 'or')) {
-      const { position } = next()
-      left = { kind: 'or', left, right: and(), position }
+  const deeper = (token: Token) => {
+    if (++depth > MAX_DEPTH) throw odataSyntaxError(option, token.position, 'the expression nests too deeply')
+  }
+  /** A binary level: operands of `operand()`, joined by any of `words`. */
+  const binary = <K extends string>(
+    words: readonly K[],
+    operand: () => FilterExpression,
+    make: (
+      operator: K,
+      left: FilterExpression,
+      right: FilterExpression,
+      position: number,
+    ) => FilterExpression,
+  ) => {
+    let left = operand()
+    while (isKeyword(peek(), ...words)) {
+      const token = next()
+      left = make(token.text.toLowerCase() as K, left, operand(), token.position)
     }
     return left
   }
 
-  function and(): FilterExpression {
-    let left = unary()
-    while (isKeyword(peek(), 'and')) {
-      const { position } = next()
-      left = { kind: 'and', left, right: unary(), position }
+  const or = (): FilterExpression =>
+    binary(['or'] as const, and, (_, left, right, position) => ({ kind: 'or', left, right, position }))
+  const and = (): FilterExpression =>
+    binary(['and'] as const, equality, (_, left, right, position) => ({ kind: 'and', left, right, position }))
+  const equality = (): FilterExpression =>
+    binary(['eq', 'ne'] as const, relational, (operator, left, right, position) => ({
+      kind: 'compare',
+      operator: operator as ComparisonOperator,
+      left,
+      right,
+      position,
+    }))
+
+  function relational(): FilterExpression {
+    let left = additive()
+    for (;;) {
+      const token = peek()
+      if (isKeyword(token, 'gt', 'ge', 'lt', 'le')) {
+        next()
+        left = {
+          kind: 'compare',
+          operator: token.text.toLowerCase() as ComparisonOperator,
+          left,
+          right: additive(),
+          position: token.position,
+        }
+      } else if (isKeyword(token, 'in')) {
+        next()
+        expect('(', "'(' after in")
+        const list: FilterExpression[] = []
+        if (peek().kind === ')') next()
+        else
+          for (;;) {
+            const item = unary()
+            if (item.kind !== 'literal' && !(item.kind === 'negate' && item.operand.kind === 'literal'))
+              throw odataSyntaxError(option, item.position, 'in takes a list of literal values')
+            list.push(item)
+            if (list.length > MAX_IN_LIST)
+              throw odataSyntaxError(option, token.position, `in takes at most ${MAX_IN_LIST} values`)
+            const separator = next()
+            if (separator.kind === ')') break
+            if (separator.kind !== ',') fail(separator, "',' or ')'")
+          }
+        left = { kind: 'in', operand: left, list, position: token.position }
+      } else return left
     }
-    return left
   }
 
-  function unary(): FilterExpression {
-    if (isKeyword(peek(), 'not')) {
-      const { position } = next()
-      if (++depth > MAX_DEPTH) throw odataSyntaxError(option, position, 'the expression nests too deeply')
-      const operand = unary()
-      depth--
-      return { kind: 'not', operand, position }
-    }
-    return comparison()
-  }
-
-  function comparison(): FilterExpression {
-    const left = primary()
-    const token = peek()
-    if (token.kind === 'identifier' && COMPARISONS.has(token.text.toLowerCase())) {
-      next()
-      const right = primary()
-      return {
-        kind: 'compare',
-        operator: token.text.toLowerCase() as ComparisonOperator,
+  const arithmetic =
+    (words: readonly ArithmeticOperator[], operand: () => FilterExpression) => (): FilterExpression =>
+      binary(words, operand, (operator, left, right, position) => ({
+        kind: 'arithmetic',
+        operator,
         left,
         right,
-        position: token.position,
-      }
-    }
-    if (isKeyword(token, 'in')) {
+        position,
+      }))
+  const multiplicative = arithmetic(['mul', 'div', 'divby', 'mod'], () => unary())
+  const additive = arithmetic(['add', 'sub'], multiplicative)
+
+  function unary(): FilterExpression {
+    const token = peek()
+    if (isKeyword(token, 'not')) {
       next()
-      expect('(', "'(' after in")
-      const list: FilterExpression[] = []
-      for (;;) {
-        list.push(primary())
-        if (list.length > MAX_IN_LIST)
-          throw odataSyntaxError(option, token.position, `in takes at most ${MAX_IN_LIST} values`)
-        const separator = next()
-        if (separator.kind === ')') break
-        if (separator.kind !== ',') fail(separator, "',' or ')'")
-      }
-      return { kind: 'in', operand: left, list, position: token.position }
+      deeper(token)
+      const operand = unary()
+      depth--
+      return { kind: 'not', operand, position: token.position }
     }
-    return left
+    if (token.kind === '-') {
+      next()
+      deeper(token)
+      const operand = unary()
+      depth--
+      return { kind: 'negate', operand, position: token.position }
+    }
+    return primary()
   }
 
   function primary(): FilterExpression {
     const token = next()
     switch (token.kind) {
       case '(': {
-        if (++depth > MAX_DEPTH)
-          throw odataSyntaxError(option, token.position, 'the expression nests too deeply')
+        deeper(token)
         const inner = or()
         depth--
         expect(')', "')'")
@@ -103,58 +208,60 @@ export function parseFilter(text: string, option = '$filter'): FilterExpression 
       case 'string':
         return { kind: 'literal', type: 'string', value: token.text, position: token.position }
       case 'number': {
-        const integer = /^-?\d+$/.test(token.text)
-        const n = Number(token.text)
-        const value = integer && !Number.isSafeInteger(n) ? BigInt(token.text) : n
-        if (typeof value === 'number' && !Number.isFinite(value))
-          throw odataSyntaxError(option, token.position, `number ${token.text} is out of range`)
-        return { kind: 'literal', type: 'number', value, position: token.position }
+        const { value, kind } = numberLiteral(token.text)
+        return {
+          kind: 'literal',
+          type: 'number',
+          value,
+          numberKind: kind,
+          ...(kind === 'decimal' ? { digits: token.text.replace(/^\+/, '') } : {}),
+          position: token.position,
+        }
       }
+      case 'guid':
+        return { kind: 'literal', type: 'guid', value: token.text, position: token.position }
       case 'date':
-        if (Number.isNaN(Date.parse(token.text)))
-          throw odataSyntaxError(option, token.position, `${token.text} is not a valid date`)
-        return { kind: 'literal', type: 'date', value: token.text, position: token.position }
       case 'datetime':
-        if (Number.isNaN(Date.parse(token.text)))
-          throw odataSyntaxError(option, token.position, `${token.text} is not a valid date and time`)
-        return { kind: 'literal', type: 'datetime', value: token.text, position: token.position }
+      case 'time': {
+        const problem = temporalProblem(token.text)
+        if (problem) throw odataSyntaxError(option, token.position, `${token.text} is not valid: ${problem}`)
+        return { kind: 'literal', type: token.kind, value: token.text, position: token.position }
+      }
       case 'identifier': {
         const word = token.text.toLowerCase()
         if (word === 'true' || word === 'false')
           return { kind: 'literal', type: 'boolean', value: word === 'true', position: token.position }
         if (word === 'null') return { kind: 'literal', type: 'null', value: null, position: token.position }
-        if (peek().kind === '(') {
-          if (!(word in FUNCTIONS)) {
+        if (peek().kind === '(' && !peek().spaced) {
+          if (!(word in FUNCTIONS))
             throw odataSyntaxError(
               option,
               token.position,
               `unknown function '${token.text}'; use ${Object.keys(FUNCTIONS).join(', ')}`,
             )
-          }
           const name = word as FunctionName
           next()
-          if (++depth > MAX_DEPTH)
-            throw odataSyntaxError(option, token.position, 'the expression nests too deeply')
+          deeper(token)
           const args: FilterExpression[] = []
-          if (peek().kind !== ')') {
+          if (peek().kind === ')') next()
+          else
             for (;;) {
               args.push(or())
               const separator = next()
               if (separator.kind === ')') break
               if (separator.kind !== ',') fail(separator, "',' or ')'")
             }
-          } else next()
           depth--
-          if (args.length !== FUNCTIONS[name].args) {
+          const { min, max } = FUNCTIONS[name]
+          if (args.length < min || args.length > max)
             throw odataSyntaxError(
               option,
               token.position,
-              `${name} takes ${FUNCTIONS[name].args} argument${FUNCTIONS[name].args === 1 ? '' : 's'}, not ${args.length}`,
+              `${name} takes ${min === max ? min : `${min} or ${max}`} argument${max === 1 ? '' : 's'}, not ${args.length}`,
             )
-          }
           return { kind: 'call', name, args, position: token.position }
         }
-        if (['and', 'or', 'not', 'in', ...COMPARISONS].includes(word)) fail(token, 'a value or a property')
+        if (KEYWORDS.has(word)) fail(token, 'a value or a property')
         return { kind: 'property', name: token.text, position: token.position }
       }
       default:
@@ -165,6 +272,6 @@ export function parseFilter(text: string, option = '$filter'): FilterExpression 
   if (peek().kind === 'end') throw odataSyntaxError(option, 1, 'the filter is empty')
   const expression = or()
   const rest = peek()
-  if (rest.kind !== 'end') fail(rest, 'and, or, or the end of the filter')
+  if (rest.kind !== 'end') fail(rest, 'an operator, or the end of the expression')
   return expression
 }
