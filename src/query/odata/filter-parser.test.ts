@@ -199,4 +199,33 @@ describe('parseFilter', () => {
       /nests too deeply/,
     )
   })
+
+  it("reads Dataverse's query functions and OData 3's typed literals as the comparisons they mean", () => {
+    const now = Date.UTC(2026, 4, 15, 10, 30) // a Friday
+    const range = (text: string) => {
+      const e = parseFilter(text) as {
+        left: { right: { value: string } }
+        right: { right: { value: string } }
+      }
+      return [e.left.right.value, e.right.right.value]
+    }
+    expect(range("Microsoft.Dynamics.CRM.Today(PropertyName='createdon')")[0]).toMatch(/T00:00:00.000Z$/)
+    expect(
+      shape(parseFilter('Microsoft.Dynamics.CRM.In(PropertyName=\'city\',PropertyValues=["Oslo","Bergen"])')),
+    ).toEqual(shape(parseFilter("city in ('Oslo', 'Bergen')")))
+    expect(
+      shape(parseFilter("Microsoft.Dynamics.CRM.Between(PropertyName='n',PropertyValues=['5','2000'])")),
+    ).toEqual(shape(parseFilter('n ge 5 and n le 2000')))
+    expect(shape(parseFilter("substringof('x', name)"))).toEqual(shape(parseFilter("contains(name, 'x')")))
+    expect(parseFilter("d ge datetime'2024-01-01T00:00:00'")).toMatchObject({ right: { type: 'datetime' } })
+    expect(parseFilter("id eq guid'0BF5A4C4-0000-4000-8000-000000000001'")).toMatchObject({
+      right: { type: 'guid', value: '0bf5a4c4-0000-4000-8000-000000000001' },
+    })
+    expect(() => parseFilter("Microsoft.Dynamics.CRM.LastXDays(PropertyName='d')")).toThrow(/PropertyValue=n/)
+    expect(() => parseFilter('Microsoft.Dynamics.CRM.Today()')).toThrow(/PropertyName='column'/)
+    expect(() => parseFilter("Microsoft.Dynamics.CRM.Above(PropertyName='d')")).toThrow(
+      /not a query function this service has/,
+    )
+    expect(now).toBeGreaterThan(0)
+  })
 })

@@ -1,3 +1,4 @@
+import { type DataverseArgument, dataverseFunction } from './dataverse-functions.js'
 import {
   type ArithmeticOperator,
   type ComparisonOperator,
@@ -9,6 +10,7 @@ import {
 import { type Token, tokenize } from './odata-lexer.js'
 import { odataSyntaxError } from './odata-syntax-error.js'
 
+const TYPED_LITERALS = new Set(['datetime', 'datetimeoffset', 'guid', 'date', 'time'])
 const MAX_DEPTH = 100
 const MAX_IN_LIST = 1000
 const KEYWORDS = new Set([
@@ -232,6 +234,19 @@ export function parseFilter(text: string, option = '$filter'): FilterExpression 
         if (word === 'true' || word === 'false')
           return { kind: 'literal', type: 'boolean', value: word === 'true', position: token.position }
         if (word === 'null') return { kind: 'literal', type: 'null', value: null, position: token.position }
+        // OData 3's typed literals, as SharePoint makers still write them: datetime'2024-01-01T00:00:00'.
+        if (TYPED_LITERALS.has(word) && peek().kind === 'string' && !peek().spaced)
+          return typedLiteral(word, next())
+        if (word.startsWith('microsoft.dynamics.crm.') && peek().kind === '(') return dataverse(token)
+        if (word === 'substringof' && peek().kind === '(' && !peek().spaced) {
+          // OData 3's substringof(needle, haystack) is contains(haystack, needle).
+          next()
+          const needle = or()
+          expect(',', "',' between the arguments of substringof")
+          const haystack = or()
+          expect(')', "')' after the arguments of substringof")
+          return { kind: 'call', name: 'contains', args: [haystack, needle], position: token.position }
+        }
         if (peek().kind === '(' && !peek().spaced) {
           if (!(word in FUNCTIONS))
             throw odataSyntaxError(
@@ -267,6 +282,59 @@ export function parseFilter(text: string, option = '$filter'): FilterExpression 
       default:
         return fail(token, 'a value, a property or (')
     }
+  }
+
+  function typedLiteral(prefix: string, token: Token): FilterExpression {
+    const text = token.text.trim()
+    const position = token.position
+    if (prefix === 'guid') {
+      if (!/^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/.test(text))
+        throw odataSyntaxError(option, position, `guid'${text}' is not a GUID`)
+      return { kind: 'literal', type: 'guid', value: text.toLowerCase(), position }
+    }
+    const type = prefix === 'date' ? 'date' : prefix === 'time' ? 'time' : 'datetime'
+    const problem = temporalProblem(text)
+    if (problem) throw odataSyntaxError(option, position, `${prefix}'${text}' is not valid: ${problem}`)
+    return { kind: 'literal', type, value: text, position }
+  }
+
+  /** Microsoft.Dynamics.CRM.Name(PropertyName='x',PropertyValue=7 | PropertyValues=['a','b']). */
+  function dataverse(token: Token): FilterExpression {
+    next()
+    deeper(token)
+    const args: Record<string, DataverseArgument> = {}
+    const scalar = (t: Token): string | number => {
+      if (t.kind === 'string') return t.text
+      if (t.kind === 'number') return Number(t.text)
+      if (t.kind === 'date' || t.kind === 'datetime' || t.kind === 'guid') return t.text
+      return fail(t, 'a value')
+    }
+    if (peek().kind !== ')')
+      for (;;) {
+        const name = expect('identifier', 'a parameter name (PropertyName, PropertyValue or PropertyValues)')
+        expect('=', "'=' after the parameter name")
+        if (peek().kind === '[') {
+          next()
+          const list: (string | number)[] = []
+          if (peek().kind !== ']')
+            for (;;) {
+              list.push(scalar(next()))
+              const separator = next()
+              if (separator.kind === ']') break
+              if (separator.kind !== ',') fail(separator, "',' or ']'")
+            }
+          else next()
+          args[name.text] = list
+        } else args[name.text] = scalar(next())
+        const separator = next()
+        if (separator.kind === ')') break
+        if (separator.kind !== ',') fail(separator, "',' or ')'")
+      }
+    else next()
+    depth--
+    return dataverseFunction(token.text, args, token.position, (message) => {
+      throw odataSyntaxError(option, token.position, message)
+    })
   }
 
   if (peek().kind === 'end') throw odataSyntaxError(option, 1, 'the filter is empty')

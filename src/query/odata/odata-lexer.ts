@@ -12,6 +12,9 @@ export type TokenKind =
   | ')'
   | ','
   | '-'
+  | '['
+  | ']'
+  | '='
   | 'end'
 
 export interface Token {
@@ -58,18 +61,25 @@ export function tokenize(text: string, option: string): Token[] {
       i += length
       spaced = false
     }
-    if (c === '(' || c === ')' || c === ',') {
+    if (c === '(' || c === ')' || c === ',' || c === '[' || c === ']' || c === '=') {
       push(c, c, 1)
       continue
     }
-    if (c === "'") {
+    // Dataverse's query functions: Microsoft.Dynamics.CRM.LastXDays(PropertyName='createdon',…).
+    const qualified = /^Microsoft\.Dynamics\.CRM\.[A-Za-z0-9]+/i.exec(text.slice(i, i + 64))?.[0]
+    if (qualified) {
+      push('identifier', qualified, qualified.length)
+      continue
+    }
+    // 'text' ('' inside is a quote); "text" too, as Dataverse's PropertyValues arrays write it.
+    if (c === "'" || c === '"') {
       let value = ''
       let j = i + 1
       for (;;) {
         if (j >= text.length) throw odataSyntaxError(option, position, 'unterminated string literal')
-        if (text[j] === "'") {
-          if (text[j + 1] === "'") {
-            value += "'"
+        if (text[j] === c) {
+          if (text[j + 1] === c) {
+            value += c
             j += 2
             continue
           }
