@@ -183,7 +183,7 @@ describe('HTTP API', () => {
     })
     const page = await api('GET', '/api/v1/instances/acme/data/contacts?$top=2')
     expect(page.json).toEqual({
-      '@odata.context': `${base}/api/v1/instances/acme/$metadata#contacts`,
+      '@odata.context': `${base}/api/v1/instances/acme/data/$metadata#contacts`,
       value: [
         { id: 1, name: 'Ann' },
         { id: 2, name: 'Bo' },

@@ -1,5 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { DOMParser } from '@xmldom/xmldom'
+import buildQueryModule from 'odata-query'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ident, join as joinSql, literal, sql } from '../../src/query/index.js'
 import type { Runtime } from '../../src/runtime/index.js'
@@ -191,5 +193,112 @@ describe('the OASIS OData ABNF test cases', () => {
     }
     expect(wrong).toEqual([])
     expect(suite.cases.filter((c) => c.valid)).toHaveLength(134)
+  })
+})
+
+// The package's types describe its ES module's default export as the module itself.
+const buildQuery = buildQueryModule as unknown as (query: Record<string, unknown>) => string
+
+describe('the OData service (Power BI / Excel "OData feed")', () => {
+  const get = (url: string, headers: Record<string, string> = {}) =>
+    app.inject({ method: 'GET', url, headers: { 'x-api-key': key, ...headers } })
+
+  it('has a service document and $metadata in CSDL XML and JSON, with keys and Edm types', async () => {
+    const root = await get('/api/v1/instances/acme/data')
+    expect(root.statusCode).toBe(200)
+    expect(root.headers['odata-version']).toBe('4.0')
+    expect(root.json()).toMatchObject({
+      '@odata.context': expect.stringMatching(/\/api\/v1\/instances\/acme\/data\/\$metadata$/),
+      value: [{ name: 'Products', kind: 'EntitySet', url: 'Products' }],
+    })
+    const metadata = await get('/api/v1/instances/acme/data/$metadata')
+    expect(metadata.statusCode).toBe(200)
+    expect(metadata.headers['content-type']).toMatch(/^application\/xml/)
+    const errors: string[] = []
+    const doc = new DOMParser({
+      onError: (level, message) => void (level !== 'warning' && errors.push(message)),
+    }).parseFromString(metadata.body, 'text/xml')
+    expect(errors).toEqual([])
+    const edm = 'http://docs.oasis-open.org/odata/ns/edm'
+    const entityType = doc.getElementsByTagNameNS(edm, 'EntityType')[0]
+    expect(entityType?.getAttribute('Name')).toBe('Products')
+    expect(entityType?.getElementsByTagNameNS(edm, 'PropertyRef')[0]?.getAttribute('Name')).toBe('ID')
+    const types = Object.fromEntries(
+      Array.from(entityType?.getElementsByTagNameNS(edm, 'Property') ?? []).map((p) => [
+        p.getAttribute('Name'),
+        p.getAttribute('Type'),
+      ]),
+    )
+    expect(types).toMatchObject({
+      ID: 'Edm.String',
+      Price: 'Edm.Decimal',
+      Rating: 'Edm.Int32',
+      Cost: 'Edm.Double',
+      Completed: 'Edm.Boolean',
+      Date: 'Edm.Date',
+      ReleaseDate: 'Edm.DateTimeOffset',
+    })
+    expect(doc.getElementsByTagNameNS(edm, 'EntitySet')[0]?.getAttribute('EntityType')).toBe(
+      'OpenInsights.Products',
+    )
+    const json = await get('/api/v1/instances/acme/data/$metadata?$format=json')
+    expect(json.json()).toMatchObject({
+      $Version: '4.01',
+      $EntityContainer: 'OpenInsights.Container',
+      OpenInsights: {
+        Products: {
+          $Kind: 'EntityType',
+          $Key: ['ID'],
+          Price: { $Type: 'Edm.Decimal', $Precision: 18, $Scale: 2 },
+        },
+        Container: { Products: { $Collection: true, $Type: 'OpenInsights.Products' } },
+      },
+    })
+  })
+
+  it('counts with /$count, pages by Prefer: odata.maxpagesize, and leaves out metadata when asked', async () => {
+    const count = await get(
+      `/api/v1/instances/acme/data/Products/$count?$filter=${encodeURIComponent('Price gt 3')}`,
+    )
+    expect(count.statusCode).toBe(200)
+    expect(count.body).toBe('1')
+    const paged = await get('/api/v1/instances/acme/data/Products?$orderby=ID', {
+      prefer: 'odata.maxpagesize=2',
+    })
+    expect(paged.headers['preference-applied']).toBe('odata.maxpagesize=2')
+    expect(paged.json().value).toHaveLength(2)
+    const next = new URL(paged.json()['@odata.nextLink'])
+    const rest = await get(`${next.pathname}${next.search}`, { prefer: 'odata.maxpagesize=2' })
+    expect(rest.json().value).toHaveLength(1)
+    const bare = await get(
+      '/api/v1/instances/acme/data/Products?$format=application/json;odata.metadata=none',
+    )
+    expect(bare.statusCode).toBe(200)
+    expect(bare.json()['@odata.context']).toBeUndefined()
+    expect((await get('/api/v1/instances/acme/data/Products?$format=xml')).statusCode).toBe(400)
+  })
+
+  it('answers queries built with the odata-query builder with the rows they mean', async () => {
+    const ask = async (query: Record<string, unknown>) => {
+      const response = await get(`/api/v1/instances/acme/data/Products${buildQuery(query)}`)
+      expect(response.statusCode, JSON.stringify(response.json())).toBe(200)
+      return (response.json().value as { ID: string; Name: string | null }[]).map((r) => r.Name)
+    }
+    expect(await ask({ filter: { Name: 'Milk' }, select: ['ID', 'Name'] })).toEqual(['Milk'])
+    expect(await ask({ filter: { Price: { gt: 3 } } })).toEqual(['Cheese'])
+    expect(await ask({ filter: { Name: { in: ['Milk', 'Cheese'] } }, orderBy: 'Name desc' })).toEqual([
+      'Milk',
+      'Cheese',
+    ])
+    expect(await ask({ filter: { and: [{ Rating: { ge: 3 } }, { Completed: false }] } })).toEqual(['Cheese'])
+    expect(
+      await ask({ filter: { 'tolower(CompanyName)': { contains: 'futterkiste' } }, orderBy: 'ID' }),
+    ).toEqual(['Milk', 'Cheese'])
+    expect(
+      await ask({ filter: { ID: { eq: { type: 'guid', value: '01234567-89ab-cdef-0123-456789abcdef' } } } }),
+    ).toEqual(['Milk'])
+    expect(await ask({ filter: { not: { Name: { eq: null } } }, orderBy: 'ID', top: 1, skip: 1 })).toEqual([
+      'Cheese',
+    ])
   })
 })

@@ -11,7 +11,7 @@ import { valueTypeOf } from './value-types.js'
 export const MAX_PAGE_SIZE = 1000
 
 /** The query options a "Get items from an entity" call may carry. */
-export const QUERY_OPTIONS = ['$filter', '$select', '$orderby', '$top', '$skip', '$count'] as const
+export const QUERY_OPTIONS = ['$filter', '$select', '$orderby', '$top', '$skip', '$count', '$format'] as const
 
 /** A validated "Get items" request, ready to run as parameterised SQL. */
 export interface EntityQuery {
@@ -210,6 +210,9 @@ export function parseEntityQuery(
   const topText = get('$top')
   const skipText = get('$skip')
   const countText = get('$count')
+  const formatText = get('$format')
+  if (formatText !== undefined && !/^(json|application\/json(;\s*odata\.metadata=(minimal|none))?)$/i.test(formatText.trim()))
+    throw odataSyntaxError('$format', 1, `this service answers in JSON: use $format=json, not '${formatText}'`)
   if (countText !== undefined && countText !== 'true' && countText !== 'false')
     throw odataSyntaxError('$count', 1, `expected true or false but found '${countText}'`)
   const top = topText === undefined ? undefined : nonNegativeInteger('$top', topText)

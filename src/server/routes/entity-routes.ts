@@ -1,11 +1,12 @@
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { z } from 'zod'
 import { nameSchema } from '../../config/index.js'
 import { GetEntities, GetItem, GetItems } from '../../connector/operations/index.js'
 import { AppError, notFound } from '../../errors.js'
 import { keyCondition } from '../../pipeline/entities/index.js'
 import { queryEntityRows } from '../../pipeline/index.js'
 import type { JsonValue } from '../../query/index.js'
-import { parseEntityQuery } from '../../query/index.js'
+import { csdlJson, csdlXml, parseEntityQuery } from '../../query/index.js'
 import type { Runtime } from '../../runtime/index.js'
 import { type Entity, getEntity, listEntities } from '../../store/entities.js'
 import type { ApiApp } from '../api-types.js'
@@ -45,7 +46,112 @@ export function asQueryError(thrown: unknown): unknown {
   return thrown
 }
 
+/** OData's headers on every answer of the feed; `none` when the client asked for no metadata. */
+function odataHeaders(request: FastifyRequest, reply: FastifyReply): 'minimal' | 'none' {
+  void reply.header('OData-Version', '4.0')
+  const accept = `${request.headers.accept ?? ''};${(request.query as Record<string, unknown>)?.$format ?? ''}`
+  return /odata\.metadata=none/i.test(accept) ? 'none' : 'minimal'
+}
+
+/** `Prefer: odata.maxpagesize=N` (Power BI sends it): pages of at most N rows. */
+function preferredPageSize(request: FastifyRequest): number | undefined {
+  const match = /odata\.maxpagesize\s*=\s*(\d{1,9})/i.exec(String(request.headers.prefer ?? ''))
+  return match ? Math.max(1, Number(match[1])) : undefined
+}
+
+const feedParams = z.object({ instanceId: z.string().min(1).max(100) })
+const errorOut = z.object({ error: z.object({ code: z.string(), message: z.string() }).passthrough() })
+
 export function registerEntityRoutes(app: ApiApp, runtime: Runtime): void {
+  // The OData service: its service document and $metadata, for Power BI, Excel and OData clients.
+  app.get(
+    '/api/v1/instances/:instanceId/data',
+    {
+      config: { scope: 'read' },
+      schema: {
+        summary: 'OData service document',
+        description: 'The entity sets of the instance: the root of its OData feed (Power BI / Excel "OData feed").',
+        tags: ['odata'],
+        params: feedParams,
+        response: { 200: z.record(z.string(), z.unknown()), 404: errorOut },
+      },
+    },
+    async (request, reply) => {
+      const metadata = odataHeaders(request, reply)
+      const base = `${origin(request)}/api/v1/instances/${request.params.instanceId}/data`
+      const entities = await listEntities(runtime.db, request.params.instanceId)
+      return {
+        ...(metadata === 'none' ? {} : { '@odata.context': `${base}/$metadata` }),
+        value: entities.map((e) => ({ name: e.name, kind: 'EntitySet', url: e.name })),
+      }
+    },
+  )
+  app.get(
+    '/api/v1/instances/:instanceId/data/$metadata',
+    {
+      config: { scope: 'read' },
+      schema: {
+        summary: 'OData $metadata',
+        description:
+          'CSDL XML (OData 4.0) of every published entity: key, Edm types, writability; CSDL JSON (4.01) with $format=json or Accept: application/json.',
+        tags: ['odata'],
+        params: feedParams,
+        querystring: z.object({ $format: z.string().max(100).optional() }),
+        response: { 200: z.union([z.string(), z.record(z.string(), z.unknown())]) },
+      },
+    },
+    async (request, reply) => {
+      odataHeaders(request, reply)
+      const entities = (await listEntities(runtime.db, request.params.instanceId)).map((e) => ({
+        name: e.name,
+        columns: e.current.schema,
+        keyColumn: e.current.keyColumn,
+        writable: e.writable,
+      }))
+      const json =
+        /json/i.test(request.query.$format ?? '') ||
+        (/application\/json/i.test(request.headers.accept ?? '') && !/xml/i.test(request.headers.accept ?? ''))
+      if (json) return csdlJson(entities)
+      void reply.type('application/xml; charset=utf-8')
+      return csdlXml(entities)
+    },
+  )
+  app.get(
+    '/api/v1/instances/:instanceId/data/:entity/$count',
+    {
+      config: { scope: 'read' },
+      schema: {
+        summary: 'Count items',
+        description: 'The number of rows of the current version that meet $filter (and field filters), as plain text.',
+        tags: ['odata'],
+        params: feedParams.extend({ entity: z.string().min(1).max(200) }),
+        querystring: z.record(z.string(), z.union([z.string().max(8000), z.array(z.string())])),
+        response: { 200: z.string() },
+      },
+    },
+    async (request, reply) => {
+      odataHeaders(request, reply)
+      const entity = await requireEntity(runtime, request.params.instanceId, request.params.entity)
+      const query = parseEntityQuery(
+        { ...(request.query as Record<string, string | string[]>), $count: 'true', $top: '0' },
+        entity.current.schema,
+        entity.current.keyColumn,
+      )
+      const { count } = await queryEntityRows(runtime.duck, entity.current, {
+        select: query.select,
+        where: query.where,
+        orderBy: [],
+        limit: 0,
+        offset: 0,
+        count: true,
+      }).catch((e: unknown) => {
+        throw asQueryError(e)
+      })
+      void reply.type('text/plain; charset=utf-8')
+      return String(count ?? 0)
+    },
+  )
+
   app.route({
     ...routeOf(GetEntities),
     handler: async (request) => ({
@@ -55,7 +161,7 @@ export function registerEntityRoutes(app: ApiApp, runtime: Runtime): void {
 
   app.route({
     ...routeOf(GetItems),
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const { instanceId } = request.params
       // The OData form Entity(key) is "Get item".
       const keyed = /^([A-Za-z_][A-Za-z0-9_]*)\((.+)\)$/.exec(request.params.entity)
@@ -63,11 +169,17 @@ export function registerEntityRoutes(app: ApiApp, runtime: Runtime): void {
       const name = nameSchema.safeParse(request.params.entity)
       if (!name.success) throw notFound('Entity', request.params.entity)
       const entity = await requireEntity(runtime, instanceId, name.data)
+      const metadata = odataHeaders(request, reply)
       const query = parseEntityQuery(
         request.query as Record<string, string | string[] | undefined>,
         entity.current.schema,
         entity.current.keyColumn,
       )
+      const preferred = preferredPageSize(request)
+      if (preferred !== undefined && preferred < query.pageSize) {
+        query.pageSize = preferred
+        void reply.header('Preference-Applied', `odata.maxpagesize=${preferred}`)
+      }
       const { rows, count } = await queryEntityRows(runtime.duck, entity.current, {
         select: query.select,
         where: query.where,
@@ -93,7 +205,9 @@ export function registerEntityRoutes(app: ApiApp, runtime: Runtime): void {
         nextLink = `${origin(request)}${path}?${next.toString().replaceAll('%24', '$')}`
       }
       return {
-        '@odata.context': `${origin(request)}/api/v1/instances/${instanceId}/$metadata#${entity.name}`,
+        ...(metadata === 'none'
+          ? {}
+          : { '@odata.context': `${origin(request)}/api/v1/instances/${instanceId}/data/$metadata#${entity.name}` }),
         ...(count !== undefined ? { '@odata.count': count } : {}),
         value,
         ...(nextLink ? { '@odata.nextLink': nextLink } : {}),

@@ -72,7 +72,7 @@ export function registerPartitionRoutes(app: ApiApp, runtime: Runtime): void {
       const wanted = query.top === undefined ? info.rowCount : Math.min(info.rowCount, query.skip + query.top)
       const path = `/api/v1/instances/${instanceId}/entities/${entity}/partitions/${partition}/data`
       return {
-        '@odata.context': `${origin(request)}/api/v1/instances/${instanceId}/$metadata#${entity}`,
+        '@odata.context': `${origin(request)}/api/v1/instances/${instanceId}/data/$metadata#${entity}`,
         value: rows,
         ...(end < wanted && rows.length === Math.min(query.pageSize, MAX_PAGE_SIZE)
           ? {
