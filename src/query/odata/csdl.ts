@@ -116,7 +116,9 @@ export function csdlJson(entities: CsdlEntity[]): Record<string, unknown> {
     container[entity.name] = {
       $Collection: true,
       $Type: `${NAMESPACE}.${entity.name}`,
-      '@Core.Description': entity.writable ? 'Items can be created and updated (Create item / Update item).' : VERSIONED,
+      '@Core.Description': entity.writable
+        ? 'Items can be created and updated (Create item / Update item).'
+        : VERSIONED,
       '@Capabilities.InsertRestrictions': { Insertable: entity.writable },
       '@Capabilities.UpdateRestrictions': { Updatable: entity.writable },
       '@Capabilities.DeleteRestrictions': { Deletable: false },

@@ -211,8 +211,15 @@ export function parseEntityQuery(
   const skipText = get('$skip')
   const countText = get('$count')
   const formatText = get('$format')
-  if (formatText !== undefined && !/^(json|application\/json(;\s*odata\.metadata=(minimal|none))?)$/i.test(formatText.trim()))
-    throw odataSyntaxError('$format', 1, `this service answers in JSON: use $format=json, not '${formatText}'`)
+  if (
+    formatText !== undefined &&
+    !/^(json|application\/json(;\s*odata\.metadata=(minimal|none))?)$/i.test(formatText.trim())
+  )
+    throw odataSyntaxError(
+      '$format',
+      1,
+      `this service answers in JSON: use $format=json, not '${formatText}'`,
+    )
   if (countText !== undefined && countText !== 'true' && countText !== 'false')
     throw odataSyntaxError('$count', 1, `expected true or false but found '${countText}'`)
   const top = topText === undefined ? undefined : nonNegativeInteger('$top', topText)

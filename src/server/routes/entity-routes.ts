@@ -70,7 +70,8 @@ export function registerEntityRoutes(app: ApiApp, runtime: Runtime): void {
       config: { scope: 'read' },
       schema: {
         summary: 'OData service document',
-        description: 'The entity sets of the instance: the root of its OData feed (Power BI / Excel "OData feed").',
+        description:
+          'The entity sets of the instance: the root of its OData feed (Power BI / Excel "OData feed").',
         tags: ['odata'],
         params: feedParams,
         response: { 200: z.record(z.string(), z.unknown()), 404: errorOut },
@@ -110,7 +111,8 @@ export function registerEntityRoutes(app: ApiApp, runtime: Runtime): void {
       }))
       const json =
         /json/i.test(request.query.$format ?? '') ||
-        (/application\/json/i.test(request.headers.accept ?? '') && !/xml/i.test(request.headers.accept ?? ''))
+        (/application\/json/i.test(request.headers.accept ?? '') &&
+          !/xml/i.test(request.headers.accept ?? ''))
       if (json) return csdlJson(entities)
       void reply.type('application/xml; charset=utf-8')
       return csdlXml(entities)
@@ -122,7 +124,8 @@ export function registerEntityRoutes(app: ApiApp, runtime: Runtime): void {
       config: { scope: 'read' },
       schema: {
         summary: 'Count items',
-        description: 'The number of rows of the current version that meet $filter (and field filters), as plain text.',
+        description:
+          'The number of rows of the current version that meet $filter (and field filters), as plain text.',
         tags: ['odata'],
         params: feedParams.extend({ entity: z.string().min(1).max(200) }),
         querystring: z.record(z.string(), z.union([z.string().max(8000), z.array(z.string())])),
@@ -207,7 +210,9 @@ export function registerEntityRoutes(app: ApiApp, runtime: Runtime): void {
       return {
         ...(metadata === 'none'
           ? {}
-          : { '@odata.context': `${origin(request)}/api/v1/instances/${instanceId}/data/$metadata#${entity.name}` }),
+          : {
+              '@odata.context': `${origin(request)}/api/v1/instances/${instanceId}/data/$metadata#${entity.name}`,
+            }),
         ...(count !== undefined ? { '@odata.count': count } : {}),
         value,
         ...(nextLink ? { '@odata.nextLink': nextLink } : {}),
