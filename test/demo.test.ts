@@ -1,5 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { Ajv } from 'ajv'
+import * as ajvDraft04 from 'ajv-draft-04'
 import { Webhook } from 'standardwebhooks'
 import { afterAll, describe, expect, it } from 'vitest'
 import { freshHome, runCli, type ServerProcess, startServer } from './helpers/processes.js'
@@ -195,6 +197,39 @@ describe('openinsights start --demo (what `npm start` runs)', () => {
       })
     expect((await remove('Aarhus')).status).toBe(204)
     expect((await remove('Aarhus')).status).toBe(404)
+
+    // Every event the demo emitted validates against its trigger's schema in the exported
+    // connector, nulls and all (Power Automate refuses trigger outputs that do not).
+    const swagger = await server!.fetchJson(
+      '/api/v1/connector/apiDefinition.swagger.json?host=http://127.0.0.1',
+    )
+    const schemaOf = new Map<string, Record<string, unknown>>()
+    for (const [path, item] of Object.entries(swagger.paths as Record<string, Record<string, unknown>>)) {
+      const content = item['x-ms-notification-content'] as { schema: Record<string, unknown> } | undefined
+      const type = /subscriptions\/([^/]+)$/.exec(path)?.[1]
+      if (content && type) schemaOf.set(decodeURIComponent(type), content.schema)
+    }
+    expect(schemaOf.size).toBe(6)
+    const events = (await server!.fetchJson('/api/v1/instances/demo/events?$top=1000')).value as {
+      type: string
+      data: unknown
+    }[]
+    const checked = new Set<string>()
+    // A CommonJS module whose default export is its module object under NodeNext typing.
+    const AjvDraft04 = ((ajvDraft04 as { default?: unknown }).default ?? ajvDraft04) as unknown as typeof Ajv
+    const ajv = new AjvDraft04({ strict: false, allErrors: true })
+    for (const event of events) {
+      const schema = schemaOf.get(event.type)
+      if (!schema) continue
+      const validate = ajv.compile(
+        asJsonSchema((schema.properties as Record<string, Record<string, unknown>>).data ?? {}),
+      )
+      expect(validate(event.data), `${event.type}: ${JSON.stringify(validate.errors)}`).toBe(true)
+      checked.add(event.type)
+    }
+    expect([...checked].sort()).toEqual(
+      expect.arrayContaining(['datasource.refresh.succeeded', 'refresh.full.completed', 'unify.completed']),
+    )
   }, 120_000)
 
   it('restarts on the same state in seconds without refreshing again', async () => {
@@ -209,3 +244,21 @@ describe('openinsights start --demo (what `npm start` runs)', () => {
     expect(server.output()).not.toContain('demo data:')
   })
 })
+
+/** A Swagger 2.0 schema as JSON Schema draft 4: `x-nullable` becomes a null type (and no enum check for null). */
+function asJsonSchema(schema: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...schema }
+  if (out['x-nullable'] && typeof out.type === 'string') {
+    out.type = [out.type, 'null']
+    if (Array.isArray(out.enum)) out.enum = [...out.enum, null]
+  }
+  if (out.properties)
+    out.properties = Object.fromEntries(
+      Object.entries(out.properties as Record<string, Record<string, unknown>>).map(([k, v]) => [
+        k,
+        asJsonSchema(v),
+      ]),
+    )
+  if (out.items) out.items = asJsonSchema(out.items as Record<string, unknown>)
+  return out
+}

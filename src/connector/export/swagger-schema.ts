@@ -41,7 +41,8 @@ export function humanize(name: string): string {
 
 /**
  * A JSON Schema (draft 4, from zod) as Swagger 2.0 takes it: `null` is no type there (a field
- * that may be empty is its other type), and the checks a consumer has no use for (the date-time
+ * that may be empty is its other type, marked `x-nullable` as Power Automate reads it — it
+ * rejects a trigger output with a null where the schema does not allow one), and the checks a consumer has no use for (the date-time
  * pattern, safe-integer bounds, closed objects) are left out. Properties without a label get one
  * from their name. `required` stays where a caller fills the schema in (a body), not in what
  * Power Automate only reads.
@@ -56,11 +57,12 @@ export function toSwagger(
     const [only, ...more] = anyOf.filter((s) => s.type !== 'null')
     if (only && more.length === 0) {
       const { anyOf: _anyOf, ...rest } = out
-      out = { ...only, ...rest }
+      out = { ...only, ...rest, ...(anyOf.length > 1 ? { 'x-nullable': true } : {}) }
     }
   }
   if (Array.isArray(out.type)) {
     const types = (out.type as string[]).filter((t) => t !== 'null')
+    if (types.length < (out.type as string[]).length) out['x-nullable'] = true
     out.type = types.length === 1 ? types[0] : types
   }
   if (out.format === 'date-time') delete out.pattern

@@ -182,7 +182,8 @@ async function detectDialect(
           }),
         )
       )[0]
-    } catch {
+    } catch (error) {
+      if (wasInterrupted(error)) throw error // cancelled: not a file to recover
       return undefined // a damaged or odd file: the read reports it, or recovers
     }
   }
@@ -266,7 +267,8 @@ async function detectDayFirstDates(
   let rows: Record<string, unknown>[]
   try {
     rows = await context.session.rows(sampleCsvText(file, options, 1000))
-  } catch {
+  } catch (error) {
+    if (wasInterrupted(error)) throw error
     return undefined // the read reports what is wrong with the file
   }
   const columns = Object.keys(rows[0] ?? {}).filter((c) => !(c in context.columnTypes))
@@ -351,7 +353,11 @@ async function readHead(file: string, bytes: number): Promise<Buffer> {
 }
 
 const isSniffError = (error: unknown) =>
+  !wasInterrupted(error) &&
   /Error when sniffing|could not detect|sniff/i.test(String((error as Error).message))
+
+/** A statement stopped by a cancelled refresh (session.interrupt()): never a reason to try another way. */
+const wasInterrupted = (error: unknown) => /interrupt/i.test(String((error as Error)?.message ?? error))
 
 async function readable(session: SqlSession, relation: Sql): Promise<boolean> {
   try {

@@ -63,18 +63,32 @@ export async function ingestSource(
   await session.run(sql`set enable_progress_bar_print = false`)
   const onAbort = () => session.interrupt()
   options.signal.addEventListener('abort', onAbort, { once: true })
+  // interrupt() stops the statement running; a cancel between statements stops at the next step.
+  const checkpoint = () => {
+    if (options.signal.aborted)
+      throw new AppError('RefreshCancelled', `refresh of '${source.name}' was cancelled`, {
+        target: `dataSources.${source.name}`,
+      })
+  }
   try {
+    checkpoint()
     options.onProgress?.({ phase: 'reading', fraction: 0 })
-    let opened = await reader.open(
-      {
-        session,
-        columnTypes: source.columnTypes,
-        workDir: paths.workDir,
-        signal: options.signal,
-        dataSourceName: source.name,
-      },
-      readerOptions,
-    )
+    let opened = await reader
+      .open(
+        {
+          session,
+          columnTypes: source.columnTypes,
+          workDir: paths.workDir,
+          signal: options.signal,
+          dataSourceName: source.name,
+        },
+        readerOptions,
+      )
+      .catch((error: unknown) => {
+        checkpoint() // a cancel that stopped the reader's own statements ends here as RefreshCancelled
+        throw error
+      })
+    checkpoint()
     const extraRejects: Sql[] = []
     let relation = opened.relation
 
@@ -88,13 +102,16 @@ export async function ingestSource(
 
     // The common case in one pipelined pass: read, convert and write. Nothing is described first:
     // a source that cannot be bound fails here before writing, and its reader may recover.
-    const copy = (from: Sql) =>
-      withQueryProgress(session, options.onProgress, () =>
+    const copy = (from: Sql) => {
+      checkpoint()
+      return withQueryProgress(session, options.onProgress, () =>
         run(session, q.copyToParquet(from, paths.versionDir, partitionBytes), source, { raw: true }),
       )
+    }
     try {
       await copy(relation)
     } catch (error) {
+      checkpoint()
       const recovered = relation === opened.relation ? await opened.recover?.(error) : undefined
       if (!recovered) throw duckDbError(error, source)
       opened = recovered
@@ -116,6 +133,7 @@ export async function ingestSource(
     }
     const rejectRelations = [opened.rejects, ...extraRejects]
 
+    checkpoint()
     options.onProgress?.({ phase: 'validating', fraction: 0.85 })
     let files = await partitionFiles(paths.versionDir)
     // The written files' schema says what the source holds, without reading it again.
@@ -142,6 +160,7 @@ export async function ingestSource(
       files = await partitionFiles(paths.versionDir)
     }
 
+    checkpoint()
     const rejects = joinSql(rejectRelations, ' union all ')
     const rejectedRowCount = Number(
       (await firstRow(session, sql`select count(*) as n from (${rejects})`, source)).n,
