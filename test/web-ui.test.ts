@@ -113,6 +113,14 @@ describe.skipIf(!browserAvailable())('the web UI in a real browser (Debian chrom
     await nav('Export destinations')
     const tile = page.getByRole('article', { name: 'Power Automate' })
     await tile.getByText('Use real Power Automate').click()
+    // The page was opened at 127.0.0.1, which Power Automate's cloud cannot reach: it asks.
+    await tile.getByText('Enter the address (https://…) to download the connector made for it.').waitFor()
+    await tile.getByLabel(/Public address/).fill('http://127.0.0.1:9')
+    await tile
+      .getByRole('alert')
+      .getByText(/cannot reach 127\.0\.0\.1:9/)
+      .waitFor()
+    await tile.getByLabel(/Public address/).fill(server!.url)
     await expect(
       tile.getByRole('link', { name: 'apiDefinition.swagger.json' }).getAttribute('href'),
     ).resolves.toMatch(/\/api\/v1\/connector\/apiDefinition\.swagger\.json\?host=/)

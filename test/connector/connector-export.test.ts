@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import SwaggerParser from '@apidevtools/swagger-parser'
@@ -69,6 +69,15 @@ describe('openinsights connector export', () => {
     // The schemas must be able to fail: a definition without paths or properties without a brand colour does not pass.
     expect(swagger({ ...definition, paths: undefined, swagger: '3.0' })).toBe(false)
     expect(validateProperties({ properties: {} })).toBe(false)
+    // Links into this repository (the privacy policy, the website's files) name files that exist.
+    const links = JSON.stringify([definition, properties]).match(
+      /https:\/\/github\.com\/openinsights\/openinsights\/blob\/main\/[^"#?]+/g,
+    )
+    expect(links?.length).toBeGreaterThan(0)
+    for (const link of links ?? []) {
+      const file = resolve(import.meta.dirname, '../..', link.replace(/^.*\/blob\/main\//, ''))
+      expect(existsSync(file), `${link} → ${file}`).toBe(true)
+    }
   })
 
   it('follows the conventions certified connectors are reviewed for', () => {
