@@ -1,12 +1,12 @@
-import { ulid } from 'ulid'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startManualRun } from '../src/flows/flow-runs.js'
-import { executeFlowRun, flowDefinitionSchema, runDueRecurrences, saveFlow } from '../src/flows/index.js'
+import { flowDefinitionSchema, runDueRecurrences, saveFlow } from '../src/flows/index.js'
 import type { Runtime } from '../src/runtime/index.js'
-import { listActionRecords, recordAction } from '../src/store/flow-run-actions.js'
-import { type FlowRun, getFlowRun, insertFlowRun } from '../src/store/flow-runs.js'
+import { listActionRecords } from '../src/store/flow-run-actions.js'
+import { getFlowRun } from '../src/store/flow-runs.js'
 import { getFlow } from '../src/store/flows.js'
 import { upsertInstance } from '../src/store/instances.js'
+import { resumeAbandonedRun } from './helpers/abandoned-run.js'
 import { createTestStore, type TestStore } from './helpers/test-store.js'
 import { waitFor } from './helpers/wait.js'
 import { startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver.js'
@@ -319,51 +319,11 @@ describe("Power Automate's built-in actions", () => {
       { ...definition, enabled: false } as never,
       'api',
     )
-    const run = (await insertFlowRun(runtime.db, {
-      id: ulid(),
-      instanceId: 'shop',
-      flowName: 'Resume variables',
-      eventId: null,
-      definition: parsed as unknown as Record<string, unknown>,
-      trigger: { type: 'datasource.refresh.failed', data: {} },
-    })) as FlowRun
     // Its worker died after Init and Add: both recorded, the run still running.
-    const now = new Date().toISOString()
-    const base = { error: null, attempts: 1, startedAt: now, completedAt: now, status: 'Succeeded' as const }
-    await recordAction(runtime.db, run.id, {
-      ...base,
-      path: 'Init',
-      name: 'Init',
-      type: 'initializeVariable',
-      inputs: {},
-      outputs: { name: 'total', type: 'Integer', value: 5 },
-    })
-    await recordAction(runtime.db, run.id, {
-      ...base,
-      path: 'Add',
-      name: 'Add',
-      type: 'incrementVariable',
-      inputs: {},
-      outputs: { name: 'total', value: 15 },
-    })
-    await runtime.db
-      .updateTable('flow_runs')
-      .set({ state: 'running', lease_until: new Date(Date.now() - 1000) })
-      .where('id', '=', run.id)
-      .execute()
-    const engine = {
-      db: runtime.db,
-      duck: runtime.duck,
-      dataDir: runtime.settings.dataDir,
-      outbound: runtime.outbound,
-      onEventsAppended: () => {},
-      log: () => {},
-    }
-    expect(['done', 'busy']).toContain(await executeFlowRun(engine, run.id))
-    await waitFor(
-      async () => ((await getFlowRun(runtime.db, run.id))?.state === 'succeeded' ? true : undefined),
-      'the resumed run',
-    )
+    await resumeAbandonedRun(runtime, 'Resume variables', parsed as unknown as Record<string, unknown>, [
+      { path: 'Init', type: 'initializeVariable', outputs: { name: 'total', type: 'Integer', value: 5 } },
+      { path: 'Add', type: 'incrementVariable', outputs: { name: 'total', value: 15 } },
+    ])
     expect(sink.requestsTo('/total').map((r) => r.body)).toEqual(['15'])
   })
 

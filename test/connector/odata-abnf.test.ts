@@ -1,16 +1,12 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { DOMParser } from '@xmldom/xmldom'
 import buildQueryModule from 'odata-query'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ident, join as joinSql, literal, sql } from '../../src/query/index.js'
 import type { Runtime } from '../../src/runtime/index.js'
-import { createApiKey } from '../../src/server/auth/api-key-service.js'
-import { type ApiApp, buildApp } from '../../src/server/index.js'
-import { publishEntityVersion } from '../../src/store/entities.js'
-import { upsertInstance } from '../../src/store/instances.js'
-import { duckRun } from '../helpers/duck.js'
-import { createTestStore, type TestStore } from '../helpers/test-store.js'
+import type { ApiApp } from '../../src/server/index.js'
+import { odataServer, publishRows } from '../helpers/entity-fixture.js'
+import type { TestStore } from '../helpers/test-store.js'
 
 /**
  * The OASIS OData ABNF test cases in scope for entity queries (../shared/vendor/odata-abnf,
@@ -114,35 +110,8 @@ let app: ApiApp
 let key: string
 
 beforeAll(async () => {
-  store = await createTestStore('pglite')
-  runtime = await store.open({ role: 'api' })
-  app = await buildApp(runtime)
-  key = (await createApiKey(runtime.db, { name: 'abnf', scopes: ['read'], rateLimit: 0 })).key
-  await upsertInstance(runtime.db, { id: 'acme', name: 'Acme' })
-  const dir = join(store.settings.dataDir, 'acme', 'entities', 'Products', 'v1')
-  mkdirSync(dir, { recursive: true })
-  const ndjson = join(store.settings.home, 'products.ndjson')
-  writeFileSync(ndjson, `${ROWS.map((r) => JSON.stringify(r)).join('\n')}\n`)
-  const columns = joinSql(suite.columns.map((c) => sql`${ident(c.name)}: ${literal(c.type)}`))
-  await duckRun(
-    runtime.duck,
-    sql`copy (select * from read_json(${literal(ndjson)}, columns = {${columns}})) to ${literal(join(dir, 'part-00000.parquet'))} (format parquet)`,
-  )
-  await publishEntityVersion(
-    runtime.db,
-    {
-      id: 'v1',
-      instanceId: 'acme',
-      entityName: 'Products',
-      refreshId: 'v1',
-      directory: dir,
-      rowCount: ROWS.length,
-      schema: suite.columns,
-      partitions: [{ name: 'part-00000', file: 'part-00000.parquet', rowCount: ROWS.length, sizeBytes: 1 }],
-      keyColumn: suite.key,
-    },
-    'test',
-  )
+  ;({ store, runtime, app, key } = await odataServer('abnf'))
+  await publishRows(store, runtime, 'Products', suite.columns, ROWS, suite.key)
 }, 60_000)
 afterAll(async () => {
   await app?.close()

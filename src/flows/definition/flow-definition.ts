@@ -616,6 +616,7 @@ export const flowDefinitionSchema = z.preprocess(
     }),
 )
 
+/** Actions that change a variable; with InitializeVariable, every variable action. */
 const VARIABLE_CHANGES = new Set<ActionType>([
   'setVariable',
   'incrementVariable',
@@ -623,6 +624,7 @@ const VARIABLE_CHANGES = new Set<ActionType>([
   'appendToStringVariable',
   'appendToArrayVariable',
 ])
+export const VARIABLE_ACTIONS = new Set<string>([...VARIABLE_CHANGES, 'initializeVariable'])
 function setsVariables(actions: Record<string, ActionDefinition>): boolean {
   return Object.values(actions).some(
     (a) => VARIABLE_CHANGES.has(a.type) || childScopes(a).some(([, children]) => setsVariables(children)),

@@ -4,7 +4,7 @@
  * object form of a condition. They run inside the engine, synchronously, with the run's scope.
  */
 import { Ajv } from 'ajv'
-import type { ActionDefinition, VariableType } from '../definition/flow-definition.js'
+import { type ActionDefinition, VARIABLE_ACTIONS, type VariableType } from '../definition/flow-definition.js'
 import { callFunction, type ExpressionScope, evaluateValue } from '../expressions/index.js'
 import { ActionFailure } from './action-failure.js'
 
@@ -288,14 +288,7 @@ export function runDataOperation(
   }
 }
 
-export const VARIABLE_ACTIONS = new Set([
-  'initializeVariable',
-  'setVariable',
-  'incrementVariable',
-  'decrementVariable',
-  'appendToStringVariable',
-  'appendToArrayVariable',
-])
+export { VARIABLE_ACTIONS }
 export const DATA_OPERATIONS = new Set(['join', 'select', 'query', 'parseJson', 'table'])
 /** Actions that hold actions: a resumed run walks into them again (their insides replay). */
 export const CONTROL_ACTIONS = new Set(['condition', 'foreach', 'switch', 'until', 'scope'])
