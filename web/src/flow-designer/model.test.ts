@@ -319,4 +319,36 @@ describe('the flow designer model', () => {
       'HTTP: Retry count is a whole number',
     ])
   })
+
+  it('builds Apply to each with its current item and concurrency, and reads it back', () => {
+    const loop = newStep('foreach', [])
+    loop.fields = { from: "@{body('Get_items')?['value']}", concurrency: '5' }
+    const post = newStep('http', [loop])
+    post.fields.uri = 'https://example.com/hook'
+    post.fields.body = `@{${ownContent(loop)[0]?.expression}?['email']}`
+    const state: DesignerState = {
+      flowName: 'Loop',
+      triggerType: refreshFailed.eventType,
+      triggerParameters: {},
+      steps: [withBranch(loop, 'children', [post])],
+    }
+    expect(validate(state, refreshFailed)).toEqual([])
+    const definition = toDefinition(state)
+    const action = (definition.actions as Record<string, Record<string, unknown>>).Apply_to_each
+    expect(action).toMatchObject({
+      type: 'foreach',
+      foreach: "@body('Get_items')?['value']",
+      runtimeConfiguration: { concurrency: { repetitions: 5 } },
+      actions: { HTTP: { inputs: { body: "@{items('Apply_to_each')?['email']}" } } },
+    })
+    flowDefinitionSchema.parse(definition)
+    expect(toDefinition(fromDefinition('Loop', definition) as DesignerState)).toEqual(definition)
+    // Items at once with a variable changed inside: refused before saving, as the server would.
+    const count = newStep('incrementVariable', [])
+    count.fields = { name: 'n', value: '' }
+    const racing = { ...state, steps: [withBranch(loop, 'children', [count])] }
+    expect(validate(racing, refreshFailed)).toContain(
+      'Apply to each: steps inside change variables, so items must go one at a time (Items at once: 1)',
+    )
+  })
 })

@@ -22,6 +22,7 @@ export type StepType =
   | 'scope'
   | 'switch'
   | 'until'
+  | 'foreach'
   | 'join'
   | 'select'
   | 'query'
@@ -29,7 +30,7 @@ export type StepType =
   | 'table'
 
 /** Steps that hold steps of their own (shown as branches). */
-export const CONTAINERS: StepType[] = ['condition', 'scope', 'switch', 'until']
+export const CONTAINERS: StepType[] = ['condition', 'foreach', 'scope', 'switch', 'until']
 
 export interface Step {
   /** Identifies the step while it is edited (renaming keeps it). */
@@ -297,6 +298,19 @@ export const STEP_TYPES: { type: StepType; label: string; description: string; f
     fields: [],
   },
   {
+    type: 'foreach',
+    label: 'Apply to each',
+    description: 'Run steps for each item of an array (use Current item)',
+    fields: [
+      { key: 'from', label: 'Select an output from previous steps', required: true },
+      {
+        key: 'concurrency',
+        label: 'Items at once',
+        hint: '1 when empty (one at a time); up to 50. Steps that change variables need 1.',
+      },
+    ],
+  },
+  {
     type: 'switch',
     label: 'Switch',
     description: 'Run the steps of the case that matches a value',
@@ -405,6 +419,7 @@ const DEFAULT_NAMES: Record<StepType, string> = {
   scope: 'Scope',
   switch: 'Switch',
   until: 'Do_until',
+  foreach: 'Apply_to_each',
   join: 'Join',
   select: 'Select',
   query: 'Filter_array',
@@ -427,10 +442,12 @@ export function branchesOf(step: Step): { key: string; title: string; steps: Ste
       ]
     case 'scope':
     case 'until':
+    case 'foreach':
       return [
         {
           key: 'children',
-          title: step.type === 'scope' ? 'Inside the scope' : 'Repeat',
+          title:
+            step.type === 'scope' ? 'Inside the scope' : step.type === 'until' ? 'Repeat' : 'For each item',
           steps: step.children ?? [],
         },
       ]
@@ -476,7 +493,7 @@ export function newStep(type: StepType, existing: Step[]): Step {
   const nested =
     type === 'condition'
       ? { yes: [], no: [] }
-      : type === 'scope' || type === 'until'
+      : type === 'scope' || type === 'until' || type === 'foreach'
         ? { children: [] }
         : type === 'switch'
           ? { cases: [{ uid: uid(), name: 'Case', value: '', steps: [] }], otherwise: [] }
@@ -578,6 +595,15 @@ export function ownContent(step: Step): Token[] {
   if (step.type === 'select' || step.type === 'query' || step.type === 'table')
     return [
       { label: 'Item', expression: 'item()', description: 'The current item of From', group: 'Current item' },
+    ]
+  if (step.type === 'foreach')
+    return [
+      {
+        label: 'Current item',
+        expression: `items('${step.name}')`,
+        description: 'The item of this repetition',
+        group: step.name.replaceAll('_', ' '),
+      },
     ]
   if (step.type === 'until')
     return [
@@ -782,6 +808,17 @@ function stepAction(step: Step, secretRef: (step: Step) => string | undefined): 
       }
     case 'scope':
       return { type: step.type, actions: sequence(step.children ?? [], secretRef) }
+    case 'foreach': {
+      const repetitions = Number(f.concurrency)
+      return {
+        type: step.type,
+        foreach: `@${operand(f.from ?? '')}`,
+        actions: sequence(step.children ?? [], secretRef),
+        ...(Number.isInteger(repetitions) && repetitions > 1
+          ? { runtimeConfiguration: { concurrency: { repetitions: Math.min(repetitions, 50) } } }
+          : {}),
+      }
+    }
     case 'switch':
       return {
         type: step.type,
@@ -955,6 +992,14 @@ export function validate(state: DesignerState, trigger: TriggerInfo | undefined)
     names.add(step.name)
     if (!/^[A-Za-z0-9_][A-Za-z0-9_ -]{0,79}$/.test(step.name))
       problems.push(`${step.name}: a step name uses letters, digits, _, - and spaces`)
+    if (
+      step.type === 'foreach' &&
+      Number(step.fields.concurrency) > 1 &&
+      allSteps(step.children ?? []).some((s) => /Variable$/.test(s.type) && s.type !== 'initializeVariable')
+    )
+      problems.push(
+        `${step.name.replaceAll('_', ' ')}: steps inside change variables, so items must go one at a time (Items at once: 1)`,
+      )
     if (step.timeout?.trim() && !ISO_DURATION.test(step.timeout.trim()))
       problems.push(
         `${step.name.replaceAll('_', ' ')}: Timeout is an ISO 8601 duration such as PT30S or PT5M`,
@@ -1014,11 +1059,18 @@ function stepsFrom(actions: Record<string, Record<string, unknown>> | undefined)
       retryPolicy?: { type?: string; count?: number; interval?: string }
       timeout?: string
     }
-    const settings = parseSecureSettings(runtimeConfiguration)
+    const settings = parseSecureSettings(
+      runtimeConfiguration,
+      (action as { type?: unknown }).type === 'foreach',
+    )
     if (settings === null) return undefined
     const before = steps.length
     const previous = steps[before - 1]
-    const parsed = stepsFromOne(name, rest as Record<string, unknown>, steps)
+    const parsed = stepsFromOne(
+      name,
+      { ...(rest as Record<string, unknown>), ...(runtimeConfiguration ? { runtimeConfiguration } : {}) },
+      steps,
+    )
     if (!parsed) return undefined
     const added = steps[steps.length - 1] as Step
     if (settings && steps.length > before) added.secure = settings
@@ -1037,10 +1089,11 @@ function stepsFrom(actions: Record<string, Record<string, unknown>> | undefined)
 }
 
 /** runtimeConfiguration as the designer knows it: secure data only (null: something else). */
-function parseSecureSettings(value: unknown): Step['secure'] | null {
+function parseSecureSettings(value: unknown, loop = false): Step['secure'] | null {
   if (value === undefined) return undefined
   const config = value as { secureData?: { properties?: string[] } }
-  if (Object.keys(config).some((k) => k !== 'secureData')) return null
+  // A loop's concurrency is a field of the Apply to each step.
+  if (Object.keys(config).some((k) => k !== 'secureData' && !(loop && k === 'concurrency'))) return null
   const properties = config.secureData?.properties ?? []
   return { inputs: properties.includes('inputs'), outputs: properties.includes('outputs') }
 }
@@ -1214,6 +1267,21 @@ function stepsFromOne(name: string, action: Record<string, unknown>, steps: Step
       const children = stepsFrom(action.actions as Record<string, Record<string, unknown>> | undefined)
       if (!children) return false
       steps.push({ uid: uid(), name, type: 'scope', fields: {}, children })
+      break
+    }
+    case 'foreach': {
+      const children = stepsFrom(action.actions as Record<string, Record<string, unknown>> | undefined)
+      const repetitions = (
+        action.runtimeConfiguration as { concurrency?: { repetitions?: number } } | undefined
+      )?.concurrency?.repetitions
+      if (!children || typeof action.foreach !== 'string') return false
+      steps.push({
+        uid: uid(),
+        name,
+        type: 'foreach',
+        fields: { from: fieldText(action.foreach), concurrency: repetitions ? String(repetitions) : '' },
+        children,
+      })
       break
     }
     case 'switch': {
