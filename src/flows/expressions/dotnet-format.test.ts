@@ -43,6 +43,9 @@ describe('timestamps', () => {
       run("convertTimeZone('2018-01-01T09:00:00', 'Tokyo Standard Time', 'Europe/London', 'HH:mm')"),
     ).toBe('00:00')
     expect(() => run("convertFromUtc('2018-07-01T08:00:00Z', 'Atlantis Time')")).toThrow(/not a time zone/)
+    // The guide: "you might have to remove any punctuation from the time zone name".
+    expect(run("convertFromUtc('2018-07-01T08:00:00Z', 'W Europe Standard Time', 'HH:mm')")).toBe('10:00')
+    expect(run("convertToUtc('2018-01-01T00:00:00', 'US Mountain Standard Time', 'HH:mm')")).toBe('07:00')
   })
 
   it('format in cultures with standard and custom formats', () => {

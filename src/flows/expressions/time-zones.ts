@@ -3,8 +3,17 @@
  * Standard Time") mapped to IANA by the maintained Unicode CLDR table in windows-iana; IANA names
  * and "UTC" are taken as they are. Offsets (with daylight saving) come from Intl.
  */
-import { findIana } from 'windows-iana'
+import { findIana, WINDOWS_TO_IANA_MAP } from 'windows-iana'
 import { type Timestamp, timestamp } from './dotnet-format.js'
+
+/** A zone name with only its letters and digits, lower-case: how names typed without punctuation match. */
+const bare = (name: string) => name.toLowerCase().replace(/[^a-z0-9]/g, '')
+let byBareName: Map<string, string> | undefined
+/** Windows zone names by their bare form ("weuropestandardtime" → "W. Europe Standard Time"). */
+function withoutPunctuation(): Map<string, string> {
+  byBareName ??= new Map(WINDOWS_TO_IANA_MAP.map((entry) => [bare(entry.windowsName), entry.windowsName]))
+  return byBareName
+}
 
 const UTC_NAMES = new Set(['utc', 'coordinated universal time', 'gmt', 'etc/utc', 'z'])
 
@@ -15,7 +24,7 @@ export function ianaZone(name: unknown): string | null {
   const text = name.trim()
   if (UTC_NAMES.has(text.toLowerCase())) return null
   // Windows names, also as the guide allows them without punctuation ("W Europe Standard Time").
-  const windows = findIana(text)[0] ?? findIana(text.replace(/\.?\s+/g, '. ').replace(/^(\w)\. /, '$1. '))[0]
+  const windows = findIana(text)[0] ?? findIana(withoutPunctuation().get(bare(text)) ?? '')[0]
   if (windows) return windows
   try {
     return new Intl.DateTimeFormat('en-US', { timeZone: text }).resolvedOptions().timeZone
