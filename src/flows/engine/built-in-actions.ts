@@ -5,21 +5,12 @@
  */
 import { Ajv } from 'ajv'
 import { type ActionDefinition, VARIABLE_ACTIONS, type VariableType } from '../definition/flow-definition.js'
-import { callFunction, type ExpressionScope, evaluateValue } from '../expressions/index.js'
+import { callFunction, describe, type ExpressionScope, evaluateValue } from '../expressions/index.js'
 import { ActionFailure } from './action-failure.js'
 
 const fail = (code: string, message: string): never => {
   throw new ActionFailure(code, message)
 }
-
-const describe = (v: unknown) =>
-  v === null || v === undefined
-    ? 'null'
-    : Array.isArray(v)
-      ? 'an array'
-      : typeof v === 'object'
-        ? 'an object'
-        : `${typeof v} ${JSON.stringify(v)}`
 
 /**
  * A condition as a definition writes it: an expression ("@greater(…)"), a boolean, or the

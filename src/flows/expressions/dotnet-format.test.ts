@@ -9,6 +9,7 @@ import {
   timestamp,
 } from './dotnet-format.js'
 import { evaluateValue } from './evaluate.js'
+import { callFunction } from './expression-functions.js'
 
 const none = { trigger: { body: null, outputs: null }, actions: {}, items: [] }
 const run = (expression: string) => evaluateValue(`@${expression}`, none)
@@ -164,5 +165,57 @@ describe('xml', () => {
     expect(run(`json(xml('<r a="1"><i>x</i><i>y</i>t</r>'))`)).toEqual({
       r: { '@a': '1', i: ['x', 'y'], '#text': 't' },
     })
+  })
+})
+
+describe('functions that read text nobody here wrote', () => {
+  it('answer a value or a plain error for any input, and end (fuzzed)', () => {
+    const text = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.string({ unit: 'binary', maxLength: 40 }),
+      fc.constantFrom(
+        '<a>',
+        '<?xml version="1.0"?><r><i>1</i></r>',
+        '{"a":[1,{"b":null}]}',
+        'yyyy-MM-dd',
+        '#,##0.00;(#)',
+        '//*',
+        'sum(//i)',
+      ),
+    )
+    const locale = fc.constantFrom(undefined, 'en-US', 'fr-FR', 'de-DE', 'is-IS', 'ja-JP', 'xx', '')
+    const calls: fc.Arbitrary<[string, unknown[]]> = fc.oneof(
+      fc
+        .tuple(
+          fc.constantFrom('xml', 'json', 'decimal', 'isFloat', 'isInt', 'dataUriToString', 'uriHost'),
+          text,
+        )
+        .map(([f, a]) => [f, [a]] as [string, unknown[]]),
+      fc.tuple(text, text).map(([a, b]) => ['xpath', [a, b]] as [string, unknown[]]),
+      fc
+        .tuple(text, locale, fc.option(text))
+        .map(([a, l, f]) => ['parseDateTime', [a, l, ...(f === null ? [] : [f])]] as [string, unknown[]]),
+      fc.tuple(text, text, locale).map(([a, f, l]) => ['formatDateTime', [a, f, l]] as [string, unknown[]]),
+      fc
+        .tuple(fc.double(), text, locale)
+        .map(([n, f, l]) => ['formatNumber', [n, f, l]] as [string, unknown[]]),
+      fc
+        .tuple(text, locale)
+        .map(([a, l]) => ['float', [a, ...(l === undefined ? [] : [l])]] as [string, unknown[]]),
+      fc
+        .tuple(text, text, text)
+        .map(([a, from, to]) => ['convertTimeZone', [a, from, to]] as [string, unknown[]]),
+    )
+    fc.assert(
+      fc.property(calls, ([name, args]) => {
+        try {
+          callFunction(name, args)
+        } catch (error) {
+          expect(error, `${name}(${JSON.stringify(args)})`).toBeInstanceOf(Error)
+          expect(String((error as Error).message).length).toBeGreaterThan(0)
+        }
+      }),
+      { numRuns: 2000, seed: 20261201 },
+    )
   })
 })

@@ -6,6 +6,6 @@ export {
   evaluate,
   evaluateValue,
 } from './evaluate.js'
-export { callFunction, equal, formatDate } from './expression-functions.js'
+export { callFunction, describe, equal, formatDate } from './expression-functions.js'
 export { ExpressionError, type ExpressionNode, parseExpression, parseTemplate } from './expression-parser.js'
 export { fromUtc, ianaZone, toUtc } from './time-zones.js'
