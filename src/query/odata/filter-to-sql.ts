@@ -117,11 +117,11 @@ class FilterTranslation {
       zone.toUpperCase() === 'Z'
         ? 0
         : (zone[0] === '-' ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4)))
-    // Date.UTC rolls a leap second (23:59:60) over into the next minute, as it should.
-    const ms = Date.UTC(year, Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)) - offset * 60_000
-    const base = new Date(ms)
-    if (year < 100)
-      base.setUTCFullYear(base.getUTCFullYear() - (new Date(Date.UTC(year, 0, 1)).getUTCFullYear() - year))
+    // setUTC* takes years below 100 as they are (Date.UTC would read 0099 as 1999) and rolls a
+    // leap second (23:59:60) over into the next minute, as it should.
+    const base = new Date(0)
+    base.setUTCFullYear(year, Number(mo) - 1, Number(d))
+    base.setUTCHours(Number(h), Number(mi) - offset, Number(s), 0)
     const micro = fraction ? fraction.slice(1, 7).padEnd(6, '0') : '000000'
     const iso = `${pad(base.getUTCFullYear(), 4)}-${pad(base.getUTCMonth() + 1)}-${pad(base.getUTCDate())} ${pad(base.getUTCHours())}:${pad(base.getUTCMinutes())}:${pad(base.getUTCSeconds())}.${micro}`
     // Naive TIMESTAMP columns hold UTC (that is how they are read and shown).
