@@ -12,6 +12,8 @@ import { cancelFullRefresh, requestFullRefresh } from '../src/pipeline/refresh.j
 import { putRefreshSchedule, runDueSchedules } from '../src/pipeline/refresh-schedule.js'
 import { scheduleProblem } from '../src/pipeline/schedule-cron.js'
 import type { Runtime } from '../src/runtime/index.js'
+import { createApiKey } from '../src/server/auth/api-key-service.js'
+import { buildApp } from '../src/server/index.js'
 import { getEntity } from '../src/store/entities.js'
 import { listEvents } from '../src/store/events.js'
 import { getInsightConfig, putInsightConfig, valueHistory } from '../src/store/insights.js'
@@ -153,6 +155,48 @@ describe('measures, segments, thresholds and the full refresh on the demo', () =
     expect(segmentHistory[0]?.value).toBe(high.length)
     expect((await rowsOf('SegmentRecentAppBuyers')).length).toBeGreaterThan(0)
   }, 60_000)
+
+  it("fills the connector's pick lists: segments, measures, a measure's dimension values, data sources", async () => {
+    const app = await buildApp(runtime)
+    const key = (await createApiKey(runtime.db, { name: 'pick lists', scopes: ['read'], rateLimit: 0 })).key
+    const list = async (path: string) => {
+      const response = await app.inject({
+        url: `/api/v1/instances/demo${path}`,
+        headers: { 'x-api-key': key },
+      })
+      return { status: response.statusCode, json: response.json() }
+    }
+    try {
+      const names = async (path: string) =>
+        ((await list(path)).json.value as { name: string }[]).map((v) => v.name).sort()
+      expect(await names('/segments')).toEqual(['DanishRegulars', 'HighValueCustomers', 'RecentAppBuyers'])
+      expect(await names('/measures')).toEqual([
+        'AppOrdersLastYear',
+        'LifetimeValue',
+        'OrderCount',
+        'RevenueByCountry',
+        'TotalRevenue',
+      ])
+      expect(await names('/datasources')).toEqual(['crm_contacts', 'loyalty_members', 'webshop_orders'])
+      const countries = [
+        ...new Set((await rowsOf('webshop_orders')).map((o) => o.shipping_country).filter((c) => c !== null)),
+      ].sort()
+      const dimensions = (await list('/measures/RevenueByCountry/dimensions')).json.value as {
+        value: string
+        latestValue: number
+      }[]
+      expect(dimensions.map((d) => d.value)).toEqual(countries)
+      const history = await valueHistory(runtime.db, 'demo', 'measure', 'RevenueByCountry', 100)
+      for (const d of dimensions)
+        expect(d.latestValue).toBe(history.find((h) => h.dimension === d.value)?.value)
+      expect((await list('/measures/TotalRevenue/dimensions')).json.value).toEqual([])
+      const missing = await list('/measures/NoSuchMeasure/dimensions')
+      expect(missing.status).toBe(404)
+      expect(missing.json.error.code).toBe('NotFound')
+    } finally {
+      await app.close()
+    }
+  })
 
   it('fires a measure threshold up twice, down once (both: three times) on 90, 110, 120, 80, 130, and never twice on a restart', async () => {
     await defineWritableEntity(itemStore(), 'demo', 'Readings', {

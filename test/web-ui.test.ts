@@ -137,6 +137,16 @@ describe.skipIf(!browserAvailable())('the web UI in a real browser (Debian chrom
 
     await page.getByLabel('Flow name').fill('Teams on failure')
     await page.getByRole('radio', { name: /When a data source refresh failed/ }).check()
+    // The data source is picked from the instance's own, as in Power Automate (typing stays possible).
+    const sourceChoices = () =>
+      page
+        .getByLabel('Data source name', { exact: true })
+        .evaluate((input) => [...((input as HTMLInputElement).list?.options ?? [])].map((o) => o.value))
+    await waitFor(
+      async () => ((await sourceChoices()).length > 0 ? true : undefined),
+      'the data source choices',
+    )
+    expect((await sourceChoices()).sort()).toEqual(['crm_contacts', 'loyalty_members', 'webshop_orders'])
     await page.getByRole('button', { name: '+ New step' }).click()
     await page.getByRole('button', { name: /Post message in a Teams channel/ }).click()
     await page.getByLabel('Webhook URL').fill(`${receiver!.url}${TEAMS_PATH}`)

@@ -8,6 +8,7 @@ export {
   type ValueChange,
 } from './thresholds.js'
 export { summarizeEvent } from './triggers/event-summary.js'
+export { IN_INSTANCE, pickList } from './triggers/fields.js'
 export {
   ALL_TRIGGERS,
   type DataSourceRefreshEventData,

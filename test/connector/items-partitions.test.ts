@@ -1,5 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { Ajv } from 'ajv'
+import * as ajvFormats from 'ajv-formats'
+import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applyConfig, configSchema } from '../../src/config/index.js'
 import { requestRefreshes } from '../../src/pipeline/index.js'
@@ -8,6 +11,10 @@ import { createApiKey } from '../../src/server/auth/api-key-service.js'
 import { type ApiApp, buildApp } from '../../src/server/index.js'
 import { createTestStore, type TestStore } from '../helpers/test-store.js'
 import { waitForRefreshEnd } from '../helpers/wait.js'
+
+const addFormats = ((ajvFormats as { default?: unknown }).default ?? ajvFormats) as unknown as (
+  ajv: Ajv,
+) => Ajv
 
 describe('Create item, Update item, partitions and status reports', () => {
   let store: TestStore
@@ -144,6 +151,103 @@ describe('Create item, Update item, partitions and status reports', () => {
     expect(many.map((r) => r.status)).toEqual(Array(8).fill(201))
     const all = await api(reader, 'GET', '/api/v1/instances/acme/data/Notes?$count=true&$top=0')
     expect(all.json['@odata.count']).toBe(10)
+  })
+
+  it("describes a chosen entity's columns as the fields of Create item, Update item and Get item(s)", async () => {
+    const names = async (query: string) =>
+      ((await api(reader, 'GET', `/api/v1/instances/acme/entities${query}`)).json.value as { name: string }[])
+        .map((e) => e.name)
+        .sort()
+    expect(await names('?writable=true')).toEqual(['Notes'])
+    expect(await names('?writable=false')).toEqual(['contacts'])
+    expect(await names('')).toEqual(['Notes', 'contacts'])
+    type FieldSchema = { type?: string; format?: string; 'x-ms-summary': string; 'x-nullable'?: boolean }
+    const fields = async (entity: string, use: string) => {
+      const response = await api(reader, 'GET', `/api/v1/instances/acme/entities/${entity}/schema?for=${use}`)
+      return { status: response.status, json: response.json }
+    }
+    const create = (await fields('Notes', 'create')).json.schema as {
+      properties: Record<string, FieldSchema>
+      required?: string[]
+    }
+    expect(create.properties).toMatchObject({
+      noteId: { type: 'string', 'x-ms-summary': 'noteId' },
+      customerId: { type: 'integer', 'x-ms-summary': 'customerId' },
+      text: { type: 'string' },
+      important: { type: 'boolean' },
+      dueOn: { type: 'string', format: 'date' },
+    })
+    // A text key is generated when left empty, so nothing is required.
+    expect(create.required).toBeUndefined()
+    const update = (await fields('Notes', 'update')).json.schema as {
+      properties: Record<string, FieldSchema>
+    }
+    expect(Object.keys(update.properties).sort()).toEqual(['customerId', 'dueOn', 'important', 'text'])
+    const read = (await fields('Notes', 'read')).json.schema as { properties: Record<string, FieldSchema> }
+    expect(Object.keys(read.properties)).toEqual(['noteId', 'customerId', 'text', 'important', 'dueOn'])
+    expect(read.properties.text?.['x-nullable']).toBe(true)
+    // Every item Get items answers fits the fields it promised (null where x-nullable).
+    const ajv = new Ajv({ strict: false })
+    addFormats(ajv)
+    const nullable = (schema: { properties: Record<string, FieldSchema> }) => ({
+      type: 'object',
+      properties: Object.fromEntries(
+        Object.entries(schema.properties).map(([k, v]) => [
+          k,
+          v['x-nullable'] ? { anyOf: [{ type: 'null' }, { type: v.type, format: v.format }] } : v,
+        ]),
+      ),
+      additionalProperties: false,
+    })
+    const fitsRead = ajv.compile(nullable(read))
+    const items = (await api(reader, 'GET', '/api/v1/instances/acme/data/Notes')).json.value as unknown[]
+    expect(items.length).toBeGreaterThan(5)
+    for (const item of items) expect(fitsRead(item), JSON.stringify([item, fitsRead.errors])).toBe(true)
+    const contacts = (await fields('contacts', 'read')).json.schema as {
+      properties: Record<string, FieldSchema>
+    }
+    expect(contacts.properties).toMatchObject({ id: { type: 'integer' }, city: { type: 'string' } })
+    const fitsContacts = ajv.compile(nullable(contacts))
+    for (const item of (await api(reader, 'GET', '/api/v1/instances/acme/data/contacts')).json.value)
+      expect(fitsContacts(item)).toBe(true)
+    // Items of a read-only entity have no fields to write; an unknown use or entity is refused.
+    expect((await fields('contacts', 'create')).json.error.code).toBe('EntityReadOnly')
+    expect((await fields('Notes', 'delete')).status).toBe(400)
+    expect((await fields('Nothing', 'read')).status).toBe(404)
+  })
+
+  it('accepts any item made of the fields it describes for create, and returns it as written', async () => {
+    const create = (await api(reader, 'GET', '/api/v1/instances/acme/entities/Notes/schema?for=create')).json
+      .schema as { properties: Record<string, { type: string; format?: string }> }
+    const arbitraryOf = (field: { type: string; format?: string }): fc.Arbitrary<unknown> =>
+      field.type === 'integer'
+        ? fc.integer({ min: -1e12, max: 1e12 })
+        : field.type === 'boolean'
+          ? fc.boolean()
+          : field.format === 'date'
+            ? fc
+                .date({ min: new Date('1900-01-01'), max: new Date('2999-12-31'), noInvalidDate: true })
+                .map((d) => d.toISOString().slice(0, 10))
+            : fc.string({ maxLength: 40 })
+    const item = fc.record(
+      Object.fromEntries(
+        Object.entries(create.properties)
+          .filter(([name]) => name !== 'noteId')
+          .map(([name, field]) => [name, fc.option(arbitraryOf(field), { nil: null })]),
+      ),
+      { requiredKeys: [] },
+    )
+    let n = 0
+    await fc.assert(
+      fc.asyncProperty(item, async (fields) => {
+        const written = { noteId: `p${n++}`, ...fields }
+        const created = await api(writer, 'POST', '/api/v1/instances/acme/data/Notes', written)
+        expect(created.status, JSON.stringify(created.json)).toBe(201)
+        const read = await api(reader, 'GET', `/api/v1/instances/acme/data/Notes/${written.noteId}`)
+        for (const [name, value] of Object.entries(written)) expect(read.json[name]).toEqual(value)
+      }),
+      { numRuns: 25 },
+    )
   })
 
   it('lists partitions and pages or streams their data', async () => {

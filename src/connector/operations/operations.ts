@@ -2,18 +2,26 @@ import { z } from 'zod'
 import { EVENT_TYPES } from '../../events/index.js'
 import { defineOperation, errorResponses } from './define-operation.js'
 import {
+  createItemBody,
+  dataSourceOut,
+  dimensionOut,
   entityOrItemParam,
   entityOut,
   entityParam,
+  entitySchemaOut,
+  ITEM_SCHEMA_USES,
   instanceParams,
   instanceSchema,
-  itemBody,
   itemKeyParam,
+  itemOut,
   itemsOut,
+  measureNameParam,
+  measureOut,
   odataQuery,
   partitionDataOut,
   partitionOut,
   partitionParam,
+  segmentOut,
   selectParam,
   skipParam,
   statusReportBody,
@@ -23,6 +31,8 @@ import {
   subscriptionIdParam,
   subscriptionOut,
   topParam,
+  updateItemBody,
+  writableEntityParam,
 } from './schemas.js'
 
 /**
@@ -59,6 +69,13 @@ export const GetEntities = defineOperation({
     description: 'Every published entity with its schema, key and the row count of its current version.',
     tags: ['entities'],
     params: instanceParams,
+    querystring: z.object({
+      writable: z
+        .enum(['true', 'false'])
+        .optional()
+        .describe('Only entities that items can (true) or cannot (false) be written to')
+        .meta({ 'x-ms-summary': 'Writable', type: 'boolean' }),
+    }),
     response: {
       200: z.object({
         value: z.array(entityOut).describe('The entities').meta({ 'x-ms-summary': 'Entities' }),
@@ -67,6 +84,29 @@ export const GetEntities = defineOperation({
     },
   },
   connector: { visibility: 'important' },
+})
+
+export const GetEntitySchema = defineOperation({
+  method: 'GET',
+  path: `${instances}/:instanceId/entities/:entity/schema`,
+  scope: 'read',
+  schema: {
+    operationId: 'GetEntitySchema',
+    summary: 'Get the fields of an entity',
+    description:
+      "The entity's columns as a JSON Schema: what Create item, Update item and Get item(s) show as fields and dynamic content.",
+    tags: ['entities'],
+    params: instanceParams.extend({ entity: entityParam }),
+    querystring: z.object({
+      for: z
+        .enum(ITEM_SCHEMA_USES)
+        .default('read')
+        .describe('read: every column; create: the fields of a new item; update: the fields that can change')
+        .meta({ 'x-ms-summary': 'For' }),
+    }),
+    response: { 200: entitySchemaOut, ...errorResponses },
+  },
+  connector: { visibility: 'internal' },
 })
 
 export const GetItems = defineOperation({
@@ -96,10 +136,10 @@ export const CreateItem = defineOperation({
     description:
       'Adds an item to a writable entity; fields are validated against its columns. A text key is generated when missing.',
     tags: ['entities'],
-    params: instanceParams.extend({ entity: entityParam }),
-    body: itemBody,
+    params: instanceParams.extend({ entity: writableEntityParam }),
+    body: createItemBody,
     response: {
-      201: z.record(z.string(), z.unknown()).describe('The item as stored').meta({ 'x-ms-summary': 'Item' }),
+      201: itemOut.describe('The item as stored'),
       ...errorResponses,
     },
   },
@@ -121,7 +161,7 @@ export const GetItem = defineOperation({
     params: instanceParams.extend({ entity: entityParam, key: itemKeyParam }),
     querystring: z.object({ $select: selectParam }),
     response: {
-      200: z.record(z.string(), z.unknown()).describe('The item').meta({ 'x-ms-summary': 'Item' }),
+      200: itemOut.describe('The item'),
       ...errorResponses,
     },
   },
@@ -137,10 +177,10 @@ export const UpdateItem = defineOperation({
     summary: 'Update item',
     description: 'Changes the given fields of an item of a writable entity; other fields keep their values.',
     tags: ['entities'],
-    params: instanceParams.extend({ entity: entityParam, key: itemKeyParam }),
-    body: itemBody,
+    params: instanceParams.extend({ entity: writableEntityParam, key: itemKeyParam }),
+    body: updateItemBody,
     response: {
-      200: z.record(z.string(), z.unknown()).describe('The item as stored').meta({ 'x-ms-summary': 'Item' }),
+      200: itemOut.describe('The item as stored'),
       ...errorResponses,
     },
   },
@@ -251,10 +291,78 @@ export const DeleteSubscription = defineOperation({
   connector: { visibility: 'internal' },
 })
 
+export const GetDataSources = defineOperation({
+  method: 'GET',
+  path: `${instances}/:instanceId/datasources`,
+  scope: 'read',
+  schema: {
+    operationId: 'GetDataSources',
+    summary: 'Get data sources',
+    description: 'Every data source with its last refresh; fills the Data source pickers.',
+    tags: ['data sources'],
+    params: instanceParams,
+    response: { 200: z.object({ value: z.array(dataSourceOut) }), ...errorResponses },
+  },
+  connector: { visibility: 'internal' },
+})
+
+export const GetSegments = defineOperation({
+  method: 'GET',
+  path: `${instances}/:instanceId/segments`,
+  scope: 'read',
+  schema: {
+    operationId: 'GetSegments',
+    summary: 'Get segments',
+    description:
+      'Every segment with its definition, its latest member count and the entity of its members; fills the Segment pickers.',
+    tags: ['measures and segments'],
+    params: instanceParams,
+    response: { 200: z.object({ value: z.array(segmentOut) }), ...errorResponses },
+  },
+  connector: { visibility: 'internal' },
+})
+
+export const GetMeasures = defineOperation({
+  method: 'GET',
+  path: `${instances}/:instanceId/measures`,
+  scope: 'read',
+  schema: {
+    operationId: 'GetMeasures',
+    summary: 'Get measures',
+    description:
+      'Every measure with its definition and its latest value(s), one per dimension value; fills the Measure pickers.',
+    tags: ['measures and segments'],
+    params: instanceParams,
+    response: { 200: z.object({ value: z.array(measureOut) }), ...errorResponses },
+  },
+  connector: { visibility: 'internal' },
+})
+
+export const GetMeasureDimensions = defineOperation({
+  method: 'GET',
+  path: `${instances}/:instanceId/measures/:name/dimensions`,
+  scope: 'read',
+  schema: {
+    operationId: 'GetMeasureDimensions',
+    summary: 'Get dimension values of a measure',
+    description:
+      "The dimension values of a measure's latest computation (none for a measure without a dimension); fills the Dimension value picker.",
+    tags: ['measures and segments'],
+    params: instanceParams.extend({ name: measureNameParam }),
+    response: { 200: z.object({ value: z.array(dimensionOut) }), ...errorResponses },
+  },
+  connector: { visibility: 'internal' },
+})
+
 /** The actions of the connector; SubscribeToTrigger becomes its triggers. */
 export const CONNECTOR_ACTIONS = [
   GetInstances,
   GetEntities,
+  GetEntitySchema,
+  GetDataSources,
+  GetSegments,
+  GetMeasures,
+  GetMeasureDimensions,
   GetItems,
   CreateItem,
   GetItem,

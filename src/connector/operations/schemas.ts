@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { EVENT_TYPES } from '../../events/index.js'
+import { EVENT_TYPES, IN_INSTANCE, pickList } from '../../events/index.js'
 import { instanceIdSchema, nameSchema } from '../../names.js'
 
 /** The shapes of the operations the connector offers (and other routes reuse). */
@@ -21,19 +21,20 @@ export const instanceParams = z.object({
   }),
 })
 
+const inInstance = IN_INSTANCE
+
 const entityHints = {
   'x-ms-summary': 'Entity',
   ...urlEncoding,
-  'x-ms-dynamic-values': {
-    operationId: 'GetEntities',
-    parameters: { instanceId: { parameter: 'instanceId' } },
-    'value-collection': 'value',
-    'value-path': 'name',
-    'value-title': 'name',
-  },
+  ...pickList('GetEntities', inInstance),
 }
 
 export const entityParam = nameSchema.describe('The entity, e.g. crm_contacts').meta(entityHints)
+
+/** An entity that items can be created in and updated: the pick list offers only those. */
+export const writableEntityParam = nameSchema
+  .describe('A writable entity, e.g. campaign_responses')
+  .meta({ ...entityHints, ...pickList('GetEntities', { ...inInstance, writable: 'true' }) })
 
 /** An entity's name, or OData's `Entity('key')` (which the route answers as Get item). */
 export const entityOrItemParam = z
@@ -99,12 +100,45 @@ export const entityOut = z
   })
   .describe('An entity and its current version')
 
-const item = z
-  .record(z.string(), z.unknown())
-  .describe('One item: its fields by column name')
-  .meta({ 'x-ms-summary': 'Item' })
+/** What an item schema is for: reading, creating or changing an item. */
+export const ITEM_SCHEMA_USES = ['read', 'create', 'update'] as const
+export type ItemSchemaUse = (typeof ITEM_SCHEMA_USES)[number]
 
-export const itemBody = item.describe("The item's fields, by column name")
+/**
+ * The chosen entity's columns as the fields of an item (GetEntitySchema), so Power Automate
+ * shows each column as its own field and its own dynamic-content token: both the v1 extension
+ * (`x-ms-dynamic-schema`) and v2 (`x-ms-dynamic-properties`), as certified connectors carry.
+ */
+function entityColumns(use: ItemSchemaUse) {
+  return {
+    'x-ms-dynamic-schema': {
+      operationId: 'GetEntitySchema',
+      parameters: { ...inInstance, entity: { parameter: 'entity' }, for: use },
+      'value-path': 'schema',
+    },
+    'x-ms-dynamic-properties': {
+      operationId: 'GetEntitySchema',
+      parameters: {
+        instanceId: { parameterReference: 'instanceId' },
+        entity: { parameterReference: 'entity' },
+        for: { value: use },
+      },
+      itemValuePath: 'schema',
+    },
+  }
+}
+
+const itemOf = (use: ItemSchemaUse) =>
+  z
+    .record(z.string(), z.unknown())
+    .describe('One item: its fields by column name')
+    .meta({ 'x-ms-summary': 'Item', ...entityColumns(use) })
+
+const item = itemOf('read')
+
+export const createItemBody = itemOf('create').describe("The new item's fields, by column name")
+export const updateItemBody = itemOf('update').describe('The fields to change, by column name')
+export const itemOut = item
 
 const nextLink = z
   .string()
@@ -267,3 +301,88 @@ export const subscribeResponses = {
     secret: z.string().describe('Standard Webhooks signing secret (whsec_…); shown here and at …/secret'),
   }),
 }
+
+export const refreshSchema = z
+  .object({
+    id: z.string(),
+    instanceId: z.string(),
+    dataSourceName: z.string(),
+    state: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
+    attempt: z.number().int(),
+    requestedAt: z.string(),
+    startedAt: z.string().nullable(),
+    completedAt: z.string().nullable(),
+    durationMs: z.number().nullable(),
+    progress: z
+      .object({ phase: z.string(), fraction: z.number(), rowsRead: z.number().optional() })
+      .nullable(),
+    rowCount: z.number().nullable(),
+    rejectedRowCount: z.number().nullable(),
+    rejectsPath: z.string().nullable(),
+    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+    dialect: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .describe(
+        'How a CSV file was read (delimiter, quote, encoding, decimal mark, date format); `detected` names what was detected rather than set',
+      ),
+    allowShrink: z
+      .boolean()
+      .describe("Asked to publish even if it removes more rows than the source's maxShrink allows"),
+  })
+  .describe('One refresh of a data source')
+
+export const dataSourceOut = z.object({
+  name: z.string().describe('The data source').meta({ 'x-ms-summary': 'Data source name' }),
+  kind: z.string().describe('csv, json, parquet or postgres'),
+  options: z.record(z.string(), z.unknown()).describe('Where and how it is read (secrets left out)'),
+  primaryKey: z.string(),
+  columnTypes: z.record(z.string(), z.string()),
+  rejectRatio: z.number(),
+  maxShrink: z.number(),
+  schedule: z
+    .object({ cron: z.string(), timezone: z.string() })
+    .nullable()
+    .optional()
+    .describe("The source's own refresh schedule, if it has one"),
+  createdAt: z.string().meta(dateTime),
+  updatedAt: z.string().meta(dateTime),
+  lastRefresh: refreshSchema.nullable(),
+  publishedRowCount: z
+    .number()
+    .nullable()
+    .describe('Rows of the data published now (kept when a later refresh failed); null before the first'),
+})
+
+export const measureOut = z.object({
+  name: z.string().describe('The measure').meta({ 'x-ms-summary': 'Measure name' }),
+  definition: z.record(z.string(), z.unknown()).describe('As in openinsights.yaml'),
+  latest: z
+    .array(z.object({ dimension: z.string().nullable(), value: z.number().nullable() }))
+    .describe('Its latest value, one per dimension value'),
+})
+
+export const segmentOut = z.object({
+  name: z.string().describe('The segment').meta({ 'x-ms-summary': 'Segment name' }),
+  entity: z.string().describe('The entity of its members'),
+  definition: z.record(z.string(), z.unknown()).describe('As in openinsights.yaml'),
+  memberCount: z.number().nullable().describe('Members at the latest computation'),
+})
+
+export const dimensionOut = z.object({
+  value: z.string().describe('A dimension value, e.g. DK').meta({ 'x-ms-summary': 'Dimension value' }),
+  latestValue: z.number().nullable().describe("The measure's latest value for it"),
+})
+
+export const measureNameParam = z
+  .string()
+  .min(1)
+  .max(100)
+  .describe('The measure')
+  .meta({ 'x-ms-summary': 'Measure name', ...urlEncoding, ...pickList('GetMeasures', inInstance) })
+
+export const entitySchemaOut = z.object({
+  schema: z
+    .record(z.string(), z.unknown())
+    .describe("The entity's columns as a JSON Schema object: one property per column"),
+})

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { errorField, instanceField, shown, timestamp } from './fields.js'
+import { errorField, IN_INSTANCE, instanceField, pickList, shown, timestamp } from './fields.js'
 import { defineTrigger } from './trigger-definition.js'
 
 const payload = z.object({
@@ -22,11 +22,17 @@ export type DataSourceRefreshEventData = z.infer<typeof payload>
 
 const parameters = z
   .object({
-    dataSourceName: z.string().min(1).max(200).optional().meta({
-      'x-ms-summary': 'Data source name',
-      description: 'Only this data source; leave empty for all',
-      'x-ms-visibility': 'important',
-    }),
+    dataSourceName: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .meta({
+        'x-ms-summary': 'Data source name',
+        description: 'Only this data source; leave empty for all',
+        'x-ms-visibility': 'important',
+        ...pickList('GetDataSources', IN_INSTANCE),
+      }),
   })
   .strict()
 

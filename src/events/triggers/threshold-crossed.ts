@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { instanceField, shown } from './fields.js'
+import { IN_INSTANCE, instanceField, pickList, shown } from './fields.js'
 import { defineTrigger } from './trigger-definition.js'
 
 const payload = (what: 'Segment' | 'Measure') =>
@@ -42,6 +42,7 @@ const nameOf = (what: 'segment' | 'measure') =>
     .meta({
       'x-ms-summary': what === 'segment' ? 'Segment name' : 'Measure name',
       description: `The ${what} to watch`,
+      ...pickList(what === 'segment' ? 'GetSegments' : 'GetMeasures', IN_INSTANCE),
     })
 
 const crossingParameters = (what: 'segment' | 'measure') => ({
@@ -67,11 +68,17 @@ const measureParameters = z
   .object({
     measureName: nameOf('measure'),
     ...crossingParameters('measure'),
-    dimension: z.string().min(1).max(200).optional().meta({
-      'x-ms-summary': 'Dimension value',
-      description: 'For a measure with a dimension: only this value (e.g. DK); leave empty for every value',
-      'x-ms-visibility': 'advanced',
-    }),
+    dimension: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .meta({
+        'x-ms-summary': 'Dimension value',
+        description: 'For a measure with a dimension: only this value (e.g. DK); leave empty for every value',
+        'x-ms-visibility': 'advanced',
+        ...pickList('GetMeasureDimensions', { ...IN_INSTANCE, name: { parameter: 'measureName' } }, 'value'),
+      }),
   })
   .strict()
 

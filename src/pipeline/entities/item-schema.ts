@@ -44,3 +44,33 @@ export function itemSchema(columns: ColumnSchema[], keyColumn: string, mode: 'cr
   }
   return z.object(shape).strict()
 }
+
+/**
+ * The fields of an item as a connector shows them (GetEntitySchema): `read` every column as it
+ * comes back (any may be empty); `create` the fields of a new item, the key required unless a
+ * text key is generated for it; `update` the fields that can change (not the key, which is in
+ * the path). Each field is described by its column's type.
+ */
+export function itemFieldsSchema(
+  columns: ColumnSchema[],
+  keyColumn: string | null,
+  use: 'read' | 'create' | 'update',
+): z.ZodObject {
+  const shape: Record<string, z.ZodType> = {}
+  for (const column of columns) {
+    if (use === 'update' && column.name === keyColumn) continue
+    const typed = valueTypeOf(column.type) === 'other' ? z.unknown() : columnValueSchema(column)
+    const isKey = column.name === keyColumn
+    const described = typed.describe(
+      `${isKey ? 'The key' : 'A column'} of type ${column.type}${isKey && use === 'create' && /VARCHAR/i.test(column.type) ? '; generated when left empty' : ''}`,
+    )
+    const keyRequired = use === 'create' && isKey && !/VARCHAR/i.test(column.type)
+    shape[column.name] = (
+      keyRequired ? described : use === 'read' ? described.nullable() : described.nullable().optional()
+    ).meta({
+      'x-ms-summary': column.name,
+      ...(isKey ? { 'x-ms-visibility': 'important' } : {}),
+    })
+  }
+  return z.object(shape)
+}

@@ -5,6 +5,7 @@ import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { z } from 'zod'
 import { dataSourceSchema, nameSchema } from '../../config/index.js'
+import { dataSourceOut, GetDataSources } from '../../connector/operations/index.js'
 import { AppError, notFound } from '../../errors.js'
 import { newId } from '../../ids.js'
 import {
@@ -27,29 +28,8 @@ import { getEntity, listEntities } from '../../store/entities.js'
 import { getInstance } from '../../store/instances.js'
 import { latestRefreshPerSource, listRefreshes, type Refresh } from '../../store/refreshes.js'
 import { type ApiApp, errorResponses, instanceParams } from '../api-types.js'
+import { routeOf } from '../route-of.js'
 import { refreshSchema } from './api-objects.js'
-
-const dataSourceOut = z.object({
-  name: z.string(),
-  kind: z.string(),
-  options: z.record(z.string(), z.unknown()),
-  primaryKey: z.string(),
-  columnTypes: z.record(z.string(), z.string()),
-  rejectRatio: z.number(),
-  maxShrink: z.number(),
-  schedule: z
-    .object({ cron: z.string(), timezone: z.string() })
-    .nullable()
-    .optional()
-    .describe("The source's own refresh schedule, if it has one"),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  lastRefresh: refreshSchema.nullable(),
-  publishedRowCount: z
-    .number()
-    .nullable()
-    .describe('Rows of the data published now (kept when a later refresh failed); null before the first'),
-})
 
 /** How long a preview may read before it answers TimedOut. */
 const PREVIEW_TIMEOUT_MS = 30_000
@@ -63,18 +43,9 @@ export async function registerDataSourceRoutes(app: ApiApp, runtime: Runtime): P
       (await latestRefreshPerSource(db, instanceId)).map((r) => [r.dataSourceName, r] as [string, Refresh]),
     )
 
-  app.get(
-    '/api/v1/instances/:instanceId/datasources',
-    {
-      config: { scope: 'read' },
-      schema: {
-        summary: 'List data sources with their last refresh',
-        tags: ['data sources'],
-        params: instanceParams,
-        response: { 200: z.object({ value: z.array(dataSourceOut) }) },
-      },
-    },
-    async (request) => {
+  app.route({
+    ...routeOf(GetDataSources),
+    handler: async (request) => {
       const last = await withLastRefresh(request.params.instanceId)
       const sources = await listDataSources(db, request.params.instanceId)
       const published = new Map(
@@ -89,7 +60,7 @@ export async function registerDataSourceRoutes(app: ApiApp, runtime: Runtime): P
         })),
       }
     },
-  )
+  })
 
   app.get(
     '/api/v1/instances/:instanceId/datasources/:name',

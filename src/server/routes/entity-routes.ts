@@ -1,9 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import { nameSchema } from '../../config/index.js'
-import { GetEntities, GetItem, GetItems } from '../../connector/operations/index.js'
+import { jsonSchemaOf, toSwagger } from '../../connector/export/index.js'
+import { GetEntities, GetEntitySchema, GetItem, GetItems } from '../../connector/operations/index.js'
 import { AppError, notFound } from '../../errors.js'
-import { keyCondition } from '../../pipeline/entities/index.js'
+import { itemFieldsSchema, keyCondition } from '../../pipeline/entities/index.js'
 import { queryEntityRows } from '../../pipeline/index.js'
 import type { JsonValue } from '../../query/index.js'
 import { csdlJson, csdlXml, parseEntityQuery } from '../../query/index.js'
@@ -157,9 +158,34 @@ export function registerEntityRoutes(app: ApiApp, runtime: Runtime): void {
 
   app.route({
     ...routeOf(GetEntities),
-    handler: async (request) => ({
-      value: (await listEntities(runtime.db, request.params.instanceId)).map(toEntityOut),
-    }),
+    handler: async (request) => {
+      const { writable } = request.query
+      const entities = await listEntities(runtime.db, request.params.instanceId)
+      return {
+        value: entities
+          .filter((e) => writable === undefined || e.writable === (writable === 'true'))
+          .map(toEntityOut),
+      }
+    },
+  })
+
+  app.route({
+    ...routeOf(GetEntitySchema),
+    handler: async (request) => {
+      const entity = await requireEntity(runtime, request.params.instanceId, request.params.entity)
+      const use = request.query.for
+      if (use !== 'read' && !entity.writable)
+        throw new AppError(
+          'EntityReadOnly',
+          `entity ${entity.name} is read-only; items cannot be written to it`,
+          {
+            target: 'entity',
+          },
+        )
+      const fields = itemFieldsSchema(entity.current.schema, entity.current.keyColumn, use)
+      const schema = toSwagger(jsonSchemaOf(fields, 'input'), { keepRequired: use === 'create' })
+      return { schema: { ...schema, 'x-ms-summary': entity.name } }
+    },
   })
 
   app.route({

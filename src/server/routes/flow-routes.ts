@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { TRIGGERS } from '../../connector/export/index.js'
+import { CONNECTOR_ACTIONS } from '../../connector/operations/index.js'
 import { notFound } from '../../errors.js'
 import { rerunFlowRun, startManualRun, startTestRun } from '../../flows/flow-runs.js'
 import type { ActionDefinition } from '../../flows/index.js'
@@ -48,6 +49,22 @@ const actionOut = z.object({
 })
 const flowParams = instanceParams.extend({ name: z.string().min(1).max(100) })
 const tags = ['flows']
+
+/**
+ * The triggers for the designer: a parameter with a pick list (x-ms-dynamic-values) also names
+ * the route of the operation it lists from, so the web designer offers the same choices as
+ * Power Automate does.
+ */
+const TRIGGERS_WITH_LISTS = TRIGGERS.map((trigger) => ({
+  ...trigger,
+  parameters: Object.fromEntries(
+    Object.entries(trigger.parameters).map(([name, parameter]) => {
+      const hint = parameter['x-ms-dynamic-values'] as { operationId?: string } | undefined
+      const operation = CONNECTOR_ACTIONS.find((o) => o.schema.operationId === hint?.operationId)
+      return [name, operation ? { ...parameter, 'x-openinsights-list-path': operation.path } : parameter]
+    }),
+  ),
+})) as unknown as Record<string, unknown>[]
 
 export function registerFlowRoutes(app: ApiApp, runtime: Runtime): void {
   const base = '/api/v1/instances/:instanceId'
@@ -277,7 +294,7 @@ export function registerFlowRoutes(app: ApiApp, runtime: Runtime): void {
         response: { 200: z.object({ value: z.array(z.record(z.string(), z.unknown())) }) },
       },
     },
-    async () => ({ value: TRIGGERS as unknown as Record<string, unknown>[] }),
+    async () => ({ value: TRIGGERS_WITH_LISTS }),
   )
   app.get(
     `${base}/flow-runs`,

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { configSchema, exportConfig } from '../../config/index.js'
+import { GetMeasureDimensions, GetMeasures, GetSegments } from '../../connector/operations/index.js'
 import { AppError, notFound } from '../../errors.js'
 import { requestRun } from '../../pipeline/index.js'
 import {
@@ -22,6 +23,7 @@ import {
 import { getInstance } from '../../store/instances.js'
 import { getRun, listRuns } from '../../store/runs.js'
 import { type ApiApp, errorResponses, instanceParams } from '../api-types.js'
+import { routeOf } from '../route-of.js'
 
 const runState = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled'])
 const errorSchema = z.object({ code: z.string(), message: z.string() }).nullable()
@@ -90,30 +92,9 @@ export function registerInsightsRoutes(app: ApiApp, runtime: Runtime): void {
     if (!(await getInstance(runtime.db, instanceId))) throw notFound('Instance', instanceId)
   }
 
-  app.get(
-    `${base}/measures`,
-    {
-      config: { scope: 'read' },
-      schema: {
-        summary: 'List measures',
-        description: 'Every measure with its definition and its latest value(s) (one per dimension value).',
-        tags: ['measures and segments'],
-        params: instanceParams,
-        response: {
-          200: z.object({
-            value: z.array(
-              z.object({
-                name: z.string(),
-                definition: z.record(z.string(), z.unknown()),
-                latest: z.array(z.object({ dimension: z.string().nullable(), value: z.number().nullable() })),
-              }),
-            ),
-          }),
-          ...errorResponses,
-        },
-      },
-    },
-    async (request) => {
+  app.route({
+    ...routeOf(GetMeasures),
+    handler: async (request) => {
       const { instanceId } = request.params
       await instanceOrThrow(instanceId)
       const { measures } = await loadInsightDefinitions(runtime.db, instanceId)
@@ -128,34 +109,28 @@ export function registerInsightsRoutes(app: ApiApp, runtime: Runtime): void {
         })),
       }
     },
-  )
+  })
 
-  app.get(
-    `${base}/segments`,
-    {
-      config: { scope: 'read' },
-      schema: {
-        summary: 'List segments',
-        description:
-          'Every segment with its definition, its latest member count and the entity of its members.',
-        tags: ['measures and segments'],
-        params: instanceParams,
-        response: {
-          200: z.object({
-            value: z.array(
-              z.object({
-                name: z.string(),
-                entity: z.string(),
-                definition: z.record(z.string(), z.unknown()),
-                memberCount: z.number().nullable(),
-              }),
-            ),
-          }),
-          ...errorResponses,
-        },
-      },
+  app.route({
+    ...routeOf(GetMeasureDimensions),
+    handler: async (request) => {
+      const { instanceId, name } = request.params
+      await instanceOrThrow(instanceId)
+      const { measures } = await loadInsightDefinitions(runtime.db, instanceId)
+      if (!(name in measures)) throw notFound('Measure', name)
+      const latest = await latestMeasureValues(runtime.db, instanceId)
+      return {
+        value: latest
+          .filter((v) => v.name === name && v.dimension !== '')
+          .map((v) => ({ value: v.dimension, latestValue: v.value }))
+          .sort((a, b) => a.value.localeCompare(b.value)),
+      }
     },
-    async (request) => {
+  })
+
+  app.route({
+    ...routeOf(GetSegments),
+    handler: async (request) => {
       const { instanceId } = request.params
       await instanceOrThrow(instanceId)
       const { segments } = await loadInsightDefinitions(runtime.db, instanceId)
@@ -169,7 +144,7 @@ export function registerInsightsRoutes(app: ApiApp, runtime: Runtime): void {
         })),
       }
     },
-  )
+  })
 
   for (const kind of ['measure', 'segment'] as const)
     app.get(

@@ -13,9 +13,12 @@ import {
   fromDefinition,
   newStep,
   ownContent,
+  pickListOptions,
+  pickListPath,
   RECURRENCE_TRIGGER,
   RUN_AFTER_STATUSES,
   readable,
+  type SchemaField,
   STEP_TYPES,
   type Step,
   type StepType,
@@ -224,6 +227,16 @@ function Designer({
                         <option key={String(v)}>{String(v)}</option>
                       ))}
                     </select>
+                  ) : p['x-ms-dynamic-values'] ? (
+                    <PickListInput
+                      id={id}
+                      field={p}
+                      values={state.triggerParameters}
+                      value={state.triggerParameters[key] ?? ''}
+                      onChange={(value) =>
+                        update({ triggerParameters: { ...state.triggerParameters, [key]: value } })
+                      }
+                    />
                   ) : (
                     <input
                       id={id}
@@ -784,5 +797,42 @@ function CodeEditor({ name, definition }: { name: string; definition: Record<str
       </button>{' '}
       {saved && <span role="status">Saved.</span>}
     </section>
+  )
+}
+
+/**
+ * A parameter with a pick list, as Power Automate shows one: the values the instance has (its
+ * segments, measures, data sources, a measure's dimension values) offered as you type, and any
+ * other text still accepted (a name that does not exist yet).
+ */
+function PickListInput({
+  id,
+  field,
+  values,
+  value,
+  onChange,
+}: {
+  id: string
+  field: SchemaField
+  values: Record<string, string>
+  value: string
+  onChange: (value: string) => void
+}) {
+  const instanceId = useInstance()
+  const path = pickListPath(field, instanceId, values)
+  const answer = useApi<unknown>(path)
+  const options = pickListOptions(field, answer.data)
+  const listId = `${id}-choices`
+  return (
+    <>
+      <input id={id} type="text" list={listId} value={value} onChange={(e) => onChange(e.target.value)} />
+      <datalist id={listId}>
+        {options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.title === o.value ? undefined : o.title}
+          </option>
+        ))}
+      </datalist>
+    </>
   )
 }

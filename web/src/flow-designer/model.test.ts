@@ -10,6 +10,8 @@ import {
   newStep,
   operand,
   ownContent,
+  pickListOptions,
+  pickListPath,
   RECURRENCE_TRIGGER,
   readable,
   secretsToSeal,
@@ -45,6 +47,32 @@ function teamsFlow(): DesignerState {
 }
 
 describe('the flow designer model', () => {
+  it('reads a pick list from the listing route, with the parameters it needs filled in', () => {
+    const measure = triggers.find((t) => t.eventType === 'measure.threshold.crossed') as TriggerInfo
+    const withPath = (name: string, path: string) => ({
+      ...measure.parameters[name],
+      'x-openinsights-list-path': path,
+    })
+    const measures = withPath('measureName', '/api/v1/instances/:instanceId/measures')
+    expect(pickListPath(measures, 'demo', {})).toBe('/api/v1/instances/demo/measures')
+    const dimension = withPath('dimension', '/api/v1/instances/:instanceId/measures/:name/dimensions')
+    // No measure chosen yet: nothing to list.
+    expect(pickListPath(dimension, 'demo', {})).toBeNull()
+    expect(pickListPath(dimension, 'my instance', { measureName: 'Revenue by/country' })).toBe(
+      '/api/v1/instances/my%20instance/measures/Revenue%20by%2Fcountry/dimensions',
+    )
+    expect(pickListPath(refreshFailed.parameters.dataSourceName ?? {}, 'demo', {})).toBeNull()
+    expect(
+      pickListOptions(dimension, {
+        value: [{ value: 'DK', latestValue: 3 }, { value: null }, { value: 'SE', latestValue: 1 }],
+      }),
+    ).toEqual([
+      { value: 'DK', title: 'DK' },
+      { value: 'SE', title: 'SE' },
+    ])
+    expect(pickListOptions(measures, { error: { code: 'NotFound' } })).toEqual([])
+  })
+
   it('lists the trigger outputs as dynamic content, nested fields included', () => {
     const tokens = dynamicContent(refreshFailed, [])
     expect(tokens.find((t) => t.label === 'Data source name')?.expression).toBe(

@@ -92,6 +92,66 @@ export interface SchemaField {
   properties?: Record<string, SchemaField>
   enum?: (string | number)[]
   default?: unknown
+  /** Power Automate's pick list: which operation lists the values, and with what. */
+  'x-ms-dynamic-values'?: {
+    operationId: string
+    parameters?: Record<string, string | { parameter: string }>
+    'value-collection'?: string
+    'value-path': string
+    'value-title'?: string
+  }
+  /** The route of that operation (GET /api/v1/flow-triggers adds it), e.g. /api/v1/instances/:instanceId/segments. */
+  'x-openinsights-list-path'?: string
+}
+
+/**
+ * Where a parameter's pick list is read: the listing route with its parameters filled from the
+ * instance and the other parameters typed so far; null when there is no list or a value it
+ * needs is still empty (a measure's dimension values need the measure).
+ */
+export function pickListPath(
+  field: SchemaField,
+  instanceId: string,
+  values: Record<string, string>,
+): string | null {
+  const hint = field['x-ms-dynamic-values']
+  const path = field['x-openinsights-list-path']
+  if (!hint || !path) return null
+  const given: Record<string, string> = {}
+  for (const [name, source] of Object.entries(hint.parameters ?? {})) {
+    const value =
+      typeof source === 'string'
+        ? source
+        : source.parameter === 'instanceId'
+          ? instanceId
+          : values[source.parameter]?.trim()
+    if (!value) return null
+    given[name] = value
+  }
+  let complete = true
+  const filled = path.replace(/:(\w+)/g, (_, name: string) => {
+    const value = given[name]
+    if (value === undefined) complete = false
+    delete given[name]
+    return encodeURIComponent(value ?? '')
+  })
+  if (!complete) return null
+  const query = new URLSearchParams(given).toString()
+  return query ? `${filled}?${query}` : filled
+}
+
+/** The choices in a pick list's answer: each item's value and the title shown for it. */
+export function pickListOptions(field: SchemaField, answer: unknown): { value: string; title: string }[] {
+  const hint = field['x-ms-dynamic-values']
+  if (!hint || typeof answer !== 'object' || answer === null) return []
+  const items = (answer as Record<string, unknown>)[hint['value-collection'] ?? 'value']
+  if (!Array.isArray(items)) return []
+  return items.flatMap((item) => {
+    const value = (item as Record<string, unknown>)?.[hint['value-path']]
+    if (value === undefined || value === null) return []
+    const title = (item as Record<string, unknown>)[hint['value-title'] ?? hint['value-path']]
+    return [{ value: String(value), title: String(title ?? value) }]
+  })
 }
 
 /** The schedule trigger, offered next to the connector's event triggers (as Power Automate does). */
