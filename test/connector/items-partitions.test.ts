@@ -132,6 +132,15 @@ describe('Create item, Update item, partitions and status reports', () => {
       404,
     )
     expect((await api(reader, 'GET', "/api/v1/instances/acme/data/Notes('n1')")).json).toEqual(updated.json)
+    // The key named, as generated OData clients write it; another property named is refused.
+    expect((await api(reader, 'GET', "/api/v1/instances/acme/data/Notes(noteId='n1')")).json).toEqual(
+      updated.json,
+    )
+    const wrongKey = await api(reader, 'GET', "/api/v1/instances/acme/data/Notes(text='n1')")
+    expect(wrongKey.status).toBe(400)
+    expect(wrongKey.json.error.message).toBe('text is not the key of Notes; its key is noteId')
+    // A text key that merely holds an equals sign is still a key.
+    expect((await api(reader, 'GET', "/api/v1/instances/acme/data/Notes('a=b')")).status).toBe(404)
     const listed = await api(
       reader,
       'GET',

@@ -18,8 +18,21 @@ export function keyCondition(entity: Entity, keyText: string, form: 'odata' | 'p
   const type = column ? valueTypeOf(column.type) : 'string'
   let text = keyText
   if (form === 'odata') {
-    const quoted = /^'((?:[^']|'')*)'$/.exec(keyText)
-    text = quoted ? (quoted[1] as string).replaceAll("''", "'") : keyText
+    // `Entity(Key=value)` names the key property, as generated clients write it.
+    const named = /^\s*([\p{L}_][\p{L}\p{N}_]*)\s*=\s*(.*)$/su.exec(text)
+    if (named && !/^'/.test(text)) {
+      if (named[1] !== keyColumn)
+        throw new AppError(
+          'InvalidKey',
+          `${named[1]} is not the key of ${entity.name}; its key is ${keyColumn}`,
+          {
+            target: 'key',
+          },
+        )
+      text = named[2] as string
+    }
+    const quoted = /^'((?:[^']|'')*)'$/.exec(text)
+    text = quoted ? (quoted[1] as string).replaceAll("''", "'") : text
   }
   let value: number | string | boolean = text
   if (type === 'number') {
