@@ -90,6 +90,7 @@ describe('a typed client generated from our $metadata by the SAP Cloud SDK gener
   let url: string
   let work: string
   let products: ProductsApi
+  let visits: { requestBuilder(): { getAll(): Request<{ page: string; seconds: { toNumber(): number } }[]> } }
   let generatedFiles: string[]
   let and: (...filters: unknown[]) => unknown
   let or: (...filters: unknown[]) => unknown
@@ -114,6 +115,21 @@ describe('a typed client generated from our $metadata by the SAP Cloud SDK gener
       ],
       ROWS,
       'ProductId',
+    )
+    // An entity without a key (as BusinessMeasures is): no Key in $metadata.
+    await publishRows(
+      store,
+      runtime,
+      'Visits',
+      [
+        { name: 'Page', type: 'VARCHAR' },
+        { name: 'Seconds', type: 'BIGINT' },
+      ],
+      [
+        { Page: '/a', Seconds: 3 },
+        { Page: '/b', Seconds: 9 },
+      ],
+      null,
     )
     await app.listen({ port: 0, host: '127.0.0.1' })
     const port = (app.server.address() as AddressInfo).port
@@ -143,6 +159,7 @@ describe('a typed client generated from our $metadata by the SAP Cloud SDK gener
     generatedFiles = readdirSync(join(work, 'out', 'openinsights'))
     const client = await import(pathToFileURL(join(work, 'out', 'openinsights', 'index.ts')).href)
     products = client.openinsights().productsApi as ProductsApi
+    visits = client.openinsights().visitsApi
     const sdk = await import('@sap-cloud-sdk/odata-v4')
     and = sdk.and as never
     or = sdk.or as never
@@ -216,6 +233,14 @@ describe('a typed client generated from our $metadata by the SAP Cloud SDK gener
     const selected = await run(getAll().select(schema.NAME!).orderBy(asc(schema.NAME!)).top(1))
     expect(selected[0]?.name).toBe('Cheese')
     expect(selected[0]?.price).toBeUndefined()
+  })
+
+  it('reads an entity without a key too', async () => {
+    const rows = await run(visits.requestBuilder().getAll())
+    expect(rows.map((r) => [r.page, r.seconds.toNumber()]).sort()).toEqual([
+      ['/a', 3],
+      ['/b', 9],
+    ])
   })
 
   it('gets one item by its key, and answers an unknown key with an error the client raises', async () => {

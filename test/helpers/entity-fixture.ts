@@ -29,7 +29,7 @@ export async function publishRows(
   entity: string,
   columns: ColumnSchema[],
   rows: Record<string, unknown>[],
-  keyColumn: string,
+  keyColumn: string | null,
 ): Promise<void> {
   const dir = join(store.settings.dataDir, 'acme', 'entities', entity, 'v1')
   mkdirSync(dir, { recursive: true })
@@ -43,7 +43,7 @@ export async function publishRows(
   await publishEntityVersion(
     runtime.db,
     {
-      id: 'v1',
+      id: `${entity}-v1`,
       instanceId: 'acme',
       entityName: entity,
       refreshId: 'v1',
