@@ -1,20 +1,30 @@
 /**
  * npm run bench:unify -- accuracy   pairwise precision / recall / F1 and cluster counts on the demo
  *                                   generator's ground truth and on the FEBRL data sets
- *                                   (../shared/data/febrl/, when present)
+ *                                   (../shared/data/febrl/, when present): hand-written rules, and
+ *                                   "auto" — what a new user gets with no rules at all (each file's
+ *                                   columns mapped by the suggestion, the suggested rules applied)
  * npm run bench:unify -- speed [--records 1000000]
  *                                   map, match and merge of generated records (30% duplicates with
  *                                   typos) against a bare DuckDB blocked self-join with
  *                                   jaro_winkler_similarity on the same data, in the same run
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { demoConfigYaml, generateDemoData } from '../src/demo/index.js'
 import { openDuckDb } from '../src/pipeline/index.js'
 import type { UnifySourceInput } from '../src/pipeline/sql/unify-sql.js'
-import { computeUnification, type UnifyConfig, unifyConfigSchema } from '../src/pipeline/unify/index.js'
+import {
+  APPLY_CONFIDENCE,
+  computeUnification,
+  suggestMapping,
+  suggestRules,
+  type UnifyConfig,
+  unifyConfigSchema,
+} from '../src/pipeline/unify/index.js'
 import { join as joinSql, literal, type Sql, SqlSession, sql } from '../src/query/index.js'
+import type { Entity } from '../src/store/entities.js'
 import { argument, printResult, timed, timeLimit, trackPeakMemory } from './bench-utils.js'
 
 timeLimit('unify', 30)
@@ -96,6 +106,76 @@ async function unify(name: string, config: UnifyConfig, sources: UnifySourceInpu
       }),
     )),
   }
+}
+
+/**
+ * What `sources add` + `unify suggest --apply` make of these files and nothing else: each file's
+ * columns mapped by the suggestion (confidence ≥ APPLY_CONFIDENCE), the suggested rules.
+ */
+async function autoSources(
+  session: SqlSession,
+  files: { name: string; file: string; keyColumn: string }[],
+): Promise<{ config: UnifyConfig; sources: UnifySourceInput[]; mapped: string[] }> {
+  const sources: UnifySourceInput[] = []
+  for (const f of files) {
+    const types = await describeTypes(session, f.file)
+    const entity = {
+      name: f.name,
+      origin: `datasource:${f.name}`,
+      writable: false,
+      updatedAt: '',
+      current: {
+        id: f.name,
+        instanceId: 'bench',
+        entityName: f.name,
+        refreshId: f.name,
+        directory: dirname(f.file),
+        rowCount: 0,
+        schema: Object.entries(types).map(([name, type]) => ({ name, type })),
+        partitions: [{ name: 'part-00000', file: basename(f.file), rowCount: 0, sizeBytes: 0 }],
+        keyColumn: f.keyColumn,
+        createdAt: '',
+      },
+    } as unknown as Entity
+    const suggestion = await suggestMapping(duck, entity)
+    const attributes = Object.fromEntries(
+      suggestion.columns.filter((c) => c.confidence >= APPLY_CONFIDENCE).map((c) => [c.column, c.attribute]),
+    )
+    sources.push({
+      name: f.name,
+      files: [f.file],
+      keyColumn: f.keyColumn,
+      attributes,
+      updatedAt: suggestion.updatedAt,
+      types,
+    })
+  }
+  const mapped = new Set(sources.flatMap((s) => Object.values(s.attributes)))
+  const config = unifyConfigSchema.parse({
+    sources: Object.fromEntries(
+      sources.map((s) => [
+        s.name,
+        { attributes: s.attributes, ...(s.updatedAt ? { updatedAt: s.updatedAt } : {}) },
+      ]),
+    ),
+    ...suggestRules(mapped),
+  })
+  return { config, sources, mapped: [...mapped].sort() }
+}
+
+/** One line on the model a probabilistic rule estimated: blocking, threshold, what it expects. */
+function describeModels(models: Awaited<ReturnType<typeof computeUnification>>['models']): string {
+  return models
+    .map(
+      (m) =>
+        `model: ${m.comparedPairs.toLocaleString()} pairs compared (${m.blocking
+          .filter((b) => b.pairs > 0)
+          .map((b) => b.name)
+          .join(
+            '; ',
+          )}), threshold ${m.threshold.toFixed(3)} (${m.thresholdChosen}), expects precision ${m.expected.precision.toFixed(3)} recall ${m.expected.recall.toFixed(3)}, ${m.emIterations} EM iterations, match share ${m.matchShare.toFixed(4)}`,
+    )
+    .join('; ')
 }
 
 /**
@@ -182,6 +262,19 @@ if (mode === 'accuracy') {
   )
   results.demo_f1 = demoScore.f1
   results.demo_exact_clusters = demoScore.exactClusters
+  const demoTruth = sql`select source, key, person_id as entity from read_csv(${literal(join(demoDir, 'ground-truth.csv'))}, all_varchar = true)`
+  {
+    const auto = await autoSources(
+      session,
+      demoSources.map((s) => ({ name: s.name, file: s.files[0] as string, keyColumn: s.keyColumn })),
+    )
+    const run = await unify('demo-auto', auto.config, auto.sources)
+    const result = await score(session, run.outDir, demoTruth)
+    console.log(
+      `demo auto (mapped ${auto.mapped.join(', ')}): precision ${result.precision.toFixed(4)}, recall ${result.recall.toFixed(4)}, F1 ${result.f1.toFixed(4)}; ${result.profiles} profiles for ${result.entities} people; ${run.seconds.toFixed(2)} s; ${describeModels(run.value.models)}`,
+    )
+    results.demo_auto_f1 = result.f1
+  }
 
   const febrl = resolve(import.meta.dirname, '../../shared/data/febrl')
   if (!existsSync(febrl)) console.log(`FEBRL data not found at ${febrl}; skipped`)
@@ -228,6 +321,35 @@ if (mode === 'accuracy') {
           `${label.padEnd(13)} (${run.value.stats.sourceRecords.toLocaleString()} records): precision ${result.precision.toFixed(4)}, recall ${result.recall.toFixed(4)}, F1 ${result.f1.toFixed(4)}; ${result.entities} people → ${result.profiles} profiles, ${(result.exactClusters * 100).toFixed(1)}% exact; ${run.seconds.toFixed(2)} s`,
         )
         results[`${label.replace('+', '_')}_f1`] = result.f1
+      }
+    }
+    // Auto: the files as they are (every column; soc_sec_id included or left out), no rules.
+    for (const withSocSec of [false, true]) {
+      for (const set of sets) {
+        const files = []
+        for (const [i, file] of set.files.entries()) {
+          const parquet = await toParquet(
+            session,
+            sql`select columns(*)::varchar from (select trim(columns(*)) from (select * ${withSocSec ? sql`` : sql`exclude (soc_sec_id)`} from (${read(file)})))`,
+            join(work, `${set.name}-${i}-auto-${withSocSec}.parquet`),
+          )
+          files.push({ name: `${set.name}_${i}`, file: parquet, keyColumn: 'rec_id' })
+        }
+        const auto = await autoSources(session, files)
+        const run = await unify(`${set.name}-auto-${withSocSec}`, auto.config, auto.sources)
+        const truth = joinSql(
+          files.map(
+            (f) =>
+              sql`select ${literal(f.name)} as source, rec_id as key, regexp_extract(rec_id, 'rec-(\\d+)-', 1) as entity from read_parquet(${literal(f.file)})`,
+          ),
+          ' union all ',
+        )
+        const result = await score(session, run.outDir, truth)
+        const label = `${set.name}${withSocSec ? '+ssn' : ''} auto`
+        console.log(
+          `${label.padEnd(18)} (mapped ${auto.mapped.join(', ')}): precision ${result.precision.toFixed(4)}, recall ${result.recall.toFixed(4)}, F1 ${result.f1.toFixed(4)}; ${result.entities} people → ${result.profiles} profiles; ${run.seconds.toFixed(2)} s; ${describeModels(run.value.models)}`,
+        )
+        results[`${set.name}${withSocSec ? '_ssn' : ''}_auto_f1`] = result.f1
       }
     }
   }

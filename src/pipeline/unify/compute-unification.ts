@@ -22,6 +22,7 @@ import {
   unifiedRecordsSql,
 } from '../sql/unify-sql.js'
 import { type EntityOutput, writeEntityOutput } from '../write-entity-output.js'
+import { estimateMatchModel, householdGuardSql, type MatchModel } from './match-model.js'
 import { derivable, type Normalization, type UnifyConfig } from './unify-config.js'
 
 export const UNIFY_ENTITIES = ['UnifiedCustomer', 'CustomerSourceKeys', 'MatchPairs'] as const
@@ -33,6 +34,8 @@ export interface UnifyOutput extends EntityOutput {
 
 export interface UnificationResult {
   outputs: UnifyOutput[]
+  /** The match model of each probabilistic rule, as estimated on this run's data. */
+  models: MatchModel[]
   stats: {
     sourceRecords: number
     unifiedProfiles: number
@@ -91,6 +94,7 @@ export async function computeUnification(
   }
   const rules = config.rules.map((rule, index) => ({
     index,
+    probabilistic: rule.probabilistic,
     minScore: rule.minScore,
     blockOn: rule.blockOn,
     conditions: rule.conditions.map(
@@ -123,9 +127,34 @@ export async function computeUnification(
     )
     mark()
     const skippedBlocks = await countSkippedBlocks(session, rules)
-    await session.run(
-      sql`create or replace temp table edges as ${edgesSql(rules.map((rule) => ruleEdgesSql(records, rule, MAX_BLOCK)))}`,
-    )
+    const ruleEdges: Sql[] = []
+    const models: MatchModel[] = []
+    for (const rule of rules) {
+      if (!rule.probabilistic) {
+        ruleEdges.push(ruleEdgesSql(records, rule, MAX_BLOCK))
+        continue
+      }
+      const estimated = await estimateMatchModel(session, {
+        records,
+        attributes: rule.probabilistic.attributes ?? attributes,
+        threshold: rule.probabilistic.threshold,
+        prefix: `model${rule.index}`,
+      })
+      models.push(estimated.model)
+      // Each attribute's level and its contribution in bits, for MatchPairs and explanations.
+      const described = estimated.comparisons.map((c, i) => {
+        const labels = estimated.model.comparisons[i]?.levels ?? []
+        return sql`case when ${ident(`l${i}`)} >= 0 then ${literal(`${c.attribute} `)} || case ${ident(`l${i}`)} ${join(
+          labels.map((label, level) => sql`when ${level} then ${literal(label)}`),
+          ' ',
+        )} end || ' ' || printf('%+.1f', ${ident(`w${i}`)}) end`
+      })
+      ruleEdges.push(
+        sql`select rid_a, rid_b, ${rule.index} as rule, probability::double as score, concat_ws(', ', ${join(described)}) as similarities
+          from ${estimated.pairs} where probability >= ${estimated.model.threshold} and not (${householdGuardSql(estimated.comparisons)})`,
+      )
+    }
+    await session.run(sql`create or replace temp table edges as ${edgesSql(ruleEdges)}`)
 
     mark()
     // Connected components by label propagation with pointer jumping, until nothing moves. Only
@@ -197,6 +226,7 @@ export async function computeUnification(
     const ms = (i: number) => Math.round((phases[i + 1] as number) - (phases[i] as number))
     return {
       outputs,
+      models,
       stats: {
         mapMs: ms(0),
         matchMs: ms(1),

@@ -331,6 +331,20 @@ export function suggestRules(mapped: ReadonlySet<string>): Pick<UnifyConfig, 'ru
     weight: 1,
   })
   const rules: UnifyConfig['rules'] = []
+  // Two or more attributes a person can be told by: let the data decide how much each says
+  // (a shared household email or landline is evidence, not proof).
+  const compared = [...mapped, ...(names ? ['FirstName', 'LastName'] : [])].filter(
+    (a) => a !== 'Country' && a !== 'FullName',
+  )
+  if (new Set(compared).size >= 2)
+    return {
+      rules: [{ name: 'probabilistic match', conditions: [], probabilistic: {} }],
+      merge: {
+        default: 'mostFrequent',
+        attributes: has('Address1') ? { Address1: 'mostRecent' } : {},
+        keepAll: ['Email', 'Phone'].filter(has),
+      },
+    }
   if (has('Email')) rules.push({ name: 'same email', conditions: [exact('Email', ['email'])] })
   if (has('Phone'))
     rules.push({

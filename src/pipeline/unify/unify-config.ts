@@ -89,7 +89,32 @@ export const unifyConfigSchema = z
         z
           .object({
             name: z.string().min(1).max(100),
-            conditions: z.array(conditionSchema).min(1).max(20),
+            conditions: z
+              .array(conditionSchema)
+              .max(20)
+              .default([])
+              .describe('All must hold for two records to match (not for a probabilistic rule)'),
+            probabilistic: z
+              .object({
+                attributes: z
+                  .array(attributeNameSchema)
+                  .min(1)
+                  .optional()
+                  .describe('The attributes compared; by default every mapped attribute but Country'),
+                threshold: z
+                  .number()
+                  .min(0.5)
+                  .max(1)
+                  .optional()
+                  .describe(
+                    'The least match probability that joins two records; by default the one with the best expected F1, estimated from the data',
+                  ),
+              })
+              .strict()
+              .optional()
+              .describe(
+                'Makes this a probabilistic rule (Fellegi–Sunter): how much each attribute agreeing or not says is estimated from the data itself, pairs to compare are chosen by automatic blocking',
+              ),
             minScore: z
               .number()
               .min(0)
@@ -105,7 +130,11 @@ export const unifyConfigSchema = z
                 'Scored rules: compare records that share the normalised value of any of these attributes',
               ),
           })
-          .strict(),
+          .strict()
+          .refine((rule) => rule.probabilistic !== undefined || rule.conditions.length > 0, {
+            message: 'a rule needs conditions, or probabilistic: {} to let the data decide',
+            path: ['conditions'],
+          }),
       )
       .min(1)
       .describe('Match rules in order: two records match if all conditions of any rule hold'),
@@ -167,6 +196,13 @@ export function unifyReferenceProblems(
         message: 'a scored rule without exact conditions needs blockOn, or it would compare every pair',
         fix: 'add blockOn: [attributes whose equal values make records worth comparing]',
       })
+    for (const attribute of rule.probabilistic?.attributes ?? [])
+      if (!mapped.has(attribute) && !derivable(attribute, mapped))
+        problems.push({
+          path: ['unify', 'rules', r, 'probabilistic', 'attributes'],
+          message: `attribute '${attribute}' is not mapped from any source`,
+          fix: `map a column to it under unify.sources, or use one of ${[...mapped].sort().join(', ')}`,
+        })
     rule.conditions.forEach((condition, c) => {
       if (!mapped.has(condition.attribute) && !derivable(condition.attribute, mapped)) {
         problems.push({

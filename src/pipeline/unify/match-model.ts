@@ -1,0 +1,368 @@
+/**
+ * Probabilistic matching (Fellegi–Sunter) estimated from the data itself, as Splink does:
+ * u-probabilities (how often two different people agree at each level by chance) from random
+ * pairs; m-probabilities (how often the same person's two records do) and the share of matches
+ * among the compared pairs by expectation–maximisation over the blocked pairs; a threshold
+ * chosen for the best expected F1 unless the user sets one. The SQL is in
+ * sql/match-model-sql.ts; EM runs here on the counts of each combination of levels, so it costs
+ * nothing per pair.
+ */
+import { ident, join, type Sql, type SqlSession, sql } from '../../query/index.js'
+import {
+  type BlockingRule,
+  blockedPairsSql,
+  blockingCostSql,
+  type ComparisonKind,
+  candidateBlockingRules,
+  comparisonValuesSql,
+  LEVELS,
+  levelPatternsSql,
+  type ModelComparison,
+  randomPairsSql,
+  scoredPairsSql,
+  TERM_FREQUENCY_KINDS,
+  termFrequencySql,
+} from '../sql/match-model-sql.js'
+
+export interface ComparisonModel {
+  attribute: string
+  kind: ComparisonKind
+  levels: string[]
+  /** P(level | same person), per level. */
+  m: number[]
+  /** P(level | different people), per level. */
+  u: number[]
+  /** The exact level is weighed by how common the value is. */
+  termFrequency: boolean
+}
+
+export interface MatchModel {
+  comparisons: ComparisonModel[]
+  /** Share of the compared (blocked) pairs that are matches, estimated by EM. */
+  matchShare: number
+  /** Least match probability that joins two records. */
+  threshold: number
+  /** Whether the threshold was set by the user or chosen for the best expected F1. */
+  thresholdChosen: 'user' | 'expected F1'
+  /** What the model itself expects of its matches at that threshold (not measured against truth). */
+  expected: { precision: number; recall: number; matches: number }
+  blocking: { name: string; pairs: number; skippedBlocks: number }[]
+  comparedPairs: number
+  randomPairs: number
+  emIterations: number
+}
+
+/** The comparison kind of an attribute, by its name. */
+export function comparisonKind(attribute: string): ComparisonKind | undefined {
+  switch (attribute) {
+    case 'FirstName':
+      return 'firstName'
+    case 'LastName':
+      return 'lastName'
+    case 'Email':
+      return 'email'
+    case 'Phone':
+      return 'phone'
+    case 'DateOfBirth':
+      return 'date'
+    case 'PostalCode':
+      return 'postcode'
+    case 'Address1':
+      return 'address'
+    case 'City':
+      return 'city'
+    case 'Country':
+    case 'FullName':
+      return undefined
+  }
+  return /(Id|ID|Number|No|Nr|Code|Ssn|SSN|Key)$/.test(attribute) ? 'identifier' : 'text'
+}
+
+/** The pair budget of automatic blocking: enough for the data, never all pairs. */
+export function comparisonBudget(records: number): number {
+  return Math.max(2_000_000, records * 60)
+}
+
+const MAX_BLOCK = 2000
+const RANDOM_PAIRS = 1_000_000
+const FLOOR = 1e-6
+
+type Pattern = { levels: number[]; n: number }
+
+/**
+ * m and the match share by EM with u fixed: each combination of levels is a match with the
+ * probability its Bayes factors and the current share give; m of a level is the expected share
+ * of matches at it among matches with a value; repeated until nothing moves.
+ */
+export function estimateByEm(
+  patterns: Pattern[],
+  initial: { m: number[][]; u: number[][]; share: number },
+  maxIterations = 300,
+): { m: number[][]; u: number[][]; share: number; iterations: number } {
+  let m = initial.m.map((levels) => [...levels])
+  let u = initial.u.map((levels) => [...levels])
+  let share = initial.share
+  let iterations = 0
+  const normalised = (counts: number[][], totals: number[]) =>
+    counts.map((levels, i) =>
+      levels.map((x) => Math.max(FLOOR, (totals[i] as number) > 0 ? x / (totals[i] as number) : FLOOR)),
+    )
+  for (; iterations < maxIterations; iterations++) {
+    const matchAt = m.map((levels) => levels.map(() => 0))
+    const otherAt = m.map((levels) => levels.map(() => 0))
+    const matchTotal = m.map(() => 0)
+    const otherTotal = m.map(() => 0)
+    let matches = 0
+    let total = 0
+    for (const pattern of patterns) {
+      let logit = Math.log(share / (1 - share))
+      pattern.levels.forEach((level, i) => {
+        if (level >= 0) logit += Math.log((m[i]?.[level] ?? FLOOR) / (u[i]?.[level] ?? FLOOR))
+      })
+      const p = 1 / (1 + Math.exp(-logit))
+      const weight = p * pattern.n
+      const rest = pattern.n - weight
+      matches += weight
+      total += pattern.n
+      pattern.levels.forEach((level, i) => {
+        if (level < 0) return
+        ;(matchAt[i] as number[])[level] = ((matchAt[i] as number[])[level] as number) + weight
+        ;(otherAt[i] as number[])[level] = ((otherAt[i] as number[])[level] as number) + rest
+        matchTotal[i] = (matchTotal[i] as number) + weight
+        otherTotal[i] = (otherTotal[i] as number) + rest
+      })
+    }
+    const nextM = normalised(matchAt, matchTotal)
+    const nextU = normalised(otherAt, otherTotal)
+    const nextShare = Math.min(1 - FLOOR, Math.max(FLOOR, total > 0 ? matches / total : share))
+    const change = (a: number[][], b: number[][]) =>
+      Math.max(
+        ...a.flatMap((levels, i) => levels.map((x, l) => Math.abs(x - ((b[i] as number[])[l] as number)))),
+      )
+    const moved = Math.max(Math.abs(nextShare - share), change(nextM, m), change(nextU, u))
+    m = nextM
+    u = nextU
+    share = nextShare
+    if (moved < 1e-7) {
+      iterations++
+      break
+    }
+  }
+  return { m, u, share, iterations }
+}
+
+/** The threshold with the best expected F1 over a histogram of match weights (bits → pairs). */
+export function chooseThreshold(
+  histogram: { weight: number; n: number }[],
+  fixed?: number,
+): { threshold: number; precision: number; recall: number; matches: number } {
+  const probability = (bits: number) => 1 / (1 + 2 ** -bits)
+  const sorted = [...histogram].sort((a, b) => b.weight - a.weight)
+  const expectedMatches = sorted.reduce((sum, h) => sum + probability(h.weight) * h.n, 0)
+  let best = { threshold: fixed ?? 0.99, precision: 1, recall: 0, matches: 0, f1: -1 }
+  let tp = 0
+  let taken = 0
+  for (const h of sorted) {
+    const p = probability(h.weight)
+    if (fixed !== undefined && p < fixed) break
+    tp += p * h.n
+    taken += h.n
+    const precision = taken > 0 ? tp / taken : 1
+    const recall = expectedMatches > 0 ? tp / expectedMatches : 0
+    const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0
+    if (fixed !== undefined || f1 > best.f1)
+      best = { threshold: fixed ?? p, precision, recall, matches: taken, f1 }
+  }
+  const { f1: _f1, ...chosen } = best
+  return chosen
+}
+
+/**
+ * Builds the comparisons of the attributes given, estimates the model on `records` (a table with
+ * `rid` and VARCHAR attribute columns) and leaves the table `model_pairs` — every compared pair
+ * with its levels, contributions (`w0`, …), weight and probability — for the edges and the
+ * explanations. `prefix` keeps the temp tables of several rules apart.
+ */
+export async function estimateMatchModel(
+  session: SqlSession,
+  options: {
+    records: Sql
+    attributes: readonly string[]
+    threshold?: number | undefined
+    prefix: string
+  },
+): Promise<{ model: MatchModel; pairs: Sql; comparisons: ModelComparison[] }> {
+  const comparisons: ModelComparison[] = []
+  for (const attribute of options.attributes) {
+    const kind = comparisonKind(attribute)
+    if (kind) comparisons.push({ attribute, kind, column: `m${comparisons.length}` })
+  }
+  if (comparisons.length < 2)
+    throw new Error(
+      `a probabilistic rule needs at least two attributes to compare; it has ${comparisons.map((c) => c.attribute).join(', ') || 'none'}`,
+    )
+  const table = (name: string) => ident(`${options.prefix}_${name}`)
+  const values = table('values')
+  await session.run(
+    sql`create or replace temp table ${values} as ${comparisonValuesSql(options.records, comparisons)}`,
+  )
+  const records = Number((await session.value(sql`select count(*) from ${values}`)) ?? 0)
+
+  // Blocking: the candidate rules, cheapest first, while the union stays within the budget.
+  const budget = comparisonBudget(records)
+  const costed: (BlockingRule & { pairs: number; skippedBlocks: number })[] = []
+  for (const rule of candidateBlockingRules(comparisons)) {
+    const [cost] = await session.rows<{ pairs: number; skipped: bigint | number }>(
+      blockingCostSql(values, rule, MAX_BLOCK),
+    )
+    costed.push({ ...rule, pairs: Number(cost?.pairs ?? 0), skippedBlocks: Number(cost?.skipped ?? 0) })
+  }
+  const chosen: typeof costed = []
+  let spent = 0
+  for (const rule of costed) {
+    if (rule.pairs === 0) continue
+    if (spent + rule.pairs > budget && chosen.length > 0) continue
+    chosen.push(rule)
+    spent += rule.pairs
+  }
+  const pairs = table('pairs')
+  await session.run(
+    sql`create or replace temp table ${pairs} as select distinct rid_a, rid_b from (${join(
+      chosen.map((rule) => blockedPairsSql(values, rule, MAX_BLOCK)),
+      ' union all ',
+    )})`,
+  )
+  const comparedPairs = Number((await session.value(sql`select count(*) from ${pairs}`)) ?? 0)
+
+  // u from random pairs.
+  const sample = Math.min(RANDOM_PAIRS, Math.max(1, (records * (records - 1)) / 2))
+  for (const statement of randomPairsSql(values, Math.round(sample), Math.max(records, 1), table)) {
+    await session.run(statement)
+  }
+  const random = table('random')
+  const randomPatterns = await patternsOf(session, values, random, comparisons)
+  const u = comparisons.map((c, i) => {
+    const counts = LEVELS[c.kind].map(() => 1) // add-one smoothing
+    for (const pattern of randomPatterns) {
+      const level = pattern.levels[i] as number
+      if (level >= 0) counts[level] = (counts[level] as number) + pattern.n
+    }
+    const total = counts.reduce((a, b) => a + b, 0)
+    return counts.map((n) => n / total)
+  })
+
+  // m and the share of matches by EM over the compared pairs.
+  const patterns = await patternsOf(session, values, pairs, comparisons)
+  const initialM = comparisons.map((c) => {
+    const k = LEVELS[c.kind].length
+    return LEVELS[c.kind].map((_, level) => (level === 0 ? 0.8 : level === k - 1 ? 0.05 : 0.15 / (k - 2)))
+  })
+  // u is free too: the compared pairs are not random pairs (blocking made them agree on
+  // something), so their non-matches agree more often than random pairs do.
+  const em = estimateByEm(patterns, { m: initialM, u, share: 0.1 })
+
+  // Score every compared pair, with the term-frequency adjustment at exact levels.
+  const tfTables: (Sql | undefined)[] = []
+  for (const [i, c] of comparisons.entries()) {
+    if (!TERM_FREQUENCY_KINDS.has(c.kind)) {
+      tfTables.push(undefined)
+      continue
+    }
+    const tf = table(`tf${i}`)
+    await session.run(sql`create or replace temp table ${tf} as ${termFrequencySql(values, c.column)}`)
+    tfTables.push(tf)
+  }
+  const bits = comparisons.map((_, i) =>
+    (em.m[i] as number[]).map((m, level) => Math.log2(m / ((em.u[i] as number[])[level] as number))),
+  )
+  const scored = table('scored')
+  await session.run(
+    sql`create or replace temp table ${scored} as select *, 1 / (1 + pow(2, -weight)) as probability from (${scoredPairsSql(
+      {
+        values,
+        pairs,
+        comparisons,
+        priorBits: Math.log2(em.share / (1 - em.share)),
+        bits,
+        // At an exact level: log2(m/u) × (average chance agreement / this value's frequency).
+        exactMBits: comparisons.map((c, i) =>
+          TERM_FREQUENCY_KINDS.has(c.kind)
+            ? Math.log2(
+                (((em.m[i] as number[])[0] as number) / ((em.u[i] as number[])[0] as number)) *
+                  ((u[i] as number[])[0] as number),
+              )
+            : undefined,
+        ),
+        tfTables,
+        minTf: 1 / Math.max(records, 1),
+      },
+    )})`,
+  )
+  const histogram = (
+    await session.rows<{ weight: number; n: bigint | number }>(
+      sql`select round(weight, 1) as weight, count(*) as n from ${scored} group by 1`,
+    )
+  ).map((h) => ({ weight: Number(h.weight), n: Number(h.n) }))
+  const threshold = chooseThreshold(histogram, options.threshold)
+  return {
+    pairs: scored,
+    comparisons,
+    model: {
+      comparisons: comparisons.map((c, i) => ({
+        attribute: c.attribute,
+        kind: c.kind,
+        levels: LEVELS[c.kind],
+        m: em.m[i] as number[],
+        u: em.u[i] as number[],
+        termFrequency: TERM_FREQUENCY_KINDS.has(c.kind),
+      })),
+      matchShare: em.share,
+      threshold: threshold.threshold,
+      thresholdChosen: options.threshold === undefined ? 'expected F1' : 'user',
+      expected: { precision: threshold.precision, recall: threshold.recall, matches: threshold.matches },
+      blocking: costed.map((r) => ({
+        name: r.name,
+        pairs: chosen.includes(r) ? r.pairs : 0,
+        skippedBlocks: r.skippedBlocks,
+      })),
+      comparedPairs,
+      randomPairs: Math.round(sample),
+      emIterations: em.iterations,
+    },
+  }
+}
+
+async function patternsOf(
+  session: SqlSession,
+  values: Sql,
+  pairs: Sql,
+  comparisons: readonly ModelComparison[],
+): Promise<Pattern[]> {
+  const rows = await session.rows<Record<string, number | bigint>>(
+    levelPatternsSql(values, pairs, comparisons),
+  )
+  return rows.map((row) => ({
+    levels: comparisons.map((_, i) => Number(row[`l${i}`])),
+    n: Number(row.n),
+  }))
+}
+
+/**
+ * Two records of one household share a surname, a landline, an address, often an email — and
+ * Fellegi–Sunter, which takes attributes as independent, adds all of that up. What tells two
+ * people of a household apart is their own first name and birth date; so a pair whose first
+ * names clearly differ (not a typo, a nickname, an initial or swapped names: the comparison's
+ * last level) and whose birth dates are both known and differ by more than a slip is never
+ * joined. Without both to compare, the model alone decides.
+ */
+export function householdGuardSql(comparisons: readonly ModelComparison[]): Sql {
+  const level = (kind: ComparisonKind) => {
+    const i = comparisons.findIndex((c) => c.kind === kind)
+    return i < 0 ? undefined : ident(`l${i}`)
+  }
+  const first = level('firstName')
+  const date = level('date')
+  if (!first || !date) return sql`false`
+  // Birth dates on both sides that are not the same or one slip apart (level 0 or 1).
+  return sql`(${first} = ${LEVELS.firstName.length - 1} and ${date} >= 2)`
+}
