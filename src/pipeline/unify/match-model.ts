@@ -7,6 +7,7 @@
  * sql/match-model-sql.ts; EM runs here on the counts of each combination of levels, so it costs
  * nothing per pair.
  */
+import { AppError } from '../../errors.js'
 import { ident, join, type Sql, type SqlSession, sql } from '../../query/index.js'
 import {
   type BlockingRule,
@@ -84,6 +85,7 @@ export function comparisonBudget(records: number): number {
 }
 
 const MAX_BLOCK = 2000
+const MAX_COMPARISONS = 12
 const RANDOM_PAIRS = 1_000_000
 const FLOOR = 1e-6
 
@@ -192,14 +194,23 @@ export async function estimateMatchModel(
     prefix: string
   },
 ): Promise<{ model: MatchModel; pairs: Sql; comparisons: ModelComparison[] }> {
-  const comparisons: ModelComparison[] = []
-  for (const attribute of options.attributes) {
+  // The known attributes first, then custom ones, at most MAX_COMPARISONS: EM's cost grows with
+  // the combinations of levels, and a dozen attributes already tell people apart.
+  const kinds = options.attributes.flatMap((attribute) => {
     const kind = comparisonKind(attribute)
-    if (kind) comparisons.push({ attribute, kind, column: `m${comparisons.length}` })
-  }
+    return kind ? [{ attribute, kind }] : []
+  })
+  const ordered = [
+    ...kinds.filter((k) => k.kind !== 'text' && k.kind !== 'identifier'),
+    ...kinds.filter((k) => k.kind === 'identifier'),
+    ...kinds.filter((k) => k.kind === 'text'),
+  ].slice(0, MAX_COMPARISONS)
+  const comparisons: ModelComparison[] = ordered.map((k, i) => ({ ...k, column: `m${i}` }))
   if (comparisons.length < 2)
-    throw new Error(
-      `a probabilistic rule needs at least two attributes to compare; it has ${comparisons.map((c) => c.attribute).join(', ') || 'none'}`,
+    throw new AppError(
+      'InvalidConfig',
+      `a probabilistic rule needs at least two attributes to compare; it has ${comparisons.map((c) => c.attribute).join(', ') || 'none'}; map more columns under unify.sources or use rules with conditions`,
+      { target: 'unify.rules' },
     )
   const table = (name: string) => ident(`${options.prefix}_${name}`)
   const values = table('values')
