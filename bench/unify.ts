@@ -26,6 +26,7 @@ import {
 import { join as joinSql, literal, type Sql, SqlSession, sql } from '../src/query/index.js'
 import type { Entity } from '../src/store/entities.js'
 import { argument, printResult, timed, timeLimit, trackPeakMemory } from './bench-utils.js'
+import { EXPORT_FILES, generateExports } from './exports-generator.js'
 
 timeLimit('unify', 30)
 
@@ -276,6 +277,44 @@ if (mode === 'accuracy') {
     results.demo_auto_f1 = result.f1
   }
 
+  // Three exports with column names and formats of their own, households, in-source duplicates.
+  {
+    const exportsDir = join(work, 'exports')
+    mkdirSync(exportsDir, { recursive: true })
+    await generateExports(exportsDir)
+    const files = []
+    for (const f of EXPORT_FILES)
+      files.push({
+        name: f.name,
+        keyColumn: f.key,
+        file: await toParquet(
+          session,
+          sql`select * from read_csv(${literal(join(exportsDir, f.file))}, all_varchar = true)`,
+          join(work, `exports-${f.name}.parquet`),
+        ),
+      })
+    const auto = await autoSources(session, files)
+    const run = await unify('exports-auto', auto.config, auto.sources)
+    const result = await score(
+      session,
+      run.outDir,
+      sql`select source, key, person_id as entity from read_csv(${literal(join(exportsDir, 'ground-truth.csv'))}, all_varchar = true)`,
+    )
+    console.log(
+      `exports auto (${run.value.stats.sourceRecords.toLocaleString()} records; mapped ${auto.sources
+        .map(
+          (s) =>
+            `${s.name}: ${Object.entries(s.attributes)
+              .map(([c, a]) => `${c}→${a}`)
+              .join(' ')}`,
+        )
+        .join(
+          '; ',
+        )}): precision ${result.precision.toFixed(4)}, recall ${result.recall.toFixed(4)}, F1 ${result.f1.toFixed(4)}; ${result.entities} people → ${result.profiles} profiles; ${run.seconds.toFixed(2)} s; ${describeModels(run.value.models)}`,
+    )
+    results.exports_auto_f1 = result.f1
+  }
+
   const febrl = resolve(import.meta.dirname, '../../shared/data/febrl')
   if (!existsSync(febrl)) console.log(`FEBRL data not found at ${febrl}; skipped`)
   else {
@@ -347,7 +386,11 @@ if (mode === 'accuracy') {
         const result = await score(session, run.outDir, truth)
         const label = `${set.name}${withSocSec ? '+ssn' : ''} auto`
         console.log(
-          `${label.padEnd(18)} (mapped ${auto.mapped.join(', ')}): precision ${result.precision.toFixed(4)}, recall ${result.recall.toFixed(4)}, F1 ${result.f1.toFixed(4)}; ${result.entities} people → ${result.profiles} profiles; ${run.seconds.toFixed(2)} s; ${describeModels(run.value.models)}`,
+          `${label.padEnd(18)} (mapped ${Object.entries(auto.sources[0]?.attributes ?? {})
+            .map(([c, a]) => `${c}→${a}`)
+            .join(
+              ' ',
+            )}): precision ${result.precision.toFixed(4)}, recall ${result.recall.toFixed(4)}, F1 ${result.f1.toFixed(4)}; ${result.entities} people → ${result.profiles} profiles; ${run.seconds.toFixed(2)} s; ${describeModels(run.value.models)}`,
         )
         results[`${set.name}${withSocSec ? '_ssn' : ''}_auto_f1`] = result.f1
       }

@@ -6,7 +6,7 @@ import { applyConfig, configSchema } from '../src/config/index.js'
 import { demoConfigYaml, generateDemoData } from '../src/demo/index.js'
 import { queryEntityRows, requestRefreshes } from '../src/pipeline/index.js'
 import { suggestMapping } from '../src/pipeline/unify/index.js'
-import { literal, sql } from '../src/query/index.js'
+import { ident, join as joinSql, literal, sql } from '../src/query/index.js'
 import type { Runtime } from '../src/runtime/index.js'
 import { createApiKey } from '../src/server/auth/api-key-service.js'
 import { type ApiApp, buildApp } from '../src/server/index.js'
@@ -94,6 +94,139 @@ describe('intelligent mapping and suggested rules', () => {
     expect(columns.find((c) => c.column === 'kontakt')?.confidence).toBeLessThan(0.9)
     expect(columns.find((c) => c.column === 'e_mail')?.confidence).toBeGreaterThanOrEqual(0.95)
     await runtime.db.deleteFrom('entities').where('name', '=', 'people').execute()
+  })
+
+  it('tells names from their values when headers say nothing, and never reads dates or amounts as phones', async () => {
+    const versionDir = join(store.settings.dataDir, 'demo', 'entities', 'export', 'v1')
+    mkdirSync(versionDir, { recursive: true })
+    const rows = [
+      [
+        '1',
+        'Margaret',
+        'Lindqvist',
+        'Lindqvist, Margaret',
+        '12',
+        'Storgatan 12',
+        '+46 70 123 45 67',
+        'Göteborg',
+        '2024-05-01',
+        '129.95',
+        '19800102-1234',
+      ],
+      [
+        '2',
+        'José',
+        'García López',
+        'José García López',
+        '7',
+        'Calle Mayor 7',
+        '0034 612 345 678',
+        'Sevilla',
+        '2024-05-03',
+        '15.50',
+        '19750506-2345',
+      ],
+      [
+        '3',
+        'Thomas',
+        'Schneider',
+        'Thomas Schneider',
+        '3',
+        'Hauptstraße 3',
+        '0151 2345678',
+        'München',
+        '2024-06-11',
+        '7.00',
+        '19900909-3456',
+      ],
+      [
+        '4',
+        'Ingrid',
+        'Johansson',
+        'Johansson, Ingrid',
+        '44',
+        'Vestergade 44',
+        '+45 20 30 40 50',
+        'Aarhus',
+        '2024-07-21',
+        '42.10',
+        '19851111-4567',
+      ],
+      [
+        '5',
+        'Oliver',
+        'Brown',
+        'Oliver Brown',
+        '9',
+        'High Street 9',
+        '07700 900123',
+        'Leeds',
+        '2024-08-02',
+        '300.00',
+        '19700101-5678',
+      ],
+      [
+        '6',
+        'Frida',
+        'Nilsson',
+        'Frida Nilsson',
+        '21',
+        'Kungsgatan 21',
+        '+46 8 123 456',
+        'Stockholm',
+        '2024-09-30',
+        '18.75',
+        '19991231-6789',
+      ],
+    ]
+    const columns = [
+      'ref',
+      'col_a',
+      'col_b',
+      'customer',
+      'street_number',
+      'address_1',
+      'mobile_no',
+      'city_name',
+      'order_date',
+      'amount',
+      'ssn',
+    ]
+    await duckRun(
+      runtime.duck,
+      sql`copy (select * from (values ${joinSql(rows.map((r) => sql`(${joinSql(r.map((v) => literal(v)))})`))}) t(${joinSql(columns.map((c) => ident(c)))})) to ${literal(join(versionDir, 'part-00000.parquet'))} (format parquet)`,
+    )
+    await publishEntityVersion(
+      runtime.db,
+      {
+        id: 'export-v1',
+        instanceId: 'demo',
+        entityName: 'export',
+        refreshId: 'v1',
+        directory: versionDir,
+        rowCount: rows.length,
+        schema: columns.map((name) => ({ name, type: 'VARCHAR' })),
+        partitions: [{ name: 'part-00000', file: 'part-00000.parquet', rowCount: rows.length, sizeBytes: 1 }],
+        keyColumn: 'ref',
+      },
+      'test',
+    )
+    const { columns: suggested } = await suggestMapping(
+      runtime.duck,
+      (await getEntity(runtime.db, 'demo', 'export'))!,
+    )
+    const mapped = Object.fromEntries(suggested.map((c) => [c.column, c.attribute]))
+    expect(mapped).toEqual({
+      col_a: 'FirstName',
+      col_b: 'LastName',
+      customer: 'FullName',
+      address_1: 'Address1',
+      mobile_no: 'Phone',
+      city_name: 'City',
+      ssn: 'NationalId',
+    })
+    expect(suggested.find((c) => c.column === 'col_a')?.reason).toMatch(/known first names/)
+    await runtime.db.deleteFrom('entities').where('name', '=', 'export').execute()
   })
 
   it('gives three messy files good profiles without hand-written rules (suggest --apply): a model estimated from the data, F1 ≥ 0.98', async () => {

@@ -51,10 +51,15 @@ export function registerUnifyCommand(program: Command, context: CliContext): voi
             records: r.stats?.sourceRecords,
             profiles: r.stats?.unifiedProfiles,
             pairs: r.stats?.matchPairs,
+            // The estimated model of a probabilistic rule: its threshold and what it expects there.
+            model:
+              r.stats?.modelThreshold === undefined
+                ? ''
+                : `p ≥ ${r.stats.modelThreshold.toFixed(3)}, expects precision ${(r.stats.modelExpectedPrecision ?? 0).toFixed(3)} recall ${(r.stats.modelExpectedRecall ?? 0).toFixed(3)}`,
             duration: formatDuration(r.durationMs),
             error: r.error ? `${r.error.code}: ${r.error.message}` : '',
           })),
-          ['id', 'state', 'reason', 'records', 'profiles', 'pairs', 'duration', 'error'],
+          ['id', 'state', 'reason', 'records', 'profiles', 'pairs', 'model', 'duration', 'error'],
         )
       })
     })

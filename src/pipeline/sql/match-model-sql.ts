@@ -24,14 +24,19 @@ export type ComparisonKind =
 
 /** The levels of each kind, best first; a pair whose value is missing on either side has none. */
 export const LEVELS: Record<ComparisonKind, string[]> = {
-  firstName: ['exact', 'similar (Jaro–Winkler ≥ 0.92)', 'alike (≥ 0.80) or initial', 'different'],
+  firstName: [
+    'exact',
+    'similar (Jaro–Winkler ≥ 0.92)',
+    'alike (≥ 0.80), an initial or a short form (Alex, Hanna)',
+    'different',
+  ],
   lastName: [
     'exact',
     'similar (Jaro–Winkler ≥ 0.92) or one part of the other',
     'alike (≥ 0.80)',
     'different',
   ],
-  email: ['exact', 'same name before @, or similar (≥ 0.92)', 'different'],
+  email: ['exact', 'same name before @', 'different'],
   phone: ['same last 8 digits', 'one digit apart', 'different'],
   date: ['exact', 'one digit apart, or day and month swapped', 'two digits apart', 'different'],
   postcode: ['exact', 'one character apart', 'different'],
@@ -102,13 +107,16 @@ export function comparisonLevelSql(kind: ComparisonKind, a: Sql, b: Sql, swapped
       const part =
         kind === 'lastName'
           ? sql`when least(length(${a}), length(${b})) >= 4 and (starts_with(${a}, ${b}) or starts_with(${b}, ${a}) or ends_with(${a}, ${b}) or ends_with(${b}, ${a})) then 1`
-          : sql`when least(length(${a}), length(${b})) = 1 and left(${a}, 1) = left(${b}, 1) then 2`
+          : sql`when least(length(${a}), length(${b})) = 1 and left(${a}, 1) = left(${b}, 1) then 2
+              when least(length(${a}), length(${b})) >= 3 and (contains(${a}, ${b}) or contains(${b}, ${a})) then 2
+              when greatest(length(${a}), length(${b})) <= 5 and levenshtein(${a}, ${b}) <= 1 then 2`
       return sql`case when ${missing} then -1 when ${a} = ${b} then 0 ${swap}
         when ${jw(a, b)} >= 0.92 then 1 ${part} when ${jw(a, b)} >= 0.8 then 2 else 3 end`
     }
     case 'email':
+      // Not "similar": anna.berg12@ and anna.berg57@ are two people as often as one.
       return sql`case when ${missing} then -1 when ${a} = ${b} then 0
-        when split_part(${a}, '@', 1) = split_part(${b}, '@', 1) or ${jw(a, b)} >= 0.92 then 1 else 2 end`
+        when split_part(${a}, '@', 1) = split_part(${b}, '@', 1) then 1 else 2 end`
     case 'phone':
     case 'postcode':
     case 'identifier':
@@ -148,11 +156,17 @@ export function comparisonValuesSql(records: Sql, comparisons: readonly ModelCom
 export function levelsSql(comparisons: readonly ModelComparison[]): Sql[] {
   const first = comparisons.find((c) => c.kind === 'firstName')
   const last = comparisons.find((c) => c.kind === 'lastName')
+  const postcode = comparisons.find((c) => c.kind === 'postcode')
   return comparisons.map((c) => {
     const col = ident(c.column)
     const other = c.kind === 'firstName' ? last : c.kind === 'lastName' ? first : undefined
     const swapped = other ? { a: sql`a.${ident(other.column)}`, b: sql`b.${ident(other.column)}` } : undefined
-    return comparisonLevelSql(c.kind, sql`a.${col}`, sql`b.${col}`, swapped)
+    const level = comparisonLevelSql(c.kind, sql`a.${col}`, sql`b.${col}`, swapped)
+    // The same postcode already says the same town: then the city adds nothing (counted twice
+    // otherwise); where postcodes differ (a typo) or are missing, the city still tells.
+    if (c.kind === 'city' && postcode)
+      return sql`case when a.${ident(postcode.column)} = b.${ident(postcode.column)} then -1 else ${level} end`
+    return level
   })
 }
 
@@ -160,6 +174,8 @@ export function levelsSql(comparisons: readonly ModelComparison[]): Sql[] {
 export interface BlockingRule {
   name: string
   key: Sql
+  /** The comparisons whose values make the key: agreeing on them is how its pairs were chosen. */
+  uses: ModelComparison[]
 }
 
 /** The comparable value's column, for blocking keys. */
@@ -178,41 +194,42 @@ export function candidateBlockingRules(comparisons: readonly ModelComparison[]):
   const last = of('lastName')
   for (const c of comparisons)
     if (c.kind === 'email' || c.kind === 'phone' || c.kind === 'identifier' || c.kind === 'date')
-      rules.push({ name: `same ${c.attribute}`, key: v(c) })
+      rules.push({ name: `same ${c.attribute}`, key: v(c), uses: [c] })
   const postcode = of('postcode')
-  if (postcode && last)
+  const surnameOrFirst = last ?? first
+  if (postcode && surnameOrFirst)
     rules.push({
-      name: `same ${postcode.attribute}, ${last.attribute} initial`,
-      key: sql`${v(postcode)} || '|' || left(${v(last)}, 1)`,
-    })
-  else if (postcode && first)
-    rules.push({
-      name: `same ${postcode.attribute}, ${first.attribute} initial`,
-      key: sql`${v(postcode)} || '|' || left(${v(first)}, 1)`,
+      name: `same ${postcode.attribute}, ${surnameOrFirst.attribute} initial`,
+      key: sql`${v(postcode)} || '|' || left(${v(surnameOrFirst)}, 1)`,
+      uses: [postcode],
     })
   if (first && last) {
     rules.push({
       name: `same ${last.attribute}, ${first.attribute} initial`,
       key: sql`${v(last)} || '|' || left(${v(first)}, 1)`,
+      uses: [last],
     })
     rules.push({
-      name: `same names in either order`,
+      name: 'same names in either order',
       key: sql`least(${v(first)}, ${v(last)}) || '|' || greatest(${v(first)}, ${v(last)})`,
+      uses: [first, last],
     })
     const date = of('date')
     if (date)
       rules.push({
         name: `same ${first.attribute}, birth year`,
         key: sql`${v(first)} || '|' || left(${v(date)}, 4)`,
+        uses: [first],
       })
   }
   const address = of('address')
-  if (address) rules.push({ name: `same ${address.attribute}`, key: v(address) })
+  if (address) rules.push({ name: `same ${address.attribute}`, key: v(address), uses: [address] })
   const city = of('city')
   if (city && last && !postcode)
     rules.push({
       name: `same ${city.attribute}, ${last.attribute}`,
       key: sql`${v(city)} || '|' || ${v(last)}`,
+      uses: [city, last],
     })
   return rules
 }
@@ -273,7 +290,7 @@ const num = (x: number) => sql`${Number.isFinite(x) ? x : 0}::double`
 
 /**
  * Each candidate pair with its match weight (bits), each comparison's level (`l0`, `l1`, …) and
- * contribution (`w0`, `w1`, …): the prior, plus for each comparison log2(m/u) of its level; at
+ * contribution (`w0`, `w1`, …), the first letters of the two first names (`initial_a`, `_b`): the prior, plus for each comparison log2(m/u) of its level; at
  * an exact level of a term-frequency kind, u is the value's own frequency (bounded below by
  * `minTf`), so agreeing on a rare value counts more and on a common one less.
  */
@@ -292,6 +309,7 @@ export function scoredPairsSql(options: {
 }): Sql {
   const { comparisons } = options
   const levels = levelsSql(comparisons)
+  const first = comparisons.find((c) => c.kind === 'firstName')
   const l = (i: number) => ident(`l${i}`)
   const w = (i: number) => ident(`w${i}`)
   const t = (i: number) => ident(`tf${i}`)
@@ -314,8 +332,9 @@ export function scoredPairsSql(options: {
     comparisons.map((_, i) => w(i)),
     ' + ',
   )} as weight from (
-      select q.rid_a, q.rid_b, ${join(comparisons.map((_, i) => sql`q.${l(i)}`))}, ${join(contribution)}
-      from (select p.rid_a, p.rid_b, ${join(comparisons.map((c) => sql`a.${ident(c.column)}`))}, ${join(levels.map((lv, i) => sql`${lv} as ${l(i)}`))}
+      select q.rid_a, q.rid_b, q.initial_a, q.initial_b, ${join(comparisons.map((_, i) => sql`q.${l(i)}`))}, ${join(contribution)}
+      from (select p.rid_a, p.rid_b, ${first ? sql`left(a.${ident(first.column)}, 1) as initial_a, left(b.${ident(first.column)}, 1) as initial_b` : sql`null as initial_a, null as initial_b`},
+          ${join(comparisons.map((c) => sql`a.${ident(c.column)}`))}, ${join(levels.map((lv, i) => sql`${lv} as ${l(i)}`))}
         from ${options.pairs} p join ${options.values} a on a.rid = p.rid_a join ${options.values} b on b.rid = p.rid_b) q
       ${join(tfJoins, ' ')}
     )`

@@ -311,6 +311,24 @@ function scoredRuleEdgesSql(
     ) where present >= 2 and score >= ${rule.minScore}`
 }
 
+/**
+ * A pair (records `a` and `b`) breaks a never-match rule when some condition fails where both
+ * records have its value: exact values differ, or a fuzzy similarity is below its threshold.
+ */
+export function neverMatchViolationSql(conditions: readonly PreparedCondition[]): Sql {
+  return sql`(${join(
+    conditions.map((c) => {
+      const both = sql`a.${ident(c.column)} is not null and b.${ident(c.column)} is not null`
+      const holds =
+        c.precision === 'exact'
+          ? sql`a.${ident(c.column)} = b.${ident(c.column)}`
+          : sql`${similarity(c, A, B)} >= ${c.threshold}`
+      return sql`(${both} and not (${holds}))`
+    }),
+    ' or ',
+  )})`
+}
+
 /** The lowest-numbered rule that joined each pair, with its score. */
 export function edgesSql(ruleEdges: readonly Sql[]): Sql {
   return sql`select rid_a, rid_b, arg_min(rule, rule) as rule, arg_min(score, rule) as score, arg_min(similarities, rule) as similarities

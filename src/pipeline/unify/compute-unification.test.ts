@@ -121,3 +121,57 @@ describe('stable CustomerIds when profiles grow, merge and split', () => {
     expect(again).toEqual(once)
   })
 })
+
+describe('a never-match override on top of the rules', () => {
+  it('keeps two records with one email apart when their birth dates differ, not when one is missing', async () => {
+    const duck = await createDuckDb()
+    const dir = mkdtempSync(join(tmpdir(), 'oi-unify-never-'))
+    try {
+      const input = join(dir, 'people.parquet')
+      const session = await SqlSession.open(duck)
+      await session.run(
+        sql`copy (select * from (values ('a', 'kim@x.dk', '1980-01-02'), ('b', 'kim@x.dk', '1980-01-02'), ('c', 'kim@x.dk', '1975-06-07'), ('d', 'lee@x.dk', '1990-01-01'), ('e', 'lee@x.dk', null)) t(id, email, born)) to ${literal(input)} (format parquet)`,
+      )
+      const attributes = { email: 'Email', born: 'DateOfBirth' }
+      const result = await computeUnification(duck, {
+        config: unifyConfigSchema.parse({
+          sources: { people: { attributes } },
+          rules: [
+            { name: 'same email', conditions: [{ attribute: 'Email', normalize: ['email'] }] },
+            {
+              name: 'different birth dates',
+              neverMatch: true,
+              conditions: [{ attribute: 'DateOfBirth', normalize: ['numerals'] }],
+            },
+          ],
+        }),
+        sources: [
+          {
+            name: 'people',
+            files: [input],
+            keyColumn: 'id',
+            attributes,
+            types: { id: 'VARCHAR', email: 'VARCHAR', born: 'VARCHAR' },
+          },
+        ],
+        previousKeys: undefined,
+        outDir: (entity) => {
+          const out = join(dir, 'out', entity)
+          mkdirSync(out, { recursive: true })
+          return out
+        },
+      })
+      const keys = result.outputs.find((o) => o.entity === 'CustomerSourceKeys')!
+      const rows = await session.rows<{ SourceKey: string; CustomerId: string }>(
+        sql`select SourceKey, CustomerId from ${literal(join(keys.directory, 'part-00000.parquet'))}`,
+      )
+      session.close()
+      const id = Object.fromEntries(rows.map((r) => [String(r.SourceKey), String(r.CustomerId)]))
+      expect(id.a).toBe(id.b)
+      expect(id.c).not.toBe(id.a)
+      expect(id.d).toBe(id.e)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})

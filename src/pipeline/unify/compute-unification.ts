@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises'
+import { join as joinPath } from 'node:path'
 import type { Watch } from '../../jobs/index.js'
 import {
   type DuckDb,
@@ -15,6 +17,7 @@ import {
   edgesSql,
   type MergePolicy,
   mergeSql,
+  neverMatchViolationSql,
   type PreparedCondition,
   propagateClustersSql,
   ruleEdgesSql,
@@ -42,6 +45,12 @@ export interface UnificationResult {
     matchPairs: number
     clusteringRounds: number
     skippedBlocks: number
+    /** Of the first probabilistic rule's model: its threshold and what it expects there. */
+    modelThreshold?: number
+    modelExpectedPrecision?: number
+    modelExpectedRecall?: number
+    modelComparedPairs?: number
+    modelMatchShare?: number
     /** Milliseconds per phase: map and normalise (one pass), match, cluster, merge (and write). */
     mapMs: number
     matchMs: number
@@ -95,6 +104,7 @@ export async function computeUnification(
   const rules = config.rules.map((rule, index) => ({
     index,
     probabilistic: rule.probabilistic,
+    neverMatch: rule.neverMatch,
     minScore: rule.minScore,
     blockOn: rule.blockOn,
     conditions: rule.conditions.map(
@@ -130,6 +140,7 @@ export async function computeUnification(
     const ruleEdges: Sql[] = []
     const models: MatchModel[] = []
     for (const rule of rules) {
+      if (rule.neverMatch) continue
       if (!rule.probabilistic) {
         ruleEdges.push(ruleEdgesSql(records, rule, MAX_BLOCK))
         continue
@@ -155,6 +166,17 @@ export async function computeUnification(
       )
     }
     await session.run(sql`create or replace temp table edges as ${edgesSql(ruleEdges)}`)
+    // Never-match overrides: a link stays only where every condition of each holds (or a value is missing).
+    const never = rules.filter((rule) => rule.neverMatch)
+    if (never.length > 0)
+      await session.run(
+        sql`create or replace temp table edges as select e.* from edges e
+          join records a on a.rid = e.rid_a join records b on b.rid = e.rid_b
+          where not (${join(
+            never.map((rule) => neverMatchViolationSql(rule.conditions)),
+            ' or ',
+          )})`,
+      )
 
     mark()
     // Connected components by label propagation with pointer jumping, until nothing moves. Only
@@ -222,6 +244,14 @@ export async function computeUnification(
         entity,
         ...(await writeEntityOutput(session, queries[entity].sql, input.outDir(entity), queries[entity].key)),
       })
+    // The estimated model(s) beside the match pairs they made: each run's parameters are kept
+    // with its output, so what changed between runs can be read back.
+    if (models.length > 0)
+      await writeFile(
+        joinPath(input.outDir('MatchPairs'), 'match-model.json'),
+        `${JSON.stringify({ rules: config.rules.filter((r) => r.probabilistic).map((r) => r.name), models }, null, 2)}\n`,
+      )
+    const model = models[0]
     mark()
     const ms = (i: number) => Math.round((phases[i + 1] as number) - (phases[i] as number))
     return {
@@ -237,6 +267,15 @@ export async function computeUnification(
         matchPairs: outputs.find((o) => o.entity === 'MatchPairs')?.rowCount ?? 0,
         clusteringRounds: rounds + 1,
         skippedBlocks,
+        ...(model
+          ? {
+              modelThreshold: model.threshold,
+              modelExpectedPrecision: model.expected.precision,
+              modelExpectedRecall: model.expected.recall,
+              modelComparedPairs: model.comparedPairs,
+              modelMatchShare: model.matchShare,
+            }
+          : {}),
       },
     }
   } finally {

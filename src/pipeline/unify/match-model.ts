@@ -100,6 +100,8 @@ export function estimateByEm(
   patterns: Pattern[],
   initial: { m: number[][]; u: number[][]; share: number },
   maxIterations = 300,
+  /** Combinations of levels known not to be the same person: they only teach u. */
+  knownNonMatch: (levels: number[]) => boolean = () => false,
 ): { m: number[][]; u: number[][]; share: number; iterations: number } {
   let m = initial.m.map((levels) => [...levels])
   let u = initial.u.map((levels) => [...levels])
@@ -121,7 +123,7 @@ export function estimateByEm(
       pattern.levels.forEach((level, i) => {
         if (level >= 0) logit += Math.log((m[i]?.[level] ?? FLOOR) / (u[i]?.[level] ?? FLOOR))
       })
-      const p = 1 / (1 + Math.exp(-logit))
+      const p = knownNonMatch(pattern.levels) ? 0 : 1 / (1 + Math.exp(-logit))
       const weight = p * pattern.n
       const rest = pattern.n - weight
       matches += weight
@@ -270,7 +272,19 @@ export async function estimateMatchModel(
   })
   // u is free too: the compared pairs are not random pairs (blocking made them agree on
   // something), so their non-matches agree more often than random pairs do.
-  const em = estimateByEm(patterns, { m: initialM, u, share: 0.1 })
+  // Anchored by the pairs that cannot be one person — first names that clearly differ and birth
+  // dates that differ or are unknown (a household, or neighbours) — so that the two classes EM
+  // finds are the same person and not, say, the same town.
+  const firstIndex = comparisons.findIndex((c) => c.kind === 'firstName')
+  const dateIndex = comparisons.findIndex((c) => c.kind === 'date')
+  const differentFirst = LEVELS.firstName.length - 1
+  const differentDate = LEVELS.date.length - 1
+  const knownNonMatch = (levels: number[]) =>
+    (dateIndex >= 0 && levels[dateIndex] === differentDate) ||
+    (firstIndex >= 0 &&
+      levels[firstIndex] === differentFirst &&
+      (dateIndex < 0 || (levels[dateIndex] as number) < 0 || (levels[dateIndex] as number) >= 2))
+  const em = estimateByEm(patterns, { m: initialM, u, share: 0.1 }, 300, knownNonMatch)
 
   // Score every compared pair, with the term-frequency adjustment at exact levels.
   const tfTables: (Sql | undefined)[] = []
@@ -283,9 +297,14 @@ export async function estimateMatchModel(
     await session.run(sql`create or replace temp table ${tf} as ${termFrequencySql(values, c.column)}`)
     tfTables.push(tf)
   }
+  // Weighed as Fellegi–Sunter defines them: u over all pairs (the random ones), and the prior
+  // as the chance that two records picked at random match (EM's share of the compared pairs,
+  // spread over all pairs) — the weights themselves count what made a pair worth comparing.
   const bits = comparisons.map((_, i) =>
-    (em.m[i] as number[]).map((m, level) => Math.log2(m / ((em.u[i] as number[])[level] as number))),
+    (em.m[i] as number[]).map((m, level) => Math.log2(m / ((u[i] as number[])[level] as number))),
   )
+  const totalPairs = Math.max((records * (records - 1)) / 2, 1)
+  const prior = Math.min(0.5, Math.max(FLOOR, (em.share * comparedPairs) / totalPairs))
   const scored = table('scored')
   await session.run(
     sql`create or replace temp table ${scored} as select *, 1 / (1 + pow(2, -weight)) as probability from (${scoredPairsSql(
@@ -293,16 +312,11 @@ export async function estimateMatchModel(
         values,
         pairs,
         comparisons,
-        priorBits: Math.log2(em.share / (1 - em.share)),
+        priorBits: Math.log2(prior / (1 - prior)),
         bits,
-        // At an exact level: log2(m/u) × (average chance agreement / this value's frequency).
+        // At an exact level u is the value's own frequency: log2(m) − log2(tf).
         exactMBits: comparisons.map((c, i) =>
-          TERM_FREQUENCY_KINDS.has(c.kind)
-            ? Math.log2(
-                (((em.m[i] as number[])[0] as number) / ((em.u[i] as number[])[0] as number)) *
-                  ((u[i] as number[])[0] as number),
-              )
-            : undefined,
+          TERM_FREQUENCY_KINDS.has(c.kind) ? Math.log2((em.m[i] as number[])[0] as number) : undefined,
         ),
         tfTables,
         minTf: 1 / Math.max(records, 1),
@@ -324,7 +338,7 @@ export async function estimateMatchModel(
         kind: c.kind,
         levels: LEVELS[c.kind],
         m: em.m[i] as number[],
-        u: em.u[i] as number[],
+        u: u[i] as number[],
         termFrequency: TERM_FREQUENCY_KINDS.has(c.kind),
       })),
       matchShare: em.share,
@@ -363,17 +377,23 @@ async function patternsOf(
  * Fellegi–Sunter, which takes attributes as independent, adds all of that up. What tells two
  * people of a household apart is their own first name and birth date; so a pair whose first
  * names clearly differ (not a typo, a nickname, an initial or swapped names: the comparison's
- * last level) and whose birth dates are both known and differ by more than a slip is never
- * joined. Without both to compare, the model alone decides.
+ * last level: not a typo, a known nickname, an initial, a short form or swapped names) is never
+ * joined unless the birth dates agree (the same, or one slip apart).
  */
 export function householdGuardSql(comparisons: readonly ModelComparison[]): Sql {
   const level = (kind: ComparisonKind) => {
     const i = comparisons.findIndex((c) => c.kind === kind)
     return i < 0 ? undefined : ident(`l${i}`)
   }
-  const first = level('firstName')
+  const firstIndex = comparisons.findIndex((c) => c.kind === 'firstName')
+  if (firstIndex < 0) return sql`false`
+  const first = ident(`l${firstIndex}`)
+  const different = sql`${first} = ${LEVELS.firstName.length - 1}`
   const date = level('date')
-  if (!first || !date) return sql`false`
-  // Birth dates on both sides that are not the same or one slip apart (level 0 or 1).
-  return sql`(${first} = ${LEVELS.firstName.length - 1} and ${date} >= 2)`
+  // With no birth dates to compare, the first names must differ from their first letter on
+  // (Rebecca/Becky, a nickname we do not know, still begins differently less often than not).
+  const apart = sql`initial_a <> initial_b`
+  return date
+    ? sql`(${different} and (${date} >= 2 or (${date} < 0 and ${apart})))`
+    : sql`(${different} and ${apart})`
 }

@@ -1,6 +1,7 @@
 import { type DuckDb, ident, join, literal, literalList, SqlSession, sql } from '../../query/index.js'
 import type { Entity } from '../../store/entities.js'
 import { versionFiles } from '../entity-reader.js'
+import { NICKNAMES } from '../sql/reference-data.js'
 import type { UnifyConfig } from './unify-config.js'
 
 /** Column names, in several spellings and languages, by the attribute they usually hold. */
@@ -21,6 +22,9 @@ const NAMES: Record<string, string[]> = {
     'nombre',
     'etunimi',
     'voornaam',
+    'christianname',
+    'nomebattesimo',
+    'imie',
   ],
   LastName: [
     'lastname',
@@ -36,6 +40,13 @@ const NAMES: Record<string, string[]> = {
     'apellidos',
     'sukunimi',
     'achternaam',
+    'family',
+    'familienname',
+    'surnames',
+    'cognome',
+    'sobrenome',
+    'nazwisko',
+    'efternamn',
   ],
   FullName: [
     'name',
@@ -75,6 +86,13 @@ const NAMES: Record<string, string[]> = {
     'handy',
     'telefonnummer',
     'mobilnummer',
+    'mobileno',
+    'phoneno',
+    'telno',
+    'telefonnr',
+    'landline',
+    'movil',
+    'móvil',
   ],
   Address1: [
     'address',
@@ -91,6 +109,14 @@ const NAMES: Record<string, string[]> = {
     'calle',
     'gatuadress',
     'rue',
+    'direccion',
+    'domicilio',
+    'anschrift',
+    'indirizzo',
+    'endereco',
+    'morada',
+    'adresse1',
+    'katuosoite',
   ],
   City: [
     'city',
@@ -117,6 +143,8 @@ const NAMES: Record<string, string[]> = {
     'cp',
     'codigopostal',
     'postinumero',
+    'postal',
+    'postleitzahl',
   ],
   Country: ['country', 'land', 'pais', 'país', 'pays', 'countrycode', 'maa'],
   DateOfBirth: [
@@ -130,6 +158,27 @@ const NAMES: Record<string, string[]> = {
     'geburtsdatum',
     'born',
     'fechanacimiento',
+    'fechanac',
+    'birth',
+    'dateofbirthday',
+    'geboren',
+  ],
+  // A national identity number: the same person in every system (a customer number is not).
+  NationalId: [
+    'ssn',
+    'socsecid',
+    'socialsecurity',
+    'socialsecuritynumber',
+    'nationalid',
+    'nationalidentitynumber',
+    'cpr',
+    'cprnr',
+    'personnummer',
+    'dni',
+    'nif',
+    'bsn',
+    'pesel',
+    'steuerid',
   ],
 }
 
@@ -143,6 +192,103 @@ interface ValueShape {
   date: number
   postcode: number
   personName: number
+  /** Values of one word. */
+  singleWord: number
+  /** Values that are, or (of several words) contain, a known first name. */
+  firstName: number
+  /** Values that are, or contain, a known surname but no first name. */
+  lastNameOnly: number
+  /** Values of two or more words with a known first name among them. */
+  fullName: number
+}
+
+const fold = (word: string) =>
+  word
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/ø/g, 'o')
+    .replace(/æ/g, 'ae')
+    .replace(/ß/g, 'ss')
+
+let dictionaries: Promise<{ first: Set<string>; last: Set<string> }> | undefined
+
+/**
+ * First names and surnames of every locale of faker's name lists (some 24,000 and 19,000; both
+ * folded to ASCII), loaded once, on first use: to tell a column of first names from one of
+ * surnames or full names by its values when its header says nothing we know.
+ */
+function nameDictionaries(): Promise<{ first: Set<string>; last: Set<string> }> {
+  dictionaries ??= import('@faker-js/faker').then(({ allLocales }) => {
+    const first = new Set<string>()
+    const last = new Set<string>()
+    const add = (into: Set<string>, entry: unknown) => {
+      for (const list of Array.isArray(entry) ? [entry] : Object.values((entry ?? {}) as object))
+        for (const name of Array.isArray(list) ? list : [])
+          if (typeof name === 'string' && !name.includes('{')) into.add(fold(name))
+    }
+    for (const locale of Object.values(allLocales) as { person?: Record<string, unknown> }[]) {
+      add(first, locale.person?.first_name)
+      add(last, locale.person?.last_name)
+    }
+    for (const nick of Object.keys(NICKNAMES)) first.add(nick)
+    return { first, last }
+  })
+  return dictionaries
+}
+
+const percent = (share: number) => `${Math.round(share * 100)}%`
+
+/** FirstName, LastName or FullName when a column's values say so clearly. */
+function personNameFromValues(
+  shape: ValueShape,
+): { attribute: string; confidence: number; reason: string } | undefined {
+  if (shape.personName < 0.8 || shape.email > 0.2 || shape.phone > 0.2 || shape.date > 0.2) return undefined
+  if (shape.fullName >= 0.6 && shape.singleWord < 0.4)
+    return {
+      attribute: 'FullName',
+      confidence: 0.85,
+      reason: `${percent(shape.fullName)} of its values are a known first name with other words`,
+    }
+  if (shape.singleWord >= 0.7 && shape.firstName >= 0.6 && shape.firstName >= shape.lastNameOnly + 0.2)
+    return {
+      attribute: 'FirstName',
+      confidence: 0.85,
+      reason: `${percent(shape.firstName)} of its values are known first names`,
+    }
+  if (shape.lastNameOnly >= 0.5 && shape.firstName < 0.4)
+    return {
+      attribute: 'LastName',
+      confidence: 0.8,
+      reason: `${percent(shape.lastNameOnly)} of its values are known surnames and not first names`,
+    }
+  return undefined
+}
+
+/** Shares of sampled values that look like first names, surnames, full names. */
+function nameShares(
+  values: string[],
+  names: { first: Set<string>; last: Set<string> },
+): Pick<ValueShape, 'singleWord' | 'firstName' | 'lastNameOnly' | 'fullName'> {
+  let single = 0
+  let first = 0
+  let lastOnly = 0
+  let full = 0
+  for (const value of values) {
+    const words = value
+      .split(/[\s,.]+/)
+      .filter(Boolean)
+      .map(fold)
+    if (words.length === 0) continue
+    const hasFirst = words.some((w) => names.first.has(w))
+    const hasLast = words.some((w) => names.last.has(w))
+    if (words.length === 1) single++
+    if (words.length === 1 ? names.first.has(words[0] as string) : hasFirst && words.length <= 2) first++
+    if (hasLast && !hasFirst) lastOnly++
+    if (words.length >= 2 && hasFirst) full++
+  }
+  const n = Math.max(values.length, 1)
+  return { singleWord: single / n, firstName: first / n, lastNameOnly: lastOnly / n, fullName: full / n }
 }
 
 export interface ColumnSuggestion {
@@ -168,10 +314,23 @@ function byName(column: string): { attribute: string; confidence: number; reason
       return { attribute, confidence: 0.9, reason: `the name '${column}'` }
   }
   const parts = column
-    .toLowerCase()
-    .split(/[^a-zæøåäöüé0-9]+|(?<=[a-z])(?=[A-Z])/)
+    .split(/[^A-Za-zÆØÅÄÖÜÉæøåäöüé0-9]+|(?<=[a-z])(?=[A-Z])/)
     .filter(Boolean)
     .map(canonical)
+  // city_name, mobile_no: a generic last word leaves the word before it to decide (customer_name
+  // stays a name: nothing before 'name' names another attribute).
+  // (street_number is a house number, not an address.)
+  const generic = parts.at(-1) ?? ''
+  if (parts.length > 1 && /^(name|no|nr|num|number)$/.test(generic)) {
+    const before = byName(parts.slice(0, -1).join('_'))
+    const fits = generic === 'name' ? ['City', 'Country'] : ['Phone']
+    if (before && fits.includes(before.attribute))
+      return {
+        ...before,
+        confidence: 0.8,
+        reason: `'${column}' names ${before.attribute} before a generic word`,
+      }
+  }
   let best: { attribute: string; confidence: number; reason: string } | undefined
   for (const [attribute, names] of Object.entries(NAMES)) {
     const canon = names.map(canonical)
@@ -252,6 +411,27 @@ export async function suggestMapping(
           reason: `${suggestion.reason}, but few values look like a person's names`,
         }
     }
+    // Names told by their values: a column of first names, of surnames, or of whole names.
+    const fromValues = shape && !isTemporal ? personNameFromValues(shape) : undefined
+    if (fromValues) {
+      const named = suggestion?.attribute
+      if (!suggestion) suggestion = { column: column.name, ...fromValues }
+      else if (named === fromValues.attribute)
+        suggestion = {
+          ...suggestion,
+          confidence: Math.max(suggestion.confidence, 0.95),
+          reason: `${suggestion.reason} and ${fromValues.reason}`,
+        }
+      else if (
+        (named === 'FirstName' || named === 'LastName' || named === 'FullName') &&
+        fromValues.confidence >= 0.85
+      )
+        suggestion = {
+          column: column.name,
+          ...fromValues,
+          reason: `${fromValues.reason} (its name suggested ${named})`,
+        }
+    }
     if (suggestion)
       suggestions.push({ ...suggestion, confidence: Math.round(suggestion.confidence * 100) / 100 })
   }
@@ -278,10 +458,12 @@ async function sampleShapes(
     sql`count(*) filter (where regexp_full_match(trim(cast(${ident(column)} as varchar)), ${literal(pattern)})) / greatest(count(${ident(column)}), 1)`
   const select = columns.flatMap((c, i) => [
     sql`${share(c, '[^@\\s]+@[^@\\s]+\\.[A-Za-z]{2,}')} as ${ident(`e${i}`)}`,
-    sql`${share(c, '\\+?[0-9 ()./-]{7,20}')} as ${ident(`p${i}`)}`,
+    // Phone numbers, but not dates (2024-05-01) or amounts (1234.50) that look like them.
+    sql`count(*) filter (where regexp_full_match(trim(cast(${ident(c)} as varchar)), '\\+?[0-9 ()./-]{7,20}') and not regexp_full_match(trim(cast(${ident(c)} as varchar)), '[0-9]{1,4}[/.-][0-9]{1,2}[/.-][0-9]{1,4}([ T].*)?|[0-9]+[.,][0-9]{1,2}|(19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])')) / greatest(count(${ident(c)}), 1) as ${ident(`p${i}`)}`,
     sql`${share(c, '([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2,4}|[0-9]{8})([ T].*)?')} as ${ident(`d${i}`)}`,
     sql`${share(c, '[A-Za-z0-9]{2,5}( ?[A-Za-z0-9]{2,4})?')} as ${ident(`z${i}`)}`,
     sql`${share(c, '[^0-9@]{1,30}( [^0-9@]{1,30}){0,3}')} as ${ident(`n${i}`)}`,
+    sql`list(trim(cast(${ident(c)} as varchar))) filter (where ${ident(c)} is not null and trim(cast(${ident(c)} as varchar)) <> '') as ${ident(`s${i}`)}`,
   ])
   const session = await SqlSession.open(duck)
   try {
@@ -292,13 +474,15 @@ async function sampleShapes(
         )
       )[0] ?? {},
     )
+    const names = await nameDictionaries()
     for (const [i, c] of columns.entries())
       shapes.set(c, {
-        email: Number(row[i * 5]),
-        phone: Number(row[i * 5 + 1]),
-        date: Number(row[i * 5 + 2]),
-        postcode: Number(row[i * 5 + 3]),
-        personName: Number(row[i * 5 + 4]),
+        email: Number(row[i * 6]),
+        phone: Number(row[i * 6 + 1]),
+        date: Number(row[i * 6 + 2]),
+        postcode: Number(row[i * 6 + 3]),
+        personName: Number(row[i * 6 + 4]),
+        ...nameShares((row[i * 6 + 5] as string[] | null) ?? [], names),
       })
   } finally {
     session.close()

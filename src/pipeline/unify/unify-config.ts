@@ -94,6 +94,12 @@ export const unifyConfigSchema = z
               .max(20)
               .default([])
               .describe('All must hold for two records to match (not for a probabilistic rule)'),
+            neverMatch: z
+              .boolean()
+              .optional()
+              .describe(
+                'Makes this an override: two records are never linked directly unless every condition holds where both have a value (e.g. the same date of birth), whatever the other rules say',
+              ),
             probabilistic: z
               .object({
                 attributes: z
@@ -134,6 +140,10 @@ export const unifyConfigSchema = z
           .refine((rule) => rule.probabilistic !== undefined || rule.conditions.length > 0, {
             message: 'a rule needs conditions, or probabilistic: {} to let the data decide',
             path: ['conditions'],
+          })
+          .refine((rule) => !(rule.neverMatch && rule.probabilistic), {
+            message: 'a neverMatch rule names conditions; it cannot be probabilistic',
+            path: ['neverMatch'],
           }),
       )
       .min(1)
