@@ -40,6 +40,7 @@ export const ERROR_CODES = {
   InvalidHost: 'invalid',
   InvalidJson: 'invalid',
   InvalidKey: 'invalid',
+  InvalidLabel: 'invalid',
   InvalidMeasureSql: 'invalid',
   InvalidParameter: 'invalid',
   InvalidParameters: 'invalid',
@@ -85,6 +86,7 @@ export const ERROR_CODES = {
   // not-found
   DataSourceNotFound: 'not-found',
   NoRejects: 'not-found',
+  NotCompared: 'not-found',
   NotFound: 'not-found',
   UnknownTemplate: 'not-found',
   // not-allowed

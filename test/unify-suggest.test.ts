@@ -307,4 +307,117 @@ describe('intelligent mapping and suggested rules', () => {
     )
     expect(f1).toBeGreaterThanOrEqual(0.98)
   }, 120_000)
+
+  it('explains pairs as waterfalls, queues the unsure ones for review, and follows the labels on the next run', async () => {
+    const call = async (method: 'GET' | 'POST', url: string, payload?: object) => {
+      const response = await app.inject({
+        method,
+        url: `/api/v1/instances/demo${url}`,
+        headers: { 'x-api-key': key },
+        ...(payload ? { payload } : {}),
+      })
+      return { status: response.statusCode, json: response.json() }
+    }
+    type Pair = {
+      sourceA: string
+      keyA: string
+      sourceB: string
+      keyB: string
+      probability: number
+      weight: number
+      priorBits: number
+      threshold: number
+      joined: boolean
+      reason: string
+      comparisons: { attribute: string; level: string; a: string | null; b: string | null; bits: number }[]
+    }
+    const queue = await call('GET', '/unify/review?$top=30')
+    expect(queue.status).toBe(200)
+    const pairs = queue.json.value as Pair[]
+    expect(pairs.length).toBe(30)
+    for (const pair of pairs) {
+      // The waterfall adds up: prior + each attribute's bits = the weight; probability from it.
+      const sum = pair.priorBits + pair.comparisons.reduce((total, c) => total + c.bits, 0)
+      expect(Math.abs(sum - pair.weight)).toBeLessThan(0.1)
+      expect(pair.probability).toBeCloseTo(1 / (1 + 2 ** -pair.weight), 2)
+      expect(pair.joined).toBe(pair.reason === 'joined')
+    }
+    // The nearest to the threshold come first.
+    const distance = (p: Pair) =>
+      Math.abs(Math.log(p.probability / (1 - p.probability)) - Math.log(p.threshold / (1 - p.threshold)))
+    expect(distance(pairs[0] as Pair)).toBeLessThanOrEqual(distance(pairs[29] as Pair) + 1e-9)
+    const joined = pairs.find((p) => p.joined)
+    const apart = pairs.find((p) => !p.joined && p.reason === 'below the threshold')
+    expect(joined && apart, JSON.stringify(pairs.map((p) => p.reason))).toBeTruthy()
+    const ref = (source: string, key: string) => `${source}:${key}`
+    const explained = await call(
+      'GET',
+      `/unify/pairs?a=${encodeURIComponent(ref(joined!.sourceB, joined!.keyB))}&b=${encodeURIComponent(ref(joined!.sourceA, joined!.keyA))}`,
+    )
+    expect(explained.json).toMatchObject({ joined: true, sourceA: joined!.sourceA, keyA: joined!.keyA })
+    const far = await call('GET', '/unify/pairs?a=crm_contacts:nobody&b=loyalty_members:nobody')
+    expect(far.status).toBe(404)
+    expect(far.json.error.code).toBe('NotCompared')
+
+    // A person rejects a joined pair and confirms one left apart; the next run follows them.
+    for (const [pair, same] of [
+      [joined!, false],
+      [apart!, true],
+    ] as const)
+      expect(
+        (
+          await call('POST', '/unify/review', {
+            a: ref(pair.sourceA, pair.keyA),
+            b: ref(pair.sourceB, pair.keyB),
+            sameCustomer: same,
+          })
+        ).status,
+      ).toBe(200)
+    expect(
+      (await call('POST', '/unify/review', { a: 'x:1', b: 'x:1', sameCustomer: true })).json.error.code,
+    ).toBe('InvalidLabel')
+    const rerun = await call('POST', '/unify/runs')
+    const run = await waitFor(
+      async () => {
+        const r = await getRun(runtime.db, 'unify', 'demo', rerun.json.id)
+        return r && (r.state === 'succeeded' || r.state === 'failed') ? r : undefined
+      },
+      'the unify run',
+      60_000,
+    )
+    expect(run.state, JSON.stringify(run.error)).toBe('succeeded')
+    const entityRows = async (name: string) => {
+      const entity = await getEntity(runtime.db, 'demo', name)
+      return (
+        await queryEntityRows(runtime.duck, entity!.current, {
+          select: entity!.current.schema.map((c) => c.name),
+          where: undefined,
+          orderBy: [],
+          limit: 1_000_000,
+          offset: 0,
+          count: false,
+        })
+      ).rows
+    }
+    const matchPairs = await entityRows('MatchPairs')
+    const linked = (p: Pair) =>
+      matchPairs.find(
+        (m) =>
+          (m.SourceA === p.sourceA && m.KeyA === p.keyA && m.SourceB === p.sourceB && m.KeyB === p.keyB) ||
+          (m.SourceA === p.sourceB && m.KeyA === p.keyB && m.SourceB === p.sourceA && m.KeyB === p.keyA),
+      )
+    expect(linked(joined!)).toBeUndefined()
+    expect(linked(apart!)?.Rule).toBe('confirmed in review')
+    const customer = new Map(
+      (await entityRows('CustomerSourceKeys')).map((k) => [`${k.SourceName}:${k.SourceKey}`, k.CustomerId]),
+    )
+    expect(customer.get(ref(apart!.sourceA, apart!.keyA))).toBe(
+      customer.get(ref(apart!.sourceB, apart!.keyB)),
+    )
+    // Labelled pairs leave the queue.
+    const after = await call('GET', '/unify/review?$top=500')
+    expect(after.json.labelled).toBe(2)
+    const listed = (after.json.value as Pair[]).map((p) => ref(p.sourceA, p.keyA) + ref(p.sourceB, p.keyB))
+    expect(listed).not.toContain(ref(apart!.sourceA, apart!.keyA) + ref(apart!.sourceB, apart!.keyB))
+  }, 120_000)
 })

@@ -24,6 +24,7 @@ export interface Tables {
   delivery_attempts: DeliveryAttemptsTable
   status_reports: StatusReportsTable
   unify_configs: UnifyConfigsTable
+  unify_labels: UnifyLabelsTable
   unify_runs: UnifyRunsTable
   insight_configs: InsightConfigsTable
   insight_runs: InsightRunsTable
@@ -223,6 +224,17 @@ export interface UnifyConfigsTable {
   instance_id: string
   config: Json<Record<string, unknown>>
   updated_at: Timestamp
+}
+
+export interface UnifyLabelsTable {
+  instance_id: string
+  source_a: string
+  key_a: string
+  source_b: string
+  key_b: string
+  same_customer: boolean
+  labelled_by: string | null
+  created_at: Timestamp
 }
 
 export interface UnifyRunsTable {

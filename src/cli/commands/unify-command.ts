@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import type { CustomerExplanation, UnifyProposal } from '../../pipeline/unify/index.js'
+import type { CustomerExplanation, ReviewPair, UnifyProposal } from '../../pipeline/unify/index.js'
 import type { Run } from '../../store/runs.js'
 import type { CliContext } from '../cli-context.js'
 import { formatCount, formatDuration, printTable } from '../output.js'
@@ -88,6 +88,72 @@ export function registerUnifyCommand(program: Command, context: CliContext): voi
     })
 
   unify
+    .command('review')
+    .description(
+      'List the pairs the match model was least sure of, with why; --same or --different labels one (source:key source:key); the next run follows the labels',
+    )
+    .option('-n, --top <n>', 'how many pairs to list', '10')
+    .option('--same <a>', 'this record and [b] are the same customer')
+    .option('--different <a>', 'this record and [b] are different customers')
+    .option('--json', 'print the pairs as JSON', false)
+    .argument('[b]', 'the second record, with --same or --different')
+    .action(
+      async (
+        second: string | undefined,
+        options: { top: string; same?: string; different?: string; json: boolean },
+      ) => {
+        await context.withApi({}, async (client) => {
+          const instanceId = await context.instanceId(client)
+          const first = options.same ?? options.different
+          if (first !== undefined) {
+            if (!second) throw new Error('name both records: --same crm:1042 shop:S-77')
+            await client.request('POST', `/api/v1/instances/${instanceId}/unify/review`, {
+              body: { a: first, b: second, sameCustomer: options.same !== undefined },
+            })
+            process.stdout.write(
+              `labelled ${first} and ${second} as ${options.same !== undefined ? 'the same customer' : 'different customers'}; the next unify run follows it (openinsights unify run)\n`,
+            )
+            return
+          }
+          const { value, labelled } = await client.request<{ value: ReviewPair[]; labelled: number }>(
+            'GET',
+            `/api/v1/instances/${instanceId}/unify/review?$top=${encodeURIComponent(options.top)}`,
+          )
+          if (options.json) {
+            process.stdout.write(`${JSON.stringify(value, null, 2)}\n`)
+            return
+          }
+          if (value.length === 0) {
+            process.stdout.write(
+              `nothing to review${labelled ? ` (${labelled} pair(s) labelled)` : ''}: no probabilistic rule has run, or every unsure pair is labelled\n`,
+            )
+            return
+          }
+          process.stdout.write(value.map((p, i) => `${i + 1}. ${pairText(p)}`).join('\n'))
+          process.stdout.write(
+            `\nlabel one with: openinsights unify review --same ${value[0]?.sourceA}:${value[0]?.keyA} ${value[0]?.sourceB}:${value[0]?.keyB} (or --different)\n`,
+          )
+        })
+      },
+    )
+
+  unify
+    .command('explain-pair')
+    .description('Why two records were or were not joined: the match weight as a waterfall')
+    .argument('<a>', 'a record as source:key')
+    .argument('<b>', 'another record as source:key')
+    .action(async (a: string, b: string) => {
+      await context.withApi({}, async (client) => {
+        const instanceId = await context.instanceId(client)
+        const pair = await client.request<ReviewPair>(
+          'GET',
+          `/api/v1/instances/${instanceId}/unify/pairs?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`,
+        )
+        process.stdout.write(`${pairText(pair)}\n`)
+      })
+    })
+
+  unify
     .command('explain')
     .description('Show which records form a customer profile, and which rules joined them')
     .argument('<customerId>')
@@ -167,4 +233,22 @@ export function proposalText(proposal: UnifyProposal): string {
       .join('')}; all values kept for ${proposal.unify.merge.keepAll.join(', ')}`,
   )
   return `${lines.join('\n')}\n`
+}
+
+/**
+ * A pair as a waterfall: the prior, each attribute's contribution with the values compared, the
+ * weight and probability, and whether (or why not) the records were joined.
+ */
+export function pairText(p: ReviewPair): string {
+  const bits = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`.padStart(6)
+  const lines = [
+    `${p.sourceA}:${p.keyA} ↔ ${p.sourceB}:${p.keyB} — ${p.joined ? 'joined' : `not joined: ${p.reason}`} (probability ${p.probability.toFixed(3)}, threshold ${p.threshold.toFixed(3)})`,
+    `   ${bits(p.priorBits)}  prior (two records picked at random)`,
+  ]
+  for (const c of p.comparisons)
+    lines.push(
+      `   ${bits(c.bits)}  ${c.attribute.padEnd(12)} ${c.level}${c.a !== null || c.b !== null ? `: ${show(c.a) || '—'} | ${show(c.b) || '—'}` : ''}`,
+    )
+  lines.push(`   ${bits(p.weight)}  match weight`)
+  return lines.join('\n')
 }

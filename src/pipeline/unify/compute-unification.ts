@@ -25,7 +25,7 @@ import {
   unifiedRecordsSql,
 } from '../sql/unify-sql.js'
 import { type EntityOutput, writeEntityOutput } from '../write-entity-output.js'
-import { estimateMatchModel, householdGuardSql, type MatchModel } from './match-model.js'
+import { estimateMatchModel, householdGuardSql, type MatchModel, reviewPairsSql } from './match-model.js'
 import { derivable, type Normalization, type UnifyConfig } from './unify-config.js'
 
 export const UNIFY_ENTITIES = ['UnifiedCustomer', 'CustomerSourceKeys', 'MatchPairs'] as const
@@ -82,6 +82,14 @@ export async function computeUnification(
     outDir: (entity: UnifyEntity) => string
     /** The job's watchdog: its abort interrupts the running statement. */
     watch?: Watch
+    /** Answers from the review queue: they override the rules and teach the model. */
+    labels?: readonly {
+      sourceA: string
+      keyA: string
+      sourceB: string
+      keyB: string
+      sameCustomer: boolean
+    }[]
   },
 ): Promise<UnificationResult> {
   const { config } = input
@@ -136,9 +144,23 @@ export async function computeUnification(
       })}`,
     )
     mark()
+    // Labelled pairs, as record ids (a label naming a record that is gone is left out).
+    const labels = input.labels ?? []
+    const labelled = sql`labelled_pairs`
+    await session.run(
+      labels.length > 0
+        ? sql`create or replace temp table labelled_pairs as
+            select least(a.rid, b.rid) as rid_a, greatest(a.rid, b.rid) as rid_b, bool_and(l.same) as same
+            from (values ${join(labels.map((l) => sql`(${literal(l.sourceA)}, ${literal(l.keyA)}, ${literal(l.sourceB)}, ${literal(l.keyB)}, ${l.sameCustomer})`))}) l(source_a, key_a, source_b, key_b, same)
+            join records a on a.source = l.source_a and a.source_key = l.key_a
+            join records b on b.source = l.source_b and b.source_key = l.key_b
+            where a.rid <> b.rid group by all`
+        : sql`create or replace temp table labelled_pairs as select null::bigint as rid_a, null::bigint as rid_b, null::boolean as same where false`,
+    )
     const skippedBlocks = await countSkippedBlocks(session, rules)
     const ruleEdges: Sql[] = []
     const models: MatchModel[] = []
+    const scoredTables: ({ rule: number } & Awaited<ReturnType<typeof estimateMatchModel>>)[] = []
     for (const rule of rules) {
       if (rule.neverMatch) continue
       if (!rule.probabilistic) {
@@ -150,7 +172,9 @@ export async function computeUnification(
         attributes: rule.probabilistic.attributes ?? attributes,
         threshold: rule.probabilistic.threshold,
         prefix: `model${rule.index}`,
+        labelled,
       })
+      scoredTables.push({ rule: rule.index, ...estimated })
       models.push(estimated.model)
       // Each attribute's level and its contribution in bits, for MatchPairs and explanations.
       const described = estimated.comparisons.map((c, i) => {
@@ -165,6 +189,10 @@ export async function computeUnification(
           from ${estimated.pairs} where probability >= ${estimated.model.threshold} and not (${householdGuardSql(estimated.comparisons)})`,
       )
     }
+    // Pairs confirmed in review join whatever the rules say (rule number: one past the last).
+    ruleEdges.push(
+      sql`select rid_a, rid_b, ${config.rules.length} as rule, 1.0::double as score, 'confirmed in review' as similarities from labelled_pairs where same`,
+    )
     await session.run(sql`create or replace temp table edges as ${edgesSql(ruleEdges)}`)
     // Never-match overrides: a link stays only where every condition of each holds (or a value is missing).
     const never = rules.filter((rule) => rule.neverMatch)
@@ -172,11 +200,15 @@ export async function computeUnification(
       await session.run(
         sql`create or replace temp table edges as select e.* from edges e
           join records a on a.rid = e.rid_a join records b on b.rid = e.rid_b
-          where not (${join(
+          where e.rule = ${config.rules.length} or not (${join(
             never.map((rule) => neverMatchViolationSql(rule.conditions)),
             ' or ',
           )})`,
       )
+    // Pairs rejected in review are never linked directly.
+    await session.run(
+      sql`create or replace temp table edges as select e.* from edges e anti join (select rid_a, rid_b from labelled_pairs where not same) r using (rid_a, rid_b)`,
+    )
 
     mark()
     // Connected components by label propagation with pointer jumping, until nothing moves. Only
@@ -211,7 +243,7 @@ export async function computeUnification(
     const policies: Record<string, MergePolicy> = Object.fromEntries(
       attributes.map((a) => [a, (config.merge.attributes[a] ?? config.merge.default) as MergePolicy]),
     )
-    const rulesTable = sql`(select * from (values ${join(config.rules.map((r, i) => sql`(${i}, ${literal(r.name)})`))}) t(rule, name))`
+    const rulesTable = sql`(select * from (values ${join([...config.rules.map((r, i) => sql`(${i}, ${literal(r.name)})`), sql`(${config.rules.length}, 'confirmed in review')`])}) t(rule, name))`
     const queries: Record<UnifyEntity, { sql: Sql; key: string | null }> = {
       UnifiedCustomer: {
         sql: mergeSql({
@@ -250,6 +282,14 @@ export async function computeUnification(
       await writeFile(
         joinPath(input.outDir('MatchPairs'), 'match-model.json'),
         `${JSON.stringify({ rules: config.rules.filter((r) => r.probabilistic).map((r) => r.name), models }, null, 2)}\n`,
+      )
+    // The pairs a person may want to look at, each with its waterfall: every pair a model joined,
+    // and those it compared and left apart with a probability of 5 % or more.
+    for (const scored of scoredTables)
+      await session.run(
+        sql`copy (${reviewPairsSql(scored, records, config.rules[scored.rule]?.name ?? '')}) to ${literal(
+          joinPath(input.outDir('MatchPairs'), `review-pairs-${scored.rule}.parquet`),
+        )} (format parquet)`,
       )
     const model = models[0]
     mark()

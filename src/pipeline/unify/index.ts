@@ -1,6 +1,7 @@
 export { computeUnification, UNIFY_ENTITIES, type UnifyEntity } from './compute-unification.js'
 export { type CustomerExplanation, explainCustomer } from './explain-customer.js'
 export { APPLY_CONFIDENCE, proposeUnify, type UnifyProposal } from './propose-unify.js'
+export { explainPair, type PairComparison, type ReviewPair, reviewQueue } from './review.js'
 export { runUnify, type UnifyWorkerContext } from './run-unify.js'
 export { type ColumnSuggestion, suggestMapping, suggestRules } from './suggest-mapping.js'
 export {

@@ -8,7 +8,7 @@
  * nothing per pair.
  */
 import { AppError } from '../../errors.js'
-import { ident, join, type Sql, type SqlSession, sql } from '../../query/index.js'
+import { ident, join, literal, type Sql, type SqlSession, sql } from '../../query/index.js'
 import {
   type BlockingRule,
   blockedPairsSql,
@@ -102,6 +102,8 @@ export function estimateByEm(
   maxIterations = 300,
   /** Combinations of levels known not to be the same person: they only teach u. */
   knownNonMatch: (levels: number[]) => boolean = () => false,
+  /** Pairs a person labelled: they teach m (same customer) or u (not), and do not count in the share. */
+  labelled: { same: Pattern[]; different: Pattern[] } = { same: [], different: [] },
 ): { m: number[][]; u: number[][]; share: number; iterations: number } {
   let m = initial.m.map((levels) => [...levels])
   let u = initial.u.map((levels) => [...levels])
@@ -136,6 +138,16 @@ export function estimateByEm(
         otherTotal[i] = (otherTotal[i] as number) + rest
       })
     }
+    for (const [patterns, into, totals] of [
+      [labelled.same, matchAt, matchTotal],
+      [labelled.different, otherAt, otherTotal],
+    ] as const)
+      for (const pattern of patterns)
+        pattern.levels.forEach((level, i) => {
+          if (level < 0) return
+          ;(into[i] as number[])[level] = ((into[i] as number[])[level] as number) + pattern.n
+          totals[i] = (totals[i] as number) + pattern.n
+        })
     const nextM = normalised(matchAt, matchTotal)
     const nextU = normalised(otherAt, otherTotal)
     const nextShare = Math.min(1 - FLOOR, Math.max(FLOOR, total > 0 ? matches / total : share))
@@ -194,8 +206,10 @@ export async function estimateMatchModel(
     attributes: readonly string[]
     threshold?: number | undefined
     prefix: string
+    /** Pairs labelled in review: a table (rid_a, rid_b, same). */
+    labelled?: Sql
   },
-): Promise<{ model: MatchModel; pairs: Sql; comparisons: ModelComparison[] }> {
+): Promise<{ model: MatchModel; pairs: Sql; comparisons: ModelComparison[]; priorBits: number }> {
   // The known attributes first, then custom ones, at most MAX_COMPARISONS: EM's cost grows with
   // the combinations of levels, and a dozen attributes already tell people apart.
   const kinds = options.attributes.flatMap((attribute) => {
@@ -284,7 +298,23 @@ export async function estimateMatchModel(
     (firstIndex >= 0 &&
       levels[firstIndex] === differentFirst &&
       (dateIndex < 0 || (levels[dateIndex] as number) < 0 || (levels[dateIndex] as number) >= 2))
-  const em = estimateByEm(patterns, { m: initialM, u, share: 0.1 }, 300, knownNonMatch)
+  const labelledPatterns = options.labelled
+    ? {
+        same: await patternsOf(
+          session,
+          values,
+          sql`(select rid_a, rid_b from ${options.labelled} where same)`,
+          comparisons,
+        ),
+        different: await patternsOf(
+          session,
+          values,
+          sql`(select rid_a, rid_b from ${options.labelled} where not same)`,
+          comparisons,
+        ),
+      }
+    : undefined
+  const em = estimateByEm(patterns, { m: initialM, u, share: 0.1 }, 300, knownNonMatch, labelledPatterns)
 
   // Score every compared pair, with the term-frequency adjustment at exact levels.
   const tfTables: (Sql | undefined)[] = []
@@ -332,6 +362,7 @@ export async function estimateMatchModel(
   return {
     pairs: scored,
     comparisons,
+    priorBits: Math.log2(prior / (1 - prior)),
     model: {
       comparisons: comparisons.map((c, i) => ({
         attribute: c.attribute,
@@ -396,4 +427,40 @@ export function householdGuardSql(comparisons: readonly ModelComparison[]): Sql 
   return date
     ? sql`(${different} and (${date} >= 2 or (${date} < 0 and ${apart})))`
     : sql`(${different} and ${apart})`
+}
+
+/**
+ * The pairs a model joined or nearly joined, each with the waterfall a person reads: the prior,
+ * then each attribute's level, the two values compared and its contribution in bits; whether
+ * the pair was joined and, if not, why (below the threshold, the household guard, rejected in
+ * review, a never-match rule). Reads the `edges` and `labelled_pairs` tables of the run.
+ */
+export function reviewPairsSql(
+  scored: { pairs: Sql; comparisons: ModelComparison[]; model: MatchModel; priorBits: number },
+  records: Sql,
+  ruleName: string,
+): Sql {
+  const entries = scored.comparisons.map((c, i) => {
+    const labels = LEVELS[c.kind]
+    const level = ident(`l${i}`)
+    return sql`struct_pack(attribute := ${literal(c.attribute)}, level := case ${level} ${join(
+      labels.map((label, n) => sql`when ${n} then ${literal(label)}`),
+      ' ',
+    )} else 'missing' end, a := ra.${ident(c.attribute)}, b := rb.${ident(c.attribute)}, bits := round(${ident(`w${i}`)}, 2))`
+  })
+  return sql`select ra.source as SourceA, ra.source_key as KeyA, rb.source as SourceB, rb.source_key as KeyB,
+      ${literal(ruleName)} as Rule, p.probability as Probability, round(p.weight, 2) as Weight,
+      ${scored.priorBits} as PriorBits, ${scored.model.threshold} as Threshold,
+      e.rid_a is not null as Joined,
+      case when e.rid_a is not null then 'joined'
+        when lp.rid_a is not null and not lp.same then 'rejected in review'
+        when p.probability < ${scored.model.threshold} then 'below the threshold'
+        when ${householdGuardSql(scored.comparisons)} then 'household guard: first names differ and birth dates do not agree'
+        else 'a never-match rule' end as Reason,
+      to_json([${join(entries)}]) as Comparisons
+    from ${scored.pairs} p
+    join ${records} ra on ra.rid = p.rid_a join ${records} rb on rb.rid = p.rid_b
+    left join edges e on e.rid_a = p.rid_a and e.rid_b = p.rid_b
+    left join labelled_pairs lp on lp.rid_a = p.rid_a and lp.rid_b = p.rid_b
+    where p.probability >= 0.05 or e.rid_a is not null`
 }

@@ -8,7 +8,7 @@ import { listDataSources } from '../../store/data-sources.js'
 import type { Db } from '../../store/database.js'
 import { getEntity, publishEntityVersion } from '../../store/entities.js'
 import { finishRun, type Run, startRun } from '../../store/runs.js'
-import { getUnifyConfig } from '../../store/unify.js'
+import { getUnifyConfig, listUnifyLabels } from '../../store/unify.js'
 import { dataLayout } from '../data-layout.js'
 import { versionFiles } from '../entity-reader.js'
 import { pruneEntityVersions } from '../prune-versions.js'
@@ -85,6 +85,7 @@ export async function runUnify(
       })
     }
     const previous = await getEntity(db, instanceId, 'CustomerSourceKeys')
+    const labels = await listUnifyLabels(db, instanceId)
     const result = await watched(
       context.watchdog,
       { name: `the unification of ${instanceId}`, target: 'unify' },
@@ -95,6 +96,7 @@ export async function runUnify(
           previousKeys: previous ? versionFiles(previous.current) : undefined,
           outDir,
           watch,
+          labels,
         }),
     )
     const finished = await db.transaction().execute(async (tx) => {

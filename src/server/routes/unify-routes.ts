@@ -1,11 +1,12 @@
 import { z } from 'zod'
 import { applyConfig, configSchema, exportConfig } from '../../config/index.js'
-import { notFound } from '../../errors.js'
+import { AppError, notFound } from '../../errors.js'
 import { requestRun } from '../../pipeline/index.js'
-import { explainCustomer, proposeUnify } from '../../pipeline/unify/index.js'
+import { explainCustomer, explainPair, proposeUnify, reviewQueue } from '../../pipeline/unify/index.js'
 import type { Runtime } from '../../runtime/index.js'
 import { getInstance } from '../../store/instances.js'
 import { getRun, listRuns } from '../../store/runs.js'
+import { putUnifyLabel } from '../../store/unify.js'
 import { type ApiApp, errorResponses, instanceParams } from '../api-types.js'
 
 const unifyRunSchema = z
@@ -187,6 +188,147 @@ export function registerUnifyRoutes(app: ApiApp, runtime: Runtime): void {
         .execute((tx) => requestRun(tx, runtime.jobs, 'unify', instanceId, 'suggest'))
       runtime.jobs.nudge('unify')
       return { ...proposal, changes, runId: run.id }
+    },
+  )
+
+  const comparisonOut = z.object({
+    attribute: z.string(),
+    level: z.string().describe('How the two values compare, e.g. exact, one digit apart, different, missing'),
+    a: z.string().nullable(),
+    b: z.string().nullable(),
+    bits: z.number().describe('What this comparison adds to the match weight (log2 of m/u)'),
+  })
+  const reviewPairOut = z
+    .object({
+      sourceA: z.string(),
+      keyA: z.string(),
+      sourceB: z.string(),
+      keyB: z.string(),
+      rule: z.string(),
+      probability: z.number().describe('Match probability the model gives the pair'),
+      weight: z.number().describe('Match weight in bits: prior + every comparison'),
+      priorBits: z.number(),
+      threshold: z.number().describe('The least probability that joins two records'),
+      joined: z.boolean(),
+      reason: z
+        .string()
+        .describe(
+          "'joined', or why not: below the threshold, household guard, rejected in review, a never-match rule",
+        ),
+      comparisons: z.array(comparisonOut).describe('The waterfall: each attribute with the values compared'),
+    })
+    .describe('Two records as the match model saw them')
+  const recordRef = z
+    .string()
+    .min(3)
+    .max(500)
+    .regex(/^[^:]+:.+$/, 'source:key, e.g. crm_contacts:1042')
+  const parseRef = (ref: string) => {
+    const at = ref.indexOf(':')
+    return { source: ref.slice(0, at), key: ref.slice(at + 1) }
+  }
+
+  app.get(
+    '/api/v1/instances/:instanceId/unify/review',
+    {
+      config: { scope: 'read' },
+      schema: {
+        summary: 'The review queue',
+        description:
+          'Pairs of records the match model was least sure of (nearest its threshold, joined or not) that nobody has labelled, each with its waterfall.',
+        tags: ['unify'],
+        params: instanceParams,
+        querystring: z.object({ $top: z.coerce.number().int().min(1).max(500).default(20) }),
+        response: {
+          200: z.object({ value: z.array(reviewPairOut), labelled: z.number().int() }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      if (!(await getInstance(runtime.db, request.params.instanceId)))
+        throw notFound('Instance', request.params.instanceId)
+      const { pairs, labelled } = await reviewQueue(
+        runtime.duck,
+        runtime.db,
+        request.params.instanceId,
+        request.query.$top,
+      )
+      return { value: pairs, labelled }
+    },
+  )
+
+  app.post(
+    '/api/v1/instances/:instanceId/unify/review',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        summary: 'Label a pair of records',
+        description:
+          'Says whether two records are the same customer. The next unification follows the label over the model (joins or keeps apart the two records) and learns from it.',
+        tags: ['unify'],
+        params: instanceParams,
+        body: z
+          .object({ a: recordRef, b: recordRef, sameCustomer: z.boolean() })
+          .strict()
+          .describe('The two records as source:key, and the answer'),
+        response: {
+          200: z.object({ a: z.string(), b: z.string(), sameCustomer: z.boolean() }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { instanceId } = request.params
+      if (!(await getInstance(runtime.db, instanceId))) throw notFound('Instance', instanceId)
+      const a = parseRef(request.body.a)
+      const b = parseRef(request.body.b)
+      if (a.source === b.source && a.key === b.key)
+        throw new AppError('InvalidLabel', 'a and b name the same record; label two different records', {
+          target: 'b',
+        })
+      await putUnifyLabel(runtime.db, instanceId, {
+        sourceA: a.source,
+        keyA: a.key,
+        sourceB: b.source,
+        keyB: b.key,
+        sameCustomer: request.body.sameCustomer,
+        labelledBy: null,
+      })
+      return { a: request.body.a, b: request.body.b, sameCustomer: request.body.sameCustomer }
+    },
+  )
+
+  app.get(
+    '/api/v1/instances/:instanceId/unify/pairs',
+    {
+      config: { scope: 'read' },
+      schema: {
+        summary: 'Explain a pair of records',
+        description:
+          "Why two records were or were not joined: the match model's waterfall for the pair — the prior, then each attribute's contribution with the values compared.",
+        tags: ['unify'],
+        params: instanceParams,
+        querystring: z.object({ a: recordRef, b: recordRef }),
+        response: { 200: reviewPairOut, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { instanceId } = request.params
+      const pair = await explainPair(
+        runtime.duck,
+        runtime.db,
+        instanceId,
+        parseRef(request.query.a),
+        parseRef(request.query.b),
+      )
+      if (!pair)
+        throw new AppError(
+          'NotCompared',
+          `${request.query.a} and ${request.query.b} were not compared by a match model, or came out under 5 % (no blocking rule put them together, or too little agrees)`,
+          { target: 'b' },
+        )
+      return pair
     },
   )
 }
