@@ -98,6 +98,7 @@ describe.each(STORE_MODES)('control-plane store on %s', (mode) => {
       '0009_hardening.sql',
       '0010_run_lifecycle.sql',
       '0011_shrink_guard.sql',
+      '0012_unify_labels.sql',
     ])
   })
 

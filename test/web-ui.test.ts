@@ -534,6 +534,38 @@ describe.skipIf(!browserAvailable())('the web UI in a real browser (Debian chrom
     }
   })
 
+  it('reviews the pairs a probabilistic rule is unsure of, as waterfalls, and labels one', async () => {
+    // The demo's hand-written rules replaced by one probabilistic rule, then its review queue.
+    const document = await server!.fetchJson('/api/v1/instances/demo/config')
+    document.unify.rules = [{ name: 'probabilistic match', probabilistic: {} }]
+    const put = await server!.fetchJson('/api/v1/instances/demo/config', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(document),
+    })
+    expect(put.error, JSON.stringify(put.error)).toBeUndefined()
+    const started = await server!.fetchJson('/api/v1/instances/demo/unify/runs', { method: 'POST' })
+    const ended = await waitFor(
+      async () => {
+        const run = await server!.fetchJson(`/api/v1/instances/demo/unify/runs/${started.id}`)
+        return run.state === 'succeeded' || run.state === 'failed' ? run : undefined
+      },
+      'the unify run',
+      90_000,
+    )
+    expect(ended.state, JSON.stringify(ended.error)).toBe('succeeded')
+    await nav('Unify')
+    const review = page.getByRole('region', { name: 'Review pairs the model is unsure of' })
+    await review.getByText(/expects a precision of/).waitFor()
+    const first = review.getByRole('article').first()
+    await first.getByRole('row', { name: /Prior/ }).waitFor()
+    expect(await first.getByRole('row').count()).toBeGreaterThan(4)
+    await shot('unify-review')
+    await first.getByRole('button', { name: 'Same customer' }).click()
+    await review.getByText('1 pair(s) labelled; run unification to apply the answers.').waitFor()
+    expect((await server!.fetchJson('/api/v1/instances/demo/unify/review')).labelled).toBe(1)
+  })
+
   it('refuses session changes without the UI header, and API calls without a session or key', async () => {
     const cookie = (await page.context().cookies()).find((c) => c.name === 'oi_session')
     const headers = { cookie: `oi_session=${cookie?.value}`, 'content-type': 'application/json' }

@@ -16,6 +16,8 @@ export interface Rule {
   conditions: Condition[]
   minScore?: number
   blockOn?: string[]
+  probabilistic?: { attributes?: string[]; threshold?: number }
+  neverMatch?: boolean
 }
 export interface UnifySection {
   defaultCountry?: string
@@ -183,6 +185,17 @@ export function UnifyEditor({
               </button>
               {rule.minScore !== undefined && (
                 <span className="muted">scored rule (at least {rule.minScore})</span>
+              )}
+              {rule.probabilistic && (
+                <span className="muted">
+                  probabilistic: how much each attribute says is estimated from the data
+                  {rule.probabilistic.threshold !== undefined
+                    ? ` (joins at ${rule.probabilistic.threshold})`
+                    : ' (threshold chosen for the best expected F1)'}
+                </span>
+              )}
+              {rule.neverMatch && (
+                <span className="muted">never match: records are not linked unless these hold</span>
               )}
             </div>
             {rule.conditions.map((condition, c) => (

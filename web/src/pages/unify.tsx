@@ -141,8 +141,151 @@ export default function Unify() {
           )
         }
       </Async>
+      <Review
+        latest={latest}
+        previous={runs.data?.value.find((r) => r !== latest && r.stats?.modelThreshold !== undefined)}
+      />
       <Explain />
     </>
+  )
+}
+
+interface ReviewPair {
+  sourceA: string
+  keyA: string
+  sourceB: string
+  keyB: string
+  probability: number
+  weight: number
+  priorBits: number
+  threshold: number
+  joined: boolean
+  reason: string
+  comparisons: { attribute: string; level: string; a: string | null; b: string | null; bits: number }[]
+}
+
+const signed = (bits: number) => `${bits >= 0 ? '+' : '−'}${Math.abs(bits).toFixed(1)}`
+const share = (x: number | undefined) => (x === undefined ? '—' : `${(100 * x).toFixed(1)}%`)
+
+/**
+ * The review queue: the pairs the match model was least sure of, each as a waterfall (the
+ * prior, then what each attribute adds or takes away, with the values compared), answered with
+ * Same customer / Different customers. The next run follows the answers and learns from them.
+ */
+function Review({ latest, previous }: { latest: UnifyRun | undefined; previous: UnifyRun | undefined }) {
+  const instanceId = useInstance()
+  const queue = useApi<{ value: ReviewPair[]; labelled: number }>(
+    instancePath(instanceId, '/unify/review?$top=10'),
+  )
+  const [answered, setAnswered] = useState(0)
+  const label = useAction(async (pair: ReviewPair, sameCustomer: boolean) => {
+    await api(instancePath(instanceId, '/unify/review'), {
+      method: 'POST',
+      body: { a: `${pair.sourceA}:${pair.keyA}`, b: `${pair.sourceB}:${pair.keyB}`, sameCustomer },
+    })
+    setAnswered((n) => n + 1)
+    queue.reload()
+  })
+  const stats = latest?.stats
+  if (stats?.modelThreshold === undefined) return null
+  const moved = (key: string) => {
+    const before = previous?.stats?.[key]
+    const now = stats[key]
+    if (before === undefined || now === undefined || before === now) return ''
+    return ` (was ${share(before)})`
+  }
+  return (
+    <section aria-labelledby="review-title">
+      <h2 id="review-title">Review pairs the model is unsure of</h2>
+      <p className="muted">
+        The match model joins two records at a probability of {stats.modelThreshold.toFixed(3)} or more. At
+        that threshold it expects a precision of {share(stats.modelExpectedPrecision)}
+        {moved('modelExpectedPrecision')} and a recall of {share(stats.modelExpectedRecall)}
+        {moved('modelExpectedRecall')} — its own estimate, not a measurement.
+      </p>
+      {label.error && <ErrorBox error={label.error} />}
+      <Async loaded={queue}>
+        {(q) => (
+          <>
+            <p role="status">
+              {q.labelled} pair(s) labelled{answered > 0 ? '; run unification to apply the answers' : ''}.
+            </p>
+            {q.value.length === 0 ? (
+              <Empty>Nothing to review.</Empty>
+            ) : (
+              q.value.map((pair) => {
+                const name = `${pair.sourceA}:${pair.keyA} and ${pair.sourceB}:${pair.keyB}`
+                const widest = Math.max(
+                  Math.abs(pair.priorBits),
+                  ...pair.comparisons.map((c) => Math.abs(c.bits)),
+                  1,
+                )
+                const bar = (bits: number) => (
+                  <span
+                    className={`bits-bar ${bits >= 0 ? 'for' : 'against'}`}
+                    style={{ width: `${(50 * Math.abs(bits)) / widest}%` }}
+                  />
+                )
+                return (
+                  <article key={name} className="review-pair" aria-label={`Pair ${name}`}>
+                    <h3>
+                      {pair.sourceA}:{pair.keyA} ↔ {pair.sourceB}:{pair.keyB}
+                    </h3>
+                    <p>
+                      Probability {pair.probability.toFixed(3)} —{' '}
+                      {pair.joined ? 'joined' : `not joined: ${pair.reason}`}
+                    </p>
+                    <table className="compact waterfall">
+                      <TableHead columns={['Attribute', 'Compared', 'Values', 'Bits', '']} />
+                      <tbody>
+                        <tr>
+                          <td>Prior</td>
+                          <td>two records picked at random</td>
+                          <td />
+                          <td className="num">{signed(pair.priorBits)}</td>
+                          <td>{bar(pair.priorBits)}</td>
+                        </tr>
+                        {pair.comparisons.map((c) => (
+                          <tr key={c.attribute}>
+                            <td>{c.attribute}</td>
+                            <td>{c.level}</td>
+                            <td>
+                              {formatValue(c.a)} | {formatValue(c.b)}
+                            </td>
+                            <td className="num">{signed(c.bits)}</td>
+                            <td>{bar(c.bits)}</td>
+                          </tr>
+                        ))}
+                        <tr>
+                          <th scope="row">Match weight</th>
+                          <td />
+                          <td />
+                          <td className="num">{signed(pair.weight)}</td>
+                          <td />
+                        </tr>
+                      </tbody>
+                    </table>
+                    <div className="actions">
+                      <button type="button" disabled={label.busy} onClick={() => void label.run(pair, true)}>
+                        Same customer
+                      </button>
+                      <button
+                        type="button"
+                        className="secondary"
+                        disabled={label.busy}
+                        onClick={() => void label.run(pair, false)}
+                      >
+                        Different customers
+                      </button>
+                    </div>
+                  </article>
+                )
+              })
+            )}
+          </>
+        )}
+      </Async>
+    </section>
   )
 }
 
