@@ -81,7 +81,9 @@ export function comparisonKind(attribute: string): ComparisonKind | undefined {
 
 /** The pair budget of automatic blocking: enough for the data, never all pairs. */
 export function comparisonBudget(records: number): number {
-  return Math.max(2_000_000, records * 60)
+  // Twenty per record, at least two and at most twenty million: a million records then fit the
+  // run's memory (each compared pair is scored on every attribute).
+  return Math.min(20_000_000, Math.max(2_000_000, records * 20))
 }
 
 const MAX_BLOCK = 2000
@@ -235,7 +237,7 @@ export async function estimateMatchModel(
   )
   const records = Number((await session.value(sql`select count(*) from ${values}`)) ?? 0)
 
-  // Blocking: the candidate rules, cheapest first, while the union stays within the budget.
+  // Blocking: the candidate rules in order (strong identifiers first), each while the union stays within the budget.
   const budget = comparisonBudget(records)
   const costed: (BlockingRule & { pairs: number; skippedBlocks: number })[] = []
   for (const rule of candidateBlockingRules(comparisons)) {
