@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml'
 import { applyConfig, configSchema } from '../src/config/index.js'
 import { demoConfigYaml, generateDemoData } from '../src/demo/index.js'
 import { queryEntityRows, requestRefreshes } from '../src/pipeline/index.js'
-import { suggestMapping } from '../src/pipeline/unify/index.js'
+import { type ReviewPair, suggestMapping } from '../src/pipeline/unify/index.js'
 import { ident, join as joinSql, literal, sql } from '../src/query/index.js'
 import type { Runtime } from '../src/runtime/index.js'
 import { createApiKey } from '../src/server/auth/api-key-service.js'
@@ -318,19 +318,7 @@ describe('intelligent mapping and suggested rules', () => {
       })
       return { status: response.statusCode, json: response.json() }
     }
-    type Pair = {
-      sourceA: string
-      keyA: string
-      sourceB: string
-      keyB: string
-      probability: number
-      weight: number
-      priorBits: number
-      threshold: number
-      joined: boolean
-      reason: string
-      comparisons: { attribute: string; level: string; a: string | null; b: string | null; bits: number }[]
-    }
+    type Pair = ReviewPair
     const queue = await call('GET', '/unify/review?$top=30')
     expect(queue.status).toBe(200)
     const pairs = queue.json.value as Pair[]
