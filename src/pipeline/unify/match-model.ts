@@ -94,9 +94,10 @@ const FLOOR = 1e-6
 type Pattern = { levels: number[]; n: number }
 
 /**
- * m and the match share by EM with u fixed: each combination of levels is a match with the
- * probability its Bayes factors and the current share give; m of a level is the expected share
- * of matches at it among matches with a value; repeated until nothing moves.
+ * m, u and the match share by EM: each combination of levels is a match with the probability
+ * its Bayes factors and the current share give (the first round: `seed`'s, when given); m of a
+ * level is the expected share of matches at it among matches with a value, u the same among
+ * non-matches; repeated until nothing moves.
  */
 export function estimateByEm(
   patterns: Pattern[],
@@ -106,6 +107,8 @@ export function estimateByEm(
   knownNonMatch: (levels: number[]) => boolean = () => false,
   /** Pairs a person labelled: they teach m (same customer) or u (not), and do not count in the share. */
   labelled: { same: Pattern[]; different: Pattern[] } = { same: [], different: [] },
+  /** The first round's probability of a match, where m and u are only guesses. */
+  seed?: (levels: number[]) => number,
 ): { m: number[][]; u: number[][]; share: number; iterations: number } {
   let m = initial.m.map((levels) => [...levels])
   let u = initial.u.map((levels) => [...levels])
@@ -127,7 +130,11 @@ export function estimateByEm(
       pattern.levels.forEach((level, i) => {
         if (level >= 0) logit += Math.log((m[i]?.[level] ?? FLOOR) / (u[i]?.[level] ?? FLOOR))
       })
-      const p = knownNonMatch(pattern.levels) ? 0 : 1 / (1 + Math.exp(-logit))
+      const p = knownNonMatch(pattern.levels)
+        ? 0
+        : iterations === 0 && seed
+          ? seed(pattern.levels)
+          : 1 / (1 + Math.exp(-logit))
       const weight = p * pattern.n
       const rest = pattern.n - weight
       matches += weight
@@ -316,7 +323,27 @@ export async function estimateMatchModel(
         ),
       }
     : undefined
-  const em = estimateByEm(patterns, { m: initialM, u, share: 0.1 }, 300, knownNonMatch, labelledPatterns)
+  // EM starts from the pairs that agree exactly on two or more things a person is told by apart
+  // from their name (email, phone, birth date, an identifier, postcode, address): where names
+  // have few distinct values, pairs that share a name can far outnumber the rest, and EM
+  // started blind may take "the same name" for "the same person".
+  const strong = comparisons
+    .map((c, i) =>
+      ['email', 'phone', 'date', 'identifier', 'postcode', 'address'].includes(c.kind) ? i : -1,
+    )
+    .filter((i) => i >= 0)
+  const seed = (levels: number[]) => {
+    const agreeing = strong.filter((i) => levels[i] === 0).length
+    return agreeing >= 2 ? 0.9 : agreeing === 1 ? 0.2 : 0.01
+  }
+  const em = estimateByEm(
+    patterns,
+    { m: initialM, u, share: 0.1 },
+    300,
+    knownNonMatch,
+    labelledPatterns,
+    strong.length >= 2 ? seed : undefined,
+  )
 
   // Score every compared pair, with the term-frequency adjustment at exact levels.
   const tfTables: (Sql | undefined)[] = []
