@@ -172,7 +172,9 @@ function describeModels(models: Awaited<ReturnType<typeof computeUnification>>['
       (m) =>
         `model: ${m.comparedPairs.toLocaleString()} pairs compared (${m.blocking
           .filter((b) => b.pairs > 0)
-          .map((b) => b.name)
+          .map(
+            (b) => `${b.name}: ${b.pairs.toLocaleString()} pairs, recall ≈ ${b.estimatedRecall.toFixed(3)}`,
+          )
           .join(
             '; ',
           )}), threshold ${m.threshold.toFixed(3)} (${m.thresholdChosen}), expects precision ${m.expected.precision.toFixed(3)} recall ${m.expected.recall.toFixed(3)}, ${m.emIterations} EM iterations, match share ${m.matchShare.toFixed(4)}`,

@@ -236,5 +236,12 @@ describe('a probabilistic rule on data it has never seen', () => {
       expect(c.m[0], c.attribute).toBeGreaterThan(5 * (c.u[0] as number))
     expect(model?.threshold).toBeGreaterThan(0.5)
     expect(model?.comparedPairs).toBeLessThan((rows.length * (rows.length - 1)) / 2 / 5)
+    // Each chosen blocking rule says how much of the expected matches it finds on its own; the
+    // same email finds fewer than all (shop and loyalty copies often lack it), the union all.
+    const chosen = model?.blocking.filter((b) => b.pairs > 0) ?? []
+    expect(chosen.length).toBeGreaterThan(2)
+    for (const b of chosen) expect(b.estimatedRecall).toBeGreaterThan(0)
+    for (const b of chosen) expect(b.estimatedRecall).toBeLessThanOrEqual(1 + 1e-9)
+    expect(Math.max(...chosen.map((b) => b.estimatedRecall))).toBeLessThan(1)
   })
 })

@@ -47,7 +47,13 @@ export interface MatchModel {
   thresholdChosen: 'user' | 'expected F1'
   /** What the model itself expects of its matches at that threshold (not measured against truth). */
   expected: { precision: number; recall: number; matches: number }
-  blocking: { name: string; pairs: number; skippedBlocks: number }[]
+  /**
+   * Each candidate blocking rule: the pairs it made (0 when left out of the budget), blocks too
+   * large to compare, and its estimated recall — the share of the model's expected matches
+   * among all compared pairs that this rule's pairs hold (an upper bound: matches no rule
+   * found are not counted).
+   */
+  blocking: { name: string; pairs: number; skippedBlocks: number; estimatedRecall: number }[]
   comparedPairs: number
   randomPairs: number
   emIterations: number
@@ -382,6 +388,19 @@ export async function estimateMatchModel(
       },
     )})`,
   )
+  // How much of the model's expected matches each chosen blocking rule finds on its own.
+  const expectedTotal = Number(
+    (await session.value(sql`select coalesce(sum(probability), 0) from ${scored}`)) ?? 0,
+  )
+  const recallOf = new Map<BlockingRule, number>()
+  for (const rule of chosen) {
+    const found = Number(
+      (await session.value(
+        sql`select coalesce(sum(s.probability), 0) from ${scored} s semi join (${blockedPairsSql(values, rule, MAX_BLOCK)}) r on r.rid_a = s.rid_a and r.rid_b = s.rid_b`,
+      )) ?? 0,
+    )
+    recallOf.set(rule, expectedTotal > 0 ? found / expectedTotal : 0)
+  }
   const histogram = (
     await session.rows<{ weight: number; n: bigint | number }>(
       sql`select round(weight, 1) as weight, count(*) as n from ${scored} group by 1`,
@@ -409,6 +428,7 @@ export async function estimateMatchModel(
         name: r.name,
         pairs: chosen.includes(r) ? r.pairs : 0,
         skippedBlocks: r.skippedBlocks,
+        estimatedRecall: recallOf.get(r) ?? 0,
       })),
       comparedPairs,
       randomPairs: Math.round(sample),
