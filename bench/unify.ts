@@ -407,7 +407,6 @@ if (mode === 'accuracy') {
   const file = join(work, `people-${records}.parquet`)
   if (!existsSync(file)) {
     console.log(`generating ${records.toLocaleString()} records (70% originals, 30% duplicates with typos)…`)
-    const originals = Math.round(records * 0.7)
     // Typos: a dropped, doubled or swapped letter in a name; a dropped digit in a phone.
     await session.run(sql`copy (${generatedPeopleSql(records)}) to ${literal(file)} (format parquet)`)
   }

@@ -564,6 +564,19 @@ describe.skipIf(!browserAvailable())('the web UI in a real browser (Debian chrom
     await first.getByRole('button', { name: 'Same customer' }).click()
     await review.getByText('1 pair(s) labelled; run unification to apply the answers.').waitFor()
     expect((await server!.fetchJson('/api/v1/instances/demo/unify/review')).labelled).toBe(1)
+    // Explaining a customer shows, for a pair the model joined, the same waterfall.
+    const joined = await server!.fetchJson(
+      `/api/v1/instances/demo/data/MatchPairs?$top=1&$filter=${encodeURIComponent("Rule eq 'probabilistic match'")}`,
+    )
+    const customerId = joined.value[0].CustomerId as string
+    const explain = page.getByRole('region', { name: 'Explain a customer' })
+    await explain.getByLabel('CustomerId').fill(customerId)
+    await explain.getByRole('button', { name: 'Explain' }).click()
+    await explain.getByRole('button', { name: 'Show the weights' }).first().click()
+    await explain
+      .getByRole('row', { name: /Match weight/ })
+      .first()
+      .waitFor()
   })
 
   it('refuses session changes without the UI header, and API calls without a session or key', async () => {

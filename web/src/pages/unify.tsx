@@ -215,17 +215,6 @@ function Review({ latest, previous }: { latest: UnifyRun | undefined; previous: 
             ) : (
               q.value.map((pair) => {
                 const name = `${pair.sourceA}:${pair.keyA} and ${pair.sourceB}:${pair.keyB}`
-                const widest = Math.max(
-                  Math.abs(pair.priorBits),
-                  ...pair.comparisons.map((c) => Math.abs(c.bits)),
-                  1,
-                )
-                const bar = (bits: number) => (
-                  <span
-                    className={`bits-bar ${bits >= 0 ? 'for' : 'against'}`}
-                    style={{ width: `${(50 * Math.abs(bits)) / widest}%` }}
-                  />
-                )
                 return (
                   <article key={name} className="review-pair" aria-label={`Pair ${name}`}>
                     <h3>
@@ -235,36 +224,7 @@ function Review({ latest, previous }: { latest: UnifyRun | undefined; previous: 
                       Probability {pair.probability.toFixed(3)} —{' '}
                       {pair.joined ? 'joined' : `not joined: ${pair.reason}`}
                     </p>
-                    <table className="compact waterfall">
-                      <TableHead columns={['Attribute', 'Compared', 'Values', 'Bits', '']} />
-                      <tbody>
-                        <tr>
-                          <td>Prior</td>
-                          <td>two records picked at random</td>
-                          <td />
-                          <td className="num">{signed(pair.priorBits)}</td>
-                          <td>{bar(pair.priorBits)}</td>
-                        </tr>
-                        {pair.comparisons.map((c) => (
-                          <tr key={c.attribute}>
-                            <td>{c.attribute}</td>
-                            <td>{c.level}</td>
-                            <td>
-                              {formatValue(c.a)} | {formatValue(c.b)}
-                            </td>
-                            <td className="num">{signed(c.bits)}</td>
-                            <td>{bar(c.bits)}</td>
-                          </tr>
-                        ))}
-                        <tr>
-                          <th scope="row">Match weight</th>
-                          <td />
-                          <td />
-                          <td className="num">{signed(pair.weight)}</td>
-                          <td />
-                        </tr>
-                      </tbody>
-                    </table>
+                    <Waterfall pair={pair} />
                     <div className="actions">
                       <button type="button" disabled={label.busy} onClick={() => void label.run(pair, true)}>
                         Same customer
@@ -286,6 +246,67 @@ function Review({ latest, previous }: { latest: UnifyRun | undefined; previous: 
         )}
       </Async>
     </section>
+  )
+}
+
+/** A pair's match weight as a waterfall: the prior, then each attribute's bits with the values compared. */
+function Waterfall({ pair }: { pair: ReviewPair }) {
+  const widest = Math.max(Math.abs(pair.priorBits), ...pair.comparisons.map((c) => Math.abs(c.bits)), 1)
+  const bar = (bits: number) => (
+    <span
+      className={`bits-bar ${bits >= 0 ? 'for' : 'against'}`}
+      style={{ width: `${(50 * Math.abs(bits)) / widest}%` }}
+    />
+  )
+  return (
+    <table className="compact waterfall">
+      <TableHead columns={['Attribute', 'Compared', 'Values', 'Bits', '']} />
+      <tbody>
+        <tr>
+          <td>Prior</td>
+          <td>two records picked at random</td>
+          <td />
+          <td className="num">{signed(pair.priorBits)}</td>
+          <td>{bar(pair.priorBits)}</td>
+        </tr>
+        {pair.comparisons.map((c) => (
+          <tr key={c.attribute}>
+            <td>{c.attribute}</td>
+            <td>{c.level}</td>
+            <td>
+              {formatValue(c.a)} | {formatValue(c.b)}
+            </td>
+            <td className="num">{signed(c.bits)}</td>
+            <td>{bar(c.bits)}</td>
+          </tr>
+        ))}
+        <tr>
+          <th scope="row">Match weight</th>
+          <td />
+          <td />
+          <td className="num">{signed(pair.weight)}</td>
+          <td />
+        </tr>
+      </tbody>
+    </table>
+  )
+}
+
+/** Why two records of a profile matched, as the match model weighed them (asked when opened). */
+function PairWhy({ a, b }: { a: string; b: string }) {
+  const instanceId = useInstance()
+  const [open, setOpen] = useState(false)
+  const pair = useApi<ReviewPair>(
+    open
+      ? instancePath(instanceId, `/unify/pairs?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`)
+      : null,
+  )
+  return open ? (
+    <Async loaded={pair}>{(p) => <Waterfall pair={p} />}</Async>
+  ) : (
+    <button type="button" className="link" onClick={() => setOpen(true)}>
+      Show the weights
+    </button>
   )
 }
 
@@ -367,7 +388,7 @@ function Explain() {
               })}
               <h3>Why they match ({e.matches.length} pairs)</h3>
               <table className="compact">
-                <TableHead columns={['Record', 'Matched', 'Rule', 'Score']} />
+                <TableHead columns={['Record', 'Matched', 'Rule', 'Score', 'Why']} />
                 <tbody>
                   {e.matches.slice(0, 100).map((m) => (
                     <tr key={`${m.keyA}-${m.keyB}-${m.rule}`}>
@@ -381,6 +402,11 @@ function Explain() {
                         {m.rule} {m.similarities && <small className="muted">({m.similarities})</small>}
                       </td>
                       <td className="num">{m.score.toFixed(3)}</td>
+                      <td>
+                        {/ [+-]\d+\.\d(,|$)/.test(m.similarities ?? '') && (
+                          <PairWhy a={`${m.sourceA}:${m.keyA}`} b={`${m.sourceB}:${m.keyB}`} />
+                        )}
+                      </td>
                     </tr>
                   ))}
                 </tbody>
