@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse as parseYaml } from 'yaml'
@@ -11,7 +11,8 @@ import type { Runtime } from '../src/runtime/index.js'
 import { createApiKey } from '../src/server/auth/api-key-service.js'
 import { type ApiApp, buildApp } from '../src/server/index.js'
 import { getEntity, publishEntityVersion } from '../src/store/entities.js'
-import { getRun } from '../src/store/runs.js'
+import { getRun, listRuns } from '../src/store/runs.js'
+import { getUnifyConfig, putUnifyConfig } from '../src/store/unify.js'
 import { duckRows, duckRun } from './helpers/duck.js'
 import { createTestStore, type TestStore } from './helpers/test-store.js'
 import { waitFor, waitForRefreshEnd } from './helpers/wait.js'
@@ -255,7 +256,7 @@ describe('intelligent mapping and suggested rules', () => {
     )
     // No hand-written rules: one probabilistic rule, its weights estimated from the data.
     expect(body.unify.rules).toEqual([
-      expect.objectContaining({ name: 'probabilistic match', probabilistic: {} }),
+      expect.objectContaining({ name: 'probabilistic match', probabilistic: { model: 'estimate' } }),
     ])
     const applied = await app.inject({
       method: 'POST',
@@ -364,16 +365,6 @@ describe('intelligent mapping and suggested rules', () => {
     expect(
       (await call('POST', '/unify/review', { a: 'x:1', b: 'x:1', sameCustomer: true })).json.error.code,
     ).toBe('InvalidLabel')
-    const rerun = await call('POST', '/unify/runs')
-    const run = await waitFor(
-      async () => {
-        const r = await getRun(runtime.db, 'unify', 'demo', rerun.json.id)
-        return r && (r.state === 'succeeded' || r.state === 'failed') ? r : undefined
-      },
-      'the unify run',
-      60_000,
-    )
-    expect(run.state, JSON.stringify(run.error)).toBe('succeeded')
     const entityRows = async (name: string) => {
       const entity = await getEntity(runtime.db, 'demo', name)
       return (
@@ -387,6 +378,19 @@ describe('intelligent mapping and suggested rules', () => {
         })
       ).rows
     }
+    const keysBefore = new Map(
+      (await entityRows('CustomerSourceKeys')).map((k) => [`${k.SourceName}:${k.SourceKey}`, k.CustomerId]),
+    )
+    const rerun = await call('POST', '/unify/runs')
+    const run = await waitFor(
+      async () => {
+        const r = await getRun(runtime.db, 'unify', 'demo', rerun.json.id)
+        return r && (r.state === 'succeeded' || r.state === 'failed') ? r : undefined
+      },
+      'the unify run',
+      60_000,
+    )
+    expect(run.state, JSON.stringify(run.error)).toBe('succeeded')
     const matchPairs = await entityRows('MatchPairs')
     const linked = (p: Pair) =>
       matchPairs.find(
@@ -407,5 +411,117 @@ describe('intelligent mapping and suggested rules', () => {
     expect(after.json.labelled).toBe(2)
     const listed = (after.json.value as Pair[]).map((p) => ref(p.sourceA, p.keyA) + ref(p.sourceB, p.keyB))
     expect(listed).not.toContain(ref(apart!.sourceA, apart!.keyA) + ref(apart!.sourceB, apart!.keyB))
+
+    // What the rerun changed, counted again here from the two runs' CustomerSourceKeys.
+    const [, first] = await listRuns(runtime.db, 'unify', 'demo', 2)
+    const changes = await call('GET', `/unify/runs/${rerun.json.id}/changes?$top=1000`)
+    expect(changes.status).toBe(200)
+    expect(changes.json.previousRunId).toBe(first?.id)
+    const moved = [...customer]
+      .filter(([record, id]) => keysBefore.get(record) !== id)
+      .map(([record]) => record)
+    expect(changes.json.counts).toMatchObject({
+      recordsMoved: moved.length,
+      recordsAdded: 0,
+      recordsRemoved: 0,
+    })
+    expect(run.stats?.recordsMoved).toBe(moved.length)
+    expect(
+      (changes.json.records as { source: string; key: string }[]).map((r) => ref(r.source, r.key)).sort(),
+    ).toEqual(moved.sort().slice(0, 1000))
+    expect(changes.json.models[0]).toMatchObject({ rule: 'probabilistic match', keptFrom: null })
+    expect(changes.json.models[0].previousThreshold).toEqual(expect.any(Number))
+    expect(run.stats?.modelKept).toBe(0)
+  }, 120_000)
+
+  it('keeps a saved model when told to: the next run on the same data changes nothing, and says the model was kept', async () => {
+    const config = (await getUnifyConfig(runtime.db, 'demo')) as {
+      rules: { probabilistic?: { model?: string } }[]
+    }
+    ;(config.rules[0]!.probabilistic as { model: string }).model = 'keep'
+    await putUnifyConfig(runtime.db, 'demo', config)
+    const [previous] = await listRuns(runtime.db, 'unify', 'demo', 1)
+    const started = await app.inject({
+      method: 'POST',
+      url: '/api/v1/instances/demo/unify/runs',
+      headers: { 'x-api-key': key },
+    })
+    const run = await waitFor(
+      async () => {
+        const r = await getRun(runtime.db, 'unify', 'demo', started.json().id)
+        return r && (r.state === 'succeeded' || r.state === 'failed') ? r : undefined
+      },
+      'the unify run',
+      60_000,
+    )
+    expect(run.state, JSON.stringify(run.error)).toBe('succeeded')
+    expect(run.stats).toMatchObject({ modelKept: 1, recordsMoved: 0, recordsAdded: 0, customersAdded: 0 })
+    const changes = (
+      await app.inject({
+        url: `/api/v1/instances/demo/unify/runs/${run.id}/changes`,
+        headers: { 'x-api-key': key },
+      })
+    ).json()
+    const model = changes.models[0]
+    expect(model.keptFrom).toBe(previous?.id)
+    expect(model.threshold).toBe(model.previousThreshold)
+    for (const c of model.comparisons)
+      for (const level of c.levels) expect(level.bits).toBeCloseTo(level.previousBits, 9)
+    expect(changes.records).toEqual([])
+
+    // A contact entered again under a new number: the refresh's run adds it to its customer,
+    // with the model still kept (from the run that estimated it).
+    const csv = join(dir, 'crm-contacts.csv')
+    const [header, firstRow] = readFileSync(csv, 'utf8').split('\n')
+    const original = firstRow!.split(',')[0]!
+    appendFileSync(csv, `${firstRow!.replace(original, 'C999999')}\n`)
+    expect(header).toMatch(/^contact_id,/)
+    const refreshes = await requestRefreshes(runtime.db, runtime.jobs, 'demo')
+    for (const q of refreshes)
+      expect((await waitForRefreshEnd(runtime, 'demo', q.refresh.id)).state).toBe('succeeded')
+    const afterRefresh = await waitFor(
+      async () => {
+        const [latest] = await listRuns(runtime.db, 'unify', 'demo', 1)
+        return latest && latest.id !== run.id && (latest.state === 'succeeded' || latest.state === 'failed')
+          ? latest
+          : undefined
+      },
+      'the unify run after the refresh',
+      60_000,
+    )
+    expect(afterRefresh.state, JSON.stringify(afterRefresh.error)).toBe('succeeded')
+    expect(afterRefresh.stats).toMatchObject({
+      modelKept: 1,
+      recordsAdded: 1,
+      customersAdded: 0,
+      recordsRemoved: 0,
+    })
+    const added = (
+      await app.inject({
+        url: `/api/v1/instances/demo/unify/runs/${afterRefresh.id}/changes`,
+        headers: { 'x-api-key': key },
+      })
+    ).json()
+    expect(added.models[0].keptFrom).toBe(previous?.id)
+    const addedRecord = added.records.find((r: { key: string }) => r.key === 'C999999')
+    expect(addedRecord).toMatchObject({ change: 'added', source: 'crm_contacts', customerBefore: null })
+    const keys = await getEntity(runtime.db, 'demo', 'CustomerSourceKeys')
+    const { rows } = await queryEntityRows(runtime.duck, keys!.current, {
+      select: ['CustomerId', 'SourceName', 'SourceKey'],
+      where: undefined,
+      orderBy: [],
+      limit: 1_000_000,
+      offset: 0,
+      count: false,
+    })
+    const customerOf = (k: string) =>
+      rows.find((r) => r.SourceName === 'crm_contacts' && r.SourceKey === k)?.CustomerId
+    expect(addedRecord.customerAfter).toBe(customerOf(original))
+    // A run that does not exist, and a read key may look.
+    const missing = await app.inject({
+      url: '/api/v1/instances/demo/unify/runs/nope/changes',
+      headers: { 'x-api-key': key },
+    })
+    expect(missing.statusCode).toBe(404)
   }, 120_000)
 })

@@ -10,6 +10,8 @@ export interface DemoFiles {
   webshopOrders: string
   loyaltyMembers: string
   groundTruth: string
+  /** Each person's true name, email and phone (E.164): what merged profiles should show. */
+  groundTruthPeople: string
 }
 
 export const DEMO_FILE_NAMES = {
@@ -17,6 +19,7 @@ export const DEMO_FILE_NAMES = {
   webshopOrders: 'webshop-orders.parquet',
   loyaltyMembers: 'loyalty-members.ndjson',
   groundTruth: 'ground-truth.csv',
+  groundTruthPeople: 'ground-truth-people.csv',
 } as const
 
 export interface DemoSummary {
@@ -136,6 +139,15 @@ export async function generateDemoData(
   writeFileSync(files.crmContacts, `${crm.join('\n')}\n`)
   writeFileSync(files.loyaltyMembers, `${loyalty.join('\n')}\n`)
   writeFileSync(files.groundTruth, `${truth.join('\n')}\n`)
+  writeFileSync(
+    files.groundTruthPeople,
+    `${[
+      'person_id,first_name,last_name,email,phone',
+      ...people.map((p) =>
+        csvRow([String(p.id), p.firstName, p.lastName, p.email, `+${p.country.callingCode}${p.phoneDigits}`]),
+      ),
+    ].join('\n')}\n`,
+  )
   await writeOrdersParquet(orders, files.webshopOrders, directory)
   return {
     people: people.length,
@@ -151,6 +163,7 @@ export function demoFiles(directory: string): DemoFiles {
     webshopOrders: join(directory, DEMO_FILE_NAMES.webshopOrders),
     loyaltyMembers: join(directory, DEMO_FILE_NAMES.loyaltyMembers),
     groundTruth: join(directory, DEMO_FILE_NAMES.groundTruth),
+    groundTruthPeople: join(directory, DEMO_FILE_NAMES.groundTruthPeople),
   }
 }
 

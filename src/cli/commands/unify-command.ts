@@ -1,5 +1,10 @@
 import type { Command } from 'commander'
-import type { CustomerExplanation, ReviewPair, UnifyProposal } from '../../pipeline/unify/index.js'
+import type {
+  CustomerExplanation,
+  ReviewPair,
+  RunChanges,
+  UnifyProposal,
+} from '../../pipeline/unify/index.js'
 import type { Run } from '../../store/runs.js'
 import type { CliContext } from '../cli-context.js'
 import { formatCount, formatDuration, printTable } from '../output.js'
@@ -51,16 +56,45 @@ export function registerUnifyCommand(program: Command, context: CliContext): voi
             records: r.stats?.sourceRecords,
             profiles: r.stats?.unifiedProfiles,
             pairs: r.stats?.matchPairs,
-            // The estimated model of a probabilistic rule: its threshold and what it expects there.
+            // The model of a probabilistic rule: kept or estimated, its threshold and what it expects there.
             model:
               r.stats?.modelThreshold === undefined
                 ? ''
-                : `p ≥ ${r.stats.modelThreshold.toFixed(3)}, expects precision ${(r.stats.modelExpectedPrecision ?? 0).toFixed(3)} recall ${(r.stats.modelExpectedRecall ?? 0).toFixed(3)}`,
+                : `${r.stats.modelKept ? 'kept' : 'estimated'}: p ≥ ${r.stats.modelThreshold.toFixed(3)}, expects precision ${(r.stats.modelExpectedPrecision ?? 0).toFixed(3)} recall ${(r.stats.modelExpectedRecall ?? 0).toFixed(3)}`,
+            changes: changesText(r),
             duration: formatDuration(r.durationMs),
             error: r.error ? `${r.error.code}: ${r.error.message}` : '',
           })),
-          ['id', 'state', 'reason', 'records', 'profiles', 'pairs', 'model', 'duration', 'error'],
+          ['id', 'state', 'reason', 'records', 'profiles', 'pairs', 'model', 'changes', 'duration', 'error'],
         )
+      })
+    })
+  unify
+    .command('changes')
+    .description(
+      'What a run changed since the one before it: records added, removed or moved to another customer, and the match model beside the previous one',
+    )
+    .argument('[run]', 'the run id; the latest succeeded run by default')
+    .option('-n, --top <n>', 'how many changed records to list', '20')
+    .option('--json', 'print it as JSON', false)
+    .action(async (runId: string | undefined, options: { top: string; json: boolean }) => {
+      await context.withApi({}, async (client) => {
+        const instanceId = await context.instanceId(client)
+        let id = runId
+        if (!id) {
+          const { value } = await client.request<{ value: Run[] }>(
+            'GET',
+            `/api/v1/instances/${instanceId}/unify/runs?$top=50`,
+          )
+          id = value.find((r) => r.state === 'succeeded')?.id
+          if (!id)
+            throw new Error('no unification run has succeeded yet; start one with: openinsights unify run')
+        }
+        const changes = await client.request<RunChanges>(
+          'GET',
+          `/api/v1/instances/${instanceId}/unify/runs/${encodeURIComponent(id)}/changes?$top=${encodeURIComponent(options.top)}`,
+        )
+        process.stdout.write(options.json ? `${JSON.stringify(changes, null, 2)}\n` : runChangesText(changes))
       })
     })
   unify
@@ -251,4 +285,74 @@ export function pairText(p: ReviewPair): string {
     )
   lines.push(`   ${bits(p.weight)}  match weight`)
   return lines.join('\n')
+}
+
+/** "+12 / −3 customers, 25 records moved, 4 added, 1 removed", or '' for a first run. */
+function changesText(run: Run): string {
+  const s = run.stats
+  if (!s || s.recordsMoved === undefined) return ''
+  const parts = [
+    `+${formatCount(s.customersAdded ?? 0)} / −${formatCount(s.customersRemoved ?? 0)} customers`,
+  ]
+  parts.push(`${formatCount(s.recordsMoved)} records moved`)
+  if (s.recordsAdded) parts.push(`${formatCount(s.recordsAdded)} added`)
+  if (s.recordsRemoved) parts.push(`${formatCount(s.recordsRemoved)} removed`)
+  return parts.join(', ')
+}
+
+function runChangesText(changes: RunChanges): string {
+  const lines: string[] = []
+  if (!changes.available)
+    lines.push(`run ${changes.runId}: its files are no longer kept; only its counts are known`)
+  if (!changes.counts) lines.push(`run ${changes.runId} is the first: nothing to compare with`)
+  else {
+    const c = changes.counts
+    lines.push(
+      `run ${changes.runId} against ${changes.previousRunId ?? 'the run before'}: ${formatCount(c.customersAdded)} customers new, ${formatCount(c.customersRemoved)} gone; ${formatCount(c.recordsMoved)} records moved to another customer, ${formatCount(c.recordsAdded)} added, ${formatCount(c.recordsRemoved)} removed`,
+    )
+  }
+  for (const m of changes.models) {
+    const was = (_now: number, before: number | null) =>
+      before === null ? '' : ` (was ${before.toFixed(3)})`
+    lines.push(
+      `\nmodel of rule '${m.rule}': ${m.keptFrom ? `kept from run ${m.keptFrom}` : 're-estimated from this data'}; threshold ${m.threshold.toFixed(3)}${was(m.threshold, m.previousThreshold)}, expects precision ${m.expected.precision.toFixed(3)}${was(m.expected.precision, m.previousExpected?.precision ?? null)} recall ${m.expected.recall.toFixed(3)}${was(m.expected.recall, m.previousExpected?.recall ?? null)}`,
+    )
+    const rows = m.comparisons.flatMap((c) =>
+      c.levels.map((l) => ({
+        attribute: c.attribute,
+        level: l.level,
+        bits: l.bits.toFixed(2),
+        before: l.previousBits === null ? '' : l.previousBits.toFixed(2),
+        change:
+          l.previousBits === null
+            ? ''
+            : (l.bits - l.previousBits >= 0 ? '+' : '') + (l.bits - l.previousBits).toFixed(2),
+      })),
+    )
+    lines.push(tableText(rows, ['attribute', 'level', 'bits', 'before', 'change']).trimEnd())
+  }
+  if (changes.records.length > 0) {
+    lines.push('\nrecords whose customer changed (moved first):')
+    lines.push(
+      tableText(
+        changes.records.map((r) => ({
+          change: r.change,
+          record: `${r.source}:${r.key}`,
+          before: r.customerBefore ?? '',
+          after: r.customerAfter ?? '',
+        })),
+        ['change', 'record', 'before', 'after'],
+      ).trimEnd(),
+    )
+  }
+  return `${lines.join('\n')}\n`
+}
+
+function tableText(rows: Record<string, unknown>[], columns: string[]): string {
+  let text = ''
+  printTable(rows, columns, (line) => {
+    text += line
+    return true
+  })
+  return text
 }

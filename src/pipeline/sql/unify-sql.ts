@@ -402,10 +402,56 @@ export function packedRank(fields: readonly { expr: Sql; bits: number }[], value
 
 export type MergePolicy = 'mostFrequent' | 'mostRecent' | 'sourcePriority' | 'mostComplete'
 
+/** Attributes whose merged value is shown proper-cased when every source wrote it in one case. */
+const CASED_ATTRIBUTES = new Set(['FirstName', 'LastName', 'FullName', 'MiddleName', 'City', 'Address1'])
+
+/** Letters only, accents folded, lower case: "Björn" and "BJORN" count as one name. */
+const letters = (x: Sql) =>
+  sql`nullif(regexp_replace(lower(${foldAccents(sql`trim(${x})`)}), '[^a-z]', '', 'g'), '')`
+
+/**
+ * What two values of an attribute must share to count as the same value when votes are counted:
+ * a first name and its nickname are one name ("Bob" votes for "Robert"), spellings that differ in
+ * case, accents or spacing are one value.
+ */
+function mergeKeySql(attribute: string, x: Sql): Sql {
+  switch (attribute) {
+    case 'FirstName':
+      return normalizeStep(x, 'name')
+    case 'LastName':
+    case 'MiddleName':
+      return letters(x)
+    case 'Address1':
+      return normalizeStep(x, 'address')
+    case 'PostalCode':
+      return sql`nullif(upper(regexp_replace(${x}, '\\s+', '', 'g')), '')`
+    default:
+      return sql`nullif(regexp_replace(lower(${foldAccents(sql`trim(${x})`)}), '\\s+', ' ', 'g'), '')`
+  }
+}
+
+/** "ERIK" and "anne-marie o'neil" as "Erik" and "Anne-Marie O'Neil"; mixed case is kept as written. */
+export function properCaseSql(x: Sql): Sql {
+  const capitalised = (list: Sql, separator: string, inner: (part: Sql) => Sql) =>
+    sql`array_to_string(list_transform(string_split(${list}, ${literal(separator)}), p -> ${inner(sql`p`)}), ${literal(separator)})`
+  const word = (w: Sql) => sql`upper(left(${w}, 1)) || substr(${w}, 2)`
+  // One word (most names) needs no splitting: plain string functions, no lambdas.
+  return sql`case when ${x} <> upper(${x}) and ${x} <> lower(${x}) then ${x}
+    when strpos(${x}, ' ') = 0 and strpos(${x}, '-') = 0 and strpos(${x}, '''') = 0 then upper(left(${x}, 1)) || lower(substr(${x}, 2))
+    else ${capitalised(sql`lower(${x})`, ' ', (w) => capitalised(w, '-', (part) => capitalised(part, "'", word)))} end`
+}
+
 /**
  * UnifiedCustomer: one row per cluster with each attribute's winning value by its policy, the
  * lists of every distinct value of `keepAll` attributes (Emails, Phones: normalised), and how many
  * records and sources the profile joins.
+ *
+ * Most frequent (the default) counts votes per value after normalisation (a nickname votes for
+ * the name, case and accents do not split votes); a tie goes to the value more records of all
+ * profiles hold (a typo is rare, the name is not), then to the more recent. Of the spellings of
+ * the winning value, the full name beats its nickname, a mixed-case spelling beats one in
+ * capitals, one with accents beats one without. Names in a single case are proper-cased, and
+ * FullName is made of the winning FirstName and LastName.
  */
 export function mergeSql(options: {
   records: Sql
@@ -425,27 +471,64 @@ export function mergeSql(options: {
   const normalizedOf = new Map(options.keepAll.map((k) => [k.attribute, k.normalized]))
   // Attributes kept as lists (Email, Phone) win in their normalised form: +4536570835, not (+45) 36-57…
   const columnOf = (a: string) => ident(normalizedOf.get(a) ?? a)
-  // Values are counted as they win: normalised, or else regardless of case.
-  const countedOf = (a: string, from = sql``) =>
-    normalizedOf.has(a) ? sql`${from}${columnOf(a)}` : sql`lower(${from}${ident(a)})`
   const c = (i: number) => ident(`c${i}`)
-  // How often each value occurs in its profile: one hash aggregation per attribute, joined back.
-  const countTables = options.attributes.map(
-    (a, i) =>
-      sql`${c(i)} as (select cid, ${countedOf(a)} as k, count(*) as n from base where ${columnOf(a)} is not null group by all)`,
-  )
-  const countJoins = options.attributes.map(
-    (a, i) => sql`left join ${c(i)} on ${c(i)}.cid = base.cid and ${c(i)}.k = ${countedOf(a, sql`base.`)}`,
-  )
-  const countColumns = options.attributes.map((_, i) => sql`coalesce(${c(i)}.n, 0) as ${ident(`n${i}`)}`)
+  const g = (i: number) => ident(`g${i}`)
+  const k = (i: number) => ident(`k${i}`)
+  // Each value's vote key, computed once per record of a profile of several.
+  const keys = options.attributes.map((a, i) => {
+    const normalized = normalizedOf.get(a)
+    return sql`${normalized ? sql`r.${ident(normalized)}` : mergeKeySql(a, sql`r.${ident(a)}`)} as ${k(i)}`
+  })
+  // Votes per value in its profile, and in all profiles of several records (the tie-break).
+  // A first name's spellings (its nicknames among them) are counted too: "Anne" twice beats "Annie".
+  const spelled = (a: string) => a === 'FirstName'
+  const sp = (i: number) => ident(`sp${i}`)
+  const countTables = options.attributes.flatMap((a, i) => [
+    sql`${c(i)} as (select cid, ${k(i)} as k, count(*) as n from base where ${k(i)} is not null group by all)`,
+    sql`${g(i)} as (select ${k(i)} as k, count(*) as n from base where ${k(i)} is not null group by all)`,
+    ...(spelled(a)
+      ? [
+          sql`${sp(i)} as (select cid, ${letters(ident(a))} as k, count(*) as n from base where ${ident(a)} is not null group by all)`,
+        ]
+      : []),
+  ])
+  const countJoins = options.attributes.flatMap((a, i) => [
+    sql`left join ${c(i)} on ${c(i)}.cid = base.cid and ${c(i)}.k = base.${k(i)}`,
+    sql`left join ${g(i)} on ${g(i)}.k = base.${k(i)}`,
+    ...(spelled(a)
+      ? [
+          sql`left join ${sp(i)} on ${sp(i)}.cid = base.cid and ${sp(i)}.k = ${letters(sql`base.${ident(a)}`)}`,
+        ]
+      : []),
+  ])
+  const countColumns = options.attributes.flatMap((a, i) => [
+    sql`coalesce(${c(i)}.n, 0) as ${ident(`n${i}`)}`,
+    sql`coalesce(${g(i)}.n, 0) as ${ident(`t${i}`)}`,
+    ...(spelled(a) ? [sql`coalesce(${sp(i)}.n, 0) as ${ident(`s${i}`)}`] : []),
+  ])
   const winners = options.attributes.map((a, i) => {
     const v = sql`x.${columnOf(a)}`
     const count = { expr: sql`x.${ident(`n${i}`)}`, bits: 16 }
     const recent = { expr: sql`epoch_ms(x.updated_at) + ${2 ** 42}`, bits: 43 }
     const preferred = { expr: sql`255 - x.src_rank`, bits: 8 }
     const complete = { expr: sql`length(${v})`, bits: 16 }
+    // A first name beats its initial; the spelling most profiles use beats a typo.
+    const whole = { expr: a === 'FirstName' ? sql`(length(x.${k(i)}) > 1)::int` : sql`1`, bits: 1 }
+    const common = { expr: sql`x.${ident(`t${i}`)}`, bits: 20 }
+    const formal = {
+      expr: a === 'FirstName' ? sql`(${letters(v)} = x.${k(i)})::int` : sql`1`,
+      bits: 1,
+    }
+    const spelling = { expr: spelled(a) ? sql`x.${ident(`s${i}`)}` : sql`0`, bits: 12 }
+    // How a spelling is written matters for names and places, not for emails or postcodes.
+    const written = CASED_ATTRIBUTES.has(a)
+    const cased = {
+      expr: written ? sql`(${v} <> upper(${v}) and ${v} <> lower(${v}))::int` : sql`0`,
+      bits: 1,
+    }
+    const accented = { expr: written ? sql`(strlen(${v}) > length(${v}))::int` : sql`0`, bits: 1 }
     const order = {
-      mostFrequent: [count, recent, preferred],
+      mostFrequent: [count, whole, common, formal, spelling, cased, accented, recent, preferred],
       mostRecent: [recent, preferred, count],
       sourcePriority: [preferred, count, recent],
       mostComplete: [complete, count, recent],
@@ -460,6 +543,7 @@ export function mergeSql(options: {
   const columns = [
     ...options.attributes.map((a) => sql`r.${ident(a)}`),
     ...options.keepAll.map((k) => sql`r.${ident(k.normalized)}`),
+    ...keys,
   ]
   // Most profiles are one record: those need no ranking, just their values.
   const single = [
@@ -469,9 +553,27 @@ export function mergeSql(options: {
         sql`case when r.${ident(k.normalized)} is null then null else [r.${ident(k.normalized)}] end as ${ident(`${k.attribute}s`)}`,
     ),
   ]
+  const cased = options.attributes.filter((a) => CASED_ATTRIBUTES.has(a))
+  const fullName = ['FirstName', 'LastName', 'FullName'].every((a) => options.attributes.includes(a))
+  const shown = cased.map((a) => {
+    // FullName is made of the winning parts, with the middle names of a merged FullName whose
+    // first and last names are those parts ("Anna Maria Svensson").
+    const middle = sql`regexp_extract("FullName", '^\\S+\\s+(.*\\S)\\s+\\S+\\s*$', 1)`
+    const agrees = sql`${letters(sql`split_part(trim("FullName"), ' ', 1)`)} = ${letters(sql`"FirstName"`)}
+      and ${letters(sql`regexp_extract("FullName", '(\\S+)\\s*$', 1)`)} = ${letters(sql`"LastName"`)}`
+    // Only a FullName of three words or more can hold middle names worth keeping.
+    const words = sql`length(trim("FullName")) - length(replace(trim("FullName"), ' ', ''))`
+    const value =
+      a === 'FullName' && fullName
+        ? sql`case when "FirstName" is null or "LastName" is null then ${properCaseSql(sql`"FullName"`)}
+            when ${words} >= 2 and ${agrees} then concat_ws(' ', ${properCaseSql(sql`"FirstName"`)}, ${properCaseSql(middle)}, ${properCaseSql(sql`"LastName"`)})
+            else ${properCaseSql(sql`"FirstName"`)} || ' ' || ${properCaseSql(sql`"LastName"`)} end`
+        : properCaseSql(ident(a))
+    return sql`${value} as ${ident(a)}`
+  })
   const { clusters, records, ids } = options
   // Grouped by the numeric cluster id; the CustomerId joins the (fewer) merged rows afterwards.
-  return sql`with sizes as (select cid, count(*) as n from ${clusters} group by cid),
+  const merged = sql`with sizes as (select cid, count(*) as n from ${clusters} group by cid),
     base as (
       select c.cid, r.source, r.updated_at, ${rank} as src_rank, ${join(columns)}
       from ${clusters} c join sizes s using (cid) join ${records} r using (rid)
@@ -490,4 +592,20 @@ export function mergeSql(options: {
     from ${clusters} c join sizes s using (cid) join ${records} r using (rid)
       join ${ids} i using (cid)
     where s.n = 1`
+  return shown.length > 0 ? sql`select * replace (${join(shown)}) from (${merged})` : merged
+}
+
+/**
+ * Each record whose profile is not what the previous run made it: added (new to the sources),
+ * removed (gone from them) or moved (now under another CustomerId), with both CustomerIds.
+ */
+export function runChangesSql(records: Sql, clusters: Sql, ids: Sql, previousKeys: Sql): Sql {
+  return sql`with now_ as (
+      select r.source, r.source_key, i.customer_id from ${records} r join ${clusters} c using (rid) join ${ids} i using (cid)
+    )
+    select case when b.CustomerId is null then 'added' when n.customer_id is null then 'removed' else 'moved' end as Change,
+      coalesce(n.source, b.SourceName) as SourceName, coalesce(n.source_key, b.SourceKey) as SourceKey,
+      b.CustomerId as CustomerIdBefore, n.customer_id as CustomerIdAfter
+    from now_ n full outer join ${previousKeys} b on n.source = b.SourceName and n.source_key = b.SourceKey
+    where n.customer_id is distinct from b.CustomerId`
 }

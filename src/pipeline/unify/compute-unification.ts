@@ -21,11 +21,15 @@ import {
   type PreparedCondition,
   propagateClustersSql,
   ruleEdgesSql,
+  runChangesSql,
   type UnifySourceInput,
   unifiedRecordsSql,
 } from '../sql/unify-sql.js'
 import { type EntityOutput, writeEntityOutput } from '../write-entity-output.js'
 import { estimateMatchModel, householdGuardSql, type MatchModel, reviewPairsSql } from './match-model.js'
+import { normalizePhoneColumns } from './phone-numbers.js'
+import { RUN_CHANGES_FILE } from './run-changes.js'
+import { MATCH_MODEL_FILE } from './saved-model.js'
 import { derivable, type Normalization, type UnifyConfig } from './unify-config.js'
 
 export const UNIFY_ENTITIES = ['UnifiedCustomer', 'CustomerSourceKeys', 'MatchPairs'] as const
@@ -39,12 +43,30 @@ export interface UnificationResult {
   outputs: UnifyOutput[]
   /** The match model of each probabilistic rule, as estimated on this run's data. */
   models: MatchModel[]
+  /**
+   * The country numbers written without a country code are read as (where a record has no
+   * Country): the configured defaultCountry, or else inferred from the data.
+   */
+  phoneCountry: { country: string; inferred: boolean } | undefined
   stats: {
     sourceRecords: number
     unifiedProfiles: number
     matchPairs: number
     clusteringRounds: number
     skippedBlocks: number
+    /** Distinct numbers written without a country code that libphonenumber read. */
+    phonesReadByCountry: number
+    /**
+     * Since the previous run (absent on the first): records new to the sources, records gone,
+     * records now in another profile; CustomerIds new, and CustomerIds no longer there.
+     */
+    recordsAdded?: number
+    recordsRemoved?: number
+    recordsMoved?: number
+    customersAdded?: number
+    customersRemoved?: number
+    /** 1 when the first probabilistic rule kept the previous run's model, 0 when it estimated one. */
+    modelKept?: number
     /** Of the first probabilistic rule's model: its threshold and what it expects there. */
     modelThreshold?: number
     modelExpectedPrecision?: number
@@ -82,6 +104,11 @@ export async function computeUnification(
     outDir: (entity: UnifyEntity) => string
     /** The job's watchdog: its abort interrupts the running statement. */
     watch?: Watch
+    /**
+     * The models the previous run saved (match-model.json), by rule name: a rule with
+     * `model: keep` uses its own as it is.
+     */
+    savedModels?: { runId: string; models: Record<string, MatchModel> }
     /** Answers from the review queue: they override the rules and teach the model. */
     labels?: readonly {
       sourceA: string
@@ -143,6 +170,13 @@ export async function computeUnification(
         hasCountry: attributes.includes('Country'),
       })}`,
     )
+    // Numbers written without a country code, read by libphonenumber (the default country
+    // inferred from the data when none is configured).
+    const phones = await normalizePhoneColumns(session, {
+      columns: [...columns.values()],
+      hasCountry: attributes.includes('Country'),
+      defaultCountry: config.defaultCountry,
+    })
     mark()
     // Labelled pairs, as record ids (a label naming a record that is gone is left out).
     const labels = input.labels ?? []
@@ -167,13 +201,22 @@ export async function computeUnification(
         ruleEdges.push(ruleEdgesSql(records, rule, MAX_BLOCK))
         continue
       }
+      const compared = rule.probabilistic.attributes ?? attributes
+      const saved =
+        rule.probabilistic.model === 'keep'
+          ? input.savedModels?.models[config.rules[rule.index]?.name ?? '']
+          : undefined
+      // Kept only while every attribute it compares is still mapped.
+      const kept = saved?.comparisons.every((c) => compared.includes(c.attribute)) ? saved : undefined
       const estimated = await estimateMatchModel(session, {
         records,
-        attributes: rule.probabilistic.attributes ?? attributes,
+        attributes: compared,
         threshold: rule.probabilistic.threshold,
         prefix: `model${rule.index}`,
         labelled,
+        kept,
       })
+      if (kept && input.savedModels) estimated.model.keptFrom = kept.keptFrom ?? input.savedModels.runId
       scoredTables.push({ rule: rule.index, ...estimated })
       models.push(estimated.model)
       // Each attribute's level and its contribution in bits, for MatchPairs and explanations.
@@ -239,6 +282,22 @@ export async function computeUnification(
         sql`create or replace temp view previous_keys as select * from read_parquet(${literalList(input.previousKeys as string[])})`,
       )
     await session.run(sql`create or replace temp table ids as ${customerIdsSql(records, clusters, previous)}`)
+    // What changed since the previous run: records added, gone, or now in another profile.
+    if (previous)
+      await session.run(
+        sql`create or replace temp table run_changes as ${runChangesSql(records, clusters, ids, previous)}`,
+      )
+    const changes = previous
+      ? ((
+          await session.rows<Record<string, bigint | number>>(
+            sql`select count(*) filter (where Change = 'added') as added, count(*) filter (where Change = 'removed') as removed,
+              count(*) filter (where Change = 'moved') as moved,
+              (select count(distinct i.customer_id) from ids i where i.customer_id not in (select CustomerId from previous_keys)) as customers_added,
+              (select count(distinct CustomerId) from previous_keys where CustomerId not in (select customer_id from ids)) as customers_removed
+              from run_changes`,
+          )
+        )[0] ?? {})
+      : undefined
 
     const policies: Record<string, MergePolicy> = Object.fromEntries(
       attributes.map((a) => [a, (config.merge.attributes[a] ?? config.merge.default) as MergePolicy]),
@@ -277,11 +336,26 @@ export async function computeUnification(
         ...(await writeEntityOutput(session, queries[entity].sql, input.outDir(entity), queries[entity].key)),
       })
     // The estimated model(s) beside the match pairs they made: each run's parameters are kept
-    // with its output, so what changed between runs can be read back.
+    // with its output (and the previous run's, to compare), so a later run can keep them and
+    // what changed between runs can be read back.
     if (models.length > 0)
       await writeFile(
-        joinPath(input.outDir('MatchPairs'), 'match-model.json'),
-        `${JSON.stringify({ rules: config.rules.filter((r) => r.probabilistic).map((r) => r.name), models }, null, 2)}\n`,
+        joinPath(input.outDir('MatchPairs'), MATCH_MODEL_FILE),
+        `${JSON.stringify(
+          {
+            rules: config.rules.filter((r) => r.probabilistic).map((r) => r.name),
+            models,
+            ...(input.savedModels ? { previous: input.savedModels } : {}),
+          },
+          null,
+          2,
+        )}\n`,
+      )
+    if (previous)
+      await session.run(
+        sql`copy (select * from run_changes order by Change, SourceName, SourceKey) to ${literal(
+          joinPath(input.outDir('CustomerSourceKeys'), RUN_CHANGES_FILE),
+        )} (format parquet)`,
       )
     // The pairs a person may want to look at, each with its waterfall: every pair a model joined,
     // and those it compared and left apart with a probability of 5 % or more.
@@ -297,6 +371,9 @@ export async function computeUnification(
     return {
       outputs,
       models,
+      phoneCountry: phones.defaultCountry
+        ? { country: phones.defaultCountry, inferred: phones.inferred }
+        : undefined,
       stats: {
         mapMs: ms(0),
         matchMs: ms(1),
@@ -307,6 +384,17 @@ export async function computeUnification(
         matchPairs: outputs.find((o) => o.entity === 'MatchPairs')?.rowCount ?? 0,
         clusteringRounds: rounds + 1,
         skippedBlocks,
+        phonesReadByCountry: phones.rewritten,
+        ...(changes
+          ? {
+              recordsAdded: Number(changes.added ?? 0),
+              recordsRemoved: Number(changes.removed ?? 0),
+              recordsMoved: Number(changes.moved ?? 0),
+              customersAdded: Number(changes.customers_added ?? 0),
+              customersRemoved: Number(changes.customers_removed ?? 0),
+            }
+          : {}),
+        ...(model ? { modelKept: model.keptFrom ? 1 : 0 } : {}),
         ...(model
           ? {
               modelThreshold: model.threshold,

@@ -57,6 +57,8 @@ export interface MatchModel {
   comparedPairs: number
   randomPairs: number
   emIterations: number
+  /** The run whose saved model this one kept (rule `model: keep`); absent when estimated. */
+  keptFrom?: string
 }
 
 /** The comparison kind of an attribute, by its name. */
@@ -223,19 +225,27 @@ export async function estimateMatchModel(
     prefix: string
     /** Pairs labelled in review: a table (rid_a, rid_b, same). */
     labelled?: Sql
+    /**
+     * A model saved by an earlier run, used as it is: its comparisons, blocking rules, m, u,
+     * share of matches and threshold; nothing is estimated (term frequencies are the data's).
+     */
+    kept?: MatchModel
   },
 ): Promise<{ model: MatchModel; pairs: Sql; comparisons: ModelComparison[]; priorBits: number }> {
+  const { kept } = options
   // The known attributes first, then custom ones, at most MAX_COMPARISONS: EM's cost grows with
   // the combinations of levels, and a dozen attributes already tell people apart.
   const kinds = options.attributes.flatMap((attribute) => {
     const kind = comparisonKind(attribute)
     return kind ? [{ attribute, kind }] : []
   })
-  const ordered = [
-    ...kinds.filter((k) => k.kind !== 'text' && k.kind !== 'identifier'),
-    ...kinds.filter((k) => k.kind === 'identifier'),
-    ...kinds.filter((k) => k.kind === 'text'),
-  ].slice(0, MAX_COMPARISONS)
+  const ordered = kept
+    ? kept.comparisons.map((c) => ({ attribute: c.attribute, kind: c.kind }))
+    : [
+        ...kinds.filter((k) => k.kind !== 'text' && k.kind !== 'identifier'),
+        ...kinds.filter((k) => k.kind === 'identifier'),
+        ...kinds.filter((k) => k.kind === 'text'),
+      ].slice(0, MAX_COMPARISONS)
   const comparisons: ModelComparison[] = ordered.map((k, i) => ({ ...k, column: `m${i}` }))
   if (comparisons.length < 2)
     throw new AppError(
@@ -261,8 +271,9 @@ export async function estimateMatchModel(
   }
   const chosen: typeof costed = []
   let spent = 0
+  const keptRules = kept && new Set(kept.blocking.filter((b) => b.pairs > 0).map((b) => b.name))
   for (const rule of costed) {
-    if (rule.pairs === 0) continue
+    if (rule.pairs === 0 || (keptRules && !keptRules.has(rule.name))) continue
     if (spent + rule.pairs > budget && chosen.length > 0) continue
     chosen.push(rule)
     spent += rule.pairs
@@ -276,7 +287,122 @@ export async function estimateMatchModel(
   )
   const comparedPairs = Number((await session.value(sql`select count(*) from ${pairs}`)) ?? 0)
 
-  // u from random pairs.
+  const { u, em, sample } = kept
+    ? {
+        u: kept.comparisons.map((c) => c.u),
+        em: { m: kept.comparisons.map((c) => c.m), share: kept.matchShare, iterations: 0 },
+        sample: kept.randomPairs,
+      }
+    : await estimateParameters(session, {
+        values,
+        pairs,
+        comparisons,
+        records,
+        table,
+        labelled: options.labelled,
+      })
+
+  // Score every compared pair, with the term-frequency adjustment at exact levels.
+  const tfTables: (Sql | undefined)[] = []
+  for (const [i, c] of comparisons.entries()) {
+    if (!TERM_FREQUENCY_KINDS.has(c.kind)) {
+      tfTables.push(undefined)
+      continue
+    }
+    const tf = table(`tf${i}`)
+    await session.run(sql`create or replace temp table ${tf} as ${termFrequencySql(values, c.column)}`)
+    tfTables.push(tf)
+  }
+  // Weighed as Fellegi–Sunter defines them: u over all pairs (the random ones), and the prior
+  // as the chance that two records picked at random match (EM's share of the compared pairs,
+  // spread over all pairs) — the weights themselves count what made a pair worth comparing.
+  const bits = comparisons.map((_, i) =>
+    (em.m[i] as number[]).map((m, level) => Math.log2(m / ((u[i] as number[])[level] as number))),
+  )
+  const totalPairs = Math.max((records * (records - 1)) / 2, 1)
+  const prior = Math.min(0.5, Math.max(FLOOR, (em.share * comparedPairs) / totalPairs))
+  const scored = table('scored')
+  await session.run(
+    sql`create or replace temp table ${scored} as select *, 1 / (1 + pow(2, -weight)) as probability from (${scoredPairsSql(
+      {
+        values,
+        pairs,
+        comparisons,
+        priorBits: Math.log2(prior / (1 - prior)),
+        bits,
+        // At an exact level u is the value's own frequency: log2(m) − log2(tf).
+        exactMBits: comparisons.map((c, i) =>
+          TERM_FREQUENCY_KINDS.has(c.kind) ? Math.log2((em.m[i] as number[])[0] as number) : undefined,
+        ),
+        tfTables,
+        minTf: 1 / Math.max(records, 1),
+      },
+    )})`,
+  )
+  // How much of the model's expected matches each chosen blocking rule finds on its own.
+  const expectedTotal = Number(
+    (await session.value(sql`select coalesce(sum(probability), 0) from ${scored}`)) ?? 0,
+  )
+  const recallOf = new Map<BlockingRule, number>()
+  for (const rule of chosen) {
+    const found = Number(
+      (await session.value(
+        sql`select coalesce(sum(s.probability), 0) from ${scored} s semi join (${blockedPairsSql(values, rule, MAX_BLOCK)}) r on r.rid_a = s.rid_a and r.rid_b = s.rid_b`,
+      )) ?? 0,
+    )
+    recallOf.set(rule, expectedTotal > 0 ? found / expectedTotal : 0)
+  }
+  const histogram = (
+    await session.rows<{ weight: number; n: bigint | number }>(
+      sql`select round(weight, 1) as weight, count(*) as n from ${scored} group by 1`,
+    )
+  ).map((h) => ({ weight: Number(h.weight), n: Number(h.n) }))
+  // A kept model keeps its threshold (unless the rule now sets one); what it expects there is
+  // read again from this data's pairs.
+  const threshold = chooseThreshold(histogram, options.threshold ?? kept?.threshold)
+  return {
+    pairs: scored,
+    comparisons,
+    priorBits: Math.log2(prior / (1 - prior)),
+    model: {
+      comparisons: comparisons.map((c, i) => ({
+        attribute: c.attribute,
+        kind: c.kind,
+        levels: LEVELS[c.kind],
+        m: em.m[i] as number[],
+        u: u[i] as number[],
+        termFrequency: TERM_FREQUENCY_KINDS.has(c.kind),
+      })),
+      matchShare: em.share,
+      threshold: threshold.threshold,
+      thresholdChosen: options.threshold !== undefined ? 'user' : kept ? kept.thresholdChosen : 'expected F1',
+      expected: { precision: threshold.precision, recall: threshold.recall, matches: threshold.matches },
+      blocking: costed.map((r) => ({
+        name: r.name,
+        pairs: chosen.includes(r) ? r.pairs : 0,
+        skippedBlocks: r.skippedBlocks,
+        estimatedRecall: recallOf.get(r) ?? 0,
+      })),
+      comparedPairs,
+      randomPairs: Math.round(sample),
+      emIterations: em.iterations,
+    },
+  }
+}
+
+/** u from random pairs; m, u among the compared pairs and the share of matches by EM. */
+async function estimateParameters(
+  session: SqlSession,
+  options: {
+    values: Sql
+    pairs: Sql
+    comparisons: ModelComparison[]
+    records: number
+    table: (name: string) => Sql
+    labelled: Sql | undefined
+  },
+): Promise<{ u: number[][]; em: { m: number[][]; share: number; iterations: number }; sample: number }> {
+  const { values, pairs, comparisons, records, table } = options
   const sample = Math.min(RANDOM_PAIRS, Math.max(1, (records * (records - 1)) / 2))
   for (const statement of randomPairsSql(values, Math.round(sample), Math.max(records, 1), table)) {
     await session.run(statement)
@@ -351,90 +477,7 @@ export async function estimateMatchModel(
     strong.length >= 2 ? seed : undefined,
   )
 
-  // Score every compared pair, with the term-frequency adjustment at exact levels.
-  const tfTables: (Sql | undefined)[] = []
-  for (const [i, c] of comparisons.entries()) {
-    if (!TERM_FREQUENCY_KINDS.has(c.kind)) {
-      tfTables.push(undefined)
-      continue
-    }
-    const tf = table(`tf${i}`)
-    await session.run(sql`create or replace temp table ${tf} as ${termFrequencySql(values, c.column)}`)
-    tfTables.push(tf)
-  }
-  // Weighed as Fellegi–Sunter defines them: u over all pairs (the random ones), and the prior
-  // as the chance that two records picked at random match (EM's share of the compared pairs,
-  // spread over all pairs) — the weights themselves count what made a pair worth comparing.
-  const bits = comparisons.map((_, i) =>
-    (em.m[i] as number[]).map((m, level) => Math.log2(m / ((u[i] as number[])[level] as number))),
-  )
-  const totalPairs = Math.max((records * (records - 1)) / 2, 1)
-  const prior = Math.min(0.5, Math.max(FLOOR, (em.share * comparedPairs) / totalPairs))
-  const scored = table('scored')
-  await session.run(
-    sql`create or replace temp table ${scored} as select *, 1 / (1 + pow(2, -weight)) as probability from (${scoredPairsSql(
-      {
-        values,
-        pairs,
-        comparisons,
-        priorBits: Math.log2(prior / (1 - prior)),
-        bits,
-        // At an exact level u is the value's own frequency: log2(m) − log2(tf).
-        exactMBits: comparisons.map((c, i) =>
-          TERM_FREQUENCY_KINDS.has(c.kind) ? Math.log2((em.m[i] as number[])[0] as number) : undefined,
-        ),
-        tfTables,
-        minTf: 1 / Math.max(records, 1),
-      },
-    )})`,
-  )
-  // How much of the model's expected matches each chosen blocking rule finds on its own.
-  const expectedTotal = Number(
-    (await session.value(sql`select coalesce(sum(probability), 0) from ${scored}`)) ?? 0,
-  )
-  const recallOf = new Map<BlockingRule, number>()
-  for (const rule of chosen) {
-    const found = Number(
-      (await session.value(
-        sql`select coalesce(sum(s.probability), 0) from ${scored} s semi join (${blockedPairsSql(values, rule, MAX_BLOCK)}) r on r.rid_a = s.rid_a and r.rid_b = s.rid_b`,
-      )) ?? 0,
-    )
-    recallOf.set(rule, expectedTotal > 0 ? found / expectedTotal : 0)
-  }
-  const histogram = (
-    await session.rows<{ weight: number; n: bigint | number }>(
-      sql`select round(weight, 1) as weight, count(*) as n from ${scored} group by 1`,
-    )
-  ).map((h) => ({ weight: Number(h.weight), n: Number(h.n) }))
-  const threshold = chooseThreshold(histogram, options.threshold)
-  return {
-    pairs: scored,
-    comparisons,
-    priorBits: Math.log2(prior / (1 - prior)),
-    model: {
-      comparisons: comparisons.map((c, i) => ({
-        attribute: c.attribute,
-        kind: c.kind,
-        levels: LEVELS[c.kind],
-        m: em.m[i] as number[],
-        u: u[i] as number[],
-        termFrequency: TERM_FREQUENCY_KINDS.has(c.kind),
-      })),
-      matchShare: em.share,
-      threshold: threshold.threshold,
-      thresholdChosen: options.threshold === undefined ? 'expected F1' : 'user',
-      expected: { precision: threshold.precision, recall: threshold.recall, matches: threshold.matches },
-      blocking: costed.map((r) => ({
-        name: r.name,
-        pairs: chosen.includes(r) ? r.pairs : 0,
-        skippedBlocks: r.skippedBlocks,
-        estimatedRecall: recallOf.get(r) ?? 0,
-      })),
-      comparedPairs,
-      randomPairs: Math.round(sample),
-      emIterations: em.iterations,
-    },
-  }
+  return { u, em, sample: Math.round(sample) }
 }
 
 async function patternsOf(

@@ -1,9 +1,11 @@
 import { AppError } from '../../errors.js'
-import type { DuckDb } from '../../query/index.js'
+import { type DuckDb, SqlSession } from '../../query/index.js'
 import { listDataSources } from '../../store/data-sources.js'
 import type { Db } from '../../store/database.js'
 import { getEntity } from '../../store/entities.js'
 import { getUnifyConfig } from '../../store/unify.js'
+import { versionFiles } from '../entity-reader.js'
+import { countryVotes, inferCountry } from './phone-numbers.js'
 import { type ColumnSuggestion, suggestMapping, suggestRules } from './suggest-mapping.js'
 import { type UnifyConfig, unifyConfigSchema } from './unify-config.js'
 
@@ -47,8 +49,11 @@ export async function proposeUnify(db: Db, duck: DuckDb, instanceId: string): Pr
   }
   const mapped = new Set(Object.values(mappings).flatMap((m) => Object.values(m.attributes)))
   const suggested = suggestRules(mapped)
+  // Numbers written without a country code are read as numbers of the country the data is from.
+  const defaultCountry =
+    current?.defaultCountry ?? (await inferDefaultCountry(db, duck, instanceId, mappings))
   const parsed = unifyConfigSchema.safeParse({
-    ...(current?.defaultCountry ? { defaultCountry: current.defaultCountry } : {}),
+    ...(defaultCountry ? { defaultCountry } : {}),
     sources: mappings,
     rules: current?.rules.length ? current.rules : suggested.rules,
     merge: current?.merge ?? suggested.merge,
@@ -61,4 +66,34 @@ export async function proposeUnify(db: Db, duck: DuckDb, instanceId: string): Pr
     )
   }
   return { sources, unify: parsed.data }
+}
+
+/** The country most mapped phone numbers and Country values name, if one clearly leads. */
+async function inferDefaultCountry(
+  db: Db,
+  duck: DuckDb,
+  instanceId: string,
+  mappings: UnifyConfig['sources'],
+): Promise<string | undefined> {
+  const votes: [string | undefined, number][] = []
+  const session = await SqlSession.open(duck)
+  try {
+    for (const [name, mapping] of Object.entries(mappings)) {
+      const columnOf = (attribute: string) =>
+        Object.entries(mapping.attributes).find(([, a]) => a === attribute)?.[0]
+      const phone = columnOf('Phone')
+      if (!phone) continue
+      const entity = await getEntity(db, instanceId, name)
+      if (!entity) continue
+      votes.push(
+        ...(await countryVotes(session, versionFiles(entity.current), {
+          phone,
+          country: columnOf('Country'),
+        })),
+      )
+    }
+  } finally {
+    session.close()
+  }
+  return inferCountry(votes)?.country
 }

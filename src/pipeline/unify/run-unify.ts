@@ -14,6 +14,7 @@ import { versionFiles } from '../entity-reader.js'
 import { pruneEntityVersions } from '../prune-versions.js'
 import type { UnifySourceInput } from '../sql/unify-sql.js'
 import { computeUnification, UNIFY_ENTITIES } from './compute-unification.js'
+import { readSavedModels } from './saved-model.js'
 import { unifyConfigSchema } from './unify-config.js'
 
 export interface UnifyWorkerContext {
@@ -86,6 +87,15 @@ export async function runUnify(
     }
     const previous = await getEntity(db, instanceId, 'CustomerSourceKeys')
     const labels = await listUnifyLabels(db, instanceId)
+    // The models the previous run saved: rules with `model: keep` use theirs.
+    const previousPairs = await getEntity(db, instanceId, 'MatchPairs')
+    const saved = previousPairs ? await readSavedModels(previousPairs.current.directory) : undefined
+    if (saved && 'problem' in saved)
+      context.log(`unify ${job.runId} of ${instanceId}: ${saved.problem}; estimating`)
+    const savedModels =
+      saved && 'models' in saved && previousPairs
+        ? { runId: previousPairs.current.refreshId, models: saved.models }
+        : undefined
     const result = await watched(
       context.watchdog,
       { name: `the unification of ${instanceId}`, target: 'unify' },
@@ -97,6 +107,7 @@ export async function runUnify(
           outDir,
           watch,
           labels,
+          savedModels,
         }),
     )
     const finished = await db.transaction().execute(async (tx) => {

@@ -522,7 +522,7 @@ export function suggestRules(mapped: ReadonlySet<string>): Pick<UnifyConfig, 'ru
   )
   if (new Set(compared).size >= 2)
     return {
-      rules: [{ name: 'probabilistic match', conditions: [], probabilistic: {} }],
+      rules: [{ name: 'probabilistic match', conditions: [], probabilistic: { model: 'estimate' } }],
       merge: {
         default: 'mostFrequent',
         attributes: has('Address1') ? { Address1: 'mostRecent' } : {},

@@ -115,6 +115,12 @@ export const unifyConfigSchema = z
                   .describe(
                     'The least match probability that joins two records; by default the one with the best expected F1, estimated from the data',
                   ),
+                model: z
+                  .enum(['estimate', 'keep'])
+                  .default('estimate')
+                  .describe(
+                    "estimate: learn the model from each run's data; keep: use the model the previous run of this rule saved (its comparisons, blocking, m and u, threshold), so that profiles change only where the data did — estimated when there is none",
+                  ),
               })
               .strict()
               .optional()

@@ -2,7 +2,13 @@ import { z } from 'zod'
 import { applyConfig, configSchema, exportConfig } from '../../config/index.js'
 import { AppError, notFound } from '../../errors.js'
 import { requestRun } from '../../pipeline/index.js'
-import { explainCustomer, explainPair, proposeUnify, reviewQueue } from '../../pipeline/unify/index.js'
+import {
+  explainCustomer,
+  explainPair,
+  proposeUnify,
+  reviewQueue,
+  runChanges,
+} from '../../pipeline/unify/index.js'
 import type { Runtime } from '../../runtime/index.js'
 import { getInstance } from '../../store/instances.js'
 import { getRun, listRuns } from '../../store/runs.js'
@@ -84,6 +90,66 @@ export function registerUnifyRoutes(app: ApiApp, runtime: Runtime): void {
       if (!run) throw notFound('Unify run', request.params.runId)
       return run
     },
+  )
+  const levelChange = z.object({ level: z.string(), bits: z.number(), previousBits: z.number().nullable() })
+  app.get(
+    `${base}/:runId/changes`,
+    {
+      config: { scope: 'read' },
+      schema: {
+        summary: 'What a unification run changed',
+        description:
+          'Since the run before it: records added, removed and moved to another CustomerId (counts, and the first $top records, moved first), and each match model beside the previous one — kept or re-estimated, its threshold, expected precision/recall and the weight of each level in bits.',
+        tags: ['unify'],
+        params: instanceParams.extend({ runId: z.string().min(1).max(64) }),
+        querystring: z.object({ $top: z.coerce.number().int().min(0).max(1000).default(50) }),
+        response: {
+          200: z.object({
+            runId: z.string(),
+            previousRunId: z.string().nullable(),
+            available: z.boolean().describe('False once the run is older than the versions kept'),
+            counts: z
+              .object({
+                recordsAdded: z.number(),
+                recordsRemoved: z.number(),
+                recordsMoved: z.number(),
+                customersAdded: z.number(),
+                customersRemoved: z.number(),
+              })
+              .nullable(),
+            models: z.array(
+              z.object({
+                rule: z.string(),
+                keptFrom: z.string().nullable(),
+                threshold: z.number(),
+                previousThreshold: z.number().nullable(),
+                expected: z.object({ precision: z.number(), recall: z.number() }),
+                previousExpected: z.object({ precision: z.number(), recall: z.number() }).nullable(),
+                comparisons: z.array(z.object({ attribute: z.string(), levels: z.array(levelChange) })),
+              }),
+            ),
+            records: z.array(
+              z.object({
+                change: z.enum(['added', 'removed', 'moved']),
+                source: z.string(),
+                key: z.string(),
+                customerBefore: z.string().nullable(),
+                customerAfter: z.string().nullable(),
+              }),
+            ),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) =>
+      runChanges(
+        runtime.duck,
+        runtime.db,
+        request.params.instanceId,
+        request.params.runId,
+        request.query.$top,
+      ),
   )
 
   app.get(

@@ -97,7 +97,9 @@ export default function Unify() {
                 </div>
               </section>
               <table>
-                <TableHead columns={['When', 'Status', 'Why', 'Map', 'Match', 'Merge', 'Total']} />
+                <TableHead
+                  columns={['When', 'Status', 'Why', 'Changes', 'Model', 'Map', 'Match', 'Merge', 'Total']}
+                />
                 <tbody>
                   {r.value.slice(0, 10).map((run) => (
                     <tr key={run.id}>
@@ -108,6 +110,12 @@ export default function Unify() {
                         <Status value={run.state} /> {run.error?.message}
                       </td>
                       <td>{run.reason}</td>
+                      <td>{runChanges(run.stats)}</td>
+                      <td>
+                        {run.stats?.modelThreshold === undefined
+                          ? ''
+                          : `${run.stats.modelKept ? 'kept' : 'estimated'}, p ≥ ${run.stats.modelThreshold.toFixed(3)}`}
+                      </td>
                       <td className="num">{formatDuration(run.stats?.mapMs)}</td>
                       <td className="num">{formatDuration(run.stats?.matchMs)}</td>
                       <td className="num">{formatDuration(run.stats?.mergeMs)}</td>
@@ -417,4 +425,16 @@ function Explain() {
       )}
     </section>
   )
+}
+
+/** Since the run before: customers new and gone, records moved, added, removed. */
+function runChanges(stats: Record<string, number> | null | undefined): string {
+  if (!stats || stats.recordsMoved === undefined) return ''
+  const parts = [
+    `+${formatCount(stats.customersAdded)} / −${formatCount(stats.customersRemoved)} customers`,
+    `${formatCount(stats.recordsMoved)} records moved`,
+  ]
+  if (stats.recordsAdded) parts.push(`${formatCount(stats.recordsAdded)} added`)
+  if (stats.recordsRemoved) parts.push(`${formatCount(stats.recordsRemoved)} removed`)
+  return parts.join(', ')
 }
