@@ -250,15 +250,29 @@ export function proposalText(proposal: UnifyProposal): string {
       )
     if (s.updatedAt) lines.push(`  ${s.updatedAt.padEnd(22)} → when a record last changed`)
   }
+  if (proposal.activities.length > 0) {
+    lines.push('', 'Activities (linked to customers, not unified as people)')
+    for (const a of proposal.activities)
+      lines.push(
+        `  ${a.source}: ${'source' in a.customer ? `${a.customer.column} → ${a.customer.source}'s key` : `${a.customer.column} → ${a.customer.attribute}`}${a.dateColumn ? `, when: ${a.dateColumn}` : ''} — ${a.reason}`,
+      )
+  }
+  if (proposal.unify.defaultCountry)
+    lines.push(
+      '',
+      `Phone numbers without a country code are read as numbers of ${proposal.unify.defaultCountry}`,
+    )
   lines.push('', 'Match rules (records match when every condition of some rule holds)')
   for (const rule of proposal.unify.rules)
     lines.push(
-      `  ${rule.name}: ${rule.conditions
-        .map(
-          (c) =>
-            `${c.attribute} ${c.precision === 'exact' ? 'equal' : `similar ≥ ${c.threshold}`} after ${c.normalize.join('+')}`,
-        )
-        .join(', ')}`,
+      rule.probabilistic
+        ? `  ${rule.name}: probabilistic — how much each attribute agreeing says is estimated from the data${rule.probabilistic.model === 'keep' ? ' (the previous run’s model kept)' : ''}`
+        : `  ${rule.name}: ${rule.conditions
+            .map(
+              (c) =>
+                `${c.attribute} ${c.precision === 'exact' ? 'equal' : `similar ≥ ${c.threshold}`} after ${c.normalize.join('+')}`,
+            )
+            .join(', ')}`,
     )
   lines.push(
     '',

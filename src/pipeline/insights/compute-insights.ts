@@ -35,6 +35,8 @@ export interface InsightsInput {
   entities: ReadonlyMap<string, EntityRef>
   /** Sources unify maps: rows of these entities reach customers through their own key. */
   unifiedSources: ReadonlySet<string>
+  /** Activities (unify.activities): how each one's rows reach customers. */
+  activityLinks?: ReadonlyMap<string, CustomerLink>
   /** The refresh instant time windows end at. */
   asOf: Date
   outDir: (entity: string) => string
@@ -107,11 +109,20 @@ export async function computeInsights(duck: DuckDb, input: InsightsInput): Promi
         )
       return found
     }
-    const linkOf = (entity: EntityRef, explicit: CustomerLink | undefined): CustomerLink | undefined =>
-      explicit ??
-      (input.unifiedSources.has(entity.name) && entity.keyColumn
-        ? { source: entity.name, column: entity.keyColumn }
-        : undefined)
+    // A measure's own link, else the activity's (unify.activities), else the unified source's own key.
+    const profileColumns = new Set(input.entities.get('UnifiedCustomer')?.schema.map((c) => c.name) ?? [])
+    const linkOf = (entity: EntityRef, explicit: CustomerLink | undefined): CustomerLink | undefined => {
+      const activity = input.activityLinks?.get(entity.name)
+      const link =
+        explicit ??
+        activity ??
+        (input.unifiedSources.has(entity.name) && entity.keyColumn
+          ? { source: entity.name, column: entity.keyColumn }
+          : undefined)
+      return link && 'attribute' in link && profileColumns.has(`${link.attribute}s`)
+        ? { ...link, list: `${link.attribute}s` }
+        : link
+    }
     const needsProfiles =
       Object.keys(input.segments).length > 0 ||
       Object.values(input.measures).some((m) => m.kind === 'customer')

@@ -31,7 +31,7 @@ import { versionFiles } from '../entity-reader.js'
 import { insightNameSchema, measureSchema } from '../measures/measure-config.js'
 import { pruneEntityVersions } from '../prune-versions.js'
 import { segmentSchema } from '../segments/segment-config.js'
-import type { EntityRef } from '../sql/insights-sql.js'
+import type { CustomerLink, EntityRef } from '../sql/insights-sql.js'
 import { computeInsights, type InsightsResult } from './compute-insights.js'
 
 export const measuresSchema = z.record(insightNameSchema, measureSchema)
@@ -88,11 +88,14 @@ export async function currentEntityRefs(db: DbOrTx, instanceId: string): Promise
 /** The measures, segments and unified sources of an instance, validated. */
 export async function loadInsightDefinitions(db: DbOrTx, instanceId: string) {
   const stored = await getInsightConfig(db, instanceId)
-  const unify = (await getUnifyConfig(db, instanceId)) as { sources?: Record<string, unknown> } | undefined
+  const unify = (await getUnifyConfig(db, instanceId)) as
+    | { sources?: Record<string, unknown>; activities?: Record<string, { customer: CustomerLink }> }
+    | undefined
   return {
     measures: measuresSchema.parse(stored?.measures ?? {}),
     segments: segmentsSchema.parse(stored?.segments ?? {}),
     unifiedSources: new Set(Object.keys(unify?.sources ?? {})),
+    activityLinks: new Map(Object.entries(unify?.activities ?? {}).map(([name, a]) => [name, a.customer])),
   }
 }
 

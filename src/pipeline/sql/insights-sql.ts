@@ -123,15 +123,33 @@ function aggregateSql(measure: MeasureConfig, entity: EntityRef, path: string): 
   return sql`${AGGREGATIONS[aggregation]}(${ident(name)})`
 }
 
-/** How rows of an entity reach a CustomerId: through CustomerSourceKeys of the source holding the key. */
-export interface CustomerLink {
-  source: string
-  column: string
-}
+/**
+ * How rows of an entity reach a CustomerId: through CustomerSourceKeys of the source holding the
+ * key, or by a profile attribute's value (an email, a customer number) — then through the
+ * attribute and its list of every value (`list`, e.g. Emails) when profiles keep one.
+ */
+export type CustomerLink =
+  | { source: string; column: string }
+  | { attribute: string; column: string; list?: string | undefined }
 
 function customerJoin(entity: EntityRef, link: CustomerLink, path: string): Sql {
   column(entity, link.column, `${path}.customer.column`)
-  return sql`join "CustomerSourceKeys" k on k.SourceName = ${literal(link.source)} and k.SourceKey = cast(t.${ident(link.column)} as varchar)`
+  const value = sql`cast(t.${ident(link.column)} as varchar)`
+  if ('source' in link)
+    return sql`join "CustomerSourceKeys" k on k.SourceName = ${literal(link.source)} and k.SourceKey = ${value}`
+  // Emails are compared as profiles keep them: lower case, trimmed.
+  const email = link.attribute === 'Email'
+  const normal = (x: Sql) => (email ? sql`nullif(lower(trim(${x})), '')` : sql`nullif(trim(${x}), '')`)
+  const values = [
+    sql`select CustomerId, ${normal(sql`cast(${ident(link.attribute)} as varchar)`)} as v from "UnifiedCustomer"`,
+    ...(link.list
+      ? [
+          sql`select CustomerId, ${normal(sql`cast(unnest(${ident(link.list)}) as varchar)`)} as v from "UnifiedCustomer"`,
+        ]
+      : []),
+  ]
+  // A value two profiles share goes to one of them, the same one every time.
+  return sql`join (select v, min(CustomerId) as CustomerId from (${join(values, ' union all ')}) where v is not null group by v) k on k.v = ${normal(value)}`
 }
 
 const whereOf = (conditions: Sql[]) => (conditions.length ? sql` where ${join(conditions, ' and ')}` : sql``)

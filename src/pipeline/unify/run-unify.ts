@@ -55,7 +55,8 @@ export async function runUnify(
     const config = unifyConfigSchema.parse(stored)
     const unmapped = (await listDataSources(db, instanceId))
       .map((s) => s.name)
-      .filter((name) => !(name in config.sources))
+      // Sources of activities reach profiles through their link; they are not left out.
+      .filter((name) => !(name in config.sources) && !(name in config.activities))
     const sources: UnifySourceInput[] = []
     for (const [name, mapping] of Object.entries(config.sources)) {
       const entity = await getEntity(db, instanceId, name)

@@ -291,6 +291,9 @@ function nameShares(
   return { singleWord: single / n, firstName: first / n, lastNameOnly: lastOnly / n, fullName: full / n }
 }
 
+/** Suggestions below this confidence are shown but not applied. */
+export const APPLY_CONFIDENCE = 0.6
+
 export interface ColumnSuggestion {
   column: string
   attribute: string

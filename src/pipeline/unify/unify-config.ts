@@ -60,6 +60,34 @@ const conditionSchema = z
   })
   .strict()
 
+/** How rows of an activity reach a customer profile. */
+export const activityLinkSchema = z.union([
+  z
+    .object({
+      source: z.string().min(1).describe('A data source under unify.sources'),
+      column: z.string().min(1).describe("The activity's column holding that source's primary key"),
+    })
+    .strict()
+    .describe("By a unified source's primary key, e.g. orders.customer_id → crm.contact_id"),
+  z
+    .object({
+      attribute: attributeNameSchema.describe('A profile attribute, e.g. Email or CustomerNumber'),
+      column: z.string().min(1).describe("The activity's column holding that attribute's value"),
+    })
+    .strict()
+    .describe("By a profile attribute's value, e.g. orders.customer_email → Email"),
+])
+
+export const activityDefinitionSchema = z
+  .object({
+    customer: activityLinkSchema,
+    dateColumn: z.string().min(1).optional().describe('When each activity happened'),
+    description: z.string().max(500).optional(),
+  })
+  .strict()
+
+export type ActivityLink = z.infer<typeof activityLinkSchema>
+
 export const unifyConfigSchema = z
   .object({
     defaultCountry: z
@@ -84,6 +112,12 @@ export const unifyConfigSchema = z
           .strict(),
       )
       .describe('The data sources that take part, and how their columns map to profile attributes'),
+    activities: z
+      .record(z.string(), activityDefinitionSchema)
+      .default({})
+      .describe(
+        'Data sources of activities (orders, visits, events), by name: linked to customer profiles by a customer key, never unified as people; measures and segments over them use the link',
+      ),
     rules: z
       .array(
         z
@@ -229,6 +263,34 @@ export function unifyReferenceProblems(
       }
     })
   })
+  for (const [source, activity] of Object.entries(config.activities)) {
+    const path = ['unify', 'activities', source]
+    if (!dataSources.has(source))
+      problems.push({
+        path,
+        message: `data source '${source}' is not defined`,
+        fix: `add it under dataSources, or use one of ${[...dataSources].join(', ') || '(none)'}`,
+      })
+    if (source in config.sources)
+      problems.push({
+        path,
+        message: `'${source}' is also mapped as people under unify.sources; a source is people or activities`,
+        fix: `remove it from unify.sources (its rows reach customers through customer), or from unify.activities`,
+      })
+    const link = activity.customer
+    if ('source' in link && !(link.source in config.sources))
+      problems.push({
+        path: [...path, 'customer', 'source'],
+        message: `'${link.source}' is not a unified source`,
+        fix: `link to a source under unify.sources: ${Object.keys(config.sources).join(', ') || '(none)'}`,
+      })
+    if ('attribute' in link && !mapped.has(link.attribute) && !derivable(link.attribute, mapped))
+      problems.push({
+        path: [...path, 'customer', 'attribute'],
+        message: `attribute '${link.attribute}' is not mapped from any source`,
+        fix: `link by an attribute profiles have: ${[...mapped].sort().join(', ')}`,
+      })
+  }
   for (const source of config.merge.sourcePriority ?? []) {
     if (!(source in config.sources)) {
       problems.push({

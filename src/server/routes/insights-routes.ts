@@ -268,6 +268,7 @@ export function registerInsightsRoutes(app: ApiApp, runtime: Runtime): void {
         segments: { Estimate: request.body },
         entities: await currentEntityRefs(runtime.db, instanceId),
         unifiedSources: definitions.unifiedSources,
+        activityLinks: definitions.activityLinks,
         asOf: new Date(),
         outDir: () => '',
         dryRun: true,

@@ -203,6 +203,21 @@ export function registerUnifyRoutes(app: ApiApp, runtime: Runtime): void {
         ),
       }),
     ),
+    activities: z
+      .array(
+        z.object({
+          source: z.string(),
+          customer: z.union([
+            z.object({ source: z.string(), column: z.string() }),
+            z.object({ attribute: z.string(), column: z.string() }),
+          ]),
+          dateColumn: z.string().optional(),
+          reason: z.string(),
+        }),
+      )
+      .describe(
+        'Sources whose rows are activities of customers: linked by a customer key, not unified as people',
+      ),
     unify: z.record(z.string(), z.unknown()),
   })
 
@@ -213,7 +228,7 @@ export function registerUnifyRoutes(app: ApiApp, runtime: Runtime): void {
       schema: {
         summary: 'Suggest a mapping, match rules and merge policies',
         description:
-          "Each published source's columns mapped to profile attributes from their names (several spellings and languages) and values (emails, phones, dates, postcodes), with a confidence; and the unify section that makes, keeping what is configured.",
+          "Each published source's columns mapped to profile attributes from their names (several spellings and languages) and values (emails, phones, dates, postcodes), with a confidence; sources of activities (rows repeating a customer key another source holds), linked instead of unified; and the unify section that makes, keeping what is configured.",
         tags: ['unify'],
         params: instanceParams,
         response: { 200: proposalSchema, ...errorResponses },
