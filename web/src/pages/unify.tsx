@@ -133,14 +133,19 @@ export default function Unify() {
       <Async loaded={config}>
         {(c) =>
           c.unify ? (
-            <UnifyEditor
-              key={JSON.stringify(c.unify)}
-              initial={c.unify as UnifySection}
-              onSaved={(ran) => {
-                config.reload()
-                if (ran) runs.reload()
-              }}
-            />
+            <>
+              <Activities
+                activities={(c.unify as { activities?: Record<string, ActivityDefinition> }).activities}
+              />
+              <UnifyEditor
+                key={JSON.stringify(c.unify)}
+                initial={c.unify as UnifySection}
+                onSaved={(ran) => {
+                  config.reload()
+                  if (ran) runs.reload()
+                }}
+              />
+            </>
           ) : (
             <Empty>
               No unify section yet: add your data sources (Data sources → Add a data source) and use the
@@ -437,4 +442,37 @@ function runChanges(stats: Record<string, number> | null | undefined): string {
   if (stats.recordsAdded) parts.push(`${formatCount(stats.recordsAdded)} added`)
   if (stats.recordsRemoved) parts.push(`${formatCount(stats.recordsRemoved)} removed`)
   return parts.join(', ')
+}
+
+interface ActivityDefinition {
+  customer: { source: string; column: string } | { attribute: string; column: string }
+  dateColumn?: string
+}
+
+/** Sources of activities: linked to profiles by a customer key, not unified as people. */
+function Activities({ activities }: { activities: Record<string, ActivityDefinition> | undefined }) {
+  const entries = Object.entries(activities ?? {})
+  if (entries.length === 0) return null
+  return (
+    <section aria-labelledby="activities-title">
+      <h2 id="activities-title">Activities</h2>
+      <p className="muted">
+        These sources hold what customers did, not who they are: each row reaches a profile through its
+        customer key, and measures and segments over them use that link.
+      </p>
+      <table>
+        <TableHead columns={['Source', 'Customer key', 'Linked to', 'When']} />
+        <tbody>
+          {entries.map(([source, a]) => (
+            <tr key={source}>
+              <td>{source}</td>
+              <td>{a.customer.column}</td>
+              <td>{'source' in a.customer ? `${a.customer.source} (its key)` : a.customer.attribute}</td>
+              <td>{a.dateColumn ?? ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  )
 }
