@@ -279,6 +279,31 @@ export function levelPatternsSql(values: Sql, pairs: Sql, comparisons: readonly 
     group by all`
 }
 
+/**
+ * Each compared pair's levels, computed once (the costly part: string similarities): ids, the
+ * first letters of the two first names, the value of each term-frequency comparison (where the
+ * level is exact, both records hold it) and `l0`, `l1`, …. EM counts its patterns, scoring adds
+ * the weights.
+ */
+export function pairLevelsSql(values: Sql, pairs: Sql, comparisons: readonly ModelComparison[]): Sql {
+  const levels = levelsSql(comparisons)
+  const first = comparisons.find((c) => c.kind === 'firstName')
+  return sql`select p.rid_a, p.rid_b, p.rules, ${
+    first
+      ? sql`left(a.${ident(first.column)}, 1) as initial_a, left(b.${ident(first.column)}, 1) as initial_b`
+      : sql`null::varchar as initial_a, null::varchar as initial_b`
+  }, ${join([
+    ...comparisons.filter((c) => TERM_FREQUENCY_KINDS.has(c.kind)).map((c) => sql`a.${ident(c.column)}`),
+    ...levels.map((lv, i) => sql`${lv} as ${ident(`l${i}`)}`),
+  ])}
+    from ${pairs} p join ${values} a on a.rid = p.rid_a join ${values} b on b.rid = p.rid_b`
+}
+
+/** The patterns of levels of a pair-levels table, with how many pairs have each. */
+export function countedPatternsSql(levelled: Sql, comparisons: readonly ModelComparison[]): Sql {
+  return sql`select ${join(comparisons.map((_, i) => ident(`l${i}`)))}, count(*) as n from ${levelled} group by all`
+}
+
 /** How common each comparable value is (for the term-frequency adjustment): value → share of records with one. */
 export function termFrequencySql(values: Sql, column: string): Sql {
   return sql`select ${ident(column)} as value, count(*) / sum(count(*)) over () as tf from ${values}
@@ -295,8 +320,8 @@ const num = (x: number) => sql`${Number.isFinite(x) ? x : 0}::double`
  * `minTf`), so agreeing on a rare value counts more and on a common one less.
  */
 export function scoredPairsSql(options: {
-  values: Sql
-  pairs: Sql
+  /** The pairs with their levels (pairLevelsSql). */
+  levelled: Sql
   comparisons: readonly ModelComparison[]
   priorBits: number
   /** Per comparison, per level: log2(m/u). */
@@ -308,22 +333,20 @@ export function scoredPairsSql(options: {
   minTf: number
 }): Sql {
   const { comparisons } = options
-  const levels = levelsSql(comparisons)
-  const first = comparisons.find((c) => c.kind === 'firstName')
   const l = (i: number) => ident(`l${i}`)
   const w = (i: number) => ident(`w${i}`)
   const t = (i: number) => ident(`tf${i}`)
   const tfJoins = comparisons.flatMap((c, i) => {
     const table = options.tfTables[i]
-    return table && options.exactMBits[i] !== undefined
+    return table && options.exactMBits[i] !== undefined && TERM_FREQUENCY_KINDS.has(c.kind)
       ? [sql`left join ${table} ${t(i)} on ${t(i)}.value = q.${ident(c.column)}`]
       : []
   })
-  const contribution = comparisons.map((_, i) => {
+  const contribution = comparisons.map((c, i) => {
     const cases = (options.bits[i] as number[]).map((bits, level) => sql`when ${level} then ${num(bits)}`)
     const exactM = options.exactMBits[i]
     const adjusted =
-      exactM !== undefined && options.tfTables[i]
+      exactM !== undefined && options.tfTables[i] && TERM_FREQUENCY_KINDS.has(c.kind)
         ? sql`when 0 then ${num(exactM)} - log2(greatest(coalesce(${t(i)}.tf, ${num(options.minTf)}), ${num(options.minTf)}))`
         : sql``
     return sql`case ${l(i)} ${adjusted} ${join(cases, ' ')} else 0 end as ${w(i)}`
@@ -332,10 +355,8 @@ export function scoredPairsSql(options: {
     comparisons.map((_, i) => w(i)),
     ' + ',
   )} as weight from (
-      select q.rid_a, q.rid_b, q.initial_a, q.initial_b, ${join(comparisons.map((_, i) => sql`q.${l(i)}`))}, ${join(contribution)}
-      from (select p.rid_a, p.rid_b, ${first ? sql`left(a.${ident(first.column)}, 1) as initial_a, left(b.${ident(first.column)}, 1) as initial_b` : sql`null as initial_a, null as initial_b`},
-          ${join(comparisons.map((c) => sql`a.${ident(c.column)}`))}, ${join(levels.map((lv, i) => sql`${lv} as ${l(i)}`))}
-        from ${options.pairs} p join ${options.values} a on a.rid = p.rid_a join ${options.values} b on b.rid = p.rid_b) q
+      select q.rid_a, q.rid_b, q.rules, q.initial_a, q.initial_b, ${join(comparisons.map((_, i) => sql`q.${l(i)}`))}, ${join(contribution)}
+      from ${options.levelled} q
       ${join(tfJoins, ' ')}
     )`
 }

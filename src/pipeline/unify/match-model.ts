@@ -16,9 +16,11 @@ import {
   type ComparisonKind,
   candidateBlockingRules,
   comparisonValuesSql,
+  countedPatternsSql,
   LEVELS,
   levelPatternsSql,
   type ModelComparison,
+  pairLevelsSql,
   randomPairsSql,
   scoredPairsSql,
   TERM_FREQUENCY_KINDS,
@@ -279,14 +281,23 @@ export async function estimateMatchModel(
     spent += rule.pairs
   }
   const pairs = table('pairs')
+  // Each pair once, with which rules made it (bit i: the i-th chosen rule).
   await session.run(
-    sql`create or replace temp table ${pairs} as select distinct rid_a, rid_b from (${join(
-      chosen.map((rule) => blockedPairsSql(values, rule, MAX_BLOCK)),
+    sql`create or replace temp table ${pairs} as select rid_a, rid_b, bit_or(bit)::integer as rules from (${join(
+      chosen.map(
+        (rule, i) =>
+          sql`select rid_a, rid_b, ${2 ** i} as bit from (${blockedPairsSql(values, rule, MAX_BLOCK)})`,
+      ),
       ' union all ',
-    )})`,
+    )}) group by rid_a, rid_b`,
   )
   const comparedPairs = Number((await session.value(sql`select count(*) from ${pairs}`)) ?? 0)
 
+  // Every compared pair's levels, once: EM counts their patterns, scoring weighs them.
+  const levelled = table('levels')
+  await session.run(
+    sql`create or replace temp table ${levelled} as ${pairLevelsSql(values, pairs, comparisons)}`,
+  )
   const { u, em, sample } = kept
     ? {
         u: kept.comparisons.map((c) => c.u),
@@ -294,6 +305,7 @@ export async function estimateMatchModel(
         sample: kept.randomPairs,
       }
     : await estimateParameters(session, {
+        levelled,
         values,
         pairs,
         comparisons,
@@ -325,8 +337,7 @@ export async function estimateMatchModel(
   await session.run(
     sql`create or replace temp table ${scored} as select *, 1 / (1 + pow(2, -weight)) as probability from (${scoredPairsSql(
       {
-        values,
-        pairs,
+        levelled,
         comparisons,
         priorBits: Math.log2(prior / (1 - prior)),
         bits,
@@ -339,19 +350,17 @@ export async function estimateMatchModel(
       },
     )})`,
   )
+  await session.run(sql`drop table ${levelled}`)
   // How much of the model's expected matches each chosen blocking rule finds on its own.
   const expectedTotal = Number(
     (await session.value(sql`select coalesce(sum(probability), 0) from ${scored}`)) ?? 0,
   )
   const recallOf = new Map<BlockingRule, number>()
-  for (const rule of chosen) {
-    const found = Number(
-      (await session.value(
-        sql`select coalesce(sum(s.probability), 0) from ${scored} s semi join (${blockedPairsSql(values, rule, MAX_BLOCK)}) r on r.rid_a = s.rid_a and r.rid_b = s.rid_b`,
-      )) ?? 0,
-    )
-    recallOf.set(rule, expectedTotal > 0 ? found / expectedTotal : 0)
-  }
+  const [found] = await session.rows<Record<string, number | null>>(
+    sql`select ${join(chosen.map((_, i) => sql`sum(probability) filter (where rules & ${2 ** i} <> 0) as ${ident(`r${i}`)}`))} from ${scored}`,
+  )
+  for (const [i, rule] of chosen.entries())
+    recallOf.set(rule, expectedTotal > 0 ? Number(found?.[`r${i}`] ?? 0) / expectedTotal : 0)
   const histogram = (
     await session.rows<{ weight: number; n: bigint | number }>(
       sql`select round(weight, 1) as weight, count(*) as n from ${scored} group by 1`,
@@ -396,6 +405,8 @@ async function estimateParameters(
   options: {
     values: Sql
     pairs: Sql
+    /** The compared pairs with their levels. */
+    levelled: Sql
     comparisons: ModelComparison[]
     records: number
     table: (name: string) => Sql
@@ -420,7 +431,10 @@ async function estimateParameters(
   })
 
   // m and the share of matches by EM over the compared pairs.
-  const patterns = await patternsOf(session, values, pairs, comparisons)
+  const patterns = toPatterns(
+    await session.rows<Record<string, number | bigint>>(countedPatternsSql(options.levelled, comparisons)),
+    comparisons,
+  )
   const initialM = comparisons.map((c) => {
     const k = LEVELS[c.kind].length
     return LEVELS[c.kind].map((_, level) => (level === 0 ? 0.8 : level === k - 1 ? 0.05 : 0.15 / (k - 2)))
@@ -486,9 +500,16 @@ async function patternsOf(
   pairs: Sql,
   comparisons: readonly ModelComparison[],
 ): Promise<Pattern[]> {
-  const rows = await session.rows<Record<string, number | bigint>>(
-    levelPatternsSql(values, pairs, comparisons),
+  return toPatterns(
+    await session.rows<Record<string, number | bigint>>(levelPatternsSql(values, pairs, comparisons)),
+    comparisons,
   )
+}
+
+function toPatterns(
+  rows: Record<string, number | bigint>[],
+  comparisons: readonly ModelComparison[],
+): Pattern[] {
   return rows.map((row) => ({
     levels: comparisons.map((_, i) => Number(row[`l${i}`])),
     n: Number(row.n),
