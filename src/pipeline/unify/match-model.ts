@@ -307,7 +307,6 @@ export async function estimateMatchModel(
     : await estimateParameters(session, {
         levelled,
         values,
-        pairs,
         comparisons,
         records,
         table,
@@ -404,7 +403,6 @@ async function estimateParameters(
   session: SqlSession,
   options: {
     values: Sql
-    pairs: Sql
     /** The compared pairs with their levels. */
     levelled: Sql
     comparisons: ModelComparison[]
@@ -413,7 +411,7 @@ async function estimateParameters(
     labelled: Sql | undefined
   },
 ): Promise<{ u: number[][]; em: { m: number[][]; share: number; iterations: number }; sample: number }> {
-  const { values, pairs, comparisons, records, table } = options
+  const { values, comparisons, records, table } = options
   const sample = Math.min(RANDOM_PAIRS, Math.max(1, (records * (records - 1)) / 2))
   for (const statement of randomPairsSql(values, Math.round(sample), Math.max(records, 1), table)) {
     await session.run(statement)
