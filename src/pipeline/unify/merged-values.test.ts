@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   createDuckDb,
@@ -12,6 +13,7 @@ import {
   SqlSession,
   sql,
 } from '../../query/index.js'
+import { properCaseSql } from '../sql/unify-sql.js'
 import { computeUnification } from './compute-unification.js'
 import { unifyConfigSchema } from './unify-config.js'
 
@@ -169,5 +171,32 @@ describe('merged values', () => {
       { defaultCountry: 'DK' },
     )
     expect(configured.result.phoneCountry).toEqual({ country: 'DK', inferred: false })
+  })
+
+  it('proper-cases only what is written in one case, changing nothing but the case', async () => {
+    const session = await SqlSession.open(duck)
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.stringMatching(/^[a-zA-ZæøåéüßÆØÅÉÜ' -]{0,24}$/),
+          fc.constantFrom('lower', 'upper', 'as is'),
+          async (text, casing) => {
+            const value =
+              casing === 'lower' ? text.toLowerCase() : casing === 'upper' ? text.toUpperCase() : text
+            const got = String(
+              (await session.value(sql`select ${properCaseSql(sql`${literal(value)}::varchar`)}`)) ?? '',
+            )
+            expect(got.toLowerCase()).toBe(value.toLowerCase())
+            expect(got.length).toBe(value.length)
+            if (value !== value.toUpperCase() && value !== value.toLowerCase()) expect(got).toBe(value)
+            // Each word (and each part of a hyphenated or O'-name) starts with a capital.
+            else for (const part of got.split(/[ '-]/)) if (part) expect(part[0]).toBe(part[0]?.toUpperCase())
+          },
+        ),
+        { numRuns: 300 },
+      )
+    } finally {
+      session.close()
+    }
   })
 })
