@@ -27,11 +27,15 @@ import { join as joinSql, literal, type Sql, SqlSession, sql } from '../src/quer
 import type { Entity } from '../src/store/entities.js'
 import { argument, printResult, timed, timeLimit, trackPeakMemory } from './bench-utils.js'
 import { EXPORT_FILES, generateExports } from './exports-generator.js'
+import { FAKER_EXPORT_FILES, generateFakerExports } from './faker-exports.js'
 import { generatedPeopleSql } from './people-generator.js'
 
 timeLimit('unify', 30)
 
 const mode = process.argv[2] === 'speed' ? 'speed' : 'accuracy'
+/** `-- accuracy --only faker`: one data set (demo, exports, faker, febrl), while working on it. */
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined
+const wanted = (name: string) => only === undefined || only === name
 const work = resolve(import.meta.dirname, '.work', 'unify')
 mkdirSync(work, { recursive: true })
 const duck = await openDuckDb({ tempDir: join(work, 'duck-tmp') })
@@ -265,72 +269,74 @@ const febrlAttributes = (withSocSec: boolean): Record<string, string> => ({
 if (mode === 'accuracy') {
   const session = await SqlSession.open(duck)
   const results: Record<string, number> = {}
-  // The demo generator's three messy sources, with the demo's own unify section.
-  const demoDir = join(work, 'demo')
-  if (!existsSync(join(demoDir, 'ground-truth-people.csv'))) await generateDemoData(demoDir)
-  const demoDoc = parseYaml(demoConfigYaml()) as {
-    unify: unknown
-    dataSources: Record<string, { primaryKey: string; options: { path: string } }>
-  }
-  const demo = unifyConfigSchema.parse(demoDoc.unify)
-  const readers: Record<string, Sql> = {
-    crm_contacts: sql`select * from read_csv(${literal(join(demoDir, 'crm-contacts.csv'))}, all_varchar = true)`,
-    webshop_orders: sql`select * from read_parquet(${literal(join(demoDir, 'webshop-orders.parquet'))})`,
-    loyalty_members: sql`select * from read_json(${literal(join(demoDir, 'loyalty-members.ndjson'))}, format = 'newline_delimited')`,
-  }
-  const demoSources: UnifySourceInput[] = []
-  for (const [name, mapping] of Object.entries(demo.sources)) {
-    const file = await toParquet(session, readers[name] as Sql, join(work, `${name}.parquet`))
-    demoSources.push({
-      name,
-      files: [file],
-      keyColumn: demoDoc.dataSources[name]?.primaryKey as string,
-      attributes: mapping.attributes,
-      updatedAt: mapping.updatedAt,
-      types: await describeTypes(session, file),
-    })
-  }
-  const demoRun = await unify('demo', demo, demoSources)
-  const demoScore = await score(
-    session,
-    demoRun.outDir,
-    sql`select source, key, person_id as entity from read_csv(${literal(join(demoDir, 'ground-truth.csv'))}, all_varchar = true)`,
-  )
-  console.log(
-    `demo (${demoRun.value.stats.sourceRecords.toLocaleString()} records, ${demoScore.entities} people): precision ${demoScore.precision.toFixed(4)}, recall ${demoScore.recall.toFixed(4)}, F1 ${demoScore.f1.toFixed(4)}; ${demoScore.profiles} profiles, ${(demoScore.exactClusters * 100).toFixed(1)}% of people exactly one profile; ${demoRun.seconds.toFixed(2)} s`,
-  )
-  results.demo_f1 = demoScore.f1
-  results.demo_exact_clusters = demoScore.exactClusters
-  const demoTruth = sql`select source, key, person_id as entity from read_csv(${literal(join(demoDir, 'ground-truth.csv'))}, all_varchar = true)`
-  const demoPeople = sql`select * from read_csv(${literal(join(demoDir, 'ground-truth-people.csv'))}, all_varchar = true)`
-  {
-    const merged = await scoreMerged(session, demoRun.outDir, demoTruth, demoPeople)
-    console.log(`demo ${describeMerged(merged)}`)
-    results.demo_first_name_right = merged.first_name
-    results.demo_full_name_agrees = merged.full_name
-    results.demo_phone_e164 = merged.phone
-  }
-  {
-    const auto = await autoSources(
+  if (wanted('demo')) {
+    // The demo generator's three messy sources, with the demo's own unify section.
+    const demoDir = join(work, 'demo')
+    if (!existsSync(join(demoDir, 'ground-truth-people.csv'))) await generateDemoData(demoDir)
+    const demoDoc = parseYaml(demoConfigYaml()) as {
+      unify: unknown
+      dataSources: Record<string, { primaryKey: string; options: { path: string } }>
+    }
+    const demo = unifyConfigSchema.parse(demoDoc.unify)
+    const readers: Record<string, Sql> = {
+      crm_contacts: sql`select * from read_csv(${literal(join(demoDir, 'crm-contacts.csv'))}, all_varchar = true)`,
+      webshop_orders: sql`select * from read_parquet(${literal(join(demoDir, 'webshop-orders.parquet'))})`,
+      loyalty_members: sql`select * from read_json(${literal(join(demoDir, 'loyalty-members.ndjson'))}, format = 'newline_delimited')`,
+    }
+    const demoSources: UnifySourceInput[] = []
+    for (const [name, mapping] of Object.entries(demo.sources)) {
+      const file = await toParquet(session, readers[name] as Sql, join(work, `${name}.parquet`))
+      demoSources.push({
+        name,
+        files: [file],
+        keyColumn: demoDoc.dataSources[name]?.primaryKey as string,
+        attributes: mapping.attributes,
+        updatedAt: mapping.updatedAt,
+        types: await describeTypes(session, file),
+      })
+    }
+    const demoRun = await unify('demo', demo, demoSources)
+    const demoScore = await score(
       session,
-      demoSources.map((s) => ({ name: s.name, file: s.files[0] as string, keyColumn: s.keyColumn })),
+      demoRun.outDir,
+      sql`select source, key, person_id as entity from read_csv(${literal(join(demoDir, 'ground-truth.csv'))}, all_varchar = true)`,
     )
-    const run = await unify('demo-auto', auto.config, auto.sources)
-    const result = await score(session, run.outDir, demoTruth)
     console.log(
-      `demo auto (mapped ${auto.mapped.join(', ')}): precision ${result.precision.toFixed(4)}, recall ${result.recall.toFixed(4)}, F1 ${result.f1.toFixed(4)}; ${result.profiles} profiles for ${result.entities} people; ${run.seconds.toFixed(2)} s; ${describeModels(run.value.models)}`,
+      `demo (${demoRun.value.stats.sourceRecords.toLocaleString()} records, ${demoScore.entities} people): precision ${demoScore.precision.toFixed(4)}, recall ${demoScore.recall.toFixed(4)}, F1 ${demoScore.f1.toFixed(4)}; ${demoScore.profiles} profiles, ${(demoScore.exactClusters * 100).toFixed(1)}% of people exactly one profile; ${demoRun.seconds.toFixed(2)} s`,
     )
-    results.demo_auto_f1 = result.f1
-    const merged = await scoreMerged(session, run.outDir, demoTruth, demoPeople)
-    console.log(
-      `demo auto ${describeMerged(merged)}; phones without a country code read as ${run.value.phoneCountry ? `${run.value.phoneCountry.country}${run.value.phoneCountry.inferred ? ' (inferred)' : ''}` : 'no country'}`,
-    )
-    results.demo_auto_first_name_right = merged.first_name
-    results.demo_auto_phone_e164 = merged.phone
+    results.demo_f1 = demoScore.f1
+    results.demo_exact_clusters = demoScore.exactClusters
+    const demoTruth = sql`select source, key, person_id as entity from read_csv(${literal(join(demoDir, 'ground-truth.csv'))}, all_varchar = true)`
+    const demoPeople = sql`select * from read_csv(${literal(join(demoDir, 'ground-truth-people.csv'))}, all_varchar = true)`
+    {
+      const merged = await scoreMerged(session, demoRun.outDir, demoTruth, demoPeople)
+      console.log(`demo ${describeMerged(merged)}`)
+      results.demo_first_name_right = merged.first_name
+      results.demo_full_name_agrees = merged.full_name
+      results.demo_phone_e164 = merged.phone
+    }
+    {
+      const auto = await autoSources(
+        session,
+        demoSources.map((s) => ({ name: s.name, file: s.files[0] as string, keyColumn: s.keyColumn })),
+      )
+      const run = await unify('demo-auto', auto.config, auto.sources)
+      const result = await score(session, run.outDir, demoTruth)
+      console.log(
+        `demo auto (mapped ${auto.mapped.join(', ')}): precision ${result.precision.toFixed(4)}, recall ${result.recall.toFixed(4)}, F1 ${result.f1.toFixed(4)}; ${result.profiles} profiles for ${result.entities} people; ${run.seconds.toFixed(2)} s; ${describeModels(run.value.models)}`,
+      )
+      results.demo_auto_f1 = result.f1
+      const merged = await scoreMerged(session, run.outDir, demoTruth, demoPeople)
+      console.log(
+        `demo auto ${describeMerged(merged)}; phones without a country code read as ${run.value.phoneCountry ? `${run.value.phoneCountry.country}${run.value.phoneCountry.inferred ? ' (inferred)' : ''}` : 'no country'}`,
+      )
+      results.demo_auto_first_name_right = merged.first_name
+      results.demo_auto_phone_e164 = merged.phone
+    }
   }
 
   // Three exports with column names and formats of their own, households, in-source duplicates.
-  {
+  if (wanted('exports')) {
     const exportsDir = join(work, 'exports')
     mkdirSync(exportsDir, { recursive: true })
     await generateExports(exportsDir)
@@ -367,8 +373,48 @@ if (mode === 'accuracy') {
     results.exports_auto_f1 = result.f1
   }
 
+  // A second set of three exports, made from faker's locale data (eight countries).
+  if (wanted('faker')) {
+    const fakerDir = join(work, 'faker-exports')
+    mkdirSync(fakerDir, { recursive: true })
+    generateFakerExports(fakerDir)
+    const files = []
+    for (const f of FAKER_EXPORT_FILES)
+      files.push({
+        name: f.name,
+        keyColumn: f.key,
+        file: await toParquet(
+          session,
+          sql`select * from read_csv(${literal(join(fakerDir, f.file))}, all_varchar = true)`,
+          join(work, `faker-${f.name}.parquet`),
+        ),
+      })
+    const auto = await autoSources(session, files)
+    const run = await unify('faker-auto', auto.config, auto.sources)
+    const result = await score(
+      session,
+      run.outDir,
+      sql`select source, key, person_id as entity from read_csv(${literal(join(fakerDir, 'faker-ground-truth.csv'))}, all_varchar = true)`,
+    )
+    console.log(
+      `faker exports auto (${run.value.stats.sourceRecords.toLocaleString()} records; mapped ${auto.sources
+        .map(
+          (s) =>
+            `${s.name}: ${Object.entries(s.attributes)
+              .map(([c, a]) => `${c}→${a}`)
+              .join(' ')}`,
+        )
+        .join(
+          '; ',
+        )}): precision ${result.precision.toFixed(4)}, recall ${result.recall.toFixed(4)}, F1 ${result.f1.toFixed(4)}; ${result.entities} people → ${result.profiles} profiles; ${run.seconds.toFixed(2)} s; phones without a country code read as ${run.value.phoneCountry?.country ?? 'no country'}; ${describeModels(run.value.models)}`,
+    )
+    results.faker_exports_auto_f1 = result.f1
+  }
+
   const febrl = resolve(import.meta.dirname, '../../shared/data/febrl')
-  if (!existsSync(febrl)) console.log(`FEBRL data not found at ${febrl}; skipped`)
+  if (!wanted('febrl')) {
+    // left out (--only)
+  } else if (!existsSync(febrl)) console.log(`FEBRL data not found at ${febrl}; skipped`)
   else {
     const read = (file: string) =>
       sql`select trim(rec_id) as rec_id, * exclude (rec_id) from read_csv(${literal(join(febrl, file))}, all_varchar = true, header = true)`

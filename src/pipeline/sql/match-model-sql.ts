@@ -26,8 +26,9 @@ export type ComparisonKind =
 export const LEVELS: Record<ComparisonKind, string[]> = {
   firstName: [
     'exact',
-    'similar (Jaro–Winkler ≥ 0.92)',
-    'alike (≥ 0.80), an initial or a short form (Alex, Hanna)',
+    'one typo, or similar (Jaro–Winkler ≥ 0.92)',
+    'an initial, a short form or one name within the other (Alex, Kate, Marco Antonio)',
+    'alike (Jaro–Winkler ≥ 0.80)',
     'different',
   ],
   lastName: [
@@ -96,7 +97,13 @@ const editsApart = (a: Sql, b: Sql, n: number) => sql`levenshtein(${a}, ${b}) <=
  * missing. `a` and `b` are the two records' comparable values; `other` their values of the
  * other name attribute (first and last names written the wrong way round count as exact).
  */
-export function comparisonLevelSql(kind: ComparisonKind, a: Sql, b: Sql, swapped?: { a: Sql; b: Sql }): Sql {
+export function comparisonLevelSql(
+  kind: ComparisonKind,
+  a: Sql,
+  b: Sql,
+  swapped?: { a: Sql; b: Sql },
+  spelled?: { a: Sql; b: Sql },
+): Sql {
   const missing = sql`${a} is null or ${b} is null`
   switch (kind) {
     case 'firstName':
@@ -104,14 +111,24 @@ export function comparisonLevelSql(kind: ComparisonKind, a: Sql, b: Sql, swapped
       const swap = swapped
         ? sql`when ${a} = ${swapped.b} and ${swapped.a} = ${b} and ${a} <> ${swapped.a} then 0`
         : sql``
-      const part =
-        kind === 'lastName'
-          ? sql`when least(length(${a}), length(${b})) >= 4 and (starts_with(${a}, ${b}) or starts_with(${b}, ${a}) or ends_with(${a}, ${b}) or ends_with(${b}, ${a})) then 1`
-          : sql`when least(length(${a}), length(${b})) = 1 and left(${a}, 1) = left(${b}, 1) then 2
-              when least(length(${a}), length(${b})) >= 3 and (contains(${a}, ${b}) or contains(${b}, ${a})) then 2
-              when greatest(length(${a}), length(${b})) <= 5 and levenshtein(${a}, ${b}) <= 1 then 2`
+      // One typo: a letter added, dropped or changed, or two swapped — in the names as written
+      // too, since a typo in a nickname ("Metye") does not map to the full name.
+      const typo = (x: Sql, y: Sql) =>
+        sql`(greatest(length(${x}), length(${y})) >= 3 and damerau_levenshtein(${x}, ${y}) <= 1)`
+      const written = spelled ? sql` or ${typo(spelled.a, spelled.b)} or ${spelled.a} = ${spelled.b}` : sql``
+      if (kind === 'lastName')
+        return sql`case when ${missing} then -1 when ${a} = ${b} then 0 ${swap}
+          when ${jw(a, b)} >= 0.92 or ${typo(a, b)} then 1
+          when least(length(${a}), length(${b})) >= 4 and (starts_with(${a}, ${b}) or starts_with(${b}, ${a}) or ends_with(${a}, ${b}) or ends_with(${b}, ${a})) then 1
+          when ${jw(a, b)} >= 0.8 then 2 else 3 end`
+      // A short form: an initial, one name within the other, or the same first three letters
+      // of a name of five letters or fewer (Kate and Katherine).
       return sql`case when ${missing} then -1 when ${a} = ${b} then 0 ${swap}
-        when ${jw(a, b)} >= 0.92 then 1 ${part} when ${jw(a, b)} >= 0.8 then 2 else 3 end`
+        when ${jw(a, b)} >= 0.92 or ${typo(a, b)}${written} then 1
+        when least(length(${a}), length(${b})) = 1 and left(${a}, 1) = left(${b}, 1) then 2
+        when least(length(${a}), length(${b})) >= 3 and (contains(${a}, ${b}) or contains(${b}, ${a})) then 2
+        when least(length(${a}), length(${b})) between 3 and 5 and left(${a}, 3) = left(${b}, 3) then 2
+        when ${jw(a, b)} >= 0.8 then 3 else 4 end`
     }
     case 'email':
       // Not "similar": anna.berg12@ and anna.berg57@ are two people as often as one.
@@ -147,9 +164,17 @@ export interface ModelComparison {
 
 /** The values table: each record's comparable value of every compared attribute. */
 export function comparisonValuesSql(records: Sql, comparisons: readonly ModelComparison[]): Sql {
-  return sql`select rid, ${join(
-    comparisons.map((c) => sql`${comparisonValueSql(c.kind, c.attribute)} as ${ident(c.column)}`),
-  )} from ${records}`
+  // First names also as written (letters only, no nickname made the full name): for typos.
+  const spelled = comparisons
+    .filter((c) => c.kind === 'firstName')
+    .map(
+      (c) =>
+        sql`nullif(regexp_replace(lower(${normalizeExpression(ident(c.attribute), ['accents'])}), '[^a-z]', '', 'g'), '') as ${ident(`${c.column}_spelled`)}`,
+    )
+  return sql`select rid, ${join([
+    ...comparisons.map((c) => sql`${comparisonValueSql(c.kind, c.attribute)} as ${ident(c.column)}`),
+    ...spelled,
+  ])} from ${records}`
 }
 
 /** Every comparison's level for pairs (rid_a, rid_b) joined to the values table as a and b. */
@@ -161,7 +186,11 @@ export function levelsSql(comparisons: readonly ModelComparison[]): Sql[] {
     const col = ident(c.column)
     const other = c.kind === 'firstName' ? last : c.kind === 'lastName' ? first : undefined
     const swapped = other ? { a: sql`a.${ident(other.column)}`, b: sql`b.${ident(other.column)}` } : undefined
-    const level = comparisonLevelSql(c.kind, sql`a.${col}`, sql`b.${col}`, swapped)
+    const spelled =
+      c.kind === 'firstName'
+        ? { a: sql`a.${ident(`${c.column}_spelled`)}`, b: sql`b.${ident(`${c.column}_spelled`)}` }
+        : undefined
+    const level = comparisonLevelSql(c.kind, sql`a.${col}`, sql`b.${col}`, swapped, spelled)
     // The same postcode already says the same town: then the city adds nothing (counted twice
     // otherwise); where postcodes differ (a typo) or are missing, the city still tells.
     if (c.kind === 'city' && postcode)

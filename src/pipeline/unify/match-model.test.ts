@@ -107,6 +107,11 @@ describe('a probabilistic rule on data it has never seen', () => {
   const rows: string[][] = []
   const truth = new Map<string, string>()
   const households: [string, string][] = []
+  const ALIKE: [string, string][] = [
+    ['carolina', 'catalina'],
+    ['kristina', 'katrina'],
+    ['mathilde', 'matilda'],
+  ]
 
   beforeAll(async () => {
     duck = await createDuckDb()
@@ -154,6 +159,14 @@ describe('a probabilistic rule on data it has never seen', () => {
         const other = pick(firsts.filter((f) => f !== first))
         const born = `19${50 + Math.floor(random() * 50)}-0${1 + Math.floor(random() * 9)}-1${Math.floor(random() * 9)}`
         add(`h${p}`, [other, last, born, phone, address, email])
+        households.push([`p${p}`, `h${p}`])
+      }
+      if (kind === 4) {
+        // Two of a household whose first names are only alike, and no birth date for one of them:
+        // everything they share is the household's.
+        const [own, alike] = pick(ALIKE)
+        rows[rows.length - 1]![1] = own
+        add(`h${p}`, [alike, last, '', phone, address, email])
         households.push([`p${p}`, `h${p}`])
       }
     }

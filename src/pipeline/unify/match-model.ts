@@ -518,9 +518,9 @@ function toPatterns(
  * Two records of one household share a surname, a landline, an address, often an email — and
  * Fellegi–Sunter, which takes attributes as independent, adds all of that up. What tells two
  * people of a household apart is their own first name and birth date; so a pair whose first
- * names clearly differ (not a typo, a nickname, an initial or swapped names: the comparison's
- * last level: not a typo, a known nickname, an initial, a short form or swapped names) is never
- * joined unless the birth dates agree (the same, or one slip apart).
+ * names are only alike or differ (Carolina and Catalina: not one typo apart, not a nickname, a
+ * short form, an initial or swapped names) is never joined unless the birth dates agree (the
+ * same, or one slip apart).
  */
 export function householdGuardSql(comparisons: readonly ModelComparison[]): Sql {
   const level = (kind: ComparisonKind) => {
@@ -530,14 +530,10 @@ export function householdGuardSql(comparisons: readonly ModelComparison[]): Sql 
   const firstIndex = comparisons.findIndex((c) => c.kind === 'firstName')
   if (firstIndex < 0) return sql`false`
   const first = ident(`l${firstIndex}`)
-  const different = sql`${first} = ${LEVELS.firstName.length - 1}`
+  // Alike (Carolina, Catalina) or different: not a typo, a nickname, a short form or an initial.
+  const differ = sql`${first} >= ${LEVELS.firstName.length - 2}`
   const date = level('date')
-  // With no birth dates to compare, the first names must differ from their first letter on
-  // (Rebecca/Becky, a nickname we do not know, still begins differently less often than not).
-  const apart = sql`initial_a <> initial_b`
-  return date
-    ? sql`(${different} and (${date} >= 2 or (${date} < 0 and ${apart})))`
-    : sql`(${different} and ${apart})`
+  return date ? sql`(${differ} and (${date} >= 2 or ${date} < 0))` : differ
 }
 
 /**

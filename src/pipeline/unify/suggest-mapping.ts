@@ -162,6 +162,23 @@ const NAMES: Record<string, string[]> = {
     'birth',
     'dateofbirthday',
     'geboren',
+    'datenaissance',
+    'datedenaissance',
+    'naissance',
+    'geboortedatum',
+    'geburtstag',
+    'verjaardag',
+    'fechadenacimiento',
+    'nacimiento',
+    'cumpleanos',
+    'datanascita',
+    'datadinascita',
+    'nascita',
+    'fodselsdag',
+    'syntymaaika',
+    'syntymapaiva',
+    'dataurodzenia',
+    'datadenascimento',
   ],
   // A national identity number: the same person in every system (a customer number is not).
   NationalId: [
@@ -200,6 +217,8 @@ interface ValueShape {
   lastNameOnly: number
   /** Values of two or more words with a known first name among them. */
   fullName: number
+  /** Values that read as dates of people's births: years spread over decades, none recent. */
+  birthDate: number
 }
 
 const fold = (word: string) =>
@@ -414,6 +433,14 @@ export async function suggestMapping(
           reason: `${suggestion.reason}, but few values look like a person's names`,
         }
     }
+    // Birth dates told by their values, when the header is in a language we do not know.
+    if (!suggestion && shape && shape.birthDate >= 0.8)
+      suggestion = {
+        column: column.name,
+        attribute: 'DateOfBirth',
+        confidence: 0.7,
+        reason: `${Math.round(shape.birthDate * 100)}% of its values are dates of birth (years over decades, none recent)`,
+      }
     // Names told by their values: a column of first names, of surnames, or of whole names.
     const fromValues = shape && !isTemporal ? personNameFromValues(shape) : undefined
     if (fromValues) {
@@ -486,6 +513,7 @@ async function sampleShapes(
         postcode: Number(row[i * 6 + 3]),
         personName: Number(row[i * 6 + 4]),
         ...nameShares((row[i * 6 + 5] as string[] | null) ?? [], names),
+        birthDate: birthDateShare((row[i * 6 + 5] as string[] | null) ?? []),
       })
   } finally {
     session.close()
@@ -564,4 +592,33 @@ export function suggestRules(mapped: ReadonlySet<string>): Pick<UnifyConfig, 'ru
       keepAll: ['Email', 'Phone'].filter(has),
     },
   }
+}
+
+/**
+ * The share of values that are dates (ISO, day- or month-first with / . or -, yyyymmdd) when they
+ * read as people's dates of birth: their years span 20 years or more and hardly any (5 % at
+ * most) is within the last ten (order dates, sign-up dates and timestamps are recent); else 0.
+ */
+export function birthDateShare(values: readonly string[], now = new Date()): number {
+  if (values.length === 0) return 0
+  const years: number[] = []
+  for (const value of values) {
+    const v = value.trim()
+    const match =
+      /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(v) ??
+      /^(\d{4})(\d{2})(\d{2})$/.exec(v) ??
+      /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(v)
+    if (!match) continue
+    const year = Number(match[1]?.length === 4 ? match[1] : match[3])
+    const [a, b] =
+      match[1]?.length === 4 ? [Number(match[2]), Number(match[3])] : [Number(match[1]), Number(match[2])]
+    // A month and a day in either order.
+    if (!(a >= 1 && b >= 1 && a <= 31 && b <= 31 && Math.min(a, b) <= 12)) continue
+    if (year < 1900 || year > now.getFullYear()) continue
+    years.push(year)
+  }
+  if (years.length === 0) return 0
+  const recent = years.filter((y) => y > now.getFullYear() - 10).length
+  if (recent > years.length * 0.05 || Math.max(...years) - Math.min(...years) < 20) return 0
+  return years.length / values.length
 }
