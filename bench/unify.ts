@@ -335,42 +335,51 @@ if (mode === 'accuracy') {
     }
   }
 
-  // Three exports with column names and formats of their own, households, in-source duplicates.
-  if (wanted('exports')) {
-    const exportsDir = join(work, 'exports')
-    mkdirSync(exportsDir, { recursive: true })
-    await generateExports(exportsDir)
+  /** A set of exports with its ground truth, mapped and unified as `unify suggest --apply` would. */
+  const autoExportSet = async (
+    label: string,
+    dir: string,
+    exportFiles: readonly { name: string; file: string; key: string }[],
+    truthFile: string,
+  ) => {
     const files = []
-    for (const f of EXPORT_FILES)
+    for (const f of exportFiles)
       files.push({
         name: f.name,
         keyColumn: f.key,
         file: await toParquet(
           session,
-          sql`select * from read_csv(${literal(join(exportsDir, f.file))}, all_varchar = true)`,
-          join(work, `exports-${f.name}.parquet`),
+          sql`select * from read_csv(${literal(join(dir, f.file))}, all_varchar = true)`,
+          join(work, `${label}-${f.name}.parquet`),
         ),
       })
     const auto = await autoSources(session, files)
-    const run = await unify('exports-auto', auto.config, auto.sources)
+    const run = await unify(`${label}-auto`, auto.config, auto.sources)
     const result = await score(
       session,
       run.outDir,
-      sql`select source, key, person_id as entity from read_csv(${literal(join(exportsDir, 'ground-truth.csv'))}, all_varchar = true)`,
+      sql`select source, key, person_id as entity from read_csv(${literal(join(dir, truthFile))}, all_varchar = true)`,
     )
+    const mapped = auto.sources
+      .map(
+        (s) =>
+          `${s.name}: ${Object.entries(s.attributes)
+            .map(([c, a]) => `${c}→${a}`)
+            .join(' ')}`,
+      )
+      .join('; ')
     console.log(
-      `exports auto (${run.value.stats.sourceRecords.toLocaleString()} records; mapped ${auto.sources
-        .map(
-          (s) =>
-            `${s.name}: ${Object.entries(s.attributes)
-              .map(([c, a]) => `${c}→${a}`)
-              .join(' ')}`,
-        )
-        .join(
-          '; ',
-        )}): precision ${result.precision.toFixed(4)}, recall ${result.recall.toFixed(4)}, F1 ${result.f1.toFixed(4)}; ${result.entities} people → ${result.profiles} profiles; ${run.seconds.toFixed(2)} s; ${describeModels(run.value.models)}`,
+      `${label} auto (${run.value.stats.sourceRecords.toLocaleString()} records; mapped ${mapped}): precision ${result.precision.toFixed(4)}, recall ${result.recall.toFixed(4)}, F1 ${result.f1.toFixed(4)}; ${result.entities} people → ${result.profiles} profiles; ${run.seconds.toFixed(2)} s; phones without a country code read as ${run.value.phoneCountry?.country ?? 'no country'}; ${describeModels(run.value.models)}`,
     )
-    results.exports_auto_f1 = result.f1
+    return result.f1
+  }
+
+  // Three exports with column names and formats of their own, households, in-source duplicates.
+  if (wanted('exports')) {
+    const exportsDir = join(work, 'exports')
+    mkdirSync(exportsDir, { recursive: true })
+    await generateExports(exportsDir)
+    results.exports_auto_f1 = await autoExportSet('exports', exportsDir, EXPORT_FILES, 'ground-truth.csv')
   }
 
   // A second set of three exports, made from faker's locale data (eight countries).
@@ -378,37 +387,12 @@ if (mode === 'accuracy') {
     const fakerDir = join(work, 'faker-exports')
     mkdirSync(fakerDir, { recursive: true })
     generateFakerExports(fakerDir)
-    const files = []
-    for (const f of FAKER_EXPORT_FILES)
-      files.push({
-        name: f.name,
-        keyColumn: f.key,
-        file: await toParquet(
-          session,
-          sql`select * from read_csv(${literal(join(fakerDir, f.file))}, all_varchar = true)`,
-          join(work, `faker-${f.name}.parquet`),
-        ),
-      })
-    const auto = await autoSources(session, files)
-    const run = await unify('faker-auto', auto.config, auto.sources)
-    const result = await score(
-      session,
-      run.outDir,
-      sql`select source, key, person_id as entity from read_csv(${literal(join(fakerDir, 'faker-ground-truth.csv'))}, all_varchar = true)`,
+    results.faker_exports_auto_f1 = await autoExportSet(
+      'faker',
+      fakerDir,
+      FAKER_EXPORT_FILES,
+      'faker-ground-truth.csv',
     )
-    console.log(
-      `faker exports auto (${run.value.stats.sourceRecords.toLocaleString()} records; mapped ${auto.sources
-        .map(
-          (s) =>
-            `${s.name}: ${Object.entries(s.attributes)
-              .map(([c, a]) => `${c}→${a}`)
-              .join(' ')}`,
-        )
-        .join(
-          '; ',
-        )}): precision ${result.precision.toFixed(4)}, recall ${result.recall.toFixed(4)}, F1 ${result.f1.toFixed(4)}; ${result.entities} people → ${result.profiles} profiles; ${run.seconds.toFixed(2)} s; phones without a country code read as ${run.value.phoneCountry?.country ?? 'no country'}; ${describeModels(run.value.models)}`,
-    )
-    results.faker_exports_auto_f1 = result.f1
   }
 
   const febrl = resolve(import.meta.dirname, '../../shared/data/febrl')

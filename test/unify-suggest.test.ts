@@ -14,6 +14,7 @@ import { getEntity, publishEntityVersion } from '../src/store/entities.js'
 import { getRun, listRuns } from '../src/store/runs.js'
 import { getUnifyConfig, putUnifyConfig } from '../src/store/unify.js'
 import { duckRows, duckRun } from './helpers/duck.js'
+import { entityRows } from './helpers/entity-rows.js'
 import { createTestStore, type TestStore } from './helpers/test-store.js'
 import { waitFor, waitForRefreshEnd } from './helpers/wait.js'
 
@@ -275,15 +276,7 @@ describe('intelligent mapping and suggested rules', () => {
     )
     expect(run.state, JSON.stringify(run.error)).toBe('succeeded')
 
-    const keys = await getEntity(runtime.db, 'demo', 'CustomerSourceKeys')
-    const { rows } = await queryEntityRows(runtime.duck, keys!.current, {
-      select: ['CustomerId', 'SourceName', 'SourceKey'],
-      where: undefined,
-      orderBy: [],
-      limit: 1_000_000,
-      offset: 0,
-      count: false,
-    })
+    const rows = await entityRows(runtime, 'demo', 'CustomerSourceKeys')
     const customerOf = new Map(rows.map((k) => [`${k.SourceName}:${k.SourceKey}`, String(k.CustomerId)]))
     const truth = await duckRows(
       runtime.duck,
