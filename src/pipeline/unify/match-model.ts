@@ -280,24 +280,21 @@ export async function estimateMatchModel(
     chosen.push(rule)
     spent += rule.pairs
   }
-  const pairs = table('pairs')
-  // Each pair once, with which rules made it (bit i: the i-th chosen rule).
-  await session.run(
-    sql`create or replace temp table ${pairs} as select rid_a, rid_b, bit_or(bit)::integer as rules from (${join(
-      chosen.map(
-        (rule, i) =>
-          sql`select rid_a, rid_b, ${2 ** i} as bit from (${blockedPairsSql(values, rule, MAX_BLOCK)})`,
-      ),
-      ' union all ',
-    )}) group by rid_a, rid_b`,
-  )
-  const comparedPairs = Number((await session.value(sql`select count(*) from ${pairs}`)) ?? 0)
-
-  // Every compared pair's levels, once: EM counts their patterns, scoring weighs them.
+  // Each pair once, with which rules made it (bit i: the i-th chosen rule) — and, in the same
+  // statement, its levels: EM counts their patterns, scoring weighs them.
+  const pairs = sql`(select rid_a, rid_b, bit_or(bit)::integer as rules from (${join(
+    chosen.map(
+      (rule, i) =>
+        sql`select rid_a, rid_b, ${2 ** i} as bit from (${blockedPairsSql(values, rule, MAX_BLOCK)})`,
+    ),
+    ' union all ',
+  )}) group by rid_a, rid_b)`
   const levelled = table('levels')
   await session.run(
     sql`create or replace temp table ${levelled} as ${pairLevelsSql(values, pairs, comparisons)}`,
   )
+  const comparedPairs = Number((await session.value(sql`select count(*) from ${levelled}`)) ?? 0)
+
   const { u, em, sample } = kept
     ? {
         u: kept.comparisons.map((c) => c.u),
@@ -562,7 +559,7 @@ export function reviewPairsSql(
       case when e.rid_a is not null then 'joined'
         when lp.rid_a is not null and not lp.same then 'rejected in review'
         when p.probability < ${scored.model.threshold} then 'below the threshold'
-        when ${householdGuardSql(scored.comparisons)} then 'household guard: first names differ and birth dates do not agree'
+        when ${householdGuardSql(scored.comparisons)} then 'household guard: first names only alike or different, and birth dates do not agree'
         else 'a never-match rule' end as Reason,
       to_json([${join(entries)}]) as Comparisons
     from ${scored.pairs} p
