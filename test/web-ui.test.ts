@@ -236,7 +236,13 @@ describe.skipIf(!browserAvailable())('the web UI in a real browser (Debian chrom
     const on = route.locator('.token-field', { has: page.getByLabel(/^On \*$/) })
     await on.getByRole('button', { name: 'Dynamic content' }).click()
     await on.getByRole('dialog').getByRole('button', { name: 'attempts', exact: true }).click()
-    await route.getByLabel('Value of Case of Switch').fill('1')
+    // The picker closes and hands the focus back to the field it filled before anything else is typed.
+    await on.getByRole('dialog').waitFor({ state: 'detached' })
+    const caseValue = route.getByLabel('Value of Case of Switch')
+    await waitFor(async () => {
+      await caseValue.fill('1')
+      return (await caseValue.inputValue()) === '1' ? true : undefined
+    }, 'the case value typed in')
     await route
       .getByRole('region', { name: 'Case of Switch' })
       .getByRole('button', { name: '+ Add an action' })
