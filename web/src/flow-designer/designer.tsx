@@ -654,9 +654,11 @@ function TokenField({
     const end = el?.selectionEnd ?? at
     onChange(value.slice(0, at) + text + value.slice(end))
     setOpen(false)
+    // Focus back at once; the caret goes after the token once the new value is rendered — unless
+    // the person has moved on to another field by then (focus is never taken back from them).
+    el?.focus()
     requestAnimationFrame(() => {
-      el?.focus()
-      el?.setSelectionRange(at + text.length, at + text.length)
+      if (el && document.activeElement === el) el.setSelectionRange(at + text.length, at + text.length)
     })
   }
   const common = {
