@@ -330,7 +330,9 @@ export function pairLevelsSql(values: Sql, pairs: Sql, comparisons: readonly Mod
       ? sql`left(a.${ident(first.column)}, 1) as initial_a, left(b.${ident(first.column)}, 1) as initial_b`
       : sql`null::varchar as initial_a, null::varchar as initial_b`
   }, ${join([
-    ...comparisons.filter((c) => TERM_FREQUENCY_KINDS.has(c.kind)).map((c) => sql`a.${ident(c.column)}`),
+    ...comparisons
+      .filter((c) => TERM_FREQUENCY_KINDS.has(c.kind))
+      .map((c) => sql`a.${ident(`${c.column}_tf`)}`),
     ...levels.map((lv, i) => sql`${lv} as ${ident(`l${i}`)}`),
   ])}
     from ${pairs} p join ${values} a on a.rid = p.rid_a join ${values} b on b.rid = p.rid_b`
@@ -339,6 +341,21 @@ export function pairLevelsSql(values: Sql, pairs: Sql, comparisons: readonly Mod
 /** The patterns of levels of a pair-levels table, with how many pairs have each. */
 export function countedPatternsSql(levelled: Sql, comparisons: readonly ModelComparison[]): Sql {
   return sql`select ${join(comparisons.map((_, i) => ident(`l${i}`)))}, count(*) as n from ${levelled} group by all`
+}
+
+/** The values table with each term-frequency comparison's own frequency beside it (`m0_tf`, …). */
+export function withTermFrequenciesSql(values: Sql, comparisons: readonly ModelComparison[]): Sql {
+  const kinds = comparisons.filter((c) => TERM_FREQUENCY_KINDS.has(c.kind))
+  if (kinds.length === 0) return sql`select * from ${values}`
+  const t = (i: number) => ident(`tf${i}`)
+  return sql`select v.*, ${join(kinds.map((c, i) => sql`${t(i)}.tf as ${ident(`${c.column}_tf`)}`))}
+    from ${values} v ${join(
+      kinds.map(
+        (c, i) =>
+          sql`left join (${termFrequencySql(values, c.column)}) ${t(i)} on ${t(i)}.value = v.${ident(c.column)}`,
+      ),
+      ' ',
+    )}`
 }
 
 /** How common each comparable value is (for the term-frequency adjustment): value → share of records with one. */
@@ -365,26 +382,17 @@ export function scoredPairsSql(options: {
   bits: number[][]
   /** Per comparison: log2(m of its exact level), when that level is frequency-adjusted. */
   exactMBits: (number | undefined)[]
-  /** Per comparison with term frequencies: a table of (value, tf). */
-  tfTables: (Sql | undefined)[]
   minTf: number
 }): Sql {
   const { comparisons } = options
   const l = (i: number) => ident(`l${i}`)
   const w = (i: number) => ident(`w${i}`)
-  const t = (i: number) => ident(`tf${i}`)
-  const tfJoins = comparisons.flatMap((c, i) => {
-    const table = options.tfTables[i]
-    return table && options.exactMBits[i] !== undefined && TERM_FREQUENCY_KINDS.has(c.kind)
-      ? [sql`left join ${table} ${t(i)} on ${t(i)}.value = q.${ident(c.column)}`]
-      : []
-  })
   const contribution = comparisons.map((c, i) => {
     const cases = (options.bits[i] as number[]).map((bits, level) => sql`when ${level} then ${num(bits)}`)
     const exactM = options.exactMBits[i]
     const adjusted =
-      exactM !== undefined && options.tfTables[i] && TERM_FREQUENCY_KINDS.has(c.kind)
-        ? sql`when 0 then ${num(exactM)} - log2(greatest(coalesce(${t(i)}.tf, ${num(options.minTf)}), ${num(options.minTf)}))`
+      exactM !== undefined && TERM_FREQUENCY_KINDS.has(c.kind)
+        ? sql`when 0 then ${num(exactM)} - log2(greatest(coalesce(q.${ident(`${c.column}_tf`)}, ${num(options.minTf)}), ${num(options.minTf)}))`
         : sql``
     return sql`case ${l(i)} ${adjusted} ${join(cases, ' ')} else 0 end as ${w(i)}`
   })
@@ -394,6 +402,5 @@ export function scoredPairsSql(options: {
   )} as weight from (
       select q.rid_a, q.rid_b, q.rules, q.initial_a, q.initial_b, ${join(comparisons.map((_, i) => sql`q.${l(i)}`))}, ${join(contribution)}
       from ${options.levelled} q
-      ${join(tfJoins, ' ')}
     )`
 }

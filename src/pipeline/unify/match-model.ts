@@ -24,7 +24,7 @@ import {
   randomPairsSql,
   scoredPairsSql,
   TERM_FREQUENCY_KINDS,
-  termFrequencySql,
+  withTermFrequenciesSql,
 } from '../sql/match-model-sql.js'
 
 export interface ComparisonModel {
@@ -257,9 +257,16 @@ export async function estimateMatchModel(
     )
   const table = (name: string) => ident(`${options.prefix}_${name}`)
   const values = table('values')
+  const plain = table('plain_values')
   await session.run(
-    sql`create or replace temp table ${values} as ${comparisonValuesSql(options.records, comparisons)}`,
+    sql`create or replace temp table ${plain} as ${comparisonValuesSql(options.records, comparisons)}`,
   )
+  // Each record's own value frequency beside its value (`m0_tf`, …): a pair carries it from the
+  // join that brings its values, with no join of its own per compared pair.
+  await session.run(
+    sql`create or replace temp table ${values} as ${withTermFrequenciesSql(plain, comparisons)}`,
+  )
+  await session.run(sql`drop table ${plain}`)
   const records = Number((await session.value(sql`select count(*) from ${values}`)) ?? 0)
 
   // Blocking: the candidate rules in order (strong identifiers first), each while the union stays within the budget.
@@ -311,16 +318,6 @@ export async function estimateMatchModel(
       })
 
   // Score every compared pair, with the term-frequency adjustment at exact levels.
-  const tfTables: (Sql | undefined)[] = []
-  for (const [i, c] of comparisons.entries()) {
-    if (!TERM_FREQUENCY_KINDS.has(c.kind)) {
-      tfTables.push(undefined)
-      continue
-    }
-    const tf = table(`tf${i}`)
-    await session.run(sql`create or replace temp table ${tf} as ${termFrequencySql(values, c.column)}`)
-    tfTables.push(tf)
-  }
   // Weighed as Fellegi–Sunter defines them: u over all pairs (the random ones), and the prior
   // as the chance that two records picked at random match (EM's share of the compared pairs,
   // spread over all pairs) — the weights themselves count what made a pair worth comparing.
@@ -341,7 +338,6 @@ export async function estimateMatchModel(
         exactMBits: comparisons.map((c, i) =>
           TERM_FREQUENCY_KINDS.has(c.kind) ? Math.log2((em.m[i] as number[])[0] as number) : undefined,
         ),
-        tfTables,
         minTf: 1 / Math.max(records, 1),
       },
     )})`,
