@@ -1,10 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { generatedPeopleSql } from '../bench/people-generator.js'
-import { computeUnification, unifyConfigSchema } from '../src/pipeline/unify/index.js'
+import { unifyConfigSchema } from '../src/pipeline/unify/index.js'
 import { createDuckDb, literal, SqlSession, sql } from '../src/query/index.js'
+import { unifyInto } from './helpers/unify-fixture.js'
 
 /**
  * 200,000 people records whose names have few distinct values (30 first names, 900 surnames):
@@ -27,7 +28,7 @@ describe('a probabilistic rule where names tell little', () => {
         phone: 'Phone',
         email: 'Email',
       }
-      const result = await computeUnification(duck, {
+      const result = await unifyInto(duck, join(dir, 'out'), {
         config: unifyConfigSchema.parse({
           sources: { people: { attributes } },
           rules: [{ name: 'model', probabilistic: {} }],
@@ -43,12 +44,6 @@ describe('a probabilistic rule where names tell little', () => {
             ),
           },
         ],
-        previousKeys: undefined,
-        outDir: (entity) => {
-          const out = join(dir, 'out', entity)
-          mkdirSync(out, { recursive: true })
-          return out
-        },
       })
       const [row] = await session.rows<{ tp: number; predicted: number; truth: number }>(sql`
         with k as (select SourceKey, CustomerId from ${literal(join(dir, 'out', 'CustomerSourceKeys', 'part-00000.parquet'))}),

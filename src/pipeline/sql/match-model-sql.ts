@@ -7,7 +7,7 @@
  */
 
 import { ident, join, type Sql, sql } from '../../query/index.js'
-import { normalizeExpression } from './unify-sql.js'
+import { letters, normalizeExpression } from './unify-sql.js'
 
 /** How an attribute is compared: which value, which levels. */
 export type ComparisonKind =
@@ -176,8 +176,7 @@ export function comparisonValuesSql(records: Sql, comparisons: readonly ModelCom
   const spelled = comparisons
     .filter((c) => c.kind === 'firstName')
     .map(
-      (c) =>
-        sql`nullif(regexp_replace(lower(${normalizeExpression(ident(c.attribute), ['accents'])}), '[^a-z]', '', 'g'), '') as ${ident(`${c.column}_spelled`)}`,
+      (c) => sql`${letters(sql`cast(${ident(c.attribute)} as varchar)`)} as ${ident(`${c.column}_spelled`)}`,
     )
   return sql`select rid, ${join([
     ...comparisons.map((c) => sql`${comparisonValueSql(c.kind, c.attribute)} as ${ident(c.column)}`),

@@ -23,6 +23,10 @@ const foldAccents = (x: Sql) =>
   // ASCII text (as many bytes as characters) needs no folding, and skipping it halves a name's cost.
   sql`(case when strlen(${x}) = length(${x}) then ${x} else strip_accents(${FOLDED.reduce((expr, [from, to]) => sql`replace(${expr}, ${literal(from)}, ${literal(to)})`, x)}) end)`
 
+/** Letters only, accents folded, lower case: "Björn" and "BJORN" count as one name. */
+export const letters = (x: Sql) =>
+  sql`nullif(regexp_replace(lower(${foldAccents(sql`trim(${x})`)}), '[^a-z]', '', 'g'), '')`
+
 /**
  * The calling code for phone numbers written without one: the record's own Country when it has
  * one the table knows, else the configured default.
@@ -69,11 +73,10 @@ export function normalizeStep(x: Sql, step: Normalization, defaultCountry?: stri
           else ${national} end`
     }
     case 'name': {
-      const folded = sql`lower(${foldAccents(sql`trim(${x})`)})`
-      const letters = sql`nullif(regexp_replace(${folded}, '[^a-z]', '', 'g'), '')`
+      const written = letters(x)
       // DuckDB computes the repeated expression once. (A scalar subquery binding it made DuckDB
       // join it back per column; a map inside a lambda was rebuilt per row: both cost seconds.)
-      return sql`coalesce(${NICKNAME_MAP}[${letters}], ${letters})`
+      return sql`coalesce(${NICKNAME_MAP}[${written}], ${written})`
     }
     case 'initial':
       // "J.", "james" and "Jim" all become "j": for conditions on initials.
@@ -404,10 +407,6 @@ export type MergePolicy = 'mostFrequent' | 'mostRecent' | 'sourcePriority' | 'mo
 
 /** Attributes whose merged value is shown proper-cased when every source wrote it in one case. */
 const CASED_ATTRIBUTES = new Set(['FirstName', 'LastName', 'FullName', 'MiddleName', 'City', 'Address1'])
-
-/** Letters only, accents folded, lower case: "Björn" and "BJORN" count as one name. */
-const letters = (x: Sql) =>
-  sql`nullif(regexp_replace(lower(${foldAccents(sql`trim(${x})`)}), '[^a-z]', '', 'g'), '')`
 
 /**
  * What two values of an attribute must share to count as the same value when votes are counted:

@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { unifyInto } from '../../../test/helpers/unify-fixture.js'
 import { createDuckDb, type DuckDb, literal, SqlSession, sql } from '../../query/index.js'
-import { computeUnification } from './compute-unification.js'
 import { chooseThreshold, estimateByEm } from './match-model.js'
 import { unifyConfigSchema } from './unify-config.js'
 
@@ -189,7 +189,7 @@ describe('a probabilistic rule on data it has never seen', () => {
       address: 'Address1',
       email: 'Email',
     }
-    const result = await computeUnification(duck, {
+    const result = await unifyInto(duck, join(dir, 'out'), {
       config: unifyConfigSchema.parse({
         sources: { people: { attributes } },
         rules: [{ name: 'model', probabilistic: {} }],
@@ -203,12 +203,6 @@ describe('a probabilistic rule on data it has never seen', () => {
           types: Object.fromEntries(['id', ...Object.keys(attributes)].map((c) => [c, 'VARCHAR'])),
         },
       ],
-      previousKeys: undefined,
-      outDir: (entity) => {
-        const out = join(dir, 'out', entity)
-        mkdirSync(out, { recursive: true })
-        return out
-      },
     })
     const session = await SqlSession.open(duck)
     const keys = await session.rows<{ SourceKey: string; CustomerId: string }>(

@@ -1,7 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { unifyInto } from '../../../test/helpers/unify-fixture.js'
 import {
   createDuckDb,
   type DuckDb,
@@ -11,7 +12,6 @@ import {
   SqlSession,
   sql,
 } from '../../query/index.js'
-import { computeUnification } from './compute-unification.js'
 import { unifyConfigSchema } from './unify-config.js'
 
 /**
@@ -95,14 +95,9 @@ describe('merge policies pick each attribute by its rule', () => {
       merge,
     })
     const out = join(dir, Math.random().toString(36).slice(2))
-    const result = await computeUnification(duck, {
+    const result = await unifyInto(duck, out, {
       config,
       sources,
-      previousKeys: undefined,
-      outDir: (entity) => {
-        mkdirSync(join(out, entity), { recursive: true })
-        return join(out, entity)
-      },
     })
     const profiles = result.outputs.find((o) => o.entity === 'UnifiedCustomer')!
     const read = await session.rows(

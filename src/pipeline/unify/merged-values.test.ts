@@ -1,8 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { unifyInto } from '../../../test/helpers/unify-fixture.js'
 import {
   createDuckDb,
   type DuckDb,
@@ -14,7 +15,6 @@ import {
   sql,
 } from '../../query/index.js'
 import { properCaseSql } from '../sql/unify-sql.js'
-import { computeUnification } from './compute-unification.js'
 import { unifyConfigSchema } from './unify-config.js'
 
 type Row = Record<string, string | null>
@@ -57,7 +57,7 @@ describe('merged values', () => {
         ...extra,
       })
       const out = join(dir, Math.random().toString(36).slice(2))
-      const result = await computeUnification(duck, {
+      const result = await unifyInto(duck, out, {
         config,
         sources: [
           {
@@ -69,11 +69,6 @@ describe('merged values', () => {
             types: { updated: 'TIMESTAMP' },
           },
         ],
-        previousKeys: undefined,
-        outDir: (entity) => {
-          mkdirSync(join(out, entity), { recursive: true })
-          return join(out, entity)
-        },
       })
       const profiles = result.outputs.find((o) => o.entity === 'UnifiedCustomer')!
       const read = await session.rows(

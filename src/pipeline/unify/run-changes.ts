@@ -79,10 +79,12 @@ export async function runChanges(
           customersAdded: stats.customersAdded ?? 0,
           customersRemoved: stats.customersRemoved ?? 0,
         }
-  const versionOf = async (entity: string) =>
-    (await listEntityVersions(db, instanceId, entity)).find((v) => v.refreshId === runId)
-  const keys = await versionOf('CustomerSourceKeys')
-  const pairs = await versionOf('MatchPairs')
+  // The run's own versions, and (newest first) the one before it: the run it is compared with.
+  const keyVersions = await listEntityVersions(db, instanceId, 'CustomerSourceKeys')
+  const at = keyVersions.findIndex((v) => v.refreshId === runId)
+  const keys = keyVersions[at]
+  const previousRunId = at >= 0 ? (keyVersions[at + 1]?.refreshId ?? null) : null
+  const pairs = (await listEntityVersions(db, instanceId, 'MatchPairs')).find((v) => v.refreshId === runId)
   const file = keys && join(keys.directory, RUN_CHANGES_FILE)
   let records: RecordChange[] = []
   if (file && existsSync(file)) {
@@ -105,10 +107,6 @@ export async function runChanges(
     }
   }
   const models: ModelChange[] = []
-  // The run compared with: the one whose CustomerSourceKeys came just before (while kept).
-  const versions = await listEntityVersions(db, instanceId, 'CustomerSourceKeys')
-  const at = versions.findIndex((v) => v.refreshId === runId)
-  const previousRunId = at >= 0 ? (versions[at + 1]?.refreshId ?? null) : null
   const saved = pairs ? await readSavedModels(pairs.directory) : undefined
   if (saved && 'models' in saved) {
     for (const [rule, model] of Object.entries(saved.models)) {
