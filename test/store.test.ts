@@ -99,6 +99,7 @@ describe.each(STORE_MODES)('control-plane store on %s', (mode) => {
       '0010_run_lifecycle.sql',
       '0011_shrink_guard.sql',
       '0012_unify_labels.sql',
+      '0013_slim_flow_runs.sql',
     ])
   })
 
@@ -300,6 +301,86 @@ describe.each(STORE_MODES)('control-plane store on %s', (mode) => {
       )
       const resumed = await claimFlowRuns(runtime.db, 10, 30)
       expect(resumed.map((r) => [r.id, r.state])).toEqual([[`run-${mode}-2`, 'running']])
+    },
+  )
+
+  it.skipIf(!storeModeAvailable(mode))(
+    "keeps a run's definition once per version and an event's run's trigger in the event; runs stored with their own copies read as before",
+    async () => {
+      const definition = {
+        concurrency: 3,
+        trigger: { type: 'unify.completed' },
+        actions: { A: { type: 'compose' } },
+      }
+      const [event] = await appendEvents(runtime.db, 'acme', [
+        { type: 'unify.completed', data: { customers: 7, nested: { list: [1, 'two'] } } as never },
+      ])
+      if (!event) throw new Error('no event appended')
+      const manualTrigger = { type: 'manual', id: null, data: { by: 'test' } }
+      const created = await insertFlowRuns(runtime.db, [
+        { id: `slim-${mode}-1`, instanceId: 'acme', flowName: 'Slim', eventId: event.id, definition },
+        // Same definition, its keys in another order: the same version.
+        {
+          id: `slim-${mode}-2`,
+          instanceId: 'acme',
+          flowName: 'Slim',
+          eventId: null,
+          definition: { actions: definition.actions, trigger: definition.trigger, concurrency: 3 },
+          trigger: manualTrigger,
+        },
+      ])
+      expect(created.sort()).toEqual([`slim-${mode}-1`, `slim-${mode}-2`])
+      const rows = await sql<{
+        id: string
+        definition: unknown
+        trigger: unknown
+        concurrency: number
+        hash: string
+      }>`
+        select id, definition, trigger, concurrency, definition_hash as hash from flow_runs
+        where id like ${`slim-${mode}-%`} order by id`.execute(runtime.db)
+      expect(rows.rows.map((r) => [r.definition, r.concurrency])).toEqual([
+        [null, 3],
+        [null, 3],
+      ])
+      expect(rows.rows[0]?.trigger).toBeNull()
+      expect(rows.rows[1]?.trigger).toEqual(manualTrigger)
+      expect(rows.rows[0]?.hash).toBe(rows.rows[1]?.hash)
+      const versions = await sql<{ n: number }>`
+        select count(*)::int as n from flow_definitions where hash = ${rows.rows[0]?.hash as string}`.execute(
+        runtime.db,
+      )
+      expect(versions.rows[0]?.n).toBe(1)
+
+      const fromEvent = await getFlowRun(runtime.db, `slim-${mode}-1`)
+      expect(fromEvent?.definition).toEqual(definition)
+      expect(fromEvent?.trigger).toEqual({
+        type: event.type,
+        id: event.id,
+        occurredAt: event.occurredAt,
+        instanceId: 'acme',
+        data: event.data,
+      })
+      expect((await getFlowRun(runtime.db, `slim-${mode}-2`))?.trigger).toEqual(manualTrigger)
+      // A claim hands the runs over whole, the two sharing one definition object.
+      const claimed = (await claimFlowRuns(runtime.db, 10, 30)).filter((r) => r.flowName === 'Slim')
+      expect(claimed.map((r) => r.id).sort()).toEqual([`slim-${mode}-1`, `slim-${mode}-2`])
+      expect(claimed.find((r) => r.eventId)?.trigger).toEqual(fromEvent?.trigger)
+      expect(claimed[0]?.definition).toBe(claimed[1]?.definition)
+      expect(claimed[0]?.definition).toEqual(definition)
+
+      // A run stored before migration 0013, with its own copies, reads (and is claimed) as it was.
+      await sql`insert into flow_runs (id, instance_id, flow_name, event_id, state, definition, trigger)
+        values (${`old-${mode}`}, 'acme', 'Old', ${event.id}, 'queued',
+          ${JSON.stringify({ concurrency: 1, trigger: { type: 'x' }, actions: {} })}::jsonb, '{"type":"old"}'::jsonb)`.execute(
+        runtime.db,
+      )
+      const old = await getFlowRun(runtime.db, `old-${mode}`)
+      expect(old?.definition).toEqual({ concurrency: 1, trigger: { type: 'x' }, actions: {} })
+      expect(old?.trigger).toEqual({ type: 'old' })
+      const claimedOld = (await claimFlowRuns(runtime.db, 10, 30)).find((r) => r.id === `old-${mode}`)
+      expect(claimedOld?.trigger).toEqual({ type: 'old' })
+      expect(claimedOld?.definition).toEqual({ concurrency: 1, trigger: { type: 'x' }, actions: {} })
     },
   )
 

@@ -21,6 +21,7 @@ import { SecretBox } from '../secrets/index.js'
 import { type Db, openDatabase } from '../store/database.js'
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../store/embedded-postgres.js'
 import { migrate } from '../store/migrate.js'
+import { startEmbeddedMaintenance } from './embedded-maintenance.js'
 import type { Logger } from './logger.js'
 import type { Settings } from './settings.js'
 
@@ -48,6 +49,8 @@ export interface RuntimeOptions {
    * events committed by other processes wake it at once (LISTEN/NOTIFY); this is the fallback.
    */
   eventPollIntervalMs?: number
+  /** Embedded mode: how often to look for tables to vacuum and analyze (default 10 s). */
+  maintenanceIntervalMs?: number
   /** Resolves host names for outbound calls (default: the system's resolver; tests give their own). */
   resolver?: Resolver
 }
@@ -97,10 +100,19 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     const db = openDatabase({
       connectionString,
       maxConnections: embedded ? 1 : 10,
-      planEveryRun: embedded !== undefined,
     })
     closers.push(() => db.destroy())
     await migrate(db)
+    if (embedded) {
+      // PGlite has no autovacuum: this process sees to its tables (dead rows, statistics).
+      const maintenance = startEmbeddedMaintenance({
+        db,
+        ...(options.maintenanceIntervalMs ? { intervalMs: options.maintenanceIntervalMs } : {}),
+        onError: (error) => logger.warn(`store maintenance: ${error.message}`),
+        log: (message) => logger.debug(message),
+      })
+      closers.push(() => maintenance.stop())
+    }
 
     const duck = await openDuckDb({ tempDir: dataLayout.duckTempDir(settings.dataDir) })
     closers.push(async () => duck.closeSync())

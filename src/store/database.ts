@@ -13,12 +13,6 @@ export interface OpenDatabaseOptions {
   connectionString: string
   /** Pool size; PGlite serialises everything anyway, so embedded mode keeps it small. */
   maxConnections?: number
-  /**
-   * Plan prepared statements at every run instead of reusing a plan. For a database nothing
-   * ANALYZEs (embedded PGlite has no autovacuum), where a plan made while a table was tiny would
-   * be kept as the table grows.
-   */
-  planEveryRun?: boolean
 }
 
 const PREPARED = '/* prepared */'
@@ -91,10 +85,5 @@ export function openDatabase(options: OpenDatabaseOptions): Db {
     Client: PreparingClient,
   })
   pool.on('error', () => {})
-  if (options.planEveryRun)
-    pool.on('connect', (client) => {
-      // Queued on the connection ahead of anything the pool hands it out for.
-      client.query('set plan_cache_mode = force_custom_plan').catch(() => {})
-    })
   return new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) })
 }

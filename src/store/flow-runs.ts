@@ -1,6 +1,8 @@
-import { sql } from 'kysely'
+import { createHash } from 'node:crypto'
+import { type RawBuilder, sql } from 'kysely'
 import { type DbOrTx, prepared } from './database.js'
 import { insertActionRecords, type RunActionRecord, recordActions } from './flow-run-actions.js'
+import { stableJson } from './stable-json.js'
 import type { FlowRunRow, FlowRunState } from './tables.js'
 
 export interface FlowRun {
@@ -20,15 +22,26 @@ export interface FlowRun {
   error: { code: string; message: string } | null
 }
 
-export function toFlowRun(row: FlowRunRow): FlowRun {
+/**
+ * A run row as read (runRows): flow_runs with its definition from flow_definitions and, for an
+ * event's run that keeps no trigger of its own, the event's columns (migration 0013).
+ */
+export type StoredRunRow = FlowRunRow & {
+  stored_definition: Record<string, unknown> | null
+  event_type: string | null
+  event_occurred_at: Date | string | null
+  event_data: Record<string, unknown> | null
+}
+
+export function toFlowRun(row: StoredRunRow): FlowRun {
   return {
     id: row.id,
     instanceId: row.instance_id,
     flowName: row.flow_name,
     eventId: row.event_id,
     state: row.state,
-    definition: row.definition,
-    trigger: row.trigger,
+    definition: row.definition ?? row.stored_definition ?? {},
+    trigger: row.trigger ?? eventTrigger(row),
     rerunOf: row.rerun_of,
     rerunFrom: row.rerun_from,
     requestedAt: row.requested_at.toISOString(),
@@ -40,13 +53,41 @@ export function toFlowRun(row: FlowRunRow): FlowRun {
   }
 }
 
+/** An event's run's trigger, as the dispatcher made it from the event (see flowTrigger). */
+function eventTrigger(row: StoredRunRow): Record<string, unknown> {
+  return {
+    type: row.event_type,
+    id: row.event_id,
+    occurredAt: row.event_occurred_at === null ? null : new Date(row.event_occurred_at).toISOString(),
+    instanceId: row.instance_id,
+    data: row.event_data,
+  }
+}
+
+/** Runs with what they point at: `where` filters `f` (flow_runs), `tail` orders and limits. */
+function runRows(db: DbOrTx, where: RawBuilder<unknown>, tail: RawBuilder<unknown> = sql``) {
+  return sql<StoredRunRow>`
+    select f.*, d.definition as stored_definition,
+      e.type as event_type, e.occurred_at as event_occurred_at, e.data as event_data
+    from flow_runs f
+    left join flow_definitions d on d.hash = f.definition_hash
+    left join events e on f.trigger is null and e.id = f.event_id
+    where ${where} ${tail}`.execute(db)
+}
+
+/** A definition's key in flow_definitions: the hash of its stable JSON. */
+export function definitionHash(definition: Record<string, unknown>): string {
+  return createHash('sha256').update(stableJson(definition)).digest('base64url')
+}
+
 export interface NewFlowRun {
   id: string
   instanceId: string
   flowName: string
   eventId: string | null
   definition: Record<string, unknown>
-  trigger: Record<string, unknown>
+  /** Left out for an event's run whose trigger is the event's (the run reads it from the event). */
+  trigger?: Record<string, unknown>
   rerunOf?: string | null
   rerunFrom?: string | null
 }
@@ -65,21 +106,44 @@ export async function insertFlowRun(db: DbOrTx, run: NewFlowRun): Promise<FlowRu
 export async function insertFlowRuns(db: DbOrTx, runs: NewFlowRun[]): Promise<string[]> {
   if (runs.length === 0) return []
   const column = <T>(pick: (run: NewFlowRun) => T) => runs.map(pick)
+  // Each definition once per statement (a batch's runs usually share one or a few).
+  const hashes = new Map<Record<string, unknown>, string>()
+  const definitions = new Map<string, Record<string, unknown>>()
+  for (const run of runs) {
+    let hash = hashes.get(run.definition)
+    if (!hash) {
+      hash = definitionHash(run.definition)
+      hashes.set(run.definition, hash)
+      definitions.set(hash, run.definition)
+    }
+  }
   const result = await prepared(sql<{ id: string }>`
-    insert into flow_runs (id, instance_id, flow_name, event_id, state, definition, trigger, rerun_of, rerun_from)
-    select id, instance_id, flow_name, event_id, 'queued', definition, trigger, rerun_of, rerun_from
+    with stored as (
+      insert into flow_definitions (hash, definition)
+      select * from unnest(${[...definitions.keys()]}::text[], ${[...definitions.values()].map((d) => JSON.stringify(d))}::jsonb[])
+      on conflict (hash) do nothing
+    )
+    insert into flow_runs (id, instance_id, flow_name, event_id, state, definition_hash, concurrency, trigger, rerun_of, rerun_from)
+    select id, instance_id, flow_name, event_id, 'queued', definition_hash, concurrency, trigger, rerun_of, rerun_from
     from unnest(${column((r) => r.id)}::text[], ${column((r) => r.instanceId)}::text[],
       ${column((r) => r.flowName)}::text[], ${column((r) => r.eventId)}::text[],
-      ${column((r) => JSON.stringify(r.definition))}::jsonb[], ${column((r) => JSON.stringify(r.trigger))}::jsonb[],
+      ${column((r) => hashes.get(r.definition) as string)}::text[], ${column((r) => concurrencyOf(r.definition))}::int[],
+      ${column((r) => (r.trigger === undefined ? null : JSON.stringify(r.trigger)))}::jsonb[],
       ${column((r) => r.rerunOf ?? null)}::text[], ${column((r) => r.rerunFrom ?? null)}::text[])
-      as r (id, instance_id, flow_name, event_id, definition, trigger, rerun_of, rerun_from)
+      as r (id, instance_id, flow_name, event_id, definition_hash, concurrency, trigger, rerun_of, rerun_from)
     on conflict (id) do nothing
     returning id`).execute(db)
   return result.rows.map((row) => row.id)
 }
 
+/** A definition's limit on runs in flight (10 unless it says). */
+function concurrencyOf(definition: Record<string, unknown>): number {
+  const value = definition.concurrency
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : 10
+}
+
 export async function getFlowRun(db: DbOrTx, id: string): Promise<FlowRun | undefined> {
-  const row = await db.selectFrom('flow_runs').selectAll().where('id', '=', id).executeTakeFirst()
+  const [row] = (await runRows(db, sql`f.id = ${id}`)).rows
   return row ? toFlowRun(row) : undefined
 }
 
@@ -88,10 +152,14 @@ export async function listFlowRuns(
   instanceId: string,
   filter: { flowName?: string | undefined; state?: string | undefined; limit: number },
 ): Promise<FlowRun[]> {
-  let query = db.selectFrom('flow_runs').selectAll().where('instance_id', '=', instanceId)
-  if (filter.flowName) query = query.where('flow_name', '=', filter.flowName)
-  if (filter.state) query = query.where('state', '=', filter.state as FlowRunState)
-  const rows = await query.orderBy('requested_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute()
+  const conditions = [sql`f.instance_id = ${instanceId}`]
+  if (filter.flowName) conditions.push(sql`f.flow_name = ${filter.flowName}`)
+  if (filter.state) conditions.push(sql`f.state = ${filter.state}`)
+  const { rows } = await runRows(
+    db,
+    sql.join(conditions, sql` and `),
+    sql`order by f.requested_at desc, f.id desc limit ${filter.limit}`,
+  )
   return rows.map(toFlowRun)
 }
 
@@ -180,7 +248,7 @@ export async function finishAndClaimFlowRuns(
   // Every access to flow_runs below goes through its primary key (= any of an array) or an
   // ordered partial index, whatever the planner estimates: a queue's statistics are usually
   // taken while it is empty (1 queued run, it believes), and a prepared statement keeps its plan.
-  const result = await prepared(sql<{ finished: EndedRow[]; claimed: JsonFlowRunRow[] }>`
+  const result = await prepared(sql<ClaimResult>`
     with ${recorded}
     ending (id, state, error_code, error_message) as (
       select * from unnest(${endingIds}::text[], ${runs.map((r) => r.outcome.state)}::text[],
@@ -196,8 +264,13 @@ export async function finishAndClaimFlowRuns(
     ${claimCtes(claim.limit, claim.leaseSeconds, endingIds)}
     select
       (select coalesce(json_agg(finished), '[]') from finished) as finished,
-      (select coalesce(json_agg(claimed), '[]') from claimed) as claimed`).execute(db)
-  const row = result.rows[0] as { finished: EndedRow[]; claimed: JsonFlowRunRow[] }
+      (select coalesce(json_agg(c), '[]') from (
+        select claimed.*, e.type as event_type, e.occurred_at as event_occurred_at, e.data as event_data
+        from claimed left join events e on claimed.trigger is null and e.id = claimed.event_id) c) as claimed,
+      -- Each definition the claimed runs point at, once.
+      (select coalesce(json_object_agg(d.hash, d.definition), '{}') from flow_definitions d
+        where d.hash = any(array(select definition_hash from claimed))) as definitions`).execute(db)
+  const row = result.rows[0] as ClaimResult
   return {
     finished: row.finished.map((ended) => ({
       id: ended.id,
@@ -205,8 +278,14 @@ export async function finishAndClaimFlowRuns(
       completedAt: ended.completed_at ? new Date(ended.completed_at).toISOString() : null,
       error: ended.error_code ? { code: ended.error_code, message: ended.error_message ?? '' } : null,
     })),
-    claimed: row.claimed.map(fromJsonRow),
+    claimed: row.claimed.map((claimed) => fromJsonRow(claimed, row.definitions)),
   }
+}
+
+type ClaimResult = {
+  finished: EndedRow[]
+  claimed: JsonFlowRunRow[]
+  definitions: Record<string, Record<string, unknown>>
 }
 
 type EndedRow = {
@@ -217,18 +296,23 @@ type EndedRow = {
   error_message: string | null
 }
 /** A claimed run as json_agg renders it (timestamps as text), with its state before the claim. */
-type JsonFlowRunRow = Omit<FlowRunRow, 'requested_at' | 'started_at' | 'completed_at' | 'lease_until'> & {
+type JsonFlowRunRow = Omit<
+  StoredRunRow,
+  'requested_at' | 'started_at' | 'completed_at' | 'lease_until' | 'stored_definition'
+> & {
   requested_at: string
   started_at: string | null
   completed_at: string | null
   lease_until: string | null
   prev_state: FlowRunState
 }
-function fromJsonRow(row: JsonFlowRunRow): FlowRun {
+function fromJsonRow(row: JsonFlowRunRow, definitions: ClaimResult['definitions']): FlowRun {
   const date = (value: string | null) => (value === null ? null : new Date(value))
   return {
     ...toFlowRun({
       ...row,
+      // One object per definition: runs of a flow share it (and what the engine works out from it).
+      stored_definition: row.definition_hash ? (definitions[row.definition_hash] ?? null) : null,
       requested_at: new Date(row.requested_at),
       started_at: date(row.started_at),
       completed_at: date(row.completed_at),
@@ -249,13 +333,13 @@ function claimCtes(limit: number, leaseSeconds: number, endingIds: string[]) {
     -- The oldest queued runs (in the order of their index) and runs whose worker's lease ran out.
     -- Only the runs picked from them are locked (SKIP LOCKED: concurrent claimers take others).
     queued as (
-      select id, instance_id, flow_name, requested_at, coalesce((definition ->> 'concurrency')::int, 10) as concurrency
+      select id, instance_id, flow_name, requested_at, coalesce(concurrency, (definition ->> 'concurrency')::int, 10) as concurrency
       from flow_runs where state = 'queued'
       order by requested_at, id
       limit ${limit * 4}
     ),
     expired as (
-      select id, instance_id, flow_name, requested_at, coalesce((definition ->> 'concurrency')::int, 10) as concurrency
+      select id, instance_id, flow_name, requested_at, coalesce(concurrency, (definition ->> 'concurrency')::int, 10) as concurrency
       from flow_runs
       where state = 'running' and lease_until <= now() and id <> all(${endingIds}::text[])
       limit ${limit * 4}

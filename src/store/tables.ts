@@ -34,6 +34,7 @@ export interface Tables {
   refresh_schedules: RefreshSchedulesTable
   flows: FlowsTable
   flow_runs: FlowRunsTable
+  flow_definitions: FlowDefinitionsTable
   flow_run_actions: FlowRunActionsTable
   secrets: SecretsTable
   web_users: WebUsersTable
@@ -361,8 +362,12 @@ export interface FlowRunsTable {
   flow_name: string
   event_id: string | null
   state: FlowRunState
-  definition: Json<Record<string, unknown>>
-  trigger: Json<Record<string, unknown>>
+  /** The run's own copy of its definition (runs stored before 0013); else definition_hash. */
+  definition: Json<Record<string, unknown> | null>
+  /** Null for an event's run: its trigger is read from the event. */
+  trigger: Json<Record<string, unknown> | null>
+  definition_hash: string | null
+  concurrency: number | null
   rerun_of: string | null
   rerun_from: string | null
   requested_at: Generated<Date>
@@ -371,6 +376,12 @@ export interface FlowRunsTable {
   lease_until: NullableTimestamp
   error_code: string | null
   error_message: string | null
+}
+
+/** Flow definitions runs point at, each version once, by the hash of its stable JSON. */
+export interface FlowDefinitionsTable {
+  hash: string
+  definition: Json<Record<string, unknown>>
 }
 
 export interface FlowRunActionsTable {

@@ -30,6 +30,8 @@ export interface TestStore {
     role?: Role
     env?: Record<string, string>
     eventPollIntervalMs?: number
+    /** Embedded mode: how often the store's maintenance looks for tables to vacuum. */
+    maintenanceIntervalMs?: number
     /** Flow runs a worker executes at once. */
     flowConcurrency?: number
     /** Resolves host names for outbound calls instead of the system's DNS. */
@@ -71,6 +73,7 @@ export async function createTestStore(mode: StoreMode, env: Record<string, strin
         logger: createLogger(process.env.OPENINSIGHTS_TEST_LOG ? 'debug' : 'silent'),
         heartbeatIntervalMs: 500,
         ...(options.eventPollIntervalMs ? { eventPollIntervalMs: options.eventPollIntervalMs } : {}),
+        ...(options.maintenanceIntervalMs ? { maintenanceIntervalMs: options.maintenanceIntervalMs } : {}),
         ...(options.flowConcurrency ? { flowConcurrency: options.flowConcurrency } : {}),
         ...(options.resolver ? { resolver: options.resolver } : {}),
       })

@@ -12,8 +12,12 @@ export interface DefinitionFacts {
 
 /** Facts by a definition's stored text: a flow's runs share one. */
 const byText = new Map<string, DefinitionFacts>()
+/** And by the object itself: runs claimed together share their definition's object. */
+const byObject = new WeakMap<Record<string, unknown>, DefinitionFacts>()
 
 export function definitionFacts(stored: Record<string, unknown>): DefinitionFacts {
+  const known = byObject.get(stored)
+  if (known) return known
   const text = JSON.stringify(stored)
   let found = byText.get(text)
   if (!found) {
@@ -26,5 +30,6 @@ export function definitionFacts(stored: Record<string, unknown>): DefinitionFact
     if (byText.size > 500) byText.clear()
     byText.set(text, found)
   }
+  byObject.set(stored, found)
   return found
 }

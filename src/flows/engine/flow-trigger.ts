@@ -46,13 +46,7 @@ export function flowTrigger(nudgeWorker: () => void): EventSubscriber {
         flowName: flow.name,
         eventId: event.id,
         definition: flow.definition,
-        trigger: {
-          type: event.type,
-          id: event.id,
-          occurredAt: event.occurredAt,
-          instanceId: event.instanceId,
-          data: event.data,
-        },
+        // No trigger of its own: the run reads the event's (type, id, occurredAt, instanceId, data).
       }))
   }
 }
