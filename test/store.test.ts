@@ -100,6 +100,7 @@ describe.each(STORE_MODES)('control-plane store on %s', (mode) => {
       '0011_shrink_guard.sql',
       '0012_unify_labels.sql',
       '0013_slim_flow_runs.sql',
+      '0014_queue_order.sql',
     ])
   })
 
@@ -295,6 +296,11 @@ describe.each(STORE_MODES)('control-plane store on %s', (mode) => {
       )
       expect(again).toEqual({ finished: [], claimed: [] })
       expect((await getFlowRun(runtime.db, `run-${mode}-1`))?.state).toBe('succeeded')
+      // The queue is read in its index's order whatever the planner believes of its size (a
+      // bitmap scan and a sort of the whole backlog are ruled out inside the function).
+      const settings = await sql<{ config: string[] }>`
+        select proconfig as config from pg_proc where proname = 'oldest_queued_flow_runs'`.execute(runtime.db)
+      expect(settings.rows[0]?.config).toEqual(['enable_bitmapscan=off', 'enable_sort=off'])
       // A run whose worker's lease ran out is claimed again (resumed), as running.
       await sql`update flow_runs set lease_until = now() - interval '1 second' where id = ${`run-${mode}-2`}`.execute(
         runtime.db,
