@@ -375,6 +375,25 @@ describe.each(STORE_MODES)('control-plane store on %s', (mode) => {
       expect(claimed[0]?.definition).toBe(claimed[1]?.definition)
       expect(claimed[0]?.definition).toEqual(definition)
 
+      // Definitions belong to their instance: the same one in another instance is its own row,
+      // and goes with that instance.
+      await upsertInstance(runtime.db, { id: `gone-${mode}`, name: 'Gone' })
+      await insertFlowRuns(runtime.db, [
+        {
+          id: `gone-${mode}-1`,
+          instanceId: `gone-${mode}`,
+          flowName: 'Slim',
+          eventId: null,
+          definition,
+          trigger: {},
+        },
+      ])
+      const perInstance = sql<{ n: number }>`
+        select count(*)::int as n from flow_definitions where hash = ${rows.rows[0]?.hash as string}`
+      expect((await perInstance.execute(runtime.db)).rows[0]?.n).toBe(2)
+      await sql`delete from instances where id = ${`gone-${mode}`}`.execute(runtime.db)
+      expect((await perInstance.execute(runtime.db)).rows[0]?.n).toBe(1)
+
       // A run stored before migration 0013, with its own copies, reads (and is claimed) as it was.
       await sql`insert into flow_runs (id, instance_id, flow_name, event_id, state, definition, trigger)
         values (${`old-${mode}`}, 'acme', 'Old', ${event.id}, 'queued',

@@ -70,7 +70,7 @@ function runRows(db: DbOrTx, where: RawBuilder<unknown>, tail: RawBuilder<unknow
     select f.*, d.definition as stored_definition,
       e.type as event_type, e.occurred_at as event_occurred_at, e.data as event_data
     from flow_runs f
-    left join flow_definitions d on d.hash = f.definition_hash
+    left join flow_definitions d on d.instance_id = f.instance_id and d.hash = f.definition_hash
     left join events e on f.trigger is null and e.id = f.event_id
     where ${where} ${tail}`.execute(db)
 }
@@ -106,22 +106,31 @@ export async function insertFlowRun(db: DbOrTx, run: NewFlowRun): Promise<FlowRu
 export async function insertFlowRuns(db: DbOrTx, runs: NewFlowRun[]): Promise<string[]> {
   if (runs.length === 0) return []
   const column = <T>(pick: (run: NewFlowRun) => T) => runs.map(pick)
-  // Each definition once per statement (a batch's runs usually share one or a few).
+  // Each definition once per instance and statement (a batch's runs usually share a few).
   const hashes = new Map<Record<string, unknown>, string>()
-  const definitions = new Map<string, Record<string, unknown>>()
+  const definitions = new Map<
+    string,
+    { instanceId: string; hash: string; definition: Record<string, unknown> }
+  >()
   for (const run of runs) {
     let hash = hashes.get(run.definition)
     if (!hash) {
       hash = definitionHash(run.definition)
       hashes.set(run.definition, hash)
-      definitions.set(hash, run.definition)
     }
+    definitions.set(`${run.instanceId}\u0000${hash}`, {
+      instanceId: run.instanceId,
+      hash,
+      definition: run.definition,
+    })
   }
+  const stored = [...definitions.values()]
   const result = await prepared(sql<{ id: string }>`
     with stored as (
-      insert into flow_definitions (hash, definition)
-      select * from unnest(${[...definitions.keys()]}::text[], ${[...definitions.values()].map((d) => JSON.stringify(d))}::jsonb[])
-      on conflict (hash) do nothing
+      insert into flow_definitions (instance_id, hash, definition)
+      select * from unnest(${stored.map((d) => d.instanceId)}::text[], ${stored.map((d) => d.hash)}::text[],
+        ${stored.map((d) => JSON.stringify(d.definition))}::jsonb[])
+      on conflict (instance_id, hash) do nothing
     )
     insert into flow_runs (id, instance_id, flow_name, event_id, state, definition_hash, concurrency, trigger, rerun_of, rerun_from)
     select id, instance_id, flow_name, event_id, 'queued', definition_hash, concurrency, trigger, rerun_of, rerun_from
@@ -277,8 +286,11 @@ export async function finishAndClaimFlowRuns(
         select claimed.*, e.type as event_type, e.occurred_at as event_occurred_at, e.data as event_data
         from claimed left join events e on claimed.trigger is null and e.id = claimed.event_id) c) as claimed,
       -- Each definition the claimed runs point at, once.
-      (select coalesce(json_object_agg(d.hash, d.definition), '{}') from flow_definitions d
-        where d.hash = any(array(select definition_hash from claimed))) as definitions`).execute(db)
+      (select coalesce(json_object_agg(d.hash, d.definition), '{}') from (
+        select distinct on (hash) hash, definition from flow_definitions
+        where (instance_id, hash) in (select instance_id, definition_hash from claimed)) d) as definitions`).execute(
+    db,
+  )
   const row = result.rows[0] as ClaimResult
   return {
     finished: row.finished.map((ended) => ({

@@ -4,9 +4,12 @@
 -- a new version of the whole row, definition and trigger included (about 1 KB a run for a
 -- one-action flow, three times over, and as much again to the WAL). Runs stored before keep their
 -- own copies; readers take a run's own copy first.
+-- Per instance (deleting an instance deletes its definitions, which may hold webhook URLs).
 create table flow_definitions (
-  hash        text primary key,
-  definition  jsonb not null
+  instance_id  text not null references instances (id) on delete cascade,
+  hash         text not null,
+  definition   jsonb not null,
+  primary key (instance_id, hash)
 );
 alter table flow_runs
   alter column definition drop not null,
