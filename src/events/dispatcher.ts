@@ -1,8 +1,16 @@
 import type { Transaction } from 'kysely'
+import { coerceError } from '../errors.js'
 import { startPoller } from '../poller.js'
 import type { Db } from '../store/database.js'
 import { claimUndispatchedEvents, type StoredEvent } from '../store/events.js'
 import type { Tables } from '../store/tables.js'
+
+/**
+ * What a subscriber made of its share: true when it made work (a delivery, a run, a job) that
+ * `dispatched` should wake someone for, or a function to call once the batch has committed (to
+ * hand what it made to whoever takes it up in this process).
+ */
+export type Share = boolean | undefined | (() => void)
 
 /**
  * Something that reacts to events: webhook subscriptions, flows. It takes its share of an event
@@ -12,14 +20,10 @@ import type { Tables } from '../store/tables.js'
 export interface EventSubscriber {
   /** A stable name, for logs ('webhooks', 'flows'). */
   readonly name: string
-  /**
-   * Takes this subscriber's share of one event; answers true when it made work (a delivery, a
-   * run, a job) that `dispatched` should wake someone for. Throwing rolls the batch back for a
-   * later retry.
-   */
-  handle(event: StoredEvent, tx: Transaction<Tables>): Promise<boolean | undefined>
+  /** Takes this subscriber's share of one event. Throwing rolls the batch back for a later retry. */
+  handle(event: StoredEvent, tx: Transaction<Tables>): Promise<Share>
   /** Takes its share of several events at once, when it can do better than one by one. */
-  handleBatch?(events: StoredEvent[], tx: Transaction<Tables>): Promise<boolean | undefined>
+  handleBatch?(events: StoredEvent[], tx: Transaction<Tables>): Promise<Share>
   /** Called after a batch in which this subscriber made work has committed (e.g. to wake workers). */
   dispatched?(): void
 }
@@ -68,17 +72,28 @@ export function startDispatcher(options: DispatcherOptions): Dispatcher {
   async function dispatchBatch(): Promise<number> {
     // Only subscribers that made work are told (waking an idle worker costs a query).
     const madeWork = new Set<EventSubscriber>()
+    const afterCommit: (() => void)[] = []
+    const took = (subscriber: EventSubscriber, share: Share) => {
+      if (typeof share === 'function') afterCommit.push(share)
+      else if (share) madeWork.add(subscriber)
+    }
     const count = await options.db.transaction().execute(async (tx) => {
       const events = await claimUndispatchedEvents(tx, batchSize)
       if (events.length > 0) {
         for (const subscriber of options.registry.list()) {
-          if (subscriber.handleBatch) {
-            if (await subscriber.handleBatch(events, tx)) madeWork.add(subscriber)
-          } else for (const event of events) if (await subscriber.handle(event, tx)) madeWork.add(subscriber)
+          if (subscriber.handleBatch) took(subscriber, await subscriber.handleBatch(events, tx))
+          else for (const event of events) took(subscriber, await subscriber.handle(event, tx))
         }
       }
       return events.length
     })
+    for (const after of afterCommit) {
+      try {
+        after()
+      } catch (error) {
+        options.onError?.(coerceError(error))
+      }
+    }
     for (const subscriber of madeWork) subscriber.dispatched?.()
     return count
   }

@@ -1,4 +1,10 @@
-export { type Dispatcher, type EventSubscriber, SubscriberRegistry, startDispatcher } from './dispatcher.js'
+export {
+  type Dispatcher,
+  type EventSubscriber,
+  type Share,
+  SubscriberRegistry,
+  startDispatcher,
+} from './dispatcher.js'
 export { listenForEvents } from './event-notifications.js'
 export { appendEvent, appendEvents, type NewEvent } from './outbox.js'
 export {

@@ -36,6 +36,8 @@ export interface RuntimeOptions {
   deliveryConcurrency?: number
   /** Flow runs executed at once by this process (default 32). */
   flowConcurrency?: number
+  /** Embedded mode: how long a run started without a claim runs before it is marked running (default 1 s). */
+  flowMarkAfterMs?: number
   /** Data source refreshes run at once by this process. */
   refreshConcurrency?: number
   /** How often a running refresh records its progress and proves it is alive (default 1 s). */
@@ -268,12 +270,15 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       const flowWorker = startFlowRunWorker({
         ...flowEngine,
         batchSize: options.flowConcurrency ?? 32,
+        // The embedded store admits this process only: its worker is the only one.
+        sole: embedded !== undefined,
+        ...(options.flowMarkAfterMs ? { markAfterMs: options.flowMarkAfterMs } : {}),
         pollIntervalMs: Math.min(1000, settings.flowLeaseSeconds * 500),
         onError: (error) => logger.warn(`flow runs: ${error.message}`),
       })
       nudgeFlowRuns = flowWorker.nudge
       closers.push(() => flowWorker.stop())
-      subscribers.add(flowTrigger(() => flowWorker.nudge()))
+      subscribers.add(flowTrigger(flowWorker))
       await jobs.work('full-refresh', 1, async (job) => {
         await runFullRefresh(
           {

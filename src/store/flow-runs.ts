@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { type RawBuilder, sql } from 'kysely'
 import { type DbOrTx, prepared } from './database.js'
+import type { StoredEvent } from './events.js'
 import { insertActionRecords, type RunActionRecord, recordActions } from './flow-run-actions.js'
 import { stableJson } from './stable-json.js'
 import type { FlowRunRow, FlowRunState } from './tables.js'
@@ -41,7 +42,7 @@ export function toFlowRun(row: StoredRunRow): FlowRun {
     eventId: row.event_id,
     state: row.state,
     definition: row.definition ?? row.stored_definition ?? {},
-    trigger: row.trigger ?? eventTrigger(row),
+    trigger: row.trigger ?? storedEventTrigger(row),
     rerunOf: row.rerun_of,
     rerunFrom: row.rerun_from,
     requestedAt: row.requested_at.toISOString(),
@@ -53,8 +54,19 @@ export function toFlowRun(row: StoredRunRow): FlowRun {
   }
 }
 
-/** An event's run's trigger, as the dispatcher made it from the event (see flowTrigger). */
-function eventTrigger(row: StoredRunRow): Record<string, unknown> {
+/** An event's run's trigger: the event's type, id, time, instance and data. */
+export function eventTrigger(event: StoredEvent): Record<string, unknown> {
+  return {
+    type: event.type,
+    id: event.id,
+    occurredAt: event.occurredAt,
+    instanceId: event.instanceId,
+    data: event.data,
+  }
+}
+
+/** The trigger of an event's run that keeps none of its own, from the event's columns. */
+function storedEventTrigger(row: StoredRunRow): Record<string, unknown> {
   return {
     type: row.event_type,
     id: row.event_id,
@@ -198,6 +210,38 @@ export async function claimFlowRun(
   return row && (row.state === 'queued' || row.state === 'running') ? 'busy' : 'gone'
 }
 
+/**
+ * Writes that runs a worker started without a claim (see the flow run worker's sole mode) are
+ * running, from when they started, with its lease: only runs still queued in the store.
+ */
+export async function markFlowRunsRunning(
+  db: DbOrTx,
+  runs: { id: string; startedAt: string }[],
+  leaseSeconds: number,
+): Promise<void> {
+  if (runs.length === 0) return
+  await prepared(sql`
+    update flow_runs f set state = 'running', started_at = s.started_at,
+      lease_until = now() + make_interval(secs => ${leaseSeconds})
+    from unnest(${runs.map((r) => r.id)}::text[], ${runs.map((r) => r.startedAt)}::timestamptz[]) as s (id, started_at)
+    where f.id = s.id and f.state = 'queued'`).execute(db)
+}
+
+/**
+ * Ends the leases of every running run: for a worker that knows it is the only one on its store
+ * (embedded mode, a process at a time), any run still marked running was left by a process that
+ * died, and is taken up again at once instead of when its lease would have run out.
+ */
+export async function expireRunningLeases(db: DbOrTx): Promise<number> {
+  const result = await db
+    .updateTable('flow_runs')
+    .set({ lease_until: sql`now()` })
+    .where('state', '=', 'running')
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '>', sql<Date>`now()`)]))
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows)
+}
+
 export async function renewFlowRunLease(db: DbOrTx, id: string, leaseSeconds: number): Promise<boolean> {
   const result = await db
     .updateTable('flow_runs')
@@ -211,6 +255,8 @@ export async function renewFlowRunLease(db: DbOrTx, id: string, leaseSeconds: nu
 export type FlowRunOutcome = {
   state: 'succeeded' | 'failed' | 'cancelled'
   error?: { code: string; message: string } | undefined
+  /** When the run started, for a run whose start was not written (see markFlowRunsRunning). */
+  startedAt?: string | undefined
 }
 
 /** A run as its end left it. */
@@ -261,6 +307,7 @@ export async function finishAndClaimFlowRuns(
         state: r.outcome.state,
         code: r.outcome.error?.code ?? null,
         message: r.outcome.error?.message ?? null,
+        startedAt: r.outcome.startedAt ?? null,
       },
     ]),
   )
@@ -274,6 +321,7 @@ export async function finishAndClaimFlowRuns(
       -- search), not joined: a join of the ids' array with the runs was planned as a nested loop
       -- that went over every outcome for every run (2,450 comparisons for 50 ends, 80% of it).
       update flow_runs f set state = o.outcome -> f.id ->> 'state', completed_at = now(), lease_until = null,
+        started_at = coalesce(f.started_at, (o.outcome -> f.id ->> 'startedAt')::timestamptz),
         error_code = o.outcome -> f.id ->> 'code', error_message = o.outcome -> f.id ->> 'message'
       from (select ${JSON.stringify(outcomes)}::jsonb as outcome) o
       where f.id = any(${endingIds}::text[]) and f.state in ('queued', 'running')

@@ -34,6 +34,8 @@ export interface TestStore {
     maintenanceIntervalMs?: number
     /** Flow runs a worker executes at once. */
     flowConcurrency?: number
+    /** Embedded mode: how long a run started without a claim runs before it is marked running. */
+    flowMarkAfterMs?: number
     /** Resolves host names for outbound calls instead of the system's DNS. */
     resolver?: Resolver
   }): Promise<Runtime>
@@ -75,6 +77,7 @@ export async function createTestStore(mode: StoreMode, env: Record<string, strin
         ...(options.eventPollIntervalMs ? { eventPollIntervalMs: options.eventPollIntervalMs } : {}),
         ...(options.maintenanceIntervalMs ? { maintenanceIntervalMs: options.maintenanceIntervalMs } : {}),
         ...(options.flowConcurrency ? { flowConcurrency: options.flowConcurrency } : {}),
+        ...(options.flowMarkAfterMs ? { flowMarkAfterMs: options.flowMarkAfterMs } : {}),
         ...(options.resolver ? { resolver: options.resolver } : {}),
       })
       opened.push(runtime)

@@ -1,13 +1,35 @@
 import { coerceError } from '../../errors.js'
 import { startPoller } from '../../poller.js'
-import type { FlowRun } from '../../store/flow-runs.js'
+import { expireRunningLeases, type FlowRun } from '../../store/flow-runs.js'
+import { definitionFacts } from './definition-facts.js'
 import { executeClaimedRun, type FlowEngineContext } from './run-flow.js'
 import { groupedRunWrites } from './run-writes.js'
 
 export interface FlowRunWorker {
-  /** Looks for runs now (after the dispatcher committed new ones, or a re-run). */
+  /** Looks for runs now (after a re-run, a manual or scheduled run was queued). */
   nudge(): void
+  /**
+   * Takes runs the dispatcher of this process has just committed as queued. A sole worker
+   * starts them from memory, without a claim; otherwise this is a nudge.
+   */
+  offer(runs: FlowRun[]): void
   stop(): Promise<void>
+}
+
+export interface FlowRunWorkerOptions {
+  batchSize: number
+  pollIntervalMs?: number
+  /**
+   * This worker is the only one on its store (embedded mode: the store admits one process).
+   * Runs the dispatcher offers then start from memory without a claim: they stay queued in the
+   * store until they have run for `markAfterMs` or record an action before their end, when they
+   * are marked running (a run that ends first is written once, at its end, with its start).
+   * Every claim from the store marks them first, so its count of running runs holds.
+   */
+  sole?: boolean
+  /** How long a run started from memory runs before it is marked running (default 1 s). */
+  markAfterMs?: number
+  onError?: (error: Error) => void
 }
 
 /**
@@ -17,23 +39,50 @@ export interface FlowRunWorker {
  * claims asked for otherwise (a nudge, the poll) go in the same stream of statements, so a
  * worker's claims never race each other. Runs whose worker died are claimed again once their
  * lease runs out, and resume from their records. Any number of processes may run workers
- * against one database.
+ * against one database — except a sole worker's (see FlowRunWorkerOptions.sole).
  */
-export function startFlowRunWorker(
-  context: FlowEngineContext & {
-    batchSize: number
-    pollIntervalMs?: number
-    onError?: (error: Error) => void
-  },
-): FlowRunWorker {
+export function startFlowRunWorker(context: FlowEngineContext & FlowRunWorkerOptions): FlowRunWorker {
   const leaseSeconds = context.leaseSeconds ?? 30
+  const sole = context.sole === true
+  // Before the lease would need renewing: a renewal only holds a run marked running.
+  const markAfterMs = Math.min(context.markAfterMs ?? 1000, (leaseSeconds * 1000) / 4)
   let stopped = false
-  const active = new Set<Promise<void>>()
+  const active = new Map<string, Promise<void>>()
+  /** Runs in flight per flow (instance and name), for each flow's concurrency. */
+  const inFlight = new Map<string, number>()
+  /** Runs offered and not started yet, oldest first (sole mode). */
+  const waiting = new RunQueue()
+  /** Offered runs whose flow was at its concurrency when their turn came, per flow, oldest first. */
+  const held = new Map<string, RunQueue>()
+  let heldCount = 0
+  /** Runs started from memory whose running state is not written yet: when each started. */
+  const unmarked = new Map<string, { startedAt: string; timer: NodeJS.Timeout }>()
+  /** Whether the store may hold queued runs nobody offered (sole mode: re-runs, manual runs, a restart). */
+  let storeMayHoldRuns = true
+
   const writes = groupedRunWrites(context.db, {
     leaseSeconds,
-    limit: (ending) => (stopped ? 0 : Math.max(0, context.batchSize - active.size + ending)),
+    limit: (ending) => {
+      if (stopped) return 0
+      const free = Math.max(0, context.batchSize - active.size + ending)
+      // A sole worker fills its slots from the runs offered first; the store is asked only when
+      // it may hold others.
+      return sole ? (storeMayHoldRuns ? Math.max(0, free - waiting.size - heldCount) : 0) : free
+    },
     claimed: (runs) => {
-      for (const run of runs) start(run)
+      if (runs.length === 0) return
+      // The store's claim may take runs offered here and not started yet.
+      const taken = new Set(runs.map((run) => run.id))
+      waiting.remove(taken)
+      for (const [key, runs] of held) {
+        heldCount -= runs.remove(taken)
+        if (runs.size === 0) held.delete(key)
+      }
+      for (const run of runs) if (!active.has(run.id)) start(run)
+    },
+    unmarked: () => [...unmarked].map(([id, { startedAt }]) => ({ id, startedAt })),
+    marked: (ids) => {
+      for (const id of ids) forgetUnmarked(id)
     },
   })
   // Runs whose end went with a claim for their slot: they need no claim of their own.
@@ -41,8 +90,15 @@ export function startFlowRunWorker(
   const runContext: FlowEngineContext = {
     ...context,
     writes: {
-      record: (runId, record) => writes.record(runId, record),
+      record: async (runId, record) => {
+        // Nothing is recorded of a run the store still has queued: a restart takes such a run
+        // up as a fresh one.
+        const start = unmarked.get(runId)
+        if (start) await writes.mark(runId, start.startedAt)
+        await writes.record(runId, record)
+      },
       finish: async (runId, outcome, records) => {
+        clearTimeout(unmarked.get(runId)?.timer)
         const ended = await writes.finish(runId, outcome, records)
         refilled.add(runId)
         return ended
@@ -50,33 +106,161 @@ export function startFlowRunWorker(
     },
   }
 
-  function start(run: FlowRun): void {
+  const flowKey = (run: FlowRun) => `${run.instanceId}\u0000${run.flowName}`
+
+  function forgetUnmarked(id: string): void {
+    const entry = unmarked.get(id)
+    if (!entry) return
+    clearTimeout(entry.timer)
+    unmarked.delete(id)
+  }
+
+  function start(run: FlowRun, fromMemory = false): void {
+    const key = flowKey(run)
+    inFlight.set(key, (inFlight.get(key) ?? 0) + 1)
+    if (fromMemory) {
+      const timer = setTimeout(() => {
+        const entry = unmarked.get(run.id)
+        if (entry)
+          writes.mark(run.id, entry.startedAt).catch((e: unknown) => context.onError?.(coerceError(e)))
+      }, markAfterMs)
+      timer.unref?.()
+      unmarked.set(run.id, { startedAt: new Date().toISOString(), timer })
+    }
     const work: Promise<void> = executeClaimedRun(runContext, run)
       .catch((error: unknown) => context.onError?.(coerceError(error)))
       .finally(() => {
-        active.delete(work)
+        active.delete(run.id)
+        forgetUnmarked(run.id)
+        const left = (inFlight.get(key) ?? 1) - 1
+        if (left > 0) inFlight.set(key, left)
+        else inFlight.delete(key)
+        const claimedForIt = refilled.delete(run.id)
+        if (sole) startWaiting()
         // A run that ended otherwise (failed, or its end failed) frees its slot for a claim.
-        if (!refilled.delete(run.id)) poller.nudge()
+        if (!claimedForIt) poller.nudge()
       })
-    active.add(work)
+    active.set(run.id, work)
+  }
+
+  /** Starts offered runs while slots are free, each flow within its concurrency. */
+  function startWaiting(): void {
+    if (stopped) return
+    const fits = (run: FlowRun) =>
+      (inFlight.get(flowKey(run)) ?? 0) < definitionFacts(run.definition).definition.concurrency
+    // Held runs first: they are older than the runs still waiting.
+    for (const [key, runs] of held) {
+      while (active.size < context.batchSize && runs.size > 0 && fits(runs.first() as FlowRun)) {
+        heldCount--
+        start(runs.shift() as FlowRun, true)
+      }
+      if (runs.size === 0) held.delete(key)
+    }
+    while (active.size < context.batchSize && waiting.size > 0) {
+      const run = waiting.shift() as FlowRun
+      if (active.has(run.id)) continue
+      if (fits(run)) start(run, true)
+      else {
+        const key = flowKey(run)
+        let runs = held.get(key)
+        if (!runs) {
+          runs = new RunQueue()
+          held.set(key, runs)
+        }
+        runs.push(run)
+        heldCount++
+      }
+    }
   }
 
   // Claims while they come back full; claims asked for otherwise (a nudge, the poll) go in the
   // same stream of statements as the refills, so they never race.
+  let leasesTakenOver = !sole
   const poller = startPoller({
     look: async () => {
+      if (!leasesTakenOver) {
+        // Sole: any run still marked running was left by a process that died; it is taken up
+        // now rather than when its lease would have run out.
+        await expireRunningLeases(context.db)
+        leasesTakenOver = true
+      }
+      if (sole && !storeMayHoldRuns) return false
       const { asked, claimed } = await writes.claim()
-      return asked > 0 && claimed === asked
+      const full = asked > 0 && claimed === asked
+      if (sole && asked > 0 && !full) storeMayHoldRuns = false
+      return full
     },
     intervalMs: context.pollIntervalMs ?? 500,
     onError: context.onError,
   })
+  let stopSweep = () => {}
+  if (sole) {
+    // The store is still looked at every so often (a run queued by a path that did not nudge).
+    const sweep = setInterval(
+      () => {
+        storeMayHoldRuns = true
+        poller.nudge()
+      },
+      Math.max(context.pollIntervalMs ?? 500, 5_000),
+    )
+    sweep.unref?.()
+    stopSweep = () => clearInterval(sweep)
+  }
   return {
-    nudge: poller.nudge,
+    nudge() {
+      storeMayHoldRuns = true
+      poller.nudge()
+    },
+    offer(runs) {
+      if (!sole) {
+        poller.nudge()
+        return
+      }
+      for (const run of runs) if (!active.has(run.id)) waiting.push(run)
+      startWaiting()
+    },
     async stop() {
       stopped = true
+      stopSweep()
       await poller.stop()
-      while (active.size > 0) await Promise.allSettled([...active])
+      while (active.size > 0) await Promise.allSettled([...active.values()])
     },
+  }
+}
+
+/** A first-in, first-out queue of runs: shift is O(1), removing some is O(n). */
+class RunQueue {
+  #items: FlowRun[] = []
+  #head = 0
+
+  get size(): number {
+    return this.#items.length - this.#head
+  }
+
+  push(run: FlowRun): void {
+    this.#items.push(run)
+  }
+
+  first(): FlowRun | undefined {
+    return this.#items[this.#head]
+  }
+
+  shift(): FlowRun | undefined {
+    if (this.#head >= this.#items.length) return undefined
+    const run = this.#items[this.#head++]
+    // Drop what was taken once it is most of the array.
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head)
+      this.#head = 0
+    }
+    return run
+  }
+
+  /** Removes the runs of `ids`; answers how many it removed. */
+  remove(ids: Set<string>): number {
+    const before = this.size
+    this.#items = this.#items.slice(this.#head).filter((run) => !ids.has(run.id))
+    this.#head = 0
+    return before - this.#items.length
   }
 }

@@ -1,37 +1,63 @@
 import { createHash } from 'node:crypto'
 import { type EventSubscriber, matchesTrigger } from '../../events/index.js'
 import type { StoredEvent } from '../../store/events.js'
-import { insertFlowRuns, type NewFlowRun } from '../../store/flow-runs.js'
+import { eventTrigger, type FlowRun, insertFlowRuns, type NewFlowRun } from '../../store/flow-runs.js'
 import { listFlows, type StoredFlow } from '../../store/flows.js'
+import type { FlowRunWorker } from './flow-run-worker.js'
 
 /**
  * Starts a run of every enabled flow whose trigger an event matches (type and parameters, as a
- * webhook subscription would), in the dispatcher's transaction: one run per flow and event.
+ * webhook subscription would), in the dispatcher's transaction: one run per flow and event. Once
+ * the batch has committed, the runs it created are offered to the worker of this process.
  */
-export function flowTrigger(nudgeWorker: () => void): EventSubscriber {
-  return {
+export function flowTrigger(worker: Pick<FlowRunWorker, 'offer'>): EventSubscriber {
+  const subscriber: EventSubscriber = {
     name: 'flows',
-    async handle(event, tx) {
-      return this.handleBatch?.([event], tx)
-    },
+    handle: (event, tx) => subscriber.handleBatch?.([event], tx) ?? Promise.resolve(false),
     async handleBatch(events, tx) {
       // One look at each instance's flows, and one insert of all the runs, per batch of events.
       const flowsOf = new Map<string, Awaited<ReturnType<typeof listFlows>>>()
       const runs: NewFlowRun[] = []
+      const eventOf = new Map<string, StoredEvent>()
       for (const event of events) {
         let flows = flowsOf.get(event.instanceId)
         if (!flows) {
           flows = await listFlows(tx, event.instanceId)
           flowsOf.set(event.instanceId, flows)
         }
-        runs.push(...runsFor(event, flows))
+        for (const run of runsFor(event, flows)) {
+          runs.push(run)
+          eventOf.set(run.id, event)
+        }
       }
-      return (await insertFlowRuns(tx, runs)).length > 0
-    },
-    dispatched() {
-      nudgeWorker()
+      const created = new Set(await insertFlowRuns(tx, runs))
+      if (created.size === 0) return false
+      const requestedAt = new Date().toISOString()
+      // As the store would read them back (see toFlowRun): the trigger is the event's.
+      const offered = runs
+        .filter((run) => created.has(run.id))
+        .map(
+          (run): FlowRun => ({
+            id: run.id,
+            instanceId: run.instanceId,
+            flowName: run.flowName,
+            eventId: run.eventId,
+            state: 'queued',
+            definition: run.definition,
+            trigger: eventTrigger(eventOf.get(run.id) as StoredEvent),
+            rerunOf: null,
+            rerunFrom: null,
+            requestedAt,
+            startedAt: null,
+            completedAt: null,
+            durationMs: null,
+            error: null,
+          }),
+        )
+      return () => worker.offer(offered)
     },
   }
+  return subscriber
 
   function runsFor(event: StoredEvent, flows: StoredFlow[]): NewFlowRun[] {
     return flows

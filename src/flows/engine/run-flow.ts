@@ -81,6 +81,8 @@ export async function executeFlowRun(
  */
 export async function executeClaimedRun(context: FlowEngineContext, stored: FlowRun): Promise<void> {
   const runId = stored.id
+  // Written with the end when the store has no start of the run's own (a sole worker's run).
+  const startedAt = new Date().toISOString()
   const facts = definitionFacts(stored.definition)
   const release = holdFlowRunLease(context.db, runId, context.leaseSeconds ?? 30)
   try {
@@ -94,7 +96,7 @@ export async function executeClaimedRun(context: FlowEngineContext, stored: Flow
       stored.state === 'queued' && !stored.rerunOf ? [] : await listActionRecords(context.db, runId),
       facts.needsSecrets ? await openSecrets(context, stored.instanceId) : {},
     )
-    const outcome = await execution.run()
+    const outcome = { ...(await execution.run()), startedAt }
     const finished =
       outcome.state === 'failed'
         ? await finishFailedRun(context.db, stored, outcome, execution.heldRecords)

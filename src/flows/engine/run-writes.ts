@@ -6,6 +6,7 @@ import {
   type FlowRunOutcome,
   finishAndClaimFlowRuns,
   finishFlowRuns,
+  markFlowRunsRunning,
 } from '../../store/flow-runs.js'
 import { groupCommit } from '../../store/group-commit.js'
 
@@ -45,17 +46,28 @@ export interface SlotRefill {
   limit(ending: number): number
   /** Called with the runs claimed, before the callers of the statement resume. */
   claimed(runs: FlowRun[]): void
+  /**
+   * Runs started without a claim whose running state is not written yet (see the worker's sole
+   * mode): they are marked running before any claim, so that the claim counts them against
+   * their flows' concurrency and does not take them again.
+   */
+  unmarked?(): { id: string; startedAt: string }[]
+  /** Called with the ids of runs just marked running. */
+  marked?(ids: string[]): void
 }
 
 /** A worker's writes: also claims, in the same stream of statements as the ends. */
 export interface GroupedRunWrites extends RunWrites {
   /** Claims runs for the free slots, in the next statement sent: how many it asked and claimed. */
   claim(): Promise<{ asked: number; claimed: number }>
+  /** Writes that a run started without a claim is running (since `startedAt`). */
+  mark(runId: string, startedAt: string): Promise<void>
 }
 
 type Pending =
   | { kind: 'end'; id: string; outcome: FlowRunOutcome; records: RunActionRecord[] }
   | { kind: 'claim' }
+  | { kind: 'mark'; id: string; startedAt: string }
 
 /**
  * Writes of a worker's concurrent runs, group-committed: records (and ends) that arrive while one
@@ -72,6 +84,22 @@ export function groupedRunWrites(db: Db, refill: SlotRefill): GroupedRunWrites {
     async (items) => {
       const ends = items.filter((item) => item.kind === 'end')
       const limit = refill.limit(ends.length)
+      // Marks first, in a statement of their own (a run updated twice in one statement would
+      // keep only one of the updates): those asked for, and before a claim every unmarked run.
+      // A run ending here needs none: its end writes its start.
+      const ending = new Set(ends.map((item) => item.id))
+      const marks = new Map<string, string>()
+      for (const item of items) if (item.kind === 'mark') marks.set(item.id, item.startedAt)
+      if (limit > 0) for (const run of refill.unmarked?.() ?? []) marks.set(run.id, run.startedAt)
+      for (const id of ending) marks.delete(id)
+      if (marks.size > 0) {
+        await markFlowRunsRunning(
+          db,
+          [...marks].map(([id, startedAt]) => ({ id, startedAt })),
+          refill.leaseSeconds,
+        )
+        refill.marked?.([...marks.keys()])
+      }
       const { finished, claimed } = await finishAndClaimFlowRuns(
         db,
         ends,
@@ -81,7 +109,11 @@ export function groupedRunWrites(db: Db, refill: SlotRefill): GroupedRunWrites {
       if (claimed.length > 0) refill.claimed(claimed)
       const ended = new Map(finished.map((run) => [run.id, run]))
       return items.map((item) =>
-        item.kind === 'end' ? ended.get(item.id) : { asked: limit, claimed: claimed.length },
+        item.kind === 'end'
+          ? ended.get(item.id)
+          : item.kind === 'claim'
+            ? { asked: limit, claimed: claimed.length }
+            : undefined,
       )
     },
   )
@@ -95,5 +127,8 @@ export function groupedRunWrites(db: Db, refill: SlotRefill): GroupedRunWrites {
         records: records.map((item) => ({ runId: id, record: item })),
       })) as EndedFlowRun | undefined,
     claim: async () => (await endOrClaim({ kind: 'claim' })) as { asked: number; claimed: number },
+    mark: async (id, startedAt) => {
+      await endOrClaim({ kind: 'mark', id, startedAt })
+    },
   }
 }
