@@ -59,17 +59,23 @@ export function startFlowRunWorker(context: FlowEngineContext & FlowRunWorkerOpt
   const unmarked = new Map<string, { startedAt: string; timer: NodeJS.Timeout }>()
   /** Whether the store may hold queued runs nobody offered (sole mode: re-runs, manual runs, a restart). */
   let storeMayHoldRuns = true
+  /** Counts what set storeMayHoldRuns (nudges, the sweep); a claim's short answer counts only if none came since it was sent. */
+  let looks = 0
+  let looksAtClaim = 0
 
   const writes = groupedRunWrites(context.db, {
     leaseSeconds,
     limit: (ending) => {
       if (stopped) return 0
       const free = Math.max(0, context.batchSize - active.size + ending)
+      looksAtClaim = looks
       // A sole worker fills its slots from the runs offered first; the store is asked only when
       // it may hold others.
       return sole ? (storeMayHoldRuns ? Math.max(0, free - waiting.size - heldCount) : 0) : free
     },
-    claimed: (runs) => {
+    claimed: (runs, asked) => {
+      // A claim that came back short found every queued run there was.
+      if (runs.length < asked && looksAtClaim === looks) storeMayHoldRuns = false
       if (runs.length === 0) return
       // The store's claim may take runs offered here and not started yet.
       const taken = new Set(runs.map((run) => run.id))
@@ -186,9 +192,7 @@ export function startFlowRunWorker(context: FlowEngineContext & FlowRunWorkerOpt
       }
       if (sole && !storeMayHoldRuns) return false
       const { asked, claimed } = await writes.claim()
-      const full = asked > 0 && claimed === asked
-      if (sole && asked > 0 && !full) storeMayHoldRuns = false
-      return full
+      return asked > 0 && claimed === asked
     },
     intervalMs: context.pollIntervalMs ?? 500,
     onError: context.onError,
@@ -199,6 +203,7 @@ export function startFlowRunWorker(context: FlowEngineContext & FlowRunWorkerOpt
     const sweep = setInterval(
       () => {
         storeMayHoldRuns = true
+        looks++
         poller.nudge()
       },
       Math.max(context.pollIntervalMs ?? 500, 5_000),
@@ -209,6 +214,7 @@ export function startFlowRunWorker(context: FlowEngineContext & FlowRunWorkerOpt
   return {
     nudge() {
       storeMayHoldRuns = true
+      looks++
       poller.nudge()
     },
     offer(runs) {

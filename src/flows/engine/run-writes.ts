@@ -44,8 +44,8 @@ export interface SlotRefill {
   leaseSeconds: number
   /** How many runs to claim in a statement that ends `ending` runs (0 when stopping). */
   limit(ending: number): number
-  /** Called with the runs claimed, before the callers of the statement resume. */
-  claimed(runs: FlowRun[]): void
+  /** Called with the runs a claim of `asked` took, before the callers of the statement resume. */
+  claimed(runs: FlowRun[], asked: number): void
   /**
    * Runs started without a claim whose running state is not written yet (see the worker's sole
    * mode): they are marked running before any claim, so that the claim counts them against
@@ -106,7 +106,7 @@ export function groupedRunWrites(db: Db, refill: SlotRefill): GroupedRunWrites {
         ends.flatMap((item) => item.records),
         { limit, leaseSeconds: refill.leaseSeconds },
       )
-      if (claimed.length > 0) refill.claimed(claimed)
+      if (limit > 0) refill.claimed(claimed, limit)
       const ended = new Map(finished.map((run) => [run.id, run]))
       return items.map((item) =>
         item.kind === 'end'
