@@ -101,6 +101,22 @@ describe.each(STORE_MODES)('control-plane store on %s', (mode) => {
       '0012_unify_labels.sql',
       '0013_slim_flow_runs.sql',
       '0014_queue_order.sql',
+      '0015_payload_statistics.sql',
+    ])
+    // Payloads no query filters on are left out of ANALYZE's statistics.
+    const noStatistics = await sql<{ column: string }>`
+      select c.relname || '.' || a.attname as column from pg_attribute a join pg_class c on c.oid = a.attrelid
+      where a.attnum > 0 and not a.attisdropped and a.attstattarget = 0 and c.relnamespace = 'public'::regnamespace and c.relkind = 'r'
+      order by 1`.execute(runtime.db)
+    expect(noStatistics.rows.map((r) => r.column)).toEqual([
+      'events.data',
+      'flow_definitions.definition',
+      'flow_run_actions.error',
+      'flow_run_actions.inputs',
+      'flow_run_actions.outputs',
+      'flow_runs.definition',
+      'flow_runs.error_message',
+      'flow_runs.trigger',
     ])
   })
 
