@@ -9,12 +9,14 @@
  * embedded, PostgreSQL in server mode), each installed from the npm registry into bench/.work on
  * first use and fed the same events over HTTP at the same concurrency; then bursts of 3,000
  * events to each (capacity: two warm-up bursts, then five, medians compared; Node-RED at 64 and
- * 256 clients, n8n at 64, the better median kept). RESULT's `ratio` is the capacity ratio to
+ * 256 clients, n8n at 64, the better median kept). Ours and Node-RED's rounds are interleaved, so
+ * that the shared machine's changes of speed fall on both; the median of the round-by-round
+ * ratios and each process's CPU time per execution are printed beside. RESULT's `ratio` is the capacity ratio to
  * Node-RED (goals: ≥ 2 on PostgreSQL, ≥ 1.5 embedded), `n8n_ratio` to n8n (goal ≥ 5 on
  * PostgreSQL). PostgreSQL: set DATABASE_URL.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import pg from 'pg'
 import { appendEvent, appendEvents } from '../src/events/index.js'
@@ -250,7 +252,22 @@ interface Peer {
   burstClients: number[]
   /** Events per burst and rounds, where not the common ones (a slow peer gets shorter bursts). */
   burst?: { count: number; rounds: number }
+  /** Its process (for its CPU time). */
+  pid?: number | undefined
   stop(): void
+}
+
+/** A process's CPU time so far in ms (user + system, from /proc), or undefined where unreadable. */
+function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined
+  try {
+    // Fields after the command's closing parenthesis; utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+    const ticks = Number(fields[11]) + Number(fields[12])
+    return Number.isFinite(ticks) ? ticks * 10 : undefined
+  } catch {
+    return undefined
+  }
 }
 
 /** Node-RED 5: http in → http request → http response, in memory (no run is recorded). */
@@ -289,6 +306,7 @@ async function startNodeRed(): Promise<Peer> {
     name: `Node-RED ${version}`,
     url: `http://127.0.0.1:${started.match[1]}/event`,
     burstClients: [64, 256],
+    pid: started.child.pid,
     stop: () => killGroup(started.child),
   }
 }
@@ -404,6 +422,7 @@ async function startN8n(): Promise<Peer> {
     burstClients: [64],
     // At tens of executions a second, 3,000-event bursts would take minutes each.
     burst: { count: argument('n8n-burst', 500), rounds: argument('n8n-burst-rounds', 3) },
+    pid: started.child.pid,
     stop: () => killGroup(started.child),
   }
 }
@@ -485,34 +504,77 @@ function medianRun<T extends { perSecond: number }>(runs: T[]): T {
   return [...runs].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(runs.length / 2)] as T
 }
 const rates = (runs: { perSecond: number }[]) => runs.map((r) => r.perSecond.toFixed(0)).join(', ')
-for (let i = 0; i < 2; i++) await runOurs(burstCount, true)
-const oursBursts: Awaited<ReturnType<typeof runOurs>>[] = []
-const burstCpuBefore = process.cpuUsage()
-for (let i = 0; i < burstRounds; i++) oursBursts.push(await runOurs(burstCount, true))
-const burstCpu = process.cpuUsage(burstCpuBefore)
-const burstCpuMsPerRun = (burstCpu.user + burstCpu.system) / 1000 / (burstCount * burstRounds)
+// Rounds are interleaved (ours, then each peer at each of its client counts, round after round)
+// so that a change in the machine's speed during the run (it is shared) falls on all alike.
+// A peer with bursts of its own size (n8n: slow) runs its rounds after.
+type BurstRun = Awaited<ReturnType<typeof runOurs>>
+const interleaved = peers.filter((peer) => !peer.burst)
+const peerRuns = new Map<Peer, Map<number, BurstRun[]>>(
+  peers.map((peer) => [peer, new Map(peer.burstClients.map((clients) => [clients, []]))]),
+)
+const peerCpuMs = new Map<Peer, number>()
+const peerBurstRound = async (peer: Peer, clients: number, count: number, record: boolean) => {
+  const cpuBefore = processCpuMs(peer.pid)
+  const run = await runPeer(peer, count, clients)
+  const cpuAfter = processCpuMs(peer.pid)
+  if (!record) return
+  peerRuns.get(peer)?.get(clients)?.push(run)
+  if (cpuBefore !== undefined && cpuAfter !== undefined)
+    peerCpuMs.set(peer, (peerCpuMs.get(peer) ?? 0) + cpuAfter - cpuBefore)
+}
+const oursBursts: BurstRun[] = []
+let burstCpuMs = 0
+for (let round = -2; round < burstRounds; round++) {
+  // Two warm-up rounds first.
+  const cpuBefore = process.cpuUsage()
+  const run = await runOurs(burstCount, true)
+  const cpuUsed = process.cpuUsage(cpuBefore)
+  if (round >= 0) {
+    oursBursts.push(run)
+    burstCpuMs += (cpuUsed.user + cpuUsed.system) / 1000
+  }
+  for (const peer of interleaved)
+    for (const clients of peer.burstClients) await peerBurstRound(peer, clients, burstCount, round >= 0)
+}
+for (const peer of peers.filter((p) => p.burst)) {
+  const { count, rounds } = peer.burst as { count: number; rounds: number }
+  for (const clients of peer.burstClients)
+    for (let round = -1; round < rounds; round++) await peerBurstRound(peer, clients, count, round >= 0)
+}
+const burstCpuMsPerRun = burstCpuMs / (burstCount * burstRounds)
 const oursBurst = medianRun(oursBursts)
 console.log(
   `burst of ${burstCount} (${burstRounds} rounds, medians): ours ${oursBurst.perSecond.toFixed(1)} executions/s (p99 ${oursBurst.p99} ms; rounds ${rates(oursBursts)}; ${burstCpuMsPerRun.toFixed(2)} ms CPU per execution)`,
 )
-const peerBurst = new Map<Peer, { clients: number; run: Awaited<ReturnType<typeof runPeer>> }>()
+const peerBurst = new Map<Peer, { clients: number; run: BurstRun; pairedRatio?: number }>()
 for (const peer of peers) {
   const byClients: string[] = []
   const { count, rounds } = peer.burst ?? { count: burstCount, rounds: burstRounds }
-  for (const clients of peer.burstClients) {
-    await runPeer(peer, count, clients)
-    const runs = []
-    for (let i = 0; i < rounds; i++) runs.push(await runPeer(peer, count, clients))
+  for (const [clients, runs] of peerRuns.get(peer) ?? []) {
     const median = medianRun(runs)
     byClients.push(`${clients} clients: ${median.perSecond.toFixed(0)}/s (rounds ${rates(runs)})`)
     const best = peerBurst.get(peer)
-    if (!best || median.perSecond > best.run.perSecond) peerBurst.set(peer, { clients, run: median })
+    if (!best || median.perSecond > best.run.perSecond) {
+      // Round by round against ours (same moment of the run), where the rounds were interleaved.
+      const ratios = peer.burst ? [] : runs.map((r, i) => (oursBursts[i] as BurstRun).perSecond / r.perSecond)
+      peerBurst.set(peer, {
+        clients,
+        run: median,
+        ...(ratios.length > 0
+          ? { pairedRatio: [...ratios].sort((a, b) => a - b)[Math.floor(ratios.length / 2)] }
+          : {}),
+      })
+    }
   }
-  const best = peerBurst.get(peer) as { clients: number; run: Awaited<ReturnType<typeof runPeer>> }
+  const best = peerBurst.get(peer) as { clients: number; run: BurstRun; pairedRatio?: number }
+  const cpu = peerCpuMs.get(peer)
+  const executions = count * rounds * peer.burstClients.length
   console.log(
-    `burst of ${count} (${rounds} rounds): ${peer.name} ${best.run.perSecond.toFixed(1)} executions/s (p99 ${best.run.p99} ms) at ${best.clients} clients; ${byClients.join('; ')}`,
+    `burst of ${count} (${rounds} rounds): ${peer.name} ${best.run.perSecond.toFixed(1)} executions/s (p99 ${best.run.p99} ms) at ${best.clients} clients; ${byClients.join('; ')}${cpu === undefined ? '' : `; ${(cpu / executions).toFixed(2)} ms of its process's CPU per execution`}`,
   )
-  console.log(`burst ratio against ${peer.name}: ${(oursBurst.perSecond / best.run.perSecond).toFixed(2)}`)
+  console.log(
+    `burst ratio against ${peer.name}: ${(oursBurst.perSecond / best.run.perSecond).toFixed(2)}${best.pairedRatio === undefined ? '' : ` (median of round-by-round ratios ${best.pairedRatio.toFixed(2)})`}`,
+  )
 }
 for (const peer of peers) peer.stop()
 feeder?.child.kill()
@@ -539,6 +601,13 @@ for (const peer of peers) {
     peerBurst.get(peer) as { run: { perSecond: number } }
   ).run.perSecond
   fields[`${k}_burst_p99_ms`] = (peerBurst.get(peer) as { run: { p99: number } }).run.p99
+  const paired = peerBurst.get(peer)?.pairedRatio
+  if (paired !== undefined) fields[`${k}_paired_ratio`] = paired
+  const cpu = peerCpuMs.get(peer)
+  if (cpu !== undefined)
+    fields[`${k}_burst_cpu_ms_per_execution`] =
+      cpu /
+      ((peer.burst?.count ?? burstCount) * (peer.burst?.rounds ?? burstRounds) * peer.burstClients.length)
 }
 // The goals' ratios: capacity (the steady load runs each at about the rate it is offered).
 fields.ratio =
