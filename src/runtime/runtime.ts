@@ -91,18 +91,20 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       await closer().catch((e: unknown) => logger.warn(`while closing: ${String(e)}`))
   }
   try {
-    let connectionString = settings.databaseUrl
+    const connectionString = settings.databaseUrl
     let embedded: EmbeddedPostgres | undefined
     if (!connectionString) {
       embedded = await startEmbeddedPostgres(settings.pgliteDir)
       closers.push(() => embedded!.close())
-      connectionString = embedded.connectionString
     }
     // PGlite is one session: a single connection serves Kysely and pg-boss alike (see embedded-postgres.ts).
-    const db = openDatabase({
-      connectionString,
-      maxConnections: embedded ? 1 : 10,
-    })
+    const db = embedded
+      ? openDatabase({
+          connectionString: 'postgres://postgres@localhost/postgres',
+          stream: embedded.stream,
+          maxConnections: 1,
+        })
+      : openDatabase({ connectionString: connectionString as string, maxConnections: 10 })
     closers.push(() => db.destroy())
     await migrate(db)
     if (embedded) {
@@ -321,7 +323,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       })
       dispatcher = activeDispatcher
       closers.push(() => activeDispatcher.stop())
-      if (!embedded) {
+      if (connectionString) {
         // Events other processes append (an API process, another worker) wake this dispatcher at once.
         const stopListening = await listenForEvents(
           connectionString,

@@ -11,6 +11,8 @@ export type DbOrTx = Db | Transaction<Tables>
 
 export interface OpenDatabaseOptions {
   connectionString: string
+  /** A connection's stream instead of a socket (embedded PGlite, in this process). */
+  stream?: () => import('node:stream').Duplex
   /** Pool size; PGlite serialises everything anyway, so embedded mode keeps it small. */
   maxConnections?: number
 }
@@ -83,6 +85,7 @@ export function openDatabase(options: OpenDatabaseOptions): Db {
     // A dead pool connection must not crash the process; queries on it fail and are retried.
     allowExitOnIdle: false,
     Client: PreparingClient,
+    ...(options.stream ? { stream: options.stream } : {}),
   })
   pool.on('error', () => {})
   return new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) })

@@ -1,24 +1,26 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import type { Duplex } from 'node:stream'
 import { PGlite } from '@electric-sql/pglite'
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket'
 import { AppError } from '../errors.js'
 import { isProcessAlive } from '../process-alive.js'
+import { PGliteStream } from './pglite-stream.js'
 
 /**
- * PGlite in a local directory, served over the PostgreSQL wire protocol on loopback, so the
- * rest of the code (Kysely over `pg`, pg-boss) uses one code path for embedded and server mode.
+ * PGlite in a local directory, spoken to over the PostgreSQL wire protocol by `pg` through an
+ * in-process stream (pglite-stream.ts), so the rest of the code (Kysely over `pg`, pg-boss) uses
+ * one code path for embedded and server mode.
  *
  * PGlite is a single session, so the process uses exactly one connection to it (the pool in
- * runtime.ts has size 1, shared by Kysely and pg-boss). Why not more: pglite-socket multiplexes
- * connections one protocol message at a time, and when PGlite yields mid-statement (syncing its
- * files after a write) another connection's Parse/Bind can land between one client's Execute and
- * Sync — seen here as pg-boss reading a result that was not its own. Why not PGlite's in-process
- * API beside the socket: its queries would run inside whatever transaction a socket client has
- * open. One connection through one door has neither problem.
+ * runtime.ts has size 1, shared by Kysely and pg-boss): two connections would share one session,
+ * the second's statements landing inside the first's transaction. Until December 2026 the
+ * connection went through pglite-socket on a loopback port; the stream does the same without the
+ * socket's two trips through the kernel per message, and opens no port another local process
+ * could reach the store through.
  */
 export interface EmbeddedPostgres {
-  connectionString: string
+  /** A new connection's stream, for pg's `stream` option. */
+  stream(): Duplex
   close(): Promise<void>
 }
 
@@ -27,15 +29,10 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
   let db: PGlite | undefined
   try {
     db = await PGlite.create(dataDir)
-    const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 1 })
-    await server.start()
-    const address = (server as unknown as { server: import('node:net').Server }).server.address()
-    if (address === null || typeof address === 'string') throw new Error('pglite-socket has no TCP address')
     const pglite = db
     return {
-      connectionString: `postgres://postgres@127.0.0.1:${address.port}/postgres`,
+      stream: () => new PGliteStream(pglite),
       async close() {
-        await server.stop()
         await pglite.close()
         releaseLock()
       },

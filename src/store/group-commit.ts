@@ -12,6 +12,10 @@ export function groupCommit<T, R = void>(
 
   async function flush(): Promise<void> {
     while (pending.length > 0) {
+      // One turn of the event loop first, so that writes whose I/O has completed meanwhile (an
+      // HTTP answer, a timer) join this batch. A store in this process (embedded PGlite) answers
+      // without any I/O, and would otherwise take every write alone.
+      await new Promise<void>((resolve) => setImmediate(resolve))
       const batch = pending
       pending = []
       try {
@@ -29,8 +33,7 @@ export function groupCommit<T, R = void>(
       pending.push({ item, resolve, reject })
       if (!flushing) {
         flushing = true
-        // Writes pushed in this same tick join the first batch.
-        queueMicrotask(() => void flush())
+        void flush()
       }
     })
 }

@@ -51,9 +51,9 @@ describe('estimating the match model', () => {
           expect(found.share).toBeCloseTo(share, 2)
           for (const [i, levels] of m.entries())
             for (const [level, p] of levels.entries()) {
-              expect(Math.abs((found.m[i] as number[])[level] as number) - p).toBeLessThan(0.02)
+              expect(Math.abs(((found.m[i] as number[])[level] as number) - p)).toBeLessThan(0.02)
               expect(
-                Math.abs((found.u[i] as number[])[level] as number) - (u[i] as number[])[level]!,
+                Math.abs(((found.u[i] as number[])[level] as number) - (u[i] as number[])[level]!),
               ).toBeLessThan(0.02)
             }
         },

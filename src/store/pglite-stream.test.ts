@@ -1,0 +1,100 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { PGliteStream } from './pglite-stream.js'
+
+/** A stand-in for PGlite that records each message it is given and answers with its length. */
+function fakePglite() {
+  const received: Buffer[] = []
+  let inTransaction = false
+  const db = {
+    closed: false,
+    runExclusive: <T>(work: () => Promise<T>) => work(),
+    execProtocolRawStream: async (
+      message: Uint8Array,
+      options: { onRawData: (data: Uint8Array) => void },
+    ) => {
+      received.push(Buffer.from(message))
+      const answer = Buffer.alloc(4)
+      answer.writeInt32BE(message.length)
+      options.onRawData(answer)
+    },
+    isInTransaction: () => inTransaction,
+    exec: async (query: string) => {
+      received.push(Buffer.from(`exec:${query}`))
+      inTransaction = false
+    },
+  }
+  return { db, received, begin: () => (inTransaction = true) }
+}
+
+const startup = () => {
+  const body = Buffer.from('user\0postgres\0\0')
+  const message = Buffer.alloc(8 + body.length)
+  message.writeInt32BE(message.length, 0)
+  message.writeInt32BE(196608, 4)
+  body.copy(message, 8)
+  return message
+}
+const typed = (type: number, body: Uint8Array) => {
+  const message = Buffer.alloc(5 + body.length)
+  message[0] = type
+  message.writeInt32BE(4 + body.length, 1)
+  Buffer.from(body).copy(message, 5)
+  return message
+}
+
+describe('the in-process stream to PGlite', () => {
+  it('hands PGlite each message whole, however the bytes arrive', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            type: fc.constantFrom(...'PBDESQCH'.split('').map((c) => c.charCodeAt(0))),
+            body: fc.uint8Array({ maxLength: 300 }),
+          }),
+          { maxLength: 20 },
+        ),
+        fc.array(fc.integer({ min: 1, max: 400 }), { minLength: 1, maxLength: 30 }),
+        async (messages, cuts) => {
+          const { db, received } = fakePglite()
+          const stream = new PGliteStream(db as never)
+          const answers: Buffer[] = []
+          stream.on('data', (d: Buffer) => answers.push(d))
+          const sent = [startup(), ...messages.map((m) => typed(m.type, m.body))]
+          const bytes = Buffer.concat(sent)
+          // The same bytes in pieces of the sizes drawn, over and over.
+          for (let at = 0, i = 0; at < bytes.length; i++) {
+            const size = cuts[i % cuts.length] as number
+            await new Promise<void>((resolve, reject) =>
+              stream.write(bytes.subarray(at, at + size), (e) => (e ? reject(e) : resolve())),
+            )
+            at += size
+          }
+          await new Promise((resolve) => setImmediate(resolve))
+          expect(received).toEqual(sent)
+          expect(answers.map((a) => a.readInt32BE(0))).toEqual(sent.map((m) => m.length))
+        },
+      ),
+      { numRuns: 200 },
+    )
+  })
+
+  it('answers an SSL request with N, ends at Terminate, and rolls back a transaction left open', async () => {
+    const { db, received, begin } = fakePglite()
+    const stream = new PGliteStream(db as never)
+    const answers: Buffer[] = []
+    stream.on('data', (d: Buffer) => answers.push(d))
+    const ended = new Promise<void>((resolve) => stream.on('end', resolve))
+    const ssl = Buffer.alloc(8)
+    ssl.writeInt32BE(8, 0)
+    ssl.writeInt32BE(80877103, 4)
+    stream.write(ssl)
+    stream.write(startup())
+    begin()
+    stream.write(typed(0x58, new Uint8Array()))
+    await ended
+    expect(answers[0]?.toString()).toBe('N')
+    expect(received.map((m) => m.toString('latin1')).at(-1)).toBe('exec:rollback')
+    expect(received).toHaveLength(2)
+  })
+})
