@@ -5,12 +5,12 @@ import { rerunFlowRun, startManualRun } from '../src/flows/flow-runs.js'
 import { executeFlowRun, saveFlow } from '../src/flows/index.js'
 import { defineWritableEntity, writeItem } from '../src/pipeline/entities/index.js'
 import type { Runtime } from '../src/runtime/index.js'
-import { upsertDataSource } from '../src/store/data-sources.js'
 import { listEvents } from '../src/store/events.js'
 import { listActionRecords } from '../src/store/flow-run-actions.js'
 import { type FlowRun, getFlowRun, insertFlowRun, listFlowRuns } from '../src/store/flow-runs.js'
 import { upsertInstance } from '../src/store/instances.js'
 import { resumeAbandonedRun } from './helpers/abandoned-run.js'
+import { addPlaceholderSources } from './helpers/flow-fixtures.js'
 import { createTestStore, type TestStore } from './helpers/test-store.js'
 import { waitFor } from './helpers/wait.js'
 import { startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver.js'
@@ -50,16 +50,7 @@ describe('the flow engine', () => {
     runtime = await store.open()
     await upsertInstance(runtime.db, { id: 'shop', name: 'Shop' })
     // Flows may only wait for data sources that exist.
-    for (const name of ['crm', 'stop'])
-      await upsertDataSource(runtime.db, 'shop', {
-        name,
-        kind: 'csv',
-        options: { path: `/nowhere/${name}.csv` },
-        primaryKey: 'id',
-        columnTypes: {},
-        rejectRatio: 0.05,
-        maxShrink: 0.5,
-      })
+    await addPlaceholderSources(runtime.db, 'shop', ['crm', 'stop'])
     sink = await startWebhookReceiver()
   }, 60_000)
   afterAll(async () => {

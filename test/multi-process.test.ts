@@ -7,23 +7,14 @@ import { saveFlow } from '../src/flows/index.js'
 import { requestRefreshes } from '../src/pipeline/index.js'
 import type { Runtime } from '../src/runtime/index.js'
 import { listEvents } from '../src/store/events.js'
+import { refreshFailed } from './helpers/flow-fixtures.js'
 import { createTestStore, storeModeAvailable, type TestStore } from './helpers/test-store.js'
 import { waitFor, waitForRefreshEnd } from './helpers/wait.js'
 import { startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver.js'
 
 const available = storeModeAvailable('postgres')
 
-/** A datasource.refresh.failed payload; `refreshId` tells events apart. */
-const refreshFailed = (refreshId: string) => ({
-  instanceId: 'acme',
-  dataSourceName: 'crm',
-  refreshId,
-  startedAt: '',
-  completedAt: '',
-  rowCount: null,
-  rejectedRowCount: null,
-  error: { code: 'X', message: 'x' },
-})
+const refreshFailedEvent = (refreshId: string) => refreshFailed('acme', refreshId)
 
 const succeededRuns = async (runtime: Runtime) =>
   Number(
@@ -132,7 +123,7 @@ describe.skipIf(!available)('a worker starting on a backlog of events (PostgreSQ
     const count = 250
     await api.db.transaction().execute(async (tx) => {
       for (let i = 0; i < count; i++)
-        await appendEvent(tx, 'datasource.refresh.failed', 'acme', refreshFailed(`r${i}`))
+        await appendEvent(tx, 'datasource.refresh.failed', 'acme', refreshFailedEvent(`r${i}`))
     })
     const worker = await store.open({ role: 'worker' })
     const runs = () => succeededRuns(worker)
@@ -187,7 +178,7 @@ describe.skipIf(!available)("two worker processes executing one flow's runs (Pos
       'acme',
       Array.from({ length: count }, (_, i) => ({
         type: 'datasource.refresh.failed' as const,
-        data: refreshFailed(`r${i}`),
+        data: refreshFailedEvent(`r${i}`),
       })),
     )
     await waitFor(

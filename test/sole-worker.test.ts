@@ -9,10 +9,10 @@ import {
 import { startManualRun } from '../src/flows/flow-runs.js'
 import { saveFlow } from '../src/flows/index.js'
 import type { Runtime } from '../src/runtime/index.js'
-import { upsertDataSource } from '../src/store/data-sources.js'
 import { listActionRecords } from '../src/store/flow-run-actions.js'
 import { type FlowRun, getFlowRun, insertFlowRun, listFlowRuns } from '../src/store/flow-runs.js'
 import { upsertInstance } from '../src/store/instances.js'
+import { addPlaceholderSources, refreshFailed } from './helpers/flow-fixtures.js'
 import { createTestStore, type TestStore } from './helpers/test-store.js'
 import { waitFor } from './helpers/wait.js'
 import { startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver.js'
@@ -29,30 +29,17 @@ describe('the sole flow run worker (embedded mode)', () => {
     runtime = await store.open(options)
     await upsertInstance(runtime.db, { id: 'shop', name: 'Shop' })
     // Each test's flows trigger on events of a data source of their own.
-    for (const name of ['quick', 'two', 'slow', 'load', 'busy'])
-      await upsertDataSource(runtime.db, 'shop', {
-        name,
-        kind: 'csv',
-        options: { path: `/nowhere/${name}.csv` },
-        primaryKey: 'id',
-        columnTypes: {},
-        rejectRatio: 0.05,
-        maxShrink: 0.5,
-      })
+    await addPlaceholderSources(runtime.db, 'shop', ['quick', 'two', 'slow', 'load', 'busy'])
     return runtime
   }
   /** An event of data source `source` (each test's flows trigger on their own). */
   const fire = async (rt: Runtime, refreshId: string, source = 'crm') => {
-    const event = await appendEvent(rt.db, 'datasource.refresh.failed', 'shop', {
-      instanceId: 'shop',
-      dataSourceName: source,
-      refreshId,
-      startedAt: '',
-      completedAt: '',
-      rowCount: null,
-      rejectedRowCount: null,
-      error: { code: 'X', message: 'x' },
-    })
+    const event = await appendEvent(
+      rt.db,
+      'datasource.refresh.failed',
+      'shop',
+      refreshFailed('shop', refreshId, source),
+    )
     rt.nudgeEvents()
     return event
   }
