@@ -62,6 +62,8 @@ export function startFlowRunWorker(context: FlowEngineContext & FlowRunWorkerOpt
   /** Counts what set storeMayHoldRuns (nudges, the sweep); a claim's short answer counts only if none came since it was sent. */
   let looks = 0
   let looksAtClaim = 0
+  /** A claim from the store is in flight: runs offered wait for it, so it cannot take one this worker has just started (sole mode). */
+  let claiming = false
 
   const writes = groupedRunWrites(context.db, {
     leaseSeconds,
@@ -71,7 +73,14 @@ export function startFlowRunWorker(context: FlowEngineContext & FlowRunWorkerOpt
       looksAtClaim = looks
       // A sole worker fills its slots from the runs offered first; the store is asked only when
       // it may hold others.
-      return sole ? (storeMayHoldRuns ? Math.max(0, free - waiting.size - heldCount) : 0) : free
+      const limit = sole ? (storeMayHoldRuns ? Math.max(0, free - waiting.size - heldCount) : 0) : free
+      if (sole && limit > 0) claiming = true
+      return limit
+    },
+    settled: () => {
+      if (!claiming) return
+      claiming = false
+      startWaiting()
     },
     claimed: (runs, asked) => {
       // A claim that came back short found every queued run there was.
@@ -151,7 +160,7 @@ export function startFlowRunWorker(context: FlowEngineContext & FlowRunWorkerOpt
 
   /** Starts offered runs while slots are free, each flow within its concurrency. */
   function startWaiting(): void {
-    if (stopped) return
+    if (stopped || claiming) return
     const fits = (run: FlowRun) =>
       (inFlight.get(flowKey(run)) ?? 0) < definitionFacts(run.definition).definition.concurrency
     // Held runs first: they are older than the runs still waiting.

@@ -54,6 +54,8 @@ export interface SlotRefill {
   unmarked?(): { id: string; startedAt: string }[]
   /** Called with the ids of runs just marked running. */
   marked?(ids: string[]): void
+  /** Called once a statement that claimed (limit > 0) has been answered or has failed. */
+  settled?(): void
 }
 
 /** A worker's writes: also claims, in the same stream of statements as the ends. */
@@ -84,39 +86,50 @@ export function groupedRunWrites(db: Db, refill: SlotRefill): GroupedRunWrites {
     async (items) => {
       const ends = items.filter((item) => item.kind === 'end')
       const limit = refill.limit(ends.length)
-      // Marks first, in a statement of their own (a run updated twice in one statement would
-      // keep only one of the updates): those asked for, and before a claim every unmarked run.
-      // A run ending here needs none: its end writes its start.
-      const ending = new Set(ends.map((item) => item.id))
-      const marks = new Map<string, string>()
-      for (const item of items) if (item.kind === 'mark') marks.set(item.id, item.startedAt)
-      if (limit > 0) for (const run of refill.unmarked?.() ?? []) marks.set(run.id, run.startedAt)
-      for (const id of ending) marks.delete(id)
-      if (marks.size > 0) {
-        await markFlowRunsRunning(
-          db,
-          [...marks].map(([id, startedAt]) => ({ id, startedAt })),
-          refill.leaseSeconds,
-        )
-        refill.marked?.([...marks.keys()])
+      try {
+        return await endAndClaim(items, ends, limit)
+      } finally {
+        if (limit > 0) refill.settled?.()
       }
-      const { finished, claimed } = await finishAndClaimFlowRuns(
-        db,
-        ends,
-        ends.flatMap((item) => item.records),
-        { limit, leaseSeconds: refill.leaseSeconds },
-      )
-      if (limit > 0) refill.claimed(claimed, limit)
-      const ended = new Map(finished.map((run) => [run.id, run]))
-      return items.map((item) =>
-        item.kind === 'end'
-          ? ended.get(item.id)
-          : item.kind === 'claim'
-            ? { asked: limit, claimed: claimed.length }
-            : undefined,
-      )
     },
   )
+  async function endAndClaim(
+    items: Pending[],
+    ends: Extract<Pending, { kind: 'end' }>[],
+    limit: number,
+  ): Promise<(EndedFlowRun | { asked: number; claimed: number } | undefined)[]> {
+    // Marks first, in a statement of their own (a run updated twice in one statement would
+    // keep only one of the updates): those asked for, and before a claim every unmarked run.
+    // A run ending here needs none: its end writes its start.
+    const ending = new Set(ends.map((item) => item.id))
+    const marks = new Map<string, string>()
+    for (const item of items) if (item.kind === 'mark') marks.set(item.id, item.startedAt)
+    if (limit > 0) for (const run of refill.unmarked?.() ?? []) marks.set(run.id, run.startedAt)
+    for (const id of ending) marks.delete(id)
+    if (marks.size > 0) {
+      await markFlowRunsRunning(
+        db,
+        [...marks].map(([id, startedAt]) => ({ id, startedAt })),
+        refill.leaseSeconds,
+      )
+      refill.marked?.([...marks.keys()])
+    }
+    const { finished, claimed } = await finishAndClaimFlowRuns(
+      db,
+      ends,
+      ends.flatMap((item) => item.records),
+      { limit, leaseSeconds: refill.leaseSeconds },
+    )
+    if (limit > 0) refill.claimed(claimed, limit)
+    const ended = new Map(finished.map((run) => [run.id, run]))
+    return items.map((item) =>
+      item.kind === 'end'
+        ? ended.get(item.id)
+        : item.kind === 'claim'
+          ? { asked: limit, claimed: claimed.length }
+          : undefined,
+    )
+  }
   return {
     record: (runId, item) => record({ runId, record: item }),
     finish: async (id, outcome, records = []) =>
