@@ -13,14 +13,18 @@ import { listActionRecords } from '../src/store/flow-run-actions.js'
 import { type FlowRun, getFlowRun, insertFlowRun, listFlowRuns } from '../src/store/flow-runs.js'
 import { upsertInstance } from '../src/store/instances.js'
 import { addPlaceholderSources, refreshFailed } from './helpers/flow-fixtures.js'
-import { createTestStore, type TestStore } from './helpers/test-store.js'
+import { createTestStore, STORE_MODES, storeModeAvailable, type TestStore } from './helpers/test-store.js'
 import { waitFor } from './helpers/wait.js'
 import { startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver.js'
 
 // Embedded mode: the store admits one process, so its flow run worker is the only one. Runs the
 // dispatcher offers start from memory without a claim, and are marked running only when they
-// run long enough to be seen or record an action before their end.
-describe('the sole flow run worker (embedded mode)', () => {
+// run long enough to be seen or record an action before their end. Server mode (PostgreSQL):
+// the runs offered are claimed by id; the tests of what both modes share run in both.
+describe.each(STORE_MODES)('the flow run worker of runs offered (%s)', (mode) => {
+  /** What embedded mode's sole worker alone does. */
+  const soleIt = it.skipIf(mode !== 'pglite')
+  const bothIt = it.skipIf(!storeModeAvailable(mode))
   let store: TestStore
   let runtime: Runtime | undefined
   let sink: WebhookReceiver
@@ -61,7 +65,8 @@ describe('the sole flow run worker (embedded mode)', () => {
     )
 
   beforeAll(async () => {
-    store = await createTestStore('pglite')
+    if (!storeModeAvailable(mode)) return
+    store = await createTestStore(mode)
     sink = await startWebhookReceiver()
   }, 60_000)
   afterEach(async () => {
@@ -73,7 +78,7 @@ describe('the sole flow run worker (embedded mode)', () => {
     await store?.dispose()
   })
 
-  it('writes a quick run once, at its end, with when it started', async () => {
+  soleIt('writes a quick run once, at its end, with when it started', async () => {
     const rt = await open()
     await saveFlow(
       rt.db,
@@ -95,227 +100,246 @@ describe('the sole flow run worker (embedded mode)', () => {
     expect(await listActionRecords(rt.db, run.id)).toMatchObject([{ path: 'Post', status: 'Succeeded' }])
   })
 
-  it('marks a run running once it has run for a while, and before it records an action', async () => {
-    // Long enough that only the record can have marked it.
-    const rt = await open({ flowMarkAfterMs: 5_000 })
-    sink.on('/slow', () => ({ status: 200, delayMs: 1_500 }))
-    await saveFlow(
-      rt.db,
-      'shop',
-      'Two steps',
-      {
-        trigger: { type: 'datasource.refresh.failed', parameters: { dataSourceName: 'two' } },
-        actions: {
-          Note: { type: 'compose', inputs: "@triggerBody()?['refreshId']" },
-          Call: {
-            type: 'http',
-            runAfter: { Note: ['Succeeded'] },
-            inputs: { method: 'POST', uri: `${sink.url}/slow` },
+  soleIt(
+    'marks a run running once it has run for a while, and before it records an action',
+    async () => {
+      // Long enough that only the record can have marked it.
+      const rt = await open({ flowMarkAfterMs: 5_000 })
+      sink.on('/slow', () => ({ status: 200, delayMs: 1_500 }))
+      await saveFlow(
+        rt.db,
+        'shop',
+        'Two steps',
+        {
+          trigger: { type: 'datasource.refresh.failed', parameters: { dataSourceName: 'two' } },
+          actions: {
+            Note: { type: 'compose', inputs: "@triggerBody()?['refreshId']" },
+            Call: {
+              type: 'http',
+              runAfter: { Note: ['Succeeded'] },
+              inputs: { method: 'POST', uri: `${sink.url}/slow` },
+            },
           },
         },
-      },
-      'api',
-    )
-    const event = await fire(rt, 'two-1', 'two')
-    const { id } = await runOf(rt, 'Two steps', event.id)
-    // The moment the first record is there, the run is running in the store: a restart would
-    // resume it from that record, not start it afresh.
-    const seen = await waitFor(
-      async () => {
-        const [records, run] = await Promise.all([listActionRecords(rt.db, id), getFlowRun(rt.db, id)])
-        return records.length > 0 ? run : undefined
-      },
-      'the first record',
-      10_000,
-    )
-    expect(seen?.state).toBe('running')
-    expect(seen?.startedAt).not.toBeNull()
-    expect((await ended(rt, id)).state).toBe('succeeded')
-    await rt.close()
-    runtime = undefined
+        'api',
+      )
+      const event = await fire(rt, 'two-1', 'two')
+      const { id } = await runOf(rt, 'Two steps', event.id)
+      // The moment the first record is there, the run is running in the store: a restart would
+      // resume it from that record, not start it afresh.
+      const seen = await waitFor(
+        async () => {
+          const [records, run] = await Promise.all([listActionRecords(rt.db, id), getFlowRun(rt.db, id)])
+          return records.length > 0 ? run : undefined
+        },
+        'the first record',
+        10_000,
+      )
+      expect(seen?.state).toBe('running')
+      expect(seen?.startedAt).not.toBeNull()
+      expect((await ended(rt, id)).state).toBe('succeeded')
+      await rt.close()
+      runtime = undefined
 
-    // A single slow action: marked by its time alone.
-    const again = await open({ flowMarkAfterMs: 200 })
-    await saveFlow(
-      again.db,
-      'shop',
-      'Slow',
-      {
-        trigger: { type: 'datasource.refresh.failed', parameters: { dataSourceName: 'slow' } },
-        actions: { Call: { type: 'http', inputs: { method: 'POST', uri: `${sink.url}/slow` } } },
-      },
-      'api',
-    )
-    const slowEvent = await fire(again, 'slow-1', 'slow')
-    const slow = await runOf(again, 'Slow', slowEvent.id)
-    const running = await waitFor(
-      async () => {
-        const run = await getFlowRun(again.db, slow.id)
-        return run?.state === 'running' ? run : undefined
-      },
-      'the slow run marked running',
-      1_400,
-    )
-    expect(running.startedAt).not.toBeNull()
-    expect(await listActionRecords(again.db, slow.id)).toEqual([])
-    const done = await ended(again, slow.id)
-    expect(done.state).toBe('succeeded')
-    // Its start is when it started, not when it was marked.
-    expect(done.startedAt).toBe(running.startedAt)
-    expect(done.durationMs).toBeGreaterThanOrEqual(1_400)
-  }, 60_000)
+      // A single slow action: marked by its time alone.
+      const again = await open({ flowMarkAfterMs: 200 })
+      await saveFlow(
+        again.db,
+        'shop',
+        'Slow',
+        {
+          trigger: { type: 'datasource.refresh.failed', parameters: { dataSourceName: 'slow' } },
+          actions: { Call: { type: 'http', inputs: { method: 'POST', uri: `${sink.url}/slow` } } },
+        },
+        'api',
+      )
+      const slowEvent = await fire(again, 'slow-1', 'slow')
+      const slow = await runOf(again, 'Slow', slowEvent.id)
+      const running = await waitFor(
+        async () => {
+          const run = await getFlowRun(again.db, slow.id)
+          return run?.state === 'running' ? run : undefined
+        },
+        'the slow run marked running',
+        1_400,
+      )
+      expect(running.startedAt).not.toBeNull()
+      expect(await listActionRecords(again.db, slow.id)).toEqual([])
+      const done = await ended(again, slow.id)
+      expect(done.state).toBe('succeeded')
+      // Its start is when it started, not when it was marked.
+      expect(done.startedAt).toBe(running.startedAt)
+      expect(done.durationMs).toBeGreaterThanOrEqual(1_400)
+    },
+    60_000,
+  )
 
-  it("holds the runs it starts from memory to their flow's concurrency, and runs every one", async () => {
-    const rt = await open()
-    let inFlight = 0
-    let most = 0
-    sink.on('/serial', () => {
-      inFlight++
-      most = Math.max(most, inFlight)
-      setTimeout(() => inFlight--, 150)
-      return { status: 200, delayMs: 150 }
-    })
-    sink.on('/pair', () => ({ status: 200, delayMs: 100 }))
-    await saveFlow(
-      rt.db,
-      'shop',
-      'Serial',
-      {
-        trigger: { type: 'datasource.refresh.failed', parameters: { dataSourceName: 'load' } },
-        concurrency: 1,
-        actions: { Call: { type: 'http', inputs: { method: 'POST', uri: `${sink.url}/serial` } } },
-      },
-      'api',
-    )
-    await saveFlow(
-      rt.db,
-      'shop',
-      'Pair',
-      {
-        trigger: { type: 'datasource.refresh.failed', parameters: { dataSourceName: 'load' } },
-        concurrency: 2,
-        actions: { Call: { type: 'http', inputs: { method: 'POST', uri: `${sink.url}/pair` } } },
-      },
-      'api',
-    )
-    const events = []
-    for (let i = 0; i < 6; i++) events.push(await fire(rt, `serial-${i}`, 'load'))
-    const serial = []
-    for (const event of events) serial.push(await ended(rt, (await runOf(rt, 'Serial', event.id)).id))
-    expect(serial.map((r) => r.state)).toEqual(Array(6).fill('succeeded'))
-    expect(most).toBe(1)
-    const arrivals = sink
-      .requestsTo('/serial')
-      .map((r) => r.at)
-      .sort((a, b) => a - b)
-    expect(arrivals).toHaveLength(6)
-    for (let i = 1; i < arrivals.length; i++)
-      expect((arrivals[i] as number) - (arrivals[i - 1] as number)).toBeGreaterThanOrEqual(130)
-    // The other flow's runs were not held behind the serial one's.
-    const pair = sink.requestsTo('/pair').map((r) => r.at)
-    expect(pair).toHaveLength(6)
-    expect(Math.max(...pair) - Math.min(...pair)).toBeLessThan(arrivals.at(-1)! - arrivals[0]!)
-  }, 60_000)
+  bothIt(
+    "holds the runs offered to their flow's concurrency, and runs every one",
+    async () => {
+      const rt = await open()
+      let inFlight = 0
+      let most = 0
+      sink.on('/serial', () => {
+        inFlight++
+        most = Math.max(most, inFlight)
+        setTimeout(() => inFlight--, 150)
+        return { status: 200, delayMs: 150 }
+      })
+      sink.on('/pair', () => ({ status: 200, delayMs: 100 }))
+      await saveFlow(
+        rt.db,
+        'shop',
+        'Serial',
+        {
+          trigger: { type: 'datasource.refresh.failed', parameters: { dataSourceName: 'load' } },
+          concurrency: 1,
+          actions: { Call: { type: 'http', inputs: { method: 'POST', uri: `${sink.url}/serial` } } },
+        },
+        'api',
+      )
+      await saveFlow(
+        rt.db,
+        'shop',
+        'Pair',
+        {
+          trigger: { type: 'datasource.refresh.failed', parameters: { dataSourceName: 'load' } },
+          concurrency: 2,
+          actions: { Call: { type: 'http', inputs: { method: 'POST', uri: `${sink.url}/pair` } } },
+        },
+        'api',
+      )
+      const events = []
+      for (let i = 0; i < 6; i++) events.push(await fire(rt, `serial-${i}`, 'load'))
+      const serial = []
+      for (const event of events) serial.push(await ended(rt, (await runOf(rt, 'Serial', event.id)).id))
+      expect(serial.map((r) => r.state)).toEqual(Array(6).fill('succeeded'))
+      expect(most).toBe(1)
+      const arrivals = sink
+        .requestsTo('/serial')
+        .map((r) => r.at)
+        .sort((a, b) => a - b)
+      expect(arrivals).toHaveLength(6)
+      for (let i = 1; i < arrivals.length; i++)
+        expect((arrivals[i] as number) - (arrivals[i - 1] as number)).toBeGreaterThanOrEqual(130)
+      // The other flow's runs were not held behind the serial one's.
+      const pair = sink.requestsTo('/pair').map((r) => r.at)
+      expect(pair).toHaveLength(6)
+      expect(Math.max(...pair) - Math.min(...pair)).toBeLessThan(arrivals.at(-1)! - arrivals[0]!)
+    },
+    60_000,
+  )
 
-  it('takes up at once a run a dead process left running, rather than when its lease runs out', async () => {
-    const api = await open({ role: 'api' })
-    await saveFlow(
-      api.db,
-      'shop',
-      'Left',
-      {
-        trigger: { type: 'datasource.refresh.failed' },
-        enabled: false,
-        actions: { Call: { type: 'http', inputs: { method: 'POST', uri: `${sink.url}/left` } } },
-      },
-      'api',
-    )
-    const run = (await insertFlowRun(api.db, {
-      id: 'left-running-run',
-      instanceId: 'shop',
-      flowName: 'Left',
-      eventId: null,
-      definition: {
-        trigger: { type: 'datasource.refresh.failed' },
-        actions: { Call: { type: 'http', inputs: { method: 'POST', uri: `${sink.url}/left` } } },
-      },
-      trigger: { type: 'manual' },
-    })) as FlowRun
-    // Claimed by a process that died: running, its lease an hour from now.
-    await sql`update flow_runs set state = 'running', started_at = now(), lease_until = now() + interval '1 hour'
+  soleIt(
+    'takes up at once a run a dead process left running, rather than when its lease runs out',
+    async () => {
+      const api = await open({ role: 'api' })
+      await saveFlow(
+        api.db,
+        'shop',
+        'Left',
+        {
+          trigger: { type: 'datasource.refresh.failed' },
+          enabled: false,
+          actions: { Call: { type: 'http', inputs: { method: 'POST', uri: `${sink.url}/left` } } },
+        },
+        'api',
+      )
+      const run = (await insertFlowRun(api.db, {
+        id: 'left-running-run',
+        instanceId: 'shop',
+        flowName: 'Left',
+        eventId: null,
+        definition: {
+          trigger: { type: 'datasource.refresh.failed' },
+          actions: { Call: { type: 'http', inputs: { method: 'POST', uri: `${sink.url}/left` } } },
+        },
+        trigger: { type: 'manual' },
+      })) as FlowRun
+      // Claimed by a process that died: running, its lease an hour from now.
+      await sql`update flow_runs set state = 'running', started_at = now(), lease_until = now() + interval '1 hour'
       where id = ${run.id}`.execute(api.db)
-    await api.close()
-    runtime = undefined
+      await api.close()
+      runtime = undefined
 
-    const started = Date.now()
-    const rt = await open()
-    const done = await ended(rt, run.id)
-    expect(done.state).toBe('succeeded')
-    expect(Date.now() - started).toBeLessThan(20_000)
-    expect(sink.requestsTo('/left')).toHaveLength(1)
-  }, 60_000)
+      const started = Date.now()
+      const rt = await open()
+      const done = await ended(rt, run.id)
+      expect(done.state).toBe('succeeded')
+      expect(Date.now() - started).toBeLessThan(20_000)
+      expect(sink.requestsTo('/left')).toHaveLength(1)
+    },
+    60_000,
+  )
 
-  it("hands a subscriber's share over once its batch has committed, never when it rolled back", async () => {
-    // An API process has no dispatcher of its own: this one is the only one.
-    const rt = await open({ role: 'api' })
-    const registry = new SubscriberRegistry()
-    const handedOver: string[][] = []
-    let woken = 0
-    let fail = true
-    registry.add({
-      name: 'hand-over',
-      handle: async (event) => () => handedOver.push([event.id]),
-    })
-    registry.add({
-      name: 'wakes',
-      handle: async () => true,
-      dispatched: () => woken++,
-    })
-    registry.add({
-      name: 'failing',
-      handle: async () => {
-        if (fail) throw new Error('not now')
-        return false
-      },
-    } satisfies EventSubscriber)
-    const dispatcher = startDispatcher({ db: rt.db, registry, pollIntervalMs: 60_000 })
-    try {
-      await dispatcher.drain().catch(() => 0)
-      handedOver.length = 0
-      woken = 0
-      const event = await fire(rt, 'handed-1')
-      await expect(dispatcher.drain()).rejects.toThrow('not now')
-      expect(handedOver).toEqual([])
-      expect(woken).toBe(0)
-      fail = false
-      expect(await dispatcher.drain()).toBe(1)
-      expect(handedOver).toEqual([[event.id]])
-      expect(woken).toBe(1)
-    } finally {
-      await dispatcher.stop()
-    }
-  })
+  soleIt(
+    "hands a subscriber's share over once its batch has committed, never when it rolled back",
+    async () => {
+      // An API process has no dispatcher of its own: this one is the only one.
+      const rt = await open({ role: 'api' })
+      const registry = new SubscriberRegistry()
+      const handedOver: string[][] = []
+      let woken = 0
+      let fail = true
+      registry.add({
+        name: 'hand-over',
+        handle: async (event) => () => handedOver.push([event.id]),
+      })
+      registry.add({
+        name: 'wakes',
+        handle: async () => true,
+        dispatched: () => woken++,
+      })
+      registry.add({
+        name: 'failing',
+        handle: async () => {
+          if (fail) throw new Error('not now')
+          return false
+        },
+      } satisfies EventSubscriber)
+      const dispatcher = startDispatcher({ db: rt.db, registry, pollIntervalMs: 60_000 })
+      try {
+        await dispatcher.drain().catch(() => 0)
+        handedOver.length = 0
+        woken = 0
+        const event = await fire(rt, 'handed-1')
+        await expect(dispatcher.drain()).rejects.toThrow('not now')
+        expect(handedOver).toEqual([])
+        expect(woken).toBe(0)
+        fail = false
+        expect(await dispatcher.drain()).toBe(1)
+        expect(handedOver).toEqual([[event.id]])
+        expect(woken).toBe(1)
+      } finally {
+        await dispatcher.stop()
+      }
+    },
+  )
 
-  it('runs a manual run queued while offered runs wait, each run once', async () => {
-    const rt = await open({ flowConcurrency: 2 })
-    sink.on('/held', () => ({ status: 200, delayMs: 200 }))
-    await saveFlow(
-      rt.db,
-      'shop',
-      'Busy',
-      {
-        trigger: { type: 'datasource.refresh.failed', parameters: { dataSourceName: 'busy' } },
-        actions: { Call: { type: 'http', inputs: { method: 'POST', uri: `${sink.url}/held` } } },
-      },
-      'api',
-    )
-    const events = []
-    for (let i = 0; i < 8; i++) events.push(await fire(rt, `busy-${i}`, 'busy'))
-    const manual = await startManualRun(rt.db, rt.nudgeFlowRuns, 'shop', 'Busy', {})
-    expect((await ended(rt, manual.id)).state).toBe('succeeded')
-    for (const event of events)
-      expect((await ended(rt, (await runOf(rt, 'Busy', event.id)).id)).state).toBe('succeeded')
-    // Each once: none started both from memory and by a claim.
-    expect(sink.requestsTo('/held')).toHaveLength(9)
-  }, 60_000)
+  bothIt(
+    'runs a manual run queued while offered runs wait, each run once',
+    async () => {
+      const rt = await open({ flowConcurrency: 2 })
+      sink.on('/held', () => ({ status: 200, delayMs: 200 }))
+      await saveFlow(
+        rt.db,
+        'shop',
+        'Busy',
+        {
+          trigger: { type: 'datasource.refresh.failed', parameters: { dataSourceName: 'busy' } },
+          actions: { Call: { type: 'http', inputs: { method: 'POST', uri: `${sink.url}/held` } } },
+        },
+        'api',
+      )
+      const events = []
+      for (let i = 0; i < 8; i++) events.push(await fire(rt, `busy-${i}`, 'busy'))
+      const manual = await startManualRun(rt.db, rt.nudgeFlowRuns, 'shop', 'Busy', {})
+      expect((await ended(rt, manual.id)).state).toBe('succeeded')
+      for (const event of events)
+        expect((await ended(rt, (await runOf(rt, 'Busy', event.id)).id)).state).toBe('succeeded')
+      // Each once: none started both from memory and by a claim.
+      expect(sink.requestsTo('/held')).toHaveLength(9)
+    },
+    60_000,
+  )
 })

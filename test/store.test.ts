@@ -327,6 +327,50 @@ describe.each(STORE_MODES)('control-plane store on %s', (mode) => {
   )
 
   it.skipIf(!storeModeAvailable(mode))(
+    'claims offered runs by id along with ends: only those still queued, oldest first, within the flow limit',
+    async () => {
+      const definition = { concurrency: 3, trigger: { type: 'unify.completed' }, actions: {} }
+      const id = (i: number) => `offer-${mode}-${i}`
+      for (let i = 1; i <= 6; i++)
+        await insertFlowRuns(runtime.db, [
+          { id: id(i), instanceId: 'acme', flowName: 'Offered', eventId: `oe-${i}`, definition, trigger: {} },
+        ])
+      // Run 1 is running (claimed elsewhere) and run 2 has ended: neither is claimed again.
+      await sql`update flow_runs set state = 'running', lease_until = now() + interval '1 minute' where id = ${id(1)}`.execute(
+        runtime.db,
+      )
+      await sql`update flow_runs set state = 'succeeded', completed_at = now() where id = ${id(2)}`.execute(
+        runtime.db,
+      )
+      // Offered in another order than they were requested: claimed oldest first, two of them
+      // (run 1 holds one of the flow's 3 slots); run 6 is left queued, and said so.
+      const offered = [id(6), id(2), id(4), id(1), id(3), id(5)]
+      const first = await finishAndClaimFlowRuns(runtime.db, [], [], { limit: 10, leaseSeconds: 30, offered })
+      expect(first.offered?.claimed.sort()).toEqual([id(3), id(4)])
+      expect(first.offered?.left.sort()).toEqual([id(5), id(6)])
+      expect(first.claimed).toEqual([])
+      const state = async (i: number) => (await getFlowRun(runtime.db, id(i)))?.state
+      expect([await state(3), await state(4), await state(5), await state(6)]).toEqual([
+        'running',
+        'running',
+        'queued',
+        'queued',
+      ])
+      // Ending run 1 frees its slot in the same statement that claims run 5 for it; the limit
+      // of the statement holds too (1 of 2 left).
+      const second = await finishAndClaimFlowRuns(
+        runtime.db,
+        [{ id: id(1), outcome: { state: 'succeeded' } }],
+        [],
+        { limit: 1, leaseSeconds: 30, offered: [id(5), id(6)] },
+      )
+      expect(second.finished.map((r) => r.id)).toEqual([id(1)])
+      expect(second.offered).toEqual({ claimed: [id(5)], left: [id(6)] })
+      expect(await state(6)).toBe('queued')
+    },
+  )
+
+  it.skipIf(!storeModeAvailable(mode))(
     "keeps a run's definition once per version and an event's run's trigger in the event; runs stored with their own copies read as before",
     async () => {
       const definition = {

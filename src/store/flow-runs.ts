@@ -292,41 +292,19 @@ export async function finishAndClaimFlowRuns(
   db: DbOrTx,
   runs: { id: string; outcome: FlowRunOutcome }[],
   records: RunActionRecord[],
-  claim: { limit: number; leaseSeconds: number },
-): Promise<{ finished: EndedFlowRun[]; claimed: FlowRun[] }> {
+  claim: ClaimRequest,
+): Promise<{ finished: EndedFlowRun[]; claimed: FlowRun[]; offered?: OfferedClaim }> {
   if (runs.length === 0 && claim.limit <= 0) {
     await recordActions(db, records)
     return { finished: [], claimed: [] }
   }
-  const recorded = records.length > 0 ? sql`recorded as (${insertActionRecords(records)}),` : sql``
-  const endingIds = runs.map((r) => r.id)
-  const outcomes = Object.fromEntries(
-    runs.map((r) => [
-      r.id,
-      {
-        state: r.outcome.state,
-        code: r.outcome.error?.code ?? null,
-        message: r.outcome.error?.message ?? null,
-        startedAt: r.outcome.startedAt ?? null,
-      },
-    ]),
-  )
+  if (claim.limit > 0 && claim.offered) return finishAndClaimOffered(db, runs, records, claim, claim.offered)
+  const { ends, endingIds } = endCtes(runs, records)
   // Every access to flow_runs below goes through its primary key (= any of an array) or an
   // ordered partial index, whatever the planner estimates: a queue's statistics are usually
   // taken while it is empty (1 queued run, it believes), and a prepared statement keeps its plan.
   const result = await prepared(sql<ClaimResult>`
-    with ${recorded}
-    finished as (
-      -- Each run's outcome looked up by its id in one jsonb object (keys kept sorted: a binary
-      -- search), not joined: a join of the ids' array with the runs was planned as a nested loop
-      -- that went over every outcome for every run (2,450 comparisons for 50 ends, 80% of it).
-      update flow_runs f set state = o.outcome -> f.id ->> 'state', completed_at = now(), lease_until = null,
-        started_at = coalesce(f.started_at, (o.outcome -> f.id ->> 'startedAt')::timestamptz),
-        error_code = o.outcome -> f.id ->> 'code', error_message = o.outcome -> f.id ->> 'message'
-      from (select ${JSON.stringify(outcomes)}::jsonb as outcome) o
-      where f.id = any(${endingIds}::text[]) and f.state in ('queued', 'running')
-      returning f.id, f.state, f.completed_at, f.error_code, f.error_message
-    ),
+    with ${ends},
     ${claimCtes(claim.limit, claim.leaseSeconds, endingIds)}
     select
       (select coalesce(json_agg(finished), '[]') from finished) as finished,
@@ -341,14 +319,104 @@ export async function finishAndClaimFlowRuns(
   )
   const row = result.rows[0] as ClaimResult
   return {
-    finished: row.finished.map((ended) => ({
-      id: ended.id,
-      state: ended.state,
-      completedAt: ended.completed_at ? new Date(ended.completed_at).toISOString() : null,
-      error: ended.error_code ? { code: ended.error_code, message: ended.error_message ?? '' } : null,
-    })),
+    finished: row.finished.map(fromEndedRow),
     claimed: row.claimed.map((claimed) => fromJsonRow(claimed, row.definitions)),
   }
+}
+
+/** A claim along with ends: how many runs, for how long, and which (see finishAndClaimFlowRuns). */
+export interface ClaimRequest {
+  limit: number
+  leaseSeconds: number
+  /**
+   * Claim only these queued runs (oldest first, each flow within its concurrency): runs this
+   * process's dispatcher created and offered, whose rows it has in memory already. Without it,
+   * the oldest queued runs of the store and those whose lease ran out are claimed.
+   */
+  offered?: string[] | undefined
+}
+
+/** What a claim of offered runs found: the ids claimed, and those still queued it left (their flow was busy). */
+export interface OfferedClaim {
+  claimed: string[]
+  left: string[]
+}
+
+/**
+ * Ends runs and claims some of the runs offered (ClaimRequest.offered) in one statement: only
+ * those ids are looked at (no search of the queue), and only ids come back (the caller has the
+ * runs), so the statement reads and sends far less than a claim from the whole queue.
+ */
+async function finishAndClaimOffered(
+  db: DbOrTx,
+  runs: { id: string; outcome: FlowRunOutcome }[],
+  records: RunActionRecord[],
+  claim: ClaimRequest,
+  offered: string[],
+): Promise<{ finished: EndedFlowRun[]; claimed: FlowRun[]; offered: OfferedClaim }> {
+  const { ends, endingIds } = endCtes(runs, records)
+  // By primary key: with the state in the same scan, the planner went through the whole index
+  // of queued runs instead, testing each against the ids (offset 0 keeps the two apart).
+  const candidates = sql`
+    select id, instance_id, flow_name, requested_at, concurrency from (
+      select id, instance_id, flow_name, requested_at, state,
+        coalesce(concurrency, (definition ->> 'concurrency')::int, 10) as concurrency
+      from flow_runs where id = any(${offered}::text[]) offset 0) o
+    where state = 'queued'`
+  const result = await prepared(sql<{ finished: EndedRow[]; claimed: string[]; left: string[] }>`
+    with ${ends},
+    ${pickAndClaim(sql`candidates as (${candidates})`, claim.limit, claim.leaseSeconds, endingIds)}
+    select
+      (select coalesce(json_agg(finished), '[]') from finished) as finished,
+      (select coalesce(json_agg(id), '[]') from claimed) as claimed,
+      (select coalesce(json_agg(id), '[]') from candidates where id not in (select id from picked)) as left`).execute(
+    db,
+  )
+  const row = result.rows[0] as { finished: EndedRow[]; claimed: string[]; left: string[] }
+  return {
+    finished: row.finished.map(fromEndedRow),
+    claimed: [],
+    offered: { claimed: row.claimed, left: row.left },
+  }
+}
+
+function fromEndedRow(ended: EndedRow): EndedFlowRun {
+  return {
+    id: ended.id,
+    state: ended.state,
+    completedAt: ended.completed_at ? new Date(ended.completed_at).toISOString() : null,
+    error: ended.error_code ? { code: ended.error_code, message: ended.error_message ?? '' } : null,
+  }
+}
+
+/** The common table expressions `recorded` (the records) and `finished` (the runs ended). */
+function endCtes(runs: { id: string; outcome: FlowRunOutcome }[], records: RunActionRecord[]) {
+  const recorded = records.length > 0 ? sql`recorded as (${insertActionRecords(records)}),` : sql``
+  const endingIds = runs.map((r) => r.id)
+  const outcomes = Object.fromEntries(
+    runs.map((r) => [
+      r.id,
+      {
+        state: r.outcome.state,
+        code: r.outcome.error?.code ?? null,
+        message: r.outcome.error?.message ?? null,
+        startedAt: r.outcome.startedAt ?? null,
+      },
+    ]),
+  )
+  const ends = sql`${recorded}
+    finished as (
+      -- Each run's outcome looked up by its id in one jsonb object (keys kept sorted: a binary
+      -- search), not joined: a join of the ids' array with the runs was planned as a nested loop
+      -- that went over every outcome for every run (2,450 comparisons for 50 ends, 80% of it).
+      update flow_runs f set state = o.outcome -> f.id ->> 'state', completed_at = now(), lease_until = null,
+        started_at = coalesce(f.started_at, (o.outcome -> f.id ->> 'startedAt')::timestamptz),
+        error_code = o.outcome -> f.id ->> 'code', error_message = o.outcome -> f.id ->> 'message'
+      from (select ${JSON.stringify(outcomes)}::jsonb as outcome) o
+      where f.id = any(${endingIds}::text[]) and f.state in ('queued', 'running')
+      returning f.id, f.state, f.completed_at, f.error_code, f.error_message
+    )`
+  return { ends, endingIds }
 }
 
 type ClaimResult = {
@@ -398,7 +466,8 @@ function fromJsonRow(row: JsonFlowRunRow, definitions: ClaimResult['definitions'
  */
 function claimCtes(limit: number, leaseSeconds: number, endingIds: string[]) {
   if (limit <= 0) return sql`claimed as (select f.*, f.state as prev_state from flow_runs f where false)`
-  return sql`
+  return pickAndClaim(
+    sql`
     -- The oldest queued runs (in the order of their index: see migration 0014) and runs whose
     -- worker's lease ran out.
     -- Only the runs picked from them are locked (SKIP LOCKED: concurrent claimers take others).
@@ -409,9 +478,30 @@ function claimCtes(limit: number, leaseSeconds: number, endingIds: string[]) {
       where state = 'running' and lease_until <= now() and id <> all(${endingIds}::text[])
       limit ${limit * 4}
     ),
-    candidates as (select * from queued union all select * from expired),
-    -- Runs in flight per flow of the candidates, from the index of running runs.
-    busy as (
+    candidates as (select * from queued union all select * from expired)`,
+    limit,
+    leaseSeconds,
+    endingIds,
+  )
+}
+
+/**
+ * From `candidates` (id, instance_id, flow_name, requested_at, concurrency: common table
+ * expressions ending in one named candidates), picks up to `limit`, oldest first, each flow
+ * within its concurrency counting the runs running (but those in `endingIds`), and claims them:
+ * `picked` (with each run's state before) and `claimed` (the rows after).
+ */
+function pickAndClaim(
+  candidates: RawBuilder<unknown>,
+  limit: number,
+  leaseSeconds: number,
+  endingIds: string[],
+) {
+  return sql`
+    ${candidates},
+    -- Runs in flight per flow of the candidates, from the index of running runs: counted once
+    -- (materialized), not once per candidate when the join is planned as a nested loop.
+    busy as materialized (
       select w.instance_id, w.flow_name, (
         select count(*) from flow_runs o
         where o.instance_id = w.instance_id and o.flow_name = w.flow_name and o.state = 'running'

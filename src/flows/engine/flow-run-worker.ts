@@ -10,7 +10,8 @@ export interface FlowRunWorker {
   nudge(): void
   /**
    * Takes runs the dispatcher of this process has just committed as queued. A sole worker
-   * starts them from memory, without a claim; otherwise this is a nudge.
+   * starts them from memory, without a claim; otherwise they are claimed by id (the claim
+   * neither searches the queue for them nor reads them back).
    */
   offer(runs: FlowRun[]): void
   stop(): Promise<void>
@@ -64,6 +65,8 @@ export function startFlowRunWorker(context: FlowEngineContext & FlowRunWorkerOpt
   let looksAtClaim = 0
   /** A claim from the store is in flight: runs offered wait for it, so it cannot take one this worker has just started (sole mode). */
   let claiming = false
+  /** When the whole queue was last claimed from (server mode: see SlotRefill.offered). */
+  let lastQueueClaim = 0
 
   const writes = groupedRunWrites(context.db, {
     leaseSeconds,
@@ -95,6 +98,22 @@ export function startFlowRunWorker(context: FlowEngineContext & FlowRunWorkerOpt
       }
       for (const run of runs) if (!active.has(run.id)) start(run)
     },
+    offered: (limit) => {
+      // Server mode: runs this process's dispatcher offered are claimed by id (no search of the
+      // queue); the whole queue is looked at when none wait, and at least every second, so that
+      // runs queued otherwise (re-runs, other processes' events) are not left behind.
+      if (sole || waiting.size === 0 || Date.now() - lastQueueClaim >= QUEUE_CLAIM_EVERY_MS) {
+        lastQueueClaim = Date.now()
+        return undefined
+      }
+      const runs: FlowRun[] = []
+      while (runs.length < limit && waiting.size > 0) {
+        const run = waiting.shift() as FlowRun
+        if (!active.has(run.id)) runs.push(run)
+      }
+      return runs
+    },
+    left: (runs) => waiting.unshift(runs),
     unmarked: () => [...unmarked].map(([id, { startedAt }]) => ({ id, startedAt })),
     marked: (ids) => {
       for (const id of ids) forgetUnmarked(id)
@@ -227,12 +246,18 @@ export function startFlowRunWorker(context: FlowEngineContext & FlowRunWorkerOpt
       poller.nudge()
     },
     offer(runs) {
-      if (!sole) {
-        poller.nudge()
-        return
+      for (const run of runs) {
+        // Beyond this many, runs are left to claims from the store (their rows say all of it).
+        if (waiting.size >= MAX_WAITING) {
+          storeMayHoldRuns = true
+          looks++
+          break
+        }
+        if (!active.has(run.id)) waiting.push(run)
       }
-      for (const run of runs) if (!active.has(run.id)) waiting.push(run)
-      startWaiting()
+      // Sole: started from memory. Otherwise claimed by id, in the next statement.
+      if (sole) startWaiting()
+      else poller.nudge()
     },
     async stop() {
       stopped = true
@@ -242,6 +267,11 @@ export function startFlowRunWorker(context: FlowEngineContext & FlowRunWorkerOpt
     },
   }
 }
+
+/** Runs offered and held in memory at most, per worker (about 1 KB each). */
+const MAX_WAITING = 10_000
+/** How often a server-mode worker that has offered runs waiting still claims from the whole queue. */
+const QUEUE_CLAIM_EVERY_MS = 1000
 
 /** A first-in, first-out queue of runs: shift is O(1), removing some is O(n). */
 class RunQueue {
@@ -258,6 +288,13 @@ class RunQueue {
 
   first(): FlowRun | undefined {
     return this.#items[this.#head]
+  }
+
+  /** Puts runs back at the head, in their order (O(n)). */
+  unshift(runs: FlowRun[]): void {
+    if (runs.length === 0) return
+    this.#items = [...runs, ...this.#items.slice(this.#head)]
+    this.#head = 0
   }
 
   shift(): FlowRun | undefined {

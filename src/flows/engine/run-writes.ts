@@ -47,6 +47,13 @@ export interface SlotRefill {
   /** Called with the runs a claim of `asked` took, before the callers of the statement resume. */
   claimed(runs: FlowRun[], asked: number): void
   /**
+   * Runs to claim by id (ClaimRequest.offered) in a statement that claims up to `limit`, taken
+   * from those offered to the worker; undefined claims from the whole queue.
+   */
+  offered?(limit: number): FlowRun[] | undefined
+  /** Offered runs a claim by id found still queued and left (their flow was at its concurrency). */
+  left?(runs: FlowRun[]): void
+  /**
    * Runs started without a claim whose running state is not written yet (see the worker's sole
    * mode): they are marked running before any claim, so that the claim counts them against
    * their flows' concurrency and does not take them again.
@@ -114,12 +121,22 @@ export function groupedRunWrites(db: Db, refill: SlotRefill): GroupedRunWrites {
       )
       refill.marked?.([...marks.keys()])
     }
-    const { finished, claimed } = await finishAndClaimFlowRuns(
+    const offered = limit > 0 ? refill.offered?.(limit) : undefined
+    const result = await finishAndClaimFlowRuns(
       db,
       ends,
       ends.flatMap((item) => item.records),
-      { limit, leaseSeconds: refill.leaseSeconds },
+      { limit, leaseSeconds: refill.leaseSeconds, offered: offered?.map((run) => run.id) },
     )
+    const { finished } = result
+    let claimed = result.claimed
+    if (offered && result.offered) {
+      // The runs offered are as the store has them, queued until now (nothing to replay).
+      const byId = new Map(offered.map((run) => [run.id, run]))
+      const pick = (ids: string[]) => ids.flatMap((id) => byId.get(id) ?? [])
+      claimed = pick(result.offered.claimed)
+      refill.left?.(pick(result.offered.left))
+    }
     if (limit > 0) refill.claimed(claimed, limit)
     const ended = new Map(finished.map((run) => [run.id, run]))
     return items.map((item) =>
