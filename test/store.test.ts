@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { sql } from 'kysely'
 import { ulid } from 'ulid'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -5,8 +6,8 @@ import { appendEvent, appendEvents } from '../src/events/index.js'
 import type { Runtime } from '../src/runtime/index.js'
 import { upsertDataSource } from '../src/store/data-sources.js'
 import { getEntity, listEntityVersions, publishEntityVersion } from '../src/store/entities.js'
-import { claimUndispatchedEvents, listEvents } from '../src/store/events.js'
-import { listActionRecords } from '../src/store/flow-run-actions.js'
+import { claimUndispatchedEvents, insertEvents, listEvents, type StoredEvent } from '../src/store/events.js'
+import { listActionRecords, recordActions } from '../src/store/flow-run-actions.js'
 import { claimFlowRuns, finishAndClaimFlowRuns, getFlowRun, insertFlowRuns } from '../src/store/flow-runs.js'
 import { upsertInstance } from '../src/store/instances.js'
 import { migrate } from '../src/store/migrate.js'
@@ -323,6 +324,94 @@ describe.each(STORE_MODES)('control-plane store on %s', (mode) => {
       )
       const resumed = await claimFlowRuns(runtime.db, 10, 30)
       expect(resumed.map((r) => [r.id, r.state])).toEqual([[`run-${mode}-2`, 'running']])
+    },
+  )
+
+  it.skipIf(!storeModeAvailable(mode))(
+    'stores events, runs and action records sent as one jsonb document of rows as they were given (NULs as U+FFFD)',
+    async () => {
+      // Text as users' data has it: quotes, backslashes, braces, commas (what array literals
+      // escape), any Unicode, and NUL, which PostgreSQL cannot store.
+      const text = fc.string({
+        unit: fc.oneof(
+          fc.constantFrom('"', '\\', '{', '}', ',', '\0', "'"),
+          fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+        ),
+        maxLength: 12,
+      })
+      const json = fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.parse(JSON.stringify(v)) as unknown)
+      const storedAs = (value: unknown): unknown =>
+        JSON.parse(JSON.stringify(value ?? null).replaceAll('\\u0000', '\\ufffd'))
+      let n = 0
+      // An instance of its own: the other tests count what acme holds.
+      await upsertInstance(runtime.db, { id: 'prop', name: 'Properties' })
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.record({ key: text, value: json, inputs: json, outputs: json, name: text }), {
+            minLength: 1,
+            maxLength: 4,
+          }),
+          async (items) => {
+            n++
+            const events: StoredEvent[] = items.map((item) => ({
+              id: ulid(),
+              instanceId: 'prop',
+              type: 'datasource.refresh.failed',
+              occurredAt: new Date().toISOString(),
+              data: { [item.key]: item.value },
+            }))
+            await insertEvents(runtime.db, events)
+            const stored = await sql<{ id: string; data: unknown }>`
+              select id, data from events where id = any(${events.map((e) => e.id)}::text[])`.execute(
+              runtime.db,
+            )
+            for (const event of events)
+              expect(stored.rows.find((e) => e.id === event.id)?.data).toEqual(storedAs(event.data))
+            const runIds = items.map((_, i) => `prop-${mode}-${n}-${i}`)
+            await insertFlowRuns(
+              runtime.db,
+              items.map((item, i) => ({
+                id: runIds[i] as string,
+                instanceId: 'prop',
+                flowName: `Prop ${n}`,
+                eventId: null,
+                definition: { trigger: { type: 'x' }, actions: {} },
+                trigger: { body: item.value },
+              })),
+            )
+            await recordActions(
+              runtime.db,
+              items.map((item, i) => ({
+                runId: runIds[i] as string,
+                record: {
+                  path: item.name,
+                  name: item.name,
+                  type: 'http',
+                  status: 'Succeeded',
+                  inputs: item.inputs,
+                  outputs: item.outputs,
+                  error: null,
+                  attempts: 1,
+                  startedAt: '2026-12-01T10:00:00.000Z',
+                  completedAt: '2026-12-01T10:00:01.500Z',
+                },
+              })),
+            )
+            for (const [i, item] of items.entries()) {
+              const run = await getFlowRun(runtime.db, runIds[i] as string)
+              expect(run?.trigger).toEqual(storedAs({ body: item.value }))
+              const [record] = await listActionRecords(runtime.db, runIds[i] as string)
+              expect(record?.name).toBe(item.name.replaceAll('\0', '\uFFFD'))
+              expect(record?.inputs ?? null).toEqual(storedAs(item.inputs))
+              expect(record?.outputs ?? null).toEqual(storedAs(item.outputs))
+              expect(record?.durationMs).toBe(1500)
+            }
+          },
+        ),
+        { numRuns: 40 },
+      )
+      // Its queued runs would stand before the next tests' in the queue.
+      await sql`delete from instances where id = 'prop'`.execute(runtime.db)
     },
   )
 

@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 import { type DbOrTx, prepared } from './database.js'
+import { storableJson } from './safe-values.js'
 import type { EventRow } from './tables.js'
 
 /** An event as stored in the outbox: `{ id (ULID), type, instanceId, occurredAt, data }`. */
@@ -27,14 +28,22 @@ export const EVENTS_CHANNEL = 'openinsights_events'
 /** Inserts events in one statement and notifies listeners once they commit. */
 export async function insertEvents(db: DbOrTx, events: readonly StoredEvent[]): Promise<void> {
   if (events.length === 0) return
+  // As one jsonb document of rows (see insertActionRecords: cheaper than an array per column).
+  const rows = events.map((e) => ({
+    id: e.id,
+    instance_id: e.instanceId,
+    type: e.type,
+    occurred_at: e.occurredAt,
+    data: e.data,
+  }))
   // The history row, the outbox entry the dispatcher takes, and one notification delivered when
   // (and only if) they commit.
   await prepared(sql`
     with appended as (
       insert into events (id, instance_id, type, occurred_at, data)
-      select * from unnest(${events.map((e) => e.id)}::text[], ${events.map((e) => e.instanceId)}::text[],
-        ${events.map((e) => e.type)}::text[], ${events.map((e) => e.occurredAt)}::timestamptz[],
-        ${events.map((e) => JSON.stringify(e.data))}::jsonb[])
+      select id, instance_id, type, occurred_at, data
+      from jsonb_to_recordset(${storableJson(rows)}::jsonb)
+        as r (id text, instance_id text, type text, occurred_at timestamptz, data jsonb)
       returning id
     ),
     waiting as (insert into event_outbox (id) select id from appended returning 1)

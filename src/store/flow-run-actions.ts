@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 import { type DbOrTx, prepared } from './database.js'
+import { storableJson } from './safe-values.js'
 import type { FlowRunActionRow } from './tables.js'
 
 /** A finished action's record, for the run it belongs to. */
@@ -50,17 +51,32 @@ export async function recordActions(db: DbOrTx, records: RunActionRecord[]): Pro
   await prepared(insertActionRecords(records)).execute(db)
 }
 
+/**
+ * The insert of records, as one jsonb document of rows: PostgreSQL parses it once, where an
+ * array per column had every inputs and outputs escaped into an array literal by pg, parsed out
+ * of it, then parsed again as jsonb (a third less time per record in PGlite, 45–60 µs → 32–38).
+ */
 export function insertActionRecords(records: RunActionRecord[]) {
-  const column = <T>(pick: (record: Omit<ActionRecord, 'durationMs'>) => T) =>
-    records.map(({ record }) => pick(record))
+  const rows = records.map(({ runId, record }) => ({
+    run_id: runId,
+    path: record.path,
+    name: record.name,
+    type: record.type,
+    status: record.status,
+    inputs: record.inputs ?? null,
+    outputs: record.outputs ?? null,
+    error: record.error ?? null,
+    attempts: record.attempts,
+    started_at: record.startedAt,
+    completed_at: record.completedAt,
+  }))
   return sql`
     insert into flow_run_actions
       (run_id, path, name, type, status, inputs, outputs, error, attempts, started_at, completed_at)
-    select * from unnest(${records.map((r) => r.runId)}::text[], ${column((r) => r.path)}::text[],
-      ${column((r) => r.name)}::text[], ${column((r) => r.type)}::text[], ${column((r) => r.status)}::text[],
-      ${column((r) => JSON.stringify(r.inputs ?? null))}::jsonb[], ${column((r) => JSON.stringify(r.outputs ?? null))}::jsonb[],
-      ${column((r) => JSON.stringify(r.error ?? null))}::jsonb[], ${column((r) => r.attempts)}::int[],
-      ${column((r) => r.startedAt)}::timestamptz[], ${column((r) => r.completedAt)}::timestamptz[])
+    select run_id, path, name, type, status, inputs, outputs, error, attempts, started_at, completed_at
+    from jsonb_to_recordset(${storableJson(rows)}::jsonb) as r (run_id text, path text, name text,
+      type text, status text, inputs jsonb, outputs jsonb, error jsonb, attempts int,
+      started_at timestamptz, completed_at timestamptz)
     on conflict (run_id, path) do nothing`
 }
 

@@ -3,6 +3,7 @@ import { type RawBuilder, sql } from 'kysely'
 import { type DbOrTx, prepared } from './database.js'
 import type { StoredEvent } from './events.js'
 import { insertActionRecords, type RunActionRecord, recordActions } from './flow-run-actions.js'
+import { storableJson } from './safe-values.js'
 import { stableJson } from './stable-json.js'
 import type { FlowRunRow, FlowRunState } from './tables.js'
 
@@ -117,7 +118,6 @@ export async function insertFlowRun(db: DbOrTx, run: NewFlowRun): Promise<FlowRu
  */
 export async function insertFlowRuns(db: DbOrTx, runs: NewFlowRun[]): Promise<string[]> {
   if (runs.length === 0) return []
-  const column = <T>(pick: (run: NewFlowRun) => T) => runs.map(pick)
   // Each definition once per instance and statement (a batch's runs usually share a few).
   const hashes = new Map<Record<string, unknown>, string>()
   const definitions = new Map<
@@ -137,6 +137,18 @@ export async function insertFlowRuns(db: DbOrTx, runs: NewFlowRun[]): Promise<st
     })
   }
   const stored = [...definitions.values()]
+  // The runs as one jsonb document of rows (see insertActionRecords: cheaper than an array per column).
+  const rows = runs.map((r) => ({
+    id: r.id,
+    instance_id: r.instanceId,
+    flow_name: r.flowName,
+    event_id: r.eventId,
+    definition_hash: hashes.get(r.definition) as string,
+    concurrency: concurrencyOf(r.definition),
+    trigger: r.trigger ?? null,
+    rerun_of: r.rerunOf ?? null,
+    rerun_from: r.rerunFrom ?? null,
+  }))
   const result = await prepared(sql<{ id: string }>`
     with stored as (
       insert into flow_definitions (instance_id, hash, definition)
@@ -146,12 +158,9 @@ export async function insertFlowRuns(db: DbOrTx, runs: NewFlowRun[]): Promise<st
     )
     insert into flow_runs (id, instance_id, flow_name, event_id, state, definition_hash, concurrency, trigger, rerun_of, rerun_from)
     select id, instance_id, flow_name, event_id, 'queued', definition_hash, concurrency, trigger, rerun_of, rerun_from
-    from unnest(${column((r) => r.id)}::text[], ${column((r) => r.instanceId)}::text[],
-      ${column((r) => r.flowName)}::text[], ${column((r) => r.eventId)}::text[],
-      ${column((r) => hashes.get(r.definition) as string)}::text[], ${column((r) => concurrencyOf(r.definition))}::int[],
-      ${column((r) => (r.trigger === undefined ? null : JSON.stringify(r.trigger)))}::jsonb[],
-      ${column((r) => r.rerunOf ?? null)}::text[], ${column((r) => r.rerunFrom ?? null)}::text[])
-      as r (id, instance_id, flow_name, event_id, definition_hash, concurrency, trigger, rerun_of, rerun_from)
+    from jsonb_to_recordset(${storableJson(rows)}::jsonb)
+      as r (id text, instance_id text, flow_name text, event_id text, definition_hash text, concurrency int,
+        trigger jsonb, rerun_of text, rerun_from text)
     on conflict (id) do nothing
     returning id`).execute(db)
   return result.rows.map((row) => row.id)

@@ -40,6 +40,11 @@ function storable(value: unknown): unknown {
   if (value instanceof Date || Buffer.isBuffer(value) || ArrayBuffer.isView(value)) return value
   if (typeof (value as { toPostgres?: unknown }).toPostgres === 'function') return value
   // What pg would send for an object: its JSON, with the escaped NULs replaced.
-  const json = JSON.stringify(value)
+  return storableJson(value)
+}
+
+/** A value's JSON, to send as jsonb: NULs (escaped as \u0000 by JSON) become U+FFFD. */
+export function storableJson(value: unknown): string {
+  const json = JSON.stringify(value) ?? 'null'
   return json.includes('\\u0000') ? json.replace(NUL_ESCAPE, '$1\\ufffd') : json
 }
