@@ -1,6 +1,8 @@
+import type { Selectable } from 'kysely'
 import { sql } from 'kysely'
-import type { DbOrTx } from './database.js'
+import { type DbOrTx, prepared } from './database.js'
 import { sameJson } from './stable-json.js'
+import type { FlowsTable } from './tables.js'
 
 /** A trigger some subscription or flow uses: its event type and parameters as stored. */
 export interface TriggerUse {
@@ -53,12 +55,10 @@ export async function getFlow(db: DbOrTx, instanceId: string, name: string): Pro
 }
 
 export async function listFlows(db: DbOrTx, instanceId: string): Promise<StoredFlow[]> {
-  const rows = await db
-    .selectFrom('flows')
-    .selectAll()
-    .where('instance_id', '=', instanceId)
-    .orderBy('name')
-    .execute()
+  // Prepared: the dispatcher asks this for every batch of events (planning was half its cost).
+  const { rows } = await prepared(
+    sql<Selectable<FlowsTable>>`select * from flows where instance_id = ${instanceId} order by name`,
+  ).execute(db)
   return rows.map(toFlow)
 }
 

@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import type { DbOrTx } from './database.js'
+import { type DbOrTx, prepared } from './database.js'
 import type { SubscriptionRow } from './tables.js'
 
 /** A webhook subscription: where to POST which events of an instance, and how to sign them. */
@@ -96,4 +96,22 @@ export async function removeSubscription(
     .returningAll()
     .executeTakeFirst()
   return row ? toSubscription(row) : undefined
+}
+
+/**
+ * The active subscriptions of `instanceIds` to any of `eventTypes` (the dispatcher's webhook
+ * share, for every batch of events): prepared, one text whatever the numbers of each.
+ */
+export async function activeSubscriptionsTo(
+  db: DbOrTx,
+  instanceIds: string[],
+  eventTypes: string[],
+): Promise<{ id: string; instance_id: string; event_type: string; parameters: Record<string, unknown> }[]> {
+  const { rows } = await prepared(
+    sql<{ id: string; instance_id: string; event_type: string; parameters: Record<string, unknown> }>`
+      select id, instance_id, event_type, parameters from subscriptions
+      where instance_id = any(${instanceIds}::text[]) and event_type = any(${eventTypes}::text[])
+        and removed_at is null`,
+  ).execute(db)
+  return rows
 }

@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import type { DbOrTx } from './database.js'
+import { type DbOrTx, prepared } from './database.js'
 import { sameJson } from './stable-json.js'
 
 /** The unify configurations of several instances (those that have one), in one query. */
@@ -8,11 +8,11 @@ export async function getUnifyConfigs(
   instanceIds: readonly string[],
 ): Promise<Map<string, Record<string, unknown>>> {
   if (instanceIds.length === 0) return new Map()
-  const rows = await db
-    .selectFrom('unify_configs')
-    .select(['instance_id', 'config'])
-    .where('instance_id', 'in', [...instanceIds])
-    .execute()
+  // Prepared (one text whatever the number of instances): asked for every batch of events.
+  const { rows } = await prepared(
+    sql<{ instance_id: string; config: Record<string, unknown> }>`
+      select instance_id, config from unify_configs where instance_id = any(${[...instanceIds]}::text[])`,
+  ).execute(db)
   return new Map(rows.map((r) => [r.instance_id, r.config]))
 }
 

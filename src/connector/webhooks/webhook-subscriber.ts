@@ -3,6 +3,7 @@ import type { EventSubscriber } from '../../events/index.js'
 import { matchesTrigger } from '../../events/index.js'
 import { deliveryId } from '../../store/deliveries.js'
 import type { StoredEvent } from '../../store/events.js'
+import { activeSubscriptionsTo } from '../../store/subscriptions.js'
 import type { Tables } from '../../store/tables.js'
 
 /**
@@ -14,13 +15,7 @@ export function webhookSubscriber(onCreated: () => void): EventSubscriber {
   async function handleBatch(events: StoredEvent[], tx: Transaction<Tables>): Promise<boolean> {
     const instances = [...new Set(events.map((e) => e.instanceId))]
     const types = [...new Set(events.map((e) => e.type))]
-    const subscriptions = await tx
-      .selectFrom('subscriptions')
-      .select(['id', 'instance_id', 'event_type', 'parameters'])
-      .where('instance_id', 'in', instances)
-      .where('event_type', 'in', types)
-      .where('removed_at', 'is', null)
-      .execute()
+    const subscriptions = await activeSubscriptionsTo(tx, instances, types)
     if (subscriptions.length === 0) return false
     const rows = events.flatMap((event) =>
       subscriptions
