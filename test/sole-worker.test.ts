@@ -2,6 +2,7 @@ import { sql } from 'kysely'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
   appendEvent,
+  appendEvents,
   type EventSubscriber,
   SubscriberRegistry,
   startDispatcher,
@@ -33,7 +34,7 @@ describe.each(STORE_MODES)('the flow run worker of runs offered (%s)', (mode) =>
     runtime = await store.open(options)
     await upsertInstance(runtime.db, { id: 'shop', name: 'Shop' })
     // Each test's flows trigger on events of a data source of their own.
-    await addPlaceholderSources(runtime.db, 'shop', ['quick', 'two', 'slow', 'load', 'busy'])
+    await addPlaceholderSources(runtime.db, 'shop', ['quick', 'two', 'slow', 'load', 'pair', 'busy'])
     return runtime
   }
   /** An event of data source `source` (each test's flows trigger on their own). */
@@ -177,7 +178,8 @@ describe.each(STORE_MODES)('the flow run worker of runs offered (%s)', (mode) =>
   bothIt(
     "holds the runs offered to their flow's concurrency, and runs every one",
     async () => {
-      const rt = await open()
+      // Three slots: the serial flow's waiting runs must not take the slots the other's could use.
+      const rt = await open({ flowConcurrency: 3 })
       let inFlight = 0
       let most = 0
       sink.on('/serial', () => {
@@ -203,29 +205,48 @@ describe.each(STORE_MODES)('the flow run worker of runs offered (%s)', (mode) =>
         'shop',
         'Pair',
         {
-          trigger: { type: 'datasource.refresh.failed', parameters: { dataSourceName: 'load' } },
+          trigger: { type: 'datasource.refresh.failed', parameters: { dataSourceName: 'pair' } },
           concurrency: 2,
           actions: { Call: { type: 'http', inputs: { method: 'POST', uri: `${sink.url}/pair` } } },
         },
         'api',
       )
-      const events = []
-      for (let i = 0; i < 6; i++) events.push(await fire(rt, `serial-${i}`, 'load'))
+      // Ten serial runs offered first, then six of the other flow: the serial ones that wait do
+      // not keep the other flow's from the free slots.
+      // In one statement, so that all are offered at once whatever the time an append takes.
+      const appended = await appendEvents(rt.db, 'shop', [
+        ...Array.from({ length: 10 }, (_, i) => ({
+          type: 'datasource.refresh.failed' as const,
+          data: refreshFailed('shop', `serial-${i}`, 'load'),
+        })),
+        ...Array.from({ length: 6 }, (_, i) => ({
+          type: 'datasource.refresh.failed' as const,
+          data: refreshFailed('shop', `pair-${i}`, 'pair'),
+        })),
+      ])
+      rt.nudgeEvents()
+      const events = appended.slice(0, 10)
+      const others = appended.slice(10)
       const serial = []
       for (const event of events) serial.push(await ended(rt, (await runOf(rt, 'Serial', event.id)).id))
-      expect(serial.map((r) => r.state)).toEqual(Array(6).fill('succeeded'))
+      for (const event of others) await ended(rt, (await runOf(rt, 'Pair', event.id)).id)
+      expect(serial.map((r) => r.state)).toEqual(Array(10).fill('succeeded'))
       expect(most).toBe(1)
       const arrivals = sink
         .requestsTo('/serial')
         .map((r) => r.at)
         .sort((a, b) => a - b)
-      expect(arrivals).toHaveLength(6)
+      expect(arrivals).toHaveLength(10)
       for (let i = 1; i < arrivals.length; i++)
         expect((arrivals[i] as number) - (arrivals[i - 1] as number)).toBeGreaterThanOrEqual(130)
-      // The other flow's runs were not held behind the serial one's.
+      // Each next serial run was taken as the one before ended (in the statement that ended it),
+      // not at a later look for runs (every 500 ms): nine gaps of 150 ms and a statement each.
+      expect((arrivals[9] as number) - (arrivals[0] as number)).toBeLessThan(3600)
+      // The other flow's runs all went while the serial flow was still at its fifth run or so
+      // (ten take 1.5 s one after another).
       const pair = sink.requestsTo('/pair').map((r) => r.at)
       expect(pair).toHaveLength(6)
-      expect(Math.max(...pair) - Math.min(...pair)).toBeLessThan(arrivals.at(-1)! - arrivals[0]!)
+      expect(Math.max(...pair)).toBeLessThan(arrivals[5] as number)
     },
     60_000,
   )

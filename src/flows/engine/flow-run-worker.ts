@@ -51,6 +51,8 @@ export function startFlowRunWorker(context: FlowEngineContext & FlowRunWorkerOpt
   const active = new Map<string, Promise<void>>()
   /** Runs in flight per flow (instance and name), for each flow's concurrency. */
   const inFlight = new Map<string, number>()
+  /** The flow of each run in flight. */
+  const flowOf = new Map<string, string>()
   /** Runs offered and not started yet, oldest first (sole mode). */
   const waiting = new RunQueue()
   /** Offered runs whose flow was at its concurrency when their turn came, per flow, oldest first. */
@@ -67,6 +69,8 @@ export function startFlowRunWorker(context: FlowEngineContext & FlowRunWorkerOpt
   let claiming = false
   /** When the whole queue was last claimed from (server mode: see SlotRefill.offered). */
   let lastQueueClaim = 0
+  /** Flows a claim by id found at their concurrency because of other processes' runs (server mode). */
+  const busyElsewhere = new Set<string>()
 
   const writes = groupedRunWrites(context.db, {
     leaseSeconds,
@@ -96,24 +100,30 @@ export function startFlowRunWorker(context: FlowEngineContext & FlowRunWorkerOpt
         heldCount -= runs.remove(taken)
         if (runs.size === 0) held.delete(key)
       }
-      for (const run of runs) if (!active.has(run.id)) start(run)
+      for (const run of runs) {
+        busyElsewhere.delete(flowKey(run))
+        if (!active.has(run.id)) start(run)
+      }
     },
-    offered: (limit) => {
+    offered: (limit, ending) => {
       // Server mode: runs this process's dispatcher offered are claimed by id (no search of the
       // queue); the whole queue is looked at when none wait, and at least every second, so that
       // runs queued otherwise (re-runs, other processes' events) are not left behind.
-      if (sole || waiting.size === 0 || Date.now() - lastQueueClaim >= QUEUE_CLAIM_EVERY_MS) {
+      if (
+        sole ||
+        (waiting.size === 0 && heldCount === 0) ||
+        Date.now() - lastQueueClaim >= QUEUE_CLAIM_EVERY_MS
+      ) {
         lastQueueClaim = Date.now()
         return undefined
       }
-      const runs: FlowRun[] = []
-      while (runs.length < limit && waiting.size > 0) {
-        const run = waiting.shift() as FlowRun
-        if (!active.has(run.id)) runs.push(run)
-      }
-      return runs
+      return takeOffered(limit, ending)
     },
-    left: (runs) => waiting.unshift(runs),
+    left: (runs) => {
+      // Their flows are at their concurrency elsewhere: held, and tried one at a time.
+      for (const run of runs) busyElsewhere.add(flowKey(run))
+      hold(runs, 'front')
+    },
     unmarked: () => [...unmarked].map(([id, { startedAt }]) => ({ id, startedAt })),
     marked: (ids) => {
       for (const id of ids) forgetUnmarked(id)
@@ -152,6 +162,7 @@ export function startFlowRunWorker(context: FlowEngineContext & FlowRunWorkerOpt
   function start(run: FlowRun, fromMemory = false): void {
     const key = flowKey(run)
     inFlight.set(key, (inFlight.get(key) ?? 0) + 1)
+    flowOf.set(run.id, key)
     if (fromMemory) {
       const timer = setTimeout(() => {
         const entry = unmarked.get(run.id)
@@ -165,6 +176,7 @@ export function startFlowRunWorker(context: FlowEngineContext & FlowRunWorkerOpt
       .catch((error: unknown) => context.onError?.(coerceError(error)))
       .finally(() => {
         active.delete(run.id)
+        flowOf.delete(run.id)
         forgetUnmarked(run.id)
         const left = (inFlight.get(key) ?? 1) - 1
         if (left > 0) inFlight.set(key, left)
@@ -180,30 +192,61 @@ export function startFlowRunWorker(context: FlowEngineContext & FlowRunWorkerOpt
   /** Starts offered runs while slots are free, each flow within its concurrency. */
   function startWaiting(): void {
     if (stopped || claiming) return
-    const fits = (run: FlowRun) =>
-      (inFlight.get(flowKey(run)) ?? 0) < definitionFacts(run.definition).definition.concurrency
+    for (const run of takeOffered(context.batchSize - active.size)) start(run, true)
+  }
+
+  /**
+   * Takes up to `count` offered runs, oldest first, each flow within its concurrency as far as
+   * this worker knows (its runs in flight and those taken here): runs of a flow at its limit are
+   * held, in order, and taken first once it has room. A flow that a claim found busy elsewhere
+   * (server mode: other processes' runs) gives one run at a time until a claim takes it again.
+   */
+  function takeOffered(count: number, ending: string[] = []): FlowRun[] {
+    const taken: FlowRun[] = []
+    // Runs whose end goes in the same statement as the claim free their flows' slots.
+    const taking = new Map<string, number>()
+    for (const id of ending) {
+      const key = flowOf.get(id)
+      if (key !== undefined) taking.set(key, (taking.get(key) ?? 0) - 1)
+    }
+    const fits = (run: FlowRun, key: string) =>
+      (inFlight.get(key) ?? 0) + (taking.get(key) ?? 0) <
+      (busyElsewhere.has(key) ? 1 : definitionFacts(run.definition).definition.concurrency)
+    const take = (run: FlowRun, key: string) => {
+      taking.set(key, (taking.get(key) ?? 0) + 1)
+      taken.push(run)
+    }
     // Held runs first: they are older than the runs still waiting.
     for (const [key, runs] of held) {
-      while (active.size < context.batchSize && runs.size > 0 && fits(runs.first() as FlowRun)) {
+      while (taken.length < count && runs.size > 0 && fits(runs.first() as FlowRun, key)) {
         heldCount--
-        start(runs.shift() as FlowRun, true)
+        take(runs.shift() as FlowRun, key)
       }
       if (runs.size === 0) held.delete(key)
     }
-    while (active.size < context.batchSize && waiting.size > 0) {
+    while (taken.length < count && waiting.size > 0) {
       const run = waiting.shift() as FlowRun
       if (active.has(run.id)) continue
-      if (fits(run)) start(run, true)
-      else {
-        const key = flowKey(run)
-        let runs = held.get(key)
-        if (!runs) {
-          runs = new RunQueue()
-          held.set(key, runs)
-        }
-        runs.push(run)
-        heldCount++
+      const key = flowKey(run)
+      if (fits(run, key)) take(run, key)
+      else hold([run], 'back')
+    }
+    return taken
+  }
+
+  /** Holds runs of their flows, at the back of each flow's line or back at its front. */
+  function hold(runs: FlowRun[], where: 'front' | 'back'): void {
+    const byFlow = new Map<string, FlowRun[]>()
+    for (const run of runs) byFlow.set(flowKey(run), [...(byFlow.get(flowKey(run)) ?? []), run])
+    for (const [key, flowRuns] of byFlow) {
+      let line = held.get(key)
+      if (!line) {
+        line = new RunQueue()
+        held.set(key, line)
       }
+      if (where === 'front') line.unshift(flowRuns)
+      else for (const run of flowRuns) line.push(run)
+      heldCount += flowRuns.length
     }
   }
 

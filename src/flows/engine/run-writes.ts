@@ -47,10 +47,11 @@ export interface SlotRefill {
   /** Called with the runs a claim of `asked` took, before the callers of the statement resume. */
   claimed(runs: FlowRun[], asked: number): void
   /**
-   * Runs to claim by id (ClaimRequest.offered) in a statement that claims up to `limit`, taken
-   * from those offered to the worker; undefined claims from the whole queue.
+   * Runs to claim by id (ClaimRequest.offered) in a statement that claims up to `limit` and ends
+   * the runs `ending` (their slots count as free), taken from those offered to the worker;
+   * undefined claims from the whole queue.
    */
-  offered?(limit: number): FlowRun[] | undefined
+  offered?(limit: number, ending: string[]): FlowRun[] | undefined
   /** Offered runs a claim by id found still queued and left (their flow was at its concurrency). */
   left?(runs: FlowRun[]): void
   /**
@@ -121,7 +122,7 @@ export function groupedRunWrites(db: Db, refill: SlotRefill): GroupedRunWrites {
       )
       refill.marked?.([...marks.keys()])
     }
-    const offered = limit > 0 ? refill.offered?.(limit) : undefined
+    const offered = limit > 0 ? refill.offered?.(limit, [...ending]) : undefined
     const result = await finishAndClaimFlowRuns(
       db,
       ends,

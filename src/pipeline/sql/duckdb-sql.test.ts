@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { useSqlSession } from '../../../test/helpers/duck.js'
-import { ident, literal, literalList, sql } from '../../query/index.js'
+import { ident, literal, literalList, param, sql } from '../../query/index.js'
 import { isColumnType } from './duckdb-sql.js'
 
 const session = useSqlSession()
@@ -13,11 +13,26 @@ describe('SQL quoting', () => {
   it('literal() round-trips any text through DuckDB unchanged', async () => {
     await fc.assert(
       fc.asyncProperty(text, async (value) => {
-        const rows = await session().rows(sql`select ${literal(value)} as v`)
-        expect(rows[0]?.v).toBe(value)
+        // Compared inside DuckDB with the same text bound as a parameter, and read back: the
+        // Node binding's reader drops a leading U+FEFF (its TextDecoder takes it for a byte
+        // order mark), so the text read back is compared without it.
+        const rows = await session().rows(
+          sql`select ${literal(value)} as v, ${literal(value)} = ${param(value)} as same, length(${literal(value)}) as n`,
+        )
+        expect(rows[0]?.same).toBe(true)
+        expect(Number(rows[0]?.n)).toBe([...value].length)
+        expect(rows[0]?.v).toBe(value.replace(/^\uFEFF/, ''))
       }),
       { numRuns: 300 },
     )
+  })
+
+  it("reads a leading U+FEFF back without it (the Node binding's reader; DuckDB keeps it)", async () => {
+    const rows = await session().rows(
+      sql`select ${literal('\uFEFFa')} as v, length(${literal('\uFEFFa')}) as n`,
+    )
+    expect(Number(rows[0]?.n)).toBe(2)
+    expect(rows[0]?.v).toBe('a')
   })
 
   it('keeps a column named __proto__ or constructor as a value of the row', async () => {
