@@ -103,7 +103,14 @@ describe.each(STORE_MODES)('control-plane store on %s', (mode) => {
       '0013_slim_flow_runs.sql',
       '0014_queue_order.sql',
       '0015_payload_statistics.sql',
+      '0016_action_records_unchecked.sql',
     ])
+    // Action records keep no foreign key to their runs (the engine writes them only for its runs).
+    const foreignKeys = await sql<{ name: string }>`
+      select conname as name from pg_constraint where conrelid = 'flow_run_actions'::regclass and contype = 'f'`.execute(
+      runtime.db,
+    )
+    expect(foreignKeys.rows).toEqual([])
     // Payloads no query filters on are left out of ANALYZE's statistics.
     const noStatistics = await sql<{ column: string }>`
       select c.relname || '.' || a.attname as column from pg_attribute a join pg_class c on c.oid = a.attrelid
