@@ -137,7 +137,7 @@ export async function insertFlowRuns(db: DbOrTx, runs: NewFlowRun[]): Promise<st
     })
   }
   const stored = [...definitions.values()]
-  // The runs as one jsonb document of rows (see insertActionRecords: cheaper than an array per column).
+  // Definitions and runs as jsonb documents of rows (see insertActionRecords: cheaper than an array per column).
   const rows = runs.map((r) => ({
     id: r.id,
     instance_id: r.instanceId,
@@ -152,8 +152,9 @@ export async function insertFlowRuns(db: DbOrTx, runs: NewFlowRun[]): Promise<st
   const result = await prepared(sql<{ id: string }>`
     with stored as (
       insert into flow_definitions (instance_id, hash, definition)
-      select * from unnest(${stored.map((d) => d.instanceId)}::text[], ${stored.map((d) => d.hash)}::text[],
-        ${stored.map((d) => JSON.stringify(d.definition))}::jsonb[])
+      select instance_id, hash, definition
+      from jsonb_to_recordset(${storableJson(stored.map((d) => ({ instance_id: d.instanceId, hash: d.hash, definition: d.definition })))}::jsonb)
+        as d (instance_id text, hash text, definition jsonb)
       on conflict (instance_id, hash) do nothing
     )
     insert into flow_runs (id, instance_id, flow_name, event_id, state, definition_hash, concurrency, trigger, rerun_of, rerun_from)

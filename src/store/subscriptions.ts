@@ -106,9 +106,9 @@ export async function activeSubscriptionsTo(
   db: DbOrTx,
   instanceIds: string[],
   eventTypes: string[],
-): Promise<{ id: string; instance_id: string; event_type: string; parameters: Record<string, unknown> }[]> {
+): Promise<Pick<SubscriptionRow, 'id' | 'instance_id' | 'event_type' | 'parameters'>[]> {
   const { rows } = await prepared(
-    sql<{ id: string; instance_id: string; event_type: string; parameters: Record<string, unknown> }>`
+    sql<Pick<SubscriptionRow, 'id' | 'instance_id' | 'event_type' | 'parameters'>>`
       select id, instance_id, event_type, parameters from subscriptions
       where instance_id = any(${instanceIds}::text[]) and event_type = any(${eventTypes}::text[])
         and removed_at is null`,

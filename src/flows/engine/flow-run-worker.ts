@@ -122,7 +122,7 @@ export function startFlowRunWorker(context: FlowEngineContext & FlowRunWorkerOpt
     left: (runs) => {
       // Their flows are at their concurrency elsewhere: held, and tried one at a time.
       for (const run of runs) busyElsewhere.add(flowKey(run))
-      hold(runs, 'front')
+      holdAgain(runs)
     },
     unmarked: () => [...unmarked].map(([id, { startedAt }]) => ({ id, startedAt })),
     marked: (ids) => {
@@ -229,25 +229,35 @@ export function startFlowRunWorker(context: FlowEngineContext & FlowRunWorkerOpt
       if (active.has(run.id)) continue
       const key = flowKey(run)
       if (fits(run, key)) take(run, key)
-      else hold([run], 'back')
+      else {
+        lineOf(key).push(run)
+        heldCount++
+      }
     }
     return taken
   }
 
-  /** Holds runs of their flows, at the back of each flow's line or back at its front. */
-  function hold(runs: FlowRun[], where: 'front' | 'back'): void {
-    const byFlow = new Map<string, FlowRun[]>()
-    for (const run of runs) byFlow.set(flowKey(run), [...(byFlow.get(flowKey(run)) ?? []), run])
-    for (const [key, flowRuns] of byFlow) {
-      let line = held.get(key)
-      if (!line) {
-        line = new RunQueue()
-        held.set(key, line)
-      }
-      if (where === 'front') line.unshift(flowRuns)
-      else for (const run of flowRuns) line.push(run)
-      heldCount += flowRuns.length
+  /** The line of held runs of flow `key` (made when it has none). */
+  function lineOf(key: string): RunQueue {
+    let line = held.get(key)
+    if (!line) {
+      line = new RunQueue()
+      held.set(key, line)
     }
+    return line
+  }
+
+  /** Puts runs back at the front of their flows' lines, each flow's in their order. */
+  function holdAgain(runs: FlowRun[]): void {
+    const byFlow = new Map<string, FlowRun[]>()
+    for (const run of runs) {
+      const key = flowKey(run)
+      const list = byFlow.get(key)
+      if (list) list.push(run)
+      else byFlow.set(key, [run])
+    }
+    for (const [key, list] of byFlow) lineOf(key).unshift(list)
+    heldCount += runs.length
   }
 
   // Claims while they come back full; claims asked for otherwise (a nudge, the poll) go in the
