@@ -45,15 +45,29 @@ writeFileSync(
   sinkScript,
   `import { createServer } from 'node:http'
 const arrivals = {}
+let count = 0
+// GET /wait?count=N&ms=T answers once N events have arrived (or after T ms) with when each came:
+// one request per round, so that measuring costs the measured processes nothing while it runs.
+let waiters = []
+const answer = (res) => { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify(arrivals)) }
+const wake = () => { waiters = waiters.filter((w) => { if (count < w.count) return true; clearTimeout(w.timer); answer(w.res); return false }) }
 createServer((req, res) => {
-  if (req.method === 'GET') { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify(arrivals)); return }
+  if (req.method === 'GET') {
+    const url = new URL(req.url, 'http://sink')
+    const w = { count: Number(url.searchParams.get('count') ?? 0), res }
+    w.timer = setTimeout(() => { waiters = waiters.filter((x) => x !== w); answer(res) }, Number(url.searchParams.get('ms') ?? 0))
+    waiters.push(w)
+    wake()
+    return
+  }
   let body = ''
   req.on('data', (c) => (body += c))
   req.on('end', () => {
     const at = Date.now()
-    try { const id = JSON.parse(body).id; if (id) arrivals[id] = at } catch {}
-    if (req.url === '/reset') for (const k of Object.keys(arrivals)) delete arrivals[k]
+    try { const id = JSON.parse(body).id; if (id && arrivals[id] === undefined) { arrivals[id] = at; count++ } } catch {}
+    if (req.url === '/reset') { for (const k of Object.keys(arrivals)) delete arrivals[k]; count = 0 }
     res.end('ok')
+    if (waiters.length > 0) wake()
   })
 }).listen(0, '127.0.0.1', function () { console.log(this.address().port) })
 `,
@@ -85,14 +99,16 @@ function startProcess(
 }
 const sink = await startProcess(process.execPath, [sinkScript], /^(\d+)/m)
 const sinkUrl = `http://127.0.0.1:${sink.match[1]}`
-const arrivals = async () => (await (await fetch(sinkUrl)).json()) as Record<string, number>
+/** When each event's request reached the sink, once `count` have (or after `ms`). */
+const arrivals = async (count: number, ms: number) =>
+  (await (await fetch(`${sinkUrl}/?count=${count}&ms=${ms}`)).json()) as Record<string, number>
 const reset = () => fetch(`${sinkUrl}/reset`, { method: 'POST', body: '{}' })
 const waitForArrivals = async (ids: string[], timeoutMs = 600_000) => {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const got = await arrivals()
+    const got = await arrivals(ids.length, Math.max(0, Math.min(10_000, deadline - Date.now())))
     if (ids.every((id) => got[id] !== undefined)) return got
-    if (Date.now() > deadline)
+    if (Date.now() >= deadline)
       throw new Error(`only ${ids.filter((id) => got[id]).length}/${ids.length} arrived`)
     await new Promise((r) => setTimeout(r, 100))
   }
@@ -159,14 +175,19 @@ const feeder = process.env.DATABASE_URL
       /^ready$/m,
     )
   : undefined
-const feederLines: string[] = []
-let feederBuffer = ''
-feeder?.child.stdout?.on('data', (d: Buffer) => {
-  feederBuffer += d
-  const lines = feederBuffer.split('\n')
-  feederBuffer = lines.pop() as string
-  feederLines.push(...lines.filter((l) => l.startsWith('{')))
-})
+/** The JSON lines a helper process prints, as they come. */
+function jsonLines(child: ChildProcess): string[] {
+  const lines: string[] = []
+  let buffer = ''
+  child.stdout?.on('data', (d: Buffer) => {
+    buffer += d
+    const parts = buffer.split('\n')
+    buffer = parts.pop() as string
+    lines.push(...parts.filter((l) => l.startsWith('{')))
+  })
+  return lines
+}
+const feederLines = feeder ? jsonLines(feeder.child) : []
 const feed = async (prefix: string, count: number, burst: boolean): Promise<Record<string, number>> => {
   feederLines.length = 0
   feeder?.child.stdin?.write(`${burst ? 'burst' : 'run'} ${prefix} ${count}\n`)
@@ -427,32 +448,26 @@ async function startN8n(): Promise<Peer> {
   }
 }
 
+// The peers' client: a process of its own (see flows-peer-client.ts).
+const peerClient = await startProcess(
+  process.execPath,
+  ['--import', 'tsx', resolve(import.meta.dirname, 'flows-peer-client.ts')],
+  /^ready$/m,
+)
+const peerClientLines = jsonLines(peerClient.child)
 const runPeer = async (peer: Peer, count: number, clients = concurrency) => {
   await reset()
-  const ids = Array.from({ length: count }, (_, i) => `peer-${Date.now()}-${i}`)
-  const sent: Record<string, number> = {}
+  const prefix = `peer-${Date.now()}`
+  const ids = Array.from({ length: count }, (_, i) => `${prefix}-${i}`)
   const started = Date.now()
-  let next = 0
-  let failures = 0
-  let firstFailure: string | undefined
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      while (next < ids.length) {
-        const id = ids[next++] as string
-        sent[id] = Date.now()
-        const response = await fetch(peer.url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ id, source: 'crm' }),
-        })
-        const answer = await response.text()
-        if (!response.ok) {
-          failures++
-          firstFailure ??= `${response.status} ${answer.slice(0, 300)}`
-        }
-      }
-    }),
-  )
+  peerClientLines.length = 0
+  peerClient.child.stdin?.write(`post ${peer.url} ${prefix} ${count} ${clients}\n`)
+  while (peerClientLines.length === 0) await new Promise((r) => setTimeout(r, 10))
+  const { sent, failures, firstFailure } = JSON.parse(peerClientLines[0] as string) as {
+    sent: Record<string, number>
+    failures: number
+    firstFailure?: string
+  }
   if (failures > 0)
     throw new Error(
       `${peer.name} answered ${failures} of ${count} events with an error, first: ${firstFailure}`,
@@ -578,6 +593,7 @@ for (const peer of peers) {
 }
 for (const peer of peers) peer.stop()
 feeder?.child.kill()
+killGroup(peerClient.child)
 sink.child.kill()
 await runtime.close()
 
