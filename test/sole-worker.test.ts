@@ -26,6 +26,8 @@ describe.each(STORE_MODES)('the flow run worker of runs offered (%s)', (mode) =>
   /** What embedded mode's sole worker alone does. */
   const soleIt = it.skipIf(mode !== 'pglite')
   const bothIt = it.skipIf(!storeModeAvailable(mode))
+  /** What server mode alone does. */
+  const serverIt = it.skipIf(mode !== 'postgres' || !storeModeAvailable(mode))
   let store: TestStore
   let runtime: Runtime | undefined
   let sink: WebhookReceiver
@@ -34,7 +36,7 @@ describe.each(STORE_MODES)('the flow run worker of runs offered (%s)', (mode) =>
     runtime = await store.open(options)
     await upsertInstance(runtime.db, { id: 'shop', name: 'Shop' })
     // Each test's flows trigger on events of a data source of their own.
-    await addPlaceholderSources(runtime.db, 'shop', ['quick', 'two', 'slow', 'load', 'pair', 'busy'])
+    await addPlaceholderSources(runtime.db, 'shop', ['quick', 'two', 'slow', 'load', 'pair', 'busy', 'slots'])
     return runtime
   }
   /** An event of data source `source` (each test's flows trigger on their own). */
@@ -300,11 +302,12 @@ describe.each(STORE_MODES)('the flow run worker of runs offered (%s)', (mode) =>
       const rt = await open({ role: 'api' })
       const registry = new SubscriberRegistry()
       const handedOver: string[][] = []
+      const givenBack: string[][] = []
       let woken = 0
       let fail = true
       registry.add({
         name: 'hand-over',
-        handle: async (event) => () => handedOver.push([event.id]),
+        handle: async (event) => (committed) => (committed ? handedOver : givenBack).push([event.id]),
       })
       registry.add({
         name: 'wakes',
@@ -322,14 +325,17 @@ describe.each(STORE_MODES)('the flow run worker of runs offered (%s)', (mode) =>
       try {
         await dispatcher.drain().catch(() => 0)
         handedOver.length = 0
+        givenBack.length = 0
         woken = 0
         const event = await fire(rt, 'handed-1')
         await expect(dispatcher.drain()).rejects.toThrow('not now')
         expect(handedOver).toEqual([])
+        expect(givenBack).toEqual([[event.id]])
         expect(woken).toBe(0)
         fail = false
         expect(await dispatcher.drain()).toBe(1)
         expect(handedOver).toEqual([[event.id]])
+        expect(givenBack).toEqual([[event.id]])
         expect(woken).toBe(1)
       } finally {
         await dispatcher.stop()
@@ -360,6 +366,94 @@ describe.each(STORE_MODES)('the flow run worker of runs offered (%s)', (mode) =>
         expect((await ended(rt, (await runOf(rt, 'Busy', event.id)).id)).state).toBe('succeeded')
       // Each once: none started both from memory and by a claim.
       expect(sink.requestsTo('/held')).toHaveLength(9)
+    },
+    60_000,
+  )
+
+  serverIt(
+    'starts the runs its dispatcher creates while it has free slots without a claim, each flow within its concurrency',
+    async () => {
+      const rt = await open({ flowConcurrency: 4 })
+      sink.on('/slots', () => ({ status: 200, delayMs: 300 }))
+      await saveFlow(
+        rt.db,
+        'shop',
+        'Slots',
+        {
+          trigger: { type: 'datasource.refresh.failed', parameters: { dataSourceName: 'slots' } },
+          concurrency: 2,
+          actions: { Call: { type: 'http', inputs: { method: 'POST', uri: `${sink.url}/slots` } } },
+        },
+        'api',
+      )
+      // One batch of five events: two runs fit the flow (concurrency 2) and the worker's four slots.
+      const events = await appendEvents(
+        rt.db,
+        'shop',
+        Array.from({ length: 5 }, (_, i) => ({
+          type: 'datasource.refresh.failed' as const,
+          data: refreshFailed('shop', `slots-${i}`, 'slots'),
+        })),
+      )
+      rt.nudgeEvents()
+      const runs = await Promise.all(
+        events.map(async (event) => ended(rt, (await runOf(rt, 'Slots', event.id)).id)),
+      )
+      expect(runs.map((run) => run.state)).toEqual(Array(5).fill('succeeded'))
+      const rows = await sql<{ id: string; at_creation: boolean }>`
+        select id, started_at = requested_at as at_creation from flow_runs
+        where id in (${sql.join(runs.map((run) => run.id))}) order by id`.execute(rt.db)
+      // Started in the statement that created them (one now() for both): the first two only.
+      expect(rows.rows.map((row) => row.at_creation)).toEqual([true, true, false, false, false])
+      expect(sink.requestsTo('/slots')).toHaveLength(5)
+      // Never more than two at once: each started after an earlier one ended.
+      const spans = runs.map((run) => ({
+        start: Date.parse(run.startedAt as string),
+        end: Date.parse(run.completedAt as string),
+      }))
+      for (const [i, { start }] of spans.entries()) {
+        const others = spans.filter((other, j) => j !== i && other.start <= start && other.end > start)
+        expect(others.length).toBeLessThanOrEqual(1)
+      }
+    },
+    60_000,
+  )
+
+  serverIt(
+    'gives back the slots it set aside for runs of a batch that rolled back',
+    async () => {
+      const rt = await open({ flowConcurrency: 2, eventPollIntervalMs: 100 })
+      await saveFlow(
+        rt.db,
+        'shop',
+        'Quick',
+        {
+          trigger: { type: 'datasource.refresh.failed', parameters: { dataSourceName: 'quick' } },
+          actions: { Post: { type: 'http', inputs: { method: 'POST', uri: `${sink.url}/again` } } },
+        },
+        'api',
+      )
+      // After the flows' share (subscribers take theirs in order), the batch fails three times.
+      let failures = 3
+      rt.subscribers.add({
+        name: 'failing',
+        handle: async () => {
+          if (failures > 0) {
+            failures--
+            throw new Error('not now')
+          }
+          return false
+        },
+      })
+      const event = await fire(rt, 'again-1', 'quick')
+      // Had the failed batches kept the slots they set aside, none would be free (two slots,
+      // three failures) and the run would never start.
+      const run = await ended(rt, (await runOf(rt, 'Quick', event.id)).id)
+      expect(failures).toBe(0)
+      expect(run.state).toBe('succeeded')
+      // Started by the statement that created it.
+      expect(run.startedAt).toBe(run.requestedAt)
+      expect(sink.requestsTo('/again')).toHaveLength(1)
     },
     60_000,
   )

@@ -8,7 +8,13 @@ import { upsertDataSource } from '../src/store/data-sources.js'
 import { getEntity, listEntityVersions, publishEntityVersion } from '../src/store/entities.js'
 import { claimUndispatchedEvents, insertEvents, listEvents, type StoredEvent } from '../src/store/events.js'
 import { listActionRecords, recordActions } from '../src/store/flow-run-actions.js'
-import { claimFlowRuns, finishAndClaimFlowRuns, getFlowRun, insertFlowRuns } from '../src/store/flow-runs.js'
+import {
+  claimFlowRuns,
+  finishAndClaimFlowRuns,
+  getFlowRun,
+  insertFlowRuns,
+  insertFlowRunsStarting,
+} from '../src/store/flow-runs.js'
 import { upsertInstance } from '../src/store/instances.js'
 import { migrate } from '../src/store/migrate.js'
 import { finishRefresh, listRefreshes, queueRefresh, startRefresh } from '../src/store/refreshes.js'
@@ -463,6 +469,69 @@ describe.each(STORE_MODES)('control-plane store on %s', (mode) => {
       expect(second.finished.map((r) => r.id)).toEqual([id(1)])
       expect(second.offered).toEqual({ claimed: [id(5)], left: [id(6)] })
       expect(await state(6)).toBe('queued')
+    },
+  )
+
+  it.skipIf(!storeModeAvailable(mode))(
+    'starts runs as it creates them for the slots set aside: oldest first, each flow within its concurrency counting runs running in the store',
+    async () => {
+      const definition = (concurrency: number) => ({
+        concurrency,
+        trigger: { type: 'unify.completed' },
+        actions: {},
+      })
+      const id = (i: number) => `start-${mode}-${i}`
+      const run = (i: number, flowName: string, concurrency: number) => ({
+        id: id(i),
+        instanceId: 'acme',
+        flowName,
+        eventId: `se-${mode}-${i}`,
+        definition: definition(concurrency),
+      })
+      // Flow A (concurrency 2) has a run running elsewhere, and one whose lease ran out (not counted).
+      await insertFlowRuns(runtime.db, [run(1, 'Start A', 2), run(2, 'Start A', 2)])
+      await sql`update flow_runs set state = 'running', lease_until = now() + interval '1 minute' where id = ${id(1)}`.execute(
+        runtime.db,
+      )
+      await sql`update flow_runs set state = 'running', lease_until = now() - interval '1 second' where id = ${id(2)}`.execute(
+        runtime.db,
+      )
+      const inserted = await insertFlowRunsStarting(
+        runtime.db,
+        [
+          run(3, 'Start A', 2),
+          run(4, 'Start A', 2),
+          run(5, 'Start B', 5),
+          // Already there: not created again, not started.
+          run(1, 'Start A', 2),
+          run(6, 'Start B', 5),
+          run(7, 'Start B', 5),
+        ],
+        { slots: 3, leaseSeconds: 30 },
+      )
+      expect(inserted.created.sort()).toEqual([id(3), id(4), id(5), id(6), id(7)])
+      // A: one slot left (run 1 running) → run 3; then B's in order until the three slots are used.
+      expect(inserted.started.sort()).toEqual([id(3), id(5), id(6)])
+      const rows = await sql<{ id: string; state: string; leased: boolean; at_creation: boolean }>`
+        select id, state, lease_until > now() + interval '20 seconds' as leased, started_at = requested_at as at_creation
+        from flow_runs where id in (${sql.join([3, 4, 5, 6, 7].map(id))}) order by id`.execute(runtime.db)
+      expect(rows.rows.map((r) => [r.id, r.state, r.leased, r.at_creation])).toEqual([
+        [id(3), 'running', true, true],
+        [id(4), 'queued', null, null],
+        [id(5), 'running', true, true],
+        [id(6), 'running', true, true],
+        [id(7), 'queued', null, null],
+      ])
+      // Nothing set aside: all queued, as insertFlowRuns makes them.
+      const none = await insertFlowRunsStarting(runtime.db, [run(8, 'Start B', 5)], {
+        slots: 0,
+        leaseSeconds: 30,
+      })
+      expect(none).toEqual({ created: [id(8)], started: [] })
+      // Its queued runs would stand before the next tests' in the queue.
+      await sql`update flow_runs set state = 'cancelled', completed_at = now(), lease_until = null where id like ${`start-${mode}-%`}`.execute(
+        runtime.db,
+      )
     },
   )
 

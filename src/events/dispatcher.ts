@@ -7,10 +7,11 @@ import type { Tables } from '../store/tables.js'
 
 /**
  * What a subscriber made of its share: true when it made work (a delivery, a run, a job) that
- * `dispatched` should wake someone for, or a function to call once the batch has committed (to
- * hand what it made to whoever takes it up in this process).
+ * `dispatched` should wake someone for, or a function to call once the batch has ended — with
+ * true when it committed (to hand what it made to whoever takes it up in this process), false
+ * when it was rolled back (to give back what was set aside for it).
  */
-export type Share = boolean | undefined | (() => void)
+export type Share = boolean | undefined | ((committed: boolean) => void)
 
 /**
  * Something that reacts to events: webhook subscriptions, flows. It takes its share of an event
@@ -72,28 +73,37 @@ export function startDispatcher(options: DispatcherOptions): Dispatcher {
   async function dispatchBatch(): Promise<number> {
     // Only subscribers that made work are told (waking an idle worker costs a query).
     const madeWork = new Set<EventSubscriber>()
-    const afterCommit: (() => void)[] = []
+    const afterEnd: ((committed: boolean) => void)[] = []
     const took = (subscriber: EventSubscriber, share: Share) => {
-      if (typeof share === 'function') afterCommit.push(share)
+      if (typeof share === 'function') afterEnd.push(share)
       else if (share) madeWork.add(subscriber)
     }
-    const count = await options.db.transaction().execute(async (tx) => {
-      const events = await claimUndispatchedEvents(tx, batchSize)
-      if (events.length > 0) {
-        for (const subscriber of options.registry.list()) {
-          if (subscriber.handleBatch) took(subscriber, await subscriber.handleBatch(events, tx))
-          else for (const event of events) took(subscriber, await subscriber.handle(event, tx))
+    const ended = (committed: boolean) => {
+      for (const after of afterEnd) {
+        try {
+          after(committed)
+        } catch (error) {
+          options.onError?.(coerceError(error))
         }
       }
-      return events.length
-    })
-    for (const after of afterCommit) {
-      try {
-        after()
-      } catch (error) {
-        options.onError?.(coerceError(error))
-      }
     }
+    let count: number
+    try {
+      count = await options.db.transaction().execute(async (tx) => {
+        const events = await claimUndispatchedEvents(tx, batchSize)
+        if (events.length > 0) {
+          for (const subscriber of options.registry.list()) {
+            if (subscriber.handleBatch) took(subscriber, await subscriber.handleBatch(events, tx))
+            else for (const event of events) took(subscriber, await subscriber.handle(event, tx))
+          }
+        }
+        return events.length
+      })
+    } catch (error) {
+      ended(false)
+      throw error
+    }
+    ended(true)
     for (const subscriber of madeWork) subscriber.dispatched?.()
     return count
   }

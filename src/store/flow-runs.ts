@@ -117,6 +117,40 @@ export async function insertFlowRun(db: DbOrTx, run: NewFlowRun): Promise<FlowRu
  * id derived from both: see eventRunId).
  */
 export async function insertFlowRuns(db: DbOrTx, runs: NewFlowRun[]): Promise<string[]> {
+  return (await insertRuns(db, runs)).map((row) => row.id)
+}
+
+/** Slots a worker holds for runs created in the same statement (see insertFlowRunsStarting). */
+export interface RunReservation {
+  /** How many of the runs may start at once (the worker's free slots). */
+  slots: number
+  leaseSeconds: number
+}
+
+/**
+ * Creates runs as insertFlowRuns does, and starts up to `reservation.slots` of them in the same
+ * statement — as running, with the worker's lease, oldest first, each flow within its
+ * concurrency counting the runs running in the store — so that the worker of the inserting
+ * process takes them without a claim. The rest are queued. Answers the ids created, and which
+ * of those were started.
+ */
+export async function insertFlowRunsStarting(
+  db: DbOrTx,
+  runs: NewFlowRun[],
+  reservation: RunReservation,
+): Promise<{ created: string[]; started: string[] }> {
+  const rows = await insertRuns(db, runs, reservation.slots > 0 ? reservation : undefined)
+  return {
+    created: rows.map((row) => row.id),
+    started: rows.filter((row) => row.state === 'running').map((row) => row.id),
+  }
+}
+
+async function insertRuns(
+  db: DbOrTx,
+  runs: NewFlowRun[],
+  reservation?: RunReservation,
+): Promise<{ id: string; state: FlowRunState }[]> {
   if (runs.length === 0) return []
   // Each definition once per instance and statement (a batch's runs usually share a few).
   const hashes = new Map<Record<string, unknown>, string>()
@@ -138,7 +172,7 @@ export async function insertFlowRuns(db: DbOrTx, runs: NewFlowRun[]): Promise<st
   }
   const stored = [...definitions.values()]
   // Definitions and runs as jsonb documents of rows (see insertActionRecords: cheaper than an array per column).
-  const rows = runs.map((r) => ({
+  const rows = runs.map((r, place) => ({
     id: r.id,
     instance_id: r.instanceId,
     flow_name: r.flowName,
@@ -148,23 +182,59 @@ export async function insertFlowRuns(db: DbOrTx, runs: NewFlowRun[]): Promise<st
     trigger: r.trigger ?? null,
     rerun_of: r.rerunOf ?? null,
     rerun_from: r.rerunFrom ?? null,
+    place,
   }))
-  const result = await prepared(sql<{ id: string }>`
-    with stored as (
+  const definitionsCte = sql`stored as (
       insert into flow_definitions (instance_id, hash, definition)
       select instance_id, hash, definition
       from jsonb_to_recordset(${storableJson(stored.map((d) => ({ instance_id: d.instanceId, hash: d.hash, definition: d.definition })))}::jsonb)
         as d (instance_id text, hash text, definition jsonb)
       on conflict (instance_id, hash) do nothing
-    )
+    )`
+  const rowsSource = sql`jsonb_to_recordset(${storableJson(rows)}::jsonb)
+      as r (id text, instance_id text, flow_name text, event_id text, definition_hash text, concurrency int,
+        trigger jsonb, rerun_of text, rerun_from text, place int)`
+  if (!reservation) {
+    const result = await prepared(sql<{ id: string; state: FlowRunState }>`
+    with ${definitionsCte}
     insert into flow_runs (id, instance_id, flow_name, event_id, state, definition_hash, concurrency, trigger, rerun_of, rerun_from)
     select id, instance_id, flow_name, event_id, 'queued', definition_hash, concurrency, trigger, rerun_of, rerun_from
-    from jsonb_to_recordset(${storableJson(rows)}::jsonb)
-      as r (id text, instance_id text, flow_name text, event_id text, definition_hash text, concurrency int,
-        trigger jsonb, rerun_of text, rerun_from text)
+    from ${rowsSource}
     on conflict (id) do nothing
-    returning id`).execute(db)
-  return result.rows.map((row) => row.id)
+    returning id, state`).execute(db)
+    return result.rows
+  }
+  // As a claim picks (pickAndClaim): each flow's runs in order after those running in the store.
+  const result = await prepared(sql<{ id: string; state: FlowRunState }>`
+    with ${definitionsCte},
+    new_runs as materialized (select * from ${rowsSource}),
+    busy as materialized (
+      select w.instance_id, w.flow_name, (
+        select count(*) from flow_runs o
+        where o.instance_id = w.instance_id and o.flow_name = w.flow_name and o.state = 'running'
+          and o.lease_until > now()
+      ) as n
+      from (select distinct instance_id, flow_name from new_runs) w
+    ),
+    ranked as (
+      select r.id, r.place, r.concurrency,
+        row_number() over (partition by r.instance_id, r.flow_name order by r.place) + coalesce(b.n, 0) as taken
+      from new_runs r
+      left join busy b on b.instance_id = r.instance_id and b.flow_name = r.flow_name
+    ),
+    starting as (
+      select id from ranked where taken <= concurrency order by place limit ${reservation.slots}
+    )
+    insert into flow_runs (id, instance_id, flow_name, event_id, state, definition_hash, concurrency, trigger,
+      rerun_of, rerun_from, started_at, lease_until)
+    select r.id, r.instance_id, r.flow_name, r.event_id, case when s.id is null then 'queued' else 'running' end,
+      r.definition_hash, r.concurrency, r.trigger, r.rerun_of, r.rerun_from,
+      case when s.id is null then null else now() end,
+      case when s.id is null then null else now() + make_interval(secs => ${reservation.leaseSeconds}) end
+    from new_runs r left join starting s on s.id = r.id
+    on conflict (id) do nothing
+    returning id, state`).execute(db)
+  return result.rows
 }
 
 /** A definition's limit on runs in flight (10 unless it says). */

@@ -14,7 +14,25 @@ export interface FlowRunWorker {
    * neither searches the queue for them nor reads them back).
    */
   offer(runs: FlowRun[]): void
+  /**
+   * Sets free slots aside for up to `count` runs about to be created (server mode; a sole worker
+   * starts offered runs without a claim anyway): the statement that creates them starts that many
+   * as running with this worker's lease (insertFlowRunsStarting), and `start` then runs them here
+   * with no claim. Until `start` or `release`, the slots are nobody else's. Undefined when no
+   * slot is free, or when older offered runs wait (they go first).
+   */
+  reserve(count: number): SlotReservation | undefined
   stop(): Promise<void>
+}
+
+/** Free slots set aside by FlowRunWorker.reserve; exactly one of its functions is called. */
+export interface SlotReservation {
+  slots: number
+  leaseSeconds: number
+  /** Runs the runs the statement started (at most `slots`), and frees the slots it did not use. */
+  start(runs: FlowRun[]): void
+  /** Frees the slots (the statement failed, or was rolled back). */
+  release(): void
 }
 
 export interface FlowRunWorkerOptions {
@@ -71,12 +89,14 @@ export function startFlowRunWorker(context: FlowEngineContext & FlowRunWorkerOpt
   let lastQueueClaim = 0
   /** Flows a claim by id found at their concurrency because of other processes' runs (server mode). */
   const busyElsewhere = new Set<string>()
+  /** Slots set aside for runs being created (reserve). */
+  let reserved = 0
 
   const writes = groupedRunWrites(context.db, {
     leaseSeconds,
     limit: (ending) => {
       if (stopped) return 0
-      const free = Math.max(0, context.batchSize - active.size + ending)
+      const free = Math.max(0, context.batchSize - active.size - reserved + ending)
       looksAtClaim = looks
       // A sole worker fills its slots from the runs offered first; the store is asked only when
       // it may hold others.
@@ -192,7 +212,7 @@ export function startFlowRunWorker(context: FlowEngineContext & FlowRunWorkerOpt
   /** Starts offered runs while slots are free, each flow within its concurrency. */
   function startWaiting(): void {
     if (stopped || claiming) return
-    for (const run of takeOffered(context.batchSize - active.size)) start(run, true)
+    for (const run of takeOffered(context.batchSize - active.size - reserved)) start(run, true)
   }
 
   /**
@@ -311,6 +331,33 @@ export function startFlowRunWorker(context: FlowEngineContext & FlowRunWorkerOpt
       // Sole: started from memory. Otherwise claimed by id, in the next statement.
       if (sole) startWaiting()
       else poller.nudge()
+    },
+    reserve(count) {
+      const slots = Math.min(count, context.batchSize - active.size - reserved)
+      if (sole || stopped || slots <= 0 || waiting.size > 0 || heldCount > 0) return undefined
+      reserved += slots
+      let open = true
+      const free = () => {
+        if (!open) return false
+        open = false
+        reserved -= slots
+        return true
+      }
+      return {
+        slots,
+        leaseSeconds,
+        start(runs) {
+          if (!free()) return
+          // Running in the store with this worker's lease, as a claim leaves them. Were this
+          // worker stopping, they are left to a claim once their lease runs out.
+          if (!stopped) for (const run of runs.slice(0, slots)) if (!active.has(run.id)) start(run)
+          // Slots it did not use go to the next claim.
+          if (runs.length < slots) poller.nudge()
+        },
+        release() {
+          if (free()) poller.nudge()
+        },
+      }
     },
     async stop() {
       stopped = true

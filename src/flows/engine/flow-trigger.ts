@@ -1,16 +1,24 @@
 import { createHash } from 'node:crypto'
 import { type EventSubscriber, matchesTrigger } from '../../events/index.js'
 import type { StoredEvent } from '../../store/events.js'
-import { eventTrigger, type FlowRun, insertFlowRuns, type NewFlowRun } from '../../store/flow-runs.js'
+import {
+  eventTrigger,
+  type FlowRun,
+  insertFlowRuns,
+  insertFlowRunsStarting,
+  type NewFlowRun,
+} from '../../store/flow-runs.js'
 import { listFlows, type StoredFlow } from '../../store/flows.js'
 import type { FlowRunWorker } from './flow-run-worker.js'
 
 /**
  * Starts a run of every enabled flow whose trigger an event matches (type and parameters, as a
- * webhook subscription would), in the dispatcher's transaction: one run per flow and event. Once
- * the batch has committed, the runs it created are offered to the worker of this process.
+ * webhook subscription would), in the dispatcher's transaction: one run per flow and event. As
+ * many as the worker of this process has free slots for (server mode) are created running with
+ * its lease, and run by it without a claim once the batch has committed; the rest are created
+ * queued and offered to it then.
  */
-export function flowTrigger(worker: Pick<FlowRunWorker, 'offer'>): EventSubscriber {
+export function flowTrigger(worker: Pick<FlowRunWorker, 'offer' | 'reserve'>): EventSubscriber {
   const subscriber: EventSubscriber = {
     name: 'flows',
     handle: (event, tx) => subscriber.handleBatch?.([event], tx) ?? Promise.resolve(false),
@@ -30,31 +38,57 @@ export function flowTrigger(worker: Pick<FlowRunWorker, 'offer'>): EventSubscrib
           eventOf.set(run.id, event)
         }
       }
-      const created = new Set(await insertFlowRuns(tx, runs))
-      if (created.size === 0) return false
+      if (runs.length === 0) return false
+      const reservation = worker.reserve(runs.length)
+      let created: Set<string>
+      let started = new Set<string>()
+      try {
+        if (reservation) {
+          const inserted = await insertFlowRunsStarting(tx, runs, reservation)
+          created = new Set(inserted.created)
+          started = new Set(inserted.started)
+        } else created = new Set(await insertFlowRuns(tx, runs))
+      } catch (error) {
+        reservation?.release()
+        throw error
+      }
+      if (created.size === 0) {
+        reservation?.release()
+        return false
+      }
       const requestedAt = new Date().toISOString()
-      // As the store would read them back (see toFlowRun): the trigger is the event's.
-      const offered = runs
-        .filter((run) => created.has(run.id))
-        .map(
-          (run): FlowRun => ({
-            id: run.id,
-            instanceId: run.instanceId,
-            flowName: run.flowName,
-            eventId: run.eventId,
-            state: 'queued',
-            definition: run.definition,
-            trigger: eventTrigger(eventOf.get(run.id) as StoredEvent),
-            rerunOf: null,
-            rerunFrom: null,
-            requestedAt,
-            startedAt: null,
-            completedAt: null,
-            durationMs: null,
-            error: null,
-          }),
-        )
-      return () => worker.offer(offered)
+      // As the store would read them back (see toFlowRun): the trigger is the event's. A started
+      // run is handed over as a claim hands it (its state before: nothing recorded to replay).
+      const toRun = (run: NewFlowRun): FlowRun => ({
+        id: run.id,
+        instanceId: run.instanceId,
+        flowName: run.flowName,
+        eventId: run.eventId,
+        state: 'queued',
+        definition: run.definition,
+        trigger: eventTrigger(eventOf.get(run.id) as StoredEvent),
+        rerunOf: null,
+        rerunFrom: null,
+        requestedAt,
+        startedAt: started.has(run.id) ? requestedAt : null,
+        completedAt: null,
+        durationMs: null,
+        error: null,
+      })
+      const starting: FlowRun[] = []
+      const offered: FlowRun[] = []
+      for (const run of runs) {
+        if (started.has(run.id)) starting.push(toRun(run))
+        else if (created.has(run.id)) offered.push(toRun(run))
+      }
+      return (committed) => {
+        if (!committed) {
+          reservation?.release()
+          return
+        }
+        reservation?.start(starting)
+        if (offered.length > 0) worker.offer(offered)
+      }
     },
   }
   return subscriber
