@@ -8,7 +8,7 @@
  * http response, in memory) and n8n 2 (Webhook → HTTP Request, each execution saved: SQLite
  * embedded, PostgreSQL in server mode), each installed from the npm registry into bench/.work on
  * first use and fed the same events over HTTP at the same concurrency; then bursts of 3,000
- * events to each (capacity: two warm-up bursts, then five, medians compared; Node-RED at 64 and
+ * events to each (capacity: two warm-up rounds, then five, medians compared; Node-RED at 64 and
  * 256 clients, n8n at 64, the better median kept). Ours and Node-RED's rounds are interleaved, so
  * that the shared machine's changes of speed fall on both; the median of the round-by-round
  * ratios and each process's CPU time per execution are printed beside. RESULT's `ratio` is the capacity ratio to
@@ -509,7 +509,7 @@ for (const peer of peers) {
   )
 }
 
-// Capacity: a burst of events at once, several times each (after two warm-up bursts), medians
+// Capacity: a burst of events at once, several times each (after two warm-up rounds), medians
 // compared. Ours: committed 100 per statement and drained from the outbox. The peers have no
 // queue: each gets the same number of requests from N clients at once, at each of its client
 // counts, and keeps its better median.
@@ -539,8 +539,13 @@ const peerBurstRound = async (peer: Peer, clients: number, count: number, record
 }
 const oursBursts: BurstRun[] = []
 let burstCpuMs = 0
+// Two warm-up rounds first, in which each system executes as many bursts as the interleaved peer
+// with the most client counts does (Node-RED: one at each of its two), so that each has run as
+// many executions before its first measured round: its JIT (V8 compiles hot code on background
+// threads, which on two cores slows whatever runs then) has had the same work to warm up on.
+const warmUpBursts = Math.max(1, ...interleaved.map((peer) => peer.burstClients.length))
 for (let round = -2; round < burstRounds; round++) {
-  // Two warm-up rounds first.
+  if (round < 0) for (let i = 1; i < warmUpBursts; i++) await runOurs(burstCount, true)
   const cpuBefore = process.cpuUsage()
   const run = await runOurs(burstCount, true)
   const cpuUsed = process.cpuUsage(cpuBefore)
