@@ -208,14 +208,7 @@ async function insertRuns(
   const result = await prepared(sql<{ id: string; state: FlowRunState }>`
     with ${definitionsCte},
     new_runs as materialized (select * from ${rowsSource}),
-    busy as materialized (
-      select w.instance_id, w.flow_name, (
-        select count(*) from flow_runs o
-        where o.instance_id = w.instance_id and o.flow_name = w.flow_name and o.state = 'running'
-          and o.lease_until > now()
-      ) as n
-      from (select distinct instance_id, flow_name from new_runs) w
-    ),
+    ${runningPerFlow(sql`new_runs`, [])},
     ranked as (
       select r.id, r.place, r.concurrency,
         row_number() over (partition by r.instance_id, r.flow_name order by r.place) + coalesce(b.n, 0) as taken
@@ -566,6 +559,22 @@ function claimCtes(limit: number, leaseSeconds: number, endingIds: string[]) {
 }
 
 /**
+ * `busy` (instance_id, flow_name, n): the runs running (lease not run out) of each flow in the
+ * common table expression `source`, but those in `endingIds` — from the index of running runs,
+ * counted once per flow (materialized), not once per row when a join is planned as a nested loop.
+ */
+function runningPerFlow(source: RawBuilder<unknown>, endingIds: string[]) {
+  return sql`busy as materialized (
+      select w.instance_id, w.flow_name, (
+        select count(*) from flow_runs o
+        where o.instance_id = w.instance_id and o.flow_name = w.flow_name and o.state = 'running'
+          and o.lease_until > now() and o.id <> all(${endingIds}::text[])
+      ) as n
+      from (select distinct instance_id, flow_name from ${source}) w
+    )`
+}
+
+/**
  * From `candidates` (id, instance_id, flow_name, requested_at, concurrency: common table
  * expressions ending in one named candidates), picks up to `limit`, oldest first, each flow
  * within its concurrency counting the runs running (but those in `endingIds`), and claims them:
@@ -579,16 +588,7 @@ function pickAndClaim(
 ) {
   return sql`
     ${candidates},
-    -- Runs in flight per flow of the candidates, from the index of running runs: counted once
-    -- (materialized), not once per candidate when the join is planned as a nested loop.
-    busy as materialized (
-      select w.instance_id, w.flow_name, (
-        select count(*) from flow_runs o
-        where o.instance_id = w.instance_id and o.flow_name = w.flow_name and o.state = 'running'
-          and o.lease_until > now() and o.id <> all(${endingIds}::text[])
-      ) as n
-      from (select distinct instance_id, flow_name from candidates) w
-    ),
+    ${runningPerFlow(sql`candidates`, endingIds)},
     ranked as (
       select c.id, c.concurrency,
         row_number() over (partition by c.instance_id, c.flow_name order by c.requested_at, c.id) as place,
