@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { type EventSubscriber, matchesTrigger } from '../../events/index.js'
+import { type EventSubscriber, matchesTrigger, type Share } from '../../events/index.js'
 import type { StoredEvent } from '../../store/events.js'
 import {
   eventTrigger,
@@ -9,7 +9,7 @@ import {
   type NewFlowRun,
 } from '../../store/flow-runs.js'
 import { listFlows, type StoredFlow } from '../../store/flows.js'
-import type { FlowRunWorker } from './flow-run-worker.js'
+import type { FlowRunWorker, SlotReservation } from './flow-run-worker.js'
 
 /**
  * Starts a run of every enabled flow whose trigger an event matches (type and parameters, as a
@@ -40,58 +40,69 @@ export function flowTrigger(worker: Pick<FlowRunWorker, 'offer' | 'reserve'>): E
       }
       if (runs.length === 0) return false
       const reservation = worker.reserve(runs.length)
-      let created: Set<string>
-      let started = new Set<string>()
       try {
-        if (reservation) {
-          const inserted = await insertFlowRunsStarting(tx, runs, reservation)
-          created = new Set(inserted.created)
-          started = new Set(inserted.started)
-        } else created = new Set(await insertFlowRuns(tx, runs))
+        return await createRuns(runs, eventOf, tx, reservation)
       } catch (error) {
+        // The slots set aside go back (a statement that failed started nothing).
         reservation?.release()
         throw error
-      }
-      if (created.size === 0) {
-        reservation?.release()
-        return false
-      }
-      const requestedAt = new Date().toISOString()
-      // As the store would read them back (see toFlowRun): the trigger is the event's. A started
-      // run is handed over as a claim hands it (its state before: nothing recorded to replay).
-      const toRun = (run: NewFlowRun): FlowRun => ({
-        id: run.id,
-        instanceId: run.instanceId,
-        flowName: run.flowName,
-        eventId: run.eventId,
-        state: 'queued',
-        definition: run.definition,
-        trigger: eventTrigger(eventOf.get(run.id) as StoredEvent),
-        rerunOf: null,
-        rerunFrom: null,
-        requestedAt,
-        startedAt: started.has(run.id) ? requestedAt : null,
-        completedAt: null,
-        durationMs: null,
-        error: null,
-      })
-      const starting: FlowRun[] = []
-      const offered: FlowRun[] = []
-      for (const run of runs) {
-        if (started.has(run.id)) starting.push(toRun(run))
-        else if (created.has(run.id)) offered.push(toRun(run))
-      }
-      return (committed) => {
-        if (!committed) {
-          reservation?.release()
-          return
-        }
-        reservation?.start(starting)
-        if (offered.length > 0) worker.offer(offered)
       }
     },
   }
   return subscriber
+
+  /** Creates the runs (starting those the reservation has slots for); the share hands them over. */
+  async function createRuns(
+    runs: NewFlowRun[],
+    eventOf: Map<string, StoredEvent>,
+    tx: Parameters<EventSubscriber['handle']>[1],
+    reservation: SlotReservation | undefined,
+  ): Promise<Share> {
+    let created: Set<string>
+    let started = new Set<string>()
+    if (reservation) {
+      const inserted = await insertFlowRunsStarting(tx, runs, reservation)
+      created = new Set(inserted.created)
+      started = new Set(inserted.started)
+    } else created = new Set(await insertFlowRuns(tx, runs))
+    if (created.size === 0) {
+      reservation?.release()
+      return false
+    }
+    const requestedAt = new Date().toISOString()
+    // As the store would read them back (see toFlowRun): the trigger is the event's. A started
+    // run is handed over as a claim hands it (its state before: nothing recorded to replay).
+    const toRun = (run: NewFlowRun): FlowRun => ({
+      id: run.id,
+      instanceId: run.instanceId,
+      flowName: run.flowName,
+      eventId: run.eventId,
+      state: 'queued',
+      definition: run.definition,
+      trigger: eventTrigger(eventOf.get(run.id) as StoredEvent),
+      rerunOf: null,
+      rerunFrom: null,
+      requestedAt,
+      startedAt: started.has(run.id) ? requestedAt : null,
+      completedAt: null,
+      durationMs: null,
+      error: null,
+    })
+    const starting: FlowRun[] = []
+    const offered: FlowRun[] = []
+    for (const run of runs) {
+      if (started.has(run.id)) starting.push(toRun(run))
+      else if (created.has(run.id)) offered.push(toRun(run))
+    }
+    return (committed) => {
+      if (!committed) {
+        reservation?.release()
+        return
+      }
+      reservation?.start(starting)
+      if (offered.length > 0) worker.offer(offered)
+    }
+  }
 
   function runsFor(event: StoredEvent, flows: StoredFlow[]): NewFlowRun[] {
     return flows
