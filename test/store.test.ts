@@ -110,10 +110,13 @@ describe.each(STORE_MODES)('control-plane store on %s', (mode) => {
       '0014_queue_order.sql',
       '0015_payload_statistics.sql',
       '0016_action_records_unchecked.sql',
+      '0017_instance_checked_per_statement.sql',
     ])
-    // Action records keep no foreign key to their runs (the engine writes them only for its runs).
+    // Action records keep no foreign key to their runs (the engine writes them only for its runs),
+    // nor events and runs to their instance (checked per statement: see the test below).
     const foreignKeys = await sql<{ name: string }>`
-      select conname as name from pg_constraint where conrelid = 'flow_run_actions'::regclass and contype = 'f'`.execute(
+      select conname as name from pg_constraint
+      where conrelid in ('flow_run_actions'::regclass, 'events'::regclass, 'flow_runs'::regclass) and contype = 'f'`.execute(
       runtime.db,
     )
     expect(foreignKeys.rows).toEqual([])
@@ -133,6 +136,67 @@ describe.each(STORE_MODES)('control-plane store on %s', (mode) => {
       'flow_runs.trigger',
     ])
   })
+
+  it.skipIf(!storeModeAvailable(mode))(
+    "refuses events and runs of an instance that does not exist, the whole statement, with a foreign key's error",
+    async () => {
+      // An instance of its own: its rows stay out of the other tests' listings.
+      const checked = `checked-${mode}`
+      await upsertInstance(runtime.db, { id: checked, name: 'Checked' })
+      const refused = async (write: Promise<unknown>) => {
+        const error = (await write.then(
+          () => undefined,
+          (e: unknown) => e,
+        )) as { code?: string; message?: string } | undefined
+        expect(error?.code).toBe('23503')
+        expect(error?.message).toContain(`'ghost-${mode}'`)
+      }
+      const event = (id: string, instanceId: string) => ({
+        id,
+        type: 'unify.completed',
+        instanceId,
+        occurredAt: new Date().toISOString(),
+        data: {},
+      })
+      await refused(
+        insertEvents(runtime.db, [event(`ok-${mode}-e`, checked), event(`ghost-${mode}-e`, `ghost-${mode}`)]),
+      )
+      const definition = { trigger: { type: 'unify.completed' }, actions: {} }
+      const run = (id: string, instanceId: string) => ({
+        id,
+        instanceId,
+        flowName: 'Ghost',
+        eventId: null,
+        definition,
+        trigger: {},
+      })
+      await refused(
+        insertFlowRuns(runtime.db, [run(`ok-${mode}-r`, checked), run(`ghost-${mode}-r`, `ghost-${mode}`)]),
+      )
+      await refused(
+        insertFlowRunsStarting(
+          runtime.db,
+          [run(`ok-${mode}-s`, checked), run(`ghost-${mode}-s`, `ghost-${mode}`)],
+          {
+            slots: 2,
+            leaseSeconds: 30,
+          },
+        ),
+      )
+      // Nothing of the statements stayed, not even the rows of the instance that exists.
+      const left = await sql<{ n: number }>`
+        select (select count(*) from events where id like ${`%-${mode}-e`})::int
+          + (select count(*) from flow_runs where id like ${`%-${mode}-_`} and flow_name = 'Ghost')::int as n`.execute(
+        runtime.db,
+      )
+      expect(left.rows[0]?.n).toBe(0)
+      // Those of an instance that exists go in as before (events: every other test here).
+      expect(await insertFlowRuns(runtime.db, [run(`ok-${mode}-r2`, checked)])).toEqual([`ok-${mode}-r2`])
+      await sql`update flow_runs set state = 'cancelled', completed_at = now() where id = ${`ok-${mode}-r2`}`.execute(
+        runtime.db,
+      )
+    },
+  )
 
   it.skipIf(!storeModeAvailable(mode))('keeps one active refresh per data source', async () => {
     const first = await queueRefresh(runtime.db, {
@@ -423,7 +487,13 @@ describe.each(STORE_MODES)('control-plane store on %s', (mode) => {
         ),
         { numRuns: 40 },
       )
-      // Its queued runs would stand before the next tests' in the queue.
+      // Its queued runs would stand before the next tests' in the queue. Nothing cascades from
+      // instances to events and runs (migration 0017): they are deleted first.
+      await sql`delete from flow_run_actions where run_id in (select id from flow_runs where instance_id = 'prop')`.execute(
+        runtime.db,
+      )
+      await sql`delete from flow_runs where instance_id = 'prop'`.execute(runtime.db)
+      await sql`delete from events where instance_id = 'prop'`.execute(runtime.db)
       await sql`delete from instances where id = 'prop'`.execute(runtime.db)
     },
   )

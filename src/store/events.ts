@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 import { type DbOrTx, prepared } from './database.js'
+import { instanceKnown, knownInstances } from './instances.js'
 import { storableJson } from './safe-values.js'
 import type { EventRow } from './tables.js'
 
@@ -39,11 +40,13 @@ export async function insertEvents(db: DbOrTx, events: readonly StoredEvent[]): 
   // The history row, the outbox entry the dispatcher takes, and one notification delivered when
   // (and only if) they commit.
   await prepared(sql`
-    with appended as (
+    with ${knownInstances([...new Set(events.map((e) => e.instanceId))])},
+    appended as (
       insert into events (id, instance_id, type, occurred_at, data)
       select id, instance_id, type, occurred_at, data
       from jsonb_to_recordset(${storableJson(rows)}::jsonb)
         as r (id text, instance_id text, type text, occurred_at timestamptz, data jsonb)
+      where ${instanceKnown(sql`r.instance_id`)}
       returning id
     ),
     waiting as (insert into event_outbox (id) select id from appended returning 1)

@@ -3,6 +3,7 @@ import { type RawBuilder, sql } from 'kysely'
 import { type DbOrTx, prepared } from './database.js'
 import type { StoredEvent } from './events.js'
 import { insertActionRecords, type RunActionRecord, recordActions } from './flow-run-actions.js'
+import { instanceKnown, knownInstances } from './instances.js'
 import { storableJson } from './safe-values.js'
 import { stableJson } from './stable-json.js'
 import type { FlowRunRow, FlowRunState } from './tables.js'
@@ -194,19 +195,21 @@ async function insertRuns(
   const rowsSource = sql`jsonb_to_recordset(${storableJson(rows)}::jsonb)
       as r (id text, instance_id text, flow_name text, event_id text, definition_hash text, concurrency int,
         trigger jsonb, rerun_of text, rerun_from text, place int)`
+  const instances = knownInstances([...new Set(runs.map((run) => run.instanceId))])
   if (!reservation) {
     const result = await prepared(sql<{ id: string; state: FlowRunState }>`
-    with ${definitionsCte}
+    with ${definitionsCte}, ${instances}
     insert into flow_runs (id, instance_id, flow_name, event_id, state, definition_hash, concurrency, trigger, rerun_of, rerun_from)
     select id, instance_id, flow_name, event_id, 'queued', definition_hash, concurrency, trigger, rerun_of, rerun_from
     from ${rowsSource}
+    where ${instanceKnown(sql`r.instance_id`)}
     on conflict (id) do nothing
     returning id, state`).execute(db)
     return result.rows
   }
   // As a claim picks (pickAndClaim): each flow's runs in order after those running in the store.
   const result = await prepared(sql<{ id: string; state: FlowRunState }>`
-    with ${definitionsCte},
+    with ${definitionsCte}, ${instances},
     new_runs as materialized (select * from ${rowsSource}),
     ${runningPerFlow(sql`new_runs`, [])},
     ranked as (
@@ -225,6 +228,7 @@ async function insertRuns(
       case when s.id is null then null else now() end,
       case when s.id is null then null else now() + make_interval(secs => ${reservation.leaseSeconds}) end
     from new_runs r left join starting s on s.id = r.id
+    where ${instanceKnown(sql`r.instance_id`)}
     on conflict (id) do nothing
     returning id, state`).execute(db)
   return result.rows
