@@ -498,6 +498,51 @@ describe.each(STORE_MODES)('control-plane store on %s', (mode) => {
     },
   )
 
+  it.skipIf(mode !== 'postgres' || !storeModeAvailable(mode))(
+    'does not claim by id a run another transaction claims meanwhile: it waits, and leaves it to that one',
+    async () => {
+      const definition = { concurrency: 5, trigger: { type: 'unify.completed' }, actions: {} }
+      const id = `raced-${mode}`
+      await insertFlowRuns(runtime.db, [
+        { id, instanceId: 'acme', flowName: 'Raced', eventId: null, definition, trigger: {} },
+      ])
+      let commit!: () => void
+      const held = new Promise<void>((resolve) => {
+        commit = resolve
+      })
+      let claimedElsewhere = false
+      // Another worker's claim, its transaction still open while the claim by id starts.
+      const elsewhere = runtime.db.transaction().execute(async (tx) => {
+        await sql`update flow_runs set state = 'running', lease_until = now() + interval '10 minutes' where id = ${id}`.execute(
+          tx,
+        )
+        claimedElsewhere = true
+        await held
+      })
+      while (!claimedElsewhere) await new Promise((resolve) => setTimeout(resolve, 10))
+      const byId = finishAndClaimFlowRuns(runtime.db, [], [], { limit: 5, leaseSeconds: 30, offered: [id] })
+      // It waits for the other transaction rather than skipping or claiming over it.
+      const early = await Promise.race([
+        byId.then(() => 'answered'),
+        new Promise((r) => setTimeout(() => r('waiting'), 300)),
+      ])
+      expect(early).toBe('waiting')
+      commit()
+      await elsewhere
+      const answer = await byId
+      expect(answer.offered?.claimed).toEqual([])
+      // The other worker's lease stands (10 minutes, not this claim's 30 seconds).
+      const lease = await sql<{ long: boolean }>`
+        select lease_until > now() + interval '5 minutes' as long from flow_runs where id = ${id}`.execute(
+        runtime.db,
+      )
+      expect(lease.rows[0]?.long).toBe(true)
+      await sql`update flow_runs set state = 'cancelled', completed_at = now(), lease_until = null where id = ${id}`.execute(
+        runtime.db,
+      )
+    },
+  )
+
   it.skipIf(!storeModeAvailable(mode))(
     'claims offered runs by id along with ends: only those still queued, oldest first, within the flow limit',
     async () => {

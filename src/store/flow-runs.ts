@@ -442,11 +442,24 @@ async function finishAndClaimOffered(
     where state = 'queued'`
   const result = await prepared(sql<{ finished: EndedRow[]; claimed: string[]; left: string[] }>`
     with ${ends},
-    ${pickAndClaim(sql`candidates as (${candidates})`, claim.limit, claim.leaseSeconds, endingIds)}
+    ${rankedCandidates(sql`candidates as (${candidates})`, endingIds)},
+    claimed as (
+      -- Without locking the rows first (as the claim from the whole queue does, to skip those
+      -- other claimers hold): these runs were offered to this process alone. The update checks
+      -- its condition on the state again on the newest version of a row that another
+      -- transaction changed meanwhile, so a run claimed elsewhere is not claimed twice. The state
+      -- is compared through coalesce so that the planner does not match the partial index of
+      -- queued runs and read every queued run to find these few.
+      update flow_runs f set state = 'running', started_at = coalesce(f.started_at, now()),
+        lease_until = now() + make_interval(secs => ${claim.leaseSeconds})
+      where f.id = any(array(select id from ranked where place + busy <= concurrency order by id limit ${claim.limit}))
+        and coalesce(f.state, '') = 'queued'
+      returning f.id
+    )
     select
       (select coalesce(json_agg(finished), '[]') from finished) as finished,
       (select coalesce(json_agg(id), '[]') from claimed) as claimed,
-      (select coalesce(json_agg(id), '[]') from candidates where id not in (select id from picked)) as left`).execute(
+      (select coalesce(json_agg(id), '[]') from candidates where id not in (select id from claimed)) as left`).execute(
     db,
   )
   const row = result.rows[0] as { finished: EndedRow[]; claimed: string[]; left: string[] }
@@ -579,6 +592,25 @@ function runningPerFlow(source: RawBuilder<unknown>, endingIds: string[]) {
 }
 
 /**
+ * `candidates` (a common table expression of id, instance_id, flow_name, requested_at,
+ * concurrency), `busy` (runningPerFlow) and `ranked`: each candidate's place in its flow, oldest
+ * first, and its flow's runs running but those in `endingIds` — a candidate may start when
+ * place + busy <= concurrency.
+ */
+function rankedCandidates(candidates: RawBuilder<unknown>, endingIds: string[]) {
+  return sql`
+    ${candidates},
+    ${runningPerFlow(sql`candidates`, endingIds)},
+    ranked as (
+      select c.id, c.concurrency,
+        row_number() over (partition by c.instance_id, c.flow_name order by c.requested_at, c.id) as place,
+        coalesce(b.n, 0) as busy
+      from candidates c
+      left join busy b on b.instance_id = c.instance_id and b.flow_name = c.flow_name
+    )`
+}
+
+/**
  * From `candidates` (id, instance_id, flow_name, requested_at, concurrency: common table
  * expressions ending in one named candidates), picks up to `limit`, oldest first, each flow
  * within its concurrency counting the runs running (but those in `endingIds`), and claims them:
@@ -591,15 +623,7 @@ function pickAndClaim(
   endingIds: string[],
 ) {
   return sql`
-    ${candidates},
-    ${runningPerFlow(sql`candidates`, endingIds)},
-    ranked as (
-      select c.id, c.concurrency,
-        row_number() over (partition by c.instance_id, c.flow_name order by c.requested_at, c.id) as place,
-        coalesce(b.n, 0) as busy
-      from candidates c
-      left join busy b on b.instance_id = c.instance_id and b.flow_name = c.flow_name
-    ),
+    ${rankedCandidates(candidates, endingIds)},
     picked as (
       select f.id, f.state as prev_state
       from flow_runs f
