@@ -11,6 +11,7 @@ import { listActionRecords, recordActions } from '../src/store/flow-run-actions.
 import {
   claimFlowRuns,
   finishAndClaimFlowRuns,
+  finishFlowRuns,
   getFlowRun,
   insertFlowRuns,
   insertFlowRunsStarting,
@@ -85,6 +86,70 @@ describe.each(STORE_MODES)('control-plane store on %s', (mode) => {
         expect((listed[0]?.requestedAt ?? '') >= (listed.at(-1)?.requestedAt ?? '')).toBe(true)
         expect((await getRun(runtime.db, kind, 'acme', first.run.id))?.state).toBe('succeeded')
       }
+    },
+  )
+
+  it.skipIf(!storeModeAvailable(mode))(
+    "writes JSON documents holding users' NULs (a column name, a step's error, options) with NULs as U+FFFD",
+    async () => {
+      // JSON escapes NUL as \u0000, which jsonb refuses: the run, the refresh's entity or the
+      // source could not be written at all, and a run that cannot record its end never ends.
+      const nul = 'a\u0000b "c" \\u0000 d'
+      const safe = 'a\uFFFDb "c" \\u0000 d'
+      for (const kind of ['full-refresh', 'unify'] as const) {
+        const run = await queueRun(runtime.db, kind, {
+          id: ulid(),
+          instanceId: 'acme',
+          reason: 'nul',
+          steps: [{ name: nul } as never],
+        })
+        await startRun(runtime.db, kind, run.run.id)
+        const ended = await finishRun(runtime.db, kind, run.run.id, {
+          state: 'failed',
+          error: { code: 'Bad', message: nul },
+          steps: [{ name: 'read', error: nul } as never],
+          stats: { [nul]: 1 },
+        })
+        expect(ended?.state, kind).toBe('failed')
+        const stored = (await getRun(runtime.db, kind, 'acme', run.run.id)) as Record<string, unknown>
+        expect(stored.error, kind).toEqual({ code: 'Bad', message: safe })
+        expect(kind === 'unify' ? stored.stats : stored.steps, kind).toEqual(
+          kind === 'unify' ? { [safe]: 1 } : [{ name: 'read', error: safe }],
+        )
+      }
+      const id = ulid()
+      await publishEntityVersion(
+        runtime.db,
+        {
+          id,
+          instanceId: 'acme',
+          entityName: 'nul-columns',
+          refreshId: id,
+          directory: `/data/${id}`,
+          rowCount: 1,
+          schema: [{ name: nul, type: 'VARCHAR' }],
+          partitions: [],
+          keyColumn: nul,
+        },
+        'datasource:contacts',
+      )
+      expect((await getEntity(runtime.db, 'acme', 'nul-columns'))?.current?.schema).toEqual([
+        { name: safe, type: 'VARCHAR' },
+      ])
+      await upsertDataSource(runtime.db, 'acme', {
+        name: 'nul-options',
+        kind: 'csv',
+        options: { path: '/x.csv', delimiter: nul },
+        maxShrink: 0.5,
+        primaryKey: 'id',
+        columnTypes: { [nul]: 'VARCHAR' },
+        rejectRatio: 0.05,
+      })
+      const options = await sql<{ options: { delimiter: string } }>`
+        select options from data_sources where instance_id = 'acme' and name = 'nul-options'`.execute(
+        runtime.db,
+      )
+      expect(options.rows[0]?.options.delimiter).toBe(safe)
     },
   )
 
@@ -401,6 +466,44 @@ describe.each(STORE_MODES)('control-plane store on %s', (mode) => {
       )
       const resumed = await claimFlowRuns(runtime.db, 10, 30)
       expect(resumed.map((r) => [r.id, r.state])).toEqual([[`run-${mode}-2`, 'running']])
+    },
+  )
+
+  it.skipIf(!storeModeAvailable(mode))(
+    'an end answers each run it ended as the store now has it (NULs in an error as U+FFFD), and not a run ended before',
+    async () => {
+      const definition = { trigger: { type: 'unify.completed' }, actions: {} }
+      const ids = [1, 2, 3].map((i) => `end-${mode}-${i}`)
+      await insertFlowRuns(
+        runtime.db,
+        ids.map((id) => ({
+          id,
+          instanceId: 'acme',
+          flowName: 'Ends',
+          eventId: null,
+          definition,
+          trigger: {},
+        })),
+      )
+      await finishFlowRuns(runtime.db, [{ id: ids[2] as string, outcome: { state: 'cancelled' } }])
+      const message = 'bad "row" \u0000 at {1,2} \\ end'
+      const ended = await finishFlowRuns(runtime.db, [
+        { id: ids[0] as string, outcome: { state: 'succeeded', startedAt: new Date().toISOString() } },
+        { id: ids[1] as string, outcome: { state: 'failed', error: { code: 'Http500\u0000', message } } },
+        { id: ids[2] as string, outcome: { state: 'failed', error: { code: 'Late', message: 'too late' } } },
+      ])
+      const stored = await Promise.all(ids.slice(0, 2).map((id) => getFlowRun(runtime.db, id)))
+      expect(ended).toEqual(
+        stored.map((run) => ({
+          id: run?.id,
+          state: run?.state,
+          completedAt: run?.completedAt,
+          error: run?.error,
+        })),
+      )
+      expect(ended[1]?.error).toEqual({ code: 'Http500\uFFFD', message: 'bad "row" \uFFFD at {1,2} \\ end' })
+      expect(ended[0]?.completedAt).toBe(ended[1]?.completedAt)
+      expect((await getFlowRun(runtime.db, ids[2] as string))?.state).toBe('cancelled')
     },
   )
 

@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 import type { DbOrTx } from './database.js'
+import { storableJson } from './safe-values.js'
 import type { ApiKeyRow } from './tables.js'
 
 /** A connection's key as stored: never the key itself, only its hash and a recognisable prefix. */
@@ -39,7 +40,7 @@ export async function insertApiKey(
       name: key.name,
       prefix: key.prefix,
       hash: key.hash,
-      scopes: JSON.stringify(key.scopes),
+      scopes: storableJson(key.scopes),
       rate_limit: key.rateLimit,
     })
     .returningAll()

@@ -1,4 +1,5 @@
 import type { DbOrTx } from './database.js'
+import { storableJson } from './safe-values.js'
 import { stableJson } from './stable-json.js'
 import type { DataSourceRow, DataSourcesTable } from './tables.js'
 
@@ -50,12 +51,12 @@ export async function upsertDataSource(
   if (existing && sameDefinition(existing, source)) return 'unchanged'
   const values = {
     kind: source.kind,
-    options: JSON.stringify(source.options),
+    options: storableJson(source.options),
     primary_key: source.primaryKey,
-    column_types: JSON.stringify(source.columnTypes),
+    column_types: storableJson(source.columnTypes),
     reject_ratio: source.rejectRatio,
     max_shrink: source.maxShrink,
-    schedule: source.schedule ? JSON.stringify(source.schedule) : null,
+    schedule: source.schedule ? storableJson(source.schedule) : null,
     // Counted from this change: a new schedule does not fire for slots before it.
     schedule_fired_at: null,
   }

@@ -1,4 +1,5 @@
 import type { DbOrTx } from './database.js'
+import { storableJson } from './safe-values.js'
 import type { ColumnSchema, EntityVersionRow, PartitionInfo } from './tables.js'
 
 /** One immutable, fully written set of Parquet partitions of an entity. */
@@ -60,8 +61,8 @@ export async function publishEntityVersion(
       refresh_id: version.refreshId,
       directory: version.directory,
       row_count: version.rowCount,
-      schema: JSON.stringify(version.schema),
-      partitions: JSON.stringify(version.partitions),
+      schema: storableJson(version.schema),
+      partitions: storableJson(version.partitions),
       key_column: version.keyColumn,
     })
     .execute()

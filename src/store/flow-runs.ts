@@ -384,7 +384,7 @@ export async function finishAndClaimFlowRuns(
     with ${ends},
     ${claimCtes(claim.limit, claim.leaseSeconds, endingIds)}
     select
-      (select coalesce(json_agg(finished), '[]') from finished) as finished,
+      (select coalesce(json_agg(id), '[]') from finished) as finished, now() as ended_at,
       (select coalesce(json_agg(c), '[]') from (
         select claimed.*, e.type as event_type, e.occurred_at as event_occurred_at, e.data as event_data
         from claimed left join events e on claimed.trigger is null and e.id = claimed.event_id) c) as claimed,
@@ -396,7 +396,7 @@ export async function finishAndClaimFlowRuns(
   )
   const row = result.rows[0] as ClaimResult
   return {
-    finished: row.finished.map(fromEndedRow),
+    finished: endedRuns(runs, row.finished, row.ended_at),
     claimed: row.claimed.map((claimed) => fromJsonRow(claimed, row.definitions)),
   }
 }
@@ -440,7 +440,7 @@ async function finishAndClaimOffered(
         coalesce(concurrency, (definition ->> 'concurrency')::int, 10) as concurrency
       from flow_runs where id = any(${offered}::text[]) offset 0) o
     where state = 'queued'`
-  const result = await prepared(sql<{ finished: EndedRow[]; claimed: string[]; left: string[] }>`
+  const result = await prepared(sql<OfferedResult>`
     with ${ends},
     ${rankedCandidates(sql`candidates as (${candidates})`, endingIds)},
     claimed as (
@@ -457,25 +457,16 @@ async function finishAndClaimOffered(
       returning f.id
     )
     select
-      (select coalesce(json_agg(finished), '[]') from finished) as finished,
+      (select coalesce(json_agg(id), '[]') from finished) as finished, now() as ended_at,
       (select coalesce(json_agg(id), '[]') from claimed) as claimed,
       (select coalesce(json_agg(id), '[]') from candidates where id not in (select id from claimed)) as left`).execute(
     db,
   )
-  const row = result.rows[0] as { finished: EndedRow[]; claimed: string[]; left: string[] }
+  const row = result.rows[0] as OfferedResult
   return {
-    finished: row.finished.map(fromEndedRow),
+    finished: endedRuns(runs, row.finished, row.ended_at),
     claimed: [],
     offered: { claimed: row.claimed, left: row.left },
-  }
-}
-
-function fromEndedRow(ended: EndedRow): EndedFlowRun {
-  return {
-    id: ended.id,
-    state: ended.state,
-    completedAt: ended.completed_at ? new Date(ended.completed_at).toISOString() : null,
-    error: ended.error_code ? { code: ended.error_code, message: ended.error_message ?? '' } : null,
   }
 }
 
@@ -502,26 +493,48 @@ function endCtes(runs: { id: string; outcome: FlowRunOutcome }[], records: RunAc
       update flow_runs f set state = o.outcome -> f.id ->> 'state', completed_at = now(), lease_until = null,
         started_at = coalesce(f.started_at, (o.outcome -> f.id ->> 'startedAt')::timestamptz),
         error_code = o.outcome -> f.id ->> 'code', error_message = o.outcome -> f.id ->> 'message'
-      from (select ${JSON.stringify(outcomes)}::jsonb as outcome) o
+      from (select ${storableJson(outcomes)}::jsonb as outcome) o
       where f.id = any(${endingIds}::text[]) and f.state in ('queued', 'running')
-      returning f.id, f.state, f.completed_at, f.error_code, f.error_message
+      returning f.id
     )`
   return { ends, endingIds }
 }
 
+/**
+ * The runs a statement ended (`ids`, from `finished`), as the store now has them: what the
+ * statement wrote is what it was given, and its completion time the transaction's (now()), so
+ * only ids come back (with the time once) rather than each row's columns.
+ */
+function endedRuns(
+  runs: { id: string; outcome: FlowRunOutcome }[],
+  ids: string[],
+  endedAt: string | Date,
+): EndedFlowRun[] {
+  const completedAt = new Date(endedAt).toISOString()
+  const outcomes = new Map(runs.map((run) => [run.id, run.outcome]))
+  return ids.flatMap((id) => {
+    const outcome = outcomes.get(id)
+    if (!outcome) return []
+    const error = outcome.error?.code
+      ? // Stored as storableJson sent it: NULs as U+FFFD.
+        {
+          code: outcome.error.code.replaceAll('\0', '\uFFFD'),
+          message: (outcome.error.message ?? '').replaceAll('\0', '\uFFFD'),
+        }
+      : null
+    return [{ id, state: outcome.state, completedAt, error }]
+  })
+}
+
+type OfferedResult = { finished: string[]; ended_at: Date; claimed: string[]; left: string[] }
+
 type ClaimResult = {
-  finished: EndedRow[]
+  finished: string[]
+  ended_at: Date
   claimed: JsonFlowRunRow[]
   definitions: Record<string, Record<string, unknown>>
 }
 
-type EndedRow = {
-  id: string
-  state: FlowRunState
-  completed_at: string | null
-  error_code: string | null
-  error_message: string | null
-}
 /** A claimed run as json_agg renders it (timestamps as text), with its state before the claim. */
 type JsonFlowRunRow = Omit<
   StoredRunRow,

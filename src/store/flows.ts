@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely'
 import { sql } from 'kysely'
 import { type DbOrTx, prepared } from './database.js'
+import { storableJson } from './safe-values.js'
 import { sameJson } from './stable-json.js'
 import type { FlowsTable } from './tables.js'
 
@@ -33,7 +34,7 @@ export async function putFlow(
   const existing = await getFlow(db, flow.instanceId, flow.name)
   if (existing && sameJson(existing.definition, flow.definition) && existing.enabled === flow.enabled)
     return 'unchanged'
-  const values = { definition: JSON.stringify(flow.definition), enabled: flow.enabled, origin: flow.origin }
+  const values = { definition: storableJson(flow.definition), enabled: flow.enabled, origin: flow.origin }
   await db
     .insertInto('flows')
     .values({ instance_id: flow.instanceId, name: flow.name, ...values })

@@ -1,6 +1,7 @@
 import { sql } from 'kysely'
 import type { DbOrTx } from './database.js'
 import type { TriggerUse } from './flows.js'
+import { storableJson } from './safe-values.js'
 import { sameJson } from './stable-json.js'
 
 export interface InsightConfig {
@@ -25,7 +26,7 @@ export async function putInsightConfig(
 ): Promise<'created' | 'updated' | 'unchanged'> {
   const existing = await getInsightConfig(db, instanceId)
   if (existing && sameJson(existing, config)) return 'unchanged'
-  const values = { measures: JSON.stringify(config.measures), segments: JSON.stringify(config.segments) }
+  const values = { measures: storableJson(config.measures), segments: storableJson(config.segments) }
   await db
     .insertInto('insight_configs')
     .values({ instance_id: instanceId, ...values })

@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 import type { DbOrTx } from './database.js'
+import { storableJson } from './safe-values.js'
 import type { RefreshProgress, RefreshRow, RefreshState } from './tables.js'
 
 /** One attempt to ingest a data source, from request to its published (or failed) outcome. */
@@ -71,7 +72,7 @@ export async function queueRefresh(
       data_source_name: refresh.dataSourceName,
       state: 'queued',
       allow_shrink: refresh.allowShrink ?? false,
-      progress: JSON.stringify({ phase: 'queued', fraction: 0 } satisfies RefreshProgress),
+      progress: storableJson({ phase: 'queued', fraction: 0 } satisfies RefreshProgress),
     })
     .onConflict((oc) =>
       oc.columns(['instance_id', 'data_source_name']).where('state', 'in', ACTIVE).doNothing(),
@@ -107,7 +108,7 @@ export async function startRefresh(db: DbOrTx, id: string, workerId: string): Pr
       state: 'running',
       started_at: sql`coalesce(started_at, now())`,
       heartbeat_at: sql`now()`,
-      progress: JSON.stringify({ phase: 'reading', fraction: 0 } satisfies RefreshProgress),
+      progress: storableJson({ phase: 'reading', fraction: 0 } satisfies RefreshProgress),
       attempt: sql`attempt + 1`,
       worker_id: workerId,
     })
@@ -127,7 +128,7 @@ export async function reportRefreshProgress(
 ): Promise<boolean> {
   const result = await db
     .updateTable('refreshes')
-    .set({ progress: JSON.stringify(progress), heartbeat_at: sql`now()` })
+    .set({ progress: storableJson(progress), heartbeat_at: sql`now()` })
     .where('id', '=', id)
     .where('state', '=', 'running')
     .where('worker_id', '=', workerId)
@@ -166,11 +167,11 @@ export async function finishRefresh(
       state: outcome.state,
       completed_at: sql`now()`,
       started_at: sql`coalesce(started_at, now())`,
-      progress: JSON.stringify({ phase: 'done', fraction: 1 } satisfies RefreshProgress),
+      progress: storableJson({ phase: 'done', fraction: 1 } satisfies RefreshProgress),
       row_count: outcome.rowCount,
       rejected_row_count: outcome.rejectedRowCount,
       rejects_path: outcome.rejectsPath,
-      dialect: outcome.state === 'succeeded' && outcome.dialect ? JSON.stringify(outcome.dialect) : null,
+      dialect: outcome.state === 'succeeded' && outcome.dialect ? storableJson(outcome.dialect) : null,
       error_code: outcome.state === 'succeeded' ? null : outcome.error.code,
       error_message: outcome.state === 'succeeded' ? null : outcome.error.message,
     })
@@ -249,7 +250,7 @@ export async function requeueRefresh(
     .updateTable('refreshes')
     .set({
       state: 'queued',
-      progress: JSON.stringify({ phase: 'retrying', fraction: 0 } satisfies RefreshProgress),
+      progress: storableJson({ phase: 'retrying', fraction: 0 } satisfies RefreshProgress),
       error_code: error.code,
       error_message: error.message,
     })

@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 import type { DbOrTx } from './database.js'
+import { storableJson } from './safe-values.js'
 import type { FullRefreshStep, RunState } from './tables.js'
 
 /**
@@ -122,7 +123,7 @@ export async function queueRun<K extends RunKind>(
   const joins: RunState[] = kind === 'full-refresh' ? ['queued', 'running'] : ['queued']
   const extra =
     kind === 'full-refresh'
-      ? sql`, steps) values (${run.id}, ${run.instanceId}, 'queued', ${run.reason}, ${JSON.stringify(run.steps ?? [])}::jsonb)`
+      ? sql`, steps) values (${run.id}, ${run.instanceId}, 'queued', ${run.reason}, ${storableJson(run.steps ?? [])}::jsonb)`
       : sql`, full_refresh_id) values (${run.id}, ${run.instanceId}, 'queued', ${run.reason}, ${run.fullRefreshId ?? null})`
   const inserted = await sql<RunRow>`
     insert into ${table(kind)} (id, instance_id, state, reason${extra}
@@ -194,8 +195,8 @@ export async function finishRun<K extends RunKind>(
   const from: RunState[] = outcome.state === 'cancelled' ? ['queued', 'running'] : ['running']
   const carried =
     kind === 'full-refresh'
-      ? sql`steps = coalesce(${outcome.steps ? JSON.stringify(outcome.steps) : null}::jsonb, steps)`
-      : sql`stats = ${outcome.stats ? JSON.stringify(outcome.stats) : null}::jsonb`
+      ? sql`steps = coalesce(${outcome.steps ? storableJson(outcome.steps) : null}::jsonb, steps)`
+      : sql`stats = ${outcome.stats ? storableJson(outcome.stats) : null}::jsonb`
   const result = await sql<RunRow>`
     update ${table(kind)} set state = ${outcome.state}, started_at = coalesce(started_at, now()),
       completed_at = now(), ${carried},
@@ -216,7 +217,7 @@ export async function saveFullRefreshSteps(
 ): Promise<boolean> {
   const result = await db
     .updateTable('full_refreshes')
-    .set({ steps: JSON.stringify(steps) })
+    .set({ steps: storableJson(steps) })
     .where('id', '=', id)
     .where('state', '=', 'running')
     .executeTakeFirst()
