@@ -111,7 +111,10 @@ describe.each(STORE_MODES)('control-plane store on %s', (mode) => {
           stats: { [nul]: 1 },
         })
         expect(ended?.state, kind).toBe('failed')
-        const stored = (await getRun(runtime.db, kind, 'acme', run.run.id)) as Record<string, unknown>
+        const stored = (await getRun(runtime.db, kind, 'acme', run.run.id)) as unknown as Record<
+          string,
+          unknown
+        >
         expect(stored.error, kind).toEqual({ code: 'Bad', message: safe })
         expect(kind === 'unify' ? stored.stats : stored.steps, kind).toEqual(
           kind === 'unify' ? { [safe]: 1 } : [{ name: 'read', error: safe }],

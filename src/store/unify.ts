@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 import { type DbOrTx, prepared } from './database.js'
+import { storableJson } from './safe-values.js'
 import { sameJson } from './stable-json.js'
 
 /** The unify configurations of several instances (those that have one), in one query. */
@@ -38,9 +39,9 @@ export async function putUnifyConfig(
   if (existing && sameJson(existing, config)) return 'unchanged'
   await db
     .insertInto('unify_configs')
-    .values({ instance_id: instanceId, config: JSON.stringify(config) })
+    .values({ instance_id: instanceId, config: storableJson(config) })
     .onConflict((oc) =>
-      oc.column('instance_id').doUpdateSet({ config: JSON.stringify(config), updated_at: sql`now()` }),
+      oc.column('instance_id').doUpdateSet({ config: storableJson(config), updated_at: sql`now()` }),
     )
     .execute()
   return existing ? 'updated' : 'created'
