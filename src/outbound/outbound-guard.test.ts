@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import fc from 'fast-check'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { OUTBOUND_TABLE, testResolver } from '../../test/helpers/outbound-table.js'
@@ -40,6 +41,35 @@ describe('the outbound guard', () => {
     expect(await outcome(guard.checkUrlNow('http://[::ffff:10.1.9.9]/'))).toBe('allowed')
     expect(() => parseOutboundAllow('10.0.0.0/33')).toThrow(/OPENINSIGHTS_OUTBOUND_ALLOW: '10.0.0.0\/33'/)
     expect(() => parseOutboundAllow('everything')).toThrow(/neither 'private' nor/)
+  })
+
+  it('answers each address as the policy does, remembered or not, past the number it remembers', () => {
+    const policy = parseOutboundAllow('10.1.0.0/16, fd00::/8')
+    const guard = new OutboundGuard(policy, testResolver)
+    const verdictOf = (address: string) => {
+      try {
+        guard.checkAddress(address, address)
+        return 'allowed'
+      } catch (error) {
+        return (error as { code: string }).code
+      }
+    }
+    const expected = (address: string) => {
+      const verdict = judgeAddress(address, policy)
+      return verdict.allowed ? 'allowed' : verdict.code
+    }
+    const address = fc.oneof(
+      fc.ipV4(),
+      fc.ipV6(),
+      fc.constantFrom('10.1.2.3', '10.2.0.1', '127.0.0.1', '::ffff:10.1.0.9', '169.254.169.254', 'fd00::1'),
+    )
+    // Each address asked several times, 3,000 in all: more than the guard keeps (1,024).
+    fc.assert(
+      fc.property(fc.array(address, { minLength: 1, maxLength: 30 }), (addresses) => {
+        for (const a of [...addresses, ...addresses]) expect(verdictOf(a), a).toBe(expected(a))
+      }),
+      { numRuns: 100 },
+    )
   })
 
   it('judges addresses by their bytes, whatever their spelling', () => {

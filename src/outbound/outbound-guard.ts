@@ -2,7 +2,10 @@ import { type LookupAddress, lookup } from 'node:dns'
 import { isIP } from 'node:net'
 import { Agent } from 'undici'
 import { AppError } from '../errors.js'
-import { describeVerdict, judgeAddress, type OutboundPolicy } from './address-policy.js'
+import { type AddressVerdict, describeVerdict, judgeAddress, type OutboundPolicy } from './address-policy.js'
+
+/** Verdicts a guard remembers (by address) before it starts again. */
+const VERDICTS_KEPT = 1024
 
 /** Resolves a host name to all its addresses (dns.lookup by default; tests give their own). */
 export type Resolver = (hostname: string) => Promise<LookupAddress[]>
@@ -32,6 +35,7 @@ export class OutboundRefused extends AppError {
  */
 export class OutboundGuard {
   private readonly agents = new Map<string, Agent>()
+  private readonly verdicts = new Map<string, AddressVerdict>()
 
   constructor(
     readonly policy: OutboundPolicy,
@@ -80,7 +84,7 @@ export class OutboundGuard {
 
   /** Throws OutboundRefused unless the policy allows calling `address` (which `host` named). */
   checkAddress(host: string, address: string, target = 'url'): void {
-    const verdict = judgeAddress(address, this.policy)
+    const verdict = this.verdict(address)
     if (verdict.allowed) return
     const named = host.replace(/^\[|\]$/g, '') !== address
     const what = describeVerdict(verdict, named ? host : undefined)
@@ -95,6 +99,20 @@ export class OutboundGuard {
           `${what}: outbound calls reach public addresses only, unless an admin allows more with OPENINSIGHTS_OUTBOUND_ALLOW=private (or CIDR ranges)`,
           target,
         )
+  }
+
+  /**
+   * The policy's verdict on an address (as the caller wrote or DNS gave it), remembered: a flow
+   * calls the same few addresses over and over, and the policy does not change in a process.
+   */
+  private verdict(address: string): AddressVerdict {
+    let verdict = this.verdicts.get(address)
+    if (verdict === undefined) {
+      verdict = judgeAddress(address, this.policy)
+      if (this.verdicts.size >= VERDICTS_KEPT) this.verdicts.clear()
+      this.verdicts.set(address, verdict)
+    }
+    return verdict
   }
 
   /**
