@@ -173,6 +173,36 @@ describe('the flow engine', () => {
     )
   }, 60_000)
 
+  it('ends an HTTP action at its timeout as TimedOut, the request abandoned, and the run goes on to its end', async () => {
+    sink.on('/stuck', () => ({ status: 200, delayMs: 20_000 }))
+    await saveFlow(
+      runtime.db,
+      'shop',
+      'Stuck',
+      {
+        trigger: { type: 'datasource.refresh.failed' },
+        actions: {
+          Call: {
+            type: 'http',
+            timeout: 'PT1S',
+            retryPolicy: { type: 'none' },
+            inputs: { method: 'POST', uri: `${sink.url}/stuck` },
+          },
+        },
+      },
+      'api',
+    )
+    const started = Date.now()
+    const event = await fire({ dataSourceName: 'stuck' })
+    const run = await runOf('Stuck', event.id)
+    // The request is aborted at the timeout (1 s), not abandoned after the grace period (5 s more).
+    expect(Date.now() - started).toBeLessThan(5_000)
+    const [call] = await listActionRecords(runtime.db, run.id)
+    expect(call).toMatchObject({ status: 'TimedOut', error: { code: 'Timeout' } })
+    expect(call?.durationMs).toBeGreaterThanOrEqual(900)
+    expect(run.state).toBe('failed')
+  }, 30_000)
+
   it('branches, loops over items from an entity, handles a failure with runAfter, and skips what may not run', async () => {
     await defineWritableEntity(
       { db: runtime.db, duck: runtime.duck, dataDir: runtime.settings.dataDir },

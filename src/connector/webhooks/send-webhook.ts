@@ -1,5 +1,6 @@
 import { request } from 'undici'
 import { type OutboundGuard, OutboundRefused } from '../../outbound/index.js'
+import { timeoutSignal } from '../../timeout-signal.js'
 import { signatureHeaders } from './standard-webhooks.js'
 
 export interface WebhookResponse {
@@ -29,6 +30,7 @@ export async function sendWebhook(options: {
 }): Promise<WebhookResponse> {
   const started = performance.now()
   const elapsed = () => Math.round(performance.now() - started)
+  const timeout = timeoutSignal(options.timeoutMs)
   try {
     const url = options.outbound.checkUrl(options.url)
     const response = await request(url, {
@@ -42,7 +44,7 @@ export async function sendWebhook(options: {
       body: options.body,
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
-      signal: AbortSignal.timeout(options.timeoutMs),
+      signal: timeout.signal,
     })
     await response.body.dump({ limit: 64 * 1024 }).catch(() => {})
     const retryAfter = response.headers['retry-after']
@@ -65,5 +67,7 @@ export async function sendWebhook(options: {
         ? `no answer within ${options.timeoutMs} ms`
         : `${error.code ?? error.name}: ${error.message}`
     return { status: null, latencyMs: elapsed(), retryAfter: undefined, error: shortError(reason) }
+  } finally {
+    timeout.clear()
   }
 }

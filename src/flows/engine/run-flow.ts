@@ -14,6 +14,7 @@ import type { Db } from '../../store/database.js'
 import { type ActionRecord, listActionRecords } from '../../store/flow-run-actions.js'
 import { claimFlowRun, type FlowRun, getFlowRun } from '../../store/flow-runs.js'
 import { sealedSecrets } from '../../store/secrets.js'
+import { timeoutSignal } from '../../timeout-signal.js'
 import { ACTION_HANDLERS, type ActionContext } from '../actions/index.js'
 import {
   type ActionDefinition,
@@ -506,13 +507,14 @@ class RunExecution {
     const policy = action.retryPolicy ?? DEFAULT_RETRY_POLICY
     const timeoutMs = action.timeout ? durationMs(action.timeout) : (this.context.actionTimeoutMs ?? 120_000)
     for (let attempt = 1; ; attempt++) {
+      const timeout = timeoutSignal(timeoutMs)
       const actionContext: ActionContext = {
         instanceId: this.flowRun.instanceId,
         runId: this.flowRun.id,
         db: this.context.db,
         duck: this.context.duck,
         dataDir: this.context.dataDir,
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: timeout.signal,
         outbound: this.context.outbound,
         secret: (name) => this.secrets[name],
       }
@@ -526,7 +528,7 @@ class RunExecution {
               retryable: true,
             },
           )
-        })
+        }).finally(timeout.clear)
         return await finish('Succeeded', { inputs, outputs, attempts: attempt })
       } catch (error) {
         if (error instanceof RunTerminated) {
