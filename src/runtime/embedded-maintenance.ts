@@ -1,6 +1,6 @@
 import { startPoller } from '../poller.js'
 import type { Db } from '../store/database.js'
-import { tablesDue, vacuumTable } from '../store/maintenance.js'
+import { tablesDue, vacuumTable, withMaintenanceLock } from '../store/maintenance.js'
 
 export interface EmbeddedMaintenance {
   /** Vacuums and analyzes the tables due now; answers their names. */
@@ -16,19 +16,29 @@ export interface EmbeddedMaintenance {
  * burst of 3,000; measured before run rows were slimmed in migration 0013) — and nothing
  * gathered statistics, so plans were made from empty tables. Every `intervalMs` it looks
  * at the tables' counters (one cheap query) and vacuums those past autovacuum-like thresholds.
+ *
+ * Server mode uses it too when the PostgreSQL server's autovacuum is off (`shared`): processes
+ * sharing the store then take turns through an advisory lock, and one that finds it held skips
+ * its look.
  */
 export function startEmbeddedMaintenance(options: {
   db: Db
+  /** Other processes use the store too: look only while holding the maintenance lock. */
+  shared?: boolean
   intervalMs?: number
   onError?: (error: Error) => void
   log?: (message: string) => void
 }): EmbeddedMaintenance {
   async function runOnce(): Promise<string[]> {
+    if (options.shared) return (await withMaintenanceLock(options.db, vacuumDue)) ?? []
+    return vacuumDue(options.db)
+  }
+  async function vacuumDue(db: Db): Promise<string[]> {
     const done: string[] = []
-    for (const table of await tablesDue(options.db)) {
+    for (const table of await tablesDue(db)) {
       if (stopped) break
       const started = Date.now()
-      await vacuumTable(options.db, table)
+      await vacuumTable(db, table)
       done.push(`${table.schema}.${table.table}`)
       options.log?.(
         `vacuumed ${table.schema}.${table.table} (${table.deadRows} dead of ${table.liveRows} rows) in ${Date.now() - started} ms`,

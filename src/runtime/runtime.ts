@@ -20,6 +20,7 @@ import type { DuckDb } from '../query/index.js'
 import { SecretBox } from '../secrets/index.js'
 import { type Db, openDatabase } from '../store/database.js'
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../store/embedded-postgres.js'
+import { autovacuumOff } from '../store/maintenance.js'
 import { migrate } from '../store/migrate.js'
 import { startEmbeddedMaintenance } from './embedded-maintenance.js'
 import type { Logger } from './logger.js'
@@ -116,6 +117,27 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
         log: (message) => logger.debug(message),
       })
       closers.push(() => maintenance.stop())
+    } else if (options.role !== 'api') {
+      // Server mode leaves its tables to PostgreSQL's autovacuum; a server with it off would let
+      // the queue tables (flow_runs, event_outbox, deliveries, pg-boss's jobs) grow for ever.
+      const { off, statisticsOff } = await autovacuumOff(db)
+      if (statisticsOff)
+        logger.warn(
+          "PostgreSQL's track_counts is off: autovacuum cannot work and neither can openinsights' own vacuuming; the queue tables (flow_runs, event_outbox, deliveries) will only grow. Turn track_counts on.",
+        )
+      else if (off) {
+        logger.warn(
+          "PostgreSQL's autovacuum is off: the job processes vacuum openinsights' tables themselves, one at a time (turn autovacuum on to leave it to PostgreSQL).",
+        )
+        const maintenance = startEmbeddedMaintenance({
+          db,
+          shared: true,
+          ...(options.maintenanceIntervalMs ? { intervalMs: options.maintenanceIntervalMs } : {}),
+          onError: (error) => logger.warn(`store maintenance: ${error.message}`),
+          log: (message) => logger.debug(message),
+        })
+        closers.push(() => maintenance.stop())
+      }
     }
 
     const duck = await openDuckDb({ tempDir: dataLayout.duckTempDir(settings.dataDir) })

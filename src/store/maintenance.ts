@@ -51,3 +51,42 @@ export async function tablesDue(db: Db): Promise<TableDue[]> {
 export async function vacuumTable(db: Db, table: Pick<TableDue, 'schema' | 'table'>): Promise<void> {
   await sql`vacuum (analyze) ${sql.id(table.schema, table.table)}`.execute(db)
 }
+
+/**
+ * Whether PostgreSQL's autovacuum is off for this database (server mode): the setting, or the
+ * statistics it works from (track_counts). The queue tables (flow_runs, event_outbox,
+ * deliveries, pg-boss's jobs) then keep every dead row version and only grow.
+ */
+export async function autovacuumOff(db: Db): Promise<{ off: boolean; statisticsOff: boolean }> {
+  const { rows } = await sql<{ autovacuum: string; counts: string }>`
+    select current_setting('autovacuum') as autovacuum, current_setting('track_counts') as counts`.execute(db)
+  const row = rows[0] as { autovacuum: string; counts: string }
+  const statisticsOff = row.counts !== 'on'
+  return { off: row.autovacuum !== 'on' || statisticsOff, statisticsOff }
+}
+
+/** The advisory lock that lets one process at a time vacuum a shared store (arbitrary constant). */
+export const MAINTENANCE_LOCK = 7_318_604_221
+
+/**
+ * Runs `work` on one connection while holding the maintenance lock, or answers undefined at once
+ * when another process holds it: processes sharing a server take turns rather than vacuuming the
+ * same tables side by side. The lock is the session's, released before the connection goes back
+ * (VACUUM cannot run in a transaction, so a transaction's lock will not do).
+ */
+export async function withMaintenanceLock<T>(
+  db: Db,
+  work: (connection: Db) => Promise<T>,
+): Promise<T | undefined> {
+  return db.connection().execute(async (connection) => {
+    const { rows } = await sql<{
+      got: boolean
+    }>`select pg_try_advisory_lock(${MAINTENANCE_LOCK}) as got`.execute(connection)
+    if (!rows[0]?.got) return undefined
+    try {
+      return await work(connection)
+    } finally {
+      await sql`select pg_advisory_unlock(${MAINTENANCE_LOCK})`.execute(connection)
+    }
+  })
+}
