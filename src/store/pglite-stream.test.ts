@@ -43,8 +43,19 @@ const typed = (type: number, body: Uint8Array) => {
   return message
 }
 
+/** A buffer of whole typed messages (or the startup message first), split. */
+function splitMessages(buffer: Buffer): Buffer[] {
+  const parts: Buffer[] = []
+  for (let at = 0; at < buffer.length; ) {
+    const length = buffer[at] === 0 ? buffer.readInt32BE(at) : 1 + buffer.readInt32BE(at + 1)
+    parts.push(buffer.subarray(at, at + length))
+    at += length
+  }
+  return parts
+}
+
 describe('the in-process stream to PGlite', () => {
-  it('hands PGlite each message whole, however the bytes arrive', async () => {
+  it("hands PGlite whole messages, an extended-protocol statement's at once up to its Sync, however the bytes arrive", async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(
@@ -71,12 +82,49 @@ describe('the in-process stream to PGlite', () => {
             at += size
           }
           await new Promise((resolve) => setImmediate(resolve))
-          expect(received).toEqual(sent)
-          expect(answers.map((a) => a.readInt32BE(0))).toEqual(sent.map((m) => m.length))
+          // Every byte, in order, and nothing else.
+          expect(Buffer.concat(received)).toEqual(bytes)
+          for (const call of received) {
+            const parts = splitMessages(call)
+            expect(Buffer.concat(parts)).toEqual(call)
+            if (parts.length > 1)
+              parts.forEach((part, i) => {
+                // Only extended-protocol messages go together, and a Sync only as the last.
+                expect('PBDESCH'.includes(String.fromCharCode(part[0] as number))).toBe(true)
+                if (i < parts.length - 1) expect(part[0]).not.toBe(0x53)
+              })
+          }
+          // The startup and each simple query alone.
+          for (const message of sent.filter((m) => m[0] === 0 || m[0] === 0x51))
+            expect(received.some((call) => call.equals(message))).toBe(true)
+          // Without writes waiting (each awaited above), a statement goes at most as far as the
+          // messages received so far: never fewer calls than Syncs and simple queries.
+          const ends = sent.filter((m) => m[0] === 0x53 || m[0] === 0x51).length
+          expect(received.length).toBeGreaterThanOrEqual(ends)
+          expect(answers.map((a) => a.readInt32BE(0))).toEqual(received.map((m) => m.length))
         },
       ),
       { numRuns: 200 },
     )
+  })
+
+  it("sends a statement's messages to PGlite in one call, and a simple query in one of its own", async () => {
+    const { db, received } = fakePglite()
+    const stream = new PGliteStream(db as never)
+    stream.on('data', () => {})
+    const write = (chunk: Buffer) =>
+      new Promise<void>((resolve, reject) => stream.write(chunk, (e) => (e ? reject(e) : resolve())))
+    await write(startup())
+    const statement = [0x50, 0x42, 0x44, 0x45, 0x53].map((type) => typed(type, Buffer.from('x\0')))
+    const query = typed(0x51, Buffer.from('select 1\0'))
+    const next = [0x42, 0x45, 0x53].map((type) => typed(type, Buffer.from('y\0')))
+    await write(Buffer.concat([...statement, query, ...next]))
+    expect(received.slice(1)).toEqual([Buffer.concat(statement), query, Buffer.concat(next)])
+    // pg writes a statement's messages one by one: those written while one ran go together.
+    received.length = 0
+    const writes = next.map((m) => write(m))
+    await Promise.all(writes)
+    expect(received).toEqual([next[0], Buffer.concat(next.slice(1))])
   })
 
   it('answers an SSL request with N, ends at Terminate, and rolls back a transaction left open', async () => {

@@ -5,6 +5,10 @@ import type { PGlite } from '@electric-sql/pglite'
 const SSL_REQUEST = 80877103
 /** The protocol version of a StartupMessage (3.0). */
 const PROTOCOL_3 = 196608
+/** Sync: the end of an extended-protocol statement. */
+const SYNC = 0x53
+/** The extended protocol's messages (Parse, Bind, Describe, Execute, Close, Flush, Sync), which go to PGlite a statement at a time. */
+const EXTENDED = new Set([0x50, 0x42, 0x44, 0x45, 0x43, 0x48, SYNC])
 
 /**
  * A `pg` connection's stream to PGlite in this process: the protocol messages pg writes go to
@@ -47,6 +51,12 @@ export class PGliteStream extends Duplex {
     this.#execute(this.#takeMessages()).then(() => callback(), callback)
   }
 
+  /** The writes pg made while the last one ran (a statement's Bind, Execute and Sync), at once. */
+  override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
+    this.#pending = Buffer.concat([this.#pending, ...chunks.map(({ chunk }) => chunk)])
+    this.#execute(this.#takeMessages()).then(() => callback(), callback)
+  }
+
   override _final(callback: (error?: Error | null) => void): void {
     this.#end().then(() => callback(), callback)
   }
@@ -76,26 +86,52 @@ export class PGliteStream extends Duplex {
     return messages
   }
 
+  /**
+   * Hands the messages to PGlite: an extended-protocol statement's messages (Parse, Bind,
+   * Describe, Execute, Close, Flush, up to and with its Sync) in one call, which PGlite runs one
+   * after the other as a server reads them from its socket, answering them at once; any other
+   * message (the startup, a simple query, COPY data) alone, as a call of its own.
+   */
   async #execute(messages: Buffer[]): Promise<void> {
+    let group: Buffer[] = []
+    const flush = async () => {
+      if (group.length === 0) return
+      const data = group.length === 1 ? (group[0] as Buffer) : Buffer.concat(group)
+      group = []
+      await this.#run(data)
+    }
     for (const message of messages) {
       if (this.#startup && message.length === 8 && message.readInt32BE(4) === SSL_REQUEST) {
         // No TLS in-process: 'N', and the client goes on in the clear.
+        await flush()
         this.push(Buffer.from('N'))
         continue
       }
       if (!this.#startup && message[0] === 0x58) {
         // Terminate.
+        await flush()
         await this.#end()
         this.push(null)
         continue
       }
-      await this.#db.runExclusive(() =>
-        this.#db.execProtocolRawStream(message, {
-          // A view of PGlite's memory, reused: copied before it is handed on.
-          onRawData: (data) => this.push(Buffer.from(data)),
-        }),
-      )
+      if (!EXTENDED.has(message[0] as number)) {
+        await flush()
+        await this.#run(message)
+        continue
+      }
+      group.push(message)
+      if (message[0] === SYNC) await flush()
     }
+    await flush()
+  }
+
+  #run(data: Buffer): Promise<void> {
+    return this.#db.runExclusive(() =>
+      this.#db.execProtocolRawStream(data, {
+        // A view of PGlite's memory, reused: copied before it is handed on.
+        onRawData: (data) => this.push(Buffer.from(data)),
+      }),
+    )
   }
 
   /** A transaction the connection leaves open is rolled back: the next connection starts clean. */
