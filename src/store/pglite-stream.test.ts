@@ -119,12 +119,24 @@ describe('the in-process stream to PGlite', () => {
     const query = typed(0x51, Buffer.from('select 1\0'))
     const next = [0x42, 0x45, 0x53].map((type) => typed(type, Buffer.from('y\0')))
     await write(Buffer.concat([...statement, query, ...next]))
+    await new Promise((resolve) => setImmediate(resolve))
     expect(received.slice(1)).toEqual([Buffer.concat(statement), query, Buffer.concat(next)])
     // pg writes a statement's messages one by one: those written while one ran go together.
     received.length = 0
-    const writes = next.map((m) => write(m))
-    await Promise.all(writes)
+    await Promise.all(next.map((m) => write(m)))
     expect(received).toEqual([next[0], Buffer.concat(next.slice(1))])
+  })
+
+  it('fails the connection, as a broken socket would, when PGlite fails', async () => {
+    const { db } = fakePglite()
+    db.execProtocolRawStream = async () => {
+      throw new Error('PGlite is closed')
+    }
+    const stream = new PGliteStream(db as never)
+    const failed = new Promise<Error>((resolve) => stream.on('error', resolve))
+    stream.write(startup())
+    expect((await failed).message).toBe('PGlite is closed')
+    expect(stream.destroyed).toBe(true)
   })
 
   it('answers an SSL request with N, ends at Terminate, and rolls back a transaction left open', async () => {
