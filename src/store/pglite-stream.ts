@@ -47,13 +47,22 @@ export class PGliteStream extends Duplex {
   override _read(): void {}
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.#pending = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk])
-    this.#execute(this.#takeMessages()).then(() => callback(), callback)
+    this.#receive([chunk], callback)
   }
 
   /** The writes pg made while the last one ran (a statement's Bind, Execute and Sync), at once. */
   override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
-    this.#pending = Buffer.concat([this.#pending, ...chunks.map(({ chunk }) => chunk)])
+    this.#receive(
+      chunks.map(({ chunk }) => chunk),
+      callback,
+    )
+  }
+
+  #receive(chunks: Buffer[], callback: (error?: Error | null) => void): void {
+    this.#pending =
+      this.#pending.length === 0 && chunks.length === 1
+        ? (chunks[0] as Buffer)
+        : Buffer.concat([this.#pending, ...chunks])
     this.#execute(this.#takeMessages()).then(() => callback(), callback)
   }
 
