@@ -108,16 +108,19 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       : openDatabase({ connectionString: connectionString as string, maxConnections: 10 })
     closers.push(() => db.destroy())
     await migrate(db)
-    if (embedded) {
-      // PGlite has no autovacuum: this process sees to its tables (dead rows, statistics).
+    const maintain = (shared: boolean) => {
       const maintenance = startEmbeddedMaintenance({
         db,
+        shared,
         ...(options.maintenanceIntervalMs ? { intervalMs: options.maintenanceIntervalMs } : {}),
         onError: (error) => logger.warn(`store maintenance: ${error.message}`),
         log: (message) => logger.debug(message),
       })
       closers.push(() => maintenance.stop())
-    } else if (options.role !== 'api') {
+    }
+    // PGlite has no autovacuum: this process sees to its tables (dead rows, statistics).
+    if (embedded) maintain(false)
+    else if (options.role !== 'api') {
       // Server mode leaves its tables to PostgreSQL's autovacuum; a server with it off would let
       // the queue tables (flow_runs, event_outbox, deliveries, pg-boss's jobs) grow for ever.
       const { off, statisticsOff } = await autovacuumOff(db)
@@ -129,14 +132,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
         logger.warn(
           "PostgreSQL's autovacuum is off: the job processes vacuum openinsights' tables themselves, one at a time (turn autovacuum on to leave it to PostgreSQL).",
         )
-        const maintenance = startEmbeddedMaintenance({
-          db,
-          shared: true,
-          ...(options.maintenanceIntervalMs ? { intervalMs: options.maintenanceIntervalMs } : {}),
-          onError: (error) => logger.warn(`store maintenance: ${error.message}`),
-          log: (message) => logger.debug(message),
-        })
-        closers.push(() => maintenance.stop())
+        maintain(true)
       }
     }
 

@@ -4,7 +4,7 @@ import { type DbOrTx, prepared } from './database.js'
 import type { StoredEvent } from './events.js'
 import { insertActionRecords, type RunActionRecord, recordActions } from './flow-run-actions.js'
 import { instanceKnown, knownInstances } from './instances.js'
-import { storableJson } from './safe-values.js'
+import { storableJson, storableText } from './safe-values.js'
 import { stableJson } from './stable-json.js'
 import type { FlowRunRow, FlowRunState } from './tables.js'
 
@@ -518,8 +518,8 @@ function endedRuns(
     const error = outcome.error?.code
       ? // Stored as storableJson sent it: NULs as U+FFFD.
         {
-          code: outcome.error.code.replaceAll('\0', '\uFFFD'),
-          message: (outcome.error.message ?? '').replaceAll('\0', '\uFFFD'),
+          code: storableText(outcome.error.code),
+          message: storableText(outcome.error.message ?? ''),
         }
       : null
     return [{ id, state: outcome.state, completedAt, error }]

@@ -22,8 +22,13 @@ export function storableValues(values: unknown[] | undefined): unknown[] | undef
 
 const NUL_ESCAPE = /(?<!\\)((?:\\\\)*)\\u0000/g
 
+/** A text as the store keeps it: NULs as U+FFFD. */
+export function storableText(text: string): string {
+  return text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text
+}
+
 function storable(value: unknown): unknown {
-  if (typeof value === 'string') return value.includes('\0') ? value.replaceAll('\0', '\uFFFD') : value
+  if (typeof value === 'string') return storableText(value)
   if (value === null || typeof value !== 'object') return value
   if (Array.isArray(value)) {
     // pg writes arrays as array literals, element by element (objects as JSON).
