@@ -8,7 +8,7 @@
  * http response, in memory) and n8n 2 (Webhook → HTTP Request, each execution saved: SQLite
  * embedded, PostgreSQL in server mode), each installed from the npm registry into bench/.work on
  * first use and fed the same events over HTTP at the same concurrency; then bursts of 3,000
- * events to each (capacity: two warm-up rounds, then five, medians compared; Node-RED at 64 and
+ * events to each (capacity: two warm-up rounds, then nine, medians compared; Node-RED at 64 and
  * 256 clients, n8n at 64, the better median kept). Ours and Node-RED's rounds are interleaved, so
  * that the shared machine's changes of speed fall on both; the median of the round-by-round
  * ratios and each process's CPU time per execution are printed beside. RESULT's `ratio` is the capacity ratio to
@@ -512,9 +512,11 @@ for (const peer of peers) {
 // Capacity: a burst of events at once, several times each (after two warm-up rounds), medians
 // compared. Ours: committed 100 per statement and drained from the outbox. The peers have no
 // queue: each gets the same number of requests from N clients at once, at each of its client
-// counts, and keeps its better median.
+// counts, and keeps its better median. Nine rounds, not five: on two-core machines the bursts of
+// one system within one run range widely (ours 1,863–4,190/s, 2026-12-01), and the
+// median of five moved the ratio between runs of the same build by a third.
 const burstCount = argument('burst', 3000)
-const burstRounds = argument('burst-rounds', 5)
+const burstRounds = argument('burst-rounds', 9)
 function medianRun<T extends { perSecond: number }>(runs: T[]): T {
   return [...runs].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(runs.length / 2)] as T
 }
