@@ -231,36 +231,24 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       closers.push(() => deliveryWorker.stop())
       subscribers.add(webhookSubscriber(() => deliveryWorker.nudge()))
 
+      // Unify and insights runs work from the same context: the store, DuckDB, the data folder.
+      const runContext = {
+        db,
+        duck,
+        dataDir: settings.dataDir,
+        keepVersions: 3,
+        watchdog,
+        onEventsAppended: runtime.nudgeEvents,
+        log: (message: string) => logger.info(message),
+      }
       subscribers.add(unifyTrigger(jobs))
       await jobs.work('unify', 1, async (job) => {
-        await runUnify(
-          {
-            db,
-            duck,
-            dataDir: settings.dataDir,
-            keepVersions: 3,
-            watchdog,
-            onEventsAppended: runtime.nudgeEvents,
-            log: (message) => logger.info(message),
-          },
-          job.data,
-        )
+        await runUnify(runContext, job.data)
       })
 
       subscribers.add(insightsTrigger(jobs))
       await jobs.work('insights', 1, async (job) => {
-        await runInsights(
-          {
-            db,
-            duck,
-            dataDir: settings.dataDir,
-            keepVersions: 3,
-            watchdog,
-            onEventsAppended: runtime.nudgeEvents,
-            log: (message) => logger.info(message),
-          },
-          job.data,
-        )
+        await runInsights(runContext, job.data)
       })
       if (options.schedules !== false) {
         await jobs.schedule('refresh-schedule', '* * * * *')
