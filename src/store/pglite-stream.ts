@@ -102,12 +102,18 @@ export class PGliteStream extends Duplex {
    * message (the startup, a simple query, COPY data) alone, as a call of its own.
    */
   async #execute(messages: Buffer[]): Promise<void> {
-    let group: Buffer[] = []
+    // The messages are consecutive views of the bytes received (#takeMessages), so a statement's
+    // messages are one view of them: from its first message's start to its last one's end.
+    let group: { first: Buffer; last: Buffer } | undefined
     const flush = async () => {
-      if (group.length === 0) return
-      const data = group.length === 1 ? (group[0] as Buffer) : Buffer.concat(group)
-      group = []
-      await this.#run(data)
+      if (!group) return
+      const { first, last } = group
+      group = undefined
+      await this.#run(
+        first === last
+          ? first
+          : Buffer.from(first.buffer, first.byteOffset, last.byteOffset + last.length - first.byteOffset),
+      )
     }
     for (const message of messages) {
       if (this.#startup && message.length === 8 && message.readInt32BE(4) === SSL_REQUEST) {
@@ -128,7 +134,7 @@ export class PGliteStream extends Duplex {
         await this.#run(message)
         continue
       }
-      group.push(message)
+      group = { first: group?.first ?? message, last: message }
       if (message[0] === SYNC) await flush()
     }
     await flush()
